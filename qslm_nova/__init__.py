@@ -1,0 +1,1 @@
+"""qslm-nova: QoS-aware secure live migration for OpenStack Nova."""

@@ -1,0 +1,295 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The [qslm] configuration options.
+
+Nova-style help text: a summary, the possible values and the related
+options. ``list_opts`` is the ``oslo.config.opts`` entry point used by
+``oslo-config-generator`` (``tox -e genconfig``).
+"""
+
+from oslo_config import cfg
+
+GROUP = cfg.OptGroup(
+    'qslm',
+    title='QoS-aware secure live migration options',
+    help="""
+Options of the qslm-nova plugin, which decides for every live migration
+whether a destination keeps the instance's security requirements (host
+trust, link security, encrypted transport) and its downtime SLA.
+""")
+
+SECURITY_LEVELS = ['untrusted', 'wan', 'shared', 'private', 'isolated']
+
+topology_opts = [
+    cfg.StrOpt('topology_file',
+               default='/etc/qslm-nova/topology.yaml',
+               help="""
+Path of the topology file (YAML, version 1).
+
+It describes the compute hosts (named as Nova names them), the network
+nodes, the links with their bandwidth, latency, utilisation and security
+level, and the migration mechanisms each host supports. The file is read
+at start and again whenever its modification time changes; a file that
+fails to load is reported in the log and the last good topology is kept.
+
+Possible values:
+
+* An absolute path to a readable YAML file.
+
+Related options:
+
+* ``trust_providers``: the ``static`` provider reads host trust from this
+  file.
+"""),
+]
+
+trust_opts = [
+    cfg.ListOpt('trust_providers',
+                default=['static'],
+                help="""
+Trust providers asked whether a host is attested trusted.
+
+Providers are loaded by name from the ``qslm_nova.trust`` entry point
+namespace. They are combined according to ``trust_combination``.
+
+Possible values:
+
+* A list of provider names, e.g. ``static`` or ``keylime,static``.
+
+Related options:
+
+* ``trust_combination``
+* ``max_attestation_age``
+"""),
+    cfg.StrOpt('trust_combination',
+               default='all',
+               choices=[('all', 'A host is trusted only if every provider '
+                                'says it is trusted.'),
+                        ('first', 'The first provider that has an answer '
+                                  'for the host decides.')],
+               help="""
+How the answers of several trust providers are combined.
+
+Related options:
+
+* ``trust_providers``
+"""),
+    cfg.IntOpt('max_attestation_age',
+               default=86400,
+               min=0,
+               help="""
+Maximum age, in seconds, of a host attestation.
+
+A host whose last successful attestation is older than this counts as
+untrusted for instances that require a trusted host. 0 disables the age
+check (not recommended).
+
+Possible values:
+
+* 0 or a positive number of seconds.
+
+Related options:
+
+* ``trust_providers``
+"""),
+]
+
+policy_opts = [
+    cfg.BoolOpt('default_require_trusted_host',
+                default=False,
+                help="""
+Require attested trusted source and destination hosts for every instance.
+
+Flavor extra spec ``qslm:require_trusted_host``, image property and
+instance metadata may require it too; none can turn it off when this is
+set.
+"""),
+    cfg.StrOpt('default_min_link_security',
+               default='untrusted',
+               help="""
+Weakest link security level a migration may cross without encryption.
+
+Possible values:
+
+* A level name from the topology file's ``security_levels`` (default
+  levels: untrusted, wan, shared, private, isolated). ``untrusted``
+  accepts every link.
+
+Related options:
+
+* Flavor extra spec ``qslm:min_link_security`` may raise it.
+"""),
+    cfg.BoolOpt('default_require_encryption',
+                default=False,
+                help="""
+Require an encrypting mechanism for every live migration.
+"""),
+    cfg.ListOpt('default_allowed_mechanisms',
+                default=['none', 'tls', 'ssh', 'ipsec'],
+                help="""
+Mechanisms a migration may use unless the flavor narrows the list.
+
+Possible values:
+
+* Names of mechanisms: none, tls, ssh, ipsec, or ones defined in the
+  topology file.
+"""),
+    cfg.FloatOpt('default_dirty_rate_mbps',
+                 default=16.0,
+                 min=0.0,
+                 help="""
+Expected rate, in MiB/s, at which an instance dirties its memory.
+
+Used when neither the flavor (``qslm:dirty_rate_mbps``), the image nor the
+instance metadata gives one. Higher values give longer downtime
+estimates.
+"""),
+    cfg.IntOpt('default_budget_period_days',
+               default=30,
+               min=1,
+               help="""
+Length of the downtime budget period, in days, for flavors that set a
+budget (``qslm:downtime_budget_ms``) without ``qslm:budget_period_days``.
+"""),
+    cfg.StrOpt('sla_estimate',
+               default='worst',
+               choices=[('worst', 'Compare the worst-case downtime with the '
+                                  'SLA (safe).'),
+                        ('expected', 'Compare the expected downtime with '
+                                     'the SLA (places more, may violate).')],
+               help="""
+Which downtime estimate is held against the SLA limits.
+"""),
+]
+
+failure_opts = [
+    cfg.BoolOpt('fail_closed',
+                default=True,
+                help="""
+Refuse a live migration when the decision cannot be computed.
+
+When the topology cannot be loaded, a host is missing from it, or a
+policy value is malformed, the migration is refused if this is True.
+Instances whose policy requires trust or encryption are always refused in
+such cases, whatever this option says.
+"""),
+    cfg.BoolOpt('apply_to_cold_migrations',
+                default=False,
+                help="""
+Also apply the security policy to cold migrations and resizes.
+
+By default only live migrations are checked; boots, cold migrations,
+resizes, evacuations and rebuilds pass the filter untouched.
+"""),
+]
+
+weigher_opts = [
+    cfg.FloatOpt('weight_multiplier',
+                 default=1.0,
+                 help="""
+Multiplier of the QSLM weigher.
+
+Positive values prefer hosts with a larger margin (downtime budget left
+after the estimate, security headroom). Host aggregate metadata
+``qslm_weight_multiplier`` overrides it per aggregate, like Nova's own
+weighers.
+"""),
+]
+
+estimator_opts = [
+    cfg.FloatOpt('setup_ms',
+                 default=40.0, min=0.0,
+                 help='Fixed time, in ms, to set up a migration before '
+                      'the first byte of memory is sent (excluding '
+                      'handshake round trips).'),
+    cfg.FloatOpt('confirmation_ms',
+                 default=10.0, min=0.0,
+                 help='Time, in ms, for the destination to confirm it '
+                      'holds a consistent copy (paper: ConfirmationTime).'),
+    cfg.FloatOpt('activation_ms',
+                 default=30.0, min=0.0,
+                 help='Time, in ms, to activate the instance on the '
+                      'destination (paper: ActivationTime).'),
+    cfg.FloatOpt('device_state_mb',
+                 default=1.0, min=0.0,
+                 help='Device state, in MiB, sent while the instance is '
+                      'paused.'),
+    cfg.FloatOpt('worst_dirty_factor',
+                 default=2.0, min=1.0,
+                 help='The worst-case estimate assumes the instance '
+                      'dirties memory this many times faster than '
+                      'expected.'),
+    cfg.FloatOpt('worst_bandwidth_factor',
+                 default=0.7, min=0.01, max=1.0,
+                 help='The worst-case estimate assumes only this share of '
+                      'the available path bandwidth.'),
+    cfg.FloatOpt('default_host_cpu_load',
+                 default=0.3, min=0.0, max=0.95,
+                 help='CPU load assumed for hosts whose topology entry '
+                      'gives none; it reduces crypto throughput.'),
+]
+
+libvirt_opts = [
+    cfg.IntOpt('live_migration_downtime',
+               default=500, min=100,
+               help="""
+Mirror of Nova's ``[libvirt] live_migration_downtime`` (ms).
+
+The scheduler and API hosts usually do not carry the computes' [libvirt]
+settings, so set the same values here for the downtime model.
+"""),
+    cfg.IntOpt('live_migration_downtime_steps',
+               default=10, min=1,
+               help="Mirror of ``[libvirt] live_migration_downtime_steps``."),
+    cfg.IntOpt('live_migration_downtime_delay',
+               default=75, min=0,
+               help="Mirror of ``[libvirt] live_migration_downtime_delay`` "
+                    "(seconds per GiB)."),
+    cfg.IntOpt('live_migration_completion_timeout',
+               default=800, min=0,
+               help="Mirror of ``[libvirt] live_migration_completion_"
+                    "timeout`` (seconds per GiB, 0 disables it)."),
+    cfg.StrOpt('live_migration_timeout_action',
+               default='abort', choices=['abort', 'force_complete'],
+               help="Mirror of ``[libvirt] live_migration_timeout_action``."),
+    cfg.BoolOpt('live_migration_permit_post_copy',
+                default=False,
+                help="Mirror of ``[libvirt] live_migration_permit_post_"
+                     "copy``."),
+    cfg.BoolOpt('live_migration_permit_auto_converge',
+                default=False,
+                help="Mirror of ``[libvirt] live_migration_permit_auto_"
+                     "converge``."),
+    cfg.IntOpt('live_migration_bandwidth',
+               default=0, min=0,
+               help="Mirror of ``[libvirt] live_migration_bandwidth`` "
+                    "(MiB/s, 0 = unlimited)."),
+]
+
+ALL_OPTS = (topology_opts + trust_opts + policy_opts + failure_opts +
+            weigher_opts + estimator_opts + libvirt_opts)
+
+
+def register_opts(conf):
+    conf.register_group(GROUP)
+    conf.register_opts(ALL_OPTS, group=GROUP)
+
+
+def list_opts():
+    return [(GROUP, ALL_OPTS)]
+
+
+CONF = cfg.CONF
+register_opts(CONF)

@@ -1,0 +1,76 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Migration transport mechanisms and their protection and cost.
+
+A mechanism is how the migration stream travels between two hosts:
+``none`` (plain TCP), ``tls`` (QEMU native TLS), ``ssh`` (an SSH tunnel)
+or ``ipsec`` (an IPsec tunnel between the hosts, or on a link between two
+gateways). Each provides some protection and costs some throughput.
+"""
+
+import dataclasses
+import math
+
+
+@dataclasses.dataclass(frozen=True)
+class Mechanism:
+    """One transport mechanism.
+
+    :param crypto_gbps_per_core: encryption throughput of one core, in
+        Gbit/s; ``math.inf`` for mechanisms that do no cryptography. QEMU
+        sends one migration stream, so one core per side does the work.
+    :param overhead_bytes_per_packet: bytes the mechanism adds to every
+        packet (record headers, MAC tags, tunnel headers).
+    :param handshake_rtts: round trips spent setting the channel up.
+    """
+
+    name: str
+    confidentiality: bool = False
+    integrity: bool = False
+    authentication: bool = False
+    crypto_gbps_per_core: float = math.inf
+    overhead_bytes_per_packet: int = 0
+    handshake_rtts: int = 0
+
+    @property
+    def protects(self):
+        """True if the mechanism gives confidentiality and integrity."""
+        return self.confidentiality and self.integrity
+
+
+# Built-in defaults. The crypto figures are conservative single-core
+# AES-GCM/ChaCha20 rates of a current x86 server; operators measure their
+# own with `qslm-nova calibrate` and override them in the topology file.
+BUILTIN = {
+    'none': Mechanism('none'),
+    'tls': Mechanism('tls', confidentiality=True, integrity=True,
+                     authentication=True, crypto_gbps_per_core=2.5,
+                     overhead_bytes_per_packet=29, handshake_rtts=2),
+    'ssh': Mechanism('ssh', confidentiality=True, integrity=True,
+                     authentication=True, crypto_gbps_per_core=1.2,
+                     overhead_bytes_per_packet=36, handshake_rtts=3),
+    'ipsec': Mechanism('ipsec', confidentiality=True, integrity=True,
+                       authentication=True, crypto_gbps_per_core=3.0,
+                       overhead_bytes_per_packet=57, handshake_rtts=0),
+}
+
+FIELDS = {
+    'confidentiality': bool,
+    'integrity': bool,
+    'authentication': bool,
+    'crypto_gbps_per_core': float,
+    'overhead_bytes_per_packet': int,
+    'handshake_rtts': int,
+}
