@@ -24,7 +24,6 @@ import sys
 import time
 
 import fixtures
-from nova.tests import fixtures as nova_fixtures
 from nova.tests.functional.api import client as api_client
 from nova.tests.functional import integrated_helpers
 from oslo_serialization import jsonutils
@@ -228,8 +227,9 @@ class QSLMFunctionalTestBase(integrated_helpers.ProviderUsageBaseTestCase):
         client (self.api) can see and change it too. The scheduler runs
         (with requested_destination=host), so filters must let boots pass.
         """
+        image = integrated_helpers.nova_fixtures.GlanceFixture.image1
         body = self._build_server(
-            name=name, image_uuid=nova_fixtures.GlanceFixture.image1['id'],
+            name=name, image_uuid=image['id'],
             flavor_id=flavor_id, networks='none', host=host)
         server = self.admin_api.post_server({'server': body})
         server = self.wait_for_server(server, status=expected_state)
@@ -292,8 +292,10 @@ class QSLMFunctionalTestBase(integrated_helpers.ProviderUsageBaseTestCase):
 
     def wait_for_migration(self, server, after_id=0,
                            statuses=MIGRATION_FINAL_STATUSES):
-        """Wait for the newest live migration with id > after_id to reach
-        one of ``statuses``; return its record."""
+        """Wait for the newest live migration with id > after_id.
+
+        Waits until its status is one of ``statuses``; returns the record.
+        """
         def _check():
             migs = [m for m in self.get_migrations(server)
                     if m['id'] > after_id]
@@ -304,8 +306,11 @@ class QSLMFunctionalTestBase(integrated_helpers.ProviderUsageBaseTestCase):
 
     def live_migrate_and_wait(self, server, host=None, force=None,
                               block_migration='auto', expected_status=202):
-        """Live-migrate, wait for the final migration record and for the
-        server to settle; return (server, migration, seconds)."""
+        """Live-migrate and wait for the final record and a settled server.
+
+        Returns (server, migration, seconds); migration is None when the
+        API refused the request (then expected_status is not 202).
+        """
         before = self.get_migrations(server)
         after_id = before[-1]['id'] if before else 0
         start = time.monotonic()

@@ -18,6 +18,8 @@
 named in ``RejectHostsFilter.rejected_hosts`` and records what it saw, so
 the tests can check how Nova calls a filter during a live migration.
 
+``PreferHostsWeigher`` ranks hosts named in its ``preferred`` list first.
+
 ``RecordingPasteFilter`` is a pass-through paste filter for the compute API
 pipeline: it records each request it sees and hands it on unchanged.
 """
@@ -27,6 +29,7 @@ import threading
 from nova import context as nova_context
 from nova import objects
 from nova.scheduler import filters
+from nova.scheduler import weights
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
 import webob.dec
@@ -146,3 +149,23 @@ class RecordingPasteFilter(object):
                 'is_admin': getattr(ctxt, 'is_admin', None),
             })
         return req.get_response(self.application)
+
+
+class PreferHostsWeigher(weights.BaseHostWeigher):
+    """Weigh hosts in ``preferred`` (in order) above all others."""
+
+    #: Host names, best first.
+    preferred = []
+
+    @classmethod
+    def reset(cls):
+        cls.preferred = []
+
+    def weight_multiplier(self, host_state):
+        return 1000.0
+
+    def _weigh_object(self, host_state, weight_properties):
+        if host_state.host in self.preferred:
+            return float(len(self.preferred) -
+                         self.preferred.index(host_state.host))
+        return 0.0

@@ -25,11 +25,13 @@ LOG = logging.getLogger(__name__)
 
 FILTER = fake_filter.RejectHostsFilter
 PASTE = fake_filter.RecordingPasteFilter
+WEIGHER = fake_filter.PreferHostsWeigher
 
 
 class SmokeTest(base.QSLMFunctionalTestBase):
 
     EXTRA_FILTERS = ('tests.functional.fake_filter.RejectHostsFilter',)
+    EXTRA_WEIGHERS = ('tests.functional.fake_filter.PreferHostsWeigher',)
     PASTE_FILTERS = (
         ('qslm_recorder',
          'tests.functional.fake_filter:RecordingPasteFilter.factory',
@@ -37,10 +39,9 @@ class SmokeTest(base.QSLMFunctionalTestBase):
     )
 
     def setUp(self):
-        FILTER.reset()
-        PASTE.reset()
-        self.addCleanup(FILTER.reset)
-        self.addCleanup(PASTE.reset)
+        for cls in (FILTER, PASTE, WEIGHER):
+            cls.reset()
+            self.addCleanup(cls.reset)
         super().setUp()
         self.flavor = self.create_flavor(extra_specs={'qslm:smoke': 'yes'})
         self.server = self.boot_server('compute-a1', flavor_id=self.flavor)
@@ -74,6 +75,14 @@ class SmokeTest(base.QSLMFunctionalTestBase):
             self.assertEqual('compute-a1', c['source_host'])
             self.assertEqual(['compute-a1'], c['ignore_hosts'])
             self.assertIsNone(c['requested_host'])
+
+    def test_weigher_picks_among_allowed(self):
+        FILTER.rejected_hosts = {'compute-a2'}
+        # compute-a2 would win on weight but is filtered out first.
+        WEIGHER.preferred = ['compute-a2', 'compute-b1']
+        server, mig, _secs = self.live_migrate_and_wait(self.server)
+        self.assertEqual('completed', mig['status'])
+        self.assertEqual('compute-b1', self.server_host(server))
 
     def test_requested_rejected_host_fails_server_stays(self):
         FILTER.rejected_hosts = {'compute-b1'}
