@@ -1,0 +1,172 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""A cloud described in one file: topology, flavors and servers.
+
+``qslm-nova plan`` evaluates such a file when no live cloud is given; the
+embedded sample ships as ``etc/qslm-nova/sample-cloud.yaml``.
+"""
+
+import dataclasses
+import datetime
+import os
+import uuid
+
+import yaml
+
+from qslm_nova import exception
+from qslm_nova import topology as topology_mod
+
+EXTRA_KEYS = ('clock', 'flavors', 'servers')
+FLAVOR_KEYS = ('ram_mb', 'vcpus', 'disk_gb', 'extra_specs')
+SERVER_KEYS = ('flavor', 'host', 'metadata', 'image_properties', 'uuid',
+               'touched_mb')
+
+
+@dataclasses.dataclass
+class Flavor:
+    name: str
+    ram_mb: int
+    vcpus: int = 1
+    disk_gb: int = 0
+    extra_specs: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class Server:
+    name: str
+    uuid: str
+    flavor: Flavor
+    host: str
+    metadata: dict = dataclasses.field(default_factory=dict)
+    image_properties: dict = dataclasses.field(default_factory=dict)
+    touched_mb: float = None
+
+
+@dataclasses.dataclass
+class Cloud:
+    topology: topology_mod.Topology
+    flavors: dict
+    servers: dict
+    clock: datetime.datetime = None
+
+
+def sample_path():
+    """Path of the embedded sample cloud (source tree or installed)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = [
+        os.path.join(os.path.dirname(here), 'etc', 'qslm-nova',
+                     'sample-cloud.yaml'),
+    ]
+    prefix = os.environ.get('VIRTUAL_ENV') or os.sys.prefix
+    candidates.append(os.path.join(prefix, 'etc', 'qslm-nova',
+                                   'sample-cloud.yaml'))
+    for path in candidates:
+        if os.path.exists(path):
+            return path
+    return candidates[0]
+
+
+def _str_map(value, place, errors, fname):
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        errors.append('%s: %s: must be a mapping, got %r' % (
+            fname, place, value))
+        return {}
+    return {str(k): str(v) if not isinstance(v, bool) else str(v).lower()
+            for k, v in value.items()}
+
+
+def load(path):
+    """Load a cloud file; TopologyError lists every problem with its place.
+    """
+    fname = os.path.basename(path)
+    try:
+        with open(path, encoding='utf-8') as f:
+            doc = yaml.load(f, Loader=topology_mod._UniqueKeyLoader)  # nosec
+    except OSError as e:
+        raise exception.TopologyError(
+            ['%s: cannot read: %s' % (path, e.strerror or e)])
+    except yaml.YAMLError as e:
+        raise exception.TopologyError(['%s: invalid YAML: %s' % (fname, e)])
+    errors = []
+    try:
+        topo = topology_mod.parse(doc, fname, extra_keys=EXTRA_KEYS)
+    except exception.TopologyError as e:
+        errors.extend(e.errors)
+        topo = None
+    if not isinstance(doc, dict):
+        raise exception.TopologyError(errors)
+    clock = None
+    if doc.get('clock') is not None:
+        try:
+            clock = topology_mod.parse_timestamp(doc['clock'])
+        except ValueError:
+            errors.append('%s: clock: must be an ISO 8601 timestamp, got %r'
+                          % (fname, doc['clock']))
+    flavors = {}
+    for name, entry in (doc.get('flavors') or {}).items():
+        place = 'flavors.%s' % name
+        if not isinstance(entry, dict):
+            errors.append('%s: %s: must be a mapping' % (fname, place))
+            continue
+        for key in entry:
+            if key not in FLAVOR_KEYS:
+                errors.append('%s: %s.%s: unknown key (allowed: %s)' % (
+                    fname, place, key, ', '.join(FLAVOR_KEYS)))
+        ram = entry.get('ram_mb')
+        if isinstance(ram, bool) or not isinstance(ram, int) or ram <= 0:
+            errors.append('%s: %s.ram_mb: must be an integer > 0, got %r'
+                          % (fname, place, ram))
+            continue
+        flavors[name] = Flavor(
+            name, ram, int(entry.get('vcpus', 1)),
+            int(entry.get('disk_gb', 0)),
+            _str_map(entry.get('extra_specs'), place + '.extra_specs',
+                     errors, fname))
+    servers = {}
+    for name, entry in (doc.get('servers') or {}).items():
+        place = 'servers.%s' % name
+        if not isinstance(entry, dict):
+            errors.append('%s: %s: must be a mapping' % (fname, place))
+            continue
+        for key in entry:
+            if key not in SERVER_KEYS:
+                errors.append('%s: %s.%s: unknown key (allowed: %s)' % (
+                    fname, place, key, ', '.join(SERVER_KEYS)))
+        flavor = flavors.get(entry.get('flavor'))
+        if flavor is None:
+            errors.append('%s: %s.flavor: undefined flavor %r' % (
+                fname, place, entry.get('flavor')))
+            continue
+        host = entry.get('host')
+        if topo is not None and host not in topo.hosts:
+            errors.append('%s: %s.host: undefined host %r' % (
+                fname, place, host))
+            continue
+        servers[name] = Server(
+            name=name,
+            uuid=str(entry.get('uuid') or uuid.uuid5(uuid.NAMESPACE_URL,
+                                                     'qslm-sample/' + name)),
+            flavor=flavor, host=host,
+            metadata=_str_map(entry.get('metadata'), place + '.metadata',
+                              errors, fname),
+            image_properties=_str_map(entry.get('image_properties'),
+                                      place + '.image_properties', errors,
+                                      fname),
+            touched_mb=entry.get('touched_mb'))
+    if errors:
+        raise exception.TopologyError(errors)
+    return Cloud(topo, flavors, servers, clock)

@@ -1,0 +1,291 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The effective QSLM policy of an instance.
+
+Sources, in the order they are read:
+
+* ``[qslm] default_*`` options (the floor);
+* flavor extra specs (operator): security and SLA keys;
+* image properties (image owner): security keys only;
+* instance metadata (tenant): security keys only, and only to tighten.
+
+For every security key the strictest value wins: a requirement set
+anywhere holds, the highest minimum link security holds, the allowed
+mechanisms are the intersection, the highest dirty rate is assumed. SLA
+keys come from the flavor only. A malformed value never raises: it
+becomes an error of the policy, which the decision turns into a denial
+with the key, the source and the reason.
+"""
+
+import dataclasses
+import datetime
+
+from qslm_nova import exception
+
+PREFIX = 'qslm:'
+MAX_DOWNTIME = PREFIX + 'max_downtime_ms'
+BUDGET = PREFIX + 'downtime_budget_ms'
+PERIOD_DAYS = PREFIX + 'budget_period_days'
+REQUIRE_TRUSTED = PREFIX + 'require_trusted_host'
+MIN_LINK_SECURITY = PREFIX + 'min_link_security'
+REQUIRE_ENCRYPTION = PREFIX + 'require_encryption'
+ALLOWED_MECHANISMS = PREFIX + 'allowed_mechanisms'
+DIRTY_RATE = PREFIX + 'dirty_rate_mbps'
+LEDGER_USED = PREFIX + 'downtime_used_ms'
+LEDGER_START = PREFIX + 'budget_period_start'
+
+SLA_KEYS = (MAX_DOWNTIME, BUDGET, PERIOD_DAYS)
+SECURITY_KEYS = (REQUIRE_TRUSTED, MIN_LINK_SECURITY, REQUIRE_ENCRYPTION,
+                 ALLOWED_MECHANISMS, DIRTY_RATE)
+LEDGER_KEYS = (LEDGER_USED, LEDGER_START)
+FLAVOR_KEYS = SLA_KEYS + SECURITY_KEYS
+
+_TRUE = ('true', 'yes', 'on', '1')
+_FALSE = ('false', 'no', 'off', '0')
+NAME_CHARS = frozenset('abcdefghijklmnopqrstuvwxyz0123456789_-')
+
+
+def parse_bool(key, value):
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise exception.PolicyValueError(key, value, 'must be true or false')
+
+
+def parse_int(key, value, minimum):
+    try:
+        if isinstance(value, bool):
+            raise ValueError()
+        number = int(str(value).strip())
+    except ValueError:
+        raise exception.PolicyValueError(
+            key, value, 'must be an integer >= %d' % minimum)
+    if number < minimum:
+        raise exception.PolicyValueError(
+            key, value, 'must be an integer >= %d' % minimum)
+    return number
+
+
+def parse_float(key, value, minimum):
+    try:
+        if isinstance(value, bool):
+            raise ValueError()
+        number = float(str(value).strip())
+    except ValueError:
+        number = None
+    if number is None or number != number or number in (
+            float('inf'), float('-inf')) or number < minimum:
+        raise exception.PolicyValueError(
+            key, value, 'must be a number >= %s' % minimum)
+    return number
+
+
+def parse_name(key, value):
+    text = str(value).strip().lower()
+    if not text or not set(text) <= NAME_CHARS:
+        raise exception.PolicyValueError(
+            key, value, 'must be a name of lower-case letters, digits, '
+            '"_" or "-"')
+    return text
+
+
+def parse_name_list(key, value):
+    names = [p.strip().lower() for p in str(value).split(',')]
+    if not names or any(not n or not set(n) <= NAME_CHARS for n in names):
+        raise exception.PolicyValueError(
+            key, value, 'must be a comma-separated list of mechanism names')
+    return names
+
+
+# Syntax checks shared with the Nova extra-spec validators.
+SYNTAX = {
+    MAX_DOWNTIME: lambda k, v: parse_int(k, v, 1),
+    BUDGET: lambda k, v: parse_int(k, v, 0),
+    PERIOD_DAYS: lambda k, v: parse_int(k, v, 1),
+    REQUIRE_TRUSTED: parse_bool,
+    REQUIRE_ENCRYPTION: parse_bool,
+    MIN_LINK_SECURITY: parse_name,
+    ALLOWED_MECHANISMS: parse_name_list,
+    DIRTY_RATE: lambda k, v: parse_float(k, v, 0.0),
+}
+
+
+@dataclasses.dataclass
+class Defaults:
+    require_trusted_host: bool = False
+    min_link_security: str = 'untrusted'
+    require_encryption: bool = False
+    allowed_mechanisms: tuple = ('none', 'tls', 'ssh', 'ipsec')
+    dirty_rate_mibps: float = 16.0
+    budget_period_days: int = 30
+
+    @classmethod
+    def from_conf(cls, group):
+        return cls(require_trusted_host=group.default_require_trusted_host,
+                   min_link_security=group.default_min_link_security,
+                   require_encryption=group.default_require_encryption,
+                   allowed_mechanisms=tuple(group.default_allowed_mechanisms),
+                   dirty_rate_mibps=group.default_dirty_rate_mbps,
+                   budget_period_days=group.default_budget_period_days)
+
+
+@dataclasses.dataclass
+class Policy:
+    require_trusted_host: bool
+    min_link_security: int
+    require_encryption: bool
+    allowed_mechanisms: frozenset
+    dirty_rate_mibps: float
+    max_downtime_ms: int = None
+    downtime_budget_ms: int = None
+    budget_period_days: int = 30
+    errors: list = dataclasses.field(default_factory=list)
+    notes: list = dataclasses.field(default_factory=list)
+
+    @property
+    def needs_protection(self):
+        """True if the policy asks for trust or encryption."""
+        return (self.require_trusted_host or self.require_encryption or
+                self.min_link_security > 0)
+
+
+def effective_policy(defaults, levels, mechanisms, flavor_specs=None,
+                     image_props=None, metadata=None):
+    """Combine the sources into one Policy; never raises on bad values.
+
+    :param levels: security level names, weakest first.
+    :param mechanisms: names of known mechanisms.
+    """
+    level_index = {n: i for i, n in enumerate(levels)}
+    errors = []
+    notes = []
+    if defaults.min_link_security in level_index:
+        min_level = level_index[defaults.min_link_security]
+    else:
+        errors.append('[qslm] default_min_link_security: unknown security '
+                      'level %r (levels: %s)' % (
+                          defaults.min_link_security, ', '.join(levels)))
+        min_level = len(levels) - 1
+    pol = Policy(require_trusted_host=defaults.require_trusted_host,
+                 min_link_security=min_level,
+                 require_encryption=defaults.require_encryption,
+                 allowed_mechanisms=frozenset(defaults.allowed_mechanisms),
+                 dirty_rate_mibps=defaults.dirty_rate_mibps,
+                 budget_period_days=defaults.budget_period_days,
+                 errors=errors, notes=notes)
+    sources = (('flavor extra spec', flavor_specs or {}, True),
+               ('image property', image_props or {}, False),
+               ('instance metadata', metadata or {}, False))
+    for label, values, sla_allowed in sources:
+        for key, raw in values.items():
+            if not isinstance(key, str) or not key.startswith(PREFIX):
+                continue
+            if key in LEDGER_KEYS:
+                continue
+            if key in SLA_KEYS and not sla_allowed:
+                notes.append('%s %s ignored: SLA keys come from the flavor '
+                             'only' % (label, key))
+                continue
+            if key not in SYNTAX:
+                errors.append('%s %s: unknown qslm key (known: %s)' % (
+                    label, key, ', '.join(FLAVOR_KEYS)))
+                continue
+            try:
+                value = SYNTAX[key](key, raw)
+                _apply(pol, key, value, level_index, mechanisms)
+            except exception.PolicyValueError as e:
+                errors.append('%s %s' % (label, e))
+    return pol
+
+
+def _apply(pol, key, value, level_index, mechanisms):
+    if key == MAX_DOWNTIME:
+        pol.max_downtime_ms = value
+    elif key == BUDGET:
+        pol.downtime_budget_ms = value
+    elif key == PERIOD_DAYS:
+        pol.budget_period_days = value
+    elif key == REQUIRE_TRUSTED:
+        pol.require_trusted_host = pol.require_trusted_host or value
+    elif key == REQUIRE_ENCRYPTION:
+        pol.require_encryption = pol.require_encryption or value
+    elif key == MIN_LINK_SECURITY:
+        if value not in level_index:
+            raise exception.PolicyValueError(
+                key, value, 'unknown security level (levels: %s)'
+                % ', '.join(level_index))
+        pol.min_link_security = max(pol.min_link_security,
+                                    level_index[value])
+    elif key == ALLOWED_MECHANISMS:
+        unknown = [n for n in value if n not in mechanisms]
+        if unknown:
+            raise exception.PolicyValueError(
+                key, ','.join(value), 'unknown mechanism(s) %s (known: %s)'
+                % (', '.join(unknown), ', '.join(sorted(mechanisms))))
+        pol.allowed_mechanisms = pol.allowed_mechanisms & frozenset(value)
+    elif key == DIRTY_RATE:
+        pol.dirty_rate_mibps = max(pol.dirty_rate_mibps, value)
+
+
+@dataclasses.dataclass
+class Ledger:
+    """Downtime used in the current budget period of one instance."""
+
+    used_ms: int = 0
+    period_start: datetime.date = None
+    errors: list = dataclasses.field(default_factory=list)
+
+    def remaining_ms(self, budget_ms, period_days, today):
+        """Budget left today, rolling the period over when it expired."""
+        if budget_ms is None:
+            return None
+        if self.period_start is None or (
+                today >= self.period_start +
+                datetime.timedelta(days=period_days)):
+            return budget_ms
+        return max(budget_ms - self.used_ms, 0)
+
+    def record(self, downtime_ms, period_days, today):
+        """Return the metadata that records one more migration."""
+        start = self.period_start
+        used = self.used_ms
+        if start is None or today >= start + datetime.timedelta(
+                days=period_days):
+            start, used = today, 0
+        return {LEDGER_USED: str(int(round(used + downtime_ms))),
+                LEDGER_START: start.isoformat()}
+
+
+def parse_ledger(metadata):
+    """Read the ledger keys from instance metadata; never raises."""
+    metadata = metadata or {}
+    ledger = Ledger()
+    if LEDGER_USED in metadata:
+        try:
+            ledger.used_ms = parse_int(LEDGER_USED, metadata[LEDGER_USED], 0)
+        except exception.PolicyValueError as e:
+            ledger.errors.append('instance metadata %s' % e)
+    if LEDGER_START in metadata:
+        raw = metadata[LEDGER_START]
+        try:
+            ledger.period_start = datetime.date.fromisoformat(
+                str(raw).strip()[:10])
+        except ValueError:
+            ledger.errors.append(
+                'instance metadata %s: must be an ISO 8601 date '
+                '(YYYY-MM-DD), got %r' % (LEDGER_START, raw))
+    return ledger

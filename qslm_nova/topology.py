@@ -1,0 +1,536 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The topology file: hosts, network nodes, links and mechanisms.
+
+The YAML file (version 1) is validated completely before use: every
+problem is reported with the file name, the entry and the field, and
+unknown keys are errors. The result is a :class:`Topology` holding a
+networkx graph and the per-host data the decision needs.
+"""
+
+import collections
+import dataclasses
+import datetime
+import heapq
+import math
+import os
+import threading
+
+import networkx as nx
+from oslo_log import log as logging
+import yaml
+
+from qslm_nova import exception
+from qslm_nova import mechanisms as mech_mod
+
+LOG = logging.getLogger(__name__)
+
+DEFAULT_LEVELS = ('untrusted', 'wan', 'shared', 'private', 'isolated')
+TOP_KEYS = ('version', 'security_levels', 'mechanisms', 'hosts', 'nodes',
+            'links')
+HOST_KEYS = ('site', 'trusted', 'attested_at', 'mechanisms', 'cpu_load',
+             'agent_id')
+NODE_KEYS = ('kind', 'site')
+NODE_KINDS = ('switch', 'router', 'gateway', 'site', 'other')
+LINK_KEYS = ('between', 'bandwidth_gbps', 'latency_ms', 'security',
+             'utilization', 'mechanisms')
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses duplicate mapping keys."""
+
+
+def _construct_mapping(loader, node, deep=False):
+    loader.flatten_mapping(node)
+    seen = {}
+    for key_node, _value in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise exception.TopologyError([
+                'line %d: duplicate key %r (first at line %d)' % (
+                    key_node.start_mark.line + 1, key, seen[key])])
+        seen[key] = key_node.start_mark.line + 1
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+@dataclasses.dataclass(frozen=True)
+class Host:
+    name: str
+    site: str = None
+    trusted: bool = False
+    attested_at: datetime.datetime = None
+    mechanisms: frozenset = frozenset(['none'])
+    cpu_load: float = None
+    agent_id: str = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PathInfo:
+    """The path chosen from the source to one destination."""
+
+    nodes: tuple
+    bottleneck_gbps: float
+    rtt_ms: float
+    weakest_level: int
+    # Levels and link-level mechanisms of every link, in path order.
+    link_levels: tuple
+    link_mechanisms: tuple
+
+
+class Topology:
+    """A validated topology. Read-only after construction."""
+
+    def __init__(self, source, levels, mechanisms, hosts, graph):
+        self.source = source
+        self.levels = tuple(levels)
+        self.level_index = {n: i for i, n in enumerate(self.levels)}
+        self.mechanisms = mechanisms
+        self.hosts = hosts
+        self.graph = graph
+        self._cache = collections.OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._cache_size = 4096
+
+    def level_name(self, index):
+        return self.levels[index]
+
+    def widest_paths(self, source, min_level=0):
+        """Widest (max bottleneck) paths from source to every node.
+
+        Only links whose security level is at least ``min_level`` are used.
+        Ties are broken by lower latency. One search serves every candidate
+        of a request; results are cached per (source, min_level) in a
+        bounded LRU cache since the topology is immutable.
+
+        :returns: dict node -> (bottleneck_gbps, latency_ms, predecessor)
+        """
+        key = (source, min_level)
+        with self._cache_lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        result = self._search(source, min_level)
+        with self._cache_lock:
+            self._cache[key] = result
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return result
+
+    def _search(self, source, min_level):
+        best = {source: (math.inf, 0.0, None)}
+        heap = [(-math.inf, 0.0, source)]
+        done = set()
+        adj = self.graph.adj
+        while heap:
+            neg_bw, lat, node = heapq.heappop(heap)
+            if node in done:
+                continue
+            done.add(node)
+            bw = -neg_bw
+            for nbr, attrs in adj[node].items():
+                if attrs['level'] < min_level or nbr in done:
+                    continue
+                # Traffic does not transit through other compute hosts.
+                nbw = min(bw, attrs['avail_gbps'])
+                nlat = lat + attrs['latency_ms']
+                old = best.get(nbr)
+                if (old is None or nbw > old[0] or
+                        (nbw == old[0] and nlat < old[1])):
+                    best[nbr] = (nbw, nlat, node)
+                    # Hosts are leaves: recorded, never expanded.
+                    if nbr not in self.hosts:
+                        heapq.heappush(heap, (-nbw, nlat, nbr))
+        return best
+
+    def path_to(self, search, dest):
+        """Build the PathInfo to dest from a widest_paths() result."""
+        entry = search.get(dest)
+        if entry is None:
+            return None
+        nodes = [dest]
+        while entry[2] is not None:
+            nodes.append(entry[2])
+            entry = search[entry[2]]
+        nodes.reverse()
+        levels = []
+        mechs = []
+        for a, b in zip(nodes, nodes[1:]):
+            attrs = self.graph.adj[a][b]
+            levels.append(attrs['level'])
+            mechs.append(attrs['mechanisms'])
+        bottleneck, latency, _pred = search[dest]
+        return PathInfo(nodes=tuple(nodes), bottleneck_gbps=bottleneck,
+                        rtt_ms=2.0 * latency,
+                        weakest_level=min(levels) if levels else
+                        len(self.levels) - 1,
+                        link_levels=tuple(levels),
+                        link_mechanisms=tuple(mechs))
+
+
+class _Checker:
+    """Collects validation errors with their place in the file."""
+
+    def __init__(self, fname):
+        self.fname = fname
+        self.errors = []
+
+    def err(self, place, msg):
+        self.errors.append('%s: %s: %s' % (self.fname, place, msg))
+
+    def mapping(self, value, place):
+        if not isinstance(value, dict):
+            self.err(place, 'must be a mapping, got %s' %
+                     type(value).__name__)
+            return False
+        return True
+
+    def unknown(self, entry, allowed, place):
+        for key in entry:
+            if key not in allowed:
+                self.err('%s.%s' % (place, key) if place else key,
+                         'unknown key (allowed: %s)' % ', '.join(allowed))
+
+    def number(self, entry, key, place, default=None, minimum=None,
+               above=None, below=None, maximum=None, required=False):
+        where = '%s.%s' % (place, key)
+        if key not in entry:
+            if required:
+                self.err(where, 'is required')
+            return default
+        value = entry[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.err(where, 'must be a number, got %r' % (value,))
+            return default
+        if not math.isfinite(value):
+            self.err(where, 'must be finite, got %r' % (value,))
+            return default
+        if above is not None and not value > above:
+            self.err(where, 'must be > %s, got %s' % (above, value))
+        if minimum is not None and value < minimum:
+            self.err(where, 'must be >= %s, got %s' % (minimum, value))
+        if below is not None and not value < below:
+            self.err(where, 'must be < %s, got %s' % (below, value))
+        if maximum is not None and value > maximum:
+            self.err(where, 'must be <= %s, got %s' % (maximum, value))
+        return float(value)
+
+    def string(self, entry, key, place, required=False):
+        where = '%s.%s' % (place, key)
+        if key not in entry:
+            if required:
+                self.err(where, 'is required')
+            return None
+        value = entry[key]
+        if not isinstance(value, str) or not value:
+            self.err(where, 'must be a non-empty string, got %r' % (value,))
+            return None
+        return value
+
+    def boolean(self, entry, key, place, default=False):
+        if key not in entry:
+            return default
+        value = entry[key]
+        if not isinstance(value, bool):
+            self.err('%s.%s' % (place, key),
+                     'must be true or false, got %r' % (value,))
+            return default
+        return value
+
+
+def parse_timestamp(value):
+    """Parse an ISO 8601 timestamp into an aware UTC datetime."""
+    if isinstance(value, datetime.datetime):
+        ts = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith('Z'):
+            text = text[:-1] + '+00:00'
+        ts = datetime.datetime.fromisoformat(text)
+    else:
+        raise ValueError('not a timestamp')
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=datetime.timezone.utc)
+    return ts.astimezone(datetime.timezone.utc)
+
+
+def _parse_levels(doc, chk):
+    levels = doc.get('security_levels', list(DEFAULT_LEVELS))
+    if (not isinstance(levels, list) or not levels or
+            not all(isinstance(x, str) and x for x in levels)):
+        chk.err('security_levels',
+                'must be a non-empty list of names, weakest first, got %r'
+                % (levels,))
+        return list(DEFAULT_LEVELS)
+    dups = sorted({x for x in levels if levels.count(x) > 1})
+    if dups:
+        chk.err('security_levels', 'duplicate level(s): %s' % ', '.join(dups))
+    return levels
+
+
+def _parse_mechanisms(doc, chk):
+    mechs = dict(mech_mod.BUILTIN)
+    section = doc.get('mechanisms', {})
+    if section is None:
+        section = {}
+    if not chk.mapping(section, 'mechanisms'):
+        return mechs
+    for name, entry in section.items():
+        place = 'mechanisms.%s' % name
+        if not isinstance(name, str) or not name:
+            chk.err('mechanisms', 'names must be strings, got %r' % (name,))
+            continue
+        if not chk.mapping(entry, place):
+            continue
+        chk.unknown(entry, tuple(mech_mod.FIELDS), place)
+        base = mechs.get(name, mech_mod.Mechanism(name))
+        values = {}
+        for field, ftype in mech_mod.FIELDS.items():
+            if field not in entry:
+                continue
+            if ftype is bool:
+                values[field] = chk.boolean(entry, field, place)
+            elif field == 'crypto_gbps_per_core':
+                values[field] = chk.number(entry, field, place, above=0)
+            else:
+                num = chk.number(entry, field, place, minimum=0)
+                if num is not None:
+                    if num != int(num):
+                        chk.err('%s.%s' % (place, field),
+                                'must be a whole number, got %s' % num)
+                    values[field] = int(num)
+        values = {k: v for k, v in values.items() if v is not None}
+        mechs[name] = dataclasses.replace(base, **values)
+    return mechs
+
+
+def _mech_list(value, mechs, chk, place):
+    if not isinstance(value, list):
+        chk.err(place, 'must be a list of mechanism names, got %r' % (value,))
+        return frozenset()
+    out = set()
+    for i, name in enumerate(value):
+        if name not in mechs:
+            chk.err('%s[%d]' % (place, i),
+                    'unknown mechanism %r (known: %s)' % (
+                        name, ', '.join(sorted(mechs))))
+        else:
+            out.add(name)
+    return frozenset(out)
+
+
+def parse(doc, fname='<topology>', extra_keys=()):
+    """Validate a loaded YAML document and build a Topology.
+
+    :raises TopologyError: listing every problem found.
+    """
+    chk = _Checker(fname)
+    if not isinstance(doc, dict):
+        raise exception.TopologyError(
+            ['%s: top level must be a mapping, got %s' % (
+                fname, type(doc).__name__)])
+    chk.unknown(doc, TOP_KEYS + tuple(extra_keys), '')
+    if doc.get('version') != 1:
+        chk.err('version', 'must be 1, got %r' % (doc.get('version'),))
+    levels = _parse_levels(doc, chk)
+    level_index = {n: i for i, n in enumerate(levels)}
+    mechs = _parse_mechanisms(doc, chk)
+
+    graph = nx.Graph()
+    hosts = {}
+    section = doc.get('hosts')
+    if section is None or not isinstance(section, dict) or not section:
+        chk.err('hosts', 'must be a non-empty mapping of compute hosts')
+        section = section if isinstance(section, dict) else {}
+    for name, entry in section.items():
+        place = 'hosts.%s' % name
+        if entry is None:
+            entry = {}
+        if not chk.mapping(entry, place):
+            continue
+        chk.unknown(entry, HOST_KEYS, place)
+        attested = None
+        if entry.get('attested_at') is not None:
+            try:
+                attested = parse_timestamp(entry['attested_at'])
+            except ValueError:
+                chk.err(place + '.attested_at',
+                        'must be an ISO 8601 timestamp, got %r'
+                        % (entry['attested_at'],))
+        host_mechs = frozenset(['none'])
+        if 'mechanisms' in entry:
+            host_mechs = _mech_list(entry['mechanisms'], mechs, chk,
+                                    place + '.mechanisms')
+        hosts[str(name)] = Host(
+            name=str(name),
+            site=chk.string(entry, 'site', place),
+            trusted=chk.boolean(entry, 'trusted', place),
+            attested_at=attested,
+            mechanisms=host_mechs,
+            cpu_load=chk.number(entry, 'cpu_load', place, minimum=0,
+                                below=1),
+            agent_id=chk.string(entry, 'agent_id', place))
+        graph.add_node(str(name), kind='host')
+
+    section = doc.get('nodes') or {}
+    if chk.mapping(section, 'nodes'):
+        for name, entry in section.items():
+            place = 'nodes.%s' % name
+            if str(name) in hosts:
+                chk.err(place, 'duplicate name: %r is also a host' % name)
+                continue
+            if entry is None:
+                entry = {}
+            if not chk.mapping(entry, place):
+                continue
+            chk.unknown(entry, NODE_KEYS, place)
+            kind = chk.string(entry, 'kind', place) or 'other'
+            if kind not in NODE_KINDS:
+                chk.err(place + '.kind', 'must be one of %s, got %r' % (
+                    ', '.join(NODE_KINDS), kind))
+            graph.add_node(str(name), kind=kind,
+                           site=chk.string(entry, 'site', place))
+
+    links = doc.get('links')
+    if not isinstance(links, list):
+        chk.err('links', 'must be a list of links, got %r' % (links,))
+        links = []
+    for i, entry in enumerate(links):
+        place = 'links[%d]' % i
+        if not chk.mapping(entry, place):
+            continue
+        chk.unknown(entry, LINK_KEYS, place)
+        ends = entry.get('between')
+        if (not isinstance(ends, list) or len(ends) != 2 or
+                not all(isinstance(e, str) for e in ends)):
+            chk.err(place + '.between',
+                    'must be a list of two node names, got %r' % (ends,))
+            ends = None
+        else:
+            for j, end in enumerate(ends):
+                if end not in graph:
+                    chk.err('%s.between[%d]' % (place, j),
+                            'undefined node %r (not in hosts or nodes)'
+                            % end)
+                    ends = None
+            if ends and ends[0] == ends[1]:
+                chk.err(place + '.between',
+                        'a link must join two different nodes, got %r'
+                        % (ends,))
+                ends = None
+            elif ends and graph.has_edge(*ends):
+                chk.err(place + '.between',
+                        'duplicate link between %s and %s' % tuple(ends))
+                ends = None
+        bw = chk.number(entry, 'bandwidth_gbps', place, above=0,
+                        required=True)
+        latency = chk.number(entry, 'latency_ms', place, default=0.0,
+                             minimum=0)
+        util = chk.number(entry, 'utilization', place, default=0.0,
+                          minimum=0, below=1)
+        level = chk.string(entry, 'security', place, required=True)
+        if level is not None and level not in level_index:
+            chk.err(place + '.security', 'unknown security level %r '
+                    '(levels: %s)' % (level, ', '.join(levels)))
+            level = None
+        link_mechs = frozenset()
+        if 'mechanisms' in entry:
+            link_mechs = _mech_list(entry['mechanisms'], mechs, chk,
+                                    place + '.mechanisms')
+        if ends and bw is not None and level is not None:
+            graph.add_edge(ends[0], ends[1], bandwidth_gbps=bw,
+                           avail_gbps=bw * (1.0 - (util or 0.0)),
+                           latency_ms=latency or 0.0,
+                           level=level_index[level],
+                           mechanisms=link_mechs, index=i)
+    if chk.errors:
+        raise exception.TopologyError(chk.errors)
+    return Topology(fname, levels, mechs, hosts, graph)
+
+
+def load(path, extra_keys=()):
+    """Load and validate a topology file.
+
+    :raises TopologyError: with every problem, each naming file and place.
+    """
+    fname = os.path.basename(path)
+    try:
+        with open(path, encoding='utf-8') as f:
+            doc = yaml.load(f, Loader=_UniqueKeyLoader)  # nosec: SafeLoader
+    except OSError as e:
+        raise exception.TopologyError(
+            ['%s: cannot read: %s' % (path, e.strerror or e)])
+    except exception.TopologyError as e:
+        raise exception.TopologyError(
+            ['%s: %s' % (fname, m) for m in e.errors])
+    except yaml.YAMLError as e:
+        raise exception.TopologyError(['%s: invalid YAML: %s' % (fname, e)])
+    return parse(doc, fname, extra_keys)
+
+
+class TopologyStore:
+    """Thread-safe holder of the current topology of a file.
+
+    ``get()`` reloads the file when its modification time or size changed.
+    A reload that fails is logged as an error and the last good topology is
+    kept; without any good topology ``get()`` raises the TopologyError.
+    """
+
+    def __init__(self, path):
+        self.path = path
+        self._lock = threading.Lock()
+        self._topology = None
+        self._stamp = None
+        self._error = None
+        self.reloads = 0
+
+    def _file_stamp(self):
+        try:
+            st = os.stat(self.path)
+        except OSError as e:
+            return ('missing', str(e))
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def get(self):
+        stamp = self._file_stamp()
+        current = self._topology
+        if stamp == self._stamp and current is not None:
+            return current
+        with self._lock:
+            if stamp != self._stamp:
+                try:
+                    topo = load(self.path)
+                except exception.TopologyError as e:
+                    self._error = e
+                    if self._topology is not None:
+                        LOG.error('Topology reload failed, keeping the last '
+                                  'good topology: %s', e)
+                    else:
+                        LOG.error('Cannot load the topology: %s', e)
+                else:
+                    self._topology = topo
+                    self._error = None
+                    self.reloads += 1
+                    LOG.info('Loaded topology %s: %d hosts, %d links',
+                             self.path, len(topo.hosts),
+                             topo.graph.number_of_edges())
+                self._stamp = stamp
+            if self._topology is None:
+                raise self._error
+            return self._topology
