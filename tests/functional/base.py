@@ -24,6 +24,7 @@ import sys
 import time
 
 import fixtures
+from nova import exception
 from nova.tests.functional.api import client as api_client
 from nova.tests.functional import integrated_helpers
 from oslo_serialization import jsonutils
@@ -326,6 +327,20 @@ class QSLMFunctionalTestBase(integrated_helpers.ProviderUsageBaseTestCase):
         else:
             server = self.wait_for_server(server)
         return server, migration, time.monotonic() - start
+
+    def fail_live_migration_precheck(self, *hosts):
+        """Make the destination pre-check fail on ``hosts``.
+
+        The conductor then drops the host, adds it to
+        RequestSpec.ignore_hosts and asks the scheduler again (up to
+        [DEFAULT] migrate_max_retries), which exercises filter retries.
+        """
+        for host in hosts:
+            driver = self.computes[host].manager.driver
+            self.useFixture(fixtures.MockPatchObject(
+                driver, 'check_can_live_migrate_destination',
+                side_effect=exception.MigrationPreCheckError(
+                    reason='test: pre-check fails on %s' % host)))
 
     # -- metadata ----------------------------------------------------------
 

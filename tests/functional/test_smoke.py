@@ -51,9 +51,13 @@ class SmokeTest(base.QSLMFunctionalTestBase):
 
     def test_boot_passes_filter_untouched(self):
         # The boot ran through the scheduler: filter saw no migration.
+        # At boot the instance is not in a cell yet, so the filter's
+        # instance look-up fails (task_state None): a real filter must
+        # treat that as "not a live migration", not as an error.
         boot_calls = [c for c in FILTER.calls
                       if c['instance_uuid'] == self.server['id']]
         self.assertTrue(boot_calls)
+        self.assertEqual({None}, {c['task_state'] for c in boot_calls})
         self.assertEqual([], self._lm_calls())
         self.assertEqual(
             {'qslm:smoke': 'yes'},
@@ -83,6 +87,28 @@ class SmokeTest(base.QSLMFunctionalTestBase):
         server, mig, _secs = self.live_migrate_and_wait(self.server)
         self.assertEqual('completed', mig['status'])
         self.assertEqual('compute-b1', self.server_host(server))
+
+    def test_conductor_retry_grows_ignore_hosts(self):
+        # The weigher picks compute-a2 first; its pre-check fails, so the
+        # conductor asks the scheduler again with a2 in ignore_hosts.
+        WEIGHER.preferred = ['compute-a2', 'compute-b1']
+        self.fail_live_migration_precheck('compute-a2')
+        server, mig, _secs = self.live_migrate_and_wait(self.server)
+        self.assertEqual('completed', mig['status'])
+        self.assertEqual('compute-b1', self.server_host(server))
+        ignore = [c['ignore_hosts'] for c in self._lm_calls()]
+        self.assertIn(['compute-a1'], ignore)
+        self.assertIn(['compute-a1', 'compute-a2'], ignore)
+        self.assertNotIn('compute-a2', [
+            c['host'] for c in self._lm_calls()
+            if 'compute-a2' in c['ignore_hosts']])
+
+    def test_no_valid_host_fails_server_stays(self):
+        FILTER.rejected_hosts = {'compute-a2', 'compute-b1', 'compute-b2'}
+        server, mig, _secs = self.live_migrate_and_wait(self.server)
+        self.assertEqual('error', mig['status'])
+        self.assertEqual('ACTIVE', server['status'])
+        self.assertEqual('compute-a1', self.server_host(server))
 
     def test_requested_rejected_host_fails_server_stays(self):
         FILTER.rejected_hosts = {'compute-b1'}
@@ -129,6 +155,11 @@ class SmokeTest(base.QSLMFunctionalTestBase):
             {'os-migrateLive': {'host': 'compute-a2',
                                 'block_migration': 'auto'}},
             posts[0]['body'])
+        # Inserted in both v2.1 pipelines, right after keystonecontext.
+        with open(self.paste_config_path) as f:
+            ini = f.read()
+        self.assertEqual(2, ini.count('keystonecontext qslm_recorder '))
+        self.assertIn('[filter:qslm_recorder]', ini)
         # Placed after keystonecontext: the request context is there.
         self.assertEqual('admin', posts[0]['context_user'])
         self.assertTrue(posts[0]['is_admin'])
@@ -151,3 +182,16 @@ class SmokeTest(base.QSLMFunctionalTestBase):
     def test_tenant_cannot_live_migrate(self):
         resp = self.live_migrate(self.server, admin=False)
         self.assertEqual(403, resp.status)
+
+
+class PlainNovaSmokeTest(base.QSLMFunctionalTestBase):
+    """No extra filter, weigher or paste filter: Nova's own pipeline."""
+
+    COMPUTE_HOSTS = ('compute-a1', 'compute-a2')
+
+    def test_live_migrate_plain(self):
+        self.assertFalse(hasattr(self, 'paste_config_path'))
+        server = self.boot_server('compute-a1')
+        server, mig, _secs = self.live_migrate_and_wait(server)
+        self.assertEqual('completed', mig['status'])
+        self.assertEqual('compute-a2', self.server_host(server))
