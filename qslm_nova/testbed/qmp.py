@@ -1,0 +1,113 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""A small QMP (QEMU Machine Protocol) client over a unix socket."""
+
+import json
+import socket
+import time
+
+from oslo_log import log as logging
+
+from qslm_nova.testbed import TestbedError
+
+LOG = logging.getLogger(__name__)
+
+
+class QMPError(TestbedError):
+    """QEMU answered a command with an error."""
+
+    def __init__(self, command, error):
+        self.command = command
+        self.error = error
+        super().__init__('QMP %s failed: %s: %s' % (
+            command, error.get('class'), error.get('desc')))
+
+
+class QMPClient(object):
+    """Blocking QMP client: connect, negotiate, execute commands."""
+
+    def __init__(self, path, timeout=30.0):
+        self.path = path
+        self.timeout = timeout
+        self.events = []
+        self._sock = None
+        self._buf = b''
+        self.greeting = None
+
+    def connect(self, wait=10.0):
+        deadline = time.monotonic() + wait
+        while True:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(self.timeout)
+            try:
+                sock.connect(self.path)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                sock.close()
+                if time.monotonic() > deadline:
+                    raise TestbedError(
+                        'QMP socket %s did not appear within %.0f s'
+                        % (self.path, wait))
+                time.sleep(0.05)
+        self._sock = sock
+        self.greeting = self._read()
+        if 'QMP' not in self.greeting:
+            raise TestbedError('no QMP greeting on %s' % self.path)
+        self.execute('qmp_capabilities')
+        return self
+
+    def close(self):
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _read(self):
+        while b'\n' not in self._buf:
+            try:
+                chunk = self._sock.recv(65536)
+            except socket.timeout:
+                raise TestbedError('QMP %s: no answer within %.0f s'
+                                   % (self.path, self.timeout))
+            except OSError as e:
+                raise TestbedError('QMP %s: %s' % (self.path, e))
+            if not chunk:
+                raise TestbedError('QMP %s: QEMU closed the connection'
+                                   % self.path)
+            self._buf += chunk
+        line, self._buf = self._buf.split(b'\n', 1)
+        return json.loads(line)
+
+    def execute(self, command, **arguments):
+        msg = {'execute': command}
+        if arguments:
+            msg['arguments'] = arguments
+        try:
+            self._sock.sendall(json.dumps(msg).encode() + b'\n')
+        except OSError as e:
+            raise TestbedError('QMP %s: %s' % (self.path, e))
+        while True:
+            reply = self._read()
+            if 'event' in reply:
+                self.events.append(reply)
+                continue
+            if 'error' in reply:
+                raise QMPError(command, reply['error'])
+            return reply.get('return')
