@@ -43,7 +43,7 @@ class SmokeTest(base.QSLMFunctionalTestBase):
             cls.reset()
             self.addCleanup(cls.reset)
         super().setUp()
-        self.flavor = self.create_flavor(extra_specs={'qslm:smoke': 'yes'})
+        self.flavor = self.create_flavor(extra_specs={'smoke:marker': 'yes'})
         self.server = self.boot_server('compute-a1', flavor_id=self.flavor)
 
     def _lm_calls(self):
@@ -60,7 +60,7 @@ class SmokeTest(base.QSLMFunctionalTestBase):
         self.assertEqual({None}, {c['task_state'] for c in boot_calls})
         self.assertEqual([], self._lm_calls())
         self.assertEqual(
-            {'qslm:smoke': 'yes'},
+            {'smoke:marker': 'yes'},
             self.admin_api.get_extra_specs(self.flavor))
 
     def test_scheduler_picked_lands_on_allowed_host(self):
