@@ -14,6 +14,7 @@
 
 """Run one real live migration between two QEMU processes on loopback."""
 
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -24,6 +25,7 @@ import time
 from oslo_log import log as logging
 
 from qslm_nova.testbed import guest as guest_mod
+from qslm_nova.testbed import netns as netns_mod
 from qslm_nova.testbed import qmp
 from qslm_nova.testbed import TestbedError
 from qslm_nova.testbed import transports
@@ -34,10 +36,16 @@ QEMU = 'qemu-system-x86_64'
 # max-bandwidth for "no cap" (QEMU's default would be 32 MiB/s).
 UNLIMITED_BPS = 1 << 40
 FINAL_STATES = ('completed', 'failed', 'cancelled')
+# How the link speed is emulated: 'tc' shapes the loopback of a private
+# network namespace (every phase runs at link speed, QEMU uncapped, as
+# with Nova's default live_migration_bandwidth=0); 'qemu-cap' sets QEMU's
+# max-bandwidth, which does not limit the final stop-and-copy.
+LINK_MODES = ('tc', 'qemu-cap')
 
 # CSV columns of one measurement, in order.
 FIELDS = (
-    'run_id', 'repeat', 'transport', 'transport_detail', 'memory_mib',
+    'run_id', 'repeat', 'transport', 'transport_detail', 'link',
+    'memory_mib',
     'touched_mib', 'dirty_rate_mibps', 'wss_mib', 'bandwidth_mbps',
     'downtime_limit_ms', 'auto_converge', 'postcopy', 'status',
     'total_time_ms', 'downtime_ms', 'setup_time_ms', 'expected_downtime_ms',
@@ -64,6 +72,7 @@ class MigrationSpec(object):
     timeout_s: float = 120.0
     measure_dirty_rate: bool = True
     ssh_cipher: str = transports.DEFAULT_SSH_CIPHER
+    link: str = 'tc'
 
     @property
     def run_id(self):
@@ -72,7 +81,8 @@ class MigrationSpec(object):
             self.transport, self.memory_mib, w.dirty_rate_mibps,
             self.bandwidth_mbps, self.downtime_limit_ms,
             '-ac' if self.auto_converge else '',
-            '-pc' if self.postcopy else '', self.repeat)
+            '-pc' if self.postcopy else '', self.repeat) + (
+                '-qcap' if self.link == 'qemu-cap' else '')
 
 
 def check_qemu():
@@ -87,7 +97,8 @@ def check_qemu():
 
 
 class _Qemu(object):
-    def __init__(self, role, workdir, spec, elf, objects, incoming):
+    def __init__(self, role, workdir, spec, elf, objects, incoming,
+                 wrap=None):
         self.role = role
         self.sock = os.path.join(workdir, '%s.qmp' % role)
         self.debuglog = os.path.join(workdir, '%s.debugcon' % role)
@@ -104,6 +115,8 @@ class _Qemu(object):
         if incoming:
             cmd += ['-incoming', 'defer']
         self._err = open(self.stderr_path, 'w')
+        if wrap is not None:
+            cmd = wrap(cmd)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=self._err,
                                      stderr=subprocess.STDOUT)
@@ -131,6 +144,8 @@ class _Qemu(object):
             return ''
 
     def stop(self):
+        if self._err.closed:
+            return
         if self.proc.poll() is None:
             try:
                 self.qmp.execute('quit')
@@ -194,6 +209,9 @@ def run_migration(spec, workdir=None, keep=False):
     """Run one migration described by *spec*; return a dict of FIELDS."""
     if spec.transport not in transports.NAMES:
         raise TestbedError('unknown transport %r' % spec.transport)
+    if spec.link not in LINK_MODES:
+        raise TestbedError('unknown link emulation %r (known: %s)'
+                           % (spec.link, ', '.join(LINK_MODES)))
     check_qemu()
     base = workdir or tempfile.mkdtemp(prefix='qslm-testbed-')
     os.makedirs(base, exist_ok=True)
@@ -203,7 +221,7 @@ def run_migration(spec, workdir=None, keep=False):
     row = dict.fromkeys(FIELDS, '')
     row.update({
         'run_id': spec.run_id, 'repeat': spec.repeat,
-        'transport': spec.transport, 'memory_mib': spec.memory_mib,
+        'transport': spec.transport, 'link': spec.link, 'memory_mib': spec.memory_mib,
         'touched_mib': round(w.touched_mib(spec.memory_mib), 3),
         'dirty_rate_mibps': w.dirty_rate_mibps, 'wss_mib': w.wss_mib,
         'bandwidth_mbps': spec.bandwidth_mbps,
@@ -217,10 +235,22 @@ def run_migration(spec, workdir=None, keep=False):
         kwargs['cipher'] = spec.ssh_cipher
     src = dst = None
     try:
-        with transports.get(spec.transport, rundir, **kwargs) as tr:
+        with contextlib.ExitStack() as stack:
+            ns = None
+            if spec.link == 'tc':
+                ns = stack.enter_context(
+                    netns_mod.LinkEmulation(spec.bandwidth_mbps))
+            tr = stack.enter_context(
+                transports.get(spec.transport, rundir, netns=ns, **kwargs))
             row['transport_detail'] = tr.describe()
-            dst = _Qemu('dst', rundir, spec, elf, tr.dst_objects, True)
-            src = _Qemu('src', rundir, spec, elf, tr.src_objects, False)
+            if ns is not None:
+                ns.shape(tr.link_port)
+            wrap = ns.wrap if ns is not None else None
+            dst = _Qemu('dst', rundir, spec, elf, tr.dst_objects, True, wrap)
+            src = _Qemu('src', rundir, spec, elf, tr.src_objects, False,
+                        wrap)
+            # Stop the QEMUs before the namespace and transport go.
+            stack.callback(_stop_all, [src, dst])
             dst.connect()
             src.connect()
             _wait_ready(src, 30)
@@ -246,7 +276,8 @@ def run_migration(spec, workdir=None, keep=False):
                     params['downtime-limit'] = int(spec.downtime_limit_ms)
                     params['max-bandwidth'] = (
                         int(spec.bandwidth_mbps * 1e6 / 8)
-                        if spec.bandwidth_mbps > 0 else UNLIMITED_BPS)
+                        if spec.bandwidth_mbps > 0 and
+                        spec.link == 'qemu-cap' else UNLIMITED_BPS)
                 vm.qmp.execute('migrate-set-parameters', **params)
             dst.qmp.execute('migrate-incoming', uri=tr.dst_uri)
             src.qmp.execute('migrate', uri=tr.src_uri)
@@ -264,9 +295,7 @@ def run_migration(spec, workdir=None, keep=False):
         row['error'] = str(e)
         raise
     finally:
-        for vm in (src, dst):
-            if vm is not None:
-                vm.stop()
+        _stop_all([src, dst])
         row['wall_s'] = round(time.monotonic() - started, 3)
         row['host_load1'] = round(os.getloadavg()[0], 2)
         if not keep and row.get('status') == 'completed':
@@ -274,6 +303,12 @@ def run_migration(spec, workdir=None, keep=False):
         if not keep and workdir is None:
             shutil.rmtree(base, ignore_errors=True)
     return row
+
+
+def _stop_all(vms):
+    for vm in vms:
+        if vm is not None:
+            vm.stop()
 
 
 def _poll(src, spec, row):

@@ -66,19 +66,40 @@ class Transport(object):
     src_objects = ()
     dst_objects = ()
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, netns=None):
         self.workdir = workdir
+        self.netns = netns
         self.dst_port = None
         self.src_port = None
 
+    def port(self):
+        # A namespace of our own has every port free.
+        if self.netns is not None:
+            self._next_port = getattr(self, '_next_port', 4440) + 1
+            return self._next_port
+        return free_port()
+
+    def wrap(self, cmd):
+        return self.netns.wrap(cmd) if self.netns is not None else cmd
+
+    def wait_port(self, port, proc=None, what='service'):
+        if self.netns is not None:
+            return self.netns.wait_port(port, proc=proc, what=what)
+        return wait_port(port, proc=proc, what=what)
+
     def __enter__(self):
-        self.dst_port = free_port()
+        self.dst_port = self.port()
         self.src_port = self.dst_port
         self.setup()
         return self
 
     def __exit__(self, *exc):
         self.teardown()
+
+    @property
+    def link_port(self):
+        """The TCP port whose traffic crosses the emulated link."""
+        return self.dst_port
 
     def setup(self):
         pass
@@ -223,14 +244,18 @@ class SSHTransport(Transport):
 
     name = 'ssh'
 
-    def __init__(self, workdir, cipher=DEFAULT_SSH_CIPHER):
-        super().__init__(workdir)
+    def __init__(self, workdir, netns=None, cipher=DEFAULT_SSH_CIPHER):
+        super().__init__(workdir, netns)
         self.cipher = cipher
         self._sshd = None
         self._ssh = None
 
     def describe(self):
         return 'ssh(%s)' % self.cipher
+
+    @property
+    def link_port(self):
+        return self.sshd_port
 
     def _bin(self, name, package):
         for cand in (shutil.which(name), '/usr/sbin/' + name):
@@ -252,7 +277,7 @@ class SSHTransport(Transport):
                             '-C', 'qslm-testbed', '-f', key],
                            check=True, capture_output=True)
         shutil.copy(userkey + '.pub', os.path.join(d, 'authorized_keys'))
-        sshd_port = free_port()
+        sshd_port = self.sshd_port = self.port()
         with open(hostkey + '.pub') as f:
             hostpub = ' '.join(f.read().split()[:2])
         known = os.path.join(d, 'known_hosts')
@@ -282,16 +307,17 @@ class SSHTransport(Transport):
                 'LogLevel ERROR',
                 '']))
         self._sshd_log = open(os.path.join(d, 'sshd.log'), 'w')
-        self._sshd = subprocess.Popen([sshd, '-D', '-e', '-f', conf],
+        self._sshd = subprocess.Popen(self.wrap([sshd, '-D', '-e', '-f',
+                                                 conf]),
                                       stdout=self._sshd_log,
                                       stderr=subprocess.STDOUT)
         try:
-            wait_port(sshd_port, proc=self._sshd, what='sshd')
+            self.wait_port(sshd_port, proc=self._sshd, what='sshd')
         except TestbedError as e:
             raise TestbedError('%s; log: %s' % (e, self._log_text('sshd')))
-        self.src_port = free_port()
+        self.src_port = self.port()
         self._ssh_log = open(os.path.join(d, 'ssh.log'), 'w')
-        self._ssh = subprocess.Popen(
+        self._ssh = subprocess.Popen(self.wrap(
             [ssh, '-N', '-T', '-p', str(sshd_port), '-i', userkey,
              '-c', self.cipher,
              '-o', 'BatchMode=yes', '-o', 'ExitOnForwardFailure=yes',
@@ -300,13 +326,14 @@ class SSHTransport(Transport):
              '-o', 'Compression=no',
              '-L', '127.0.0.1:%d:127.0.0.1:%d' % (self.src_port,
                                                    self.dst_port),
-             '%s@127.0.0.1' % getpass.getuser()],
+             '%s@127.0.0.1' % getpass.getuser()]),
             stdin=subprocess.DEVNULL, stdout=self._ssh_log,
             stderr=subprocess.STDOUT)
         # Probing the forward is harmless: the destination QEMU does not
         # listen yet, so the forwarded connection is refused and closed.
         try:
-            wait_port(self.src_port, proc=self._ssh, what='ssh tunnel')
+            self.wait_port(self.src_port, proc=self._ssh,
+                           what='ssh tunnel')
         except TestbedError as e:
             raise TestbedError('%s; ssh log: %s; sshd log: %s' % (
                 e, self._log_text('ssh'), self._log_text('sshd')))
@@ -334,12 +361,12 @@ class SSHTransport(Transport):
                 f.close()
 
 
-def get(name, workdir, **kwargs):
+def get(name, workdir, netns=None, **kwargs):
     if name == 'tcp':
-        return TCPTransport(workdir)
+        return TCPTransport(workdir, netns)
     if name == 'tls':
-        return TLSTransport(workdir)
+        return TLSTransport(workdir, netns)
     if name == 'ssh':
-        return SSHTransport(workdir, **kwargs)
+        return SSHTransport(workdir, netns, **kwargs)
     raise TestbedError('unknown transport %r (known: %s)'
                        % (name, ', '.join(NAMES)))

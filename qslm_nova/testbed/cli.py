@@ -1,0 +1,174 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Command-line entry points of the testbed: campaign, report, calibrate.
+
+Each ``main(argv)`` returns a process exit code; wire them as console
+scripts or as ``qslm-nova`` subcommands.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+from qslm_nova.testbed import TestbedError
+
+
+def _floats(text):
+    return tuple(float(x) for x in text.split(',') if x)
+
+
+def _ints(text):
+    return tuple(int(x) for x in text.split(',') if x)
+
+
+def campaign_main(argv=None):
+    from qslm_nova.testbed import campaign
+
+    g = campaign.Grid()
+    p = argparse.ArgumentParser(
+        prog='qslm-nova-testbed-campaign',
+        description='Run a grid of real QEMU live migrations (TCG, '
+                    'loopback) and append the measurements to a CSV.')
+    p.add_argument('--memory', type=_ints, default=g.memory_mib,
+                   help='guest memory sizes, MiB (%(default)s)')
+    p.add_argument('--dirty', type=_floats, default=g.dirty_rate_mibps,
+                   help='guest dirty rates, MiB/s (%(default)s)')
+    p.add_argument('--bandwidth', type=_floats, default=g.bandwidth_mbps,
+                   help='max-bandwidth caps, Mbit/s (%(default)s)')
+    p.add_argument('--downtime', type=_ints, default=g.downtime_limit_ms,
+                   help='downtime limits, ms (%(default)s)')
+    p.add_argument('--transport', default=','.join(g.transport),
+                   help='transports: tcp,tls,ssh (%(default)s)')
+    p.add_argument('--repeats', type=int, default=g.repeats)
+    p.add_argument('--small', action='store_true',
+                   help='a few runs per transport only')
+    p.add_argument('--out', default=campaign.DATA_DIR,
+                   help='output directory (%(default)s)')
+    p.add_argument('--csv', default='campaign.csv')
+    p.add_argument('--fresh', action='store_true',
+                   help='start a new CSV instead of resuming')
+    p.add_argument('--limit', type=int, default=None,
+                   help='run at most this many migrations')
+    p.add_argument('--workdir', default=None,
+                   help='keep QEMU working files here')
+    args = p.parse_args(argv)
+    if args.small:
+        grid = campaign.SMALL_GRID
+    else:
+        grid = campaign.Grid(
+            memory_mib=args.memory, dirty_rate_mibps=args.dirty,
+            bandwidth_mbps=args.bandwidth,
+            downtime_limit_ms=args.downtime,
+            transport=tuple(t for t in args.transport.split(',') if t),
+            repeats=args.repeats)
+
+    def progress(i, n, row):
+        print('[%d/%d] %s %s total=%sms downtime=%sms %s' % (
+            i, n, row['run_id'], row['status'], row.get('total_time_ms'),
+            row.get('downtime_ms'), row.get('error') or ''), flush=True)
+
+    try:
+        path, rows = campaign.run_campaign(
+            grid, out_dir=args.out, csv_name=args.csv,
+            workdir=args.workdir, resume=not args.fresh, limit=args.limit,
+            progress=progress)
+    except TestbedError as e:
+        print('testbed error: %s' % e, file=sys.stderr)
+        return 2
+    bad = [r for r in rows if r['status'] != 'completed']
+    print('%d migrations, %d not completed; data in %s'
+          % (len(rows), len(bad), path))
+    return 1 if bad and len(bad) == len(rows) else 0
+
+
+def report_main(argv=None):
+    from qslm_nova.testbed import campaign
+    from qslm_nova.testbed import fit
+    from qslm_nova.testbed import report
+
+    p = argparse.ArgumentParser(
+        prog='qslm-nova-testbed-report',
+        description='Compare testbed measurements with the estimator.')
+    p.add_argument('--csv', default=os.path.join(campaign.DATA_DIR,
+                                                 'campaign.csv'))
+    p.add_argument('--params', default=fit.DEFAULT_PARAMS_PATH,
+                   help='fitted parameters JSON (%(default)s)')
+    p.add_argument('--fit', action='store_true',
+                   help='fit the constants on the fitting part of the '
+                        'grid and write them to --params first')
+    p.add_argument('--holdout-repeat', type=int, default=fit.HOLDOUT_REPEAT,
+                   help='repeat index kept out of the fit (%(default)s)')
+    p.add_argument('--json', action='store_true',
+                   help='print the summary as JSON')
+    args = p.parse_args(argv)
+    rows = campaign.read_rows(args.csv)
+    if not rows:
+        print('no measurements in %s' % args.csv, file=sys.stderr)
+        return 2
+    if args.fit or not os.path.exists(args.params):
+        fitted = fit.fit(rows, holdout_repeat=args.holdout_repeat)
+        fit.save(fitted, args.params)
+        print(fit.describe(fitted))
+    else:
+        fitted = fit.load(args.params)
+    summary = report.evaluate(rows, fitted,
+                              holdout_repeat=args.holdout_repeat)
+    if args.json:
+        print(json.dumps(summary, indent=2, sort_keys=True))
+    else:
+        print(report.format_summary(summary))
+    return 0
+
+
+def calibrate_main(argv=None):
+    from qslm_nova.testbed import calibrate
+
+    p = argparse.ArgumentParser(
+        prog='qslm-nova calibrate',
+        description='Measure cipher throughput per core on this host.')
+    p.add_argument('--seconds', type=float, default=1.0)
+    p.add_argument('--method', choices=('auto', 'openssl', 'python'),
+                   default='auto')
+    p.add_argument('--json', action='store_true')
+    args = p.parse_args(argv)
+    result = calibrate.measure_cipher_throughput(seconds=args.seconds,
+                                                 method=args.method)
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True))
+        return 0
+    print('CPU: %s (%s)' % (result['cpu'], result['method']))
+    for cipher, gbps in sorted(result['ciphers'].items()):
+        print('  %-20s %8.2f Gbit/s per core' % (cipher, gbps))
+    print('crypto_gbps_per_core for the topology file:')
+    for mech, gbps in sorted(result['mechanisms'].items()):
+        print('  %-6s %8.2f' % (mech, gbps))
+    return 0
+
+
+def main(argv=None):
+    """``qslm-nova-testbed campaign|report|calibrate ...``"""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = {'campaign': campaign_main, 'report': report_main,
+                'calibrate': calibrate_main}
+    if not argv or argv[0] not in commands:
+        print('usage: qslm-nova-testbed {%s} [options]'
+              % ','.join(sorted(commands)), file=sys.stderr)
+        return 2
+    return commands[argv[0]](argv[1:])
+
+
+if __name__ == '__main__':
+    sys.exit(main())
