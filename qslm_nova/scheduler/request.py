@@ -1,0 +1,168 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Per-request glue between Nova's scheduler objects and the core.
+
+Nova does not mark a RequestSpec as a live migration. The instance tells:
+its task state is ``migrating`` while the conductor asks the scheduler
+for a live-migration destination, and its ``host`` is the source. The
+decisions for every host of one request are computed once and kept on the
+RequestSpec object itself (a private attribute that is never serialised),
+so the filter and the weigher of the same request share them and no
+global cache is needed.
+"""
+
+import threading
+
+from nova.compute import task_states
+from nova import context as nova_context
+from nova import exception as nova_exc
+from nova import objects
+from nova import utils as nova_utils
+from oslo_log import log as logging
+
+from qslm_nova import conf as qslm_conf
+from qslm_nova import decision
+
+LOG = logging.getLogger(__name__)
+CONF = qslm_conf.CONF
+
+_ATTR = '_qslm_request'
+COLD_STATES = (task_states.RESIZE_PREP,)
+
+_engine_lock = threading.Lock()
+_engine = {'key': None, 'engine': None}
+
+
+def engine():
+    """The Engine for the current [qslm] options (rebuilt if they change).
+    """
+    group = CONF.qslm
+    key = tuple((opt.dest, repr(getattr(group, opt.dest)))
+                for opt in qslm_conf.ALL_OPTS)
+    current = _engine
+    if current['key'] == key:
+        return current['engine']
+    with _engine_lock:
+        if _engine['key'] != key:
+            _engine['engine'] = decision.engine_from_conf(CONF)
+            _engine['key'] = key
+        return _engine['engine']
+
+
+class RequestState:
+    """What one scheduling request knows: applicable or not, decisions."""
+
+    def __init__(self, instance_uuid, applicable, why, request=None):
+        self.instance_uuid = instance_uuid
+        self.applicable = applicable
+        self.why = why
+        self.request = request
+        self.decisions = {}
+        self.lock = threading.Lock()
+        self.error = None
+
+
+def _lookup_instance(spec_obj):
+    ctx = getattr(spec_obj, '_context', None) or \
+        nova_context.get_admin_context()
+    ctx = ctx.elevated() if hasattr(ctx, 'elevated') else ctx
+    mapping = objects.InstanceMapping.get_by_instance_uuid(
+        ctx, spec_obj.instance_uuid)
+    with nova_context.target_cell(ctx, mapping.cell_mapping) as cctx:
+        return objects.Instance.get_by_uuid(
+            cctx, spec_obj.instance_uuid,
+            expected_attrs=['metadata', 'system_metadata', 'flavor'])
+
+
+def _image_props(instance):
+    prefix = nova_utils.SM_IMAGE_PROP_PREFIX
+    return {k[len(prefix):]: v
+            for k, v in (instance.system_metadata or {}).items()
+            if k.startswith(prefix + 'qslm')}
+
+
+def _build(spec_obj):
+    uuid = spec_obj.instance_uuid
+    if not uuid:
+        return RequestState(uuid, False, 'no instance')
+    try:
+        instance = _lookup_instance(spec_obj)
+    except (nova_exc.InstanceNotFound, nova_exc.InstanceMappingNotFound):
+        # A boot: the instance is still a build request, not in a cell.
+        return RequestState(uuid, False, 'new instance (boot)')
+    state = instance.task_state
+    if state == task_states.MIGRATING:
+        kind = 'live migration'
+    elif state in COLD_STATES and CONF.qslm.apply_to_cold_migrations:
+        kind = 'cold migration/resize'
+    else:
+        return RequestState(uuid, False, 'task state %s' % state)
+    flavor = spec_obj.flavor if 'flavor' in spec_obj and spec_obj.flavor \
+        else instance.flavor
+    request = decision.MigrationRequest(
+        instance_uuid=uuid, source_host=instance.host,
+        memory_mb=flavor.memory_mb,
+        flavor_extra_specs=dict(flavor.extra_specs or {}),
+        image_props=_image_props(instance),
+        metadata=dict(instance.metadata or {}))
+    return RequestState(uuid, True, kind, request)
+
+
+def request_state(spec_obj):
+    """Return the RequestState of this RequestSpec, building it once."""
+    rs = getattr(spec_obj, _ATTR, None)
+    if rs is not None:
+        return rs
+    try:
+        rs = _build(spec_obj)
+    except Exception as e:
+        # Never let a lookup failure crash the scheduler; the filter
+        # applies the fail-closed rule to it.
+        LOG.exception('QSLM cannot inspect instance %s',
+                      getattr(spec_obj, 'instance_uuid', None))
+        rs = RequestState(getattr(spec_obj, 'instance_uuid', None), None,
+                          'instance look-up failed: %s' % e)
+        rs.error = 'instance look-up failed: %s' % e
+    setattr(spec_obj, _ATTR, rs)
+    return rs
+
+
+def host_info(host_state):
+    merged = {}
+    for agg in getattr(host_state, 'aggregates', None) or ():
+        merged.update(agg.metadata or {})
+    return {'aggregate_metadata': merged}
+
+
+def decide(rs, host_states):
+    """Decisions for these hosts, computed once per request and host."""
+    with rs.lock:
+        missing = [h for h in host_states if h.host not in rs.decisions]
+        if missing:
+            try:
+                made = engine().decide(
+                    rs.request, [h.host for h in missing],
+                    {h.host: host_info(h) for h in missing})
+            except Exception as e:
+                LOG.exception('QSLM decision failed for instance %s',
+                              rs.instance_uuid)
+                made = []
+                for h in missing:
+                    d = decision.Decision(h.host)
+                    d.deny('decision could not be computed: %s' % e)
+                    made.append(d)
+            for d in made:
+                rs.decisions[d.host] = d
+        return [rs.decisions[h.host] for h in host_states]

@@ -1,0 +1,66 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""QSLMWeigher: prefer destinations with the larger QSLM margin.
+
+Enable with::
+
+    [filter_scheduler]
+    weight_classes = nova.scheduler.weights.all_weighers,
+                     qslm_nova.scheduler.weights.QSLMWeigher
+
+The weight is the decision's score: three quarters the share of the
+downtime limit left after the estimate, one quarter the security headroom
+(1 when an encrypting mechanism is used, else how far the weakest link
+sits above the required level). Hosts the decision denies weigh -1 (they
+only reach the weigher when QSLMFilter is not enabled). Requests that are
+not live migrations weigh 0 everywhere. ``[qslm] weight_multiplier`` is
+overridden per aggregate by ``qslm_weight_multiplier`` metadata.
+"""
+
+from nova.scheduler import utils
+from nova.scheduler import weights
+
+from qslm_nova import conf as qslm_conf
+from qslm_nova.scheduler import request
+
+CONF = qslm_conf.CONF
+
+
+class QSLMWeigher(weights.BaseHostWeigher):
+    minval = -1.0
+    maxval = 1.0
+
+    def weight_multiplier(self, host_state):
+        return utils.get_weight_multiplier(
+            host_state, 'qslm_weight_multiplier', CONF.qslm.weight_multiplier)
+
+    @staticmethod
+    def _weights(hosts, spec_obj):
+        if not hosts:
+            return []
+        rs = request.request_state(spec_obj)
+        if not rs.applicable:
+            return [0.0] * len(hosts)
+        return [d.score if d.allowed else -1.0
+                for d in request.decide(rs, hosts)]
+
+    def _weigh_object(self, host_state, weight_properties):
+        return self._weights([host_state], weight_properties)[0]
+
+    def weigh_objects(self, weighed_obj_list, weight_properties):
+        # All hosts at once: the decisions come from the filter's work on
+        # the same request, or are computed here in one batch.
+        return self._weights([w.obj for w in weighed_obj_list],
+                             weight_properties)
