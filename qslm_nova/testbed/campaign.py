@@ -46,7 +46,7 @@ DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
 class Grid(object):
     """The campaign grid; every combination runs ``repeats`` times."""
 
-    memory_mib: tuple = (64, 256)
+    memory_mib: tuple = (64, 128)
     dirty_rate_mibps: tuple = (0.0, 4.0, 16.0)
     bandwidth_mbps: tuple = (300.0, 1000.0)
     downtime_limit_ms: tuple = (50, 300)

@@ -21,6 +21,7 @@ scripts or as ``qslm-nova`` subcommands.
 import argparse
 import json
 import os
+import signal
 import sys
 
 from qslm_nova.testbed import TestbedError
@@ -80,6 +81,11 @@ def campaign_main(argv=None):
             i, n, row['run_id'], row['status'], row.get('total_time_ms'),
             row.get('downtime_ms'), row.get('error') or ''), flush=True)
 
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    # Let a terminated campaign stop its QEMUs and namespaces.
+    signal.signal(signal.SIGTERM, stop)
     try:
         path, rows = campaign.run_campaign(
             grid, out_dir=args.out, csv_name=args.csv,
@@ -119,7 +125,13 @@ def report_main(argv=None):
         print('no measurements in %s' % args.csv, file=sys.stderr)
         return 2
     if args.fit or not os.path.exists(args.params):
-        fitted = fit.fit(rows, holdout_repeat=args.holdout_repeat)
+        env_path = os.path.splitext(args.csv)[0] + '-environment.json'
+        goodput = {}
+        if os.path.exists(env_path):
+            with open(env_path) as f:
+                goodput = json.load(f).get('link_goodput_mbps', {})
+        fitted = fit.fit(rows, holdout_repeat=args.holdout_repeat,
+                         link_goodput_mbps=goodput)
         fit.save(fitted, args.params)
         print(fit.describe(fitted))
     else:

@@ -52,7 +52,7 @@ FIELDS = (
     'ram_transferred', 'ram_total', 'ram_duplicate', 'ram_normal',
     'ram_normal_bytes', 'ram_remaining', 'ram_downtime_bytes',
     'ram_precopy_bytes', 'dirty_pages_rate',
-    'dirty_pages_rate_peak', 'dirty_sync_count', 'ram_mbps',
+    'dirty_pages_rate_peak', 'dirty_sync_count', 'downtime_e2e_ms', 'ram_mbps',
     'postcopy_requests', 'qemu_dirty_rate_mibps', 'guest_rate_mibps',
     'dest_running', 'guest_alive_on_dest', 'wall_s', 'host_load1', 'error',
 )
@@ -255,6 +255,7 @@ def run_migration(spec, workdir=None, keep=False):
             src.connect()
             _wait_ready(src, 30)
             time.sleep(0.5)
+            src.qmp.events.clear()
             if spec.measure_dirty_rate and w.dirty_rate_mibps > 0:
                 rate = _measure_dirty_rate(src)
                 row['qemu_dirty_rate_mibps'] = (
@@ -289,7 +290,7 @@ def run_migration(spec, workdir=None, keep=False):
             row['guest_rate_mibps'] = round(
                 _guest_rate(after, w.hz, t_start), 3)
             if row['status'] == 'completed':
-                _check_destination(dst, row)
+                _check_destination(dst, row, src)
     except TestbedError as e:
         row['status'] = row['status'] or 'error'
         row['error'] = str(e)
@@ -360,9 +361,34 @@ def _record(row, info):
     row['ram_mbps'] = ram.get('mbps', '')
 
 
-def _check_destination(dst, row, settle=1.0):
-    status = dst.qmp.execute('query-status')
+def _event_time(events, name):
+    for ev in events:
+        if ev.get('event') == name:
+            ts = ev.get('timestamp', {})
+            return ts.get('seconds', 0) + ts.get('microseconds', 0) / 1e6
+    return None
+
+
+def _check_destination(dst, row, src=None, settle=0.6, timeout=30.0):
+    """Wait for the destination to run; measure the guest's real pause.
+
+    QEMU's own ``downtime`` ends when the source has written the last
+    byte into its socket; data still buffered in a tunnel is not in it.
+    The end-to-end pause runs from the source's STOP event to the
+    destination's RESUME event (both stamped with this host's clock).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        status = dst.qmp.execute('query-status')
+        if status.get('running') or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
     row['dest_running'] = int(bool(status.get('running')))
+    if src is not None:
+        stop = _event_time(src.qmp.events, 'STOP')
+        resume = _event_time(dst.qmp.events, 'RESUME')
+        if stop is not None and resume is not None:
+            row['downtime_e2e_ms'] = round((resume - stop) * 1000.0, 3)
     before = len(guest_mod.parse_progress(dst.debugcon())[1])
     time.sleep(settle)
     after = len(guest_mod.parse_progress(dst.debugcon())[1])

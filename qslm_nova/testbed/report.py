@@ -1,0 +1,107 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Hold the estimator to the testbed's measurements.
+
+Per transport and overall, on the held-out runs (and for reference on the
+fitting runs): median and 95th-percentile absolute percentage error of
+expected downtime and total time, the share of runs whose measured
+downtime stayed at or under the estimator's worst case, and how much
+larger the paper's bound (VMSize / LinkSpeed + confirmation +
+activation) is than that worst case.
+"""
+
+import numpy as np
+
+from qslm_nova.testbed import fit
+from qslm_nova.testbed import model
+
+
+def _stats(rows, fitted):
+    if not rows:
+        return {'runs': 0}
+    ests, dt, tt = fit.errors(rows, fitted)
+    meas_dt = np.array([model.num(r, 'downtime_ms') for r in rows])
+    worst = np.array([e['worst_downtime_ms'] for e in ests])
+    paper = np.array([e['paper_ms'] for e in ests])
+    ratio = paper / np.maximum(worst, 1e-9)
+    covered = meas_dt <= worst
+    return {
+        'runs': len(rows),
+        'downtime_ape_median': round(float(np.median(dt)), 2),
+        'downtime_ape_p95': round(float(np.percentile(dt, 95)), 2),
+        'total_ape_median': round(float(np.median(tt)), 2),
+        'total_ape_p95': round(float(np.percentile(tt, 95)), 2),
+        'worst_case_coverage': round(float(np.mean(covered)), 4),
+        'uncovered_runs': [r['run_id'] for r, c in zip(rows, covered)
+                           if not c],
+        'paper_over_worst_median': round(float(np.median(ratio)), 2),
+        'paper_over_worst_min': round(float(np.min(ratio)), 2),
+        'paper_covers_share': round(float(np.mean(meas_dt <= paper)), 4),
+        'measured_downtime_ms_median': round(float(np.median(meas_dt)),
+                                             1),
+        'estimated_downtime_ms_median': round(float(np.median(
+            [e['downtime_ms'] for e in ests])), 1),
+        'worst_downtime_ms_median': round(float(np.median(worst)), 1),
+    }
+
+
+def evaluate(rows, fitted, holdout_repeat=fit.HOLDOUT_REPEAT):
+    fit_rows, check_rows = fit.split(rows, holdout_repeat)
+    summary = {'runs_total': len(rows),
+               'runs_completed': len(fit_rows) + len(check_rows),
+               'holdout_repeat': holdout_repeat,
+               'sets': {}}
+    for name, subset in (('held-out', check_rows), ('fitting', fit_rows),
+                         ('all', fit_rows + check_rows)):
+        per = {'overall': _stats(subset, fitted)}
+        for t in sorted({r['transport'] for r in subset}):
+            per[t] = _stats([r for r in subset if r['transport'] == t],
+                            fitted)
+        summary['sets'][name] = per
+    return summary
+
+
+def format_summary(summary):
+    lines = ['%d runs, %d completed; repeat %d held out for checking'
+             % (summary['runs_total'], summary['runs_completed'],
+                summary['holdout_repeat'])]
+    head = ('%-9s %-8s %5s %9s %9s %9s %9s %8s %8s %8s'
+            % ('set', 'scope', 'runs', 'dt-med%', 'dt-p95%', 'tt-med%',
+               'tt-p95%', 'covered', 'paper/wc', 'paper-ok'))
+    lines += [head, '-' * len(head)]
+    for name in ('held-out', 'fitting', 'all'):
+        per = summary['sets'].get(name, {})
+        for scope in ['overall'] + sorted(k for k in per
+                                          if k != 'overall'):
+            s = per[scope]
+            if not s.get('runs'):
+                continue
+            lines.append(
+                '%-9s %-8s %5d %9.1f %9.1f %9.1f %9.1f %7.1f%% %8.2f '
+                '%7.1f%%' % (
+                    name, scope, s['runs'], s['downtime_ape_median'],
+                    s['downtime_ape_p95'], s['total_ape_median'],
+                    s['total_ape_p95'], s['worst_case_coverage'] * 100,
+                    s['paper_over_worst_median'],
+                    s['paper_covers_share'] * 100))
+    lines.append('dt/tt: absolute percentage error of expected downtime / '
+                 'total time; covered: measured downtime <= worst case; '
+                 'paper/wc: median of the paper bound over our worst case; '
+                 'paper-ok: measured downtime <= paper bound')
+    held = summary['sets'].get('held-out', {}).get('overall', {})
+    if held.get('uncovered_runs'):
+        lines.append('held-out runs above the worst case: %s'
+                     % ', '.join(held['uncovered_runs']))
+    return '\n'.join(lines)
