@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Install everything the qslm-nova test suite needs on a fresh Debian
+# machine and run the whole suite (unit, functional in-process Nova, and
+# the real-QEMU testbed tests).
+#
+#   tools/run-tests.sh [stestr filter...]
+#
+# System packages (QEMU, OpenSSH, iproute2) are installed with apt-get when
+# missing (needs root); Python packages go into .venv, pinned by
+# upper-constraints.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES="qemu-system-x86 openssh-server openssh-client openssl iproute2 gcc binutils make"
+missing=""
+for pkg in $APT_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" \
+        || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "error: missing system packages:$missing (run as root or install them)" >&2
+        exit 2
+    fi
+    echo "Installing system packages:$missing"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/pip install -q -U pip >/dev/null
+.venv/bin/pip install -q -c upper-constraints.txt \
+    -r requirements.txt -r test-requirements.txt -e .
+
+export OS_NOVA_DISABLE_EVENTLET_PATCHING=true
+.venv/bin/flake8
+
+log=$(mktemp)
+set +e
+.venv/bin/stestr --test-path ./tests run --concurrency "${TEST_CONCURRENCY:-2}" "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+count() { grep -E "^ - $1: [0-9]+" "$log" | tail -n 1 | awk '{print $3}'; }
+passed=$(count Passed); failed=$(count Failed); skipped=$(count Skipped)
+rm -f "$log"
+if [ -z "$passed" ]; then
+    echo "error: the test runner did not report results" >&2
+    exit "${rc:-1}"
+fi
+echo "tests: ${passed} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+exit "$rc"
