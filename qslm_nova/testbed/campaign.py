@@ -127,9 +127,18 @@ def run_campaign(grid, out_dir=DATA_DIR, csv_name='campaign.csv',
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, csv_name)
     env = environment(bandwidths=grid.bandwidth_mbps)
-    env['grid'] = dataclasses.asdict(grid)
     env_path = os.path.join(out_dir, os.path.splitext(csv_name)[0] +
                             '-environment.json')
+    grids = [dataclasses.asdict(grid)]
+    if resume and os.path.exists(env_path):
+        # Keep what earlier invocations on the same CSV measured.
+        with open(env_path) as f:
+            old = json.load(f)
+        merged = dict(old.get('link_goodput_mbps', {}))
+        merged.update(env['link_goodput_mbps'])
+        env['link_goodput_mbps'] = merged
+        grids = old.get('grids', []) + grids
+    env['grids'] = grids
     with open(env_path, 'w') as f:
         json.dump(env, f, indent=2, sort_keys=True)
         f.write('\n')
