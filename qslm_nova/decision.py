@@ -40,6 +40,7 @@ import numpy as np
 
 from qslm_nova import estimator
 from qslm_nova import exception
+from qslm_nova import mechanisms as mech_mod
 from qslm_nova import policy as policy_mod
 from qslm_nova import topology as topology_mod
 from qslm_nova import trust as trust_mod
@@ -166,20 +167,26 @@ class Engine:
         self.trust = trust_evaluator
 
     # -- helpers ----------------------------------------------------------
-    def _fail_all(self, candidates, reason, pol=None):
-        protect = pol is None or pol.needs_protection
-        out = []
-        for host in candidates:
-            d = Decision(host)
-            if self.settings.fail_closed or protect:
-                d.deny(reason)
-            else:
-                d.allowed = True
-                d.score = 0.0
-                d.notes.append('not checked (fail_closed is False): ' +
-                               reason)
-            out.append(d)
-        return out
+    def _may_skip(self, pol):
+        """True if an unverifiable request may pass unchecked.
+
+        Only with ``[qslm] fail_closed = False`` and only for instances
+        with no trust, encryption, link or downtime requirement.
+        """
+        if self.settings.fail_closed:
+            return False
+        return pol is not None and not (
+            pol.needs_protection or pol.max_downtime_ms is not None or
+            pol.downtime_budget_ms is not None)
+
+    def _unchecked(self, d, reason, pol):
+        if self._may_skip(pol):
+            d.allowed = True
+            d.score = 0.0
+            d.notes.append('not checked ([qslm] fail_closed is False): ' +
+                           reason)
+        else:
+            d.deny(reason)
 
     def decide(self, req, candidates, host_info=None):
         """Return one Decision per candidate, in the same order."""
@@ -188,8 +195,19 @@ class Engine:
         try:
             topo = self._topology()
         except exception.TopologyError as e:
-            return self._fail_all(
-                candidates, 'topology unavailable: %s' % e.errors[0])
+            # Without a topology, judge the policy against the defaults to
+            # know whether the instance needs protection.
+            pol = policy_mod.effective_policy(
+                self.settings.defaults, topology_mod.DEFAULT_LEVELS,
+                mech_mod.BUILTIN, req.flavor_extra_specs, req.image_props,
+                req.metadata)
+            if pol.errors:
+                pol = None
+            decisions = [Decision(h) for h in candidates]
+            for d in decisions:
+                self._unchecked(d, 'topology unavailable: %s' % e.errors[0],
+                                pol)
+            return decisions
         pol = policy_mod.effective_policy(
             self.settings.defaults, topo.levels, topo.mechanisms,
             req.flavor_extra_specs, req.image_props, req.metadata)
@@ -201,10 +219,6 @@ class Engine:
             common.extend(ledger.errors)
             remaining = ledger.remaining_ms(
                 pol.downtime_budget_ms, pol.budget_period_days, now.date())
-        src = topo.hosts.get(req.source_host)
-        if src is None:
-            common.append('source host %s is not in the topology file'
-                          % req.source_host)
         if not isinstance(req.memory_mb, (int, float)) or req.memory_mb <= 0:
             common.append('instance memory %r MiB is not a positive number'
                           % (req.memory_mb,))
@@ -212,6 +226,12 @@ class Engine:
             for d in decisions:
                 for reason in common:
                     d.deny(reason)
+            return decisions
+        src = topo.hosts.get(req.source_host)
+        if src is None:
+            for d in decisions:
+                self._unchecked(d, 'source host %s is not in the topology '
+                                'file' % req.source_host, pol)
             return decisions
 
         trust = {}
@@ -237,7 +257,8 @@ class Engine:
         for i, (host, d) in enumerate(zip(candidates, decisions)):
             dst = topo.hosts.get(host)
             if dst is None:
-                d.deny('host %s is not in the topology file' % host)
+                self._unchecked(d, 'host %s is not in the topology file'
+                                % host, pol)
                 continue
             if host == req.source_host:
                 d.deny('host %s is the source host' % host)
@@ -417,8 +438,8 @@ class Engine:
         d.score = 0.75 * sla + 0.25 * min(max(sec, 0.0), 1.0)
 
 
-_ENGINE = None
 _ENGINE_LOCK = threading.Lock()
+_ENGINE = {'key': None, 'engine': None}
 
 
 def engine_from_conf(conf):
@@ -431,18 +452,30 @@ def engine_from_conf(conf):
     return Engine(Settings.from_conf(group), store.get, evaluator)
 
 
+def _conf_key(conf):
+    group = conf.qslm
+    return tuple((name, repr(group[name])) for name in sorted(group))
+
+
 def get_engine(conf):
-    """The process-wide Engine, built once on first use (thread-safe)."""
-    global _ENGINE
-    if _ENGINE is None:
-        with _ENGINE_LOCK:
-            if _ENGINE is None:
-                _ENGINE = engine_from_conf(conf)
-    return _ENGINE
+    """The process-wide Engine for the current [qslm] options.
+
+    Built on first use and rebuilt when an option changes (thread-safe);
+    the topology store inside it keeps reloading its file on change.
+    """
+    key = _conf_key(conf)
+    current = _ENGINE
+    if current['key'] == key:
+        return current['engine']
+    with _ENGINE_LOCK:
+        if _ENGINE['key'] != key:
+            _ENGINE['engine'] = engine_from_conf(conf)
+            _ENGINE['key'] = key
+        return _ENGINE['engine']
 
 
 def reset_engine():
     """Forget the process-wide Engine (tests, option changes)."""
-    global _ENGINE
     with _ENGINE_LOCK:
-        _ENGINE = None
+        _ENGINE['key'] = None
+        _ENGINE['engine'] = None

@@ -167,8 +167,32 @@ def effective_rate(bandwidth_gbps, rtt_ms, mechanism, cpu_load, libvirt,
     return rate
 
 
+def stop_share(ratio):
+    """Expected share of the threshold left to send at the stop.
+
+    QEMU stops at the first round whose remaining data fits in
+    ``rate x limit``. When each round leaves ``ratio`` (dirty rate / rate)
+    of the previous one, that remainder falls anywhere in
+    ``(ratio x threshold, threshold]``; taken as uniform in log space its
+    mean is ``(1 - ratio) / ln(1 / ratio)`` of the threshold. This smooth
+    mean (0 for an idle guest, 1 as the ratio nears 1) keeps the estimate
+    monotone where the round-by-round remainder jumps about.
+    """
+    r = np.clip(np.asarray(ratio, dtype=float), 0.0, 1.0)
+    out = np.ones_like(r)
+    mid = (r > 1e-12) & (r < 1.0 - 1e-9)
+    out[mid] = (1.0 - r[mid]) / np.log(1.0 / r[mid])
+    out[r <= 1e-12] = 0.0
+    return out
+
+
 def _simulate(memory_mb, touched_mb, dirty_Bps, rate, rtt_s, mechanism,
-              libvirt, params, disk_gb):
+              libvirt, params, disk_gb, bound):
+    """Run the pre-copy model for every candidate.
+
+    :param bound: True for the worst case: the data left at the stop is
+        the whole threshold (QEMU's own bound), not its expected share.
+    """
     n = rate.shape[0]
     steps = libvirt.steps(data_gb(memory_mb, disk_gb))
     step_t = np.array([s[0] for s in steps], dtype=float)
@@ -186,6 +210,7 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, rtt_s, mechanism,
     sent = np.full(n, round0)
     # What the guest dirtied while round 0 was sent.
     pending = np.minimum(dirty_Bps * (round0 / rate), touched)
+    first = pending.copy()
     throttle = np.zeros(n)
     high = np.zeros(n, dtype=int)
     auto_converge = (libvirt.permit_auto_converge and
@@ -202,7 +227,11 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, rtt_s, mechanism,
         idx = np.searchsorted(step_t, t, side='right') - 1
         limit = step_v[np.clip(idx, 0, len(step_v) - 1)]
         conv = active & (pending <= rate * limit)
-        downtime[conv] = (pending[conv] + state) / rate[conv] + fixed_down
+        if conv.any():
+            share = (1.0 if bound else stop_share(
+                dirty_Bps * (1.0 - throttle[conv]) / rate[conv]))
+            left = np.minimum(first[conv], rate[conv] * limit[conv] * share)
+            downtime[conv] = (left + state) / rate[conv] + fixed_down
         done |= conv
         active = ~done
         if timeout > 0:
@@ -292,11 +321,11 @@ def estimate(memory_mb, dirty_rate_mibps, bandwidth_gbps, rtt_ms,
     rtt_s = rtt / 1000.0
     dirty = max(dirty_rate_mibps, 0.0) * MIB
     exp = _simulate(memory_mb, touched, dirty, rate, rtt_s, mechanism,
-                    libvirt, params, disk_gb)
+                    libvirt, params, disk_gb, bound=False)
     worst_rate = np.maximum(rate * params.worst_bandwidth_factor, 1.0)
     worst = _simulate(memory_mb, touched,
                       dirty * params.worst_dirty_factor, worst_rate, rtt_s,
-                      mechanism, libvirt, params, disk_gb)
+                      mechanism, libvirt, params, disk_gb, bound=True)
     return Estimate(expected_downtime_ms=exp[0],
                     worst_downtime_ms=np.maximum(worst[0], exp[0]),
                     total_time_s=exp[1],

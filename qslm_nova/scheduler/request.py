@@ -41,25 +41,6 @@ CONF = qslm_conf.CONF
 _ATTR = '_qslm_request'
 COLD_STATES = (task_states.RESIZE_PREP,)
 
-_engine_lock = threading.Lock()
-_engine = {'key': None, 'engine': None}
-
-
-def engine():
-    """The Engine for the current [qslm] options (rebuilt if they change).
-    """
-    group = CONF.qslm
-    key = tuple((opt.dest, repr(getattr(group, opt.dest)))
-                for opt in qslm_conf.ALL_OPTS)
-    current = _engine
-    if current['key'] == key:
-        return current['engine']
-    with _engine_lock:
-        if _engine['key'] != key:
-            _engine['engine'] = decision.engine_from_conf(CONF)
-            _engine['key'] = key
-        return _engine['engine']
-
 
 class RequestState:
     """What one scheduling request knows: applicable or not, decisions."""
@@ -152,7 +133,7 @@ def decide(rs, host_states):
         missing = [h for h in host_states if h.host not in rs.decisions]
         if missing:
             try:
-                made = engine().decide(
+                made = decision.get_engine(CONF).decide(
                     rs.request, [h.host for h in missing],
                     {h.host: host_info(h) for h in missing})
             except Exception as e:
