@@ -1,0 +1,177 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Trust from what Nova's scheduler already knows about a host.
+
+``aggregate``: host aggregate metadata, e.g. on an aggregate ``attested``::
+
+    openstack aggregate set --property qslm:trusted=true \\
+        --property qslm:attested_at=2026-11-25T06:00:00Z attested
+
+``traits``: placement traits of the compute node resource provider, for
+attestation tooling that writes traits::
+
+    openstack --os-placement-api-version 1.6 resource provider trait set \\
+        --trait CUSTOM_QSLM_TRUSTED \\
+        --trait CUSTOM_QSLM_ATTESTED_AT_1764057600 <rp uuid>
+
+Both read ``host_info[host]`` as passed by the scheduler adapter
+(``aggregate_metadata``: the merged metadata of the host's aggregates, a
+value may be a string or a set of strings when aggregates disagree;
+``traits``: a set of trait names). A host without that information is
+unknown, which counts as untrusted for instances that require trust.
+"""
+
+import datetime
+
+from oslo_utils import strutils
+
+from qslm_nova import topology as topology_mod
+from qslm_nova.trust import base
+from qslm_nova.trust import opts
+
+UTC = datetime.timezone.utc
+
+
+def _values(value):
+    if isinstance(value, (set, frozenset, list, tuple)):
+        return [v for v in value]
+    return [value]
+
+
+def _parse_time(value):
+    """An aware UTC datetime from ISO 8601 text or epoch seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.datetime.fromtimestamp(value, UTC)
+    text = str(value).strip()
+    if text.isdigit():
+        return datetime.datetime.fromtimestamp(int(text), UTC)
+    return topology_mod.parse_timestamp(text)
+
+
+def _info(host_info, host):
+    if not host_info:
+        return None
+    info = host_info.get(host)
+    return info if isinstance(info, dict) else None
+
+
+class _HostInfoProvider(base.TrustProvider):
+    """A provider reading ``host_info``; registers the trust options."""
+
+    def __init__(self, conf):
+        super().__init__(conf)
+        opts.register_opts(conf)
+
+
+class AggregateTrustProvider(_HostInfoProvider):
+    """Trust from host aggregate metadata (see the module documentation).
+
+    ``qslm:trusted`` (``[qslm_aggregate] trusted_key``) true/false, and
+    ``qslm:attested_at`` (``attested_at_key``). A host in several
+    aggregates that disagree is untrusted; with several times the oldest
+    counts. A malformed value makes the host unknown.
+    """
+
+    name = 'aggregate'
+
+    def get_trust(self, hosts, topology, host_info=None):
+        g = self.conf.qslm_aggregate
+        return {h: self._one(h, _info(host_info, h), g) for h in hosts}
+
+    def _one(self, host, info, g):
+        if info is None or info.get('aggregate_metadata') is None:
+            return base.TrustState(None, None, 'no aggregate information '
+                                   'for host %s' % host)
+        meta = info['aggregate_metadata']
+        if g.trusted_key not in meta:
+            return base.TrustState(None, None, 'no aggregate of host %s '
+                                   'sets %s' % (host, g.trusted_key))
+        flags = []
+        for value in _values(meta[g.trusted_key]):
+            try:
+                flags.append(strutils.bool_from_string(value, strict=True))
+            except ValueError:
+                return base.TrustState(
+                    None, None, 'aggregate metadata %s=%r of host %s is '
+                    'not true or false' % (g.trusted_key, value, host))
+        attested = None
+        if meta.get(g.attested_at_key) is not None:
+            times = []
+            for value in _values(meta[g.attested_at_key]):
+                try:
+                    times.append(_parse_time(value))
+                except (ValueError, TypeError, OverflowError, OSError):
+                    return base.TrustState(
+                        None, None, 'aggregate metadata %s=%r of host %s is '
+                        'not an ISO 8601 time nor epoch seconds' % (
+                            g.attested_at_key, value, host))
+            attested = min(times)
+        if not all(flags):
+            why = ('aggregates of host %s say %s=false' % (
+                host, g.trusted_key) if not any(flags) else
+                'aggregates of host %s disagree on %s' % (host,
+                                                          g.trusted_key))
+            return base.TrustState(False, attested, why)
+        return base.TrustState(True, attested, 'aggregate metadata %s=true'
+                               % g.trusted_key)
+
+
+class TraitTrustProvider(_HostInfoProvider):
+    """Trust from placement traits (see the module documentation).
+
+    ``CUSTOM_QSLM_UNTRUSTED`` present: untrusted. ``CUSTOM_QSLM_TRUSTED``
+    present: trusted, attested at the newest
+    ``CUSTOM_QSLM_ATTESTED_AT_<epoch>`` trait; without one the attestation
+    time is unknown (the host then fails ``[qslm] max_attestation_age``)
+    unless ``[qslm_traits] trait_without_time_is_fresh`` says the trait
+    itself is current. Neither trait: unknown.
+    """
+
+    name = 'traits'
+
+    def get_trust(self, hosts, topology, host_info=None):
+        g = self.conf.qslm_traits
+        now = datetime.datetime.now(UTC)
+        return {h: self._one(h, _info(host_info, h), g, now)
+                for h in hosts}
+
+    def _one(self, host, info, g, now):
+        if info is None or info.get('traits') is None:
+            return base.TrustState(None, None, 'no trait information for '
+                                   'host %s' % host)
+        traits = set(info['traits'])
+        attested = None
+        prefix = g.attested_at_trait_prefix
+        if prefix:
+            stamps = []
+            for trait in traits:
+                if trait.startswith(prefix) and trait[len(prefix):].isdigit():
+                    try:
+                        stamps.append(datetime.datetime.fromtimestamp(
+                            int(trait[len(prefix):]), UTC))
+                    except (OverflowError, OSError, ValueError):
+                        continue
+            attested = max(stamps) if stamps else None
+        if g.untrusted_trait and g.untrusted_trait in traits:
+            return base.TrustState(False, attested, 'host %s has trait %s'
+                                   % (host, g.untrusted_trait))
+        if g.trusted_trait in traits:
+            why = 'host %s has trait %s' % (host, g.trusted_trait)
+            if attested is None and g.trait_without_time_is_fresh:
+                attested = now
+                why += ' (no attestation time trait, taken as current)'
+            return base.TrustState(True, attested, why)
+        return base.TrustState(None, None, 'host %s has neither %s nor %s'
+                               % (host, g.trusted_trait, g.untrusted_trait))
