@@ -358,9 +358,14 @@ class Engine:
                 req.memory_mb, pol.dirty_rate_mibps, bw_all[idx],
                 rtt_all[idx], opt.mechanism, load_all[idx], st.libvirt,
                 params, touched_mb=req.touched_mb, disk_gb=req.disk_gb)
+            held = (est.worst_downtime_ms if st.sla_estimate == 'worst'
+                    else est.expected_downtime_ms)
             for k, pos in enumerate(members):
+                # Completing beats aborting (expected, then worst case);
+                # then the lowest downtime held against the SLA wins.
                 key = (rank_key[int(est.outcome[k])],
-                       est.worst_downtime_ms[k], est.total_time_s[k])
+                       rank_key[int(est.worst_outcome[k])],
+                       held[k], est.total_time_s[k])
                 if best[pos] is None or key < best[pos][0]:
                     best[pos] = (key, opt, est, k)
                     best_exp[pos] = est.expected_downtime_ms[k]
@@ -427,15 +432,30 @@ class Engine:
             d.allowed = False
             return
         d.allowed = True
+        d.score = self._score(d, held, pol, path, opt, nlevels)
+
+    @staticmethod
+    def _score(d, held, pol, path, opt, nlevels):
+        """Rank allowed hosts: larger margins score higher (0..1).
+
+        * SLA margin (60 %): share of the downtime limit left after the
+          estimate, or 1 / (1 + downtime in s) without a limit;
+        * security headroom (20 %): levels the path's weakest link sits
+          above the required one; an encrypting mechanism lifts a weaker
+          path to the required level, not beyond;
+        * migration time (20 %): 1 / (1 + total time / 60 s), since a long
+          migration loads the network and risks the timeout.
+        """
         if d.limit_ms:
             sla = max(d.limit_ms - held, 0.0) / d.limit_ms
         else:
             sla = 1.0 / (1.0 + held / 1000.0)
+        level = path.weakest_level
         if opt.mechanism.protects:
-            sec = 1.0
-        else:
-            sec = (path.weakest_level - pol.min_link_security) / nlevels
-        d.score = 0.75 * sla + 0.25 * min(max(sec, 0.0), 1.0)
+            level = max(level, pol.min_link_security)
+        sec = min(max((level - pol.min_link_security) / nlevels, 0.0), 1.0)
+        quick = 1.0 / (1.0 + d.total_time_s / 60.0)
+        return 0.6 * sla + 0.2 * sec + 0.2 * quick
 
 
 _ENGINE_LOCK = threading.Lock()
