@@ -117,6 +117,10 @@ def report_main(argv=None):
                         'grid and write them to --params first')
     p.add_argument('--holdout-repeat', type=int, default=fit.HOLDOUT_REPEAT,
                    help='repeat index kept out of the fit (%(default)s)')
+    p.add_argument('--downtime', choices=('e2e', 'qemu'), default='e2e',
+                   help='downtime measurement to fit and check: e2e '
+                        '(source STOP to destination RESUME) or qemu '
+                        '(query-migrate); with --fit (%(default)s)')
     p.add_argument('--json', action='store_true',
                    help='print the summary as JSON')
     args = p.parse_args(argv)
@@ -131,13 +135,20 @@ def report_main(argv=None):
             with open(env_path) as f:
                 goodput = json.load(f).get('link_goodput_mbps', {})
         fitted = fit.fit(rows, holdout_repeat=args.holdout_repeat,
-                         link_goodput_mbps=goodput)
+                         link_goodput_mbps=goodput,
+                         downtime_source=args.downtime)
         fit.save(fitted, args.params)
         print(fit.describe(fitted))
     else:
         fitted = fit.load(args.params)
     summary = report.evaluate(rows, fitted,
                               holdout_repeat=args.holdout_repeat)
+    if args.fit:
+        bounds = fit.establish_bounds(summary)
+        fit.save_bounds(bounds, args.params)
+        print('CI bounds from %(from_runs)d held-out runs: measured '
+              'downtime <= %(downtime_over_worst_max).2f x worst case, '
+              'total-time error <= %(total_ape_max).1f %%' % bounds)
     if args.json:
         print(json.dumps(summary, indent=2, sort_keys=True))
     else:

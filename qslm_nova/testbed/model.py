@@ -49,7 +49,9 @@ class Fitted(object):
     # Measured TCP goodput of each emulated link, Mbit/s, by nominal rate.
     link_goodput_mbps: dict = dataclasses.field(default_factory=dict)
     holdout_repeat: int = 2
+    downtime_source: str = 'e2e'
     fit_runs: int = 0
+    fit_worst_coverage: float = float('nan')
     objective: float = float('nan')
 
     def to_json(self):
@@ -69,6 +71,7 @@ class Fitted(object):
                                           if k in known})
         crypto = {k: (math.inf if v is None else float(v))
                   for k, v in d.pop('crypto_gbps_per_core', {}).items()}
+        d.pop('ci_bounds', None)
         fields = {f.name for f in dataclasses.fields(cls)}
         return cls(params=params, crypto_gbps_per_core=crypto,
                    **{k: v for k, v in d.items() if k in fields})
@@ -79,6 +82,20 @@ def num(row, key, default=0.0):
         return float(row.get(key, ''))
     except (TypeError, ValueError):
         return default
+
+
+# Which measurement is "the downtime": 'e2e' (source STOP to destination
+# RESUME, what the guest and its users see) or 'qemu' (query-migrate's
+# downtime, which ends when the source has written its last byte).
+DOWNTIME_SOURCES = ('e2e', 'qemu')
+
+
+def measured_downtime(row, source='e2e'):
+    if source == 'e2e':
+        value = num(row, 'downtime_e2e_ms', -1.0)
+        if value >= 0:
+            return value
+    return num(row, 'downtime_ms')
 
 
 def mechanism_for(transport, fitted):

@@ -67,7 +67,7 @@ class LinkEmulation(object):
 
     def __enter__(self):
         self._ip = _need('ip')
-        tc = _need('tc')
+        _need('tc')
         if os.geteuid() != 0:
             raise TestbedError('link emulation with tc in a network '
                                'namespace needs root; run as root or use '

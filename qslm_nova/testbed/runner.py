@@ -221,7 +221,8 @@ def run_migration(spec, workdir=None, keep=False):
     row = dict.fromkeys(FIELDS, '')
     row.update({
         'run_id': spec.run_id, 'repeat': spec.repeat,
-        'transport': spec.transport, 'link': spec.link, 'memory_mib': spec.memory_mib,
+        'transport': spec.transport, 'link': spec.link,
+        'memory_mib': spec.memory_mib,
         'touched_mib': round(w.touched_mib(spec.memory_mib), 3),
         'dirty_rate_mibps': w.dirty_rate_mibps, 'wss_mib': w.wss_mib,
         'bandwidth_mbps': spec.bandwidth_mbps,

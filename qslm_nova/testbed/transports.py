@@ -150,10 +150,10 @@ class TLSTransport(Transport):
 def make_tls_certs(dir_server, dir_client, days=2):
     """A CA plus server and client certificates as QEMU expects them."""
     try:
-        from cryptography import x509
         from cryptography.hazmat.primitives.asymmetric import ec
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives import serialization
+        from cryptography import x509
         from cryptography.x509.oid import ExtendedKeyUsageOID
         from cryptography.x509.oid import NameOID
     except ImportError:
@@ -324,8 +324,8 @@ class SSHTransport(Transport):
              '-o', 'StrictHostKeyChecking=yes',
              '-o', 'UserKnownHostsFile=%s' % known,
              '-o', 'Compression=no',
-             '-L', '127.0.0.1:%d:127.0.0.1:%d' % (self.src_port,
-                                                   self.dst_port),
+             '-L', '127.0.0.1:%d:127.0.0.1:%d' % (
+                 self.src_port, self.dst_port),
              '%s@127.0.0.1' % getpass.getuser()]),
             stdin=subprocess.DEVNULL, stdout=self._ssh_log,
             stderr=subprocess.STDOUT)

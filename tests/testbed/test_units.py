@@ -21,7 +21,6 @@ import json
 import math
 import os
 import socket
-import tempfile
 import threading
 
 import fixtures
