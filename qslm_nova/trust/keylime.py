@@ -73,6 +73,8 @@ _STATE_NUMBERS = {v: k for k, v in STATES.items()}
 _AGENT_ID_RE = re.compile(r'^[A-Za-z0-9._-]{1,255}$')
 _MAX_BODY = 4 * 1024 * 1024
 _MAX_CACHE = 100000
+#: Clock of the cache (a module attribute so that tests can move it).
+_clock = time.monotonic
 
 
 class _VerifierError(Exception):
@@ -334,7 +336,7 @@ class KeylimeTrustProvider(base.TrustProvider):
 
     def _lookup(self, agents):
         """{agent: TrustState} for the agents, from cache or verifier."""
-        now = time.monotonic()
+        now = _clock()
         found, mine, theirs = {}, [], {}
         with self._lock:
             for agent in agents:
@@ -351,7 +353,7 @@ class KeylimeTrustProvider(base.TrustProvider):
             try:
                 fetched = self._fetch(mine)
             finally:
-                now = time.monotonic()
+                now = _clock()
                 with self._lock:
                     for agent in mine:
                         if agent in fetched:

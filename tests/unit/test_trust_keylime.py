@@ -306,8 +306,7 @@ class TestKeylimeProvider(KeylimeTestCase):
     def test_trust_flip_seen_after_ttl(self):
         clock = [1000.0]
         self.useFixture(fixtures.MockPatch(
-            'qslm_nova.trust.keylime.time.monotonic',
-            side_effect=lambda: clock[0]))
+            'qslm_nova.trust.keylime._clock', side_effect=lambda: clock[0]))
         self.flags(cache_ttl=30)
         self.verifier.set('agent-1', fake_keylime.agent_status(3))
         self.assertTrue(self.trust(['c1'])['c1'].trusted)
