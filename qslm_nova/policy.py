@@ -52,8 +52,11 @@ SECURITY_KEYS = (REQUIRE_TRUSTED, MIN_LINK_SECURITY, REQUIRE_ENCRYPTION,
 LEDGER_KEYS = (LEDGER_USED, LEDGER_START)
 FLAVOR_KEYS = SLA_KEYS + SECURITY_KEYS
 
-_TRUE = ('true', 'yes', 'on', '1')
-_FALSE = ('false', 'no', 'off', '0')
+# The strings Nova's extra-spec validators accept as booleans
+# (oslo_utils.strutils.bool_from_string, strict): a value the flavor API
+# lets through must not be a malformed policy here.
+_TRUE = ('true', 't', 'yes', 'y', 'on', '1')
+_FALSE = ('false', 'f', 'no', 'n', 'off', '0')
 NAME_CHARS = frozenset('abcdefghijklmnopqrstuvwxyz0123456789_-')
 
 

@@ -1,0 +1,92 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The qslm: extra-spec validators, as Nova's flavor API runs them."""
+
+from nova.api.validation.extra_specs import validators
+from nova import exception as nova_exc
+from oslotest import base
+
+from qslm_nova import exception
+from qslm_nova import policy
+from qslm_nova.scheduler import extra_specs
+
+# key: (valid values, invalid values)
+CASES = {
+    policy.MAX_DOWNTIME: (('1', '300', '60000'), ('0', '-5', 'abc', '1.5',
+                                                  '')),
+    policy.BUDGET: (('0', '5000'), ('-1', 'lots', '2.5')),
+    policy.PERIOD_DAYS: (('1', '30'), ('0', 'monthly')),
+    policy.REQUIRE_TRUSTED: (('true', 'false', 'True', 'yes', 'no', '1',
+                              '0', 'on', 'off', 't', 'Y', 'f', 'n'),
+                             ('maybe', '', '2')),
+    policy.REQUIRE_ENCRYPTION: (('true', 'false', 'YES', 't', 'N'),
+                                ('always', '')),
+    policy.MIN_LINK_SECURITY: (('private', 'wan', 'my-level_2'),
+                               ('Private', 'two words', '', 'a;b')),
+    policy.ALLOWED_MECHANISMS: (('tls', 'tls,ssh', 'none, tls'),
+                                ('tls;ssh', 'tls,', ',tls', '', 'TLS')),
+    policy.DIRTY_RATE: (('0', '16', '12.5'), ('fast', '-1', '1.', '')),
+}
+
+
+class TestValidators(base.BaseTestCase):
+
+    def accepted(self, key, value):
+        try:
+            validators.validate(key, value)
+        except nova_exc.ValidationError:
+            return False
+        return True
+
+    def test_every_flavor_key_has_a_validator(self):
+        registered = {v.name: v for v in extra_specs.register()}
+        self.assertEqual(set(policy.FLAVOR_KEYS), set(registered))
+        self.assertEqual(set(policy.FLAVOR_KEYS), set(CASES))
+        for name, validator in registered.items():
+            self.assertIs(validator, validators.VALIDATORS[name])
+
+    def test_registered_through_the_entry_point(self):
+        self.assertIn('qslm', validators.NAMESPACES)
+
+    def test_valid_values_accepted(self):
+        for key, (good, _bad) in CASES.items():
+            for value in good:
+                self.assertTrue(self.accepted(key, value), (key, value))
+
+    def test_invalid_values_refused(self):
+        for key, (_good, bad) in CASES.items():
+            for value in bad:
+                self.assertFalse(self.accepted(key, value), (key, value))
+
+    def test_unknown_qslm_key_refused(self):
+        self.assertFalse(self.accepted('qslm:no_such_key', '1'))
+        self.assertFalse(self.accepted('qslm:downtime_used_ms', '10'))
+
+    def test_other_namespaces_untouched(self):
+        self.assertTrue(self.accepted('hw:cpu_policy', 'dedicated'))
+        self.assertTrue(self.accepted('qslmx:whatever', 'abc'))
+
+    def test_api_accepts_nothing_the_policy_refuses(self):
+        # A value Nova's API lets through must not make the filter deny
+        # every live migration of the instance as malformed.
+        for key, (good, bad) in CASES.items():
+            for value in good + bad:
+                if not self.accepted(key, value):
+                    continue
+                try:
+                    policy.SYNTAX[key](key, value)
+                except exception.PolicyValueError as e:
+                    self.fail('Nova accepts %s=%r, the policy refuses it: '
+                              '%s' % (key, value, e))

@@ -1,0 +1,184 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""QSLMWeigher with Nova's fakes and Nova's weight handler."""
+
+import fixtures
+from nova import exception as nova_exc
+from nova import objects
+from nova.scheduler import weights as nova_weights
+from oslo_utils.fixture import uuidsentinel as uuids
+
+from qslm_nova import decision
+from qslm_nova.scheduler import filters
+from qslm_nova.scheduler import weights
+from tests.unit import scheduler as base
+
+
+class WeigherTestCase(base.SchedulerTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.weigher = weights.QSLMWeigher()
+
+    def raw(self, spec_obj, *names):
+        """Raw weights by host name, as the weigher returns them."""
+        hosts = self.hosts(*names)
+        objs = [nova_weights.WeighedHost(h, 0.0) for h in hosts]
+        return dict(zip([h.host for h in hosts],
+                        self.weigher.weigh_objects(objs, spec_obj)))
+
+    def ranked(self, spec_obj, hosts):
+        """Host names, best first, through Nova's weight handler."""
+        handler = nova_weights.HostWeightHandler()
+        return [w.obj.host for w in handler.get_weighed_objects(
+            [self.weigher], hosts, spec_obj)]
+
+
+class TestWeights(WeigherTestCase):
+
+    def test_larger_margin_weighs_more(self):
+        # Same limit; the LAN neighbour leaves more of it than the WAN.
+        raw = self.raw(self.spec({'qslm:max_downtime_ms': '500'}),
+                       'near', 'far')
+        self.assertGreater(raw['near'], raw['far'])
+        self.assertGreater(raw['far'], 0.0)
+        self.assertLessEqual(raw['near'], 1.0)
+
+    def test_security_headroom_weighs_more(self):
+        # Same path and mechanism: the private links of near sit three
+        # levels above a required 'untrusted', none above 'private'.
+        above = self.raw(self.spec(), 'near')['near']
+        at = self.raw(self.spec({'qslm:min_link_security': 'private'}),
+                      'near')['near']
+        self.assertGreater(above, at)
+        self.assertGreater(at, 0.0)
+
+    def test_weight_is_the_decision_score(self):
+        spec_obj = self.spec()
+        raw = self.raw(spec_obj, 'near', 'far')
+        dec = self.decisions(spec_obj)
+        self.assertEqual({'near': dec['near'].score,
+                          'far': dec['far'].score}, raw)
+
+    def test_denied_weighs_minus_one(self):
+        raw = self.raw(self.spec({'qslm:require_trusted_host': 'true'}),
+                       'near', 'rogue', 'ghost')
+        self.assertEqual(-1.0, raw['rogue'])
+        self.assertEqual(-1.0, raw['ghost'])
+        self.assertGreater(raw['near'], 0.0)
+
+    def test_not_a_migration_weighs_zero(self):
+        raw = self.raw(self.spec(task_state=None), 'near', 'far')
+        self.assertEqual({'near': 0.0, 'far': 0.0}, raw)
+
+    def test_boot_weighs_zero(self):
+        self.lookup.side_effect = nova_exc.InstanceNotFound(
+            instance_id=uuids.instance)
+        self.assertEqual({'near': 0.0}, self.raw(self.spec(), 'near'))
+
+    def test_lookup_error_weighs_zero(self):
+        self.lookup.side_effect = RuntimeError('cell database down')
+        self.assertEqual({'near': 0.0}, self.raw(self.spec(), 'near'))
+
+    def test_weigh_one_object(self):
+        spec_obj = self.spec()
+        host = self.hosts('near')[0]
+        weight = self.weigher._weigh_object(host, spec_obj)
+        self.assertGreater(weight, 0.0)
+        self.assertEqual(self.decisions(spec_obj)['near'].score, weight)
+
+    def test_no_hosts(self):
+        self.assertEqual([], self.weigher.weigh_objects([], self.spec()))
+        self.lookup.assert_not_called()
+
+    def test_handler_ranks_best_first(self):
+        spec_obj = self.spec({'qslm:require_trusted_host': 'true'})
+        ranked = self.ranked(spec_obj, self.hosts('rogue', 'far', 'near'))
+        self.assertEqual(['near', 'far', 'rogue'], ranked)
+
+
+class TestMultiplier(WeigherTestCase):
+
+    def aggregate(self, value):
+        return objects.Aggregate(id=1, name='agg',
+                                 metadata={'qslm_weight_multiplier': value})
+
+    def test_default_multiplier(self):
+        self.assertEqual(1.0,
+                         self.weigher.weight_multiplier(self.hosts('near')[0]))
+
+    def test_option_sets_multiplier(self):
+        self.flags(weight_multiplier=2.5, group='qslm')
+        self.assertEqual(2.5,
+                         self.weigher.weight_multiplier(self.hosts('near')[0]))
+
+    def test_aggregate_metadata_overrides_option(self):
+        self.flags(weight_multiplier=2.5, group='qslm')
+        host = self.hosts('near', aggregates=[self.aggregate('-3.0')])[0]
+        self.assertEqual(-3.0, self.weigher.weight_multiplier(host))
+
+    def test_malformed_aggregate_metadata_keeps_option(self):
+        self.flags(weight_multiplier=2.5, group='qslm')
+        host = self.hosts('near', aggregates=[self.aggregate('lots')])[0]
+        self.assertEqual(2.5, self.weigher.weight_multiplier(host))
+
+    def test_negative_multiplier_reverses_ranking(self):
+        spec_obj = self.spec()
+        hosts = self.hosts('far', 'near',
+                           aggregates=[self.aggregate('-1.0')])
+        self.assertEqual(['far', 'near'], self.ranked(spec_obj, hosts))
+
+
+class TestOneDecisionPerHost(WeigherTestCase):
+
+    def spy_decide(self):
+        """Record the candidates of every Engine.decide call."""
+        real = decision.Engine.decide
+        calls = []
+
+        def spy(engine, req, candidates, host_info=None):
+            calls.append(list(candidates))
+            return real(engine, req, candidates, host_info)
+
+        # A plain function, so that it binds to the engine like the real.
+        self.useFixture(fixtures.MonkeyPatch(
+            'qslm_nova.decision.Engine.decide', spy))
+        return calls
+
+    def test_filter_and_weigher_share_one_decide_call(self):
+        calls = self.spy_decide()
+        spec_obj = self.spec({'qslm:require_trusted_host': 'true'})
+        passed = filters.QSLMFilter().filter_all(self.hosts(), spec_obj)
+        self.assertEqual(['near', 'far', 'farplain'],
+                         [h.host for h in passed])
+        self.assertEqual('near', self.ranked(spec_obj, passed)[0])
+        # One batch for every host of the request; the weigher reuses it.
+        self.assertEqual([list(base.ALL_HOSTS)], calls)
+        self.lookup.assert_called_once_with(spec_obj)
+
+    def test_weigher_decides_only_hosts_not_yet_decided(self):
+        calls = self.spy_decide()
+        spec_obj = self.spec()
+        filters.QSLMFilter().filter_all(self.hosts('near'), spec_obj)
+        self.raw(spec_obj, 'near', 'far')
+        self.raw(spec_obj, 'near', 'far')
+        self.assertEqual([['near'], ['far']], calls)
+
+    def test_new_request_spec_is_a_new_request(self):
+        calls = self.spy_decide()
+        self.raw(self.spec(), 'near', 'far')
+        self.raw(self.spec(), 'near', 'far')
+        self.assertEqual([['near', 'far'], ['near', 'far']], calls)
+        self.assertEqual(2, self.lookup.call_count)
