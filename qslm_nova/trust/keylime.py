@@ -144,6 +144,17 @@ class _Entry:
         self.expires = expires
 
 
+class _Flight:
+    """A look-up in progress, shared by the threads that need it."""
+
+    __slots__ = ('done', 'deadline', 'state')
+
+    def __init__(self, deadline):
+        self.done = threading.Event()
+        self.deadline = deadline
+        self.state = None
+
+
 class KeylimeTrustProvider(base.TrustProvider):
     """Trust from a Keylime verifier; see the module documentation."""
 
@@ -335,9 +346,20 @@ class KeylimeTrustProvider(base.TrustProvider):
             self._cache.clear()
 
     def _lookup(self, agents):
-        """{agent: TrustState} for the agents, from cache or verifier."""
+        """{agent: TrustState} for the agents, from cache or verifier.
+
+        Agents another thread is fetching right now are not asked again:
+        this thread waits for that answer (at most as long as the fetch
+        may take with the configured timeouts).
+        """
         now = _clock()
         found, mine, theirs = {}, [], {}
+        g = self._group
+        rounds = -(-len(agents) // max(g.max_concurrent_requests, 1))
+        if g.bulk_requests:
+            rounds = 1
+        deadline = (time.monotonic() +
+                    (g.connect_timeout + g.read_timeout) * rounds + 1.0)
         with self._lock:
             for agent in agents:
                 entry = self._cache.get(agent)
@@ -346,7 +368,7 @@ class KeylimeTrustProvider(base.TrustProvider):
                 elif agent in self._inflight:
                     theirs[agent] = self._inflight[agent]
                 else:
-                    self._inflight[agent] = threading.Event()
+                    self._inflight[agent] = _Flight(deadline)
                     mine.append(agent)
         if mine:
             fetched = {}
@@ -356,23 +378,17 @@ class KeylimeTrustProvider(base.TrustProvider):
                 now = _clock()
                 with self._lock:
                     for agent in mine:
-                        if agent in fetched:
-                            self._store(agent, fetched[agent], now)
-                        self._inflight.pop(agent).set()
+                        flight = self._inflight.pop(agent)
+                        flight.state = fetched.get(agent)
+                        if flight.state is not None:
+                            self._store(agent, flight.state, now)
+                        flight.done.set()
             found.update(fetched)
-        if theirs:
-            g = self._group
-            limit = g.connect_timeout + g.read_timeout + 1.0
-            for agent, event in theirs.items():
-                event.wait(limit)
-                with self._lock:
-                    entry = self._cache.get(agent)
-                if entry is not None:
-                    found[agent] = entry.state
-                else:
-                    found[agent] = base.TrustState(
-                        None, None, 'Keylime agent %s: concurrent look-up '
-                        'gave no answer' % agent)
+        for agent, flight in theirs.items():
+            flight.done.wait(max(flight.deadline - time.monotonic(), 0.0))
+            found[agent] = flight.state or base.TrustState(
+                None, None, 'Keylime agent %s: concurrent look-up gave no '
+                'answer in time' % agent)
         return found
 
     def _fetch(self, agents):

@@ -362,6 +362,22 @@ class TestKeylimeProvider(KeylimeTestCase):
             self.assertTrue(all(s.trusted for s in got.values()), got)
         self.assertEqual(3, self.verifier.count())
 
+    def test_concurrent_callers_without_cache(self):
+        # Waiting callers take the shared answer, not the (disabled) cache.
+        self.flags(cache_ttl=0)
+        self.verifier.set('agent-1', fake_keylime.agent_status(3))
+        self.verifier.delay = 0.3
+        results = []
+        threads = [threading.Thread(
+            target=lambda: results.append(self.trust(['c1'])['c1']))
+            for _i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        self.assertEqual([True] * 4, [s.trusted for s in results])
+        self.assertLess(self.verifier.count(), 4)
+
     def test_bulk_one_request(self):
         self.flags(bulk_requests=True, verifier_id='default')
         self.verifier.set('agent-1', fake_keylime.agent_status(3))
