@@ -51,7 +51,8 @@ class QSLMFilter(filters.BaseHostFilter):
         if rs.applicable is False:
             return hosts
         if rs.applicable is None:
-            if not CONF.qslm.fail_closed:
+            if not CONF.qslm.fail_closed and not request.flavor_demands(
+                    spec_obj):
                 return hosts
             LOG.warning('QSLM removed all %d hosts for instance %s: %s '
                         '([qslm] fail_closed is True)', len(hosts),

@@ -34,6 +34,9 @@ from oslo_log import log as logging
 
 from qslm_nova import conf as qslm_conf
 from qslm_nova import decision
+from qslm_nova import mechanisms
+from qslm_nova import policy
+from qslm_nova import topology
 
 LOG = logging.getLogger(__name__)
 CONF = qslm_conf.CONF
@@ -118,6 +121,23 @@ def request_state(spec_obj):
         rs.error = 'instance look-up failed: %s' % e
     setattr(spec_obj, _ATTR, rs)
     return rs
+
+
+def flavor_demands(spec_obj):
+    """True if the request's flavor asks for security or downtime limits.
+
+    Used when the instance cannot be looked up: its requirements may still
+    be read from the RequestSpec's flavor, and then the request fails
+    closed whatever ``[qslm] fail_closed`` says.
+    """
+    flavor = getattr(spec_obj, 'flavor', None)
+    specs = dict(getattr(flavor, 'extra_specs', None) or {})
+    pol = policy.effective_policy(policy.Defaults.from_conf(CONF.qslm),
+                                  topology.DEFAULT_LEVELS,
+                                  mechanisms.BUILTIN, specs)
+    return bool(pol.errors or pol.needs_protection or
+                pol.max_downtime_ms is not None or
+                pol.downtime_budget_ms is not None)
 
 
 def host_info(host_state):

@@ -205,6 +205,14 @@ class TestFailClosed(FilterTestCase):
         self.assertEqual(['near', 'far'],
                          self.passing(self.spec(), 'near', 'far'))
 
+    def test_lookup_error_fail_open_still_refuses_demanding_flavor(self):
+        # The flavor on the RequestSpec still tells what the instance
+        # needs: security requirements close even with fail_closed False.
+        self.flags(fail_closed=False, group='qslm')
+        self.lookup.side_effect = RuntimeError('cell database down')
+        spec_obj = self.spec({'qslm:require_trusted_host': 'true'})
+        self.assertEqual([], self.passing(spec_obj, 'near', 'far'))
+
     def test_decision_error_denies_without_exception(self):
         self.useFixture(fixtures.MockPatch(
             'qslm_nova.decision.Engine.decide',
