@@ -263,8 +263,6 @@ def run_migration(spec, workdir=None, keep=False):
                     '' if rate is None else round(rate, 3))
             elif spec.measure_dirty_rate:
                 row['qemu_dirty_rate_mibps'] = 0.0
-            _, before = guest_mod.parse_progress(src.debugcon())
-            t_start = before[-1][0] if before else 0
             caps = [{'capability': 'events', 'state': True}]
             if spec.auto_converge:
                 caps.append({'capability': 'auto-converge', 'state': True})
@@ -287,9 +285,10 @@ def run_migration(spec, workdir=None, keep=False):
             _record(row, info)
             if row['status'] != 'completed':
                 row['error'] = info.get('error-desc', row['status'])
+            # Every progress line comes after the fill: the whole run
+            # on the source, before and during the migration.
             _, after = guest_mod.parse_progress(src.debugcon())
-            row['guest_rate_mibps'] = round(
-                _guest_rate(after, w.hz, t_start), 3)
+            row['guest_rate_mibps'] = round(_guest_rate(after, w.hz), 3)
             if row['status'] == 'completed':
                 _check_destination(dst, row, src)
     except TestbedError as e:
