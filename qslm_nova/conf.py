@@ -288,7 +288,14 @@ def register_opts(conf):
 
 
 def list_opts():
-    return [(GROUP, ALL_OPTS)]
+    # Imported here: the provider and API modules import this one.
+    from qslm_nova.trust import opts as trust_opts
+    result = [(GROUP, ALL_OPTS)] + list(trust_opts.list_opts())
+    try:
+        from qslm_nova.api import opts as api_opts
+    except ImportError:  # pragma: no cover - the API adapter is optional
+        return result
+    return result + list(api_opts.list_opts())
 
 
 CONF = cfg.CONF

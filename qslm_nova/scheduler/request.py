@@ -24,6 +24,7 @@ global cache is needed.
 """
 
 import threading
+import time
 
 from nova.compute import task_states
 from nova import context as nova_context
@@ -56,6 +57,7 @@ class RequestState:
         self.decisions = {}
         self.lock = threading.Lock()
         self.error = None
+        self.context = None
 
 
 def _lookup_instance(spec_obj):
@@ -119,6 +121,7 @@ def request_state(spec_obj):
         rs = RequestState(getattr(spec_obj, 'instance_uuid', None), None,
                           'instance look-up failed: %s' % e)
         rs.error = 'instance look-up failed: %s' % e
+    rs.context = getattr(spec_obj, '_context', None)
     setattr(spec_obj, _ATTR, rs)
     return rs
 
@@ -140,11 +143,63 @@ def flavor_demands(spec_obj):
                 pol.downtime_budget_ms is not None)
 
 
-def host_info(host_state):
+class _TraitCache:
+    """Placement traits per resource provider, kept ``ttl`` seconds.
+
+    Only used when the ``traits`` trust provider is enabled; bounded so a
+    large cloud cannot grow it without limit. Thread-safe.
+    """
+
+    def __init__(self, ttl=60.0, size=50000):
+        self.ttl = ttl
+        self.size = size
+        self._data = {}
+        self._lock = threading.Lock()
+
+    def get(self, ctx, rp_uuid):
+        now = time.monotonic()
+        with self._lock:
+            hit = self._data.get(rp_uuid)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        from nova.scheduler.client import report
+        try:
+            traits = set(report.report_client_singleton().get_provider_traits(
+                ctx, rp_uuid).traits)
+        except Exception as e:
+            LOG.warning('QSLM cannot read the traits of resource provider '
+                        '%s: %s', rp_uuid, e)
+            return None
+        with self._lock:
+            if len(self._data) >= self.size:
+                self._data.clear()
+            self._data[rp_uuid] = (now, traits)
+        return traits
+
+
+_TRAITS = _TraitCache()
+
+
+def host_info(host_state, ctx=None):
+    """What trust providers may read about a host from Nova.
+
+    ``aggregate_metadata`` maps each key to the set of values the host's
+    aggregates give it (so disagreeing aggregates stay visible);
+    ``traits`` (only with the ``traits`` provider) the placement traits of
+    the host's compute node.
+    """
     merged = {}
     for agg in getattr(host_state, 'aggregates', None) or ():
-        merged.update(agg.metadata or {})
-    return {'aggregate_metadata': merged}
+        for key, value in (agg.metadata or {}).items():
+            merged.setdefault(key, set()).add(value)
+    info = {'aggregate_metadata': merged}
+    if ('traits' in CONF.qslm.trust_providers and
+            getattr(host_state, 'uuid', None)):
+        traits = _TRAITS.get(ctx or nova_context.get_admin_context(),
+                             host_state.uuid)
+        if traits is not None:
+            info['traits'] = traits
+    return info
 
 
 def decide(rs, host_states):
@@ -155,7 +210,7 @@ def decide(rs, host_states):
             try:
                 made = decision.get_engine(CONF).decide(
                     rs.request, [h.host for h in missing],
-                    {h.host: host_info(h) for h in missing})
+                    {h.host: host_info(h, rs.context) for h in missing})
             except Exception as e:
                 LOG.exception('QSLM decision failed for instance %s',
                               rs.instance_uuid)
