@@ -59,11 +59,14 @@ class QSLMFilter(filters.BaseHostFilter):
                         rs.instance_uuid, rs.error)
             return []
         decisions = request.decide(rs, hosts)
-        passed = []
-        for host, dec in zip(hosts, decisions):
-            if dec.allowed:
-                passed.append(host)
-            else:
+        passed = [host for host, dec in zip(hosts, decisions)
+                  if dec.allowed]
+        if LOG.isEnabledFor(logging.DEBUG):
+            # One line per removed host: thousands per request, so the
+            # reasons are only joined when DEBUG is on.
+            for host, dec in zip(hosts, decisions):
+                if dec.allowed:
+                    continue
                 LOG.debug('%(host)s fails QSLM for instance %(uuid)s '
                           '(%(kind)s from %(src)s): %(why)s',
                           {'host': host.host, 'uuid': rs.instance_uuid,
