@@ -1,0 +1,356 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The downtime estimator: Nova's steps, outcomes and model properties.
+
+The properties run the model on many random draws (a fixed numpy seed, so
+a failure always reproduces); a failure message lists the inputs and
+outputs of the first counter-examples.
+"""
+
+import numpy as np
+from oslotest import base
+
+from qslm_nova import estimator
+from qslm_nova import mechanisms
+
+MECH = mechanisms.BUILTIN
+PARAMS = estimator.ModelParams()
+DRAWS = 400
+# Relative and absolute slack for float comparisons.
+RTOL = 1e-9
+ATOL = 1e-6
+
+
+def nova_steps(downtime, steps, delay, data_gb):
+    """Nova's downtime_steps, written out by hand (no Nova import)."""
+    delay = int(delay * data_gb)
+    base_ = downtime / steps
+    offset = (downtime - base_) / steps
+    return [(int(delay * i), int(base_ + offset * i))
+            for i in range(steps + 1)]
+
+
+class TestNovaSteps(base.BaseTestCase):
+
+    def test_nova_docstring_example(self):
+        # nova/virt/libvirt/migration.py: 10 steps, 30 s delay, 3 GB,
+        # 400 ms maximum.
+        lv = estimator.LibvirtSettings(downtime_ms=400, downtime_steps=10,
+                                       downtime_delay_s=30)
+        self.assertEqual(
+            [(0, 40), (90, 76), (180, 112), (270, 148), (360, 184),
+             (450, 220), (540, 256), (630, 292), (720, 328), (810, 364),
+             (900, 400)], lv.steps(3.0))
+
+    def test_nova_defaults(self):
+        # Defaults 500 ms, 10 steps, 75 s/GiB; a 2 GiB guest.
+        lv = estimator.LibvirtSettings()
+        self.assertEqual(
+            [(0, 50), (150, 95), (300, 140), (450, 185), (600, 230),
+             (750, 275), (900, 320), (1050, 365), (1200, 410), (1350, 455),
+             (1500, 500)], lv.steps(2.0))
+
+    def test_truncation(self):
+        # 3 steps of 100 ms, 10 s delay, 2.5 GiB: base 33.3, offset 22.2.
+        lv = estimator.LibvirtSettings(downtime_ms=100, downtime_steps=3,
+                                       downtime_delay_s=10)
+        self.assertEqual([(0, 33), (25, 55), (50, 77), (75, 100)],
+                         lv.steps(2.5))
+
+    def test_single_step(self):
+        lv = estimator.LibvirtSettings(downtime_ms=300, downtime_steps=1,
+                                       downtime_delay_s=0)
+        self.assertEqual([(0, 300), (0, 300)], lv.steps(4.0))
+
+    def test_matches_formula_on_many_settings(self):
+        rng = np.random.RandomState(20261127)
+        for _ in range(200):
+            downtime = int(rng.randint(100, 5000))
+            steps = int(rng.randint(1, 40))
+            delay = int(rng.randint(0, 300))
+            gb = float(rng.choice([2.0, 2.5, 3.0, 7.75, 16.0, 64.0]))
+            lv = estimator.LibvirtSettings(downtime_ms=downtime,
+                                           downtime_steps=steps,
+                                           downtime_delay_s=delay)
+            self.assertEqual(nova_steps(downtime, steps, delay, gb),
+                             lv.steps(gb),
+                             (downtime, steps, delay, gb))
+
+    def test_data_gb_like_nova(self):
+        # Nova counts RAM as at least 2 GiB, plus the disk of a block
+        # migration.
+        self.assertEqual(2.0, estimator.data_gb(512))
+        self.assertEqual(2.0, estimator.data_gb(2048))
+        self.assertEqual(4.0, estimator.data_gb(4096))
+        self.assertEqual(12.0, estimator.data_gb(1024, disk_gb=10))
+
+
+def _est(memory_mb=2048, dirty=16.0, bw=10.0, rtt=0.2, mech='none',
+         load=0.2, libvirt=None, **kw):
+    return estimator.estimate(memory_mb, dirty, bw, rtt, MECH[mech], load,
+                              libvirt or estimator.LibvirtSettings(),
+                              PARAMS, **kw)
+
+
+class TestEstimate(base.BaseTestCase):
+
+    def test_quiet_guest_completes(self):
+        est = _est(dirty=1.0)
+        self.assertEqual('completed', est.outcome_name(0))
+        self.assertEqual('completed', est.outcome_name(0, worst=True))
+        self.assertGreater(est.expected_downtime_ms[0],
+                           PARAMS.confirmation_ms + PARAMS.activation_ms)
+        self.assertLess(est.expected_downtime_ms[0], 500.0)
+        self.assertGreaterEqual(est.bytes_sent[0], 2048 * estimator.MIB)
+
+    def test_vectorised_over_candidates(self):
+        est = _est(bw=[1.0, 10.0, 40.0], rtt=[10.0, 0.2, 0.1],
+                   load=[0.1, 0.5, 0.9])
+        for field in ('expected_downtime_ms', 'worst_downtime_ms',
+                      'total_time_s', 'bytes_sent', 'rate_mibps', 'outcome'):
+            self.assertEqual((3,), getattr(est, field).shape, field)
+        single = _est(bw=10.0, rtt=0.2, load=0.5)
+        self.assertEqual(single.expected_downtime_ms[0],
+                         est.expected_downtime_ms[1])
+
+    def test_rate_limited_by_crypto(self):
+        est = _est(bw=40.0, mech='ssh', load=0.0)
+        self.assertAlmostEqual(1.2e9 / 8 / estimator.MIB,
+                               est.rate_mibps[0])
+
+    def test_crypto_rate_falls_with_cpu_load(self):
+        idle = _est(bw=40.0, mech='tls', load=0.0).rate_mibps[0]
+        busy = _est(bw=40.0, mech='tls', load=0.5).rate_mibps[0]
+        self.assertAlmostEqual(idle / 2, busy)
+
+    def test_rate_limited_by_libvirt_bandwidth(self):
+        lv = estimator.LibvirtSettings(bandwidth_mibps=100)
+        est = _est(libvirt=lv)
+        self.assertAlmostEqual(100.0, est.rate_mibps[0])
+
+    def test_rate_limited_by_tcp_window(self):
+        # 6 MiB window over 100 ms: 60 MiB/s.
+        est = _est(bw=10.0, rtt=100.0)
+        self.assertAlmostEqual(60.0, est.rate_mibps[0])
+
+    def test_zero_pages_cheap(self):
+        full = _est(memory_mb=8192)
+        sparse = _est(memory_mb=8192, touched_mb=1024)
+        self.assertLess(sparse.total_time_s[0], full.total_time_s[0])
+        self.assertLess(sparse.bytes_sent[0], full.bytes_sent[0])
+
+    def test_abort_after_timeout(self):
+        est = _est(memory_mb=4096, dirty=2048.0, bw=1.0)
+        self.assertEqual('aborted', est.outcome_name(0))
+        self.assertEqual(0.0, est.expected_downtime_ms[0])
+        # Nova aborts after 800 s per GiB of the 4 GiB guest.
+        self.assertGreater(est.total_time_s[0], 800 * 4)
+
+    def test_force_complete_post_copy(self):
+        lv = estimator.LibvirtSettings(timeout_action='force_complete',
+                                       permit_post_copy=True)
+        est = _est(memory_mb=4096, dirty=2048.0, bw=1.0, libvirt=lv)
+        self.assertEqual('post-copy', est.outcome_name(0))
+        self.assertLess(est.expected_downtime_ms[0], 500.0)
+
+    def test_force_complete_pause(self):
+        lv = estimator.LibvirtSettings(timeout_action='force_complete')
+        est = _est(memory_mb=4096, dirty=2048.0, bw=1.0, libvirt=lv)
+        self.assertEqual('forced-pause', est.outcome_name(0))
+        # The whole dirty set (4 GiB) goes during the pause.
+        self.assertGreater(est.expected_downtime_ms[0], 4 * 8 * 1000 * 0.9)
+
+    def test_no_timeout_never_converges(self):
+        lv = estimator.LibvirtSettings(completion_timeout_s=0)
+        est = _est(memory_mb=4096, dirty=2048.0, bw=1.0, libvirt=lv)
+        self.assertEqual('no-convergence', est.outcome_name(0))
+        self.assertEqual(np.inf, est.expected_downtime_ms[0])
+        self.assertEqual(np.inf, est.total_time_s[0])
+
+    def test_auto_converge_helps(self):
+        # 200 MiB/s dirtying against ~119 MiB/s over 1 Gbit/s.
+        plain = _est(memory_mb=4096, dirty=200.0, bw=1.0)
+        lv = estimator.LibvirtSettings(permit_auto_converge=True)
+        throttled = _est(memory_mb=4096, dirty=200.0, bw=1.0, libvirt=lv)
+        self.assertEqual('aborted', plain.outcome_name(0))
+        self.assertEqual('completed', throttled.outcome_name(0))
+
+    def test_auto_converge_off_with_post_copy(self):
+        # Nova does not use auto-converge when post-copy is permitted.
+        lv = estimator.LibvirtSettings(permit_auto_converge=True,
+                                       permit_post_copy=True)
+        est = _est(memory_mb=4096, dirty=200.0, bw=1.0, libvirt=lv)
+        self.assertEqual('aborted', est.outcome_name(0))
+
+    def test_raised_limit_lets_migration_converge(self):
+        # Too hot for the 50 ms first step, fine for a later one.
+        est = _est(memory_mb=2048, dirty=100.0, bw=1.0)
+        self.assertEqual('completed', est.outcome_name(0))
+        self.assertGreater(est.total_time_s[0], 150.0)
+
+    def test_paper_worst_case(self):
+        # 1 GiB over 1 Gbit/s: 8.59 s plus 40 ms.
+        got = estimator.paper_worst_case_ms(1024, [1.0, 10.0], PARAMS)
+        self.assertAlmostEqual(8589.934592 + 40.0, got[0])
+        self.assertAlmostEqual(858.9934592 + 40.0, got[1])
+
+
+def _draw(rng, n):
+    """Random but plausible inputs for n candidates of one request."""
+    return dict(
+        memory_mb=float(rng.choice([512, 1024, 2048, 4096, 16384, 65536])),
+        dirty=float(rng.choice([0.0, 1.0, 16.0, 64.0, 256.0, 1024.0])) *
+        rng.uniform(0.5, 1.5),
+        bw=rng.uniform(0.1, 100.0, n),
+        rtt=rng.choice([0.0, 0.1, 1.0, 10.0, 60.0], n) * rng.uniform(
+            0.5, 1.5, n),
+        load=rng.uniform(0.0, 0.95, n),
+        libvirt=estimator.LibvirtSettings(
+            downtime_ms=int(rng.choice([100, 500, 2000])),
+            downtime_steps=int(rng.choice([1, 3, 10])),
+            downtime_delay_s=int(rng.choice([0, 10, 75])),
+            completion_timeout_s=int(rng.choice([0, 100, 800])),
+            timeout_action=str(rng.choice(['abort', 'force_complete'])),
+            permit_post_copy=bool(rng.randint(2)),
+            permit_auto_converge=bool(rng.randint(2)),
+            bandwidth_mibps=int(rng.choice([0, 0, 500]))),
+        mech=str(rng.choice(['none', 'tls', 'ssh', 'ipsec'])))
+
+
+def _run(d, **override):
+    d = dict(d, **override)
+    return estimator.estimate(d['memory_mb'], d['dirty'], d['bw'], d['rtt'],
+                              MECH[d['mech']], d['load'], d['libvirt'],
+                              PARAMS)
+
+
+FIELDS = ('expected_downtime_ms', 'worst_downtime_ms', 'total_time_s')
+
+
+# Outcomes from best to worst, as the decision ranks them. An aborted
+# migration reports 0 ms downtime because the guest never stops: comparing
+# its downtime with that of a completed one would say nothing.
+RANK = np.array([0, 3, 2, 1, 4])   # indexed by estimator outcome
+
+
+class TestProperties(base.BaseTestCase):
+    """Monotonicity and bounds over many random draws.
+
+    "B never exceeds A" means: B's outcome is no worse than A's (completed
+    < post-copy < forced pause < aborted < never converging; the worst
+    downtime is judged by the worst-case outcome) and, when both cases end
+    alike, B's expected and worst downtime and total time are no higher.
+    """
+
+    def _check_no_increase(self, lower, higher, what, seed, change):
+        """B must not exceed A (``lower``) or must not undercut A.
+
+        ``change(rng, draw)`` returns the overrides of A and of B.
+        """
+        rng = np.random.RandomState(seed)
+        bad = []
+        count = dict.fromkeys(FIELDS + ('outcome',), 0)
+        for _ in range(DRAWS):
+            d = _draw(rng, 8)
+            over_a, over_b = change(rng, d)
+            a, b = _run(d, **over_a), _run(d, **over_b)
+            sign = 1 if lower else -1
+            for field in FIELDS:
+                outcome = 'worst_outcome' if field.startswith('worst') \
+                    else 'outcome'
+                ra = RANK[getattr(a, outcome)]
+                rb = RANK[getattr(b, outcome)]
+                worse = sign * (rb - ra) > 0
+                if field == FIELDS[0]:
+                    count['outcome'] += int(worse.sum())
+                va, vb = getattr(a, field), getattr(b, field)
+                if lower:
+                    higher_value = vb > va * (1 + RTOL) + ATOL
+                else:
+                    higher_value = vb < va * (1 - RTOL) - ATOL
+                # Values compare only between like scenarios: the same
+                # expected and worst outcome (worst_downtime_ms is the
+                # larger of both cases), and downtime only where the guest
+                # does stop (an aborted migration reports 0 ms).
+                same = ((a.outcome == b.outcome) &
+                        (a.worst_outcome == b.worst_outcome))
+                if field != 'total_time_s':
+                    same &= RANK[getattr(a, outcome)] < 3
+                wrong = worse | (same & higher_value)
+                count[field] += int((same & higher_value).sum())
+                for k in np.nonzero(wrong)[0]:
+                    bad.append(self._describe(d, over_a, over_b, k, field,
+                                              a, b))
+        if bad:
+            self.fail('%s: %d violations in %d draws x 8 candidates (%s), '
+                      'e.g.\n%s' % (what, len(bad), DRAWS, ', '.join(
+                          '%s %d' % kv for kv in count.items()),
+                          '\n'.join(bad[:6])))
+
+    @staticmethod
+    def _describe(d, over_a, over_b, k, field, a, b):
+        def pick(v):
+            return v[k] if isinstance(v, np.ndarray) else v
+        worst = field.startswith('worst')
+        inputs = {key: pick(v) for key, v in d.items()}
+        return ('  inputs %r\n    A %r -> %s=%r (%s)\n    B %r -> %s=%r (%s)'
+                % (inputs, {x: pick(v) for x, v in over_a.items()}, field,
+                   getattr(a, field)[k], a.outcome_name(k, worst),
+                   {x: pick(v) for x, v in over_b.items()}, field,
+                   getattr(b, field)[k], b.outcome_name(k, worst)))
+
+    def test_more_bandwidth_never_raises(self):
+        def change(rng, d):
+            return {}, {'bw': d['bw'] * rng.uniform(1.0, 4.0, 8)}
+        self._check_no_increase(True, None, 'more bandwidth', 1, change)
+
+    def test_more_dirty_rate_never_lowers(self):
+        def change(rng, d):
+            return {}, {'dirty': d['dirty'] * rng.uniform(1.0, 4.0) + 1.0}
+        self._check_no_increase(False, None, 'more dirty rate', 2, change)
+
+    def test_encryption_never_lowers(self):
+        def change(rng, d):
+            return {'mech': 'none'}, {'mech': 'tls'}
+        self._check_no_increase(False, None, 'tls instead of none', 3,
+                                change)
+
+    def test_worst_at_least_expected(self):
+        rng = np.random.RandomState(4)
+        for _ in range(DRAWS):
+            d = _draw(rng, 8)
+            est = _run(d)
+            self.assertTrue(np.all(est.worst_downtime_ms >=
+                                   est.expected_downtime_ms), d)
+            self.assertTrue(np.all(est.worst_total_time_s >=
+                                   est.total_time_s), d)
+
+    def test_paper_bound_above_worst_case_when_completing(self):
+        rng = np.random.RandomState(5)
+        bad = []
+        for _ in range(DRAWS):
+            d = _draw(rng, 8)
+            est = _run(d)
+            paper = estimator.paper_worst_case_ms(d['memory_mb'], d['bw'],
+                                                  PARAMS)
+            done = est.worst_outcome == estimator.COMPLETED
+            for k in np.nonzero(done & (est.worst_downtime_ms > paper))[0]:
+                bad.append('  inputs %r: worst %r ms > paper %r ms' % (
+                    {key: (v[k] if isinstance(v, np.ndarray) else v)
+                     for key, v in d.items()},
+                    est.worst_downtime_ms[k], paper[k]))
+        if bad:
+            self.fail('paper bound below our worst case: %d cases, e.g.\n%s'
+                      % (len(bad), '\n'.join(bad[:5])))
