@@ -48,7 +48,12 @@ LINK_KEYS = ('between', 'bandwidth_gbps', 'latency_ms', 'security',
              'utilization', 'mechanisms')
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it (about ten times faster on a
+# 10,000-host file), with the same safe constructors.
+_SafeBase = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_SafeBase):
     """A SafeLoader that refuses duplicate mapping keys."""
 
 
