@@ -1,0 +1,89 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Tiny runs of the benchmarks (bench/), so that they cannot rot.
+
+They check that the benchmarks still run against the current code and
+that the invariants they report hold at small scale; they time nothing.
+"""
+
+import contextlib
+import io
+
+import fixtures
+from nova import test
+
+from bench import bench_quality
+from bench import bench_scale
+from bench import topogen
+from qslm_nova import decision
+from qslm_nova import topology
+
+
+class TestTopogen(test.NoDBTestCase):
+
+    def test_fabrics_parse(self):
+        for fabric in ('leaf-spine', 'fat-tree', 'mixed'):
+            doc = topogen.generate(90, sites=3, fabric=fabric, seed=3)
+            topo = topology.parse(doc)
+            self.assertEqual(90, len(topo.hosts))
+            # Every host reaches every other one.
+            search = topo.widest_paths(sorted(topo.hosts)[0])
+            self.assertTrue(all(h in search for h in topo.hosts))
+
+    def test_deterministic(self):
+        self.assertEqual(topogen.generate(50, seed=5),
+                         topogen.generate(50, seed=5))
+
+
+class TestBenchSmoke(test.NoDBTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.useFixture(fixtures.FakeLogger(name='qslm_nova',
+                                            level='ERROR'))
+        # bench_scale replaces the instance look-up; put it back after.
+        self.useFixture(fixtures.MockPatch(
+            'qslm_nova.scheduler.request._lookup_instance'))
+        self.addCleanup(decision.reset_engine)
+
+    def test_scale_and_reload(self):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            results, reload_res = bench_scale.main([
+                '--hosts', '40', '--requests', '2', '--reload-hosts', '40',
+                '--reload-threads', '2', '--reload-seconds', '1.5',
+                '--reloads', '2', '--output', '-'])
+        self.assertIn('QSLM scheduler overhead', out.getvalue())
+        res = results[0]
+        self.assertEqual(40, res['hosts'])
+        self.assertGreater(res['passed_median'], 0)
+        for key in ('qslm_cold', 'qslm_warm', 'compute_capabilities',
+                    'image_properties'):
+            self.assertGreater(res[key]['median_ms'], 0)
+        self.assertEqual(0, reload_res['failed'], reload_res['errors'])
+        self.assertEqual(0, reload_res['inconsistent'])
+        self.assertGreater(reload_res['requests'], 0)
+
+    def test_quality(self):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            runs = bench_quality.main(['--hosts', '40', '--requests', '40',
+                                       '--no-stress', '--output', '-'])
+        self.assertIn('Decision quality', out.getvalue())
+        pols = runs[0]['policies']
+        self.assertEqual(0, pols['qslm']['security_violations'])
+        self.assertEqual(0, pols['qslm']['sla_violations'])
+        self.assertEqual(0, pols['oracle']['security_violations'])
+        self.assertEqual(40, pols['nova']['placed'])
