@@ -40,7 +40,6 @@ _QSLM_PLUGIN_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=devstack/settings
 source "$_QSLM_PLUGIN_DIR/settings"
 
-QSLM_PYTHON=${QSLM_PYTHON:-${PYTHON:-python3}}
 _QSLM_LIBVIRT_OPTS="live_migration_downtime live_migration_downtime_steps
 live_migration_downtime_delay live_migration_completion_timeout
 live_migration_timeout_action live_migration_permit_post_copy
@@ -441,15 +440,17 @@ function create_qslm_flavors {
         ram=${fields[1]}
         vcpus=${fields[2]}
         disk=${fields[3]}
-        if openstack flavor show "$name" > /dev/null 2>&1; then
+        if openstack --os-cloud "$QSLM_OS_CLOUD" flavor show "$name" \
+                > /dev/null 2>&1; then
             continue
         fi
         args=()
         for spec in "${fields[@]:4}"; do
             args+=(--property "$spec")
         done
-        openstack flavor create "$name" --ram "$ram" --vcpus "$vcpus" \
-            --disk "$disk" "${args[@]}" > /dev/null
+        openstack --os-cloud "$QSLM_OS_CLOUD" flavor create "$name" \
+            --ram "$ram" --vcpus "$vcpus" --disk "$disk" "${args[@]}" \
+            > /dev/null
     done < <(_qslm_flavors)
 }
 

@@ -416,6 +416,8 @@ class TestInstallAndExtra(base.BaseTestCase):
     # The openstack client, recorded; "flavor show" finds qslm.silver.
     OPENSTACK = textwrap.dedent("""\
         function openstack {
+            [[ "$1 $2" == "--os-cloud devstack-admin" ]] || return 9
+            shift 2
             echo "openstack $*" >> "$STUB_LOG"
             [[ "$1 $2 $3" == "flavor show qslm.silver" ]] && return 0
             [[ "$1 $2" == "flavor show" ]] && return 1
