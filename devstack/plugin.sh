@@ -267,22 +267,21 @@ function _qslm_unconfigure_filter {
 }
 
 function _qslm_configure_options {
-    local opt value pair
-    iniset "$NOVA_CONF" qslm topology_file "$QSLM_TOPOLOGY_FILE"
-    iniset "$NOVA_CONF" qslm trust_providers "$QSLM_TRUST_PROVIDERS"
-    iniset "$NOVA_CONF" qslm max_attestation_age "$QSLM_MAX_ATTESTATION_AGE"
-    iniset "$NOVA_CONF" qslm fail_closed "$QSLM_FAIL_CLOSED"
-    iniset "$NOVA_CONF" qslm sla_estimate "$QSLM_SLA_ESTIMATE"
-    iniset "$NOVA_CONF" qslm weight_multiplier "$QSLM_WEIGHT_MULTIPLIER"
-    iniset "$NOVA_CONF" qslm apply_to_cold_migrations \
-        "$QSLM_APPLY_TO_COLD_MIGRATIONS"
-    iniset "$NOVA_CONF" qslm default_dirty_rate_mbps \
-        "$QSLM_DEFAULT_DIRTY_RATE_MBPS"
+    local opt value pair i
+    local -a names=() values=()
+    names+=(topology_file trust_providers max_attestation_age fail_closed)
+    values+=("$QSLM_TOPOLOGY_FILE" "$QSLM_TRUST_PROVIDERS"
+        "$QSLM_MAX_ATTESTATION_AGE" "$QSLM_FAIL_CLOSED")
+    names+=(sla_estimate weight_multiplier apply_to_cold_migrations
+        default_dirty_rate_mbps)
+    values+=("$QSLM_SLA_ESTIMATE" "$QSLM_WEIGHT_MULTIPLIER"
+        "$QSLM_APPLY_TO_COLD_MIGRATIONS" "$QSLM_DEFAULT_DIRTY_RATE_MBPS")
     if _qslm_is_true "$QSLM_MIRROR_LIBVIRT"; then
         for opt in $_QSLM_LIBVIRT_OPTS; do
             value=$(iniget "$NOVA_CONF" libvirt "$opt")
             if [[ -n "$value" ]]; then
-                iniset "$NOVA_CONF" qslm "$opt" "$value"
+                names+=("$opt")
+                values+=("$value")
             fi
         done
     fi
@@ -290,7 +289,18 @@ function _qslm_configure_options {
         if [[ "$pair" != *=* ]]; then
             die "$LINENO" "QSLM_EXTRA_OPTS: '$pair' is not name=value"
         fi
-        iniset "$NOVA_CONF" qslm "${pair%%=*}" "${pair#*=}"
+        names+=("${pair%%=*}")
+        values+=("${pair#*=}")
+    done
+    # iniset puts a new option right after the section header: set them
+    # last to first so that a new section reads in the order above. A
+    # later value of the same option (QSLM_EXTRA_OPTS) wins.
+    local -A written=()
+    for ((i = ${#names[@]} - 1; i >= 0; i--)); do
+        if [[ -z "${written[${names[i]}]:-}" ]]; then
+            iniset "$NOVA_CONF" qslm "${names[i]}" "${values[i]}"
+            written[${names[i]}]=1
+        fi
     done
 }
 

@@ -263,6 +263,12 @@ class TestPostConfig(base.BaseTestCase):
     def test_devstack_nova_conf(self):
         denv = DevstackEnv(self)
         self._post_config_twice(denv)
+        self.assertEqual(
+            ['topology_file', 'trust_providers', 'max_attestation_age',
+             'fail_closed', 'sla_estimate', 'weight_multiplier',
+             'apply_to_cold_migrations', 'default_dirty_rate_mbps',
+             'live_migration_downtime', 'live_migration_completion_timeout'],
+            list(sections(denv.nova_conf)['qslm']))
         result = self._assert_loaded(denv, [
             'ComputeFilter', 'ComputeCapabilitiesFilter',
             'ImagePropertiesFilter',
@@ -309,7 +315,7 @@ class TestPostConfig(base.BaseTestCase):
             % QSLM_FILTER)
         denv = DevstackEnv(self, conf, env={
             'QSLM_EXTRA_OPTS': 'default_require_encryption=True '
-                               'precheck_rate_limit=5',
+                               'precheck_rate_limit=5 sla_estimate=expected',
             'QSLM_FAIL_CLOSED': 'False',
             'QSLM_MIRROR_LIBVIRT': 'False'})
         self._post_config_twice(denv)
@@ -322,6 +328,8 @@ class TestPostConfig(base.BaseTestCase):
                           QSLM_FILTER], result['available_filters'])
         self.assertTrue(result['qslm']['default_require_encryption'])
         self.assertEqual(5, result['qslm']['precheck_rate_limit'])
+        # QSLM_EXTRA_OPTS wins over the dedicated variable.
+        self.assertEqual('expected', result['qslm']['sla_estimate'])
         self.assertFalse(result['qslm']['fail_closed'])
         self.assertEqual(500, result['qslm']['live_migration_downtime'])
         # Undo leaves the operator's own values alone.
