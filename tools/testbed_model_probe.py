@@ -120,10 +120,11 @@ def main(argv):
                 errs(sub, dict(inflight, **{t: v}), fixed)[0]))
         fixed = min(np.linspace(0, 100, 101), key=lambda v: np.median(
             errs(fit_rows, inflight, v)[0]))
+    shown = {k: round(float(v), 2) for k, v in inflight.items()}
     print('setup %.1f ms, fixed %.1f ms, in-flight MiB %s, loopback '
-          'MB/s %s' % (setup, fixed, {k: round(float(v), 2)
-                                       for k, v in inflight.items()},
+          'MB/s %s' % (setup, fixed, shown,
                        {k: round(v / 1e6) for k, v in loop_rate.items()}))
+
     def ratio(subset):
         return np.array([
             float(r['downtime_e2e_ms']) / predict(

@@ -144,7 +144,8 @@ def report_main(argv=None):
     summary = report.evaluate(rows, fitted,
                               holdout_repeat=args.holdout_repeat)
     if args.fit:
-        bounds = fit.establish_bounds(summary)
+        bounds = report.establish_bounds(rows, fitted,
+                                         args.holdout_repeat)
         fit.save_bounds(bounds, args.params)
         print('CI bounds from %(from_runs)d held-out runs: measured '
               'downtime <= %(downtime_over_worst_max).2f x worst case, '

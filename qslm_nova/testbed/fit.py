@@ -123,7 +123,10 @@ def _coverage(rows, fitted):
     worst = np.array([e['worst_downtime_ms'] for e in ests])
     meas = np.array([model.measured_downtime(r, fitted.downtime_source)
                      for r in rows])
-    return float(np.mean(meas <= worst)) if len(rows) else 1.0
+    # A worst case of "never converges" for a migration that completed
+    # bounds nothing (and would deny it): it does not count as covered.
+    return float(np.mean((meas <= worst) & np.isfinite(worst))) if len(
+        rows) else 1.0
 
 
 def fit(rows, holdout_repeat=HOLDOUT_REPEAT, link_goodput_mbps=None,
@@ -184,24 +187,6 @@ def save(fitted, path=DEFAULT_PARAMS_PATH):
 def load(path=DEFAULT_PARAMS_PATH):
     with open(path) as f:
         return model.Fitted.from_json(json.load(f))
-
-
-def establish_bounds(summary):
-    """Tolerances for the CI check, from the held-out runs.
-
-    ``downtime_over_worst_max``: how far above the worst case a measured
-    downtime may be (1.0 while the worst case covers every held-out run,
-    else the largest excess seen, plus 25 %); ``total_ape_max``: 1.5 times
-    the held-out 95th-percentile total-time error, at least 25 %.
-    """
-    held = summary['sets']['held-out']['overall']
-    excess = max(1.0, held.get('max_downtime_over_worst', 1.0))
-    return {
-        'downtime_over_worst_max': round(1.0 if excess <= 1.0
-                                         else excess * 1.25, 3),
-        'total_ape_max': round(max(25.0, 1.5 * held['total_ape_p95']), 1),
-        'from_runs': held['runs'],
-    }
 
 
 def save_bounds(bounds, path=DEFAULT_PARAMS_PATH):

@@ -100,9 +100,9 @@ def format_summary(summary):
                 'end to end (source STOP to destination RESUME)'
                 if summary['downtime_source'] == 'e2e'
                 else 'by QEMU (query-migrate downtime)')]
-    head = ('%-9s %-10s %5s %9s %9s %9s %9s %8s %8s %8s'
+    head = ('%-9s %-10s %5s %9s %9s %9s %9s %8s %6s %8s %8s'
             % ('set', 'scope', 'runs', 'dt-med%', 'dt-p95%', 'tt-med%',
-               'tt-p95%', 'covered', 'paper/wc', 'paper-ok'))
+               'tt-p95%', 'covered', 'unbnd', 'paper/wc', 'paper-ok'))
     lines += [head, '-' * len(head)]
     for name in ('held-out', 'fitting', 'all'):
         per = summary['sets'].get(name, {})
@@ -115,15 +115,18 @@ def format_summary(summary):
             if not s.get('runs'):
                 continue
             lines.append(
-                '%-9s %-10s %5d %9.1f %9.1f %9.1f %9.1f %7.1f%% %8.2f '
+                '%-9s %-10s %5d %9.1f %9.1f %9.1f %9.1f %7.1f%% %6d %8.2f '
                 '%7.1f%%' % (
                     name, scope, s['runs'], s['downtime_ape_median'],
                     s['downtime_ape_p95'], s['total_ape_median'],
                     s['total_ape_p95'], s['worst_case_coverage'] * 100,
+                    s['worst_case_unbounded_runs'],
                     s['paper_over_worst_median'],
                     s['paper_covers_share'] * 100))
     lines.append('dt/tt: absolute percentage error of expected downtime / '
                  'total time; covered: measured downtime <= worst case; '
+                 'unbnd: runs whose worst case never converges (infinite; '
+                 'counted as covered); '
                  'paper/wc: median of the paper bound over our worst case; '
                  'paper-ok: measured downtime <= paper bound')
     held = summary['sets'].get('held-out', {}).get('overall', {})
@@ -131,3 +134,36 @@ def format_summary(summary):
         lines.append('held-out runs above the worst case: %s'
                      % ', '.join(held['uncovered_runs']))
     return '\n'.join(lines)
+
+
+def ci_class(row):
+    """Runs like the CI test's: a shaped link and a guest that dirties."""
+    return (model.num(row, 'bandwidth_mbps') > 0 and
+            model.num(row, 'dirty_rate_mibps') > 0 and
+            row.get('link', 'tc') == 'tc')
+
+
+def establish_bounds(rows, fitted, holdout_repeat=fit.HOLDOUT_REPEAT,
+                     allowance=1.25):
+    """Tolerances for the CI check, from held-out runs of the CI's class.
+
+    ``downtime_over_worst_max``: the largest ratio of measured downtime to
+    the worst case seen (at least 1), times *allowance* for a loaded CI
+    machine; ``total_ape_max``: *allowance* x the 95th-percentile
+    total-time error, at least 25 %.
+    """
+    _, held = fit.split(rows, holdout_repeat)
+    held = [r for r in held if ci_class(r)]
+    if not held:
+        raise ValueError('no held-out runs with a shaped link and a '
+                         'dirtying guest to establish CI bounds on')
+    s = _stats(held, fitted)
+    return {
+        'downtime_over_worst_max': round(
+            max(1.0, s['max_downtime_over_worst']) * allowance, 3),
+        'total_ape_max': round(max(25.0, allowance * s['total_ape_p95']),
+                               1),
+        'from_runs': s['runs'],
+        'class': 'held-out, shaped link, dirty rate > 0',
+        'class_worst_case_coverage': s['worst_case_coverage'],
+    }
