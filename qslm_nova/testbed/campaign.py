@@ -52,6 +52,7 @@ class Grid(object):
     downtime_limit_ms: tuple = (50, 300)
     transport: tuple = transports.NAMES
     repeats: int = 3
+    link: str = 'tc'
 
     def specs(self, seed=0):
         specs = []
@@ -63,7 +64,8 @@ class Grid(object):
                                   wss_mib=max(1, mem - 8))
             specs.append(runner.MigrationSpec(
                 memory_mib=mem, workload=work, bandwidth_mbps=bw,
-                downtime_limit_ms=dl, transport=tr, repeat=rep))
+                downtime_limit_ms=dl, transport=tr, repeat=rep,
+                link=self.link))
         # Interleave the grid so slow drifts of the host do not line up
         # with one grid dimension; the order is reproducible.
         random.Random(seed).shuffle(specs)

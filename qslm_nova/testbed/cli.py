@@ -37,6 +37,7 @@ def _ints(text):
 
 def campaign_main(argv=None):
     from qslm_nova.testbed import campaign
+    from qslm_nova.testbed import runner
 
     g = campaign.Grid()
     p = argparse.ArgumentParser(
@@ -54,6 +55,10 @@ def campaign_main(argv=None):
     p.add_argument('--transport', default=','.join(g.transport),
                    help='transports: tcp,tls,ssh (%(default)s)')
     p.add_argument('--repeats', type=int, default=g.repeats)
+    p.add_argument('--link', choices=runner.LINK_MODES, default=g.link,
+                   help='link emulation: tc (shaped loopback in a private '
+                        'network namespace) or qemu-cap (QEMU '
+                        'max-bandwidth only) (%(default)s)')
     p.add_argument('--small', action='store_true',
                    help='a few runs per transport only')
     p.add_argument('--out', default=campaign.DATA_DIR,
@@ -74,7 +79,7 @@ def campaign_main(argv=None):
             bandwidth_mbps=args.bandwidth,
             downtime_limit_ms=args.downtime,
             transport=tuple(t for t in args.transport.split(',') if t),
-            repeats=args.repeats)
+            repeats=args.repeats, link=args.link)
 
     def progress(i, n, row):
         print('[%d/%d] %s %s total=%sms downtime=%sms %s' % (
