@@ -125,18 +125,34 @@ def main(argv):
           'MB/s %s' % (setup, fixed, shown,
                        {k: round(v / 1e6) for k, v in loop_rate.items()}))
 
-    def ratio(subset):
-        return np.array([
-            float(r['downtime_e2e_ms']) / predict(
-                r, rate_of(r), inflight[r['transport']], fixed, setup,
-                worst=True)[0] for r in subset])
+    def worst(r, k, extra_ms):
+        # The whole threshold left (QEMU's own bound) stretched by k for
+        # QEMU's over-estimated bandwidth, plus the in-flight bytes and a
+        # fixed allowance.
+        rate = rate_of(r)
+        left_ms = predict(r, rate, 0.0, 0.0, setup, worst=True)[0]
+        return (k * left_ms + inflight[r['transport']] * MIB / rate * 1e3 +
+                extra_ms)
 
-    # Worst case: the whole threshold left, and the largest excess over
-    # it seen in the fitting runs as a safety factor.
-    factor = float(np.max(ratio(fit_rows)))
-    print('worst case = model with the whole threshold left x %.2f; '
-          'held-out coverage %.1f %% (%d runs)'
-          % (factor, np.mean(ratio(held) <= factor) * 100, len(held)))
+    def coverage(subset, k, extra_ms):
+        return float(np.mean([float(r['downtime_e2e_ms']) <=
+                              worst(r, k, extra_ms) for r in subset]))
+
+    # Tightest (k, extra) covering 99 % of the fitting runs.
+    choices = [(k, x) for k in (1.0, 1.25, 1.5, 1.75, 2.0, 2.5)
+               for x in (0, 10, 20, 30, 50, 75, 100)
+               if coverage(fit_rows, k, x) >= 0.99]
+    if choices:
+        k, extra = min(choices, key=lambda c: np.median(
+            [worst(r, *c) / max(float(r['downtime_e2e_ms']), 1.0)
+             for r in fit_rows]))
+        paper = [(float(r['memory_mib']) * MIB / rate_of(r) * 1e3 + fixed) /
+                 worst(r, k, extra) for r in held]
+        print('worst case = %.2f x threshold time + in-flight + %d ms: '
+              'covers %.1f %% of the fitting, %.1f %% of the held-out '
+              'runs; paper bound / worst case median %.2f'
+              % (k, extra, coverage(fit_rows, k, extra) * 100,
+                 coverage(held, k, extra) * 100, np.median(paper)))
     for name, subset in (('held-out', held), ('fitting', fit_rows)):
         for t in ('all', 'tcp', 'tls', 'ssh'):
             sub = [r for r in subset if t == 'all' or r['transport'] == t]
