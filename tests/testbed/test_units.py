@@ -27,6 +27,7 @@ import fixtures
 import testtools
 
 from qslm_nova.testbed import calibrate
+from qslm_nova.testbed import campaign
 from qslm_nova.testbed import cli
 from qslm_nova.testbed import fit
 from qslm_nova.testbed import guest
@@ -80,6 +81,23 @@ class TestWorkload(testtools.TestCase):
                                            return_value=None))
         e = self.assertRaises(TestbedError, guest.build, d)
         self.assertIn('gcc', str(e))
+
+
+class TestGrid(testtools.TestCase):
+
+    def test_specs(self):
+        grid = campaign.Grid(memory_mib=(64,), dirty_rate_mibps=(0.0, 4.0),
+                             bandwidth_mbps=(300.0,),
+                             downtime_limit_ms=(50,), repeats=2,
+                             link='qemu-cap')
+        specs = grid.specs()
+        self.assertEqual(2 * 3 * 2, len(specs))
+        self.assertEqual(len(specs), len({s.run_id for s in specs}))
+        self.assertEqual([s.run_id for s in specs],
+                         [s.run_id for s in grid.specs()])
+        self.assertTrue(all(s.link == 'qemu-cap' and
+                            s.run_id.endswith('-qcap') for s in specs))
+        self.assertEqual(56, specs[0].workload.wss_mib)
 
 
 class FakeQMP(threading.Thread):
