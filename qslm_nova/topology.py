@@ -561,6 +561,8 @@ class TopologyStore:
     ``get()`` reloads the file when its modification time or size changed.
     A reload that fails is logged as an error and the last good topology is
     kept; without any good topology ``get()`` raises the TopologyError.
+    While one thread reloads, ``get()`` in other threads returns the
+    current topology instead of waiting for the load to finish.
     """
 
     def __init__(self, path):
@@ -583,7 +585,12 @@ class TopologyStore:
         current = self._topology
         if stamp == self._stamp and current is not None:
             return current
-        with self._lock:
+        # One thread loads a changed file; meanwhile the others keep
+        # serving the current topology rather than wait (a 10,000-host
+        # file takes seconds). Without any topology yet, they wait.
+        if not self._lock.acquire(blocking=current is None):
+            return current
+        try:
             if stamp != self._stamp:
                 try:
                     topo = load(self.path)
@@ -605,3 +612,5 @@ class TopologyStore:
             if self._topology is None:
                 raise self._error
             return self._topology
+        finally:
+            self._lock.release()
