@@ -59,8 +59,6 @@ allowed and supported by both hosts.
 
 import argparse
 import datetime
-import json
-import os
 import random
 import statistics
 import sys
@@ -69,6 +67,7 @@ import zlib
 
 import numpy as np
 
+import bench
 from bench import topogen
 from qslm_nova import decision
 from qslm_nova import estimator
@@ -77,8 +76,6 @@ from qslm_nova import topology as topology_mod
 from qslm_nova import trust as trust_mod
 from qslm_nova.trust import static
 
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                       'results')
 NOW = datetime.datetime(2026, 11, 25, 12, 0, 0,
                         tzinfo=datetime.timezone.utc)
 
@@ -487,7 +484,7 @@ def main(argv=None):
     p.add_argument('--requests', type=int, default=1200)
     p.add_argument('--seed', type=int, default=11)
     p.add_argument('--no-stress', action='store_true')
-    p.add_argument('--output', default=RESULTS)
+    p.add_argument('--output', default=bench.RESULTS)
     args = p.parse_args(argv)
     runs = [simulate(args.hosts, args.sites, args.requests, args.seed)]
     if not args.no_stress:
@@ -495,12 +492,7 @@ def main(argv=None):
                              args.seed, stress=True))
     text = '\n\n'.join(format_quality(r) for r in runs)
     print(text)
-    if args.output != '-':
-        os.makedirs(args.output, exist_ok=True)
-        with open(os.path.join(args.output, 'quality.txt'), 'w') as f:
-            f.write(text + '\n')
-        with open(os.path.join(args.output, 'quality.json'), 'w') as f:
-            json.dump(runs, f, indent=1, sort_keys=True)
+    bench.write_results(args.output, 'quality', text, runs)
     return runs
 
 

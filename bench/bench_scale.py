@@ -46,7 +46,6 @@ sees exactly the result of one of the two topology versions.
 import argparse
 import datetime
 import gc
-import json
 import os
 import platform
 import random
@@ -75,6 +74,7 @@ from nova.scheduler import host_manager  # noqa: E402
 from nova.scheduler import weights as nova_weights  # noqa: E402
 from oslo_utils import uuidutils  # noqa: E402
 
+import bench  # noqa: E402
 from bench import topogen  # noqa: E402
 from qslm_nova import conf as qslm_conf  # noqa: E402
 from qslm_nova import decision  # noqa: E402
@@ -84,8 +84,6 @@ from qslm_nova.scheduler import weights as qslm_weights  # noqa: E402
 from qslm_nova import topology as topology_mod  # noqa: E402
 
 CONF = qslm_conf.CONF
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                       'results')
 CELL = uuidutils.generate_uuid()
 
 # The flavor of the benchmark instance: QSLM keys (which Nova's
@@ -382,7 +380,10 @@ def bench_reload(n, threads, duration_s, reloads, seed, workdir):
     stop = threading.Event()
     lock = threading.Lock()
     stats = {'requests': 0, 'failed': 0, 'inconsistent': 0, 'a': 0,
-             'b': 0, 'lat': [], 'errors': []}
+             'b': 0, 'lat': [], 'lat_base': [], 'errors': []}
+    # First a phase without file changes (the baseline latency of the
+    # same threads), then the phase with reloads.
+    phase = ['lat_base']
 
     def worker(k):
         runner = Runner(hosts)
@@ -402,7 +403,7 @@ def bench_reload(n, threads, duration_s, reloads, seed, workdir):
             got = frozenset(h.host for h in passed)
             with lock:
                 stats['requests'] += 1
-                stats['lat'].append(lat)
+                stats[phase[0]].append(lat)
                 if got == expected['a'][src]:
                     stats['a'] += 1
                 elif got == expected['b'][src]:
@@ -414,6 +415,8 @@ def bench_reload(n, threads, duration_s, reloads, seed, workdir):
                for k in range(threads)]
     for w in workers:
         w.start()
+    time.sleep(duration_s / 2.0)
+    phase[0] = 'lat'
     write_cost = []
     interval = duration_s / float(reloads + 1)
     t_end = time.perf_counter() + duration_s
@@ -436,6 +439,7 @@ def bench_reload(n, threads, duration_s, reloads, seed, workdir):
         store.get()
         load.append(time.perf_counter() - t0)
     lat = stats.pop('lat')
+    base = stats.pop('lat_base')
     stats['errors'] = stats['errors'][:5]
     stats.update({
         'hosts': n, 'threads': threads, 'duration_s': duration_s,
@@ -443,6 +447,10 @@ def bench_reload(n, threads, duration_s, reloads, seed, workdir):
         'request_median_ms': statistics.median(lat) if lat else None,
         'request_p95_ms': pct(lat, 95) if lat else None,
         'request_max_ms': max(lat) if lat else None,
+        'baseline_requests': len(base),
+        'baseline_median_ms': statistics.median(base) if base else None,
+        'baseline_p95_ms': pct(base, 95) if base else None,
+        'baseline_max_ms': max(base) if base else None,
         'reload_s_median': statistics.median(load),
         'reload_s_all': load,
         'loadavg_after': os.getloadavg(),
@@ -510,9 +518,14 @@ def format_reload(r):
             '%(duration_s).0f s, %(file_replacements)d file replacements '
             '(%(reloads_seen)d reloads seen): %(requests)d requests, '
             '%(failed)d failed, %(inconsistent)d inconsistent '
-            '(%(a)d saw version A, %(b)d version B); request median '
-            '%(request_median_ms).1f ms, p95 %(request_p95_ms).1f ms, max '
-            '%(request_max_ms).1f ms; one reload (YAML load + validate) '
+            '(%(a)d saw version A, %(b)d version B).\n'
+            'Request latency on %(threads)d threads with reloads: median '
+            '%(request_median_ms).0f ms, p95 %(request_p95_ms).0f ms, max '
+            '%(request_max_ms).0f ms; before, without reloads '
+            '(%(baseline_requests)d requests): median '
+            '%(baseline_median_ms).0f ms, p95 %(baseline_p95_ms).0f ms, max '
+            '%(baseline_max_ms).0f ms.\nOne reload (YAML load + validate, '
+            'paid by the request that notices the change): '
             '%(reload_s_median).2f s' % r)
 
 
@@ -528,7 +541,7 @@ def main(argv=None):
     p.add_argument('--reload-seconds', type=float, default=20.0)
     p.add_argument('--reloads', type=int, default=6)
     p.add_argument('--no-reload', action='store_true')
-    p.add_argument('--output', default=RESULTS,
+    p.add_argument('--output', default=bench.RESULTS,
                    help='directory for scale.txt and scale.json; "-" for '
                         'none')
     args = p.parse_args(argv)
@@ -553,13 +566,9 @@ def main(argv=None):
     if reload_res:
         text += '\n\n' + format_reload(reload_res)
     print(text)
-    if args.output != '-':
-        os.makedirs(args.output, exist_ok=True)
-        with open(os.path.join(args.output, 'scale.txt'), 'w') as f:
-            f.write(text + '\n')
-        with open(os.path.join(args.output, 'scale.json'), 'w') as f:
-            json.dump({'machine': machine, 'scale': results,
-                       'reload': reload_res}, f, indent=1, sort_keys=True)
+    bench.write_results(args.output, 'scale', text,
+                        {'machine': machine, 'scale': results,
+                         'reload': reload_res})
     return results, reload_res
 
 

@@ -102,27 +102,35 @@ def generate(hosts, sites=None, fabric='leaf-spine', hosts_per_leaf=40,
     return doc
 
 
+def _switch(doc, name, site):
+    doc['nodes'][name] = {'kind': 'switch', 'site': site}
+
+
+def _link(doc, a, b, gbps, latency_ms, level, utilization):
+    doc['links'].append({'between': [a, b], 'bandwidth_gbps': gbps,
+                         'latency_ms': latency_ms, 'security': level,
+                         'utilization': round(utilization, 2)})
+
+
+def _rack_level(rng):
+    # A share of racks / pods sit on a shared (multi-tenant) fabric
+    # segment, a few on an isolated one.
+    return _pick(rng, (('private', 0.7), ('shared', 0.2), ('isolated', 0.1)))
+
+
 def _leaf_spine(doc, site, gw, nhosts, hosts_per_leaf, spines, rng):
     nleaves = max(1, int(math.ceil(nhosts / float(hosts_per_leaf))))
     spine_names = ['%s-spine%d' % (site, i) for i in range(spines)]
     for sp in spine_names:
-        doc['nodes'][sp] = {'kind': 'switch', 'site': site}
-        doc['links'].append({'between': [sp, gw], 'bandwidth_gbps': 100.0,
-                             'latency_ms': 0.05, 'security': 'private',
-                             'utilization': round(rng.uniform(0, 0.5), 2)})
+        _switch(doc, sp, site)
+        _link(doc, sp, gw, 100.0, 0.05, 'private', rng.uniform(0, 0.5))
     leaves = []
     for i in range(nleaves):
         leaf = '%s-leaf%04d' % (site, i)
-        doc['nodes'][leaf] = {'kind': 'switch', 'site': site}
-        # A share of racks sit on a shared (multi-tenant) fabric segment,
-        # a few on an isolated one.
-        level = _pick(rng, (('private', 0.7), ('shared', 0.2),
-                            ('isolated', 0.1)))
+        _switch(doc, leaf, site)
+        level = _rack_level(rng)
         for sp in spine_names:
-            doc['links'].append({
-                'between': [leaf, sp], 'bandwidth_gbps': 40.0,
-                'latency_ms': 0.01, 'security': level,
-                'utilization': round(rng.uniform(0.0, 0.7), 2)})
+            _link(doc, leaf, sp, 40.0, 0.01, level, rng.uniform(0.0, 0.7))
         leaves.append((leaf, level))
     return leaves
 
@@ -136,31 +144,23 @@ def _fat_tree(doc, site, gw, nhosts, k, rng):
         half = k // 2
     cores = ['%s-core%d' % (site, i) for i in range(half * half)]
     for c in cores:
-        doc['nodes'][c] = {'kind': 'switch', 'site': site}
-        doc['links'].append({'between': [c, gw], 'bandwidth_gbps': 100.0,
-                             'latency_ms': 0.05, 'security': 'private',
-                             'utilization': round(rng.uniform(0, 0.5), 2)})
+        _switch(doc, c, site)
+        _link(doc, c, gw, 100.0, 0.05, 'private', rng.uniform(0, 0.5))
     edges = []
     for p in range(k):
-        level = _pick(rng, (('private', 0.7), ('shared', 0.2),
-                            ('isolated', 0.1)))
+        level = _rack_level(rng)
         aggs = ['%s-p%02d-agg%d' % (site, p, a) for a in range(half)]
         for a, agg in enumerate(aggs):
-            doc['nodes'][agg] = {'kind': 'switch', 'site': site}
+            _switch(doc, agg, site)
             for c in range(half):
-                doc['links'].append({
-                    'between': [agg, cores[a * half + c]],
-                    'bandwidth_gbps': 40.0, 'latency_ms': 0.01,
-                    'security': 'private',
-                    'utilization': round(rng.uniform(0, 0.6), 2)})
+                _link(doc, agg, cores[a * half + c], 40.0, 0.01, 'private',
+                      rng.uniform(0, 0.6))
         for e in range(half):
             edge = '%s-p%02d-edge%d' % (site, p, e)
-            doc['nodes'][edge] = {'kind': 'switch', 'site': site}
+            _switch(doc, edge, site)
             for agg in aggs:
-                doc['links'].append({
-                    'between': [edge, agg], 'bandwidth_gbps': 40.0,
-                    'latency_ms': 0.01, 'security': level,
-                    'utilization': round(rng.uniform(0, 0.7), 2)})
+                _link(doc, edge, agg, 40.0, 0.01, level,
+                      rng.uniform(0.0, 0.7))
             edges.append((edge, level))
     return edges
 
