@@ -235,6 +235,19 @@ estimator_opts = [
                  default=0.7, min=0.01, max=1.0,
                  help='The worst-case estimate assumes only this share of '
                       'the available path bandwidth.'),
+    cfg.FloatOpt('stop_share',
+                 default=1.0, min=0.1,
+                 help='Data QEMU leaves for the stop-and-copy, as a multiple '
+                      'of rate x downtime limit (QEMU stops as soon as what '
+                      'is left fits; its bandwidth estimate runs high). '
+                      'Calibrated by the testbed.'),
+    cfg.FloatOpt('worst_stop_share',
+                 default=1.75, min=0.1,
+                 help='The same multiple for the worst-case estimate.'),
+    cfg.FloatOpt('worst_extra_ms',
+                 default=50.0, min=0.0,
+                 help='Milliseconds added to the worst-case pause for '
+                      'scheduling jitter on loaded hosts.'),
     cfg.FloatOpt('default_host_cpu_load',
                  default=0.3, min=0.0, max=0.95,
                  help='CPU load assumed for hosts whose topology entry '

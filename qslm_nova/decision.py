@@ -166,7 +166,8 @@ def _combine(end_to_end, link):
                                  link.crypto_gbps_per_core),
         overhead_bytes_per_packet=(end_to_end.overhead_bytes_per_packet +
                                    link.overhead_bytes_per_packet),
-        handshake_rtts=end_to_end.handshake_rtts + link.handshake_rtts)
+        handshake_rtts=end_to_end.handshake_rtts + link.handshake_rtts,
+        buffered_mb=end_to_end.buffered_mb + link.buffered_mb)
     return _Option('%s (+%s on weak links)' % (end_to_end.name, link.name),
                    merged)
 

@@ -111,6 +111,12 @@ class ModelParams:
     scan_gibps: float = 8.0
     tcp_window_mb: float = 6.0
     max_rounds: int = 200
+    # QEMU's bandwidth estimate runs high, so the data it leaves for the
+    # stop-and-copy is this many times rate x limit (expected, worst).
+    stop_share: float = 1.0
+    worst_stop_share: float = 1.75
+    # Added to the worst-case pause: scheduling jitter of loaded hosts.
+    worst_extra_ms: float = 50.0
 
     @classmethod
     def from_conf(cls, group):
@@ -119,7 +125,10 @@ class ModelParams:
                    activation_ms=group.activation_ms,
                    device_state_mb=group.device_state_mb,
                    worst_dirty_factor=group.worst_dirty_factor,
-                   worst_bandwidth_factor=group.worst_bandwidth_factor)
+                   worst_bandwidth_factor=group.worst_bandwidth_factor,
+                   stop_share=group.stop_share,
+                   worst_stop_share=group.worst_stop_share,
+                   worst_extra_ms=group.worst_extra_ms)
 
 
 @dataclasses.dataclass
@@ -167,31 +176,19 @@ def effective_rate(bandwidth_gbps, rtt_ms, mechanism, cpu_load, libvirt,
     return rate
 
 
-def stop_share(ratio):
-    """Expected share of the threshold left to send at the stop.
-
-    QEMU stops at the first round whose remaining data fits in
-    ``rate x limit``. When each round leaves ``ratio`` (dirty rate / rate)
-    of the previous one, that remainder falls anywhere in
-    ``(ratio x threshold, threshold]``; taken as uniform in log space its
-    mean is ``(1 - ratio) / ln(1 / ratio)`` of the threshold. This smooth
-    mean (0 for an idle guest, 1 as the ratio nears 1) keeps the estimate
-    monotone where the round-by-round remainder jumps about.
-    """
-    r = np.clip(np.asarray(ratio, dtype=float), 0.0, 1.0)
-    out = np.ones_like(r)
-    mid = (r > 1e-12) & (r < 1.0 - 1e-9)
-    out[mid] = (1.0 - r[mid]) / np.log(1.0 / r[mid])
-    out[r <= 1e-12] = 0.0
-    return out
-
-
-def _simulate(memory_mb, touched_mb, dirty_Bps, rate, rtt_s, mechanism,
-              libvirt, params, disk_gb, bound):
+def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
+              mechanism, libvirt, params, disk_gb, bound):
     """Run the pre-copy model for every candidate.
 
-    :param bound: True for the worst case: the data left at the stop is
-        the whole threshold (QEMU's own bound), not its expected share.
+    QEMU compares what is left to send (the unsent part of the current
+    round plus what the guest dirtied since) with ``rate x limit``
+    continuously, not only between rounds, and stops the guest as soon as
+    it fits, round 0 included. The stop-and-copy therefore carries about
+    the whole threshold, or everything left if that is less.
+
+    :param rate: pre-copy rate, bytes/s (Nova's bandwidth cap applies).
+    :param stop_rate: stop-and-copy rate, bytes/s (QEMU lifts the cap).
+    :param bound: True for the worst case (``worst_stop_share``).
     """
     n = rate.shape[0]
     steps = libvirt.steps(data_gb(memory_mb, disk_gb))
@@ -200,17 +197,17 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, rtt_s, mechanism,
     timeout = libvirt.completion_timeout_s * data_gb(memory_mb, disk_gb)
     touched = touched_mb * MIB
     zero_pages = max(memory_mb - touched_mb, 0.0) * MIB / 4096.0
-    state = params.device_state_mb * MIB
+    # Device state and what sits in socket/tunnel buffers at the stop.
+    tail = (params.device_state_mb + mechanism.buffered_mb) * MIB
     fixed_down = (params.confirmation_ms + params.activation_ms) / 1000.0
+    share = params.worst_stop_share if bound else params.stop_share
+    if bound:
+        fixed_down += params.worst_extra_ms / 1000.0
 
-    t = (params.setup_ms / 1000.0 +
-         rtt_s * (1 + mechanism.handshake_rtts))
-    round0 = touched + zero_pages * params.zero_page_bytes
-    t = t + round0 / rate + memory_mb * MIB / (params.scan_gibps * GIB)
-    sent = np.full(n, round0)
-    # What the guest dirtied while round 0 was sent.
-    pending = np.minimum(dirty_Bps * (round0 / rate), touched)
-    first = pending.copy()
+    t = (params.setup_ms / 1000.0 + rtt_s * (1 + mechanism.handshake_rtts) +
+         memory_mb * MIB / (params.scan_gibps * GIB))
+    pending = np.full(n, touched + zero_pages * params.zero_page_bytes)
+    sent = np.zeros(n)
     throttle = np.zeros(n)
     high = np.zeros(n, dtype=int)
     auto_converge = (libvirt.permit_auto_converge and
@@ -220,8 +217,14 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, rtt_s, mechanism,
     outcome = np.full(n, COMPLETED)
     downtime = np.zeros(n)
     after = np.zeros(n)     # post-copy: time to pull the rest afterwards
-    rounds = np.ones(n, dtype=int)
+    rounds = np.zeros(n, dtype=int)
+
     max_limit = step_v[-1]
+
+    def stop(mask, left):
+        downtime[mask] = (left + tail) / stop_rate[mask] + fixed_down
+        sent[mask] += left + tail
+        done[mask] = True
 
     def timeout_action(mask):
         """Nova's completion-timeout action on the masked candidates."""
@@ -229,79 +232,94 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, rtt_s, mechanism,
             outcome[mask] = ABORTED
             downtime[mask] = 0.0
         elif libvirt.permit_post_copy:
-            # The guest moves at once; its remaining pages follow on demand.
+            # The guest moves at once; its remaining pages follow on
+            # demand: what one pass over memory leaves dirty.
             outcome[mask] = POST_COPY
-            downtime[mask] = (state / rate[mask] + rtt_s[mask] +
+            downtime[mask] = (tail / stop_rate[mask] + rtt_s[mask] +
                               fixed_down)
-            # What a full pass over memory leaves dirty: a steady-state
-            # view that does not depend on where in a round the switch
-            # fell.
             after[mask] = np.minimum(
                 touched, dirty_Bps * touched / rate[mask]) / rate[mask]
             sent[mask] += pending[mask]
         else:
             outcome[mask] = FORCED_PAUSE
-            downtime[mask] = ((pending[mask] + state) / rate[mask] +
+            downtime[mask] = ((pending[mask] + tail) / stop_rate[mask] +
                               fixed_down)
         done[mask] = True
+
+    def next_event(at):
+        """Time of the next downtime step or of the timeout."""
+        nxt = np.searchsorted(step_t, at, side='right')
+        event = np.where(nxt < len(step_t),
+                         step_t[np.clip(nxt, 0, len(step_t) - 1)], np.inf)
+        if timeout > 0:
+            event = np.minimum(event, np.where(at < timeout, timeout,
+                                               np.inf))
+        return event
 
     for _ in range(params.max_rounds):
         active = ~done
         if not active.any():
             break
-        idx = np.searchsorted(step_t, t, side='right') - 1
-        limit = step_v[np.clip(idx, 0, len(step_v) - 1)]
-        conv = active & (pending <= rate * limit)
-        if conv.any():
-            lim = limit[conv]
-            if bound:
-                share = 1.0
-            else:
-                # The expected share follows the unthrottled ratio, and a
-                # throttled guest is judged at Nova's largest limit: that
-                # keeps the estimate monotone (a hotter guest is never
-                # expected to pause for less) at some cost in precision.
-                share = stop_share(dirty_Bps / rate[conv])
-                if auto_converge:
-                    lim = np.where(throttle[conv] > 0, max_limit, lim)
-            left = np.minimum(first[conv], rate[conv] * lim * share)
-            downtime[conv] = (left + state) / rate[conv] + fixed_down
-        done |= conv
-        active = ~done
         if timeout > 0:
             late = active & (t >= timeout)
             if late.any():
                 timeout_action(late)
                 active = ~done
-        if not active.any():
-            break
+                if not active.any():
+                    break
+        idx = np.searchsorted(step_t, t, side='right') - 1
+        limit = step_v[np.clip(idx, 0, len(step_v) - 1)]
+        if auto_converge and not bound:
+            # A throttled guest is judged at Nova's largest limit: a hotter
+            # guest then never expects a shorter pause than a cooler one.
+            limit = np.where(throttle > 0, max_limit, limit)
+        # QEMU's threshold in bytes: its (high) bandwidth estimate x limit.
+        thr = rate * limit * share
+        fits = active & (pending <= thr)
+        if fits.any():
+            stop(fits, pending[fits])
+            active = ~done
         dirty_now = dirty_Bps * (1.0 - throttle)
+        dur = pending / rate
+        # Within a round what is left (unsent + dirtied since) falls by
+        # (rate - dirty) per second; it meets the threshold after tau.
+        net = rate - dirty_now
+        with np.errstate(divide='ignore', invalid='ignore'):
+            tau = np.where(net > 0, (pending - thr) / net, np.inf)
+        event = next_event(t)
+        inside = active & (tau <= dur) & (t + tau <= event)
+        if inside.any():
+            sent[inside] += rate[inside] * tau[inside]
+            t[inside] += tau[inside]
+            stop(inside, thr[inside])
+            active = ~done
+        # A step or the timeout comes first, within this round: go there
+        # (a larger limit, or Nova's timeout action, applies from then).
+        cross = active & (event - t < dur)
+        if cross.any():
+            span = event[cross] - t[cross]
+            sent[cross] += rate[cross] * span
+            pending[cross] = np.minimum(pending[cross] - net[cross] * span,
+                                        touched)
+            t[cross] = event[cross]
+            active = active & ~cross
         if not auto_converge:
-            # Slow geometric convergence (each round leaves 80-100 % of
-            # the previous one) would take hundreds of rounds: jump over
-            # whole rounds in closed form, up to convergence or the next
-            # event (a downtime step, the timeout).
+            # Slow geometric convergence (each round leaves 80-99.9 % of
+            # the previous one) would take hundreds of rounds: skip whole
+            # rounds in closed form up to where QEMU can stop inside a
+            # round, or up to the next event.
             ratio = dirty_now / rate
-            slow = (active & (ratio > 0.8) & (ratio < 0.999) &
-                    (pending < touched) & (pending > rate * limit))
+            slow = active & (ratio > 0.8) & (ratio < 0.999)
             if slow.any():
-                nxt = np.searchsorted(step_t, t[slow], side='right')
-                event = np.where(nxt < len(step_t),
-                                 step_t[np.clip(nxt, 0, len(step_t) - 1)],
-                                 np.inf)
-                if timeout > 0:
-                    event = np.minimum(event, timeout)
                 big, r_, rr = pending[slow], rate[slow], ratio[slow]
-                k_conv = np.ceil(np.log(r_ * limit[slow] / big) /
-                                 np.log(rr))
-                room = 1.0 - (event - t[slow]) * r_ * (1.0 - rr) / big
+                k_conv = np.floor(np.log(thr[slow] / (rr * big)) /
+                                  np.log(rr))
+                room = 1.0 - (event[slow] - t[slow]) * r_ * (1.0 - rr) / big
                 with np.errstate(divide='ignore', invalid='ignore'):
                     k_fit = np.where(room > 0, np.floor(
                         np.log(np.maximum(room, 1e-300)) / np.log(rr)),
                         np.inf)
                 k = np.minimum(k_conv, k_fit)
-                # Where not even one round fits before the event, the
-                # ordinary round below handles it (and cuts at a timeout).
                 go = k >= 1.0
                 idx = np.nonzero(slow)[0][go]
                 k, big, r_, rr = k[go], big[go], r_[go], rr[go]
@@ -311,21 +329,7 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, rtt_s, mechanism,
                 pending[idx] = big * rr ** k
                 rounds[idx] += k.astype(int)
                 active[idx] = False
-        # One more pre-copy round for the active candidates.
-        dur = pending / rate
-        if timeout > 0:
-            # Nova checks the timeout every half second, not only between
-            # rounds: a round that runs past it is cut at the timeout.
-            cut = active & (t + dur > timeout)
-            if cut.any():
-                spent = np.maximum(timeout - t[cut], 0.0)
-                sent[cut] += rate[cut] * spent
-                pending[cut] = np.minimum(
-                    pending[cut] - rate[cut] * spent +
-                    dirty_now[cut] * spent, touched)
-                t[cut] = timeout
-                timeout_action(cut)
-                active = active & ~done
+        # A whole round for the rest.
         new_pending = np.minimum(dirty_now * dur, touched)
         stuck = active & (new_pending >= pending * 0.999)
         if auto_converge:
@@ -339,30 +343,26 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, rtt_s, mechanism,
         sent = np.where(active, sent + pending, sent)
         rounds = np.where(active, rounds + 1, rounds)
         pending = np.where(active, new_pending, pending)
-        if not auto_converge and stuck.any():
+        if stuck.any():
             # No progress at this limit: nothing changes until Nova raises
             # the limit (or the timeout hits), so jump there while QEMU
             # keeps sending at full rate.
-            nxt = np.searchsorted(step_t, t, side='right')
-            nxt_t = np.where(nxt < len(step_t),
-                             step_t[np.clip(nxt, 0, len(step_t) - 1)],
-                             np.inf)
-            if timeout > 0:
-                nxt_t = np.minimum(nxt_t, timeout)
-            jump = stuck & np.isfinite(nxt_t) & (nxt_t > t)
-            never = stuck & ~np.isfinite(nxt_t)
+            nxt_t = next_event(t)
+            hold = stuck
+            if auto_converge:
+                # Throttling may still bring it down.
+                hold = hold & (throttle >= 0.99)
+            jump = hold & np.isfinite(nxt_t)
+            never = hold & ~np.isfinite(nxt_t) & ~done
             sent = np.where(jump, sent + rate * (nxt_t - t), sent)
-            t = np.where(jump, np.maximum(nxt_t, t) + 1e-6, t)
-            if timeout > 0:
-                t = np.where(jump, np.minimum(t, timeout), t)
-            outcome[never & ~done] = NO_CONVERGENCE
-            downtime[never & ~done] = np.inf
+            t = np.where(jump, nxt_t, t)
+            outcome[never] = NO_CONVERGENCE
+            downtime[never] = np.inf
             done |= never
     else:
         left = ~done
         outcome[left] = NO_CONVERGENCE
         downtime[left] = np.inf
-    sent = sent + np.where(outcome == COMPLETED, pending + state, state)
     total = t + np.where(np.isfinite(downtime), downtime, 0.0) + after
     total = np.where(outcome == NO_CONVERGENCE, np.inf, total)
     return downtime * 1000.0, total, sent, outcome, rounds
@@ -388,16 +388,22 @@ def estimate(memory_mb, dirty_rate_mibps, bandwidth_gbps, rtt_ms,
     load = np.broadcast_to(np.asarray(cpu_load, dtype=float), bw.shape)
     touched = memory_mb if touched_mb is None else min(touched_mb,
                                                        memory_mb)
-    rate = effective_rate(bw, rtt, mechanism, load, libvirt, params)
-    rate = np.maximum(rate, 1.0)
+    rate = np.maximum(
+        effective_rate(bw, rtt, mechanism, load, libvirt, params), 1.0)
+    # QEMU lifts the bandwidth cap for the stop-and-copy.
+    uncapped = dataclasses.replace(libvirt, bandwidth_mibps=0)
+    stop_rate = np.maximum(
+        effective_rate(bw, rtt, mechanism, load, uncapped, params), rate)
     rtt_s = rtt / 1000.0
     dirty = max(dirty_rate_mibps, 0.0) * MIB
-    exp = _simulate(memory_mb, touched, dirty, rate, rtt_s, mechanism,
-                    libvirt, params, disk_gb, bound=False)
-    worst_rate = np.maximum(rate * params.worst_bandwidth_factor, 1.0)
+    exp = _simulate(memory_mb, touched, dirty, rate, stop_rate, rtt_s,
+                    mechanism, libvirt, params, disk_gb, bound=False)
+    wf = params.worst_bandwidth_factor
     worst = _simulate(memory_mb, touched,
-                      dirty * params.worst_dirty_factor, worst_rate, rtt_s,
-                      mechanism, libvirt, params, disk_gb, bound=True)
+                      dirty * params.worst_dirty_factor,
+                      np.maximum(rate * wf, 1.0),
+                      np.maximum(stop_rate * wf, 1.0), rtt_s, mechanism,
+                      libvirt, params, disk_gb, bound=True)
     return Estimate(expected_downtime_ms=exp[0],
                     worst_downtime_ms=np.maximum(worst[0], exp[0]),
                     total_time_s=exp[1],

@@ -379,6 +379,8 @@ def _parse_mechanisms(doc, chk):
                 values[field] = chk.boolean(entry, field, place)
             elif field == 'crypto_gbps_per_core':
                 values[field] = chk.number(entry, field, place, above=0)
+            elif ftype is float:
+                values[field] = chk.number(entry, field, place, minimum=0)
             else:
                 num = chk.number(entry, field, place, minimum=0)
                 if num is not None:

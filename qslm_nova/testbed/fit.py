@@ -89,6 +89,10 @@ def objective(rows, fitted):
 
 
 def _with(fitted, name, value):
+    if name.startswith('buffer:'):
+        buffered = dict(fitted.buffered_mb)
+        buffered[name.split(':', 1)[1]] = value
+        return dataclasses.replace(fitted, buffered_mb=buffered)
     if name.startswith('crypto:'):
         crypto = dict(fitted.crypto_gbps_per_core)
         crypto[name.split(':', 1)[1]] = value
@@ -149,7 +153,10 @@ def fit(rows, holdout_repeat=HOLDOUT_REPEAT, link_goodput_mbps=None,
         ('fixed_down_ms', np.concatenate([[0.0], _GEOM(1, 300, 25)])),
         ('device_state_mb', _GEOM(0.05, 16, 20)),
         ('scan_gibps', _GEOM(0.25, 64, 20)),
+        ('stop_share', np.linspace(0.5, 2.0, 31)),
     ]
+    for t in transports:
+        space.append(('buffer:' + t, np.linspace(0.0, 8.0, 33)))
     if any(model.num(r, 'bandwidth_mbps') <= 0 for r in fit_rows):
         space.append(('loopback_gbps', _GEOM(0.5, 40, 30)))
     for t in transports:
@@ -161,13 +168,23 @@ def fit(rows, holdout_repeat=HOLDOUT_REPEAT, link_goodput_mbps=None,
     # Tightest worst case that still covers every fitting run; if none
     # does, the one that covers the most (ties: the tightest).
     best_cov, chosen = -1.0, fitted
-    for bwf in (0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2):
-        for dirty in (1.5, 2.0, 3.0):
-            trial = _with(_with(fitted, 'worst_bandwidth_factor', bwf),
-                          'worst_dirty_factor', dirty)
-            cov = _coverage(fit_rows, trial)
-            if cov > best_cov + 1e-12:
-                best_cov, chosen = cov, trial
+    # Search from tight to loose: the stop share first (it scales only
+    # the pause), then bandwidth and dirty-rate factors.
+    for bwf in (0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3):
+        for share in (1.25, 1.5, 1.75, 2.0, 2.5, 3.0):
+            for extra in (0.0, 25.0, 50.0, 75.0, 100.0, 150.0):
+                for dirty in (1.5, 2.0, 3.0):
+                    trial = _with(_with(_with(_with(
+                        fitted, 'worst_bandwidth_factor', bwf),
+                        'worst_dirty_factor', dirty),
+                        'worst_stop_share', share), 'worst_extra_ms', extra)
+                    cov = _coverage(fit_rows, trial)
+                    if cov > best_cov + 1e-12:
+                        best_cov, chosen = cov, trial
+                if best_cov >= 1.0:
+                    break
+            if best_cov >= 1.0:
+                break
         if best_cov >= 1.0:
             break
     if best_cov < 1.0:
@@ -215,8 +232,12 @@ def describe(fitted):
                 fitted.downtime_source, fitted.objective),
              '  setup_ms=%.1f confirmation_ms=%.2f activation_ms=%.2f'
              % (p.setup_ms, p.confirmation_ms, p.activation_ms),
-             '  device_state_mb=%.3f scan_gibps=%.3f'
-             % (p.device_state_mb, p.scan_gibps),
+             '  device_state_mb=%.3f scan_gibps=%.3f stop_share=%.2f '
+             'worst_stop_share=%.2f worst_extra_ms=%.0f buffered_mb=%s'
+             % (p.device_state_mb, p.scan_gibps, p.stop_share,
+                p.worst_stop_share, p.worst_extra_ms,
+                {k: round(v, 2) for k, v in
+                 sorted(fitted.buffered_mb.items())}),
              '  worst_bandwidth_factor=%.2f worst_dirty_factor=%.2f '
              '(covers %.1f %% of the fitting runs)'
              % (p.worst_bandwidth_factor, p.worst_dirty_factor,

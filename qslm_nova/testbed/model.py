@@ -44,6 +44,8 @@ class Fitted(object):
     # Throughput cap per mechanism inside QEMU/sshd on this host, Gbit/s
     # (math.inf: never the bottleneck on the measured links).
     crypto_gbps_per_core: dict = dataclasses.field(default_factory=dict)
+    # Data in socket/tunnel buffers at the stop, MiB, per transport.
+    buffered_mb: dict = dataclasses.field(default_factory=dict)
     # Speed of the unshaped loopback "link" (runs with bandwidth 0).
     loopback_gbps: float = 10.0
     # Measured TCP goodput of each emulated link, Mbit/s, by nominal rate.
@@ -103,6 +105,9 @@ def mechanism_for(transport, fitted):
     crypto = fitted.crypto_gbps_per_core.get(transport)
     if crypto is not None:
         mech = dataclasses.replace(mech, crypto_gbps_per_core=crypto)
+    buffered = fitted.buffered_mb.get(transport)
+    if buffered is not None:
+        mech = dataclasses.replace(mech, buffered_mb=buffered)
     return mech
 
 

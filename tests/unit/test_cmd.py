@@ -99,7 +99,10 @@ class TestOffline(CLITestCase):
         self.assertNotIn('compute-a1', by_host)   # the source
         self.assertTrue(by_host['compute-a2']['allowed'])
         self.assertTrue(by_host['compute-b1']['allowed'])
-        self.assertEqual('tls', by_host['compute-b1']['mechanism'])
+        # The WAN is weaker than the gold flavor's 'private': a protecting
+        # transport, end to end (tls) or on the WAN link (ipsec).
+        self.assertIn(by_host['compute-b1']['mechanism'],
+                      ('tls', 'none (+ipsec on weak links)'))
         self.assertEqual('wan', by_host['compute-b1']['weakest_link'])
         self.assertEqual(300, by_host['compute-b1']['remaining_budget_ms'])
         self.assertFalse(by_host['compute-a3']['allowed'])

@@ -104,7 +104,7 @@ class TestParseErrors(base.BaseTestCase):
             'topology.yaml: mechanisms.tls.speed: unknown key (allowed: '
             'confidentiality, integrity, authentication, '
             'crypto_gbps_per_core, overhead_bytes_per_packet, '
-            'handshake_rtts)',
+            'handshake_rtts, buffered_mb)',
             'topology.yaml: hosts.src.rack: unknown key (allowed: site, '
             'trusted, attested_at, mechanisms, cpu_load, agent_id)',
             'topology.yaml: nodes.tor.ports: unknown key (allowed: kind, '
