@@ -36,6 +36,9 @@ fi
     -r requirements.txt -r test-requirements.txt -e .
 
 export OS_NOVA_DISABLE_EVENTLET_PATCHING=true
+# No test may hang the run: oslotest and Nova's fixtures fail a test
+# that runs longer than this many seconds.
+export OS_TEST_TIMEOUT=${OS_TEST_TIMEOUT:-300}
 .venv/bin/flake8
 
 log=$(mktemp)
