@@ -180,21 +180,24 @@ class _TraitCache:
 _TRAITS = _TraitCache()
 
 
-def host_info(host_state, ctx=None):
+def host_info(host_state, ctx=None, with_traits=None):
     """What trust providers may read about a host from Nova.
 
     ``aggregate_metadata`` maps each key to the set of values the host's
     aggregates give it (so disagreeing aggregates stay visible);
     ``traits`` (only with the ``traits`` provider) the placement traits of
-    the host's compute node.
+    the host's compute node. ``with_traits`` (default: whether the
+    ``traits`` provider is configured) lets a caller asking for thousands
+    of hosts read the option once.
     """
+    if with_traits is None:
+        with_traits = 'traits' in CONF.qslm.trust_providers
     merged = {}
     for agg in getattr(host_state, 'aggregates', None) or ():
         for key, value in (agg.metadata or {}).items():
             merged.setdefault(key, set()).add(value)
     info = {'aggregate_metadata': merged}
-    if ('traits' in CONF.qslm.trust_providers and
-            getattr(host_state, 'uuid', None)):
+    if with_traits and getattr(host_state, 'uuid', None):
         traits = _TRAITS.get(ctx or nova_context.get_admin_context(),
                              host_state.uuid)
         if traits is not None:
@@ -208,9 +211,11 @@ def decide(rs, host_states):
         missing = [h for h in host_states if h.host not in rs.decisions]
         if missing:
             try:
+                traits = 'traits' in CONF.qslm.trust_providers
                 made = decision.get_engine(CONF).decide(
                     rs.request, [h.host for h in missing],
-                    {h.host: host_info(h, rs.context) for h in missing})
+                    {h.host: host_info(h, rs.context, traits)
+                     for h in missing})
             except Exception as e:
                 LOG.exception('QSLM decision failed for instance %s',
                               rs.instance_uuid)
