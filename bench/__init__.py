@@ -16,6 +16,7 @@
 
 import json
 import os
+import subprocess
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                        'results')
@@ -30,3 +31,17 @@ def write_results(directory, name, text, data):
         f.write(text + '\n')
     with open(os.path.join(directory, name + '.json'), 'w') as f:
         json.dump(data, f, indent=1, sort_keys=True)
+
+
+def source_commit():
+    """The git commit benchmarked, with '+dirty' for local changes."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
+                              cwd=root, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(['git', 'diff', '--quiet', 'HEAD', '--',
+                                'qslm_nova'], cwd=root).returncode != 0
+    except (OSError, subprocess.CalledProcessError):
+        return 'unknown'
+    return head + ('+dirty' if dirty else '')

@@ -115,6 +115,7 @@ def machine_info():
     return {'nproc': os.cpu_count(), 'cpu': cpu,
             'python': platform.python_version(), 'numpy': np.__version__,
             'nova': _nova_version(), 'loadavg': os.getloadavg(),
+            'commit': bench.source_commit(),
             'date': datetime.datetime.now(
                 datetime.timezone.utc).isoformat(timespec='seconds')}
 
@@ -464,7 +465,8 @@ def format_scale(results, machine):
     lines = ['QSLM scheduler overhead: one live-migration request via Nova '
              'filter + weight handlers',
              'machine: %(nproc)s cores, %(cpu)s, Python %(python)s, numpy '
-             '%(numpy)s, nova %(nova)s, %(date)s' % machine,
+             '%(numpy)s, nova %(nova)s, %(date)s, qslm-nova %(commit)s'
+             % machine,
              'load average at start: %.2f %.2f %.2f' % tuple(
                  machine['loadavg']),
              '',

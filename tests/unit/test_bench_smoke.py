@@ -83,7 +83,12 @@ class TestBenchSmoke(test.NoDBTestCase):
                                        '--no-stress', '--output', '-'])
         self.assertIn('Decision quality', out.getvalue())
         pols = runs[0]['policies']
+        # Security is judged independently of the engine; the SLA outcome
+        # depends on the estimator of the day and is what the benchmark
+        # reports, so it is not asserted here.
         self.assertEqual(0, pols['qslm']['security_violations'])
-        self.assertEqual(0, pols['qslm']['sla_violations'])
-        self.assertEqual(0, pols['oracle']['security_violations'])
+        self.assertEqual(0, pols['qslm-strict']['security_violations'])
         self.assertEqual(40, pols['nova']['placed'])
+        for name, pol in pols.items():
+            self.assertLessEqual(pol['good'], pol['placed'], name)
+            self.assertLessEqual(pol['placed'], 40, name)
