@@ -230,7 +230,16 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
         """Nova's completion-timeout action on the masked candidates."""
         if libvirt.timeout_action == 'abort':
             outcome[mask] = ABORTED
-            downtime[mask] = 0.0
+            if bound:
+                # Not a pause, but the worst case must still bound any run
+                # of the envelope that completes before Nova aborts it: at
+                # most the threshold of the limit reached by the timeout.
+                i = np.clip(np.searchsorted(step_t, t[mask], side='right')
+                            - 1, 0, len(step_v) - 1)
+                downtime[mask] = ((rate[mask] * step_v[i] * share + tail) /
+                                  stop_rate[mask] + fixed_down)
+            else:
+                downtime[mask] = 0.0
         elif libvirt.permit_post_copy:
             # The guest moves at once; its remaining pages follow on
             # demand: what one pass over memory leaves dirty.

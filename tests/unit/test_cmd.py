@@ -98,13 +98,18 @@ class TestOffline(CLITestCase):
         by_host = {r['host']: r for r in records}
         self.assertNotIn('compute-a1', by_host)   # the source
         self.assertTrue(by_host['compute-a2']['allowed'])
-        self.assertTrue(by_host['compute-b1']['allowed'])
+        # Over the WAN the gold VM (16 GiB, 64 MiB/s) may only converge
+        # late, at Nova's largest downtime step: its worst case breaks the
+        # 300 ms SLA, so it is refused with that reason.
+        b1 = by_host['compute-b1']
+        self.assertFalse(b1['allowed'])
+        self.assertEqual('wan', b1['weakest_link'])
+        self.assertEqual(300, b1['remaining_budget_ms'])
+        self.assertIn('exceeds the per-migration maximum of 300 ms',
+                      ' '.join(b1['reasons']))
         # The WAN is weaker than the gold flavor's 'private': a protecting
         # transport, end to end (tls) or on the WAN link (ipsec).
-        self.assertIn(by_host['compute-b1']['mechanism'],
-                      ('tls', 'none (+ipsec on weak links)'))
-        self.assertEqual('wan', by_host['compute-b1']['weakest_link'])
-        self.assertEqual(300, by_host['compute-b1']['remaining_budget_ms'])
+        self.assertIn(b1['mechanism'], ('tls', 'none (+ipsec on weak links)'))
         self.assertFalse(by_host['compute-a3']['allowed'])
         self.assertIn('not trusted', by_host['compute-a3']['reasons'][0])
         rc, out, _err = self.run_cli('plan', 'db-1', '-f', 'yaml')
@@ -143,7 +148,7 @@ class TestOffline(CLITestCase):
         # TLS (~21 min, may not converge in the worst case).
         self.assertIn('dry run: would live-migrate db-1 from compute-a1 '
                       'to compute-a2 via none', out)
-        rc, doc = self.json_cli('migrate', 'db-1', '--dry-run', '--host',
+        rc, doc = self.json_cli('migrate', 'web-1', '--dry-run', '--host',
                                 'compute-b1')
         self.assertEqual(0, rc)
         self.assertEqual('compute-b1', doc['chosen'])
