@@ -61,7 +61,7 @@ class MigrationRequest:
     now: datetime.datetime = None
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Decision:
     """The verdict for one candidate destination."""
 
@@ -109,15 +109,17 @@ class Decision:
         this skips the generated ``__init__`` of twenty arguments.
         """
         d = cls.__new__(cls)
-        d.__dict__.update(_DECISION_DEFAULTS)
+        for name, value in _DECISION_DEFAULTS:
+            setattr(d, name, value)
         d.host = host
         d.reasons = []
         d.notes = list(notes)
         return d
 
 
-_DECISION_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Decision)
-                      if f.default is not dataclasses.MISSING}
+_DECISION_DEFAULTS = tuple(
+    (f.name, f.default) for f in dataclasses.fields(Decision)
+    if f.default is not dataclasses.MISSING)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -368,21 +370,30 @@ class Engine:
             for opt in options:
                 groups.setdefault(opt.label, (opt, []))[1].append(pos)
         n = len(plans)
-        best_exp = np.full(n, np.inf)
-        best = [None] * n
-        load_of = {}
-        for name, host in topo.hosts.items():
-            load_of[name] = (host.cpu_load if host.cpu_load is not None
-                             else st.default_host_cpu_load)
-        src_load = load_of[req.source_host]
+        default_load = st.default_host_cpu_load
+
+        def load(name):
+            value = topo.hosts[name].cpu_load
+            return default_load if value is None else value
+
+        src_load = load(req.source_host)
         bw_all = np.array([p[1].bottleneck_gbps for p in plans])
         rtt_all = np.array([p[1].rtt_ms for p in plans])
-        load_all = np.array([max(src_load, load_of[decisions[p[0]].host])
-                             for p in plans])
-        rank_key = {estimator.COMPLETED: 0, estimator.POST_COPY: 1,
-                    estimator.FORCED_PAUSE: 2, estimator.ABORTED: 3,
-                    estimator.NO_CONVERGENCE: 4}
-        for label, (opt, members) in sorted(groups.items()):
+        load_all = np.maximum(src_load, np.array(
+            [load(decisions[p[0]].host) for p in plans]))
+        # Completing beats aborting (expected, then worst case); then the
+        # lowest downtime held against the SLA, then the shortest time.
+        rank = np.array([0, 3, 2, 1, 4])   # by estimator outcome index
+        best = {name: np.full(n, np.inf) for name in ('r1', 'r2', 'held',
+                                                      'total')}
+        chosen = {name: np.zeros(n) for name in (
+            'exp', 'worst', 'total', 'bytes', 'rate')}
+        chosen_outcome = np.zeros(n, dtype=int)
+        chosen_worst_outcome = np.zeros(n, dtype=int)
+        chosen_group = np.full(n, -1)
+        labels = sorted(groups)
+        for g, label in enumerate(labels):
+            opt, members = groups[label]
             idx = np.array(members)
             est = estimator.estimate(
                 req.memory_mb, pol.dirty_rate_mibps, bw_all[idx],
@@ -390,29 +401,46 @@ class Engine:
                 params, touched_mb=req.touched_mb, disk_gb=req.disk_gb)
             held = (est.worst_downtime_ms if st.sla_estimate == 'worst'
                     else est.expected_downtime_ms)
-            for k, pos in enumerate(members):
-                # Completing beats aborting (expected, then worst case);
-                # then the lowest downtime held against the SLA wins.
-                key = (rank_key[int(est.outcome[k])],
-                       rank_key[int(est.worst_outcome[k])],
-                       held[k], est.total_time_s[k])
-                if best[pos] is None or key < best[pos][0]:
-                    best[pos] = (key, opt, est, k)
-                    best_exp[pos] = est.expected_downtime_ms[k]
-        paper = estimator.paper_worst_case_ms(req.memory_mb, bw_all, params)
+            r1, r2 = rank[est.outcome], rank[est.worst_outcome]
+            b1, b2 = best['r1'][idx], best['r2'][idx]
+            bh, bt = best['held'][idx], best['total'][idx]
+            better = (r1 < b1) | ((r1 == b1) & (
+                (r2 < b2) | ((r2 == b2) & (
+                    (held < bh) | ((held == bh) & (
+                        est.total_time_s < bt))))))
+            better |= chosen_group[idx] < 0
+            sel = idx[better]
+            best['r1'][sel], best['r2'][sel] = r1[better], r2[better]
+            best['held'][sel] = held[better]
+            best['total'][sel] = est.total_time_s[better]
+            chosen['exp'][sel] = est.expected_downtime_ms[better]
+            chosen['worst'][sel] = est.worst_downtime_ms[better]
+            chosen['total'][sel] = est.total_time_s[better]
+            chosen['bytes'][sel] = est.bytes_sent[better]
+            chosen['rate'][sel] = est.rate_mibps[better]
+            chosen_outcome[sel] = est.outcome[better]
+            chosen_worst_outcome[sel] = est.worst_outcome[better]
+            chosen_group[sel] = g
+        paper = estimator.paper_worst_case_ms(
+            req.memory_mb, bw_all, params).tolist()
         nlevels = max(len(topo.levels) - 1, 1)
+        cols = {k: v.tolist() for k, v in chosen.items()}
+        outcomes = chosen_outcome.tolist()
+        worst_outcomes = chosen_worst_outcome.tolist()
+        group_of = chosen_group.tolist()
+        names = estimator.OUTCOMES
         for pos, (i, path, options) in enumerate(plans):
-            _key, opt, est, k = best[pos]
+            opt = groups[labels[group_of[pos]]][0]
             d = decisions[i]
             d.mechanism = opt.label
-            d.expected_downtime_ms = float(est.expected_downtime_ms[k])
-            d.worst_downtime_ms = float(est.worst_downtime_ms[k])
-            d.total_time_s = float(est.total_time_s[k])
-            d.bytes_sent = float(est.bytes_sent[k])
-            d.rate_mibps = float(est.rate_mibps[k])
-            d.outcome = est.outcome_name(k)
-            d.worst_outcome = est.outcome_name(k, worst=True)
-            d.paper_worst_ms = float(paper[pos])
+            d.expected_downtime_ms = cols['exp'][pos]
+            d.worst_downtime_ms = cols['worst'][pos]
+            d.total_time_s = cols['total'][pos]
+            d.bytes_sent = cols['bytes'][pos]
+            d.rate_mibps = cols['rate'][pos]
+            d.outcome = names[outcomes[pos]]
+            d.worst_outcome = names[worst_outcomes[pos]]
+            d.paper_worst_ms = paper[pos]
             d.remaining_budget_ms = remaining
             self._judge(d, pol, remaining, path, opt, nlevels)
 
