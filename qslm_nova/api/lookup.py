@@ -1,0 +1,178 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""What the API pre-check reads from Nova, through Nova objects.
+
+The pre-check runs inside nova-api, after ``keystonecontext``, so the
+request's ``nova.context`` is at hand. Reading Nova objects with it costs
+two cell-database queries and one API-database query per live-migration
+request and nothing for any other request; it needs no token, no service
+catalog, no HTTP round trip to nova-api itself (which a novaclient-based
+check would: a request inside a request, one more worker held, and a
+second policy evaluation). Every function here is stateless apart from
+the servicegroup API, built once, and Nova's own per-cell connection
+cache; all are safe to call from several native threads at once.
+
+Look-ups use an elevated copy of the request context: the caller's own
+right to live-migrate the instance is checked with the caller's context
+(:func:`may_migrate`), exactly with the rule Nova will apply, before
+anything is decided.
+"""
+
+import dataclasses
+import threading
+
+from nova import context as nova_context
+from nova import exception as nova_exception
+from nova import objects
+from nova import servicegroup
+from nova import utils as nova_utils
+
+from qslm_nova import conf as qslm_conf
+from qslm_nova import decision
+from qslm_nova import policy as policy_mod
+
+CONF = qslm_conf.CONF
+#: Nova's rules for os-migrateLive without / with a requested host.
+RULE = 'os_compute_api:os-migrate-server:migrate_live'
+RULE_HOST = RULE + ':host'
+#: Exceptions meaning "no such server": Nova answers them itself.
+NotFound = nova_exception.NotFound
+
+_sg_lock = threading.Lock()
+_sg = []
+
+
+def _servicegroup():
+    if not _sg:
+        with _sg_lock:
+            if not _sg:
+                _sg.append(servicegroup.API())
+    return _sg[0]
+
+
+@dataclasses.dataclass
+class Server:
+    """An instance and the compute services of its cell."""
+
+    instance: object
+    #: {host: (enabled, up)} of every nova-compute service of the cell.
+    computes: dict
+    #: {host: {'aggregate_metadata': {...}}} for the trust providers.
+    host_info: dict
+
+
+def _cell_context(ctxt, uuid):
+    admin = ctxt.elevated()
+    mapping = objects.InstanceMapping.get_by_instance_uuid(admin, uuid)
+    if 'cell_mapping' not in mapping or mapping.cell_mapping is None:
+        # Still being scheduled (not in a cell yet): nothing to migrate.
+        raise nova_exception.InstanceNotFound(instance_id=uuid)
+    return nova_context.target_cell(admin, mapping.cell_mapping)
+
+
+def load_server(ctxt, uuid):
+    """Read the instance (flavor, metadata, system metadata) and computes.
+
+    :raises NotFound: no such instance (Nova answers the request itself).
+    """
+    with _cell_context(ctxt, uuid) as cctxt:
+        instance = objects.Instance.get_by_uuid(
+            cctxt, uuid,
+            expected_attrs=['flavor', 'metadata', 'system_metadata'])
+        services = objects.ServiceList.get_by_binary(
+            cctxt, 'nova-compute', include_disabled=True)
+    sg = _servicegroup()
+    computes = {s.host: (not s.disabled, sg.service_is_up(s))
+                for s in services}
+    return Server(instance, computes, {})
+
+
+def load_host_info(ctxt, hosts):
+    """Aggregate metadata per host, as the scheduler's HostState has it."""
+    hosts = set(hosts)
+    info = {h: {'aggregate_metadata': {}} for h in hosts}
+    for agg in objects.AggregateList.get_all(ctxt.elevated()):
+        members = hosts.intersection(agg.hosts or ())
+        for host in members:
+            info[host]['aggregate_metadata'].update(agg.metadata or {})
+    return info
+
+
+def load_metadata(ctxt, uuid):
+    """The instance's metadata dict.
+
+    :raises NotFound: no such instance.
+    """
+    with _cell_context(ctxt, uuid) as cctxt:
+        instance = objects.Instance.get_by_uuid(
+            cctxt, uuid, expected_attrs=['metadata'])
+    return dict(instance.metadata or {})
+
+
+def may_migrate(ctxt, instance, host):
+    """Would Nova's policy let this caller live-migrate the instance?"""
+    rule = RULE_HOST if host else RULE
+    return ctxt.can(rule, target={'project_id': instance.project_id},
+                    fatal=False)
+
+
+def image_props(instance):
+    """The instance's qslm image properties (from system metadata)."""
+    prefix = nova_utils.SM_IMAGE_PROP_PREFIX
+    return {k[len(prefix):]: v
+            for k, v in (instance.system_metadata or {}).items()
+            if k.startswith(prefix + policy_mod.PREFIX)}
+
+
+def migration_request(instance, block_migration=None):
+    """The core's MigrationRequest for this instance.
+
+    An explicit block migration also copies the local disks, which Nova's
+    libvirt driver counts in the data it times the migration against.
+    """
+    flavor = instance.flavor
+    disk_gb = 0.0
+    if block_migration is True:
+        disk_gb = float((flavor.root_gb or 0) + (flavor.ephemeral_gb or 0))
+    return decision.MigrationRequest(
+        instance_uuid=instance.uuid,
+        source_host=instance.host,
+        memory_mb=flavor.memory_mb,
+        flavor_extra_specs=dict(flavor.extra_specs or {}),
+        image_props=image_props(instance),
+        metadata=dict(instance.metadata or {}),
+        disk_gb=disk_gb)
+
+
+def needs_protection(request):
+    """Does the instance's policy ask for trust or encryption?
+
+    Used only when no decision could be computed, so it must not need the
+    topology: levels are the default ones. A policy that cannot be read
+    counts as needing protection (fail closed).
+    """
+    if request is None:
+        return True
+    try:
+        defaults = policy_mod.Defaults.from_conf(CONF.qslm)
+        mechanisms = set(defaults.allowed_mechanisms) | {
+            'none', 'tls', 'ssh', 'ipsec'}
+        pol = policy_mod.effective_policy(
+            defaults, qslm_conf.SECURITY_LEVELS, mechanisms,
+            request.flavor_extra_specs, request.image_props,
+            request.metadata)
+        return bool(pol.needs_protection or pol.errors)
+    except Exception:  # noqa: any failure here means "cannot tell"
+        return True

@@ -1,0 +1,85 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""[qslm] options of the nova-api pre-check (``qslm_precheck`` filter).
+
+The failure rule itself is ``[qslm] fail_closed`` (qslm_nova.conf): the
+pre-check applies it to decisions it cannot compute, and always refuses
+instances whose policy requires trust or encryption in that case.
+"""
+
+from oslo_config import cfg
+
+from qslm_nova import conf as qslm_conf
+
+precheck_opts = [
+    cfg.ListOpt('ledger_writer_roles',
+                default=[],
+                help="""
+Roles, besides admin, that may write the downtime ledger metadata keys.
+
+The ledger keys ``qslm:downtime_used_ms`` and ``qslm:budget_period_start``
+in instance metadata count the downtime an instance has used in its budget
+period. The API pre-check refuses (403) every server metadata request of
+other users that would change them (set, replace, delete). Admins
+(``is_admin`` in the request context) may always write them.
+
+Possible values:
+
+* A list of Keystone role names, e.g. ``service`` for the account that
+  records downtime after migrations. Empty: admins only.
+
+Related options:
+
+* ``fail_closed``
+"""),
+    cfg.IntOpt('precheck_rate_limit',
+               default=0,
+               min=0,
+               help="""
+Maximum live-migration requests per instance in ``precheck_rate_window``.
+
+Requests beyond the limit get 429 (overLimit) with a Retry-After header
+before any decision is computed: a guard against migration floods that
+would eat an instance's downtime budget. The count is kept per nova-api
+worker process, in memory.
+
+Possible values:
+
+* 0: no limit (default).
+* A positive number of requests.
+
+Related options:
+
+* ``precheck_rate_window``
+"""),
+    cfg.IntOpt('precheck_rate_window',
+               default=3600,
+               min=1,
+               help="""
+Length, in seconds, of the sliding window of ``precheck_rate_limit``.
+"""),
+]
+
+
+def register_opts(conf):
+    conf.register_group(qslm_conf.GROUP)
+    conf.register_opts(precheck_opts, group=qslm_conf.GROUP)
+
+
+def list_opts():
+    return [(qslm_conf.GROUP, precheck_opts)]
+
+
+register_opts(qslm_conf.CONF)

@@ -1,0 +1,524 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The API pre-check as a WSGI filter around a stub application.
+
+Nova objects are replaced by the functions of ``qslm_nova.api.lookup``
+being mocked; the functional tests run it in Nova's real pipeline.
+"""
+
+import io
+import json
+import types
+from unittest import mock
+
+from nova import exception as nova_exception
+from oslo_config import fixture as config_fixture
+from oslotest import base
+import webob
+
+from qslm_nova.api import lookup
+from qslm_nova.api import opts as api_opts
+from qslm_nova.api import precheck
+from qslm_nova import conf as qslm_conf
+from qslm_nova import decision
+
+UUID = '6f1c2b8e-8f8a-4f59-9a55-0f4d3cf0e0a1'
+USED = 'qslm:downtime_used_ms'
+START = 'qslm:budget_period_start'
+
+
+class StubApp:
+    """Records what reaches it and answers 200 with the body it got."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, environ, start_response):
+        length = int(environ.get('CONTENT_LENGTH') or 0)
+        body = environ['wsgi.input'].read(length) if length else b''
+        self.calls.append((environ, body))
+        start_response('200 OK', [('Content-Type', 'text/plain')])
+        return [b'app:' + body]
+
+
+class UnreadableInput(io.RawIOBase):
+    """A wsgi.input that fails the test if anyone reads it."""
+
+    def read(self, *args):
+        raise AssertionError('body read')
+
+    readline = readinto = read
+
+
+class FakeContext:
+
+    def __init__(self, is_admin=True, roles=('admin',), allowed=True):
+        self.is_admin = is_admin
+        self.roles = list(roles)
+        self.user_id = 'u1'
+        self.project_id = 'p1'
+        self.request_id = 'req-ctx'
+        self.allowed = allowed
+        self.checked = []
+
+    def can(self, rule, target=None, fatal=True):
+        self.checked.append((rule, target, fatal))
+        return self.allowed
+
+
+def fake_instance(host='src', specs=None, metadata=None, vm_state='active',
+                  task_state=None):
+    flavor = types.SimpleNamespace(memory_mb=2048, root_gb=20,
+                                   ephemeral_gb=5, extra_specs=specs or {})
+    return types.SimpleNamespace(
+        uuid=UUID, host=host, vm_state=vm_state, task_state=task_state,
+        project_id='p1', flavor=flavor, metadata=metadata or {},
+        system_metadata={'image_qslm:require_encryption': 'true',
+                         'image_hw_foo': 'x'})
+
+
+def allowed(host, score=0.5):
+    d = decision.Decision(host, allowed=True, mechanism='none',
+                          expected_downtime_ms=20.0, worst_downtime_ms=40.0,
+                          score=score)
+    return d
+
+
+def denied(host, *reasons):
+    d = decision.Decision(host)
+    for r in reasons:
+        d.deny(r)
+    return d
+
+
+class PreCheckTestCase(base.BaseTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.cfg = self.useFixture(config_fixture.Config(qslm_conf.CONF))
+        self.app = StubApp()
+        self.filter = precheck.filter_factory({})(self.app)
+        self.ctxt = FakeContext()
+        self.instance = fake_instance()
+        self.server = lookup.Server(
+            self.instance,
+            {'src': (True, True), 'a': (True, True), 'b': (True, True),
+             'off': (False, True), 'down': (True, False)}, {})
+        self.load = self.patch(lookup, 'load_server',
+                               return_value=self.server)
+        self.patch(lookup, 'load_host_info', return_value={})
+        self.engine = mock.Mock()
+        self.engine.decide.side_effect = lambda req, hosts, info: [
+            allowed(h) for h in hosts]
+        self.patch(decision, 'get_engine', return_value=self.engine)
+
+    def patch(self, obj, name, **kwargs):
+        p = mock.patch.object(obj, name, **kwargs)
+        self.addCleanup(p.stop)
+        return p.start()
+
+    def request(self, method, path, body=None, ctxt=None, raw=None,
+                no_context=False):
+        req = webob.Request.blank('/v2.1' + path, method=method)
+        req.script_name = '/v2.1'
+        req.path_info = path
+        if raw is not None:
+            req.body = raw
+        elif body is not None:
+            req.body = json.dumps(body).encode()
+            req.content_type = 'application/json'
+        if not no_context:
+            req.environ['nova.context'] = ctxt or self.ctxt
+        req.environ['openstack.request_id'] = 'req-env'
+        return req, req.get_response(self.filter)
+
+    def migrate(self, host=None, force=None, ctxt=None, **extra):
+        args = dict({'host': host, 'block_migration': 'auto'}, **extra)
+        if force is not None:
+            args['force'] = force
+        return self.request('POST', '/servers/%s/action' % UUID,
+                            {'os-migrateLive': args}, ctxt=ctxt)
+
+    def assertPassed(self, resp, body=None):
+        self.assertEqual(200, resp.status_int, resp.body)
+        self.assertEqual(1, len(self.app.calls))
+        if body is not None:
+            self.assertEqual(b'app:' + body, resp.body)
+
+    def assertFault(self, resp, status, name):
+        self.assertEqual(status, resp.status_int, resp.body)
+        self.assertEqual([], self.app.calls)
+        fault = json.loads(resp.body)[name]
+        self.assertEqual(status, fault['code'])
+        return fault['message']
+
+
+class TestUntouched(PreCheckTestCase):
+
+    def test_other_methods_and_paths_never_read(self):
+        for method, path in (('GET', '/servers/detail'),
+                             ('GET', '/servers/%s/action' % UUID),
+                             ('HEAD', '/servers/%s' % UUID),
+                             ('POST', '/servers'),
+                             ('PUT', '/servers/%s' % UUID),
+                             ('DELETE', '/servers/%s' % UUID),
+                             ('POST', '/os-aggregates/1/action'),
+                             ('POST', '/servers/%s/os-interface' % UUID),
+                             ('POST', '/servers/%s/action/extra' % UUID)):
+            environ = {'REQUEST_METHOD': method, 'PATH_INFO': path,
+                       'wsgi.input': UnreadableInput(),
+                       'CONTENT_LENGTH': '0'}
+            seen = []
+
+            def app(env, start_response):
+                seen.append(env)
+                start_response('204 No Content', [])
+                return [b'x']
+            before = dict(environ)
+            f = precheck.PreCheck(app)
+            result = f(environ, lambda *a: None)
+            self.assertEqual([b'x'], result)
+            self.assertEqual([environ], seen)
+            self.assertEqual(before, environ)  # nothing added
+        self.load.assert_not_called()
+
+    def test_other_action_body_byte_for_byte(self):
+        raw = b'{"os-stop" : null,  "x": "\\u00e9"}'
+        req, resp = self.request('POST', '/servers/%s/action' % UUID,
+                                 raw=raw)
+        self.assertPassed(resp, raw)
+        self.load.assert_not_called()
+
+    def test_chunked_body_read_through_webob(self):
+        raw = b'{"os-migrateLive": {"host": "a"}}'
+        environ = webob.Request.blank('/').environ
+        environ['wsgi.input'] = io.BytesIO(raw)
+        environ.pop('CONTENT_LENGTH', None)
+        environ['HTTP_TRANSFER_ENCODING'] = 'chunked'
+        environ['wsgi.input_terminated'] = True
+        self.assertEqual(raw, precheck.read_body(environ))
+        self.assertEqual(raw, webob.Request(environ).body)
+
+    def test_project_id_in_path(self):
+        req, resp = self.request(
+            'POST', '/p1/servers/%s/action' % UUID,
+            {'os-migrateLive': {'host': 'a', 'block_migration': 'auto'}})
+        self.assertPassed(resp)
+        self.load.assert_called_once_with(self.ctxt, UUID)
+
+    def test_malformed_bodies_go_to_nova(self):
+        for raw in (b'{"os-migrateLive": ', b'["os-migrateLive"]',
+                    b'{"os-migrateLive": "x"}',
+                    b'{"os-migrateLive": {"host": 5}}'):
+            self.app.calls = []
+            req, resp = self.request('POST', '/servers/%s/action' % UUID,
+                                     raw=raw)
+            self.assertPassed(resp, raw)
+        self.load.assert_not_called()
+
+    def test_no_context_passes_and_logs_once(self):
+        with mock.patch.object(precheck.LOG, 'error') as error:
+            for _i in range(2):
+                self.app.calls = []
+                req, resp = self.request(
+                    'POST', '/servers/%s/action' % UUID,
+                    {'os-migrateLive': {'host': 'a'}}, no_context=True)
+                self.assertPassed(resp)
+        self.assertEqual(1, error.call_count)
+
+    def test_not_a_uuid(self):
+        req, resp = self.request('POST', '/servers/abc/action',
+                                 {'os-migrateLive': {'host': 'a'}})
+        self.assertPassed(resp)
+        self.load.assert_not_called()
+
+
+class TestMigration(PreCheckTestCase):
+
+    def test_allowed_passes_same_bytes(self):
+        req, resp = self.migrate('a', force=True)
+        self.assertPassed(resp)
+        sent = json.loads(self.app.calls[0][1])
+        self.assertEqual({'os-migrateLive': {'host': 'a', 'force': True,
+                                             'block_migration': 'auto'}},
+                         sent)
+        call = self.engine.decide.call_args
+        request, hosts = call[0][0], call[0][1]
+        self.assertEqual(['a'], hosts)
+        self.assertEqual('src', request.source_host)
+        self.assertEqual(2048, request.memory_mb)
+        self.assertEqual(0.0, request.disk_gb)
+        self.assertEqual({'qslm:require_encryption': 'true'},
+                         request.image_props)
+        self.assertEqual(
+            [('os_compute_api:os-migrate-server:migrate_live:host',
+              {'project_id': 'p1'}, False)], self.ctxt.checked)
+
+    def test_block_migration_counts_disks(self):
+        self.migrate('a', block_migration=True)
+        self.assertEqual(25.0, self.engine.decide.call_args[0][0].disk_gb)
+        self.engine.reset_mock()
+        self.migrate('a', block_migration='False', disk_over_commit=False)
+        self.assertEqual(0.0, self.engine.decide.call_args[0][0].disk_gb)
+
+    def test_denied_host_409(self):
+        self.engine.decide.side_effect = lambda req, hosts, info: [
+            denied('b', 'estimated downtime 1250 ms exceeds the remaining '
+                        'SLA budget of 300 ms')]
+        with mock.patch.object(precheck.LOG, 'info') as info:
+            req, resp = self.migrate('b', force=False)
+        msg = self.assertFault(resp, 409, 'conflictingRequest')
+        self.assertIn('server %s to host b' % UUID, msg)
+        self.assertIn('estimated downtime 1250 ms exceeds the remaining SLA '
+                      'budget of 300 ms', msg)
+        self.assertEqual('application/json', resp.content_type)
+        fields = info.call_args[0][1]
+        self.assertEqual('req-env', fields['req'])
+        self.assertEqual('denied', fields['outcome'])
+        self.assertEqual(('u1', 'p1', 'b', UUID), (
+            fields['user'], fields['project'], fields['host'],
+            fields['uuid']))
+
+    def test_host_null_candidates_and_grouped_reasons(self):
+        self.engine.decide.side_effect = lambda req, hosts, info: [
+            denied('a', 'too slow'), denied('b', 'too slow')]
+        req, resp = self.migrate(None)
+        msg = self.assertFault(resp, 409, 'conflictingRequest')
+        self.assertEqual(['a', 'b'], self.engine.decide.call_args[0][1])
+        self.assertIn('none of the 2 candidate hosts qualifies '
+                      '(hosts a, b: too slow)', msg)
+        self.assertEqual('os_compute_api:os-migrate-server:migrate_live',
+                         self.ctxt.checked[0][0])
+
+    def test_host_null_one_qualifies(self):
+        self.engine.decide.side_effect = lambda req, hosts, info: [
+            denied('a', 'too slow'), allowed('b')]
+        with mock.patch.object(precheck.LOG, 'info') as info:
+            req, resp = self.migrate(None)
+        self.assertPassed(resp)
+        self.assertIn('1 of 2 candidate hosts qualify',
+                      info.call_args[0][1]['reasons'])
+
+    def test_nova_answers_itself(self):
+        cases = [
+            (dict(ctxt=FakeContext(is_admin=False, roles=['member'],
+                                   allowed=False)), 'a'),
+            ({}, 'no-such-host'),
+            ({}, 'src'),
+        ]
+        for kwargs, host in cases:
+            self.app.calls = []
+            req, resp = self.migrate(host, **kwargs)
+            self.assertPassed(resp)
+        for state in (dict(vm_state='stopped'),
+                      dict(task_state='migrating'), dict(host=None)):
+            self.server.instance = fake_instance(**state)
+            self.app.calls = []
+            req, resp = self.migrate('a')
+            self.assertPassed(resp)
+        self.load.side_effect = nova_exception.InstanceNotFound(
+            instance_id=UUID)
+        self.app.calls = []
+        req, resp = self.migrate('a')
+        self.assertPassed(resp)
+        self.engine.decide.assert_not_called()
+
+    def test_no_candidates_passes(self):
+        self.server.computes = {'src': (True, True), 'x': (False, True)}
+        req, resp = self.migrate(None)
+        self.assertPassed(resp)
+        self.engine.decide.assert_not_called()
+
+    def test_long_reason_list_capped(self):
+        hosts = ['h%d' % i for i in range(20)]
+        self.server.computes = {h: (True, True) for h in hosts + ['src']}
+        self.engine.decide.side_effect = lambda req, hs, info: [
+            denied(h, 'reason %s' % h) for h in hs]
+        req, resp = self.migrate(None)
+        msg = self.assertFault(resp, 409, 'conflictingRequest')
+        self.assertIn('and 12 more groups of hosts', msg)
+
+
+class TestFailures(PreCheckTestCase):
+
+    def test_lookup_error_refuses(self):
+        self.load.side_effect = RuntimeError('db down')
+        self.cfg.config(fail_closed=False, group='qslm')
+        req, resp = self.migrate('a')
+        msg = self.assertFault(resp, 409, 'conflictingRequest')
+        self.assertIn('db down', msg)
+        self.assertIn('policy is unknown', msg)
+
+    def test_engine_error_protected_instance_always_refused(self):
+        self.cfg.config(fail_closed=False, group='qslm')
+        self.engine.decide.side_effect = RuntimeError('keylime down')
+        req, resp = self.migrate('a')
+        msg = self.assertFault(resp, 409, 'conflictingRequest')
+        self.assertIn('requires trust or encryption', msg)
+
+    def test_engine_error_unprotected_follows_option(self):
+        self.server.instance.system_metadata = {}
+        self.engine.decide.side_effect = RuntimeError('bug')
+        req, resp = self.migrate('a')
+        msg = self.assertFault(resp, 409, 'conflictingRequest')
+        self.assertIn('fail_closed is set', msg)
+        self.cfg.config(fail_closed=False, group='qslm')
+        req, resp = self.migrate('a')
+        self.assertPassed(resp)
+
+    def test_unexpected_error_never_500(self):
+        with mock.patch.object(precheck.PreCheck, '_check_migration',
+                               side_effect=ZeroDivisionError()):
+            req, resp = self.migrate('a')
+        self.assertFault(resp, 409, 'conflictingRequest')
+        with mock.patch.object(precheck, 'names_ledger',
+                               side_effect=ZeroDivisionError()):
+            req, resp = self.request(
+                'POST', '/servers/%s/metadata' % UUID,
+                {'metadata': {'a': 'b'}},
+                ctxt=FakeContext(is_admin=False, roles=['member']))
+        self.assertFault(resp, 403, 'forbidden')
+
+    def test_needs_protection(self):
+        req = decision.MigrationRequest(UUID, 'src', 1024)
+        self.assertFalse(lookup.needs_protection(req))
+        self.assertTrue(lookup.needs_protection(None))
+        for specs in ({'qslm:require_trusted_host': 'yes'},
+                      {'qslm:min_link_security': 'private'},
+                      {'qslm:require_encryption': 'maybe'}):
+            req.flavor_extra_specs = specs
+            self.assertTrue(lookup.needs_protection(req), specs)
+        req.flavor_extra_specs = {}
+        self.cfg.config(default_require_encryption=True, group='qslm')
+        self.assertTrue(lookup.needs_protection(req))
+
+
+class TestRateLimit(PreCheckTestCase):
+
+    def test_limiter_window_and_bound(self):
+        now = [100.0]
+        limiter = precheck.RateLimiter(max_keys=2, clock=lambda: now[0])
+        self.assertEqual(0, limiter.hit('i', 2, 60))
+        self.assertEqual(0, limiter.hit('i', 2, 60))
+        now[0] = 130.0
+        self.assertEqual(30, limiter.hit('i', 2, 60))
+        now[0] = 160.5
+        self.assertEqual(0, limiter.hit('i', 2, 60))
+        limiter.hit('j', 2, 60)
+        limiter.hit('k', 2, 60)
+        self.assertEqual(['j', 'k'], list(limiter._hits))
+
+    def test_429_in_nova_format(self):
+        self.cfg.config(precheck_rate_limit=1, precheck_rate_window=60,
+                        group='qslm')
+        req, resp = self.migrate('a')
+        self.assertPassed(resp)
+        self.app.calls = []
+        req, resp = self.migrate('a')
+        msg = self.assertFault(resp, 429, 'overLimit')
+        self.assertIn('precheck_rate_limit', msg)
+        self.assertEqual('60', resp.headers['Retry-After'])
+        self.assertEqual(1, self.engine.decide.call_count)
+
+
+class TestLedger(PreCheckTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.tenant = FakeContext(is_admin=False, roles=['member'])
+        self.current = {USED: '100', START: '2026-11-01', 'c': 'd'}
+        self.meta = self.patch(lookup, 'load_metadata',
+                               side_effect=lambda c, u: dict(self.current))
+
+    def meta_request(self, method, key=None, body=None, ctxt=None):
+        path = '/servers/%s/metadata' % UUID
+        if key:
+            path += '/' + key
+        return self.request(method, path, body, ctxt=ctxt or self.tenant)
+
+    def test_tenant_changes_refused(self):
+        cases = [('POST', None, {'metadata': {USED: '0'}}),
+                 ('PUT', USED, {'meta': {USED: '0'}}),
+                 ('PUT', 'QSLM:Downtime_Used_MS', {'meta': {
+                     'QSLM:Downtime_Used_MS': '0'}}),
+                 ('DELETE', START, None),
+                 ('PUT', None, {'metadata': {'c': 'd'}}),
+                 ('PUT', None, {'metadata': {USED: '0', START: '2026-11-01'}})]
+        for method, key, body in cases:
+            req, resp = self.meta_request(method, key, body)
+            msg = self.assertFault(resp, 403, 'forbidden')
+            self.assertIn(USED, msg)
+
+    def test_tenant_unchanged_ledger_and_other_keys_pass(self):
+        cases = [('POST', None, {'metadata': {'x': 'y'}}),
+                 ('PUT', 'x', {'meta': {'x': 'y'}}),
+                 ('DELETE', 'x', None),
+                 ('POST', None, {'metadata': {USED: '100'}}),
+                 ('PUT', None, {'metadata': {USED: '100',
+                                             START: '2026-11-01'}})]
+        for method, key, body in cases:
+            self.app.calls = []
+            req, resp = self.meta_request(method, key, body)
+            self.assertPassed(resp)
+        # Only requests naming the ledger or replacing all were read.
+        self.assertEqual(2, self.meta.call_count)
+
+    def test_admin_and_writer_roles_not_read(self):
+        req, resp = self.meta_request('DELETE', USED, ctxt=self.ctxt)
+        self.assertPassed(resp)
+        self.cfg.config(ledger_writer_roles=['service'], group='qslm')
+        self.app.calls = []
+        req, resp = self.meta_request(
+            'PUT', USED, {'meta': {USED: '5'}},
+            ctxt=FakeContext(is_admin=False, roles=['service']))
+        self.assertPassed(resp)
+        self.meta.assert_not_called()
+
+    def test_unknown_server_or_bad_body_to_nova(self):
+        self.meta.side_effect = nova_exception.InstanceNotFound(
+            instance_id=UUID)
+        req, resp = self.meta_request('DELETE', USED)
+        self.assertPassed(resp)
+        self.meta.side_effect = None
+        for body in ({'meta': {'other': '1'}}, {'metadata': 'x'}):
+            self.app.calls = []
+            req, resp = self.meta_request('PUT', USED, body)
+            self.assertPassed(resp)
+
+    def test_helpers(self):
+        self.assertTrue(precheck.is_ledger_key(' Qslm:Budget_Period_Start'))
+        self.assertFalse(precheck.is_ledger_key('qslm:max_downtime_ms'))
+        self.assertFalse(precheck.is_ledger_key(None))
+        self.assertTrue(precheck.names_ledger('PUT', None, {}))
+        self.assertFalse(precheck.names_ledger(
+            'POST', None, {'metadata': {'a': 'b'}}))
+        self.assertIsNone(precheck.ledger_after('POST', None, {}, {}))
+
+
+class TestOpts(base.BaseTestCase):
+
+    def test_list_opts(self):
+        (group, opts), = api_opts.list_opts()
+        self.assertEqual('qslm', group.name)
+        self.assertEqual(['ledger_writer_roles', 'precheck_rate_limit',
+                          'precheck_rate_window'], [o.name for o in opts])
+        for opt in opts:
+            self.assertTrue(opt.help.strip())
+
+    def test_block_migration_values(self):
+        self.assertIsNone(precheck._block_migration('auto'))
+        self.assertIsNone(precheck._block_migration(None))
+        self.assertTrue(precheck._block_migration('True'))
+        self.assertFalse(precheck._block_migration(False))
