@@ -23,6 +23,7 @@ so the filter and the weigher of the same request share them and no
 global cache is needed.
 """
 
+import collections.abc
 import threading
 import time
 
@@ -205,17 +206,45 @@ def host_info(host_state, ctx=None, with_traits=None):
     return info
 
 
+class _LazyHostInfo(collections.abc.Mapping):
+    """{host: host_info(...)} computed only for the hosts a provider reads.
+
+    Most requests need no trust at all, and the static and Keylime
+    providers never read it: building it for 10,000 hosts up front cost
+    more than the decision.
+    """
+
+    def __init__(self, host_states, ctx):
+        self._states = {h.host: h for h in host_states}
+        self._ctx = ctx
+        self._done = {}
+        self._traits = None
+
+    def __getitem__(self, host):
+        info = self._done.get(host)
+        if info is None:
+            if self._traits is None:
+                self._traits = 'traits' in CONF.qslm.trust_providers
+            info = host_info(self._states[host], self._ctx, self._traits)
+            self._done[host] = info
+        return info
+
+    def __iter__(self):
+        return iter(self._states)
+
+    def __len__(self):
+        return len(self._states)
+
+
 def decide(rs, host_states):
     """Decisions for these hosts, computed once per request and host."""
     with rs.lock:
         missing = [h for h in host_states if h.host not in rs.decisions]
         if missing:
             try:
-                traits = 'traits' in CONF.qslm.trust_providers
                 made = decision.get_engine(CONF).decide(
                     rs.request, [h.host for h in missing],
-                    {h.host: host_info(h, rs.context, traits)
-                     for h in missing})
+                    _LazyHostInfo(missing, rs.context))
             except Exception as e:
                 LOG.exception('QSLM decision failed for instance %s',
                               rs.instance_uuid)
