@@ -131,3 +131,29 @@ class TestOptions(base.BaseTestCase):
 
     def test_global_conf_registered(self):
         self.assertIn('topology_file', conf.CONF.qslm)
+
+
+class TestConfigSample(base.BaseTestCase):
+
+    def test_committed_sample_is_current(self):
+        # etc/qslm-nova/qslm-nova.conf.sample is what `tox -e genconfig`
+        # writes; a new or changed option must be regenerated into it.
+        import os
+        import subprocess
+        import sys
+        import tempfile
+        top = os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__))))
+        committed = os.path.join(top, 'etc', 'qslm-nova',
+                                 'qslm-nova.conf.sample')
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, 'sample')
+            subprocess.run(
+                [sys.executable, '-m', 'oslo_config.generator',
+                 '--namespace', 'qslm_nova', '--wrap-width', '79',
+                 '--output-file', out], check=True, cwd=top)
+            with open(out) as f:
+                fresh = f.read()
+        with open(committed) as f:
+            self.assertEqual(fresh, f.read(),
+                             'regenerate it with tox -e genconfig')
