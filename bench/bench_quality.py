@@ -313,8 +313,8 @@ def simulate(hosts=300, sites=4, count=1200, seed=11, stress=False):
                 bc[2] += 1
                 if dec is not None and dec.worst_outcome in (
                         'aborted', 'no-convergence'):
-                    # The engine's worst-case downtime of a run whose
-                    # worst case aborts is its expected downtime.
+                    # Before edda874 the engine's worst-case downtime of
+                    # such a run fell back to its expected downtime.
                     s['sla_worst_aborted'] += 1
             elif not bad:
                 s['good'] += 1
@@ -474,9 +474,8 @@ def format_quality(res):
                      res['qslm_truth_over_expected'])
     r = res['policies']['qslm']
     lines.append('QSLM SLA violations on destinations whose worst case '
-                 'aborts (the worst-case downtime held is then the expected '
-                 'one): %d of %d' % (r['sla_violations_worst_case_aborts'],
-                                     r['sla_violations']))
+                 'aborts: %d of %d' % (r['sla_violations_worst_case_aborts'],
+                                       r['sla_violations']))
     lines.append('per class, placed/security/SLA/failed for qslm | nova, '
                  'and oracle placed:')
     for c in CLASSES:
