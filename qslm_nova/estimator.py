@@ -19,8 +19,13 @@ over every candidate destination of one request:
 
 * QEMU pre-copy: round 0 sends the guest's non-zero memory (zero pages
   cost only a marker), every later round sends what the guest dirtied
-  during the previous one. QEMU stops the guest when the remaining data
-  can be sent within the current downtime limit.
+  during the previous one. QEMU keeps comparing what is left (the unsent
+  part of the round plus what was dirtied since) with its bandwidth
+  estimate times the downtime limit, and stops the guest as soon as it
+  fits, inside a round too: the pause carries about that threshold
+  (``stop_share`` of rate x limit), plus the device state and what the
+  transport still buffers (``buffered_mb``), at the uncapped rate (QEMU
+  lifts ``max-bandwidth`` for the stop-and-copy).
 * Nova raises that limit stepwise (``[libvirt] live_migration_downtime``,
   ``_downtime_steps``, ``_downtime_delay``, scaled by the GiB to transfer,
   as in ``nova.virt.libvirt.migration.downtime_steps``).
@@ -37,8 +42,12 @@ over every candidate destination of one request:
 
 The worst case runs the same model with the guest dirtying
 ``worst_dirty_factor`` times faster over ``worst_bandwidth_factor`` of
-the bandwidth. The paper's bound (VMSize / LinkSpeed + confirmation +
-activation) is kept as :func:`paper_worst_case_ms` for comparison.
+the bandwidth, ``worst_stop_share`` of the threshold left for the pause
+and ``worst_extra_ms`` of host jitter; when that run would be aborted it
+still bounds a late completion at the largest limit reached. The testbed
+(``qslm_nova/testbed``) fits these constants to real migrations. The
+paper's bound (VMSize / LinkSpeed + confirmation + activation) is kept as
+:func:`paper_worst_case_ms` for comparison.
 """
 
 import dataclasses
