@@ -67,8 +67,10 @@ class Decision:
 
     host: str
     allowed: bool = False
-    reasons: list = dataclasses.field(default_factory=list)
-    notes: list = dataclasses.field(default_factory=list)
+    # Tuples: thousands of decisions per request, most never denied or
+    # annotated, then share the empty tuple instead of allocating lists.
+    reasons: tuple = ()
+    notes: tuple = ()
     mechanism: str = None
     path: tuple = ()
     weakest_link: str = None
@@ -88,7 +90,10 @@ class Decision:
 
     def deny(self, reason):
         self.allowed = False
-        self.reasons.append(reason)
+        self.reasons += (reason,)
+
+    def note(self, text):
+        self.notes += (text,)
 
     @property
     def summary(self):
@@ -103,23 +108,13 @@ class Decision:
 
     @classmethod
     def fresh(cls, host, notes=()):
-        """Same as ``Decision(host, notes=list(notes))``, but quicker.
+        """A new undecided Decision for host with these notes (a tuple).
 
         The engine makes one per candidate host, thousands per request;
-        this skips the generated ``__init__`` of twenty arguments.
+        the generated ``__init__`` with positional arguments is the
+        quickest way to fill every slot.
         """
-        d = cls.__new__(cls)
-        for name, value in _DECISION_DEFAULTS:
-            setattr(d, name, value)
-        d.host = host
-        d.reasons = []
-        d.notes = list(notes)
-        return d
-
-
-_DECISION_DEFAULTS = tuple(
-    (f.name, f.default) for f in dataclasses.fields(Decision)
-    if f.default is not dataclasses.MISSING)
+        return cls(host, False, (), tuple(notes))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,8 +199,8 @@ class Engine:
         if self._may_skip(pol):
             d.allowed = True
             d.score = 0.0
-            d.notes.append('not checked ([qslm] fail_closed is False): ' +
-                           reason)
+            d.note('not checked ([qslm] fail_closed is False): ' +
+                   reason)
         else:
             d.deny(reason)
 
@@ -233,7 +228,7 @@ class Engine:
             self.settings.defaults, topo.levels, topo.mechanisms,
             req.flavor_extra_specs, req.image_props, req.metadata)
         fresh = Decision.fresh
-        notes = pol.notes
+        notes = tuple(pol.notes)
         decisions = [fresh(h, notes) for h in candidates]
         common = list(pol.errors)
         ledger = policy_mod.parse_ledger(req.metadata)
@@ -459,16 +454,16 @@ class Engine:
                        'timeout is set')
             return
         if d.worst_outcome in ('aborted', 'no-convergence'):
-            d.notes.append('under the worst-case dirty rate the migration '
-                           'may not converge (Nova would %s it)' % (
-                               'abort' if d.worst_outcome == 'aborted'
-                               else 'never finish'))
+            d.note('under the worst-case dirty rate the migration '
+                   'may not converge (Nova would %s it)' % (
+                       'abort' if d.worst_outcome == 'aborted'
+                       else 'never finish'))
         if d.outcome == 'post-copy':
-            d.notes.append('completes only after Nova forces post-copy at '
-                           'the completion timeout')
+            d.note('completes only after Nova forces post-copy at '
+                   'the completion timeout')
         elif d.outcome == 'forced-pause':
-            d.notes.append('completes only after Nova pauses the instance '
-                           'at the completion timeout')
+            d.note('completes only after Nova pauses the instance '
+                   'at the completion timeout')
         held = (d.worst_downtime_ms if st.sla_estimate == 'worst'
                 else d.expected_downtime_ms)
         what = ('worst-case' if st.sla_estimate == 'worst' else

@@ -40,7 +40,7 @@ class DecisionTestCase(base.BaseTestCase):
 
     def assertAllowed(self, d):
         self.assertTrue(d.allowed, d.reasons)
-        self.assertEqual([], d.reasons)
+        self.assertEqual((), d.reasons)
         self.assertGreaterEqual(d.score, 0.0)
 
     def assertDenied(self, d, reason):
@@ -183,7 +183,7 @@ class TestPath(DecisionTestCase):
         for d in ds:
             self.assertEqual(
                 ['source host ghost is not in the topology file'],
-                d.reasons)
+                list(d.reasons))
             self.assertFalse(d.allowed)
 
     def test_unknown_hosts_unchecked_when_fail_open(self):
@@ -191,12 +191,13 @@ class TestPath(DecisionTestCase):
         d = self.decide('nowhere', engine=engine)
         self.assertTrue(d.allowed)
         self.assertEqual(['not checked ([qslm] fail_closed is False): host '
-                          'nowhere is not in the topology file'], d.notes)
+                          'nowhere is not in the topology file'],
+                         list(d.notes))
         d = self.decide('dst', engine=engine, source='ghost')
         self.assertTrue(d.allowed)
         self.assertEqual(['not checked ([qslm] fail_closed is False): '
                           'source host ghost is not in the topology file'],
-                         d.notes)
+                         list(d.notes))
 
     def test_unknown_hosts_denied_for_demanding_instance(self):
         engine = fx.make_engine(fail_closed=False)
@@ -405,14 +406,14 @@ class TestPolicySources(DecisionTestCase):
         d = self.decide('dst', flavor={'qslm:max_downtime_ms': 'fast'})
         self.assertEqual(
             ["flavor extra spec qslm:max_downtime_ms: must be an integer "
-             ">= 1, got 'fast'"], d.reasons)
+             ">= 1, got 'fast'"], list(d.reasons))
         self.assertFalse(d.allowed)
 
     def test_malformed_image_property_denied(self):
         d = self.decide('dst', image={'qslm:require_encryption': 'maybe'})
         self.assertEqual(
             ["image property qslm:require_encryption: must be true or "
-             "false, got 'maybe'"], d.reasons)
+             "false, got 'maybe'"], list(d.reasons))
 
     def test_malformed_metadata_denied(self):
         d = self.decide('dst', metadata={'qslm:min_link_security': 'ultra'})
@@ -503,7 +504,7 @@ class TestConvergence(DecisionTestCase):
                         flavor=self.HOT)
         self.assertEqual('no-convergence', d.outcome)
         self.assertEqual(['migration would never converge and no completion '
-                          'timeout is set'], d.reasons)
+                          'timeout is set'], list(d.reasons))
 
     def test_force_complete_with_post_copy(self):
         engine = self._engine(timeout_action='force_complete',
@@ -548,16 +549,17 @@ class TestTopologyUnavailable(base.BaseTestCase):
             self.assertFalse(d.allowed)
             self.assertEqual(['topology unavailable: topology.yaml: '
                               'links[0].bandwidth_gbps: is required'],
-                             d.reasons)
+                             list(d.reasons))
 
     def test_fail_open_when_configured(self):
         engine = fx.make_engine(self._broken, fail_closed=False)
         d = engine.decide(fx.request(), ['dst'])[0]
         self.assertTrue(d.allowed)
-        self.assertEqual([], d.reasons)
+        self.assertEqual((), d.reasons)
         self.assertEqual(['not checked ([qslm] fail_closed is False): '
                           'topology unavailable: topology.yaml: '
-                          'links[0].bandwidth_gbps: is required'], d.notes)
+                          'links[0].bandwidth_gbps: is required'],
+                         list(d.notes))
 
     def test_fail_open_never_for_demanding_instances(self):
         engine = fx.make_engine(self._broken, fail_closed=False)
@@ -569,7 +571,7 @@ class TestTopologyUnavailable(base.BaseTestCase):
             self.assertFalse(d.allowed, flavor)
             self.assertEqual(['topology unavailable: topology.yaml: '
                               'links[0].bandwidth_gbps: is required'],
-                             d.reasons)
+                             list(d.reasons))
 
     def test_available_topology(self):
         engine = fx.make_engine(fx.make_topology)
@@ -621,7 +623,7 @@ class TestRequest(base.BaseTestCase):
         engine = fx.make_engine()
         d = engine.decide(fx.request(memory_mb=0), ['dst'])[0]
         self.assertEqual(['instance memory 0 MiB is not a positive number'],
-                         d.reasons)
+                         list(d.reasons))
 
     def test_now_defaults_to_current_time(self):
         engine = fx.make_engine(max_age_s=0)
