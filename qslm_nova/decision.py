@@ -191,9 +191,7 @@ class Engine:
         """
         if self.settings.fail_closed:
             return False
-        return pol is not None and not (
-            pol.needs_protection or pol.max_downtime_ms is not None or
-            pol.downtime_budget_ms is not None)
+        return pol is not None and not pol.demanding
 
     def _unchecked(self, d, reason, pol):
         if self._may_skip(pol):

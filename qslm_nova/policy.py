@@ -165,6 +165,17 @@ class Policy:
         return (self.require_trusted_host or self.require_encryption or
                 self.min_link_security > 0)
 
+    @property
+    def demanding(self):
+        """True if the policy is malformed or sets any requirement.
+
+        Such an instance is never let through unchecked, whatever
+        ``[qslm] fail_closed`` says.
+        """
+        return bool(self.errors or self.needs_protection or
+                    self.max_downtime_ms is not None or
+                    self.downtime_budget_ms is not None)
+
 
 def effective_policy(defaults, levels, mechanisms, flavor_specs=None,
                      image_props=None, metadata=None):

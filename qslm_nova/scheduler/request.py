@@ -139,9 +139,7 @@ def flavor_demands(spec_obj):
     pol = policy.effective_policy(policy.Defaults.from_conf(CONF.qslm),
                                   topology.DEFAULT_LEVELS,
                                   mechanisms.BUILTIN, specs)
-    return bool(pol.errors or pol.needs_protection or
-                pol.max_downtime_ms is not None or
-                pol.downtime_budget_ms is not None)
+    return pol.demanding
 
 
 class _TraitCache:
