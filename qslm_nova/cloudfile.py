@@ -23,8 +23,6 @@ import datetime
 import os
 import uuid
 
-import yaml
-
 from qslm_nova import exception
 from qslm_nova import topology as topology_mod
 
@@ -92,15 +90,7 @@ def _str_map(value, place, errors, fname):
 def load(path):
     """Load a cloud file; TopologyError lists every problem with its place.
     """
-    fname = os.path.basename(path)
-    try:
-        with open(path, encoding='utf-8') as f:
-            doc = yaml.load(f, Loader=topology_mod._UniqueKeyLoader)  # nosec
-    except OSError as e:
-        raise exception.TopologyError(
-            ['%s: cannot read: %s' % (path, e.strerror or e)])
-    except yaml.YAMLError as e:
-        raise exception.TopologyError(['%s: invalid YAML: %s' % (fname, e)])
+    doc, fname = topology_mod.read_document(path)
     errors = []
     try:
         topo = topology_mod.parse(doc, fname, extra_keys=EXTRA_KEYS)

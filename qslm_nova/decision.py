@@ -513,14 +513,19 @@ _ENGINE_LOCK = threading.Lock()
 _ENGINE = {'key': None, 'engine': None}
 
 
-def engine_from_conf(conf):
-    """Build an Engine from the [qslm] options."""
+def engine_from_conf(conf, topology_source=None):
+    """Build an Engine from the [qslm] options.
+
+    :param topology_source: callable returning the Topology; default: a
+        TopologyStore of ``[qslm] topology_file``.
+    """
     group = conf.qslm
-    store = topology_mod.TopologyStore(group.topology_file)
+    if topology_source is None:
+        topology_source = topology_mod.TopologyStore(group.topology_file).get
     providers = trust_mod.load_providers(conf, group.trust_providers)
     evaluator = trust_mod.TrustEvaluator(
         providers, group.trust_combination, group.max_attestation_age)
-    return Engine(Settings.from_conf(group), store.get, evaluator)
+    return Engine(Settings.from_conf(group), topology_source, evaluator)
 
 
 def _conf_key(conf):

@@ -537,10 +537,12 @@ def parse(doc, fname='<topology>', extra_keys=()):
     return Topology(fname, levels, mechs, hosts, graph)
 
 
-def load(path, extra_keys=()):
-    """Load and validate a topology file.
+def read_document(path):
+    """Read a YAML file that refuses duplicate keys.
 
-    :raises TopologyError: with every problem, each naming file and place.
+    :returns: (document, file name used in error messages)
+    :raises TopologyError: unreadable file, invalid YAML or a duplicate
+        key, naming the file.
     """
     fname = os.path.basename(path)
     try:
@@ -554,6 +556,15 @@ def load(path, extra_keys=()):
             ['%s: %s' % (fname, m) for m in e.errors])
     except yaml.YAMLError as e:
         raise exception.TopologyError(['%s: invalid YAML: %s' % (fname, e)])
+    return doc, fname
+
+
+def load(path, extra_keys=()):
+    """Load and validate a topology file.
+
+    :raises TopologyError: with every problem, each naming file and place.
+    """
+    doc, fname = read_document(path)
     return parse(doc, fname, extra_keys)
 
 

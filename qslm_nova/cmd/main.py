@@ -40,7 +40,6 @@ from qslm_nova import decision
 from qslm_nova import exception
 from qslm_nova import policy as policy_mod
 from qslm_nova import topology as topology_mod
-from qslm_nova import trust as trust_mod
 
 EXIT_ALLOWED, EXIT_DENIED, EXIT_ERROR = 0, 1, 2
 
@@ -69,12 +68,7 @@ def load_conf(config_files):
 
 
 def make_engine(conf, topo):
-    providers = trust_mod.load_providers(conf, conf.qslm.trust_providers)
-    evaluator = trust_mod.TrustEvaluator(
-        providers, conf.qslm.trust_combination,
-        conf.qslm.max_attestation_age)
-    return decision.Engine(decision.Settings.from_conf(conf.qslm),
-                           lambda: topo, evaluator)
+    return decision.engine_from_conf(conf, lambda: topo)
 
 
 def request_for(server, now):

@@ -133,6 +133,14 @@ class TestOffline(CLITestCase):
         self.assertEqual(1, rc)
         self.assertIn('not in the topology', out)
 
+    def test_cloud_file_duplicate_key_names_the_file(self):
+        path = os.path.join(self.tmp, 'dup.yaml')
+        with open(path, 'w') as f:
+            f.write('version: 1\nversion: 1\n')
+        rc, _out, err = self.run_cli('plan', '--cloud', path)
+        self.assertEqual(2, rc)
+        self.assertIn("error: dup.yaml: line 2: duplicate key 'version'", err)
+
     def test_check_other_cloud_file(self):
         rc, _out, err = self.run_cli('check', 'db-1', '--host',
                                      'compute-a2', '--cloud',
