@@ -30,8 +30,6 @@ whether a destination keeps the instance's security requirements (host
 trust, link security, encrypted transport) and its downtime SLA.
 """)
 
-SECURITY_LEVELS = ['untrusted', 'wan', 'shared', 'private', 'isolated']
-
 topology_opts = [
     cfg.StrOpt('topology_file',
                default='/etc/qslm-nova/topology.yaml',

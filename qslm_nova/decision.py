@@ -40,7 +40,6 @@ import numpy as np
 
 from qslm_nova import estimator
 from qslm_nova import exception
-from qslm_nova import mechanisms as mech_mod
 from qslm_nova import policy as policy_mod
 from qslm_nova import topology as topology_mod
 from qslm_nova import trust as trust_mod
@@ -211,10 +210,9 @@ class Engine:
         except exception.TopologyError as e:
             # Without a topology, judge the policy against the defaults to
             # know whether the instance needs protection.
-            pol = policy_mod.effective_policy(
-                self.settings.defaults, topology_mod.DEFAULT_LEVELS,
-                mech_mod.BUILTIN, req.flavor_extra_specs, req.image_props,
-                req.metadata)
+            pol = policy_mod.policy_without_topology(
+                self.settings.defaults, req.flavor_extra_specs,
+                req.image_props, req.metadata)
             if pol.errors:
                 pol = None
             decisions = [Decision(h) for h in candidates]

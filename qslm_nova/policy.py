@@ -33,6 +33,7 @@ import dataclasses
 import datetime
 
 from qslm_nova import exception
+from qslm_nova import mechanisms as mech_mod
 
 PREFIX = 'qslm:'
 MAX_DOWNTIME = PREFIX + 'max_downtime_ms'
@@ -224,6 +225,36 @@ def effective_policy(defaults, levels, mechanisms, flavor_specs=None,
             except exception.PolicyValueError as e:
                 errors.append('%s %s' % (label, e))
     return pol
+
+
+def image_properties(system_metadata, prefix):
+    """The qslm: image properties Nova copied into system metadata.
+
+    :param prefix: Nova's prefix of image properties there
+        (``nova.utils.SM_IMAGE_PROP_PREFIX``).
+    """
+    start = prefix + PREFIX
+    return {k[len(prefix):]: v for k, v in (system_metadata or {}).items()
+            if k.startswith(start)}
+
+
+# Levels and mechanisms assumed when no topology can be read.
+DEFAULT_LEVELS = ('untrusted', 'wan', 'shared', 'private', 'isolated')
+BUILTIN_MECHANISMS = frozenset(mech_mod.BUILTIN)
+
+
+def policy_without_topology(defaults, flavor_specs=None, image_props=None,
+                            metadata=None, extra_mechanisms=()):
+    """The effective policy judged against the default levels.
+
+    For deciding what to do when the topology (or the whole decision) is
+    unavailable: whether the instance asks for anything. Mechanism names
+    other than the built-in ones (and ``extra_mechanisms``) are errors.
+    """
+    return effective_policy(
+        defaults, DEFAULT_LEVELS,
+        BUILTIN_MECHANISMS | frozenset(extra_mechanisms),
+        flavor_specs, image_props, metadata)
 
 
 def _apply(pol, key, value, level_index, mechanisms):

@@ -34,10 +34,11 @@ import yaml
 
 from qslm_nova import exception
 from qslm_nova import mechanisms as mech_mod
+from qslm_nova import policy as policy_mod
 
 LOG = logging.getLogger(__name__)
 
-DEFAULT_LEVELS = ('untrusted', 'wan', 'shared', 'private', 'isolated')
+DEFAULT_LEVELS = policy_mod.DEFAULT_LEVELS
 TOP_KEYS = ('version', 'security_levels', 'mechanisms', 'hosts', 'nodes',
             'links')
 HOST_KEYS = ('site', 'trusted', 'attested_at', 'mechanisms', 'cpu_load',

@@ -130,10 +130,8 @@ def may_migrate(ctxt, instance, host):
 
 def image_props(instance):
     """The instance's qslm image properties (from system metadata)."""
-    prefix = nova_utils.SM_IMAGE_PROP_PREFIX
-    return {k[len(prefix):]: v
-            for k, v in (instance.system_metadata or {}).items()
-            if k.startswith(prefix + policy_mod.PREFIX)}
+    return policy_mod.image_properties(instance.system_metadata,
+                                       nova_utils.SM_IMAGE_PROP_PREFIX)
 
 
 def migration_request(instance, block_migration=None):
@@ -167,12 +165,9 @@ def needs_protection(request):
         return True
     try:
         defaults = policy_mod.Defaults.from_conf(CONF.qslm)
-        mechanisms = set(defaults.allowed_mechanisms) | {
-            'none', 'tls', 'ssh', 'ipsec'}
-        pol = policy_mod.effective_policy(
-            defaults, qslm_conf.SECURITY_LEVELS, mechanisms,
-            request.flavor_extra_specs, request.image_props,
-            request.metadata)
+        pol = policy_mod.policy_without_topology(
+            defaults, request.flavor_extra_specs, request.image_props,
+            request.metadata, extra_mechanisms=defaults.allowed_mechanisms)
         return bool(pol.needs_protection or pol.errors)
     except Exception:  # noqa: any failure here means "cannot tell"
         return True

@@ -36,9 +36,7 @@ from oslo_log import log as logging
 
 from qslm_nova import conf as qslm_conf
 from qslm_nova import decision
-from qslm_nova import mechanisms
 from qslm_nova import policy
-from qslm_nova import topology
 
 LOG = logging.getLogger(__name__)
 CONF = qslm_conf.CONF
@@ -73,13 +71,6 @@ def _lookup_instance(spec_obj):
             expected_attrs=['metadata', 'system_metadata', 'flavor'])
 
 
-def _image_props(instance):
-    prefix = nova_utils.SM_IMAGE_PROP_PREFIX
-    return {k[len(prefix):]: v
-            for k, v in (instance.system_metadata or {}).items()
-            if k.startswith(prefix + 'qslm')}
-
-
 def _build(spec_obj):
     uuid = spec_obj.instance_uuid
     if not uuid:
@@ -102,7 +93,8 @@ def _build(spec_obj):
         instance_uuid=uuid, source_host=instance.host,
         memory_mb=flavor.memory_mb,
         flavor_extra_specs=dict(flavor.extra_specs or {}),
-        image_props=_image_props(instance),
+        image_props=policy.image_properties(
+            instance.system_metadata, nova_utils.SM_IMAGE_PROP_PREFIX),
         metadata=dict(instance.metadata or {}))
     return RequestState(uuid, True, kind, request)
 
@@ -136,9 +128,8 @@ def flavor_demands(spec_obj):
     """
     flavor = getattr(spec_obj, 'flavor', None)
     specs = dict(getattr(flavor, 'extra_specs', None) or {})
-    pol = policy.effective_policy(policy.Defaults.from_conf(CONF.qslm),
-                                  topology.DEFAULT_LEVELS,
-                                  mechanisms.BUILTIN, specs)
+    pol = policy.policy_without_topology(
+        policy.Defaults.from_conf(CONF.qslm), specs)
     return pol.demanding
 
 
