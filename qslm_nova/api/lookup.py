@@ -42,6 +42,7 @@ from nova import utils as nova_utils
 from qslm_nova import conf as qslm_conf
 from qslm_nova import decision
 from qslm_nova import policy as policy_mod
+from qslm_nova import trust
 
 CONF = qslm_conf.CONF
 #: Nova's rules for os-migrateLive without / with a requested host.
@@ -100,14 +101,14 @@ def load_server(ctxt, uuid):
 
 
 def load_host_info(ctxt, hosts):
-    """Aggregate metadata per host, as the scheduler's HostState has it."""
+    """Aggregate metadata per host, merged as the scheduler adapter does."""
     hosts = set(hosts)
-    info = {h: {'aggregate_metadata': {}} for h in hosts}
+    per_host = {h: [] for h in hosts}
     for agg in objects.AggregateList.get_all(ctxt.elevated()):
-        members = hosts.intersection(agg.hosts or ())
-        for host in members:
-            info[host]['aggregate_metadata'].update(agg.metadata or {})
-    return info
+        for host in hosts.intersection(agg.hosts or ()):
+            per_host[host].append(agg.metadata)
+    return {h: {'aggregate_metadata': trust.merge_aggregate_metadata(mds)}
+            for h, mds in per_host.items()}
 
 
 def load_metadata(ctxt, uuid):

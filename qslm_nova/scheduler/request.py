@@ -37,6 +37,7 @@ from oslo_log import log as logging
 from qslm_nova import conf as qslm_conf
 from qslm_nova import decision
 from qslm_nova import policy
+from qslm_nova import trust
 
 LOG = logging.getLogger(__name__)
 CONF = qslm_conf.CONF
@@ -182,11 +183,9 @@ def host_info(host_state, ctx=None, with_traits=None):
     """
     if with_traits is None:
         with_traits = 'traits' in CONF.qslm.trust_providers
-    merged = {}
-    for agg in getattr(host_state, 'aggregates', None) or ():
-        for key, value in (agg.metadata or {}).items():
-            merged.setdefault(key, set()).add(value)
-    info = {'aggregate_metadata': merged}
+    info = {'aggregate_metadata': trust.merge_aggregate_metadata(
+        agg.metadata for agg in getattr(host_state, 'aggregates', None)
+        or ())}
     if with_traits and getattr(host_state, 'uuid', None):
         traits = _TRAITS.get(ctx or nova_context.get_admin_context(),
                              host_state.uuid)

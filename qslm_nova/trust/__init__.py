@@ -26,6 +26,20 @@ LOG = logging.getLogger(__name__)
 NAMESPACE = 'qslm_nova.trust'
 
 
+def merge_aggregate_metadata(metadatas):
+    """Merge the metadata dicts of a host's aggregates for the providers.
+
+    Each key maps to the set of values the aggregates give it, so that
+    aggregates that disagree (trusted in one, not in another) stay
+    visible instead of the last one winning.
+    """
+    merged = {}
+    for metadata in metadatas:
+        for key, value in (metadata or {}).items():
+            merged.setdefault(key, set()).add(value)
+    return merged
+
+
 def load_providers(conf, names):
     """Load the named providers in order; unknown names are an error."""
     failures = []

@@ -522,3 +522,24 @@ class TestOpts(base.BaseTestCase):
         self.assertIsNone(precheck._block_migration(None))
         self.assertTrue(precheck._block_migration('True'))
         self.assertFalse(precheck._block_migration(False))
+
+
+class TestLoadHostInfo(base.BaseTestCase):
+
+    def test_disagreeing_aggregates_stay_visible(self):
+        # Same shape as the scheduler adapter gives the trust providers:
+        # a host trusted by one aggregate and not by another is not
+        # flattened to whichever aggregate came last.
+        aggs = [types.SimpleNamespace(hosts=['h1', 'h2'],
+                                      metadata={'qslm:trusted': 'true'}),
+                types.SimpleNamespace(hosts=['h1'],
+                                      metadata={'qslm:trusted': 'false'})]
+        ctxt = mock.Mock()
+        with mock.patch('nova.objects.AggregateList.get_all',
+                        return_value=aggs, create=True):
+            info = lookup.load_host_info(ctxt, ['h1', 'h2', 'h3'])
+        self.assertEqual({'qslm:trusted': {'true', 'false'}},
+                         info['h1']['aggregate_metadata'])
+        self.assertEqual({'qslm:trusted': {'true'}},
+                         info['h2']['aggregate_metadata'])
+        self.assertEqual({}, info['h3']['aggregate_metadata'])
