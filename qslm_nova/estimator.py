@@ -22,10 +22,16 @@ over every candidate destination of one request:
   during the previous one. QEMU keeps comparing what is left (the unsent
   part of the round plus what was dirtied since) with its bandwidth
   estimate times the downtime limit, and stops the guest as soon as it
-  fits, inside a round too: the pause carries about that threshold
-  (``stop_share`` of rate x limit), plus the device state and what the
+  fits, inside a round too. It compares between send bursts of up to
+  ``iteration_ms`` (QEMU's 50 ms), so it notices the crossing on average
+  half a burst late: the pause carries that threshold (``stop_share`` of
+  rate x limit) less half a burst, plus the device state and what the
   transport still buffers (``buffered_mb``), at the uncapped rate (QEMU
-  lifts ``max-bandwidth`` for the stop-and-copy).
+  lifts ``max-bandwidth`` for the stop-and-copy). QEMU's first bandwidth
+  sample (``first_sample_ms`` in) also counts the data that filled the
+  transport's buffers: a guest with little left by then stops at once,
+  with more left than later samples would allow (small guests on fast
+  links pause longer than larger ones, as the testbed measures).
 * Nova raises that limit stepwise (``[libvirt] live_migration_downtime``,
   ``_downtime_steps``, ``_downtime_delay``, scaled by the GiB to transfer,
   as in ``nova.virt.libvirt.migration.downtime_steps``).
@@ -126,6 +132,15 @@ class ModelParams:
     worst_stop_share: float = 1.75
     # Added to the worst-case pause: scheduling jitter of loaded hosts.
     worst_extra_ms: float = 50.0
+    # QEMU checks what is left between send bursts of up to this long
+    # (its MAX_WAIT); a stop inside a round leaves on average half a burst
+    # less than the threshold. 0: check continuously.
+    iteration_ms: float = 50.0
+    # QEMU sets no stop threshold before its first bandwidth sample, taken
+    # this long into the migration (its BUFFER_DELAY); that sample also
+    # counts the data that filled the transport's buffers, so it runs
+    # high. 0: ignore.
+    first_sample_ms: float = 100.0
 
     @classmethod
     def from_conf(cls, group):
@@ -230,7 +245,16 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
 
     max_limit = step_v[-1]
 
-    def stop(mask, left):
+    def stop(mask, left, checked=False):
+        if checked and not bound and params.iteration_ms > 0:
+            # QEMU compares only between send bursts: it notices that
+            # what is left fits on average half a burst (at most half of
+            # what is left) later, with that much already sent.
+            late = 0.5 * np.minimum(
+                left, rate[mask] * params.iteration_ms / 1000.0)
+            sent[mask] += late
+            t[mask] += late / rate[mask]
+            left = left - late
         downtime[mask] = (left + tail) / stop_rate[mask] + fixed_down
         sent[mask] += left + tail
         done[mask] = True
@@ -274,6 +298,23 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
                                                np.inf))
         return event
 
+    if params.first_sample_ms > 0 and not bound:
+        # The first threshold QEMU computes: rate plus the buffer fill
+        # over the first sample. A guest with little left by then stops
+        # at once, with more left than the steady threshold would allow.
+        first = params.first_sample_ms / 1000.0
+        buf = mechanism.buffered_mb * MIB
+        moved = np.minimum(pending, rate * first + buf)
+        rest = pending - moved
+        dirtied = np.minimum(dirty_Bps * first, touched) * moved / np.maximum(
+            pending, 1.0)
+        thr1 = (rate + buf / first) * step_v[0] * share
+        early = (rest > 0) & (rest + dirtied <= thr1)
+        if early.any():
+            t[early] += first
+            sent[early] += moved[early]
+            stop(early, rest[early] + dirtied[early])
+
     for _ in range(params.max_rounds):
         active = ~done
         if not active.any():
@@ -295,7 +336,7 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
         thr = rate * limit * share
         fits = active & (pending <= thr)
         if fits.any():
-            stop(fits, pending[fits])
+            stop(fits, pending[fits], checked=True)
             active = ~done
         dirty_now = dirty_Bps * (1.0 - throttle)
         dur = pending / rate
@@ -309,7 +350,7 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
         if inside.any():
             sent[inside] += rate[inside] * tau[inside]
             t[inside] += tau[inside]
-            stop(inside, thr[inside])
+            stop(inside, thr[inside], checked=True)
             active = ~done
         # A step or the timeout comes first, within this round: go there
         # (a larger limit, or Nova's timeout action, applies from then).
