@@ -56,22 +56,23 @@ class Mechanism:
 # Built-in defaults. The crypto figures are conservative single-core
 # AES-GCM/ChaCha20 rates of a current x86 server; operators measure their
 # own with `qslm-nova calibrate` and override them in the topology file.
-# The buffered data follows the testbed fit (data/testbed): TLS and the
-# SSH tunnel hold more in flight than plain TCP.
+# The buffered data follows the testbed fit (data/testbed, Linux default
+# socket buffers): about 2.5 MiB in a TCP connection, more behind TLS
+# records and most in an SSH tunnel (two sockets and the channel window).
 BUILTIN = {
-    'none': Mechanism('none', buffered_mb=0.5),
+    'none': Mechanism('none', buffered_mb=2.5),
     'tls': Mechanism('tls', confidentiality=True, integrity=True,
                      authentication=True, crypto_gbps_per_core=2.5,
                      overhead_bytes_per_packet=29, handshake_rtts=2,
-                     buffered_mb=1.5),
+                     buffered_mb=3.25),
     'ssh': Mechanism('ssh', confidentiality=True, integrity=True,
                      authentication=True, crypto_gbps_per_core=1.2,
                      overhead_bytes_per_packet=36, handshake_rtts=3,
-                     buffered_mb=1.5),
+                     buffered_mb=4.5),
     'ipsec': Mechanism('ipsec', confidentiality=True, integrity=True,
                        authentication=True, crypto_gbps_per_core=3.0,
                        overhead_bytes_per_packet=57, handshake_rtts=0,
-                       buffered_mb=0.5),
+                       buffered_mb=2.5),
 }
 
 FIELDS = {

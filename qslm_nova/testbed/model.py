@@ -50,6 +50,9 @@ class Fitted(object):
     loopback_gbps: float = 10.0
     # Measured TCP goodput of each emulated link, Mbit/s, by nominal rate.
     link_goodput_mbps: dict = dataclasses.field(default_factory=dict)
+    # Guest RAM that stays zero whatever the workload (firmware areas,
+    # memory holes): QEMU's duplicate-page count of the fitting runs.
+    zero_mib: float = 0.0
     holdout_repeat: int = 2
     downtime_source: str = 'e2e'
     fit_runs: int = 0
@@ -143,6 +146,15 @@ def row_key(row):
             int(num(row, 'postcopy')))
 
 
+def touched_mb(row, fitted):
+    """Non-zero guest memory (MiB) of a run.
+
+    What the workload fills, less the areas that stay zero in every run.
+    """
+    touched = num(row, 'touched_mib') or num(row, 'memory_mib')
+    return max(touched - fitted.zero_mib, 1.0)
+
+
 def libvirt_for(row):
     cap = 0.0
     if row.get('link', 'tc') == 'qemu-cap' and num(row, 'bandwidth_mbps'):
@@ -170,7 +182,7 @@ def estimate_rows(rows, fitted, cache=None):
                 mechanism=mechanism_for(row['transport'], fitted),
                 cpu_load=np.array([0.0]),
                 libvirt=libvirt_for(row), params=fitted.params,
-                touched_mb=num(row, 'touched_mib') or None)
+                touched_mb=touched_mb(row, fitted))
             paper = estimator.paper_worst_case_ms(
                 num(row, 'memory_mib'),
                 np.array([nominal_link_gbps(row, fitted)]), fitted.params)
