@@ -121,7 +121,8 @@ def report_main(argv=None):
                    help='fit the constants on the fitting part of the '
                         'grid and write them to --params first')
     p.add_argument('--holdout-repeat', type=int, default=fit.HOLDOUT_REPEAT,
-                   help='repeat index kept out of the fit (%(default)s)')
+                   help='first repeat index kept out of the fit; later '
+                        'repeats are kept out too (%(default)s)')
     p.add_argument('--downtime', choices=('e2e', 'qemu'), default='e2e',
                    help='downtime measurement to fit and check: e2e '
                         '(source STOP to destination RESUME) or qemu '

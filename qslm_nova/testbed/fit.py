@@ -14,9 +14,10 @@
 
 """Fit the estimator's constants to testbed measurements.
 
-The grid is split by repeat index: runs with ``repeat ==
+The grid is split by repeat index: runs with ``repeat >=
 holdout_repeat`` are never seen here and serve only to check the model
-(:mod:`qslm_nova.testbed.report`). On the other runs:
+(:mod:`qslm_nova.testbed.report`); later repeats, run after a fit, join
+the check. On the other runs:
 
 * ``setup_ms`` is the median measured QEMU setup time, and the guest RAM
   that stays zero in every run (firmware areas) the median of QEMU's
@@ -62,7 +63,7 @@ def usable(rows):
 def split(rows, holdout_repeat=HOLDOUT_REPEAT):
     fit_rows, check_rows = [], []
     for r in usable(rows):
-        (check_rows if int(model.num(r, 'repeat')) == holdout_repeat
+        (check_rows if int(model.num(r, 'repeat')) >= holdout_repeat
          else fit_rows).append(r)
     return fit_rows, check_rows
 
@@ -139,7 +140,7 @@ def _coverage(rows, fitted):
 
 def fit(rows, holdout_repeat=HOLDOUT_REPEAT, link_goodput_mbps=None,
         base=None, downtime_source='e2e'):
-    """Fit on every completed run whose repeat is not *holdout_repeat*."""
+    """Fit on every completed run whose repeat is below *holdout_repeat*."""
     fit_rows, _ = split(rows, holdout_repeat)
     if not fit_rows:
         raise ValueError('no completed runs to fit on')
@@ -245,7 +246,7 @@ def load_bounds(path=DEFAULT_PARAMS_PATH):
 
 def describe(fitted):
     p = fitted.params
-    lines = ['fitted on %d runs (repeat %d held out, %s downtime), '
+    lines = ['fitted on %d runs (repeats from %d held out, %s downtime), '
              'objective %.3f'
              % (fitted.fit_runs, fitted.holdout_repeat,
                 fitted.downtime_source, fitted.objective),

@@ -49,6 +49,7 @@ def _stats(rows, fitted):
         'downtime_ape_p95': round(float(np.percentile(dt, 95)), 2),
         'total_ape_median': round(float(np.median(tt)), 2),
         'total_ape_p95': round(float(np.percentile(tt, 95)), 2),
+        'total_ape_max': round(float(np.max(tt)), 2),
         'worst_case_coverage': round(float(np.mean(covered)), 4),
         'uncovered_runs': [r['run_id'] for r, c in zip(rows, covered)
                            if not c],
@@ -93,7 +94,7 @@ def evaluate(rows, fitted, holdout_repeat=fit.HOLDOUT_REPEAT):
 
 
 def format_summary(summary):
-    lines = ['%d runs, %d completed; repeat %d held out for checking; '
+    lines = ['%d runs, %d completed; repeats from %d held out for checking; '
              'downtime measured %s'
              % (summary['runs_total'], summary['runs_completed'],
                 summary['holdout_repeat'],
@@ -149,8 +150,10 @@ def establish_bounds(rows, fitted, holdout_repeat=fit.HOLDOUT_REPEAT,
 
     ``downtime_over_worst_max``: the largest ratio of measured downtime to
     the worst case seen (at least 1), times *allowance* for a loaded CI
-    machine; ``total_ape_max``: *allowance* x the 95th-percentile
-    total-time error, at least 25 %.
+    machine; ``total_ape_max``: *allowance* x the largest total-time error
+    seen, at least 25 %. One run per transport is checked, so a bound any
+    held-out run exceeded (a 95th percentile) would fail CI in about one
+    run in seven without anything being wrong.
     """
     _, held = fit.split(rows, holdout_repeat)
     held = [r for r in held if ci_class(r)]
@@ -161,7 +164,7 @@ def establish_bounds(rows, fitted, holdout_repeat=fit.HOLDOUT_REPEAT,
     return {
         'downtime_over_worst_max': round(
             max(1.0, s['max_downtime_over_worst']) * allowance, 3),
-        'total_ape_max': round(max(25.0, allowance * s['total_ape_p95']),
+        'total_ape_max': round(max(25.0, allowance * s['total_ape_max']),
                                1),
         'from_runs': s['runs'],
         'class': 'held-out, shaped link, dirty rate > 0',
