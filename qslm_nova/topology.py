@@ -29,6 +29,7 @@ import os
 import threading
 
 import networkx as nx
+import numpy as np
 from oslo_log import log as logging
 import yaml
 
@@ -112,14 +113,86 @@ class Topology:
         self._cache = collections.OrderedDict()
         self._cache_lock = threading.Lock()
         # Bounded by searches and by their total entries: one search holds
-        # an entry per reachable node, about 1 MB for 10,000 hosts, and up
-        # to 4 MB more once the paths to all of them were built.
+        # a few arrays over the hosts (about 0.3 MB for 10,000 hosts) plus
+        # the paths built from it on demand.
         self._cache_size = 4096
         self._cache_entries = 0
         self._cache_max_entries = 2000000
+        self._index_hosts()
+
+    def _index_hosts(self):
+        """Arrays over the hosts and the links that reach them.
+
+        Hosts are numbered in file order (``host_index``); the decision
+        maps its candidates to these numbers once and then reads the
+        per-host data and every path search as numpy arrays.
+        """
+        names = tuple(self.hosts)
+        self.host_names = names
+        self.host_index = {name: i for i, name in enumerate(names)}
+        # Distinct mechanism sets: few, shared by many hosts.
+        self.mechanism_sets = []
+        set_id = {}
+        ids = []
+        loads = []
+        for name in names:
+            host = self.hosts[name]
+            k = set_id.get(host.mechanisms)
+            if k is None:
+                k = set_id[host.mechanisms] = len(self.mechanism_sets)
+                self.mechanism_sets.append(host.mechanisms)
+            ids.append(k)
+            loads.append(math.nan if host.cpu_load is None
+                         else host.cpu_load)
+        self.host_mechanism_set = np.array(ids, dtype=np.intp)
+        self.host_cpu_load = np.array(loads, dtype=float)
+        # Every node numbered: hosts first, then the network nodes.
+        nodes = list(names)
+        nodes.extend(n for n in self.graph if n not in self.host_index)
+        self._node_names = nodes
+        self._node_id = {name: i for i, name in enumerate(nodes)}
+        # The search expands network nodes only (traffic does not transit
+        # through compute hosts): their adjacency without the hosts.
+        adj = self.graph._adj
+        self._core_adj = {}
+        for node in nodes[len(names):]:
+            self._core_adj[node] = self._core_neighbours(node)
+        # Links at hosts, one row per (host, neighbour): filled in for all
+        # hosts at once after the search of the network nodes.
+        rows = []
+        classes = {}
+        self._link_classes = []
+        for i, name in enumerate(names):
+            for nbr, attrs in adj[name].items():
+                key = (attrs['level'], attrs['mechanisms'])
+                c = classes.get(key)
+                if c is None:
+                    c = classes[key] = len(self._link_classes)
+                    self._link_classes.append(key)
+                rows.append((i, self._node_id[nbr], attrs['avail_gbps'],
+                             attrs['latency_ms'], attrs['level'], c))
+        cols = list(zip(*rows)) or [()] * 6
+        self._hl_host = np.array(cols[0], dtype=np.intp)
+        self._hl_nbr = np.array(cols[1], dtype=np.intp)
+        self._hl_avail = np.array(cols[2], dtype=float)
+        self._hl_latency = np.array(cols[3], dtype=float)
+        self._hl_level = np.array(cols[4], dtype=np.intp)
+        self._hl_class = np.array(cols[5], dtype=np.intp)
+
+    def _core_neighbours(self, node):
+        hosts = self.host_index
+        return [(nbr, attrs['avail_gbps'], attrs['latency_ms'],
+                 attrs['level'])
+                for nbr, attrs in self.graph._adj[node].items()
+                if nbr not in hosts]
 
     def level_name(self, index):
         return self.levels[index]
+
+    def host_positions(self, names):
+        """Numbers of these host names in ``host_names`` (-1: unknown)."""
+        index = self.host_index
+        return np.array([index.get(h, -1) for h in names], dtype=np.intp)
 
     def widest_paths(self, source, min_level=0):
         """Widest (max bottleneck) paths from source to every node.
@@ -129,7 +202,9 @@ class Topology:
         of a request; results are cached per (source, min_level) in a
         bounded LRU cache since the topology is immutable.
 
-        :returns: dict node -> (bottleneck_gbps, latency_ms, predecessor)
+        :returns: a search result: ``get(node)`` gives (bottleneck_gbps,
+            latency_ms, predecessor) or None; its arrays over the hosts
+            (see :class:`_Search`) serve the decision.
         """
         key = (source, min_level)
         with self._cache_lock:
@@ -152,42 +227,71 @@ class Topology:
         return result
 
     def _search(self, source, min_level):
-        best = _Search()
-        best[source] = (math.inf, 0.0, None)
+        # 1. The network nodes, by a max-bottleneck Dijkstra; the source
+        #    is expanded first even when it is a host.
+        best = {source: (math.inf, 0.0, None)}
+        order = {}
         heap = [(-math.inf, 0.0, source)]
-        done = set()
-        adj = self.graph.adj
+        core_adj = self._core_adj
         while heap:
             neg_bw, lat, node = heapq.heappop(heap)
-            if node in done:
+            if node in order:
                 continue
-            done.add(node)
+            order[node] = len(order)
             bw = -neg_bw
-            for nbr, attrs in adj[node].items():
-                if attrs['level'] < min_level or nbr in done:
+            nbrs = core_adj.get(node)
+            if nbrs is None:
+                nbrs = self._core_neighbours(node)
+            for nbr, avail, latency, level in nbrs:
+                if level < min_level or nbr in order:
                     continue
-                # Traffic does not transit through other compute hosts.
-                nbw = min(bw, attrs['avail_gbps'])
-                nlat = lat + attrs['latency_ms']
+                nbw = min(bw, avail)
+                nlat = lat + latency
                 old = best.get(nbr)
                 if (old is None or nbw > old[0] or
                         (nbw == old[0] and nlat < old[1])):
                     best[nbr] = (nbw, nlat, node)
-                    # Hosts are leaves: recorded, never expanded.
-                    if nbr not in self.hosts:
-                        heapq.heappush(heap, (-nbw, nlat, nbr))
-        return best
+                    heapq.heappush(heap, (-nbw, nlat, nbr))
+        # 2. Every host at once: the best of its links to an expanded
+        #    node, by bandwidth, then latency, then the node expanded
+        #    first (a node-by-node search records the first of equals).
+        nnodes = len(self._node_names)
+        node_bw = np.full(nnodes, -math.inf)
+        node_lat = np.zeros(nnodes)
+        node_order = np.full(nnodes, nnodes, dtype=np.intp)
+        node_id = self._node_id
+        for node, k in order.items():
+            i = node_id[node]
+            entry = best[node]
+            node_bw[i] = entry[0]
+            node_lat[i] = entry[1]
+            node_order[i] = k
+        src = self.host_index.get(source, -1)
+        nbr = self._hl_nbr
+        ok = ((node_order[nbr] < nnodes) & (self._hl_level >= min_level) &
+              (self._hl_host != src))
+        rows = np.nonzero(ok)[0]
+        nbr = nbr[rows]
+        host = self._hl_host[rows]
+        nbw = np.minimum(node_bw[nbr], self._hl_avail[rows])
+        nlat = node_lat[nbr] + self._hl_latency[rows]
+        first = np.lexsort((node_order[nbr], nlat, -nbw, host))
+        host = host[first]
+        keep = np.ones(len(host), dtype=bool)
+        keep[1:] = host[1:] != host[:-1]
+        pick = first[keep]
+        return _Search(self, source, best, rows[pick], nbw[pick],
+                       nlat[pick])
 
     def path_to(self, search, dest):
         """Build the PathInfo to dest from a widest_paths() result."""
         entry = search.get(dest)
         if entry is None:
             return None
-        memo = getattr(search, 'paths', None)
-        if memo is not None:
-            hit = memo.get(dest)
-            if hit is not None:
-                return hit
+        memo = search.paths
+        hit = memo.get(dest)
+        if hit is not None:
+            return hit
         pred = entry[2]
         if pred is None:
             nodes, levels, mechs = (dest,), (), ()
@@ -206,19 +310,17 @@ class Topology:
                         len(self.levels) - 1,
                         link_levels=levels,
                         link_mechanisms=mechs)
-        if memo is not None:
-            # Benign race: concurrent requests store equal values.
-            memo[dest] = info
+        # Benign race: concurrent requests store equal values.
+        memo[dest] = info
         return info
 
     def _prefix(self, search, node):
         """(nodes, link levels, link mechanisms) from the source to node.
         """
-        memo = getattr(search, 'prefixes', None)
-        if memo is not None:
-            hit = memo.get(node)
-            if hit is not None:
-                return hit
+        memo = search.prefixes
+        hit = memo.get(node)
+        if hit is not None:
+            return hit
         chain = [node]
         entry = search[node]
         while entry[2] is not None:
@@ -233,27 +335,101 @@ class Topology:
             levels.append(attrs['level'])
             mechs.append(attrs['mechanisms'])
         result = (tuple(chain), tuple(levels), tuple(mechs))
-        if memo is not None:
-            # Benign race: concurrent requests store equal values.
-            memo[node] = result
+        # Benign race: concurrent requests store equal values.
+        memo[node] = result
         return result
 
 
-class _Search(dict):
-    """A widest_paths() result: node -> (bottleneck, latency, predecessor).
+class _Search:
+    """A widest_paths() result.
+
+    ``get(node)`` gives (bottleneck, latency, predecessor) like a dict.
+    For the hosts it holds arrays indexed like ``Topology.host_names``:
+
+    * ``reach``: a path exists;
+    * ``bottleneck_gbps`` and ``latency_ms`` (one way) of that path;
+    * ``weakest``: the lowest link security level on it;
+    * ``pattern``: a number per distinct sequence of (link level, link
+      mechanisms) along the path, ``patterns[k]`` that (levels,
+      mechanisms) pair; -1 where unreachable.
 
     It also memoises the paths built from it: to the inner nodes
     (switches, routers), so that the path to each of thousands of hosts
-    costs one link, and the PathInfo of every destination asked for. Both
+    costs one link, and the PathInfo of every destination asked for. All
     live as long as the cached search (immutable, like the topology).
     """
 
-    __slots__ = ('prefixes', 'paths')
+    __slots__ = ('source', 'prefixes', 'paths', 'reach', 'bottleneck_gbps',
+                 'latency_ms', 'weakest', 'pattern', 'patterns', '_core',
+                 '_pred', '_topology')
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self, topo, source, core, rows, bw, lat):
+        self._topology = topo
+        self.source = source
+        self._core = core
         self.prefixes = {}
         self.paths = {}
+        nhosts = len(topo.host_names)
+        hosts = topo._hl_host[rows]
+        preds = topo._hl_nbr[rows]
+        self.reach = np.zeros(nhosts, dtype=bool)
+        self.reach[hosts] = True
+        self.bottleneck_gbps = np.zeros(nhosts)
+        self.bottleneck_gbps[hosts] = bw
+        self.latency_ms = np.zeros(nhosts)
+        self.latency_ms[hosts] = lat
+        self._pred = np.full(nhosts, -1, dtype=np.intp)
+        self._pred[hosts] = preds
+        src = topo.host_index.get(source)
+        if src is not None:
+            self.reach[src] = True
+            self.bottleneck_gbps[src] = math.inf
+        # Paths to hosts share their prefix (the path to the switch) and
+        # differ in the last link: one pattern per (switch, link class).
+        nclass = max(len(topo._link_classes), 1)
+        pairs, inverse = np.unique(preds * nclass + topo._hl_class[rows],
+                                   return_inverse=True)
+        self.patterns = []
+        interned = {}
+        pid = np.empty(len(pairs), dtype=np.intp)
+        lowest = np.empty(len(pairs), dtype=np.intp)
+        names = topo._node_names
+        for k, pair in enumerate(pairs.tolist()):
+            _nodes, levels, mechs = topo._prefix(self, names[pair // nclass])
+            level, mech = topo._link_classes[pair % nclass]
+            key = (levels + (level,), mechs + (mech,))
+            p = interned.get(key)
+            if p is None:
+                p = interned[key] = len(self.patterns)
+                self.patterns.append(key)
+            pid[k] = p
+            lowest[k] = min(key[0])
+        self.pattern = np.full(nhosts, -1, dtype=np.intp)
+        self.pattern[hosts] = pid[inverse]
+        self.weakest = np.full(nhosts, len(topo.levels) - 1, dtype=np.intp)
+        self.weakest[hosts] = lowest[inverse]
+
+    def get(self, node, default=None):
+        topo = self._topology
+        i = topo.host_index.get(node)
+        if i is None or node == self.source:
+            return self._core.get(node, default)
+        if not self.reach[i]:
+            return default
+        return (float(self.bottleneck_gbps[i]), float(self.latency_ms[i]),
+                topo._node_names[self._pred[i]])
+
+    def __getitem__(self, node):
+        entry = self.get(node)
+        if entry is None:
+            raise KeyError(node)
+        return entry
+
+    def __contains__(self, node):
+        return self.get(node) is not None
+
+    def __len__(self):
+        return len(self._core) + int(np.count_nonzero(self.reach))
 
 
 class _Checker:
