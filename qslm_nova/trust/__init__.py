@@ -17,10 +17,12 @@
 import datetime
 import threading
 
+import numpy as np
 from oslo_log import log as logging
 from stevedore import named
 
 from qslm_nova import exception
+from qslm_nova.trust import base
 
 LOG = logging.getLogger(__name__)
 NAMESPACE = 'qslm_nova.trust'
@@ -60,6 +62,52 @@ def load_providers(conf, names):
     return loaded
 
 
+# What one provider's answer means for one host, judged vectorised.
+TRUSTED, UNTRUSTED, NO_TIME, STALE, UNKNOWN, DOWN = range(6)
+
+
+class TrustVerdicts:
+    """The trust verdicts for a list of hosts.
+
+    ``ok``: numpy bool array, True where the host is trusted;
+    ``reason(j)`` / ``verdict(j)``: the text operators see for host j,
+    formatted only when asked for (thousands of hosts per request).
+    """
+
+    def __init__(self, evaluator, ok, answers, codes, chosen, now):
+        self.ok = ok
+        self._evaluator = evaluator
+        self._answers = answers   # (name, TrustTable or None, error)
+        self._codes = codes       # per provider: code array
+        self._chosen = chosen     # 'first': deciding provider, -1 none
+        self._now = now
+
+    def _reason(self, p, j):
+        name, table, error = self._answers[p]
+        return self._evaluator._describe(
+            name, int(self._codes[p][j]),
+            None if table is None else table.state(j), error, self._now)
+
+    def reason(self, j):
+        answers = self._answers
+        if not answers:
+            return 'no trust provider configured'
+        if self._chosen is not None:
+            p = int(self._chosen[j])
+            if p >= 0:
+                return self._reason(p, j)
+            # No provider knows the host: every "unknown" counts.
+            return '; '.join(self._reason(q, j) for q in range(len(answers)))
+        if self.ok[j]:
+            return '; '.join('%s: trusted' % name for name, _t, _e in answers)
+        return '; '.join(self._reason(q, j) for q in range(len(answers))
+                         if self._codes[q][j] != TRUSTED)
+
+    def verdict(self, j):
+        """(trusted, reason) of host j."""
+        return bool(self.ok[j]), self.reason(j)
+
+
 class TrustEvaluator:
     """Asks the providers and applies the combination and freshness rules.
 
@@ -78,13 +126,20 @@ class TrustEvaluator:
         self.combination = combination
         self.max_age = datetime.timedelta(seconds=max_age_s)
         self.max_age_s = max_age_s
+        self._max_age_us = self.max_age // datetime.timedelta(microseconds=1)
         self._down = set()
         self._lock = threading.Lock()
 
-    def _ask(self, provider, hosts, topology, host_info):
+    def _ask(self, provider, hosts, topology, host_info, index):
         name = provider.name or type(provider).__name__
         try:
-            answer = provider.get_trust(hosts, topology, host_info)
+            table_of = getattr(provider, 'trust_table', None)
+            if table_of is None:
+                answer = provider.get_trust(hosts, topology, host_info)
+                table = base.TrustTable.from_states(
+                    [answer.get(h) for h in hosts])
+            else:
+                table = table_of(hosts, topology, host_info, index)
         except exception.TrustProviderError as e:
             with self._lock:
                 first = name not in self._down
@@ -93,66 +148,86 @@ class TrustEvaluator:
                 LOG.warning('Trust provider %s is failing; hosts count as '
                             'untrusted for instances that require trust: '
                             '%s', name, e)
-            return name, {}, str(e)
+            return name, None, str(e)
         with self._lock:
             recovered = name in self._down
             self._down.discard(name)
         if recovered:
             LOG.info('Trust provider %s answers again', name)
-        return name, answer, None
+        return name, table, None
 
-    def _judge(self, name, state, now):
-        """(verdict, reason): verdict True/False, or None for no answer."""
-        if state is None or state.trusted is None:
-            why = state.reason if state and state.reason else 'no answer'
-            return None, '%s: trust unknown (%s)' % (name, why)
-        if not state.trusted:
-            return False, '%s: host is not trusted (%s)' % (
-                name, state.reason or 'attestation failed')
+    def _codes(self, table, n, now):
+        """One code per host for one provider's answer."""
+        if table is None:
+            return np.full(n, DOWN, dtype=np.int8)
+        trusted = table.trusted
+        codes = np.where(trusted == 1, TRUSTED,
+                         np.where(trusted == 0, UNTRUSTED,
+                                  UNKNOWN)).astype(np.int8)
         if self.max_age_s:
-            if state.attested_at is None:
-                return False, ('%s: no attestation time, cannot check it is '
-                               'younger than max_attestation_age %d s' % (
-                                   name, self.max_age_s))
+            yes = codes == TRUSTED
+            codes[yes & ~table.has_time] = NO_TIME
+            timed = yes & table.has_time
+            if timed.any():
+                now_us = base.microseconds(now)
+                stale = timed & (now_us - table.attested_us >
+                                 self._max_age_us)
+                codes[stale] = STALE
+        return codes
+
+    def _describe(self, name, code, state, error, now):
+        """The reason of one provider's answer for one host."""
+        if code == DOWN:
+            return '%s: unavailable (%s)' % (name, error)
+        if code == UNKNOWN:
+            why = state.reason if state and state.reason else 'no answer'
+            return '%s: trust unknown (%s)' % (name, why)
+        if code == UNTRUSTED:
+            return '%s: host is not trusted (%s)' % (
+                name, state.reason or 'attestation failed')
+        if code == NO_TIME:
+            return ('%s: no attestation time, cannot check it is younger '
+                    'than max_attestation_age %d s' % (name,
+                                                       self.max_age_s))
+        if code == STALE:
             age = now - state.attested_at
-            if age > self.max_age:
-                return False, ('%s: attestation is %d s old, older than '
-                               'max_attestation_age %d s' % (
-                                   name, age.total_seconds(),
-                                   self.max_age_s))
-        return True, '%s: trusted' % name
+            return ('%s: attestation is %d s old, older than '
+                    'max_attestation_age %d s' % (
+                        name, age.total_seconds(), self.max_age_s))
+        return '%s: trusted' % name
+
+    def screen(self, hosts, topology, now=None, host_info=None, index=None):
+        """Judge every host at once; returns :class:`TrustVerdicts`.
+
+        :param index: optional positions of ``hosts`` in
+            ``topology.host_names`` (-1: not in the topology), for
+            providers that answer from per-topology arrays.
+        """
+        hosts = list(hosts)
+        n = len(hosts)
+        if not self.providers:
+            return TrustVerdicts(self, np.zeros(n, dtype=bool), (), (),
+                                 None, now)
+        now = now or datetime.datetime.now(datetime.timezone.utc)
+        answers = [self._ask(p, hosts, topology, host_info, index)
+                   for p in self.providers]
+        codes = [self._codes(table, n, now) for _n, table, _e in answers]
+        if self.combination == 'first':
+            # The first provider with an answer (trusted or not) decides.
+            ok = np.zeros(n, dtype=bool)
+            chosen = np.full(n, -1, dtype=np.intp)
+            for p, c in enumerate(codes):
+                answered = (chosen < 0) & (c != UNKNOWN) & (c != DOWN)
+                ok[answered] = c[answered] == TRUSTED
+                chosen[answered] = p
+            return TrustVerdicts(self, ok, answers, codes, chosen, now)
+        ok = np.ones(n, dtype=bool)
+        for c in codes:
+            ok &= c == TRUSTED
+        return TrustVerdicts(self, ok, answers, codes, None, now)
 
     def evaluate(self, hosts, topology, now=None, host_info=None):
         """Return {host: (trusted bool, reason)}; unknown means False."""
         hosts = list(hosts)
-        if not self.providers:
-            return {h: (False, 'no trust provider configured')
-                    for h in hosts}
-        now = now or datetime.datetime.now(datetime.timezone.utc)
-        answers = [self._ask(p, hosts, topology, host_info)
-                   for p in self.providers]
-        # Reasons that do not depend on the host are built once: this runs
-        # for every candidate of a request (thousands in large clouds).
-        down = {name: (None, '%s: unavailable (%s)' % (name, error))
-                for name, _answer, error in answers if error is not None}
-        all_ok = (True, '; '.join('%s: trusted' % name
-                                  for name, _a, _e in answers))
-        first = self.combination == 'first'
-        result = {}
-        for host in hosts:
-            verdicts = []
-            for name, answer, error in answers:
-                verdict = (down[name] if error is not None else
-                           self._judge(name, answer.get(host), now))
-                if first and verdict[0] is not None:
-                    break
-                verdicts.append(verdict)
-            else:
-                if not first and all(v is True for v, _r in verdicts):
-                    result[host] = all_ok
-                    continue
-                result[host] = (False, '; '.join(
-                    r for v, r in verdicts if v is not True))
-                continue
-            result[host] = verdict
-        return result
+        verdicts = self.screen(hosts, topology, now, host_info)
+        return {h: verdicts.verdict(j) for j, h in enumerate(hosts)}

@@ -18,6 +18,11 @@ import abc
 import dataclasses
 import datetime
 
+import numpy as np
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+_US = datetime.timedelta(microseconds=1)
+
 
 @dataclasses.dataclass(frozen=True)
 class TrustState:
@@ -33,6 +38,47 @@ class TrustState:
     trusted: bool = None
     attested_at: datetime.datetime = None
     reason: str = ''
+
+
+def microseconds(when):
+    """Microseconds since the epoch of an aware datetime (exact)."""
+    return (when - _EPOCH) // _US
+
+
+class TrustTable:
+    """What one provider says about a list of hosts, as arrays.
+
+    ``trusted``: 1 (trusted), 0 (not trusted) or -1 (unknown or no
+    answer) per host; ``attested_us``: the attestation time in
+    microseconds since the epoch where ``has_time``. ``state(j)`` gives
+    the provider's :class:`TrustState` of host j (or None) for the
+    reasons shown to operators.
+    """
+
+    __slots__ = ('trusted', 'has_time', 'attested_us', 'state')
+
+    def __init__(self, trusted, has_time, attested_us, state):
+        self.trusted = trusted
+        self.has_time = has_time
+        self.attested_us = attested_us
+        self.state = state
+
+    @classmethod
+    def from_states(cls, states):
+        """A table from one TrustState (or None) per host."""
+        states = list(states)
+        n = len(states)
+        trusted = np.full(n, -1, dtype=np.int8)
+        has_time = np.zeros(n, dtype=bool)
+        attested = np.zeros(n, dtype=np.int64)
+        for j, state in enumerate(states):
+            if state is None or state.trusted is None:
+                continue
+            trusted[j] = 1 if state.trusted else 0
+            if state.attested_at is not None:
+                has_time[j] = True
+                attested[j] = microseconds(state.attested_at)
+        return cls(trusted, has_time, attested, states.__getitem__)
 
 
 class TrustProvider(metaclass=abc.ABCMeta):
@@ -61,3 +107,17 @@ class TrustProvider(metaclass=abc.ABCMeta):
             knows about each host (e.g. ``aggregate_metadata``, ``traits``
             from Nova's HostState); providers may ignore it.
         """
+
+    def trust_table(self, hosts, topology, host_info=None, index=None):
+        """Return a :class:`TrustTable` for the given host names.
+
+        The default asks :meth:`get_trust`. Providers that know every
+        host of a topology up front override it to answer with arrays
+        instead of one TrustState per host.
+
+        :param index: optional positions of ``hosts`` in
+            ``topology.host_names`` (-1 for unknown names).
+        """
+        hosts = list(hosts)
+        answer = self.get_trust(hosts, topology, host_info)
+        return TrustTable.from_states([answer.get(h) for h in hosts])

@@ -14,6 +14,8 @@
 
 """The ``static`` trust provider: trust flags from the topology file."""
 
+import numpy as np
+
 from qslm_nova.trust import base
 
 
@@ -32,6 +34,8 @@ class StaticTrustProvider(base.TrustProvider):
         # with the Host entry, and the scheduler asks for thousands of
         # hosts per request.
         self._memo = {}
+        # (topology, trusted, has_time, attested_us) over its hosts.
+        self._arrays = None
 
     def get_trust(self, hosts, topology, host_info=None):
         result = {}
@@ -53,3 +57,37 @@ class StaticTrustProvider(base.TrustProvider):
                 memo[name] = hit
             result[name] = hit[1]
         return result
+
+    def _topology_arrays(self, topology):
+        """The topology's trust flags as arrays, once per topology.
+
+        A last entry answers for names not in the topology (index -1).
+        """
+        arrays = self._arrays
+        if arrays is None or arrays[0] is not topology:
+            hosts = [topology.hosts[h] for h in topology.host_names]
+            arrays = (
+                topology,
+                np.array([1 if h.trusted else 0 for h in hosts] + [-1],
+                         dtype=np.int8),
+                np.array([h.attested_at is not None for h in hosts] +
+                         [False], dtype=bool),
+                np.array([0 if h.attested_at is None else
+                          base.microseconds(h.attested_at) for h in hosts] +
+                         [0], dtype=np.int64))
+            # Benign race: concurrent requests store equal values.
+            self._arrays = arrays
+        return arrays
+
+    def trust_table(self, hosts, topology, host_info=None, index=None):
+        """The same answers as get_trust(), as arrays over the hosts."""
+        hosts = list(hosts)
+        if index is None:
+            index = topology.host_positions(hosts)
+        _topo, trusted, has_time, attested = self._topology_arrays(topology)
+
+        def state(j):
+            return self.get_trust([hosts[j]], topology)[hosts[j]]
+
+        return base.TrustTable(trusted[index], has_time[index],
+                               attested[index], state)
