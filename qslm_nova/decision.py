@@ -26,12 +26,20 @@ For one request (instance, source host, candidate hosts) the engine
    over all candidates, keeping the lowest expected downtime;
 5. holds the estimate against the per-migration maximum, the remaining
    budget of the period and Nova's completion timeout;
-6. returns one :class:`Decision` per candidate, with every reason.
+6. returns :class:`Decisions`: ``allowed`` and ``score`` as numpy arrays
+   over the candidates, and one :class:`Decision` per candidate, with
+   every reason, built from the same computation when asked for.
+
+Every step runs on numpy arrays over all candidates (thousands in a
+large cloud): the candidates are mapped to the topology's host numbers
+once, and trust, paths and per-host data are read from arrays, so that
+the scheduler pays no Python work per host beyond that look-up.
 
 Nothing here imports Nova; the scheduler filter, weigher and API
 pre-check are thin adapters around :class:`Engine`.
 """
 
+import collections.abc
 import dataclasses
 import datetime
 import threading
@@ -168,6 +176,78 @@ def _combine(end_to_end, link):
                    merged)
 
 
+# Why a candidate left the running before the estimate (see _screen).
+_PLAN, _UNKNOWN, _SOURCE, _UNTRUSTED, _NO_PATH, _NO_OPTION = range(6)
+# The Estimate fields a decision carries.
+_FIELDS = ('expected_downtime_ms', 'worst_downtime_ms', 'total_time_s',
+           'bytes_sent', 'rate_mibps', 'outcome', 'worst_outcome')
+
+
+class Decisions(collections.abc.Sequence):
+    """The decisions of one request: one per candidate, in order.
+
+    ``allowed`` (bool) and ``score`` (float, -1 where denied) are numpy
+    arrays over the candidates, computed for all of them at once; that is
+    all the scheduler reads. The :class:`Decision` of a candidate, with
+    its path, estimates, reasons and notes, is built from the same
+    computation when first asked for (by index or iteration) and then
+    kept, so callers may amend it.
+    """
+
+    def __init__(self, hosts, allowed, score, make):
+        self.hosts = hosts
+        self.allowed = allowed
+        self.score = score
+        self._make = make
+        self._made = {}
+
+    @classmethod
+    def uniform(cls, hosts, make, allowed=False, score=-1.0):
+        """Every candidate alike (a request-wide verdict)."""
+        n = len(hosts)
+        return cls(hosts, np.full(n, allowed, dtype=bool),
+                   np.full(n, score), make)
+
+    def __len__(self):
+        return len(self.hosts)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self.hosts)))]
+        n = len(self.hosts)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError('decision index out of range')
+        made = self._made.get(i)
+        if made is None:
+            # Two threads may build the same one: the first stored wins.
+            made = self._made.setdefault(i, self._make(i))
+        return made
+
+    def __iter__(self):
+        for i in range(len(self.hosts)):
+            yield self[i]
+
+    def __eq__(self, other):
+        if isinstance(other, (Decisions, list, tuple)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self):
+        return 'Decisions(%d hosts, %d allowed)' % (
+            len(self.hosts), int(np.count_nonzero(self.allowed)))
+
+
+class _Verdicts:
+    """The judgement of the estimated candidates, as arrays."""
+
+    __slots__ = ('held', 'conv', 'over_max', 'over_rem', 'max_ms',
+                 'remaining', 'limit', 'allowed', 'score')
+
+
 class Engine:
     """Computes decisions. Thread-safe; holds no per-request state."""
 
@@ -201,8 +281,25 @@ class Engine:
         else:
             d.deny(reason)
 
+    def _unchecked_all(self, candidates, reason, pol, notes=()):
+        def make(i):
+            d = Decision.fresh(candidates[i], notes)
+            self._unchecked(d, reason, pol)
+            return d
+
+        skip = self._may_skip(pol)
+        return Decisions.uniform(candidates, make, skip,
+                                 0.0 if skip else -1.0)
+
+    @staticmethod
+    def _denied_all(candidates, reasons, notes=()):
+        def make(i):
+            return Decision(candidates[i], False, tuple(reasons), notes)
+
+        return Decisions.uniform(candidates, make)
+
     def decide(self, req, candidates, host_info=None):
-        """Return one Decision per candidate, in the same order."""
+        """Return the Decisions, one per candidate, in the same order."""
         candidates = list(candidates)
         now = req.now or datetime.datetime.now(datetime.timezone.utc)
         try:
@@ -215,17 +312,12 @@ class Engine:
                 req.image_props, req.metadata)
             if pol.errors:
                 pol = None
-            decisions = [Decision(h) for h in candidates]
-            for d in decisions:
-                self._unchecked(d, 'topology unavailable: %s' % e.errors[0],
-                                pol)
-            return decisions
+            return self._unchecked_all(
+                candidates, 'topology unavailable: %s' % e.errors[0], pol)
         pol = policy_mod.effective_policy(
             self.settings.defaults, topo.levels, topo.mechanisms,
             req.flavor_extra_specs, req.image_props, req.metadata)
-        fresh = Decision.fresh
         notes = tuple(pol.notes)
-        decisions = [fresh(h, notes) for h in candidates]
         common = list(pol.errors)
         ledger = policy_mod.parse_ledger(req.metadata)
         remaining = None
@@ -237,82 +329,181 @@ class Engine:
             common.append('instance memory %r MiB is not a positive number'
                           % (req.memory_mb,))
         if common:
-            for d in decisions:
-                for reason in common:
-                    d.deny(reason)
-            return decisions
+            return self._denied_all(candidates, common, notes)
         src = topo.hosts.get(req.source_host)
         if src is None:
-            for d in decisions:
-                self._unchecked(d, 'source host %s is not in the topology '
-                                'file' % req.source_host, pol)
-            return decisions
+            return self._unchecked_all(
+                candidates, 'source host %s is not in the topology file'
+                % req.source_host, pol, notes)
+        return self._screen(req, topo, pol, src, remaining, now, notes,
+                            candidates, host_info)
 
-        trust = {}
+    def _screen(self, req, topo, pol, src, remaining, now, notes,
+                candidates, host_info):
+        """Every check over all candidates at once, as numpy arrays.
+
+        Each candidate leaves the running at its first failing check
+        (``stage``); the rest are estimated, judged and scored
+        vectorised. Reasons are only formatted when a Decision is built.
+        """
+        n = len(candidates)
+        source = req.source_host
+        pos = topo.host_positions(candidates)
+        stage = np.full(n, _PLAN, dtype=np.int8)
+        known = pos >= 0
+        stage[~known] = _UNKNOWN
+        src_i = topo.host_index[source]
+        is_src = known & (pos == src_i)
+        stage[is_src] = _SOURCE
+        live = known & ~is_src
+
+        verdicts = None
+        trust_at = None
         if pol.require_trusted_host:
-            names = [req.source_host] + [c for c in candidates
-                                         if c in topo.hosts]
-            trust = self.trust.evaluate(names, topo, now, host_info)
-            ok, why = trust[req.source_host]
-            if not ok:
-                for d in decisions:
-                    d.deny('source host %s is not trusted (%s); the '
-                           'instance requires trusted hosts' % (
-                               req.source_host, why))
-                return decisions
+            at = np.nonzero(known)[0]
+            names = [source] + (candidates if len(at) == n else
+                                [candidates[i] for i in at.tolist()])
+            verdicts = self.trust.screen(
+                names, topo, now, host_info,
+                index=np.concatenate(([src_i], pos[at])).astype(np.intp))
+            if not verdicts.ok[0]:
+                return self._denied_all(candidates, [
+                    'source host %s is not trusted (%s); the instance '
+                    'requires trusted hosts' % (source,
+                                                verdicts.reason(0))], notes)
+            trust_at = np.full(n, -1, dtype=np.intp)
+            trust_at[at] = np.arange(1, len(at) + 1)
+            trusted = np.zeros(n, dtype=bool)
+            trusted[at] = verdicts.ok[1:]
+            stage[live & ~trusted] = _UNTRUSTED
+            live &= trusted
 
-        secure = topo.widest_paths(req.source_host, pol.min_link_security)
+        secure = topo.widest_paths(source, pol.min_link_security)
         anyway = (secure if pol.min_link_security == 0 else
-                  topo.widest_paths(req.source_host, 0))
+                  topo.widest_paths(source, 0))
         required = topo.level_name(pol.min_link_security)
 
-        # Per candidate: path and the transport options it may use. The
-        # options depend only on the destination's mechanisms and, for a
-        # path below the required level, the links of the path: memoised
-        # for this request.
-        plans = []   # (index, PathInfo, [options])
-        option_memo = {}
-        for i, (host, d) in enumerate(zip(candidates, decisions)):
-            dst = topo.hosts.get(host)
-            if dst is None:
+        # Paths: the secure one if any, else the weak one, else none.
+        li = np.nonzero(live)[0]
+        hp = pos[li]
+        sec = secure.reach[hp]
+        weak = ~sec & anyway.reach[hp]
+        stage[li[~sec & ~weak]] = _NO_PATH
+        keep = sec | weak
+        li, hp, sec, weak = li[keep], hp[keep], sec[keep], weak[keep]
+        from_secure = np.zeros(n, dtype=bool)
+        from_secure[li] = sec
+
+        # Transport options depend only on the destination's mechanisms
+        # and, on a weak path, on the levels and link mechanisms of its
+        # links: one list per distinct key, from a representative.
+        npat = len(anyway.patterns) + 1
+        key = (topo.host_mechanism_set[hp] * npat +
+               np.where(weak, anyway.pattern[hp] + 1, 0))
+        _keys, first, key_of = np.unique(key, return_index=True,
+                                         return_inverse=True)
+        key_options = []
+        for j in first.tolist():
+            host = candidates[li[j]]
+            path = topo.path_to(anyway if weak[j] else secure, host)
+            key_options.append(self._options(topo, pol, src,
+                                             topo.hosts[host], path,
+                                             bool(weak[j])))
+        none = np.array([not o for o in key_options], dtype=bool)[key_of]
+        stage[li[none]] = _NO_OPTION
+        plan = ~none
+        plan_pos = li[plan]
+        plan_of = np.full(n, -1, dtype=np.intp)
+        plan_of[plan_pos] = np.arange(len(plan_pos))
+
+        allowed = np.zeros(n, dtype=bool)
+        score = np.full(n, -1.0)
+        if self._may_skip(pol):
+            allowed[~known] = True
+            score[~known] = 0.0
+        est = None
+        judged = {}
+        if len(plan_pos):
+            est = self._estimate(req, topo, pol, src, hp[plan], secure,
+                                 anyway, sec[plan], key_of[plan],
+                                 key_options)
+            nlevels = max(len(topo.levels) - 1, 1)
+            if type(self)._judge is _VECTOR_JUDGE:
+                v = est['verdicts'] = self._verdicts(pol, remaining, est,
+                                                     nlevels)
+                allowed[plan_pos] = v.allowed
+                score[plan_pos] = v.score
+            else:
+                # A subclass judges decision by decision (bench variants).
+                for j, i in enumerate(plan_pos.tolist()):
+                    path = topo.path_to(
+                        secure if from_secure[i] else anyway, candidates[i])
+                    d = self._planned(topo, est, j, candidates[i], notes,
+                                      path, remaining)
+                    self._judge(d, pol, remaining, path,
+                                est['options'][est['group'][j]], nlevels)
+                    judged[i] = d
+                    allowed[i] = d.allowed
+                    score[i] = d.score
+
+        def make(i):
+            host = candidates[i]
+            code = stage[i]
+            if code == _PLAN:
+                d = judged.get(i)
+                if d is None:
+                    j = int(plan_of[i])
+                    d = self._planned(topo, est, j, host, notes,
+                                      topo.path_to(secure if from_secure[i]
+                                                   else anyway, host),
+                                      remaining)
+                    self._apply(d, est['verdicts'], j)
+                return d
+            d = Decision.fresh(host, notes)
+            if code == _UNKNOWN:
                 self._unchecked(d, 'host %s is not in the topology file'
                                 % host, pol)
-                continue
-            if host == req.source_host:
+            elif code == _SOURCE:
                 d.deny('host %s is the source host' % host)
-                continue
-            if pol.require_trusted_host:
-                ok, why = trust[host]
-                if not ok:
-                    d.deny('host %s is not trusted (%s); the instance '
-                           'requires trusted hosts' % (host, why))
-                    continue
-            path = topo.path_to(secure, host)
-            weak = path is None
-            if weak:
-                path = topo.path_to(anyway, host)
-            if path is None:
+            elif code == _UNTRUSTED:
+                d.deny('host %s is not trusted (%s); the instance '
+                       'requires trusted hosts' % (
+                           host, verdicts.reason(int(trust_at[i]))))
+            elif code == _NO_PATH:
                 d.deny('no path from %s to %s in the topology' % (
-                    req.source_host, host))
-                continue
-            d.path = path.nodes
-            d.weakest_link = topo.level_name(path.weakest_level)
-            d.bottleneck_gbps = path.bottleneck_gbps
-            d.rtt_ms = path.rtt_ms
-            key = ((dst.mechanisms, path.link_levels, path.link_mechanisms)
-                   if weak else dst.mechanisms)
-            options = option_memo.get(key)
-            if options is None:
-                options = self._options(topo, pol, src, dst, path, weak)
-                option_memo[key] = options
-            if not options:
-                d.deny(self._no_option_reason(topo, pol, src, dst, weak,
-                                              required))
-                continue
-            plans.append((i, path, options))
-        if plans:
-            self._estimate(req, topo, pol, plans, decisions, remaining)
-        return decisions
+                    source, host))
+            else:   # _NO_OPTION
+                search = secure if from_secure[i] else anyway
+                self._set_path(d, topo.path_to(search, host), topo)
+                d.deny(self._no_option_reason(
+                    topo, pol, src, topo.hosts[host],
+                    not from_secure[i], required))
+            return d
+
+        return Decisions(candidates, allowed, score, make)
+
+    @staticmethod
+    def _set_path(d, path, topo):
+        d.path = path.nodes
+        d.weakest_link = topo.level_name(path.weakest_level)
+        d.bottleneck_gbps = path.bottleneck_gbps
+        d.rtt_ms = path.rtt_ms
+
+    def _planned(self, topo, est, j, host, notes, path, remaining):
+        """The Decision of estimated candidate j, not yet judged."""
+        d = Decision.fresh(host, notes)
+        self._set_path(d, path, topo)
+        d.mechanism = est['options'][est['group'][j]].label
+        d.expected_downtime_ms = float(est['expected_downtime_ms'][j])
+        d.worst_downtime_ms = float(est['worst_downtime_ms'][j])
+        d.total_time_s = float(est['total_time_s'][j])
+        d.bytes_sent = float(est['bytes_sent'][j])
+        d.rate_mibps = float(est['rate_mibps'][j])
+        d.outcome = estimator.OUTCOMES[est['outcome'][j]]
+        d.worst_outcome = estimator.OUTCOMES[est['worst_outcome'][j]]
+        d.paper_worst_ms = float(est['paper_worst_ms'][j])
+        d.remaining_budget_ms = remaining
+        return d
 
     def _options(self, topo, pol, src, dst, path, weak):
         names = sorted(src.mechanisms & dst.mechanisms &
@@ -351,95 +542,151 @@ class Engine:
                     what, ', '.join(both) or 'none in common',
                     ', '.join(allowed) or 'none'))
 
-    def _estimate(self, req, topo, pol, plans, decisions, remaining):
+    def _estimate_distinct(self, req, pol, mechanism, bw, rtt, load):
+        """estimator.estimate once per distinct (bandwidth, RTT, load).
+
+        Thousands of candidates share a handful of paths and loads; the
+        model is computed element by element, so each distinct input is
+        estimated once and the results are spread back.
+        """
+        st = self.settings
+        m = len(bw)
+        order = np.lexsort((load, rtt, bw))
+        b, r, ld = bw[order], rtt[order], load[order]
+        new = np.ones(m, dtype=bool)
+        new[1:] = (b[1:] != b[:-1]) | (r[1:] != r[:-1]) | (ld[1:] != ld[:-1])
+        if new.all():
+            b, r, ld = bw, rtt, load
+        else:
+            b, r, ld = b[new], r[new], ld[new]
+        est = estimator.estimate(
+            req.memory_mb, pol.dirty_rate_mibps, b, r, mechanism, ld,
+            st.libvirt, st.params, touched_mb=req.touched_mb,
+            disk_gb=req.disk_gb)
+        out = {name: getattr(est, name) for name in _FIELDS}
+        if not new.all():
+            inverse = np.empty(m, dtype=np.intp)
+            inverse[order] = np.cumsum(new) - 1
+            out = {name: value[inverse] for name, value in out.items()}
+        return out
+
+    def _estimate(self, req, topo, pol, src, hp, secure, anyway, sec,
+                  key_of, key_options):
+        """Estimate every option of every planned candidate; keep the best.
+
+        :returns: a dict of arrays over the planned candidates: the
+            chosen option's estimates, ``group`` (index into
+            ``options``), ``level`` (weakest link level) and ``protects``.
+        """
         st = self.settings
         params = st.params
         # Group candidates by option so that each option is estimated once,
         # vectorised over every candidate that may use it.
         groups = {}
-        for pos, (i, path, options) in enumerate(plans):
+        for k, options in enumerate(key_options):
             for opt in options:
-                groups.setdefault(opt.label, (opt, []))[1].append(pos)
-        n = len(plans)
+                groups.setdefault(opt.label, (opt, []))[1].append(k)
+        n = len(hp)
         default_load = st.default_host_cpu_load
-
-        def load(name):
-            value = topo.hosts[name].cpu_load
-            return default_load if value is None else value
-
-        src_load = load(req.source_host)
-        bw_all = np.array([p[1].bottleneck_gbps for p in plans])
-        rtt_all = np.array([p[1].rtt_ms for p in plans])
-        load_all = np.maximum(src_load, np.array(
-            [load(decisions[p[0]].host) for p in plans]))
+        src_load = (default_load if src.cpu_load is None
+                    else src.cpu_load)
+        bw_all = np.where(sec, secure.bottleneck_gbps[hp],
+                          anyway.bottleneck_gbps[hp])
+        rtt_all = 2.0 * np.where(sec, secure.latency_ms[hp],
+                                 anyway.latency_ms[hp])
+        loads = topo.host_cpu_load[hp]
+        load_all = np.maximum(src_load, np.where(np.isnan(loads),
+                                                 default_load, loads))
         # Completing beats aborting (expected, then worst case); then the
         # lowest downtime held against the SLA, then the shortest time.
         rank = np.array([0, 3, 2, 1, 4])   # by estimator outcome index
         best = {name: np.full(n, np.inf) for name in ('r1', 'r2', 'held',
                                                       'total')}
-        chosen = {name: np.zeros(n) for name in (
-            'exp', 'worst', 'total', 'bytes', 'rate')}
-        chosen_outcome = np.zeros(n, dtype=int)
-        chosen_worst_outcome = np.zeros(n, dtype=int)
+        chosen = {name: np.zeros(n) for name in _FIELDS}
+        chosen['outcome'] = np.zeros(n, dtype=int)
+        chosen['worst_outcome'] = np.zeros(n, dtype=int)
         chosen_group = np.full(n, -1)
         labels = sorted(groups)
         for g, label in enumerate(labels):
-            opt, members = groups[label]
-            idx = np.array(members)
-            est = estimator.estimate(
-                req.memory_mb, pol.dirty_rate_mibps, bw_all[idx],
-                rtt_all[idx], opt.mechanism, load_all[idx], st.libvirt,
-                params, touched_mb=req.touched_mb, disk_gb=req.disk_gb)
-            held = (est.worst_downtime_ms if st.sla_estimate == 'worst'
-                    else est.expected_downtime_ms)
-            r1, r2 = rank[est.outcome], rank[est.worst_outcome]
+            opt, keys = groups[label]
+            idx = np.nonzero(np.isin(key_of, keys))[0]
+            est = self._estimate_distinct(req, pol, opt.mechanism,
+                                          bw_all[idx], rtt_all[idx],
+                                          load_all[idx])
+            held = (est['worst_downtime_ms'] if st.sla_estimate == 'worst'
+                    else est['expected_downtime_ms'])
+            total = est['total_time_s']
+            r1, r2 = rank[est['outcome']], rank[est['worst_outcome']]
             b1, b2 = best['r1'][idx], best['r2'][idx]
             bh, bt = best['held'][idx], best['total'][idx]
             better = (r1 < b1) | ((r1 == b1) & (
                 (r2 < b2) | ((r2 == b2) & (
-                    (held < bh) | ((held == bh) & (
-                        est.total_time_s < bt))))))
+                    (held < bh) | ((held == bh) & (total < bt))))))
             better |= chosen_group[idx] < 0
             sel = idx[better]
             best['r1'][sel], best['r2'][sel] = r1[better], r2[better]
             best['held'][sel] = held[better]
-            best['total'][sel] = est.total_time_s[better]
-            chosen['exp'][sel] = est.expected_downtime_ms[better]
-            chosen['worst'][sel] = est.worst_downtime_ms[better]
-            chosen['total'][sel] = est.total_time_s[better]
-            chosen['bytes'][sel] = est.bytes_sent[better]
-            chosen['rate'][sel] = est.rate_mibps[better]
-            chosen_outcome[sel] = est.outcome[better]
-            chosen_worst_outcome[sel] = est.worst_outcome[better]
+            best['total'][sel] = total[better]
+            for name in _FIELDS:
+                chosen[name][sel] = est[name][better]
             chosen_group[sel] = g
-        paper = estimator.paper_worst_case_ms(
-            req.memory_mb, bw_all, params).tolist()
-        nlevels = max(len(topo.levels) - 1, 1)
-        cols = {k: v.tolist() for k, v in chosen.items()}
-        outcomes = chosen_outcome.tolist()
-        worst_outcomes = chosen_worst_outcome.tolist()
-        group_of = chosen_group.tolist()
-        names = estimator.OUTCOMES
-        for pos, (i, path, options) in enumerate(plans):
-            opt = groups[labels[group_of[pos]]][0]
-            d = decisions[i]
-            d.mechanism = opt.label
-            d.expected_downtime_ms = cols['exp'][pos]
-            d.worst_downtime_ms = cols['worst'][pos]
-            d.total_time_s = cols['total'][pos]
-            d.bytes_sent = cols['bytes'][pos]
-            d.rate_mibps = cols['rate'][pos]
-            d.outcome = names[outcomes[pos]]
-            d.worst_outcome = names[worst_outcomes[pos]]
-            d.paper_worst_ms = paper[pos]
-            d.remaining_budget_ms = remaining
-            self._judge(d, pol, remaining, path, opt, nlevels)
+        options = [groups[label][0] for label in labels]
+        chosen['paper_worst_ms'] = estimator.paper_worst_case_ms(
+            req.memory_mb, bw_all, params)
+        chosen['group'] = chosen_group
+        chosen['options'] = options
+        chosen['level'] = np.where(sec, secure.weakest[hp],
+                                   anyway.weakest[hp])
+        chosen['protects'] = np.array(
+            [opt.mechanism.protects for opt in options],
+            dtype=bool)[chosen_group]
+        return chosen
 
-    def _judge(self, d, pol, remaining, path, opt, nlevels):
+    def _verdicts(self, pol, remaining, est, nlevels):
+        """Hold the estimates against the limits and score, vectorised.
+
+        :param est: arrays over the candidates: ``expected_downtime_ms``,
+            ``worst_downtime_ms``, ``total_time_s``, ``outcome``,
+            ``level`` (the path's weakest link level) and ``protects``
+            (the chosen mechanism encrypts).
+        """
+        st = self.settings
+        v = _Verdicts()
+        v.held = held = (est['worst_downtime_ms'] if st.sla_estimate ==
+                         'worst' else est['expected_downtime_ms'])
+        outcome = est['outcome']
+        n = len(held)
+        # 1: aborted at Nova's completion timeout; 2: never converges.
+        v.conv = np.where(outcome == estimator.ABORTED, 1, np.where(
+            outcome == estimator.NO_CONVERGENCE, 2, 0))
+        judged = v.conv == 0
+        limits = []
+        v.over_max = v.over_rem = np.zeros(n, dtype=bool)
+        if pol.max_downtime_ms is not None:
+            limits.append(pol.max_downtime_ms)
+            v.over_max = judged & (held > pol.max_downtime_ms)
+        if remaining is not None:
+            limits.append(remaining)
+            v.over_rem = judged & (held > remaining)
+        v.max_ms = pol.max_downtime_ms
+        v.remaining = remaining
+        v.limit = min(limits) if limits else None
+        v.allowed = judged & ~v.over_max & ~v.over_rem
+        v.score = np.full(n, -1.0)
+        ok = np.nonzero(v.allowed)[0]
+        v.score[ok] = self._score(held[ok], v.limit, est['level'][ok],
+                                  est['protects'][ok], pol,
+                                  est['total_time_s'][ok], nlevels)
+        return v
+
+    def _apply(self, d, v, j):
+        """Write verdict j (reasons, notes, limit, score) into Decision d.
+        """
         st = self.settings
         lv = st.libvirt
-        if d.outcome in ('aborted', 'no-convergence'):
-            if d.outcome == 'aborted':
+        conv = v.conv[j]
+        if conv:
+            if conv == 1:
                 d.deny('migration would not converge: the instance dirties '
                        'memory faster than %.0f MiB/s can carry it and Nova '
                        'would abort it after the completion timeout '
@@ -460,31 +707,38 @@ class Engine:
         elif d.outcome == 'forced-pause':
             d.note('completes only after Nova pauses the instance '
                    'at the completion timeout')
-        held = (d.worst_downtime_ms if st.sla_estimate == 'worst'
-                else d.expected_downtime_ms)
         what = ('worst-case' if st.sla_estimate == 'worst' else
                 'expected')
-        limits = []
-        if pol.max_downtime_ms is not None:
-            limits.append(pol.max_downtime_ms)
-            if held > pol.max_downtime_ms:
-                d.deny('%s downtime %.0f ms exceeds the per-migration '
-                       'maximum of %d ms (qslm:max_downtime_ms)' % (
-                           what, held, pol.max_downtime_ms))
-        if remaining is not None:
-            limits.append(remaining)
-            if held > remaining:
-                d.deny('%s downtime %.0f ms exceeds the remaining SLA '
-                       'budget of %d ms' % (what, held, remaining))
-        d.limit_ms = min(limits) if limits else None
-        if d.reasons:
-            d.allowed = False
-            return
-        d.allowed = True
-        d.score = self._score(d, held, pol, path, opt, nlevels)
+        held = float(v.held[j])
+        if v.over_max[j]:
+            d.deny('%s downtime %.0f ms exceeds the per-migration '
+                   'maximum of %d ms (qslm:max_downtime_ms)' % (
+                       what, held, v.max_ms))
+        if v.over_rem[j]:
+            d.deny('%s downtime %.0f ms exceeds the remaining SLA '
+                   'budget of %d ms' % (what, held, v.remaining))
+        d.limit_ms = v.limit
+        d.allowed = bool(v.allowed[j])
+        if d.allowed:
+            d.score = float(v.score[j])
+
+    def _judge(self, d, pol, remaining, path, opt, nlevels):
+        """Judge one estimated Decision (the same rules, for one host).
+
+        The engine judges all candidates at once; a subclass overriding
+        this is called per Decision instead, with its estimates filled in.
+        """
+        est = {'expected_downtime_ms': np.array([d.expected_downtime_ms]),
+               'worst_downtime_ms': np.array([d.worst_downtime_ms]),
+               'total_time_s': np.array([d.total_time_s]),
+               'outcome': np.array([estimator.OUTCOMES.index(d.outcome)]),
+               'level': np.array([path.weakest_level]),
+               'protects': np.array([opt.mechanism.protects])}
+        v = self._verdicts(pol, remaining, est, nlevels)
+        self._apply(d, v, 0)
 
     @staticmethod
-    def _score(d, held, pol, path, opt, nlevels):
+    def _score(held, limit, level, protects, pol, total, nlevels):
         """Rank allowed hosts: larger margins score higher (0..1).
 
         * SLA margin (60 %): share of the downtime limit left after the
@@ -494,18 +748,25 @@ class Engine:
           path to the required level, not beyond;
         * migration time (20 %): 1 / (1 + total time / 60 s), since a long
           migration loads the network and risks the timeout.
+
+        Vectorised: ``held``, ``level`` (weakest link level), ``protects``
+        (the mechanism encrypts) and ``total`` are arrays over the hosts.
         """
-        if d.limit_ms:
-            sla = max(d.limit_ms - held, 0.0) / d.limit_ms
+        if limit:
+            sla = np.maximum(limit - held, 0.0) / limit
         else:
             sla = 1.0 / (1.0 + held / 1000.0)
-        level = path.weakest_level
-        if opt.mechanism.protects:
-            level = max(level, pol.min_link_security)
-        sec = min(max((level - pol.min_link_security) / nlevels, 0.0), 1.0)
-        quick = 1.0 / (1.0 + d.total_time_s / 60.0)
+        level = np.where(protects, np.maximum(level, pol.min_link_security),
+                         level)
+        sec = np.minimum(np.maximum(
+            (level - pol.min_link_security) / nlevels, 0.0), 1.0)
+        quick = 1.0 / (1.0 + total / 60.0)
         return 0.6 * sla + 0.2 * sec + 0.2 * quick
 
+
+# Engine._judge as defined here: a subclass that overrides it is called
+# per Decision.
+_VECTOR_JUDGE = Engine._judge
 
 _ENGINE_LOCK = threading.Lock()
 _ENGINE = {'key': None, 'engine': None}
