@@ -246,6 +246,20 @@ estimator_opts = [
                  default=50.0, min=0.0,
                  help='Milliseconds added to the worst-case pause for '
                       'scheduling jitter on loaded hosts.'),
+    cfg.FloatOpt('iteration_ms',
+                 default=50.0, min=0.0,
+                 help='QEMU checks whether what is left fits the downtime '
+                      'limit only between send bursts of up to this many '
+                      'ms (QEMU\'s MAX_WAIT); the pause carries on average '
+                      'half a burst less than the threshold. 0 models a '
+                      'continuous check.'),
+    cfg.FloatOpt('first_sample_ms',
+                 default=100.0, min=0.0,
+                 help='When QEMU takes its first bandwidth sample (its '
+                      'BUFFER_DELAY after the start; the testbed fits '
+                      '200). That sample also counts the data that filled '
+                      'the socket buffers, so a small guest on a fast link '
+                      'may stop right then with more left. 0 ignores it.'),
     cfg.FloatOpt('default_host_cpu_load',
                  default=0.3, min=0.0, max=0.95,
                  help='CPU load assumed for hosts whose topology entry '

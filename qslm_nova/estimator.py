@@ -152,7 +152,9 @@ class ModelParams:
                    worst_bandwidth_factor=group.worst_bandwidth_factor,
                    stop_share=group.stop_share,
                    worst_stop_share=group.worst_stop_share,
-                   worst_extra_ms=group.worst_extra_ms)
+                   worst_extra_ms=group.worst_extra_ms,
+                   iteration_ms=group.iteration_ms,
+                   first_sample_ms=group.first_sample_ms)
 
 
 @dataclasses.dataclass
