@@ -22,6 +22,8 @@ Enable with::
     enabled_filters = ...,QSLMFilter
 """
 
+import itertools
+
 from nova.scheduler import filters
 from oslo_log import log as logging
 
@@ -41,7 +43,8 @@ class QSLMFilter(filters.BaseHostFilter):
     # filter_all is overridden rather than host_passes: the decision needs
     # one instance look-up, one path search from the source and one
     # vectorised estimate for all hosts of the request, which per-host
-    # calls would repeat N times.
+    # calls would repeat N times. The verdicts come back as one list of
+    # booleans; a host's full Decision is only built to log its reasons.
     def filter_all(self, filter_obj_list, spec_obj):
         hosts = list(filter_obj_list)
         from nova.scheduler import utils as sched_utils
@@ -58,22 +61,25 @@ class QSLMFilter(filters.BaseHostFilter):
                         '([qslm] fail_closed is True)', len(hosts),
                         rs.instance_uuid, rs.error)
             return []
-        decisions = request.decide(rs, hosts)
-        passed = [host for host, dec in zip(hosts, decisions)
-                  if dec.allowed]
+        allowed, _weight = request.screen(rs, hosts)
+        passed = list(itertools.compress(hosts, allowed))
+        if len(passed) == len(hosts):
+            return passed
+        decisions = rs.decisions
         if LOG.isEnabledFor(logging.DEBUG):
             # One line per removed host: thousands per request, so the
-            # reasons are only joined when DEBUG is on.
-            for host, dec in zip(hosts, decisions):
-                if dec.allowed:
+            # reasons are only built when DEBUG is on.
+            for host, ok in zip(hosts, allowed):
+                if ok:
                     continue
                 LOG.debug('%(host)s fails QSLM for instance %(uuid)s '
                           '(%(kind)s from %(src)s): %(why)s',
                           {'host': host.host, 'uuid': rs.instance_uuid,
                            'kind': rs.why, 'src': rs.request.source_host,
-                           'why': '; '.join(dec.reasons)})
+                           'why': '; '.join(decisions[host.host].reasons)})
         if not passed:
-            reasons = sorted({r for d in decisions for r in d.reasons})
+            reasons = sorted({r for host in hosts
+                              for r in decisions[host.host].reasons})
             LOG.warning('QSLM removed all %(n)d candidate hosts for the '
                         '%(kind)s of instance %(uuid)s from %(src)s. '
                         'Reasons: %(why)s. Explain with: qslm-nova plan '

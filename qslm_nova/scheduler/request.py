@@ -23,6 +23,7 @@ so the filter and the weigher of the same request share them and no
 global cache is needed.
 """
 
+import bisect
 import collections.abc
 import threading
 import time
@@ -32,6 +33,7 @@ from nova import context as nova_context
 from nova import exception as nova_exc
 from nova import objects
 from nova import utils as nova_utils
+import numpy as np
 from oslo_log import log as logging
 
 from qslm_nova import conf as qslm_conf
@@ -46,6 +48,56 @@ _ATTR = '_qslm_request'
 COLD_STATES = (task_states.RESIZE_PREP,)
 
 
+class Decided(collections.abc.Mapping):
+    """The decisions of one request by host name.
+
+    The filter and the weigher read only ``allowed`` and ``weight``
+    (lists, one entry per decided host, at ``position[host]``); the full
+    :class:`~qslm_nova.decision.Decision` of a host is built when looked
+    up here (for log lines and the CLI's explanations).
+    """
+
+    def __init__(self):
+        self.position = {}
+        self.allowed = []
+        self.weight = []       # the score where allowed, else -1
+        self._starts = []
+        self._batches = []
+
+    def add(self, hosts, made):
+        """Record the Decisions of these hosts; returns their first position.
+        """
+        start = len(self.allowed)
+        allowed = getattr(made, 'allowed', None)
+        if allowed is None:
+            # A plain list of Decisions (not from Engine.decide).
+            allowed = [d.allowed for d in made]
+            weight = [d.score if d.allowed else -1.0 for d in made]
+        else:
+            weight = np.where(allowed, made.score, -1.0).tolist()
+            allowed = allowed.tolist()
+        self.position.update(zip(hosts, range(start, start + len(hosts))))
+        self.allowed.extend(allowed)
+        self.weight.extend(weight)
+        self._starts.append(start)
+        self._batches.append(made)
+        return start
+
+    def __getitem__(self, host):
+        at = self.position[host]
+        k = bisect.bisect_right(self._starts, at) - 1
+        return self._batches[k][at - self._starts[k]]
+
+    def __contains__(self, host):
+        return host in self.position
+
+    def __iter__(self):
+        return iter(self.position)
+
+    def __len__(self):
+        return len(self.position)
+
+
 class RequestState:
     """What one scheduling request knows: applicable or not, decisions."""
 
@@ -54,7 +106,7 @@ class RequestState:
         self.applicable = applicable
         self.why = why
         self.request = request
-        self.decisions = {}
+        self.decisions = Decided()
         self.lock = threading.Lock()
         self.error = None
         self.context = None
@@ -203,10 +255,17 @@ class _LazyHostInfo(collections.abc.Mapping):
     """
 
     def __init__(self, host_states, ctx):
-        self._states = {h.host: h for h in host_states}
+        self._host_states = host_states
+        self._by_name = None
         self._ctx = ctx
         self._done = {}
         self._traits = None
+
+    @property
+    def _states(self):
+        if self._by_name is None:
+            self._by_name = {h.host: h for h in self._host_states}
+        return self._by_name
 
     def __getitem__(self, host):
         info = self._done.get(host)
@@ -224,23 +283,50 @@ class _LazyHostInfo(collections.abc.Mapping):
         return len(self._states)
 
 
-def decide(rs, host_states):
-    """Decisions for these hosts, computed once per request and host."""
+def screen(rs, host_states):
+    """(allowed, weight) lists aligned with host_states.
+
+    The decisions are computed once per request and host: the first call
+    (the filter) decides all its hosts in one batch, later calls (the
+    weigher, on the hosts that passed) only look them up.
+    """
+    if not host_states:
+        return [], []
     with rs.lock:
-        missing = [h for h in host_states if h.host not in rs.decisions]
-        if missing:
-            try:
-                made = decision.get_engine(CONF).decide(
-                    rs.request, [h.host for h in missing],
-                    _LazyHostInfo(missing, rs.context))
-            except Exception as e:
-                LOG.exception('QSLM decision failed for instance %s',
-                              rs.instance_uuid)
-                made = []
-                for h in missing:
-                    d = decision.Decision(h.host)
-                    d.deny('decision could not be computed: %s' % e)
-                    made.append(d)
-            for d in made:
-                rs.decisions[d.host] = d
-        return [rs.decisions[h.host] for h in host_states]
+        decided = rs.decisions
+        position = decided.position
+        if position:
+            at = [position.get(h.host) for h in host_states]
+            if None not in at:
+                # All decided before (the weigher after the filter).
+                allowed, weight = decided.allowed, decided.weight
+                return [allowed[i] for i in at], [weight[i] for i in at]
+            missing = [h for h, i in zip(host_states, at) if i is None]
+        else:
+            missing = host_states
+        names = [h.host for h in missing]
+        try:
+            made = decision.get_engine(CONF).decide(
+                rs.request, names, _LazyHostInfo(missing, rs.context))
+        except Exception as e:
+            LOG.exception('QSLM decision failed for instance %s',
+                          rs.instance_uuid)
+            made = []
+            for name in names:
+                d = decision.Decision(name)
+                d.deny('decision could not be computed: %s' % e)
+                made.append(d)
+        start = decided.add(names, made)
+        if missing is host_states:
+            # One batch for exactly these hosts, in this order.
+            return decided.allowed[start:], decided.weight[start:]
+        allowed, weight = decided.allowed, decided.weight
+        at = [position[h.host] for h in host_states]
+        return [allowed[i] for i in at], [weight[i] for i in at]
+
+
+def decide(rs, host_states):
+    """The full Decisions of these hosts (built on demand)."""
+    screen(rs, host_states)
+    decided = rs.decisions
+    return [decided[h.host] for h in host_states]

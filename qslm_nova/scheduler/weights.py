@@ -29,6 +29,8 @@ are not live migrations weigh 0 everywhere. ``[qslm] weight_multiplier`` is
 overridden per aggregate by ``qslm_weight_multiplier`` metadata.
 """
 
+import threading
+
 from nova.scheduler import utils
 from nova.scheduler import weights
 
@@ -36,6 +38,22 @@ from qslm_nova import conf as qslm_conf
 from qslm_nova.scheduler import request
 
 CONF = qslm_conf.CONF
+MULTIPLIER_KEY = 'qslm_weight_multiplier'
+
+# Per thread: the multipliers of the hosts of the last weigh_objects()
+# call, {id(host_state): (host_state, multiplier)}. Nova's weight handler
+# asks weight_multiplier() once per host right after weigh_objects().
+_LOCAL = threading.local()
+
+
+def _multiplier(host_state, default):
+    """``qslm_weight_multiplier`` of the host's aggregates, else default.
+    """
+    if not host_state.aggregates:
+        # What get_weight_multiplier() returns without aggregate values,
+        # without its per-host set and log calls.
+        return default
+    return utils.get_weight_multiplier(host_state, MULTIPLIER_KEY, default)
 
 
 class QSLMWeigher(weights.BaseHostWeigher):
@@ -43,8 +61,22 @@ class QSLMWeigher(weights.BaseHostWeigher):
     maxval = 1.0
 
     def weight_multiplier(self, host_state):
-        return utils.get_weight_multiplier(
-            host_state, 'qslm_weight_multiplier', CONF.qslm.weight_multiplier)
+        memo = getattr(_LOCAL, 'multipliers', None)
+        if memo:
+            # Taken out once used: a later call reads the option and the
+            # aggregates again.
+            hit = memo.pop(id(host_state), None)
+            if hit is not None and hit[0] is host_state:
+                return hit[1]
+        return _multiplier(host_state, CONF.qslm.weight_multiplier)
+
+    @staticmethod
+    def _remember_multipliers(hosts):
+        """Work out every host's multiplier at once (the option read once).
+        """
+        default = CONF.qslm.weight_multiplier
+        _LOCAL.multipliers = {id(h): (h, _multiplier(h, default))
+                              for h in hosts}
 
     @staticmethod
     def _weights(hosts, spec_obj):
@@ -53,8 +85,7 @@ class QSLMWeigher(weights.BaseHostWeigher):
         rs = request.request_state(spec_obj)
         if not rs.applicable:
             return [0.0] * len(hosts)
-        return [d.score if d.allowed else -1.0
-                for d in request.decide(rs, hosts)]
+        return request.screen(rs, hosts)[1]
 
     def _weigh_object(self, host_state, weight_properties):
         return self._weights([host_state], weight_properties)[0]
@@ -62,5 +93,6 @@ class QSLMWeigher(weights.BaseHostWeigher):
     def weigh_objects(self, weighed_obj_list, weight_properties):
         # All hosts at once: the decisions come from the filter's work on
         # the same request, or are computed here in one batch.
-        return self._weights([w.obj for w in weighed_obj_list],
-                             weight_properties)
+        hosts = [w.obj for w in weighed_obj_list]
+        self._remember_multipliers(hosts)
+        return self._weights(hosts, weight_properties)
