@@ -191,7 +191,7 @@ class Decisions(collections.abc.Sequence):
     all the scheduler reads. The :class:`Decision` of a candidate, with
     its path, estimates, reasons and notes, is built from the same
     computation when first asked for (by index or iteration) and then
-    kept, so callers may amend it.
+    kept, so callers may amend it (the arrays keep the engine's verdict).
     """
 
     def __init__(self, hosts, allowed, score, make):
