@@ -542,32 +542,48 @@ class Engine:
                     what, ', '.join(both) or 'none in common',
                     ', '.join(allowed) or 'none'))
 
-    def _estimate_distinct(self, req, pol, mechanism, bw, rtt, load):
-        """estimator.estimate once per distinct (bandwidth, RTT, load).
+    def _estimate_distinct(self, req, pol, groups):
+        """One estimator call for every option group, distinct inputs only.
 
-        Thousands of candidates share a handful of paths and loads; the
-        model is computed element by element, so each distinct input is
-        estimated once and the results are spread back.
+        :param groups: (Mechanism, bw, rtt, load) per option group.
+        :returns: per group, a dict of result arrays aligned with its
+            inputs.
+
+        Thousands of candidates share a handful of paths and loads, and
+        each option group would cost the model's fixed loop overhead: the
+        distinct (bandwidth, RTT, load) of every group go into one call
+        with a mechanism per element (the model works element by element,
+        so the results equal separate calls), then are spread back.
         """
+        if not groups:
+            return []
         st = self.settings
-        m = len(bw)
-        order = np.lexsort((load, rtt, bw))
-        b, r, ld = bw[order], rtt[order], load[order]
-        new = np.ones(m, dtype=bool)
-        new[1:] = (b[1:] != b[:-1]) | (r[1:] != r[:-1]) | (ld[1:] != ld[:-1])
-        if new.all():
-            b, r, ld = bw, rtt, load
-        else:
-            b, r, ld = b[new], r[new], ld[new]
-        est = estimator.estimate(
-            req.memory_mb, pol.dirty_rate_mibps, b, r, mechanism, ld,
-            st.libvirt, st.params, touched_mb=req.touched_mb,
-            disk_gb=req.disk_gb)
-        out = {name: getattr(est, name) for name in _FIELDS}
-        if not new.all():
+        parts, mechs = [], []
+        for mechanism, bw, rtt, load in groups:
+            m = len(bw)
+            order = np.lexsort((load, rtt, bw))
+            b, r, ld = bw[order], rtt[order], load[order]
+            new = np.ones(m, dtype=bool)
+            new[1:] = ((b[1:] != b[:-1]) | (r[1:] != r[:-1]) |
+                       (ld[1:] != ld[:-1]))
             inverse = np.empty(m, dtype=np.intp)
             inverse[order] = np.cumsum(new) - 1
-            out = {name: value[inverse] for name, value in out.items()}
+            parts.append((b[new], r[new], ld[new], inverse))
+            mechs.extend([mechanism] * int(new.sum()))
+        est = estimator.estimate(
+            req.memory_mb, pol.dirty_rate_mibps,
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]), (
+                estimator.MechanismColumns(mechs)
+                if len(groups) > 1 else groups[0][0]),
+            np.concatenate([p[2] for p in parts]),
+            st.libvirt, st.params, touched_mb=req.touched_mb,
+            disk_gb=req.disk_gb)
+        out, start = [], 0
+        for b, _r, _ld, inverse in parts:
+            at = start + inverse
+            out.append({name: getattr(est, name)[at] for name in _FIELDS})
+            start += len(b)
         return out
 
     def _estimate(self, req, topo, pol, src, hp, secure, anyway, sec,
@@ -607,12 +623,13 @@ class Engine:
         chosen['worst_outcome'] = np.zeros(n, dtype=int)
         chosen_group = np.full(n, -1)
         labels = sorted(groups)
+        members = [np.nonzero(np.isin(key_of, groups[label][1]))[0]
+                   for label in labels]
+        estimates = self._estimate_distinct(req, pol, [
+            (groups[label][0].mechanism, bw_all[idx], rtt_all[idx],
+             load_all[idx]) for label, idx in zip(labels, members)])
         for g, label in enumerate(labels):
-            opt, keys = groups[label]
-            idx = np.nonzero(np.isin(key_of, keys))[0]
-            est = self._estimate_distinct(req, pol, opt.mechanism,
-                                          bw_all[idx], rtt_all[idx],
-                                          load_all[idx])
+            idx, est = members[g], estimates[g]
             held = (est['worst_downtime_ms'] if st.sla_estimate == 'worst'
                     else est['expected_downtime_ms'])
             total = est['total_time_s']

@@ -57,7 +57,6 @@ paper's bound (VMSize / LinkSpeed + confirmation + activation) is kept as
 """
 
 import dataclasses
-import math
 
 import numpy as np
 
@@ -181,18 +180,42 @@ def data_gb(memory_mb, disk_gb=0.0):
     return max(memory_mb / 1024.0, 2.0) + disk_gb
 
 
+class MechanismColumns:
+    """The cost fields of one mechanism per candidate, as arrays.
+
+    Lets one :func:`estimate` call cover candidates that use different
+    mechanisms (each element is computed on its own, so the results equal
+    one call per mechanism).
+    """
+
+    def __init__(self, mechanisms):
+        mechs = list(mechanisms)
+        self.crypto_gbps_per_core = np.array(
+            [m.crypto_gbps_per_core for m in mechs], dtype=float)
+        self.overhead_bytes_per_packet = np.array(
+            [m.overhead_bytes_per_packet for m in mechs], dtype=float)
+        self.handshake_rtts = np.array([m.handshake_rtts for m in mechs],
+                                       dtype=float)
+        self.buffered_mb = np.array([m.buffered_mb for m in mechs],
+                                    dtype=float)
+
+
 def effective_rate(bandwidth_gbps, rtt_ms, mechanism, cpu_load, libvirt,
                    params):
-    """Migration payload rate in bytes/s per candidate."""
+    """Migration payload rate in bytes/s per candidate.
+
+    :param mechanism: a Mechanism, or a :class:`MechanismColumns`.
+    """
     bw = np.asarray(bandwidth_gbps, dtype=float) * 1e9 / 8.0
     payload = params.mss_bytes / (params.mss_bytes +
                                   params.frame_overhead_bytes +
                                   mechanism.overhead_bytes_per_packet)
     rate = bw * payload
-    if math.isfinite(mechanism.crypto_gbps_per_core):
+    crypto = np.asarray(mechanism.crypto_gbps_per_core, dtype=float)
+    if np.isfinite(crypto).any():
         free = np.clip(1.0 - np.asarray(cpu_load, dtype=float), 0.05, 1.0)
-        rate = np.minimum(rate, mechanism.crypto_gbps_per_core * 1e9 / 8.0 *
-                          free)
+        rate = np.where(np.isfinite(crypto), np.minimum(
+            rate, crypto * 1e9 / 8.0 * free), rate)
     rtt_s = np.asarray(rtt_ms, dtype=float) / 1000.0
     window = params.tcp_window_mb * MIB
     with np.errstate(divide='ignore'):
@@ -224,7 +247,8 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
     touched = touched_mb * MIB
     zero_pages = max(memory_mb - touched_mb, 0.0) * MIB / 4096.0
     # Device state and what sits in socket/tunnel buffers at the stop.
-    tail = (params.device_state_mb + mechanism.buffered_mb) * MIB
+    tail = np.broadcast_to(
+        (params.device_state_mb + mechanism.buffered_mb) * MIB, (n,))
     fixed_down = (params.confirmation_ms + params.activation_ms) / 1000.0
     share = params.worst_stop_share if bound else params.stop_share
     if bound:
@@ -257,8 +281,8 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
             sent[mask] += late
             t[mask] += late / rate[mask]
             left = left - late
-        downtime[mask] = (left + tail) / stop_rate[mask] + fixed_down
-        sent[mask] += left + tail
+        downtime[mask] = (left + tail[mask]) / stop_rate[mask] + fixed_down
+        sent[mask] += left + tail[mask]
         done[mask] = True
 
     def timeout_action(mask):
@@ -271,7 +295,8 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
                 # most the threshold of the limit reached by the timeout.
                 i = np.clip(np.searchsorted(step_t, t[mask], side='right')
                             - 1, 0, len(step_v) - 1)
-                downtime[mask] = ((rate[mask] * step_v[i] * share + tail) /
+                downtime[mask] = ((rate[mask] * step_v[i] * share +
+                                   tail[mask]) /
                                   stop_rate[mask] + fixed_down)
             else:
                 downtime[mask] = 0.0
@@ -279,14 +304,15 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
             # The guest moves at once; its remaining pages follow on
             # demand: what one pass over memory leaves dirty.
             outcome[mask] = POST_COPY
-            downtime[mask] = (tail / stop_rate[mask] + rtt_s[mask] +
+            downtime[mask] = (tail[mask] / stop_rate[mask] + rtt_s[mask] +
                               fixed_down)
             after[mask] = np.minimum(
                 touched, dirty_Bps * touched / rate[mask]) / rate[mask]
             sent[mask] += pending[mask]
         else:
             outcome[mask] = FORCED_PAUSE
-            downtime[mask] = ((pending[mask] + tail) / stop_rate[mask] +
+            downtime[mask] = ((pending[mask] + tail[mask]) /
+                              stop_rate[mask] +
                               fixed_down)
         done[mask] = True
 
@@ -438,7 +464,8 @@ def estimate(memory_mb, dirty_rate_mibps, bandwidth_gbps, rtt_ms,
     :param dirty_rate_mibps: expected dirtying rate (MiB/s).
     :param bandwidth_gbps: available path bandwidth per candidate (Gbit/s).
     :param rtt_ms: round-trip time per candidate (ms).
-    :param mechanism: a :class:`qslm_nova.mechanisms.Mechanism`.
+    :param mechanism: a :class:`qslm_nova.mechanisms.Mechanism`, or a
+        :class:`MechanismColumns` with one mechanism per candidate.
     :param cpu_load: load (0..1) of the busier host per candidate.
     :param touched_mb: non-zero guest memory (MiB); default all of it.
     :param disk_gb: disk copied by a block migration (GiB); it only

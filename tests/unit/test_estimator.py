@@ -419,3 +419,29 @@ class TestQemuSampling(base.BaseTestCase):
         burst = self._pause(2048, 1.0, iteration_ms=50.0,
                             first_sample_ms=0.0)
         self.assertAlmostEqual(25.0, cont - burst, delta=0.5)
+
+
+class TestMechanismColumns(base.BaseTestCase):
+
+    def test_one_call_equals_one_call_per_mechanism(self):
+        rng = np.random.RandomState(9)
+        for k in range(60):
+            params = PARAMS if k % 2 else estimator.ModelParams()
+            d = _draw(rng, 12)
+            names = rng.choice(['none', 'tls', 'ssh', 'ipsec'], 12)
+            mixed = estimator.estimate(
+                d['memory_mb'], d['dirty'], d['bw'], d['rtt'],
+                estimator.MechanismColumns(MECH[n] for n in names),
+                d['load'], d['libvirt'], params)
+            for name in set(names):
+                at = np.nonzero(names == name)[0]
+                alone = estimator.estimate(
+                    d['memory_mb'], d['dirty'], d['bw'][at], d['rtt'][at],
+                    MECH[name], d['load'][at], d['libvirt'], params)
+                for field in ('expected_downtime_ms', 'worst_downtime_ms',
+                              'total_time_s', 'worst_total_time_s',
+                              'bytes_sent', 'rate_mibps', 'outcome',
+                              'worst_outcome', 'rounds'):
+                    np.testing.assert_array_equal(
+                        getattr(alone, field), getattr(mixed, field)[at],
+                        '%s for %s' % (field, name))
