@@ -236,6 +236,18 @@ class Decisions(collections.abc.Sequence):
 
     __hash__ = None
 
+    def best(self):
+        """(Decision with the highest score among the allowed, how many
+        are allowed); (None, 0) when none is.
+
+        Only the best one is built: the API pre-check needs no more.
+        Ties go to the first candidate, as ``max()`` over the list would.
+        """
+        at = np.flatnonzero(self.allowed)
+        if not at.size:
+            return None, 0
+        return self[int(at[np.argmax(self.score[at])])], int(at.size)
+
     def __repr__(self):
         return 'Decisions(%d hosts, %d allowed)' % (
             len(self.hosts), int(np.count_nonzero(self.allowed)))

@@ -190,6 +190,21 @@ def _fault(status, message, retry_after=None):
     return nova_wsgi.Fault(exc)
 
 
+def _best(decisions):
+    """(best allowed Decision, number allowed), or (None, 0).
+
+    The engine's Decisions answer from their arrays, building only the
+    best Decision (thousands of candidates when no host is given); a plain
+    list is scanned.
+    """
+    if isinstance(decisions, decision.Decisions):
+        return decisions.best()
+    allowed = [d for d in decisions if d.allowed]
+    if not allowed:
+        return None, 0
+    return max(allowed, key=lambda d: d.score), len(allowed)
+
+
 def group_reasons(decisions):
     """'reason (hosts a, b); other reason (host c)' for denied hosts."""
     groups = collections.OrderedDict()
@@ -384,14 +399,13 @@ class PreCheck:
             return self._failure(
                 request, uuid, host,
                 'the decision could not be computed (%s)' % e), info
-        allowed = [d for d in decisions if d.allowed]
-        if allowed:
-            best = max(allowed, key=lambda d: d.score)
+        best, count = _best(decisions)
+        if best is not None:
             reasons = ['%s %s' % (best.host, best.summary)]
             reasons.extend(best.notes)
             if not host:
                 reasons.insert(0, '%d of %d candidate hosts qualify' % (
-                    len(allowed), len(candidates)))
+                    count, len(candidates)))
             return Verdict('allowed', reasons=reasons), info
         if host:
             reasons = list(decisions[0].reasons) or ['denied']

@@ -66,6 +66,16 @@ class TestDecisionsFastPath(base.BaseTestCase):
             self.assertEqual(len(cands), len(ds.allowed))
             self.assertEqual(len(cands), len(ds.score))
             slow = per_decision.decide(req, cands)
+            # The best allowed one, from the arrays, is max() over the
+            # list (the API pre-check reads it).
+            allowed = [d for d in slow if d.allowed]
+            best, count = ds.best()
+            self.assertEqual(len(allowed), count)
+            if allowed:
+                want = max(allowed, key=lambda d: d.score)
+                self.assertEqual(want.host, best.host)
+            else:
+                self.assertIsNone(best)
             for i, host in enumerate(cands):
                 d = ds[i]
                 where = (req, host, d)
