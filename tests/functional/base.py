@@ -126,8 +126,10 @@ class QSLMFunctionalTestBase(integrated_helpers.ProviderUsageBaseTestCase):
     EXTRA_FILTERS = ()
     EXTRA_WEIGHERS = ()
     PASTE_FILTERS = ()
-    #: Timeout for the wait_* helpers, seconds.
-    WAIT_TIMEOUT = 20.0
+    #: Timeout for the wait_* helpers, seconds. A live migration takes
+    #: about 7 s here, but one took 22 s on a loaded 2-core machine; a
+    #: migration that never ends still fails the test.
+    WAIT_TIMEOUT = 60.0
     WAIT_INTERVAL = 0.05
 
     def configure(self):
