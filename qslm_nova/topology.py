@@ -118,6 +118,7 @@ class Topology:
         self._cache_size = 4096
         self._cache_entries = 0
         self._cache_max_entries = 2000000
+        self._positions = None
         self._index_hosts()
 
     def _index_hosts(self):
@@ -190,9 +191,23 @@ class Topology:
         return self.levels[index]
 
     def host_positions(self, names):
-        """Numbers of these host names in ``host_names`` (-1: unknown)."""
+        """Numbers of these host names in ``host_names`` (-1: unknown).
+
+        Read-only. The scheduler passes the same hosts in the same order
+        request after request, so the last answer is kept: comparing the
+        names costs a fraction of looking up thousands of them.
+        """
+        key = tuple(names)
+        last = self._positions
+        if last is not None and last[0] == key:
+            return last[1]
         index = self.host_index
-        return np.array([index.get(h, -1) for h in names], dtype=np.intp)
+        pos = np.array([index.get(h, -1) for h in key], dtype=np.intp)
+        pos.flags.writeable = False
+        # One atomic store: a concurrent reader sees the old or the new
+        # pair, each consistent.
+        self._positions = (key, pos)
+        return pos
 
     def widest_paths(self, source, min_level=0):
         """Widest (max bottleneck) paths from source to every node.
@@ -316,28 +331,41 @@ class Topology:
 
     def _prefix(self, search, node):
         """(nodes, link levels, link mechanisms) from the source to node.
+
+        Memoised per search for every node on the way, so each node's
+        prefix costs one link on top of its predecessor's.
         """
         memo = search.prefixes
         hit = memo.get(node)
         if hit is not None:
             return hit
-        chain = [node]
-        entry = search[node]
-        while entry[2] is not None:
-            chain.append(entry[2])
-            entry = search[entry[2]]
-        chain.reverse()
+        core = search._core
+        chain = []
+        cur = node
+        while True:
+            hit = memo.get(cur)
+            if hit is not None:
+                break
+            chain.append(cur)
+            pred = core[cur][2]
+            if pred is None:
+                hit = None
+                break
+            cur = pred
         adj = self.graph._adj
-        levels = []
-        mechs = []
-        for a, b in zip(chain, chain[1:]):
-            attrs = adj[a][b]
-            levels.append(attrs['level'])
-            mechs.append(attrs['mechanisms'])
-        result = (tuple(chain), tuple(levels), tuple(mechs))
-        # Benign race: concurrent requests store equal values.
-        memo[node] = result
-        return result
+        if hit is None:
+            root = chain.pop()
+            hit = ((root,), (), ())
+            # Benign race: concurrent requests store equal values.
+            memo[root] = hit
+        nodes, levels, mechs = hit
+        for n in reversed(chain):
+            attrs = adj[nodes[-1]][n]
+            nodes = nodes + (n,)
+            levels = levels + (attrs['level'],)
+            mechs = mechs + (attrs['mechanisms'],)
+            memo[n] = (nodes, levels, mechs)
+        return memo[node]
 
 
 class _Search:
