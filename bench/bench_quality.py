@@ -119,10 +119,14 @@ class PaperEngine(decision.Engine):
     and since that bound knows no convergence, neither does this variant.
     """
 
-    def _judge(self, d, pol, remaining, path, opt, nlevels):
-        d.expected_downtime_ms = d.worst_downtime_ms = d.paper_worst_ms
-        d.outcome = d.worst_outcome = 'completed'
-        super()._judge(d, pol, remaining, path, opt, nlevels)
+    def _estimate(self, *args):
+        est = super()._estimate(*args)
+        paper = est['paper_worst_ms']
+        est['expected_downtime_ms'] = paper.copy()
+        est['worst_downtime_ms'] = paper.copy()
+        for key in ('outcome', 'worst_outcome'):
+            est[key] = np.full_like(est[key], estimator.COMPLETED)
+        return est
 
 
 class StrictEngine(decision.Engine):
@@ -133,11 +137,18 @@ class StrictEngine(decision.Engine):
     in placements and saves in failed migrations.
     """
 
-    def _judge(self, d, pol, remaining, path, opt, nlevels):
-        super()._judge(d, pol, remaining, path, opt, nlevels)
-        if d.allowed and d.worst_outcome in ('aborted', 'no-convergence'):
+    def _verdicts(self, pol, remaining, est, nlevels):
+        v = super()._verdicts(pol, remaining, est, nlevels)
+        v.allowed = v.allowed & ~np.isin(est['worst_outcome'], (
+            estimator.ABORTED, estimator.NO_CONVERGENCE))
+        v.score = np.where(v.allowed, v.score, -1.0)
+        return v
+
+    def _apply(self, d, v, j):
+        super()._apply(d, v, j)
+        if not d.allowed and not d.reasons:
+            # Denied by the rule above alone.
             d.deny('worst case would not converge (%s)' % d.worst_outcome)
-            d.score = -1.0
 
 
 def make_engine(topo, cls=decision.Engine, params=None, sla_estimate='worst'):

@@ -434,42 +434,25 @@ class Engine:
             allowed[~known] = True
             score[~known] = 0.0
         est = None
-        judged = {}
         if len(plan_pos):
             est = self._estimate(req, topo, pol, src, hp[plan], secure,
                                  anyway, sec[plan], key_of[plan],
                                  key_options)
-            nlevels = max(len(topo.levels) - 1, 1)
-            if type(self)._judge is _VECTOR_JUDGE:
-                v = est['verdicts'] = self._verdicts(pol, remaining, est,
-                                                     nlevels)
-                allowed[plan_pos] = v.allowed
-                score[plan_pos] = v.score
-            else:
-                # A subclass judges decision by decision (bench variants).
-                for j, i in enumerate(plan_pos.tolist()):
-                    path = topo.path_to(
-                        secure if from_secure[i] else anyway, candidates[i])
-                    d = self._planned(topo, est, j, candidates[i], notes,
-                                      path, remaining)
-                    self._judge(d, pol, remaining, path,
-                                est['options'][est['group'][j]], nlevels)
-                    judged[i] = d
-                    allowed[i] = d.allowed
-                    score[i] = d.score
+            v = est['verdicts'] = self._verdicts(
+                pol, remaining, est, max(len(topo.levels) - 1, 1))
+            allowed[plan_pos] = v.allowed
+            score[plan_pos] = v.score
 
         def make(i):
             host = candidates[i]
             code = stage[i]
             if code == _PLAN:
-                d = judged.get(i)
-                if d is None:
-                    j = int(plan_of[i])
-                    d = self._planned(topo, est, j, host, notes,
-                                      topo.path_to(secure if from_secure[i]
-                                                   else anyway, host),
-                                      remaining)
-                    self._apply(d, est['verdicts'], j)
+                j = int(plan_of[i])
+                d = self._planned(topo, est, j, host, notes,
+                                  topo.path_to(secure if from_secure[i]
+                                               else anyway, host),
+                                  remaining)
+                self._apply(d, est['verdicts'], j)
                 return d
             d = Decision.fresh(host, notes)
             if code == _UNKNOWN:
@@ -585,9 +568,8 @@ class Engine:
         est = estimator.estimate(
             req.memory_mb, pol.dirty_rate_mibps,
             np.concatenate([p[0] for p in parts]),
-            np.concatenate([p[1] for p in parts]), (
-                estimator.MechanismColumns(mechs)
-                if len(groups) > 1 else groups[0][0]),
+            np.concatenate([p[1] for p in parts]),
+            estimator.MechanismColumns(mechs),
             np.concatenate([p[2] for p in parts]),
             st.libvirt, st.params, touched_mb=req.touched_mb,
             disk_gb=req.disk_gb)
@@ -751,21 +733,6 @@ class Engine:
         if d.allowed:
             d.score = float(v.score[j])
 
-    def _judge(self, d, pol, remaining, path, opt, nlevels):
-        """Judge one estimated Decision (the same rules, for one host).
-
-        The engine judges all candidates at once; a subclass overriding
-        this is called per Decision instead, with its estimates filled in.
-        """
-        est = {'expected_downtime_ms': np.array([d.expected_downtime_ms]),
-               'worst_downtime_ms': np.array([d.worst_downtime_ms]),
-               'total_time_s': np.array([d.total_time_s]),
-               'outcome': np.array([estimator.OUTCOMES.index(d.outcome)]),
-               'level': np.array([path.weakest_level]),
-               'protects': np.array([opt.mechanism.protects])}
-        v = self._verdicts(pol, remaining, est, nlevels)
-        self._apply(d, v, 0)
-
     @staticmethod
     def _score(held, limit, level, protects, pol, total, nlevels):
         """Rank allowed hosts: larger margins score higher (0..1).
@@ -792,10 +759,6 @@ class Engine:
         quick = 1.0 / (1.0 + total / 60.0)
         return 0.6 * sla + 0.2 * sec + 0.2 * quick
 
-
-# Engine._judge as defined here: a subclass that overrides it is called
-# per Decision.
-_VECTOR_JUDGE = Engine._judge
 
 _ENGINE_LOCK = threading.Lock()
 _ENGINE = {'key': None, 'engine': None}

@@ -91,7 +91,7 @@ def random_flavor(rng):
     return flavor
 
 
-def random_engine(rng, topo, cls=decision.Engine):
+def random_engine(rng, topo):
     libvirt = rng.choice([
         {}, {'timeout_action': 'force_complete', 'permit_post_copy': True},
         {'timeout_action': 'force_complete'}, {'completion_timeout_s': 0},
@@ -109,7 +109,7 @@ def random_engine(rng, topo, cls=decision.Engine):
     evaluator = trust.TrustEvaluator(
         [static.StaticTrustProvider(None)], rng.choice(['all', 'first']),
         rng.choice([fx.DAY_S, 0, 3600]))
-    return cls(settings, source, evaluator)
+    return decision.Engine(settings, source, evaluator)
 
 
 def random_request(rng, names):
