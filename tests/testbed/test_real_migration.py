@@ -74,7 +74,10 @@ class TestRealMigration(testtools.TestCase):
     def _check(self, transport):
         row = self._migrate(transport)
         self.assertEqual('completed', row['status'], row['error'])
-        self.assertGreater(row['downtime_ms'], 0)
+        # QEMU reports its downtime in whole ms and stops counting when the
+        # source has written its last byte: 0 is a real reading (11 of the
+        # campaign's 336 runs); the guest's pause is the end-to-end one.
+        self.assertGreaterEqual(row['downtime_ms'], 0)
         self.assertGreater(row['downtime_e2e_ms'], 0)
         self.assertGreaterEqual(row['downtime_e2e_ms'], row['downtime_ms'])
         self.assertGreater(row['total_time_ms'], row['downtime_ms'])
