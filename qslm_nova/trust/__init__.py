@@ -133,13 +133,9 @@ class TrustEvaluator:
     def _ask(self, provider, hosts, topology, host_info, index):
         name = provider.name or type(provider).__name__
         try:
-            table_of = getattr(provider, 'trust_table', None)
-            if table_of is None:
-                answer = provider.get_trust(hosts, topology, host_info)
-                table = base.TrustTable.from_states(
-                    [answer.get(h) for h in hosts])
-            else:
-                table = table_of(hosts, topology, host_info, index)
+            # TrustProvider.trust_table asks get_trust() unless the
+            # provider answers with arrays itself.
+            table = provider.trust_table(hosts, topology, host_info, index)
         except exception.TrustProviderError as e:
             with self._lock:
                 first = name not in self._down
