@@ -42,6 +42,7 @@ import os
 import numpy as np
 from oslo_log import log as logging
 
+from qslm_nova.testbed import guest
 from qslm_nova.testbed import model
 
 LOG = logging.getLogger(__name__)
@@ -151,7 +152,7 @@ def fit(rows, holdout_repeat=HOLDOUT_REPEAT, link_goodput_mbps=None,
         link_goodput_mbps=dict(link_goodput_mbps or
                                fitted.link_goodput_mbps),
         crypto_gbps_per_core={t: math.inf for t in ('tls', 'ssh')})
-    zero = [model.num(r, 'ram_duplicate') * 4096 / model.MIB
+    zero = [model.num(r, 'ram_duplicate') * guest.PAGE_BYTES / model.MIB
             for r in fit_rows if r.get('ram_duplicate')]
     if zero:
         fitted = dataclasses.replace(fitted,
