@@ -155,9 +155,16 @@ class Topology:
         # The search expands network nodes only (traffic does not transit
         # through compute hosts): their adjacency without the hosts.
         adj = self.graph._adj
-        self._core_adj = {}
+        core_adj = {}
         for node in nodes[len(names):]:
-            self._core_adj[node] = self._core_neighbours(node)
+            core_adj[node] = self._core_neighbours(node)
+        # Per minimum level, the links a search may take.
+        self._core_adj = [
+            {node: tuple((nbr, avail, lat)
+                         for nbr, avail, lat, level in nbrs
+                         if level >= min_level)
+             for node, nbrs in core_adj.items()}
+            for min_level in range(max(len(self.levels), 1))]
         # Links at hosts, one row per (host, neighbour): filled in for all
         # hosts at once after the search of the network nodes.
         rows = []
@@ -179,6 +186,19 @@ class Topology:
         self._hl_latency = np.array(cols[3], dtype=float)
         self._hl_level = np.array(cols[4], dtype=np.intp)
         self._hl_class = np.array(cols[5], dtype=np.intp)
+        # Most hosts have one link: then no search has to choose between
+        # a host's links.
+        self._hl_one_per_host = len(set(cols[0])) == len(rows)
+        # Paths to hosts share their prefix (the path to the switch) and
+        # differ in the last link: a number per (switch, link class).
+        nclass = max(len(self._link_classes), 1)
+        pairs, inverse = np.unique(self._hl_nbr * nclass + self._hl_class,
+                                   return_inverse=True)
+        self._hl_pair = inverse.reshape(-1).astype(np.intp)
+        self._pair_node = [self._node_names[p // nclass]
+                           for p in pairs.tolist()]
+        self._pair_class = [self._link_classes[p % nclass]
+                            for p in pairs.tolist()]
 
     def _core_neighbours(self, node):
         hosts = self.host_index
@@ -247,26 +267,33 @@ class Topology:
         best = {source: (math.inf, 0.0, None)}
         order = {}
         heap = [(-math.inf, 0.0, source)]
-        core_adj = self._core_adj
+        levels = self._core_adj
+        core_adj = levels[max(min_level, 0)] if min_level < len(levels) \
+            else {}
+        get = best.get
+        pop = heapq.heappop
+        push = heapq.heappush
         while heap:
-            neg_bw, lat, node = heapq.heappop(heap)
+            neg_bw, lat, node = pop(heap)
             if node in order:
                 continue
             order[node] = len(order)
             bw = -neg_bw
             nbrs = core_adj.get(node)
             if nbrs is None:
-                nbrs = self._core_neighbours(node)
-            for nbr, avail, latency, level in nbrs:
-                if level < min_level or nbr in order:
+                # The source host.
+                nbrs = [(nbr, avail, latency) for nbr, avail, latency, level
+                        in self._core_neighbours(node) if level >= min_level]
+            for nbr, avail, latency in nbrs:
+                if nbr in order:
                     continue
-                nbw = min(bw, avail)
+                nbw = avail if avail < bw else bw
                 nlat = lat + latency
-                old = best.get(nbr)
+                old = get(nbr)
                 if (old is None or nbw > old[0] or
                         (nbw == old[0] and nlat < old[1])):
                     best[nbr] = (nbw, nlat, node)
-                    heapq.heappush(heap, (-nbw, nlat, nbr))
+                    push(heap, (-nbw, nlat, nbr))
         # 2. Every host at once: the best of its links to an expanded
         #    node, by bandwidth, then latency, then the node expanded
         #    first (a node-by-node search records the first of equals).
@@ -290,6 +317,8 @@ class Topology:
         host = self._hl_host[rows]
         nbw = np.minimum(node_bw[nbr], self._hl_avail[rows])
         nlat = node_lat[nbr] + self._hl_latency[rows]
+        if self._hl_one_per_host:
+            return _Search(self, source, best, rows, nbw, nlat)
         first = np.lexsort((node_order[nbr], nlat, -nbw, host))
         host = host[first]
         keep = np.ones(len(host), dtype=bool)
@@ -412,19 +441,18 @@ class _Search:
         if src is not None:
             self.reach[src] = True
             self.bottleneck_gbps[src] = math.inf
-        # Paths to hosts share their prefix (the path to the switch) and
-        # differ in the last link: one pattern per (switch, link class).
-        nclass = max(len(topo._link_classes), 1)
-        pairs, inverse = np.unique(preds * nclass + topo._hl_class[rows],
-                                   return_inverse=True)
+        # One pattern per (switch, link class) pair that leads to a host
+        # (see Topology._hl_pair), interned by its value.
+        row_pair = topo._hl_pair[rows]
+        used = np.zeros(len(topo._pair_node), dtype=bool)
+        used[row_pair] = True
+        pid = np.zeros(len(used), dtype=np.intp)
+        lowest = np.zeros(len(used), dtype=np.intp)
         self.patterns = []
         interned = {}
-        pid = np.empty(len(pairs), dtype=np.intp)
-        lowest = np.empty(len(pairs), dtype=np.intp)
-        names = topo._node_names
-        for k, pair in enumerate(pairs.tolist()):
-            _nodes, levels, mechs = topo._prefix(self, names[pair // nclass])
-            level, mech = topo._link_classes[pair % nclass]
+        for k in np.nonzero(used)[0].tolist():
+            _nodes, levels, mechs = topo._prefix(self, topo._pair_node[k])
+            level, mech = topo._pair_class[k]
             key = (levels + (level,), mechs + (mech,))
             p = interned.get(key)
             if p is None:
@@ -433,9 +461,9 @@ class _Search:
             pid[k] = p
             lowest[k] = min(key[0])
         self.pattern = np.full(nhosts, -1, dtype=np.intp)
-        self.pattern[hosts] = pid[inverse]
+        self.pattern[hosts] = pid[row_pair]
         self.weakest = np.full(nhosts, len(topo.levels) - 1, dtype=np.intp)
-        self.weakest[hosts] = lowest[inverse]
+        self.weakest[hosts] = lowest[row_pair]
 
     def get(self, node, default=None):
         topo = self._topology
