@@ -225,6 +225,10 @@ def effective_rate(bandwidth_gbps, rtt_ms, mechanism, cpu_load, libvirt,
     return rate
 
 
+# Below this many columns, compacting costs more than it saves.
+_COMPACT_MIN = 64
+
+
 def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
               mechanism, libvirt, params, disk_gb, bound):
     """Run the pre-copy model for every candidate.
@@ -272,6 +276,7 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
     max_limit = step_v[-1]
 
     def stop(mask, left, checked=False):
+        mask = np.flatnonzero(mask)     # indexes faster than the mask
         if checked and not bound and params.iteration_ms > 0:
             # QEMU compares only between send bursts: it notices that
             # what is left fits on average half a burst (at most half of
@@ -316,11 +321,16 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
                               fixed_down)
         done[mask] = True
 
-    def next_event(at):
+    # By np.searchsorted(step_t, t, side='right'): the limit in force and
+    # the time of the next step.
+    limit_at = np.concatenate((step_v[:1], step_v))
+    next_step_at = np.append(step_t, np.inf)
+
+    def next_event(at, nxt=None):
         """Time of the next downtime step or of the timeout."""
-        nxt = np.searchsorted(step_t, at, side='right')
-        event = np.where(nxt < len(step_t),
-                         step_t[np.clip(nxt, 0, len(step_t) - 1)], np.inf)
+        if nxt is None:
+            nxt = np.searchsorted(step_t, at, side='right')
+        event = next_step_at[nxt]
         if timeout > 0:
             event = np.minimum(event, np.where(at < timeout, timeout,
                                                np.inf))
@@ -343,10 +353,30 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
             sent[early] += moved[early]
             stop(early, rest[early] + dirtied[early])
 
+    # Columns still running, by their number in the caller's arrays; the
+    # finished ones move out to ``out`` so that later rounds work on the
+    # stragglers only (the same element-wise arithmetic, fewer columns).
+    cols = np.arange(n)
+    out = [np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, COMPLETED),
+           np.zeros(n), np.zeros(n, dtype=int)]
     for _ in range(params.max_rounds):
         active = ~done
-        if not active.any():
+        nact = np.count_nonzero(active)
+        if not nact:
             break
+        if nact <= len(active) // 2 and len(active) >= _COMPACT_MIN:
+            gone = cols[done]
+            for arr, part in zip(out, (t, sent, downtime, outcome, after,
+                                       rounds)):
+                arr[gone] = part[done]
+            cols = cols[active]
+            (rate, stop_rate, rtt_s, tail, t, pending, sent, throttle, high,
+             outcome, downtime, after, rounds) = (
+                x[active] for x in (rate, stop_rate, rtt_s, tail, t,
+                                    pending, sent, throttle, high, outcome,
+                                    downtime, after, rounds))
+            done = np.zeros(nact, dtype=bool)
+            active = ~done
         if timeout > 0:
             late = active & (t >= timeout)
             if late.any():
@@ -354,8 +384,8 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
                 active = ~done
                 if not active.any():
                     break
-        idx = np.searchsorted(step_t, t, side='right') - 1
-        limit = step_v[np.clip(idx, 0, len(step_v) - 1)]
+        nxt = np.searchsorted(step_t, t, side='right')
+        limit = limit_at[nxt]
         if auto_converge and not bound:
             # A throttled guest is judged at Nova's largest limit: a hotter
             # guest then never expects a shorter pause than a cooler one.
@@ -373,7 +403,8 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
         net = rate - dirty_now
         with np.errstate(divide='ignore', invalid='ignore'):
             tau = np.where(net > 0, (pending - thr) / net, np.inf)
-        event = next_event(t)
+        # (t is unchanged for the columns still active.)
+        event = next_event(t, nxt)
         inside = active & (tau <= dur) & (t + tau <= event)
         if inside.any():
             sent[inside] += rate[inside] * tau[inside]
@@ -450,6 +481,9 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
         left = ~done
         outcome[left] = NO_CONVERGENCE
         downtime[left] = np.inf
+    for arr, part in zip(out, (t, sent, downtime, outcome, after, rounds)):
+        arr[cols] = part
+    t, sent, downtime, outcome, after, rounds = out
     total = t + np.where(np.isfinite(downtime), downtime, 0.0) + after
     total = np.where(outcome == NO_CONVERGENCE, np.inf, total)
     return downtime * 1000.0, total, sent, outcome, rounds

@@ -445,3 +445,33 @@ class TestMechanismColumns(base.BaseTestCase):
                     np.testing.assert_array_equal(
                         getattr(alone, field), getattr(mixed, field)[at],
                         '%s for %s' % (field, name))
+
+
+class TestManyColumns(base.BaseTestCase):
+    """Finished columns leave the simulation early (``_COMPACT_MIN``).
+
+    Each column of a large call must still equal that column estimated
+    alone, where nothing is compacted.
+    """
+
+    def test_large_call_equals_column_by_column(self):
+        rng = np.random.RandomState(21)
+        n = 3 * estimator._COMPACT_MIN
+        for k in range(12):
+            params = PARAMS if k % 2 else estimator.ModelParams()
+            d = _draw(rng, n)
+
+            def run(at):
+                return estimator.estimate(
+                    d['memory_mb'], d['dirty'], d['bw'][at], d['rtt'][at],
+                    MECH[d['mech']], d['load'][at], d['libvirt'], params)
+            many = run(slice(None))
+            for i in rng.choice(n, 16, replace=False):
+                one = run(slice(i, i + 1))
+                for field in ('expected_downtime_ms', 'worst_downtime_ms',
+                              'total_time_s', 'worst_total_time_s',
+                              'bytes_sent', 'outcome', 'worst_outcome',
+                              'rounds'):
+                    np.testing.assert_array_equal(
+                        getattr(one, field), getattr(many, field)[i:i + 1],
+                        '%s of column %d, draw %d' % (field, i, k))
