@@ -56,6 +56,15 @@ choosing. The stress run (default; ``--no-stress`` skips it) draws dirty
 rates up to 3x and bandwidth down to 0.5x, outside the envelope the
 worst case assumes.
 
+Two more figures show where the gap to the oracle comes from:
+
+* a bound for any policy that knows the actual dirty rate and bandwidth
+  of every destination, but not the run's noise: it picks the
+  destination with the shortest pause before noise and places when that
+  pause times a margin meets the limit, for a range of margins;
+* the shipped engine with one assumption of its worst case dropped at a
+  time (``ABLATIONS``).
+
 Security is judged independently of the engine from the placement: trust
 of both hosts, every link of the path at or above the required level or
 covered by a protecting mechanism, encryption when required, mechanisms
@@ -63,6 +72,7 @@ allowed and supported by both hosts.
 """
 
 import argparse
+import dataclasses
 import datetime
 import os
 import random
@@ -109,6 +119,19 @@ CLASSES = (
 )
 POLICIES = ('nova', 'trust-only', 'qslm', 'qslm-paper', 'qslm-strict',
             'qslm-expected', 'oracle')
+# The shipped engine with one assumption of its worst case dropped: what
+# each costs in placements and buys in SLA safety.
+ABLATIONS = (
+    ('declared dirty rate (worst_dirty_factor 1)',
+     {'worst_dirty_factor': 1.0}),
+    ('full bandwidth (worst_bandwidth_factor 1)',
+     {'worst_bandwidth_factor': 1.0}),
+    ('expected stop share (worst_stop_share = stop_share)',
+     {'worst_stop_share': None}),
+    ('no host jitter (worst_extra_ms 0)', {'worst_extra_ms': 0.0}),
+    ('neither of the last two', {'worst_stop_share': None,
+                                 'worst_extra_ms': 0.0}),
+)
 
 
 class PaperEngine(decision.Engine):
@@ -239,6 +262,12 @@ class Truth:
 
     def downtime(self, req, dsts, paths, mech, loads, libvirt):
         """(true downtime ms, completed bool) per destination."""
+        down, done, noise = self.parts(req, dsts, paths, mech, loads,
+                                       libvirt)
+        return down * noise, done
+
+    def parts(self, req, dsts, paths, mech, loads, libvirt):
+        """(pause before noise ms, completed bool, noise ratio)."""
         bw_f = np.array([random.Random(_seed(self.seed, d)).uniform(
             self.low_bw, 1.0) for d in dsts])
         noise = np.array([self.ratios[random.Random(
@@ -251,7 +280,7 @@ class Truth:
         done = np.isin(est.outcome, (estimator.COMPLETED,
                                      estimator.POST_COPY,
                                      estimator.FORCED_PAUSE))
-        return np.where(done, est.expected_downtime_ms * noise, 0.0), done
+        return np.where(done, est.expected_downtime_ms, 0.0), done, noise
 
 
 def make_cloud(hosts, sites, seed):
@@ -308,6 +337,13 @@ def simulate(hosts=300, sites=4, count=1200, seed=11, stress=False,
     paper = make_engine(topo, PaperEngine)
     strict = make_engine(topo, StrictEngine)
     risky = make_engine(topo, sla_estimate='expected')
+    base = estimator.ModelParams()
+    ablated = []
+    for name, change in ABLATIONS:
+        change = {k: (base.stop_share if v is None else v)
+                  for k, v in change.items()}
+        ablated.append((name, make_engine(
+            topo, params=dataclasses.replace(base, **change))))
     settings = qslm.settings
     libvirt = settings.libvirt
     params = settings.params
@@ -316,8 +352,13 @@ def simulate(hosts=300, sites=4, count=1200, seed=11, stress=False,
     stats = {p: {'placed': 0, 'good': 0, 'security_violations': 0,
                  'sla_worst_aborted': 0,
                  'sla_violations': 0, 'failed_migrations': 0,
-                 'downtime': [], 'by_class': {}} for p in POLICIES}
+                 'downtime': [], 'by_class': {}}
+             for p in POLICIES + tuple(a[0] for a in ABLATIONS)}
     estimates = []
+    # Margin over the pause before noise -> [placed, SLA violations].
+    top = float(np.max(ratios))
+    margins = {m: [0, 0] for m in (1.0, 1.5, 2.0, 2.1, 2.25, 2.5, 3.0,
+                                   top)}
     t_start = time.perf_counter()
     for idx, (cls, req) in enumerate(requests):
         pol = policy_mod.effective_policy(
@@ -381,7 +422,7 @@ def simulate(hosts=300, sites=4, count=1200, seed=11, stress=False,
         # QSLM and the paper variant: best score among allowed hosts.
         for policy, eng in (('qslm', qslm), ('qslm-paper', paper),
                             ('qslm-strict', strict),
-                            ('qslm-expected', risky)):
+                            ('qslm-expected', risky)) + tuple(ablated):
             decs = eng.decide(req, cands)
             allowed = [d for d in decs if d.allowed]
             if not allowed:
@@ -392,8 +433,17 @@ def simulate(hosts=300, sites=4, count=1200, seed=11, stress=False,
             judge(policy, best.host, path, mech, e2e, link, best)
 
         # Oracle: any destination and option that truly works.
-        if _oracle_feasible(topo, qslm, pol, req, cands, truth, limit,
-                            src_load, settings):
+        feasible, known = _oracle_feasible(topo, qslm, pol, req, cands,
+                                           truth, limit, src_load, settings)
+        for m, row in margins.items():
+            # Known rates, margin m against the noise: placed when the
+            # shortest pause before noise times m meets the limit.
+            if np.isfinite(known[0]) and (
+                    limit is None or known[0] * m <= limit):
+                row[0] += 1
+                if limit is not None and known[1] > limit:
+                    row[1] += 1
+        if feasible:
             stats['oracle']['placed'] += 1
             stats['oracle']['good'] += 1
             stats['oracle']['by_class'].setdefault(
@@ -401,6 +451,11 @@ def simulate(hosts=300, sites=4, count=1200, seed=11, stress=False,
     elapsed = time.perf_counter() - t_start
     out = _report(stats, estimates, count, hosts, sites, seed, stress,
                   elapsed, doc)
+    out['known_rates'] = [
+        {'margin': m, 'placed': row[0], 'sla_violations': row[1],
+         'of_oracle': (row[0] / float(out['policies']['oracle']['placed'])
+                       if out['policies']['oracle']['placed'] else None)}
+        for m, row in sorted(margins.items())]
     out['testbed_ratio'] = {
         'runs': len(ratios), 'median': float(np.median(ratios)),
         'p95': float(np.percentile(ratios, 95)),
@@ -444,15 +499,24 @@ def _oracle_feasible(topo, eng, pol, req, cands, truth, limit, src_load,
                     continue
                 groups.setdefault(opt.label, (mech, []))[1].append(
                     (dst, path))
+    feasible = False
+    # The destination and option with the shortest pause before noise,
+    # and that pause with its noise: what a policy that knows the actual
+    # dirty rate and bandwidth, but not the run's noise, would pick.
+    known = (np.inf, np.inf)
     for label, (mech, members) in groups.items():
         dsts = [m[0] for m in members]
         loads = [max(src_load, _host_load(topo, d, settings)) for d in dsts]
-        down, done = truth.downtime(req, dsts, [m[1] for m in members],
-                                    mech, loads, settings.libvirt)
+        base, done, noise = truth.parts(req, dsts, [m[1] for m in members],
+                                        mech, loads, settings.libvirt)
+        down = base * noise
         ok = done & ((down <= limit) if limit is not None else True)
-        if np.any(ok):
-            return True
-    return False
+        feasible = feasible or bool(np.any(ok))
+        if np.any(done):
+            k = int(np.argmin(np.where(done, base, np.inf)))
+            if base[k] < known[0]:
+                known = (float(base[k]), float(down[k]))
+    return feasible, known
 
 
 def _report(stats, estimates, count, hosts, sites, seed, stress, elapsed,
@@ -466,7 +530,7 @@ def _report(stats, estimates, count, hosts, sites, seed, stress, elapsed,
            'classes': {c[0]: {'share': c[1], 'memory_mb': c[2],
                               'extra_specs': c[3]} for c in CLASSES},
            'policies': {}}
-    for p in POLICIES:
+    for p in POLICIES + tuple(a[0] for a in ABLATIONS):
         s = stats[p]
         down = s['downtime']
         out['policies'][p] = {
@@ -524,6 +588,22 @@ def format_quality(res):
         lines.append('QSLM true/expected downtime: median %(median).2f, p95 '
                      '%(p95).2f, max %(max).2f' %
                      res['qslm_truth_over_expected'])
+    if 'known_rates' in res:
+        lines.append('Bound for any policy that knows the actual dirty rate '
+                     'and bandwidth but not the noise (margin over the pause '
+                     'before noise: placed / of oracle / SLA violations):')
+        lines.append('  ' + ', '.join(
+            'x%.2f: %d / %.1f%% / %d' % (
+                k['margin'], k['placed'], 100 * (k['of_oracle'] or 0),
+                k['sla_violations']) for k in res['known_rates']))
+    lines.append('QSLM with one worst-case assumption dropped (placed / '
+                 'good of oracle / SLA violations / failed):')
+    for name, _change in ABLATIONS:
+        r = res['policies'].get(name)
+        if r is not None:
+            lines.append('  %-52s %4d / %5.1f%% / %d / %d' % (
+                name, r['placed'], 100 * (r['good_of_oracle'] or 0),
+                r['sla_violations'], r['failed_migrations']))
     r = res['policies']['qslm']
     lines.append('QSLM SLA violations on destinations whose worst case '
                  'aborts: %d of %d' % (r['sla_violations_worst_case_aborts'],
