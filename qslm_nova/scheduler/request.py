@@ -25,6 +25,8 @@ global cache is needed.
 
 import bisect
 import collections.abc
+import itertools
+import operator
 import threading
 import time
 
@@ -52,20 +54,30 @@ class Decided(collections.abc.Mapping):
     """The decisions of one request by host name.
 
     The filter and the weigher read only ``allowed`` and ``weight``
-    (lists, one entry per decided host, at ``position[host]``); the full
+    (lists, one entry per decided host, in the order decided); the full
     :class:`~qslm_nova.decision.Decision` of a host is built when looked
-    up here (for log lines and the CLI's explanations).
+    up here (for log lines and the CLI's explanations). The map from host
+    name to position is built only when something looks a host up by
+    name: the weigher normally gets exactly the hosts that passed the
+    filter (see :meth:`passed_weights`).
     """
 
     def __init__(self):
-        self.position = {}
         self.allowed = []
         self.weight = []       # the score where allowed, else -1
+        self._names = []
         self._starts = []
         self._batches = []
+        self._position = None
+        self._lock = threading.Lock()
+        # The last batch's hosts and how many of them are allowed.
+        self._last = None
 
-    def add(self, hosts, made):
+    def add(self, hosts, made, host_states=None):
         """Record the Decisions of these hosts; returns their first position.
+
+        :param host_states: the HostStates decided, in the same order as
+            the names in ``hosts`` (for :meth:`passed_weights`).
         """
         start = len(self.allowed)
         allowed = getattr(made, 'allowed', None)
@@ -73,15 +85,52 @@ class Decided(collections.abc.Mapping):
             # A plain list of Decisions (not from Engine.decide).
             allowed = [d.allowed for d in made]
             weight = [d.score if d.allowed else -1.0 for d in made]
+            count = sum(allowed)
         else:
+            count = int(np.count_nonzero(allowed))
             weight = np.where(allowed, made.score, -1.0).tolist()
             allowed = allowed.tolist()
-        self.position.update(zip(hosts, range(start, start + len(hosts))))
-        self.allowed.extend(allowed)
-        self.weight.extend(weight)
-        self._starts.append(start)
-        self._batches.append(made)
+        with self._lock:
+            if self._position is not None:
+                self._position.update(zip(hosts, range(start,
+                                                       start + len(hosts))))
+            self._names.extend(hosts)
+            self.allowed.extend(allowed)
+            self.weight.extend(weight)
+            self._starts.append(start)
+            self._batches.append(made)
+            self._last = (None if host_states is None else
+                          (host_states, start, count))
         return start
+
+    @property
+    def position(self):
+        """{host name: position in ``allowed``/``weight``}."""
+        pos = self._position
+        if pos is None:
+            with self._lock:
+                pos = self._position
+                if pos is None:
+                    pos = dict(zip(self._names, range(len(self._names))))
+                    self._position = pos
+        return pos
+
+    def passed_weights(self, host_states):
+        """The weights of these hosts if they are exactly those of the last
+        batch that were allowed, in order (the filter's result); else None.
+        """
+        last = self._last
+        if last is None:
+            return None
+        hosts, start, count = last
+        if len(host_states) != count:
+            return None
+        end = start + len(hosts)
+        allowed = self.allowed[start:end]
+        if not all(map(operator.is_, itertools.compress(hosts, allowed),
+                       host_states)):
+            return None
+        return list(itertools.compress(self.weight[start:end], allowed))
 
     def __getitem__(self, host):
         at = self.position[host]
@@ -95,7 +144,7 @@ class Decided(collections.abc.Mapping):
         return iter(self.position)
 
     def __len__(self):
-        return len(self.position)
+        return len(self._names)
 
 
 class RequestState:
@@ -283,6 +332,9 @@ class _LazyHostInfo(collections.abc.Mapping):
         return len(self._states)
 
 
+_HOST = operator.attrgetter('host')
+
+
 def screen(rs, host_states):
     """(allowed, weight) lists aligned with host_states.
 
@@ -294,8 +346,12 @@ def screen(rs, host_states):
         return [], []
     with rs.lock:
         decided = rs.decisions
-        position = decided.position
-        if position:
+        if decided:
+            weight = decided.passed_weights(host_states)
+            if weight is not None:
+                # The weigher on the hosts that passed the filter.
+                return [True] * len(weight), weight
+            position = decided.position
             at = [position.get(h.host) for h in host_states]
             if None not in at:
                 # All decided before (the weigher after the filter).
@@ -304,7 +360,7 @@ def screen(rs, host_states):
             missing = [h for h, i in zip(host_states, at) if i is None]
         else:
             missing = host_states
-        names = [h.host for h in missing]
+        names = list(map(_HOST, missing))
         try:
             made = decision.get_engine(CONF).decide(
                 rs.request, names, _LazyHostInfo(missing, rs.context))
@@ -316,11 +372,12 @@ def screen(rs, host_states):
                 d = decision.Decision(name)
                 d.deny('decision could not be computed: %s' % e)
                 made.append(d)
-        start = decided.add(names, made)
+        start = decided.add(names, made, missing)
         if missing is host_states:
             # One batch for exactly these hosts, in this order.
             return decided.allowed[start:], decided.weight[start:]
         allowed, weight = decided.allowed, decided.weight
+        position = decided.position
         at = [position[h.host] for h in host_states]
         return [allowed[i] for i in at], [weight[i] for i in at]
 

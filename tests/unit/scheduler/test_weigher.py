@@ -182,3 +182,67 @@ class TestOneDecisionPerHost(WeigherTestCase):
         self.raw(self.spec(), 'near', 'far')
         self.assertEqual([['near', 'far'], ['near', 'far']], calls)
         self.assertEqual(2, self.lookup.call_count)
+
+
+class TestWeigherAfterFilter(WeigherTestCase):
+    """The weigher reads the filter's weights without a name look-up when
+    it gets exactly the hosts that passed; anything else is looked up by
+    name. Both give each host its decision's score.
+    """
+
+    def setUp(self):
+        super().setUp()
+        # As in production: no DEBUG lines, which look the removed hosts
+        # up by name.
+        self.useFixture(fixtures.FakeLogger(name='qslm_nova', level='INFO'))
+        self.spec_obj = self.spec({'qslm:require_trusted_host': 'true'})
+        self.all = self.hosts()
+        self.passed = filters.QSLMFilter().filter_all(self.all,
+                                                      self.spec_obj)
+        self.decided = self.decisions(self.spec_obj)
+
+    def weigh(self, hosts):
+        """Raw weights and the decisions' scores, by host name."""
+        objs = [nova_weights.WeighedHost(h, 0.0) for h in hosts]
+        got = dict(zip([h.host for h in hosts],
+                       self.weigher.weigh_objects(objs, self.spec_obj)))
+        return got, {h.host: (self.decided[h.host].score
+                              if self.decided[h.host].allowed else -1.0)
+                     for h in hosts}
+
+    def by_name_map_built(self):
+        return self.decided._position is not None
+
+    def test_passed_hosts_need_no_name_map(self):
+        self.assertGreater(len(self.passed), 1)
+        objs = [nova_weights.WeighedHost(h, 0.0) for h in self.passed]
+        self.weigher.weigh_objects(objs, self.spec_obj)
+        self.assertFalse(self.by_name_map_built())
+        got, want = self.weigh(self.passed)
+        self.assertEqual(want, got)
+
+    def test_another_filter_removed_one(self):
+        got, want = self.weigh(self.passed[1:])
+        self.assertEqual(want, got)
+        self.assertEqual(len(self.passed) - 1, len(got))
+
+    def test_reordered_hosts(self):
+        backwards = self.passed[::-1]
+        got = self.weigher.weigh_objects(
+            [nova_weights.WeighedHost(h, 0.0) for h in backwards],
+            self.spec_obj)
+        self.assertEqual([self.decided[h.host].score for h in backwards],
+                         got)
+
+    def test_equal_names_other_objects(self):
+        # New HostState objects for the same hosts (not the filter's).
+        got, want = self.weigh(self.hosts(*[h.host for h in self.passed]))
+        self.assertEqual(want, got)
+
+    def test_denied_host_weighs_minus_one(self):
+        denied = [h for h in self.all if h not in self.passed]
+        self.assertTrue(denied)
+        got, want = self.weigh(self.passed + denied)
+        self.assertEqual(want, got)
+        for h in denied:
+            self.assertEqual(-1.0, got[h.host])
