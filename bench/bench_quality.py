@@ -65,6 +65,11 @@ Two more figures show where the gap to the oracle comes from:
 * the shipped engine with one assumption of its worst case dropped at a
   time (``ABLATIONS``).
 
+Last, where the testbed can, the decisions are judged by real migrations:
+each held-out testbed migration under each of ``TESTBED_LIMITS`` is a
+request with one destination, allowed when the estimate (the testbed's
+fitted constants) meets the limit, and true when QEMU's real pause did.
+
 Security is judged independently of the engine from the placement: trust
 of both hosts, every link of the path at or above the required level or
 covered by a protecting mechanism, encryption when required, mechanisms
@@ -269,6 +274,74 @@ def testbed_coverage(change, csv_path=None, params_path=None):
     measured = np.array([model.measured_downtime(r, fitted.downtime_source)
                          for r in rows])
     return float(np.mean(measured <= worst)), len(rows)
+
+
+# Downtime limits (ms) held against the testbed's real migrations.
+TESTBED_LIMITS = (100, 150, 200, 300, 400, 500, 750, 1000)
+
+
+def testbed_decisions(csv_path=None, params_path=None,
+                      limits=TESTBED_LIMITS):
+    """Decisions judged by real migrations, where the testbed can.
+
+    Every held-out testbed migration, under each limit of ``limits``, is
+    one request with one destination: the estimator (the testbed's fitted
+    constants) allows it when its estimate meets the limit, and the truth
+    is the pause QEMU really had. Per policy: allowed, SLA violations
+    (allowed, but the real pause exceeded the limit) and the share of the
+    requests whose real pause met the limit that it allowed.
+    """
+    from qslm_nova.testbed import campaign
+    from qslm_nova.testbed import fit
+    from qslm_nova.testbed import model
+    rows = [r for r in fit.usable(campaign.read_rows(
+        csv_path or os.path.join(campaign.DATA_DIR, 'campaign.csv')))
+        if int(r['repeat']) >= fit.HOLDOUT_REPEAT]
+    fitted = fit.load(params_path or fit.DEFAULT_PARAMS_PATH)
+    ship = estimator.ModelParams()
+    shipped = dataclasses.replace(fitted, params=dataclasses.replace(
+        fitted.params, **{k: getattr(ship, k) for k in (
+            'worst_dirty_factor', 'worst_bandwidth_factor',
+            'worst_stop_share', 'worst_extra_ms')}))
+    measured = np.array([model.measured_downtime(r, fitted.downtime_source)
+                         for r in rows])
+    est = model.estimate_rows(rows, fitted)
+    bounds = {
+        'worst case, testbed envelope': [e['worst_downtime_ms']
+                                         for e in est],
+        'worst case, shipped envelope': [
+            e['worst_downtime_ms']
+            for e in model.estimate_rows(rows, shipped)],
+        'expected pause': [e['downtime_ms'] for e in est],
+        "paper's bound": [e['paper_ms'] for e in est],
+    }
+    out = {'runs': len(rows), 'limits': list(limits), 'policies': {}}
+    met = np.concatenate([measured <= lim for lim in limits])
+    out['oracle'] = int(np.sum(met))
+    for name, bound in bounds.items():
+        bound = np.asarray(bound, dtype=float)
+        allowed = np.concatenate([bound <= lim for lim in limits])
+        out['policies'][name] = {
+            'allowed': int(np.sum(allowed)),
+            'sla_violations': int(np.sum(allowed & ~met)),
+            'of_oracle': float(np.sum(allowed & met)) / max(
+                out['oracle'], 1)}
+    return out
+
+
+def format_testbed_decisions(res):
+    lines = ['Judged by real migrations: %d held-out testbed migrations x '
+             '%d downtime limits (%s ms) = %d requests, one destination '
+             'each; the real pause met the limit in %d' % (
+                 res['runs'], len(res['limits']),
+                 ', '.join(map(str, res['limits'])),
+                 res['runs'] * len(res['limits']), res['oracle']),
+             '  %-30s %7s %8s %9s' % ('policy', 'allowed', 'SLA viol',
+                                      '/oracle')]
+    for name, r in res['policies'].items():
+        lines.append('  %-30s %7d %8d %8.1f%%' % (
+            name, r['allowed'], r['sla_violations'], 100 * r['of_oracle']))
+    return '\n'.join(lines)
 
 
 def _ablation_changes(change):
@@ -685,7 +758,10 @@ def main(argv=None):
     if not args.no_stress:
         runs.append(simulate(args.hosts, args.sites, args.requests,
                              args.seed, stress=True, ratios=ratios))
-    text = '\n\n'.join(format_quality(r) for r in runs)
+    real = testbed_decisions()
+    text = '\n\n'.join([format_quality(r) for r in runs] +
+                       [format_testbed_decisions(real)])
+    runs.append({'testbed_decisions': real})
     print(text)
     bench.write_results(args.output, 'quality', text, runs)
     return runs

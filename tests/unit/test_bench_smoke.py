@@ -92,3 +92,16 @@ class TestBenchSmoke(test.NoDBTestCase):
         for name, pol in pols.items():
             self.assertLessEqual(pol['good'], pol['placed'], name)
             self.assertLessEqual(pol['placed'], 40, name)
+        # The same policies judged by the testbed's real migrations.
+        self.assertIn('Judged by real migrations', out.getvalue())
+        real = runs[-1]['testbed_decisions']
+        requests = real['runs'] * len(real['limits'])
+        self.assertGreater(real['runs'], 0)
+        self.assertLessEqual(real['oracle'], requests)
+        for name, pol in real['policies'].items():
+            self.assertLessEqual(pol['sla_violations'], pol['allowed'], name)
+            self.assertLessEqual(pol['allowed'], requests, name)
+            self.assertLessEqual(pol['of_oracle'], 1.0, name)
+        # The paper's bound lies above the expected pause: it allows less.
+        self.assertLess(real['policies']["paper's bound"]['allowed'],
+                        real['policies']['expected pause']['allowed'])
