@@ -31,7 +31,8 @@ The instance look-up (``request._lookup_instance``, a database read in
 Nova) is replaced by an in-memory ``objects.Instance`` in task state
 ``migrating``. Nova's ``ComputeCapabilitiesFilter`` and
 ``ImagePropertiesFilter`` run through the same handler on the same hosts
-with the same RequestSpec contents.
+with the same RequestSpec contents. The load time of the same topology
+written as JSON (read by the json module) is reported next to YAML's.
 
 Two QSLM figures: *cold* (every request comes from a new source host, so
 the per-source path search of the topology runs each time) and *warm*
@@ -40,12 +41,14 @@ the decision itself is still computed in full).
 
 Part 2 (``--reload``) runs requests on several native threads while the
 topology file is replaced again and again, and checks that every request
-sees exactly the result of one of the two topology versions.
+sees exactly the result of one of the two topology versions
+(``--reload-format json`` for a JSON topology file).
 """
 
 import argparse
 import datetime
 import gc
+import json
 import os
 import platform
 import random
@@ -144,12 +147,17 @@ def setup(topology_path):
 
 def write_topology(doc, path):
     """Write atomically (temp file + rename), as an operator's tool would.
+
+    JSON when the path ends in .json, else YAML.
     """
     tmp = path + '.tmp'
     with open(tmp, 'w') as f:
-        yaml.dump(doc, f, Dumper=getattr(yaml, 'CSafeDumper',
-                                         yaml.SafeDumper),
-                  default_flow_style=None, sort_keys=False)
+        if path.endswith('.json'):
+            json.dump(doc, f)
+        else:
+            yaml.dump(doc, f, Dumper=getattr(yaml, 'CSafeDumper',
+                                             yaml.SafeDumper),
+                      default_flow_style=None, sort_keys=False)
     os.replace(tmp, path)
 
 
@@ -250,6 +258,13 @@ def bench_n(n, requests, seed, workdir, fabric='mixed'):
     t0 = time.perf_counter()
     topology_mod.parse(doc)
     parse_s = time.perf_counter() - t0
+    # The same topology as a JSON file (read by the json module).
+    json_path = os.path.join(workdir, 'topology-%d.json' % n)
+    write_topology(doc, json_path)
+    t0 = time.perf_counter()
+    topology_mod.load(json_path)
+    json_s = time.perf_counter() - t0
+    os.unlink(json_path)
     setup(path)
     names = list(doc['hosts'])
     hosts = make_hosts(names)
@@ -306,6 +321,7 @@ def bench_n(n, requests, seed, workdir, fabric='mixed'):
         'topology_generate_s': gen_s,
         'topology_parse_s': parse_s,
         'topology_load_s': load_s,
+        'topology_load_json_s': json_s,
         'topology_file_mb': os.path.getsize(path) / 1e6,
         'qslm_cold': summary(cold), 'qslm_warm': summary(warm),
         'qslm_warm_filter': summary(filt),
@@ -365,10 +381,11 @@ def _expected(doc, sources, hosts_names):
     return out
 
 
-def bench_reload(n, threads, duration_s, reloads, seed, workdir):
+def bench_reload(n, threads, duration_s, reloads, seed, workdir,
+                 fmt='yaml'):
     doc_a = topogen.generate(n, fabric='mixed', seed=seed)
     doc_b = _variant(doc_a, seed + 1)
-    path = os.path.join(workdir, 'reload-%d.yaml' % n)
+    path = os.path.join(workdir, 'reload-%d.%s' % (n, fmt))
     write_topology(doc_a, path)
     setup(path)
     names = list(doc_a['hosts'])
@@ -447,6 +464,7 @@ def bench_reload(n, threads, duration_s, reloads, seed, workdir):
     stats['errors'] = stats['errors'][:5]
     stats.update({
         'hosts': n, 'threads': threads, 'duration_s': duration_s,
+        'format': fmt.upper(),
         'file_replacements': reloads, 'reloads_seen': seen_reloads,
         'request_median_ms': statistics.median(lat) if lat else None,
         'request_p95_ms': pct(lat, 95) if lat else None,
@@ -504,10 +522,12 @@ def format_scale(results, machine):
                  + ', '.join('%d: %.2f' % (
                      r['hosts'], r['qslm_warm_gc_disabled']['median_ms'])
                      for r in results))
-    lines.append('topology load (YAML file via TopologyStore) / parse of '
-                 'the dict only (s): ' + ', '.join(
-                     '%d: %.2f/%.2f' % (r['hosts'], r['topology_load_s'],
-                                        r['topology_parse_s'])
+    lines.append('topology load (YAML file via TopologyStore) / the same '
+                 'as JSON / parse of the dict only (s): ' + ', '.join(
+                     '%d: %.2f/%.2f/%.2f' % (
+                         r['hosts'], r['topology_load_s'],
+                         r.get('topology_load_json_s', float('nan')),
+                         r['topology_parse_s'])
                      for r in results))
     if len(results) > 1:
         a, b = results[0], results[-1]
@@ -529,9 +549,9 @@ def format_reload(r):
             '%(request_max_ms).0f ms; before, without reloads '
             '(%(baseline_requests)d requests): median '
             '%(baseline_median_ms).0f ms, p95 %(baseline_p95_ms).0f ms, max '
-            '%(baseline_max_ms).0f ms.\nOne reload (YAML load + validate, '
-            'paid by the request that notices the change): '
-            '%(reload_s_median).2f s' % r)
+            '%(baseline_max_ms).0f ms.\nOne reload (%(format)s load + '
+            'validate, paid by the request that notices the change): '
+            '%(reload_s_median).2f s' % dict({'format': 'YAML'}, **r))
 
 
 def main(argv=None):
@@ -546,6 +566,9 @@ def main(argv=None):
     p.add_argument('--reload-seconds', type=float, default=20.0)
     p.add_argument('--reloads', type=int, default=6)
     p.add_argument('--no-reload', action='store_true')
+    p.add_argument('--reload-format', choices=('yaml', 'json'),
+                   default='yaml',
+                   help='file format of the reload test\'s topology')
     p.add_argument('--output', default=bench.RESULTS,
                    help='directory for scale.txt and scale.json; "-" for '
                         'none')
@@ -566,7 +589,8 @@ def main(argv=None):
         if not args.no_reload:
             reload_res = bench_reload(args.reload_hosts, args.reload_threads,
                                       args.reload_seconds, args.reloads,
-                                      args.seed, workdir)
+                                      args.seed, workdir,
+                                      args.reload_format)
     text = format_scale(results, machine)
     if reload_res:
         text += '\n\n' + format_reload(reload_res)

@@ -15,6 +15,7 @@
 """The topology file: schema errors, the graph, paths and reloads."""
 
 import datetime
+import json
 import math
 import os
 
@@ -579,3 +580,68 @@ class TestPaths(base.BaseTestCase):
             '2026-11-25T12:00:00Z'))
         self.assertRaises(ValueError, topology.parse_timestamp, 5)
         self.assertRaises(ValueError, topology.parse_timestamp, 'noon')
+
+
+class TestLoadJson(_FileTestCase):
+    """JSON is YAML too; it is read with the json module (much faster on
+    large files), with the same results and the same refusals.
+    """
+
+    def test_same_topology_as_yaml(self):
+        doc = fx.cloud_doc()
+        self.write(yaml.safe_dump(doc))
+        from_yaml = topology.load(self.path)
+        self.write(json.dumps(doc, indent=1))
+        from_json = topology.load(self.path)
+        self.assertEqual(from_yaml.hosts, from_json.hosts)
+        self.assertEqual(from_yaml.levels, from_json.levels)
+
+        def edges(topo):
+            return {(frozenset((u, v)), tuple(sorted(attrs.items())))
+                    for u, v, attrs in topo.graph.edges(data=True)}
+        self.assertEqual(edges(from_yaml), edges(from_json))
+        self.assertEqual(len(from_yaml.graph.edges), len(edges(from_json)))
+
+    def test_duplicate_json_key(self):
+        self.write('{"version": 1, "hosts": {"a": {}, "a": {}}, '
+                   '"links": []}')
+        e = self.assertRaises(exception.TopologyError, topology.load,
+                              self.path)
+        self.assertEqual(
+            ["topology.yaml: duplicate key 'a' in a JSON object"], e.errors)
+
+    def test_flow_style_yaml_is_still_yaml(self):
+        doc = fx.cloud_doc()
+        self.write(yaml.safe_dump(doc, default_flow_style=True))
+        self.assertTrue(open(self.path).read().startswith('{'))
+        self.assertIn('far', topology.load(self.path).hosts)
+
+    def test_json_nan_refused(self):
+        doc = fx.cloud_doc()
+        doc['links'][0]['bandwidth_gbps'] = float('nan')
+        self.write(json.dumps(doc))
+        e = self.assertRaises(exception.TopologyError, topology.load,
+                              self.path)
+        self.assertEqual(1, len(e.errors), e.errors)
+        self.assertIn('links[0].bandwidth_gbps', e.errors[0])
+
+    def test_broken_json_reported_as_invalid(self):
+        self.write('{"version": 1, "hosts": {')
+        e = self.assertRaises(exception.TopologyError, topology.load,
+                              self.path)
+        self.assertTrue(e.errors[0].startswith('topology.yaml: invalid '
+                                               'YAML: '), e.errors)
+
+    def test_not_utf8(self):
+        with open(self.path, 'wb') as f:
+            f.write(b'version: 1\nhosts: {\xff: {}}\n')
+        e = self.assertRaises(exception.TopologyError, topology.load,
+                              self.path)
+        self.assertTrue(e.errors[0].startswith('topology.yaml: not UTF-8 '
+                                               'text: '), e.errors)
+
+    def test_json_does_not_go_through_yaml(self):
+        self.write(json.dumps(fx.cloud_doc()))
+        self.useFixture(fixtures.MockPatch(
+            'yaml.load', side_effect=AssertionError('read as YAML')))
+        self.assertIn('far', topology.load(self.path).hosts)
