@@ -181,6 +181,11 @@ _PLAN, _UNKNOWN, _SOURCE, _UNTRUSTED, _NO_PATH, _NO_OPTION = range(6)
 # The Estimate fields a decision carries.
 _FIELDS = ('expected_downtime_ms', 'worst_downtime_ms', 'total_time_s',
            'bytes_sent', 'rate_mibps', 'outcome', 'worst_outcome')
+# Rank of each estimator outcome when choosing a transport option:
+# completing beats post-copy, then a forced pause, then aborting.
+_RANK = np.empty(len(estimator.OUTCOMES), dtype=int)
+_RANK[[estimator.COMPLETED, estimator.POST_COPY, estimator.FORCED_PAUSE,
+       estimator.ABORTED, estimator.NO_CONVERGENCE]] = np.arange(5)
 
 
 class Decisions(collections.abc.Sequence):
@@ -609,7 +614,6 @@ class Engine:
                                                  default_load, loads))
         # Completing beats aborting (expected, then worst case); then the
         # lowest downtime held against the SLA, then the shortest time.
-        rank = np.array([0, 3, 2, 1, 4])   # by estimator outcome index
         best = {name: np.full(n, np.inf) for name in ('r1', 'r2', 'held',
                                                       'total')}
         chosen = {name: np.zeros(n) for name in _FIELDS}
@@ -624,10 +628,9 @@ class Engine:
              load_all[idx]) for label, idx in zip(labels, members)])
         for g, label in enumerate(labels):
             idx, est = members[g], estimates[g]
-            held = (est['worst_downtime_ms'] if st.sla_estimate == 'worst'
-                    else est['expected_downtime_ms'])
+            held = self._held(est)
             total = est['total_time_s']
-            r1, r2 = rank[est['outcome']], rank[est['worst_outcome']]
+            r1, r2 = _RANK[est['outcome']], _RANK[est['worst_outcome']]
             b1, b2 = best['r1'][idx], best['r2'][idx]
             bh, bt = best['held'][idx], best['total'][idx]
             better = (r1 < b1) | ((r1 == b1) & (
@@ -653,6 +656,11 @@ class Engine:
             dtype=bool)[chosen_group]
         return chosen
 
+    def _held(self, est):
+        """The downtime held against the SLA (``[qslm] sla_estimate``)."""
+        return (est['worst_downtime_ms'] if self.settings.sla_estimate ==
+                'worst' else est['expected_downtime_ms'])
+
     def _verdicts(self, pol, remaining, est, nlevels):
         """Hold the estimates against the limits and score, vectorised.
 
@@ -661,10 +669,8 @@ class Engine:
             ``level`` (the path's weakest link level) and ``protects``
             (the chosen mechanism encrypts).
         """
-        st = self.settings
         v = _Verdicts()
-        v.held = held = (est['worst_downtime_ms'] if st.sla_estimate ==
-                         'worst' else est['expected_downtime_ms'])
+        v.held = held = self._held(est)
         outcome = est['outcome']
         n = len(held)
         # 1: aborted at Nova's completion timeout; 2: never converges.
