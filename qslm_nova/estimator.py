@@ -274,6 +274,10 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
     rounds = np.zeros(n, dtype=int)
 
     max_limit = step_v[-1]
+    # By np.searchsorted(step_t, t, side='right'): the limit in force and
+    # the time of the next step.
+    limit_at = np.concatenate((step_v[:1], step_v))
+    next_step_at = np.append(step_t, np.inf)
 
     def stop(mask, left, checked=False):
         mask = np.flatnonzero(mask)     # indexes faster than the mask
@@ -298,9 +302,9 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
                 # Not a pause, but the worst case must still bound any run
                 # of the envelope that completes before Nova aborts it: at
                 # most the threshold of the limit reached by the timeout.
-                i = np.clip(np.searchsorted(step_t, t[mask], side='right')
-                            - 1, 0, len(step_v) - 1)
-                downtime[mask] = ((rate[mask] * step_v[i] * share +
+                reached = limit_at[np.searchsorted(step_t, t[mask],
+                                                   side='right')]
+                downtime[mask] = ((rate[mask] * reached * share +
                                    tail[mask]) /
                                   stop_rate[mask] + fixed_down)
             else:
@@ -320,11 +324,6 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
                               stop_rate[mask] +
                               fixed_down)
         done[mask] = True
-
-    # By np.searchsorted(step_t, t, side='right'): the limit in force and
-    # the time of the next step.
-    limit_at = np.concatenate((step_v[:1], step_v))
-    next_step_at = np.append(step_t, np.inf)
 
     def next_event(at, nxt=None):
         """Time of the next downtime step or of the timeout."""
@@ -512,10 +511,12 @@ def estimate(memory_mb, dirty_rate_mibps, bandwidth_gbps, rtt_ms,
                                                        memory_mb)
     rate = np.maximum(
         effective_rate(bw, rtt, mechanism, load, libvirt, params), 1.0)
-    # QEMU lifts the bandwidth cap for the stop-and-copy.
-    uncapped = dataclasses.replace(libvirt, bandwidth_mibps=0)
-    stop_rate = np.maximum(
-        effective_rate(bw, rtt, mechanism, load, uncapped, params), rate)
+    stop_rate = rate
+    if libvirt.bandwidth_mibps:
+        # QEMU lifts the bandwidth cap for the stop-and-copy.
+        uncapped = dataclasses.replace(libvirt, bandwidth_mibps=0)
+        stop_rate = np.maximum(
+            effective_rate(bw, rtt, mechanism, load, uncapped, params), rate)
     rtt_s = rtt / 1000.0
     dirty = max(dirty_rate_mibps, 0.0) * MIB
     exp = _simulate(memory_mb, touched, dirty, rate, stop_rate, rtt_s,
