@@ -156,15 +156,10 @@ class Topology:
         # The search expands network nodes only (traffic does not transit
         # through compute hosts): their adjacency without the hosts.
         adj = self.graph._adj
-        core_adj = {}
-        for node in nodes[len(names):]:
-            core_adj[node] = self._core_neighbours(node)
         # Per minimum level, the links a search may take.
         self._core_adj = [
-            {node: tuple((nbr, avail, lat)
-                         for nbr, avail, lat, level in nbrs
-                         if level >= min_level)
-             for node, nbrs in core_adj.items()}
+            {node: self._core_neighbours(node, min_level)
+             for node in nodes[len(names):]}
             for min_level in range(max(len(self.levels), 1))]
         # Links at hosts, one row per (host, neighbour): filled in for all
         # hosts at once after the search of the network nodes.
@@ -201,12 +196,14 @@ class Topology:
         self._pair_class = [self._link_classes[p % nclass]
                             for p in pairs.tolist()]
 
-    def _core_neighbours(self, node):
+    def _core_neighbours(self, node, min_level):
+        """(neighbour, available Gbit/s, latency ms) of the links from
+        node to network nodes at or above min_level.
+        """
         hosts = self.host_index
-        return [(nbr, attrs['avail_gbps'], attrs['latency_ms'],
-                 attrs['level'])
-                for nbr, attrs in self.graph._adj[node].items()
-                if nbr not in hosts]
+        return tuple((nbr, attrs['avail_gbps'], attrs['latency_ms'])
+                     for nbr, attrs in self.graph._adj[node].items()
+                     if nbr not in hosts and attrs['level'] >= min_level)
 
     def level_name(self, index):
         return self.levels[index]
@@ -283,8 +280,7 @@ class Topology:
             nbrs = core_adj.get(node)
             if nbrs is None:
                 # The source host.
-                nbrs = [(nbr, avail, latency) for nbr, avail, latency, level
-                        in self._core_neighbours(node) if level >= min_level]
+                nbrs = self._core_neighbours(node, min_level)
             for nbr, avail, latency in nbrs:
                 if nbr in order:
                     continue
