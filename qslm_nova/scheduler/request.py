@@ -132,6 +132,13 @@ class Decided(collections.abc.Mapping):
             return None
         return list(itertools.compress(self.weight[start:end], allowed))
 
+    def lookup(self, host_states):
+        """(allowed, weight) lists of these decided hosts, by name."""
+        position = self.position
+        at = [position[h.host] for h in host_states]
+        allowed, weight = self.allowed, self.weight
+        return [allowed[i] for i in at], [weight[i] for i in at]
+
     def __getitem__(self, host):
         at = self.position[host]
         k = bisect.bisect_right(self._starts, at) - 1
@@ -352,12 +359,10 @@ def screen(rs, host_states):
                 # The weigher on the hosts that passed the filter.
                 return [True] * len(weight), weight
             position = decided.position
-            at = [position.get(h.host) for h in host_states]
-            if None not in at:
+            missing = [h for h in host_states if h.host not in position]
+            if not missing:
                 # All decided before (the weigher after the filter).
-                allowed, weight = decided.allowed, decided.weight
-                return [allowed[i] for i in at], [weight[i] for i in at]
-            missing = [h for h, i in zip(host_states, at) if i is None]
+                return decided.lookup(host_states)
         else:
             missing = host_states
         names = list(map(_HOST, missing))
@@ -376,10 +381,7 @@ def screen(rs, host_states):
         if missing is host_states:
             # One batch for exactly these hosts, in this order.
             return decided.allowed[start:], decided.weight[start:]
-        allowed, weight = decided.allowed, decided.weight
-        position = decided.position
-        at = [position[h.host] for h in host_states]
-        return [allowed[i] for i in at], [weight[i] for i in at]
+        return decided.lookup(host_states)
 
 
 def decide(rs, host_states):
