@@ -67,6 +67,26 @@ class MigrationRequest:
     disk_gb: float = 0.0
     now: datetime.datetime = None
 
+    @classmethod
+    def for_instance(cls, instance, image_prop_prefix, flavor=None,
+                     disk_gb=0.0):
+        """The request of a Nova instance object (read by attribute).
+
+        :param image_prop_prefix: Nova's prefix of image properties in
+            system metadata (``nova.utils.SM_IMAGE_PROP_PREFIX``).
+        :param flavor: the flavor to judge; default the instance's.
+        """
+        flavor = flavor or instance.flavor
+        return cls(
+            instance_uuid=instance.uuid,
+            source_host=instance.host,
+            memory_mb=flavor.memory_mb,
+            flavor_extra_specs=dict(flavor.extra_specs or {}),
+            image_props=policy_mod.image_properties(
+                instance.system_metadata, image_prop_prefix),
+            metadata=dict(instance.metadata or {}),
+            disk_gb=disk_gb)
+
 
 @dataclasses.dataclass(slots=True)
 class Decision:

@@ -129,12 +129,6 @@ def may_migrate(ctxt, instance, host):
                     fatal=False)
 
 
-def image_props(instance):
-    """The instance's qslm image properties (from system metadata)."""
-    return policy_mod.image_properties(instance.system_metadata,
-                                       nova_utils.SM_IMAGE_PROP_PREFIX)
-
-
 def migration_request(instance, block_migration=None):
     """The core's MigrationRequest for this instance.
 
@@ -145,14 +139,8 @@ def migration_request(instance, block_migration=None):
     disk_gb = 0.0
     if block_migration is True:
         disk_gb = float((flavor.root_gb or 0) + (flavor.ephemeral_gb or 0))
-    return decision.MigrationRequest(
-        instance_uuid=instance.uuid,
-        source_host=instance.host,
-        memory_mb=flavor.memory_mb,
-        flavor_extra_specs=dict(flavor.extra_specs or {}),
-        image_props=image_props(instance),
-        metadata=dict(instance.metadata or {}),
-        disk_gb=disk_gb)
+    return decision.MigrationRequest.for_instance(
+        instance, nova_utils.SM_IMAGE_PROP_PREFIX, disk_gb=disk_gb)
 
 
 def needs_protection(request):

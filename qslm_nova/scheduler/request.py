@@ -198,13 +198,8 @@ def _build(spec_obj):
         return RequestState(uuid, False, 'task state %s' % state)
     flavor = spec_obj.flavor if 'flavor' in spec_obj and spec_obj.flavor \
         else instance.flavor
-    request = decision.MigrationRequest(
-        instance_uuid=uuid, source_host=instance.host,
-        memory_mb=flavor.memory_mb,
-        flavor_extra_specs=dict(flavor.extra_specs or {}),
-        image_props=policy.image_properties(
-            instance.system_metadata, nova_utils.SM_IMAGE_PROP_PREFIX),
-        metadata=dict(instance.metadata or {}))
+    request = decision.MigrationRequest.for_instance(
+        instance, nova_utils.SM_IMAGE_PROP_PREFIX, flavor)
     return RequestState(uuid, True, kind, request)
 
 
