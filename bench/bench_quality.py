@@ -227,6 +227,36 @@ def security_ok(topo, pol, src, dst, path, e2e, link):
     return problems
 
 
+# The options of the worst-case envelope (see ModelParams).
+ENVELOPE = ('worst_dirty_factor', 'worst_bandwidth_factor',
+            'worst_stop_share', 'worst_extra_ms')
+
+
+def _testbed(csv_path=None, params_path=None):
+    """(usable campaign rows, fitted constants) of ``data/testbed``."""
+    from qslm_nova.testbed import campaign
+    from qslm_nova.testbed import fit
+    rows = fit.usable(campaign.read_rows(
+        csv_path or os.path.join(campaign.DATA_DIR, 'campaign.csv')))
+    return rows, fit.load(params_path or fit.DEFAULT_PARAMS_PATH)
+
+
+def _held_out(rows):
+    from qslm_nova.testbed import fit
+    return [r for r in rows if int(r['repeat']) >= fit.HOLDOUT_REPEAT]
+
+
+def _shipped_envelope(fitted, change=None):
+    """The fitted constants with the shipped worst-case envelope (the
+    ``ModelParams`` defaults of ``ENVELOPE``), ``change`` applied.
+    """
+    ship = estimator.ModelParams()
+    envelope = {k: getattr(ship, k) for k in ENVELOPE}
+    envelope.update(change or {})
+    return dataclasses.replace(fitted, params=dataclasses.replace(
+        fitted.params, **envelope))
+
+
 def testbed_ratios(csv_path=None, params_path=None):
     """Measured / expected downtime of the testbed's shaped-link runs.
 
@@ -234,13 +264,9 @@ def testbed_ratios(csv_path=None, params_path=None):
     QEMU really had (``data/testbed``): how far a real migration strays
     from the model's expected pause, run to run.
     """
-    from qslm_nova.testbed import campaign
-    from qslm_nova.testbed import fit
     from qslm_nova.testbed import model
-    rows = [r for r in fit.usable(campaign.read_rows(
-        csv_path or os.path.join(campaign.DATA_DIR, 'campaign.csv')))
-        if model.num(r, 'bandwidth_mbps') > 0]
-    fitted = fit.load(params_path or fit.DEFAULT_PARAMS_PATH)
+    rows, fitted = _testbed(csv_path, params_path)
+    rows = [r for r in rows if model.num(r, 'bandwidth_mbps') > 0]
     ests = model.estimate_rows(rows, fitted)
     ratios = [model.measured_downtime(r, fitted.downtime_source) /
               e['downtime_ms'] for r, e in zip(rows, ests)
@@ -248,32 +274,26 @@ def testbed_ratios(csv_path=None, params_path=None):
     return np.array(sorted(ratios))
 
 
-def testbed_coverage(change, csv_path=None, params_path=None):
-    """Share of held-out testbed pauses at or under a worst case.
+def testbed_coverage(changes, csv_path=None, params_path=None):
+    """Share of held-out testbed pauses at or under each worst case.
 
-    The worst case uses the testbed's fitted model constants but the
-    shipped envelope (``ModelParams`` defaults of the four worst-case
-    factors) with ``change`` applied: how often real migrations would
-    have exceeded it.
+    :param changes: {name: options changed from the shipped envelope}.
+    :returns: {name: {'share': ..., 'runs': ...}}: how often real
+        migrations stayed within the worst case of the testbed's fitted
+        model constants with that envelope.
     """
-    from qslm_nova.testbed import campaign
-    from qslm_nova.testbed import fit
     from qslm_nova.testbed import model
-    rows = [r for r in fit.usable(campaign.read_rows(
-        csv_path or os.path.join(campaign.DATA_DIR, 'campaign.csv')))
-        if int(r['repeat']) >= fit.HOLDOUT_REPEAT]
-    fitted = fit.load(params_path or fit.DEFAULT_PARAMS_PATH)
-    ship = estimator.ModelParams()
-    params = dataclasses.replace(
-        fitted.params, **dict({k: getattr(ship, k) for k in (
-            'worst_dirty_factor', 'worst_bandwidth_factor',
-            'worst_stop_share', 'worst_extra_ms')}, **change))
-    fitted = dataclasses.replace(fitted, params=params)
-    worst = np.array([e['worst_downtime_ms']
-                      for e in model.estimate_rows(rows, fitted)])
+    rows, fitted = _testbed(csv_path, params_path)
+    rows = _held_out(rows)
     measured = np.array([model.measured_downtime(r, fitted.downtime_source)
                          for r in rows])
-    return float(np.mean(measured <= worst)), len(rows)
+    out = {}
+    for name, change in changes.items():
+        worst = np.array([e['worst_downtime_ms'] for e in model.estimate_rows(
+            rows, _shipped_envelope(fitted, change))])
+        out[name] = {'share': float(np.mean(measured <= worst)),
+                     'runs': len(rows)}
+    return out
 
 
 # Downtime limits (ms) held against the testbed's real migrations.
@@ -291,18 +311,10 @@ def testbed_decisions(csv_path=None, params_path=None,
     (allowed, but the real pause exceeded the limit) and the share of the
     requests whose real pause met the limit that it allowed.
     """
-    from qslm_nova.testbed import campaign
-    from qslm_nova.testbed import fit
     from qslm_nova.testbed import model
-    rows = [r for r in fit.usable(campaign.read_rows(
-        csv_path or os.path.join(campaign.DATA_DIR, 'campaign.csv')))
-        if int(r['repeat']) >= fit.HOLDOUT_REPEAT]
-    fitted = fit.load(params_path or fit.DEFAULT_PARAMS_PATH)
-    ship = estimator.ModelParams()
-    shipped = dataclasses.replace(fitted, params=dataclasses.replace(
-        fitted.params, **{k: getattr(ship, k) for k in (
-            'worst_dirty_factor', 'worst_bandwidth_factor',
-            'worst_stop_share', 'worst_extra_ms')}))
+    rows, fitted = _testbed(csv_path, params_path)
+    rows = _held_out(rows)
+    shipped = _shipped_envelope(fitted)
     measured = np.array([model.measured_downtime(r, fitted.downtime_source)
                          for r in rows])
     est = model.estimate_rows(rows, fitted)
@@ -557,10 +569,6 @@ def simulate(hosts=300, sites=4, count=1200, seed=11, stress=False,
     elapsed = time.perf_counter() - t_start
     out = _report(stats, estimates, count, hosts, sites, seed, stress,
                   elapsed, doc)
-    out['testbed_coverage'] = {}
-    for name, change in (('shipped', {}),) + ABLATIONS:
-        share, runs = testbed_coverage(_ablation_changes(change))
-        out['testbed_coverage'][name] = {'share': share, 'runs': runs}
     out['known_rates'] = [
         {'margin': m, 'placed': row[0], 'sla_violations': row[1],
          'of_oracle': (row[0] / float(out['policies']['oracle']['placed'])
@@ -758,6 +766,12 @@ def main(argv=None):
     if not args.no_stress:
         runs.append(simulate(args.hosts, args.sites, args.requests,
                              args.seed, stress=True, ratios=ratios))
+    # The same for every run: read and estimated once.
+    cover = testbed_coverage({name: _ablation_changes(change)
+                              for name, change in (('shipped', {}),) +
+                              ABLATIONS})
+    for run in runs:
+        run['testbed_coverage'] = cover
     real = testbed_decisions()
     text = '\n\n'.join([format_quality(r) for r in runs] +
                        [format_testbed_decisions(real)])
