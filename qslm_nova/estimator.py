@@ -199,6 +199,27 @@ class MechanismColumns:
         self.buffered_mb = np.array([m.buffered_mb for m in mechs],
                                     dtype=float)
 
+    @classmethod
+    def repeat(cls, mechanisms, counts):
+        """``counts[k]`` columns of ``mechanisms[k]``, in that order."""
+        cols = cls(())
+        for name in _MECHANISM_FIELDS:
+            setattr(cols, name, np.repeat(np.array(
+                [getattr(m, name) for m in mechanisms], dtype=float),
+                counts))
+        return cols
+
+    def take(self, index):
+        """The columns at ``index``, as a new MechanismColumns."""
+        cols = MechanismColumns(())
+        for name in _MECHANISM_FIELDS:
+            setattr(cols, name, getattr(self, name)[index])
+        return cols
+
+
+_MECHANISM_FIELDS = ('crypto_gbps_per_core', 'overhead_bytes_per_packet',
+                     'handshake_rtts', 'buffered_mb')
+
 
 def effective_rate(bandwidth_gbps, rtt_ms, mechanism, cpu_load, libvirt,
                    params):
@@ -227,6 +248,40 @@ def effective_rate(bandwidth_gbps, rtt_ms, mechanism, cpu_load, libvirt,
 
 # Below this many columns, compacting costs more than it saves.
 _COMPACT_MIN = 64
+
+
+def _distinct_inputs(rate, stop_rate, rtt_s, mechanism):
+    """The columns with distinct model inputs, to simulate each once.
+
+    Past the effective rate, a column's run depends only on its rates,
+    RTT and the mechanism's handshake and buffer: thousands of candidates
+    whose bandwidth or host load differ often share them (a cipher's
+    limit, or the link, binds). Each element is simulated on its own, so
+    spreading the distinct results back gives what every column would.
+
+    :returns: (picked columns, the picked column of each column, the
+        mechanism of the picked columns), or None when there are too few
+        columns or repeats to be worth it.
+    """
+    n = rate.shape[0]
+    if n < _COMPACT_MIN:
+        return None
+    keys = [rtt_s, stop_rate, rate]
+    columns = isinstance(mechanism, MechanismColumns)
+    if columns:
+        keys = [mechanism.buffered_mb, mechanism.handshake_rtts] + keys
+    order = np.lexsort(keys)
+    new = np.zeros(n, dtype=bool)
+    for key in keys:
+        k = key[order]
+        new[1:] |= k[1:] != k[:-1]
+    new[0] = True
+    if np.count_nonzero(new) > n // 2:
+        return None
+    inverse = np.empty(n, dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    pick = order[new]
+    return pick, inverse, (mechanism.take(pick) if columns else mechanism)
 
 
 def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
@@ -519,14 +574,24 @@ def estimate(memory_mb, dirty_rate_mibps, bandwidth_gbps, rtt_ms,
             effective_rate(bw, rtt, mechanism, load, uncapped, params), rate)
     rtt_s = rtt / 1000.0
     dirty = max(dirty_rate_mibps, 0.0) * MIB
-    exp = _simulate(memory_mb, touched, dirty, rate, stop_rate, rtt_s,
-                    mechanism, libvirt, params, disk_gb, bound=False)
+    distinct = _distinct_inputs(rate, stop_rate, rtt_s, mechanism)
+    if distinct is None:
+        sim_rate, sim_stop, sim_rtt, sim_mech = (rate, stop_rate, rtt_s,
+                                                 mechanism)
+    else:
+        pick, inverse, sim_mech = distinct
+        sim_rate, sim_stop, sim_rtt = rate[pick], stop_rate[pick], rtt_s[pick]
+    exp = _simulate(memory_mb, touched, dirty, sim_rate, sim_stop, sim_rtt,
+                    sim_mech, libvirt, params, disk_gb, bound=False)
     wf = params.worst_bandwidth_factor
     worst = _simulate(memory_mb, touched,
                       dirty * params.worst_dirty_factor,
-                      np.maximum(rate * wf, 1.0),
-                      np.maximum(stop_rate * wf, 1.0), rtt_s, mechanism,
+                      np.maximum(sim_rate * wf, 1.0),
+                      np.maximum(sim_stop * wf, 1.0), sim_rtt, sim_mech,
                       libvirt, params, disk_gb, bound=True)
+    if distinct is not None:
+        exp = [a[inverse] for a in exp]
+        worst = [a[inverse] for a in worst]
     return Estimate(expected_downtime_ms=exp[0],
                     worst_downtime_ms=np.maximum(worst[0], exp[0]),
                     total_time_s=exp[1],

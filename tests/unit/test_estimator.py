@@ -19,6 +19,8 @@ a failure always reproduces); a failure message lists the inputs and
 outputs of the first counter-examples.
 """
 
+from unittest import mock
+
 import numpy as np
 from oslotest import base
 
@@ -475,3 +477,85 @@ class TestManyColumns(base.BaseTestCase):
                     np.testing.assert_array_equal(
                         getattr(one, field), getattr(many, field)[i:i + 1],
                         '%s of column %d, draw %d' % (field, i, k))
+
+
+class TestRepeatedInputs(base.BaseTestCase):
+    """Columns with equal model inputs are simulated once.
+
+    Candidates of one request share a few paths; with a protecting
+    mechanism whose cipher binds, or a plain one, hosts with other loads
+    or faster links reach the same rates. Every column must still equal
+    that column estimated alone.
+    """
+
+    FIELDS = ('expected_downtime_ms', 'worst_downtime_ms', 'total_time_s',
+              'worst_total_time_s', 'bytes_sent', 'rate_mibps', 'outcome',
+              'worst_outcome', 'rounds')
+
+    def _check(self, d, mech, params, n, fewest, most):
+        rng = np.random.RandomState(5)
+        sizes = []
+        real = estimator._simulate
+
+        def simulate(*args, **kwargs):
+            sizes.append(len(args[3]))
+            return real(*args, **kwargs)
+
+        with mock.patch.object(estimator, '_simulate', simulate):
+            many = estimator.estimate(d['memory_mb'], d['dirty'], d['bw'],
+                                      d['rtt'], mech, d['load'],
+                                      d['libvirt'], params)
+        self.assertEqual(2, len(sizes))
+        self.assertEqual(sizes[0], sizes[1])
+        self.assertTrue(fewest <= sizes[0] <= most, sizes)
+        for i in rng.choice(n, 24, replace=False):
+            one_mech = (mech.take([i]) if isinstance(
+                mech, estimator.MechanismColumns) else mech)
+            one = estimator.estimate(d['memory_mb'], d['dirty'],
+                                     d['bw'][i:i + 1], d['rtt'][i:i + 1],
+                                     one_mech, d['load'][i:i + 1],
+                                     d['libvirt'], params)
+            for field in self.FIELDS:
+                np.testing.assert_array_equal(
+                    getattr(one, field), getattr(many, field)[i:i + 1],
+                    '%s of column %d' % (field, i))
+
+    def test_plain_mechanism_ignores_load(self):
+        rng = np.random.RandomState(31)
+        for k in range(8):
+            params = PARAMS if k % 2 else estimator.ModelParams()
+            d = _draw(rng, 8)
+            n = 4 * estimator._COMPACT_MIN
+            at = rng.randint(8, size=n)
+            at[:8] = np.arange(8)
+            d['bw'], d['rtt'] = d['bw'][at], d['rtt'][at]
+            d['load'] = rng.uniform(0.0, 0.95, n)
+            self._check(d, MECH['none'], params, n, 8, 8)
+
+    def test_mixed_mechanisms_keep_their_columns(self):
+        rng = np.random.RandomState(32)
+        names = np.array(['none', 'tls', 'ssh', 'ipsec'])
+        for k in range(8):
+            params = PARAMS if k % 2 else estimator.ModelParams()
+            d = _draw(rng, 6)
+            n = 4 * estimator._COMPACT_MIN
+            # Each path with each mechanism at one of two loads: 48
+            # distinct inputs at most; loads only matter to the ciphers.
+            at = np.arange(n) % 6
+            mech_at = (np.arange(n) // 6) % 4
+            load = np.array([0.1, 0.7])[(np.arange(n) // 24) % 2]
+            d['bw'], d['rtt'] = d['bw'][at], d['rtt'][at]
+            d['load'] = load
+            mech = estimator.MechanismColumns(MECH[m] for m in
+                                              names[mech_at])
+            # Mechanisms that differ in handshake or buffer never share.
+            kinds = len(set(zip(mech.handshake_rtts.tolist(),
+                                mech.buffered_mb.tolist())))
+            self._check(d, mech, params, n, kinds, 48)
+
+    def test_few_repeats_run_every_column(self):
+        rng = np.random.RandomState(33)
+        d = _draw(rng, 2 * estimator._COMPACT_MIN)
+        d['libvirt'] = estimator.LibvirtSettings()
+        n = 2 * estimator._COMPACT_MIN
+        self._check(d, MECH[d['mech']], PARAMS, n, n, n)
