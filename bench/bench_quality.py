@@ -609,8 +609,10 @@ def _oracle_feasible(topo, eng, pol, req, cands, truth, limit, src_load,
                 continue
             weak = search is anyway and path.weakest_level < \
                 pol.min_link_security
-            for opt in eng._options(topo, pol, src, topo.hosts[dst], path,
-                                    weak):
+            for opt in eng._options(
+                    topo, pol, src, topo.hosts[dst].mechanisms,
+                    (path.link_levels, path.link_mechanisms) if weak
+                    else None):
                 mech, e2e, link = mechanism_of(topo, opt.label)
                 if security_ok(topo, pol, req.source_host, dst, path, e2e,
                                link):

@@ -435,17 +435,15 @@ class Engine:
         # and, on a weak path, on the levels and link mechanisms of its
         # links: one list per distinct key, from a representative.
         npat = len(anyway.patterns) + 1
-        key = (topo.host_mechanism_set[hp] * npat +
-               np.where(weak, anyway.pattern[hp] + 1, 0))
+        mset = topo.host_mechanism_set[hp]
+        wpat = np.where(weak, anyway.pattern[hp], -1)
+        key = mset * npat + wpat + 1
         _keys, first, key_of = np.unique(key, return_index=True,
                                          return_inverse=True)
-        key_options = []
-        for j in first.tolist():
-            host = candidates[li[j]]
-            path = topo.path_to(anyway if weak[j] else secure, host)
-            key_options.append(self._options(topo, pol, src,
-                                             topo.hosts[host], path,
-                                             bool(weak[j])))
+        key_options = [
+            self._options(topo, pol, src, topo.mechanism_sets[m],
+                          None if p < 0 else anyway.patterns[p])
+            for m, p in zip(mset[first].tolist(), wpat[first].tolist())]
         none = np.array([not o for o in key_options], dtype=bool)[key_of]
         stage[li[none]] = _NO_OPTION
         plan = ~none
@@ -525,12 +523,17 @@ class Engine:
         d.remaining_budget_ms = remaining
         return d
 
-    def _options(self, topo, pol, src, dst, path, weak):
-        names = sorted(src.mechanisms & dst.mechanisms &
+    def _options(self, topo, pol, src, dst_mechanisms, weak):
+        """The transport options to a destination.
+
+        :param dst_mechanisms: the mechanisms the destination supports.
+        :param weak: None on a path as secure as required, else the path's
+            (link levels, link mechanisms).
+        """
+        names = sorted(src.mechanisms & dst_mechanisms &
                        pol.allowed_mechanisms)
-        weak_links = [m for lvl, m in zip(path.link_levels,
-                                          path.link_mechanisms)
-                      if lvl < pol.min_link_security]
+        weak_links = [] if weak is None else [
+            m for lvl, m in zip(*weak) if lvl < pol.min_link_security]
         link_level = set()
         if weak_links:
             link_level = set.intersection(*(set(m) for m in weak_links))
@@ -562,47 +565,38 @@ class Engine:
                     what, ', '.join(both) or 'none in common',
                     ', '.join(allowed) or 'none'))
 
-    def _estimate_distinct(self, req, pol, groups):
-        """One estimator call for every option group, distinct inputs only.
+    def _estimate_groups(self, req, pol, groups):
+        """One estimator call for every option group.
 
         :param groups: (Mechanism, bw, rtt, load) per option group.
         :returns: per group, a dict of result arrays aligned with its
             inputs.
 
-        Thousands of candidates share a handful of paths and loads, and
-        each option group would cost the model's fixed loop overhead: the
-        distinct (bandwidth, RTT, load) of every group go into one call
-        with a mechanism per element (the model works element by element,
-        so the results equal separate calls), then are spread back.
+        Each option group would cost the model's fixed loop overhead on
+        its own: all go into one call with a mechanism per element (the
+        model works element by element, and runs the many candidates that
+        share a path and rate once, so the results equal separate calls).
         """
         if not groups:
             return []
         st = self.settings
-        parts, mechs = [], []
-        for mechanism, bw, rtt, load in groups:
-            m = len(bw)
-            order = np.lexsort((load, rtt, bw))
-            b, r, ld = bw[order], rtt[order], load[order]
-            new = np.ones(m, dtype=bool)
-            new[1:] = ((b[1:] != b[:-1]) | (r[1:] != r[:-1]) |
-                       (ld[1:] != ld[:-1]))
-            inverse = np.empty(m, dtype=np.intp)
-            inverse[order] = np.cumsum(new) - 1
-            parts.append((b[new], r[new], ld[new], inverse))
-            mechs.extend([mechanism] * int(new.sum()))
+        sizes = [len(g[1]) for g in groups]
+        mechanism = (groups[0][0] if len(groups) == 1 else
+                     estimator.MechanismColumns.repeat(
+                         [g[0] for g in groups], sizes))
         est = estimator.estimate(
             req.memory_mb, pol.dirty_rate_mibps,
-            np.concatenate([p[0] for p in parts]),
-            np.concatenate([p[1] for p in parts]),
-            estimator.MechanismColumns(mechs),
-            np.concatenate([p[2] for p in parts]),
+            np.concatenate([g[1] for g in groups]),
+            np.concatenate([g[2] for g in groups]),
+            mechanism,
+            np.concatenate([g[3] for g in groups]),
             st.libvirt, st.params, touched_mb=req.touched_mb,
             disk_gb=req.disk_gb)
         out, start = [], 0
-        for b, _r, _ld, inverse in parts:
-            at = start + inverse
-            out.append({name: getattr(est, name)[at] for name in _FIELDS})
-            start += len(b)
+        for m in sizes:
+            out.append({name: getattr(est, name)[start:start + m]
+                        for name in _FIELDS})
+            start += m
         return out
 
     def _estimate(self, req, topo, pol, src, hp, secure, anyway, sec,
@@ -643,7 +637,7 @@ class Engine:
         labels = sorted(groups)
         members = [np.nonzero(np.isin(key_of, groups[label][1]))[0]
                    for label in labels]
-        estimates = self._estimate_distinct(req, pol, [
+        estimates = self._estimate_groups(req, pol, [
             (groups[label][0].mechanism, bw_all[idx], rtt_all[idx],
              load_all[idx]) for label, idx in zip(labels, members)])
         for g, label in enumerate(labels):
