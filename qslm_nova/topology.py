@@ -182,6 +182,29 @@ class Topology:
         self._hl_latency = np.array(cols[3], dtype=float)
         self._hl_level = np.array(cols[4], dtype=np.intp)
         self._hl_class = np.array(cols[5], dtype=np.intp)
+        # Every link's class, the links between network nodes too: path
+        # patterns are built from them.
+        for node in nodes[len(names):]:
+            for attrs in adj[node].values():
+                key = (attrs['level'], attrs['mechanisms'])
+                if key not in classes:
+                    classes[key] = len(self._link_classes)
+                    self._link_classes.append(key)
+        self._class_id = classes
+        # The class of each link between network nodes, by its ends.
+        self._core_class = {
+            node: {nbr: classes[(attrs['level'], attrs['mechanisms'])]
+                   for nbr, attrs in adj[node].items()
+                   if nbr not in self.host_index}
+            for node in nodes[len(names):]}
+        # Patterns, interned once for the topology's life: number k is
+        # ``_seq[k]`` = (link levels, link mechanisms) from a source, and
+        # a pattern one link longer is numbered by (its prefix's number,
+        # the link's class). Equal sequences get equal numbers.
+        self._seq = [((), ())]
+        self._seq_lowest = [max(len(self.levels) - 1, 0)]
+        self._seq_id = {}
+        self._seq_lock = threading.Lock()
         # Most hosts have one link: then no search has to choose between
         # a host's links.
         self._hl_one_per_host = len(set(cols[0])) == len(rows)
@@ -193,8 +216,30 @@ class Topology:
         self._hl_pair = inverse.reshape(-1).astype(np.intp)
         self._pair_node = [self._node_names[p // nclass]
                            for p in pairs.tolist()]
-        self._pair_class = [self._link_classes[p % nclass]
-                            for p in pairs.tolist()]
+        self._pair_class = [p % nclass for p in pairs.tolist()]
+
+    def _extend(self, prefix, link_class):
+        """The pattern number of pattern ``prefix`` plus one link."""
+        key = (prefix, link_class)
+        k = self._seq_id.get(key)
+        if k is not None:
+            return k
+        with self._seq_lock:
+            k = self._seq_id.get(key)
+            if k is None:
+                levels, mechs = self._seq[prefix]
+                level, mech = self._link_classes[link_class]
+                self._seq.append((levels + (level,), mechs + (mech,)))
+                self._seq_lowest.append(min(self._seq_lowest[prefix],
+                                            level))
+                k = len(self._seq) - 1
+                # Published last: a reader that finds k finds its entry.
+                self._seq_id[key] = k
+            return k
+
+    def _link_class(self, a, b):
+        attrs = self.graph._adj[a][b]
+        return self._class_id[(attrs['level'], attrs['mechanisms'])]
 
     def _core_neighbours(self, node, min_level):
         """(neighbour, available Gbit/s, latency ms) of the links from
@@ -315,13 +360,13 @@ class Topology:
         nbw = np.minimum(node_bw[nbr], self._hl_avail[rows])
         nlat = node_lat[nbr] + self._hl_latency[rows]
         if self._hl_one_per_host:
-            return _Search(self, source, best, rows, nbw, nlat)
+            return _Search(self, source, best, order, rows, nbw, nlat)
         first = np.lexsort((node_order[nbr], nlat, -nbw, host))
         host = host[first]
         keep = np.ones(len(host), dtype=bool)
         keep[1:] = host[1:] != host[:-1]
         pick = first[keep]
-        return _Search(self, source, best, rows[pick], nbw[pick],
+        return _Search(self, source, best, order, rows[pick], nbw[pick],
                        nlat[pick])
 
     def path_to(self, search, dest):
@@ -403,9 +448,10 @@ class _Search:
     * ``reach``: a path exists;
     * ``bottleneck_gbps`` and ``latency_ms`` (one way) of that path;
     * ``weakest``: the lowest link security level on it;
-    * ``pattern``: a number per distinct sequence of (link level, link
-      mechanisms) along the path, ``patterns[k]`` that (levels,
-      mechanisms) pair; -1 where unreachable.
+    * ``pattern``: the number of the path's sequence of (link level,
+      link mechanisms), ``patterns[k]`` that (levels, mechanisms) pair;
+      -1 where unreachable. Numbers are the topology's: equal sequences
+      have equal numbers in every search.
 
     It also memoises the paths built from it: to the inner nodes
     (switches, routers), so that the path to each of thousands of hosts
@@ -417,7 +463,7 @@ class _Search:
                  'latency_ms', 'weakest', 'pattern', 'patterns', '_core',
                  '_pred', '_topology')
 
-    def __init__(self, topo, source, core, rows, bw, lat):
+    def __init__(self, topo, source, core, order, rows, bw, lat):
         self._topology = topo
         self.source = source
         self._core = core
@@ -438,25 +484,40 @@ class _Search:
         if src is not None:
             self.reach[src] = True
             self.bottleneck_gbps[src] = math.inf
+        # The pattern of the path to every expanded node, in the order
+        # they were expanded (a node's predecessor comes before it).
+        extend = topo._extend
+        seq_id = topo._seq_id
+        core_class = topo._core_class
+        prefix = {}
+        for node in order:
+            pred = core[node][2]
+            if pred is None:
+                prefix[node] = 0
+                continue
+            row = core_class.get(pred)
+            key = (prefix[pred], row[node] if row is not None
+                   else topo._link_class(pred, node))
+            k = seq_id.get(key)
+            prefix[node] = k if k is not None else extend(*key)
         # One pattern per (switch, link class) pair that leads to a host
-        # (see Topology._hl_pair), interned by its value.
+        # (see Topology._hl_pair).
         row_pair = topo._hl_pair[rows]
         used = np.zeros(len(topo._pair_node), dtype=bool)
         used[row_pair] = True
         pid = np.zeros(len(used), dtype=np.intp)
         lowest = np.zeros(len(used), dtype=np.intp)
-        self.patterns = []
-        interned = {}
+        pair_node, pair_class = topo._pair_node, topo._pair_class
+        seq_lowest = topo._seq_lowest
         for k in np.nonzero(used)[0].tolist():
-            _nodes, levels, mechs = topo._prefix(self, topo._pair_node[k])
-            level, mech = topo._pair_class[k]
-            key = (levels + (level,), mechs + (mech,))
-            p = interned.get(key)
+            key = (prefix[pair_node[k]], pair_class[k])
+            p = seq_id.get(key)
             if p is None:
-                p = interned[key] = len(self.patterns)
-                self.patterns.append(key)
+                p = extend(*key)
             pid[k] = p
-            lowest[k] = min(key[0])
+            lowest[k] = seq_lowest[p]
+        # Numbers into the topology's list, which only grows.
+        self.patterns = topo._seq
         self.pattern = np.full(nhosts, -1, dtype=np.intp)
         self.pattern[hosts] = pid[row_pair]
         self.weakest = np.full(nhosts, len(topo.levels) - 1, dtype=np.intp)
