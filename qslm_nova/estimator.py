@@ -294,9 +294,12 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
     it fits, round 0 included. The stop-and-copy therefore carries about
     the whole threshold, or everything left if that is less.
 
+    :param dirty_Bps: dirtying rate per column, bytes/s.
     :param rate: pre-copy rate, bytes/s (Nova's bandwidth cap applies).
     :param stop_rate: stop-and-copy rate, bytes/s (QEMU lifts the cap).
-    :param bound: True for the worst case (``worst_stop_share``).
+    :param bound: per column, True for a worst-case run
+        (``worst_stop_share``, ``worst_extra_ms``, no early first stop).
+        Expected and worst-case columns share one run of the loop.
     """
     n = rate.shape[0]
     steps = libvirt.steps(data_gb(memory_mb, disk_gb))
@@ -308,10 +311,12 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
     # Device state and what sits in socket/tunnel buffers at the stop.
     tail = np.broadcast_to(
         (params.device_state_mb + mechanism.buffered_mb) * MIB, (n,))
-    fixed_down = (params.confirmation_ms + params.activation_ms) / 1000.0
-    share = params.worst_stop_share if bound else params.stop_share
-    if bound:
-        fixed_down += params.worst_extra_ms / 1000.0
+    fixed = (params.confirmation_ms + params.activation_ms) / 1000.0
+    share = np.where(bound, params.worst_stop_share, params.stop_share)
+    fixed_down = np.where(bound, fixed + params.worst_extra_ms / 1000.0,
+                          fixed)
+    any_bound = bool(bound.any())
+    expected = ~bound
 
     t = (params.setup_ms / 1000.0 + rtt_s * (1 + mechanism.handshake_rtts) +
          memory_mb * MIB / (params.scan_gibps * GIB))
@@ -336,16 +341,27 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
 
     def stop(mask, left, checked=False):
         mask = np.flatnonzero(mask)     # indexes faster than the mask
-        if checked and not bound and params.iteration_ms > 0:
+        if checked and params.iteration_ms > 0:
             # QEMU compares only between send bursts: it notices that
             # what is left fits on average half a burst (at most half of
-            # what is left) later, with that much already sent.
+            # what is left) later, with that much already sent. (The
+            # worst case stops at the threshold itself.)
+            if any_bound:
+                exp = expected[mask]
+                lm, part = mask[exp], left[exp]
+            else:
+                lm, part = mask, left
             late = 0.5 * np.minimum(
-                left, rate[mask] * params.iteration_ms / 1000.0)
-            sent[mask] += late
-            t[mask] += late / rate[mask]
-            left = left - late
-        downtime[mask] = (left + tail[mask]) / stop_rate[mask] + fixed_down
+                part, rate[lm] * params.iteration_ms / 1000.0)
+            sent[lm] += late
+            t[lm] += late / rate[lm]
+            if any_bound:
+                left = left.copy()
+                left[exp] = part - late
+            else:
+                left = left - late
+        downtime[mask] = ((left + tail[mask]) / stop_rate[mask] +
+                          fixed_down[mask])
         sent[mask] += left + tail[mask]
         done[mask] = True
 
@@ -353,31 +369,31 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
         """Nova's completion-timeout action on the masked candidates."""
         if libvirt.timeout_action == 'abort':
             outcome[mask] = ABORTED
-            if bound:
+            downtime[mask] = 0.0
+            worst = mask & bound
+            if any_bound and worst.any():
                 # Not a pause, but the worst case must still bound any run
                 # of the envelope that completes before Nova aborts it: at
                 # most the threshold of the limit reached by the timeout.
-                reached = limit_at[np.searchsorted(step_t, t[mask],
+                reached = limit_at[np.searchsorted(step_t, t[worst],
                                                    side='right')]
-                downtime[mask] = ((rate[mask] * reached * share +
-                                   tail[mask]) /
-                                  stop_rate[mask] + fixed_down)
-            else:
-                downtime[mask] = 0.0
+                downtime[worst] = ((rate[worst] * reached * share[worst] +
+                                    tail[worst]) /
+                                   stop_rate[worst] + fixed_down[worst])
         elif libvirt.permit_post_copy:
             # The guest moves at once; its remaining pages follow on
             # demand: what one pass over memory leaves dirty.
             outcome[mask] = POST_COPY
             downtime[mask] = (tail[mask] / stop_rate[mask] + rtt_s[mask] +
-                              fixed_down)
+                              fixed_down[mask])
             after[mask] = np.minimum(
-                touched, dirty_Bps * touched / rate[mask]) / rate[mask]
+                touched, dirty_Bps[mask] * touched / rate[mask]) / rate[mask]
             sent[mask] += pending[mask]
         else:
             outcome[mask] = FORCED_PAUSE
             downtime[mask] = ((pending[mask] + tail[mask]) /
                               stop_rate[mask] +
-                              fixed_down)
+                              fixed_down[mask])
         done[mask] = True
 
     def next_event(at, nxt=None):
@@ -390,7 +406,7 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
                                                np.inf))
         return event
 
-    if params.first_sample_ms > 0 and not bound:
+    if params.first_sample_ms > 0 and not bound.all():
         # The first threshold QEMU computes: rate plus the buffer fill
         # over the first sample. A guest with little left by then stops
         # at once, with more left than the steady threshold would allow.
@@ -401,7 +417,7 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
         dirtied = np.minimum(dirty_Bps * first, touched) * moved / np.maximum(
             pending, 1.0)
         thr1 = (rate + buf / first) * step_v[0] * share
-        early = (rest > 0) & (rest + dirtied <= thr1)
+        early = (rest > 0) & (rest + dirtied <= thr1) & expected
         if early.any():
             t[early] += first
             sent[early] += moved[early]
@@ -425,10 +441,13 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
                 arr[gone] = part[done]
             cols = cols[active]
             (rate, stop_rate, rtt_s, tail, t, pending, sent, throttle, high,
-             outcome, downtime, after, rounds) = (
+             outcome, downtime, after, rounds, dirty_Bps, share, fixed_down,
+             bound, expected) = (
                 x[active] for x in (rate, stop_rate, rtt_s, tail, t,
                                     pending, sent, throttle, high, outcome,
-                                    downtime, after, rounds))
+                                    downtime, after, rounds, dirty_Bps,
+                                    share, fixed_down, bound, expected))
+            any_bound = bool(bound.any())
             done = np.zeros(nact, dtype=bool)
             active = ~done
         if timeout > 0:
@@ -440,10 +459,11 @@ def _simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
                     break
         nxt = np.searchsorted(step_t, t, side='right')
         limit = limit_at[nxt]
-        if auto_converge and not bound:
+        if auto_converge:
             # A throttled guest is judged at Nova's largest limit: a hotter
             # guest then never expects a shorter pause than a cooler one.
-            limit = np.where(throttle > 0, max_limit, limit)
+            # (The worst case keeps the limit in force.)
+            limit = np.where((throttle > 0) & expected, max_limit, limit)
         # QEMU's threshold in bytes: its (high) bandwidth estimate x limit.
         thr = rate * limit * share
         fits = active & (pending <= thr)
@@ -581,14 +601,21 @@ def estimate(memory_mb, dirty_rate_mibps, bandwidth_gbps, rtt_ms,
     else:
         pick, inverse, sim_mech = distinct
         sim_rate, sim_stop, sim_rtt = rate[pick], stop_rate[pick], rtt_s[pick]
-    exp = _simulate(memory_mb, touched, dirty, sim_rate, sim_stop, sim_rtt,
-                    sim_mech, libvirt, params, disk_gb, bound=False)
+    # The expected and the worst-case run of every column, side by side
+    # in one simulation (the model's loop costs mostly per round).
+    m = sim_rate.shape[0]
     wf = params.worst_bandwidth_factor
-    worst = _simulate(memory_mb, touched,
-                      dirty * params.worst_dirty_factor,
-                      np.maximum(sim_rate * wf, 1.0),
-                      np.maximum(sim_stop * wf, 1.0), sim_rtt, sim_mech,
-                      libvirt, params, disk_gb, bound=True)
+    if isinstance(sim_mech, MechanismColumns):
+        sim_mech = sim_mech.take(np.concatenate((np.arange(m),) * 2))
+    both = _simulate(
+        memory_mb, touched,
+        np.repeat([dirty, dirty * params.worst_dirty_factor], m),
+        np.concatenate((sim_rate, np.maximum(sim_rate * wf, 1.0))),
+        np.concatenate((sim_stop, np.maximum(sim_stop * wf, 1.0))),
+        np.concatenate((sim_rtt, sim_rtt)), sim_mech, libvirt, params,
+        disk_gb, bound=np.repeat([False, True], m))
+    exp = [a[:m] for a in both]
+    worst = [a[m:] for a in both]
     if distinct is not None:
         exp = [a[inverse] for a in exp]
         worst = [a[inverse] for a in worst]

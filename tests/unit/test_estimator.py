@@ -505,9 +505,9 @@ class TestRepeatedInputs(base.BaseTestCase):
             many = estimator.estimate(d['memory_mb'], d['dirty'], d['bw'],
                                       d['rtt'], mech, d['load'],
                                       d['libvirt'], params)
-        self.assertEqual(2, len(sizes))
-        self.assertEqual(sizes[0], sizes[1])
-        self.assertTrue(fewest <= sizes[0] <= most, sizes)
+        # One run: the expected and the worst case of each distinct input.
+        self.assertEqual(1, len(sizes))
+        self.assertTrue(2 * fewest <= sizes[0] <= 2 * most, sizes)
         for i in rng.choice(n, 24, replace=False):
             one_mech = (mech.take([i]) if isinstance(
                 mech, estimator.MechanismColumns) else mech)
