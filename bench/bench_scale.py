@@ -75,6 +75,7 @@ from nova.scheduler.filters import compute_capabilities_filter  # noqa
 from nova.scheduler.filters import image_props_filter  # noqa: E402
 from nova.scheduler import host_manager  # noqa: E402
 from nova.scheduler import weights as nova_weights  # noqa: E402
+from nova.scheduler.weights import ram  # noqa: E402
 from oslo_utils import uuidutils  # noqa: E402
 
 import bench  # noqa: E402
@@ -163,7 +164,7 @@ def write_topology(doc, path):
 
 def make_hosts(names):
     hosts = []
-    for name in names:
+    for i, name in enumerate(names):
         hs = host_manager.HostState(name, name, CELL)
         hs.hypervisor_type = 'QEMU'
         hs.hypervisor_version = 8002000
@@ -171,7 +172,8 @@ def make_hosts(names):
                                   ('i686', 'qemu', 'hvm')]
         hs.cpu_info = {'arch': 'x86_64', 'vendor': 'AMD'}
         hs.stats = {}
-        hs.free_ram_mb = 65536
+        # Free RAM varies, so that Nova's RAMWeigher has work to do.
+        hs.free_ram_mb = 8192 + (i * 7919) % 120000
         hs.total_usable_ram_mb = 131072
         hs.vcpus_total = 64
         hs.vcpus_used = 8
@@ -209,6 +211,7 @@ class Runner:
         self.wh = nova_weights.HostWeightHandler()
         self.qslm_filter = qslm_filters.QSLMFilter()
         self.qslm_weigher = qslm_weights.QSLMWeigher()
+        self.ram_weigher = ram.RAMWeigher()
         self.ccf = compute_capabilities_filter.ComputeCapabilitiesFilter()
         self.ipf = image_props_filter.ImagePropertiesFilter()
         self.flavor = make_flavor()
@@ -231,6 +234,12 @@ class Runner:
         t2 = time.perf_counter()
         best = weighed[0].obj.host if weighed else None
         return (t1 - t0) * 1e3, (t2 - t1) * 1e3, passed, best
+
+    def ram_weigh(self, passed, spec):
+        """ms of Nova's RAMWeigher through the same handler."""
+        t0 = time.perf_counter()
+        self.wh.get_weighed_objects([self.ram_weigher], passed, spec)
+        return (time.perf_counter() - t0) * 1e3
 
     def nova(self, flt, spec):
         t0 = time.perf_counter()
@@ -279,6 +288,7 @@ def bench_n(n, requests, seed, workdir, fabric='mixed'):
     runner.qslm(runner.new_request(sources[-1]))   # warm-up
 
     cold, warm, filt, weigh, ccf, ipf, nogc = [], [], [], [], [], [], []
+    ram_w = []
     passed_counts = []
     gc.collect()
     # Interleave the kinds so that load from other processes on the
@@ -297,6 +307,7 @@ def bench_n(n, requests, seed, workdir, fabric='mixed'):
         warm.append(f + w)
         filt.append(f)
         weigh.append(w)
+        ram_w.append(runner.ram_weigh(passed, runner.new_request(src)))
         ccf.append(runner.nova(runner.ccf, runner.new_request(src))[0])
         ipf.append(runner.nova(runner.ipf, runner.new_request(src))[0])
         spec = runner.new_request(src)
@@ -326,6 +337,7 @@ def bench_n(n, requests, seed, workdir, fabric='mixed'):
         'qslm_cold': summary(cold), 'qslm_warm': summary(warm),
         'qslm_warm_filter': summary(filt),
         'qslm_warm_weigh': summary(weigh),
+        'nova_ram_weigher': summary(ram_w),
         'qslm_warm_gc_disabled': summary(nogc),
         'compute_capabilities': summary(ccf),
         'image_properties': summary(ipf),
@@ -518,6 +530,10 @@ def format_scale(results, machine):
         '%d: %.2f/%.2f' % (r['hosts'], r['qslm_warm_filter']['median_ms'],
                            r['qslm_warm_weigh']['median_ms'])
         for r in results))
+    lines.append('Nova\'s RAMWeigher on the hosts QSLM passed, through the '
+                 'same handler (median ms): ' + ', '.join('%d: %.2f' % (
+                     r['hosts'], r['nova_ram_weigher']['median_ms'])
+                     for r in results if 'nova_ram_weigher' in r))
     lines.append('warm with the garbage collector disabled (median ms): '
                  + ', '.join('%d: %.2f' % (
                      r['hosts'], r['qslm_warm_gc_disabled']['median_ms'])
