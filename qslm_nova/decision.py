@@ -433,7 +433,9 @@ class Engine:
 
         # Transport options depend only on the destination's mechanisms
         # and, on a weak path, on the levels and link mechanisms of its
-        # links: one list per distinct key, from a representative.
+        # links (the search's pattern): one list per distinct pair. (The
+        # topology's pattern list only grows; this search's numbers are
+        # all below its length.)
         npat = len(anyway.patterns) + 1
         mset = topo.host_mechanism_set[hp]
         wpat = np.where(weak, anyway.pattern[hp], -1)
