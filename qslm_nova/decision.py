@@ -285,6 +285,10 @@ class _Verdicts:
                  'remaining', 'limit', 'allowed', 'score')
 
 
+# At most this many transport option lists are remembered per topology.
+_OPTIONS_MEMO_MAX = 65536
+
+
 class Engine:
     """Computes decisions. Thread-safe; holds no per-request state."""
 
@@ -297,6 +301,23 @@ class Engine:
         self.settings = settings
         self._topology = topology_source
         self.trust = trust_evaluator
+        # (topology, {key: transport options}): see _options_memo().
+        self._options_seen = (None, {})
+
+    def _options_memo(self, topo):
+        """Transport options already worked out on this topology.
+
+        They depend only on the two hosts' mechanisms, the policy's
+        mechanism rules and minimum level, and the pattern of a weak path
+        (numbered by the topology): a handful of keys serve every request.
+        A new topology starts afresh; a full memo is emptied.
+        """
+        seen = self._options_seen
+        if seen[0] is not topo or len(seen[1]) >= _OPTIONS_MEMO_MAX:
+            # Benign race: a concurrent request may install its own; each
+            # keeps using the dict it took.
+            seen = self._options_seen = (topo, {})
+        return seen[1]
 
     # -- helpers ----------------------------------------------------------
     def _may_skip(self, pol):
@@ -442,10 +463,18 @@ class Engine:
         key = mset * npat + wpat + 1
         _keys, first, key_of = np.unique(key, return_index=True,
                                          return_inverse=True)
-        key_options = [
-            self._options(topo, pol, src, topo.mechanism_sets[m],
-                          None if p < 0 else anyway.patterns[p])
-            for m, p in zip(mset[first].tolist(), wpat[first].tolist())]
+        memo = self._options_memo(topo)
+        rules = (src.mechanisms, pol.allowed_mechanisms,
+                 pol.require_encryption, pol.min_link_security)
+        key_options = []
+        for m, p in zip(mset[first].tolist(), wpat[first].tolist()):
+            k = (rules, m, p)
+            options = memo.get(k)
+            if options is None:
+                options = memo[k] = tuple(self._options(
+                    topo, pol, src, topo.mechanism_sets[m],
+                    None if p < 0 else anyway.patterns[p]))
+            key_options.append(options)
         none = np.array([not o for o in key_options], dtype=bool)[key_of]
         stage[li[none]] = _NO_OPTION
         plan = ~none

@@ -306,6 +306,51 @@ class TestMechanism(DecisionTestCase):
         self.assertFalse(d.allowed)
 
 
+class TestOptionsMemo(DecisionTestCase):
+    """Transport options are remembered per topology and policy rules."""
+
+    def test_policies_on_one_engine(self):
+        # The same destination and path, asked with rules that change the
+        # options, in turn on one engine.
+        no_ipsec = dict(PRIVATE, **{'qslm:allowed_mechanisms': 'none,tls'})
+        encrypt = dict(PRIVATE, **{'qslm:require_encryption': 'true'})
+        for _ in range(2):
+            self.assertEqual('none (+ipsec on weak links)',
+                             self.decide('farplain', flavor=PRIVATE).mechanism)
+            self.assertFalse(self.decide('farplain', flavor=no_ipsec).allowed)
+            self.assertFalse(self.decide('farplain', flavor=encrypt).allowed)
+            self.assertEqual('none', self.decide('farplain').mechanism)
+            d = self.decide('far', flavor=encrypt)
+            self.assertIn(d.mechanism, ('tls', 'ssh'))
+
+    def test_new_topology_starts_afresh(self):
+        first = fx.make_topology()
+        doc = fx.cloud_doc()
+        doc['links'][fx.WAN_LINK]['mechanisms'] = []
+        second = fx.make_topology(doc)
+        current = [first]
+        engine = fx.make_engine(lambda: current[0])
+        self.assertEqual('none (+ipsec on weak links)', self.decide(
+            'farplain', engine=engine, flavor=PRIVATE).mechanism)
+        # The weak link no longer carries IPsec: the same key must not
+        # reuse the first topology's options.
+        current[0] = second
+        d = self.decide('farplain', engine=engine, flavor=PRIVATE)
+        self.assertFalse(d.allowed)
+        self.assertIn('crosses links weaker than the required private',
+                      d.reasons[0])
+
+    def test_full_memo_is_emptied(self):
+        patcher = mock.patch.object(decision, '_OPTIONS_MEMO_MAX', 1)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        for _ in range(3):
+            self.assertEqual('none (+ipsec on weak links)', self.decide(
+                'farplain', flavor=PRIVATE).mechanism)
+            self.assertEqual('none', self.decide('farplain').mechanism)
+        self.assertLessEqual(len(self.engine._options_seen[1]), 1)
+
+
 class TestDowntime(DecisionTestCase):
 
     def test_within_per_migration_maximum(self):
