@@ -164,17 +164,24 @@ class Topology:
         # Links at hosts, one row per (host, neighbour): filled in for all
         # hosts at once after the search of the network nodes.
         rows = []
-        classes = {}
+        # Every link's class, its (level, mechanisms), by number: path
+        # patterns are built from them.
+        classes = self._class_id = {}
         self._link_classes = []
+
+        def class_of(attrs):
+            key = (attrs['level'], attrs['mechanisms'])
+            c = classes.get(key)
+            if c is None:
+                c = classes[key] = len(self._link_classes)
+                self._link_classes.append(key)
+            return c
+
         for i, name in enumerate(names):
             for nbr, attrs in adj[name].items():
-                key = (attrs['level'], attrs['mechanisms'])
-                c = classes.get(key)
-                if c is None:
-                    c = classes[key] = len(self._link_classes)
-                    self._link_classes.append(key)
                 rows.append((i, self._node_id[nbr], attrs['avail_gbps'],
-                             attrs['latency_ms'], attrs['level'], c))
+                             attrs['latency_ms'], attrs['level'],
+                             class_of(attrs)))
         cols = list(zip(*rows)) or [()] * 6
         self._hl_host = np.array(cols[0], dtype=np.intp)
         self._hl_nbr = np.array(cols[1], dtype=np.intp)
@@ -182,18 +189,9 @@ class Topology:
         self._hl_latency = np.array(cols[3], dtype=float)
         self._hl_level = np.array(cols[4], dtype=np.intp)
         self._hl_class = np.array(cols[5], dtype=np.intp)
-        # Every link's class, the links between network nodes too: path
-        # patterns are built from them.
-        for node in nodes[len(names):]:
-            for attrs in adj[node].values():
-                key = (attrs['level'], attrs['mechanisms'])
-                if key not in classes:
-                    classes[key] = len(self._link_classes)
-                    self._link_classes.append(key)
-        self._class_id = classes
         # The class of each link between network nodes, by its ends.
         self._core_class = {
-            node: {nbr: classes[(attrs['level'], attrs['mechanisms'])]
+            node: {nbr: class_of(attrs)
                    for nbr, attrs in adj[node].items()
                    if nbr not in self.host_index}
             for node in nodes[len(names):]}
@@ -219,11 +217,12 @@ class Topology:
         self._pair_class = [p % nclass for p in pairs.tolist()]
 
     def _extend(self, prefix, link_class):
-        """The pattern number of pattern ``prefix`` plus one link."""
+        """The pattern number of pattern ``prefix`` plus one link.
+
+        Called when ``_seq_id`` has no number for it yet (searches look
+        there first, without the lock).
+        """
         key = (prefix, link_class)
-        k = self._seq_id.get(key)
-        if k is not None:
-            return k
         with self._seq_lock:
             k = self._seq_id.get(key)
             if k is None:
