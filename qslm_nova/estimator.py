@@ -188,37 +188,27 @@ class MechanismColumns:
     one call per mechanism).
     """
 
+    FIELDS = ('crypto_gbps_per_core', 'overhead_bytes_per_packet',
+              'handshake_rtts', 'buffered_mb')
+
     def __init__(self, mechanisms):
         mechs = list(mechanisms)
-        self.crypto_gbps_per_core = np.array(
-            [m.crypto_gbps_per_core for m in mechs], dtype=float)
-        self.overhead_bytes_per_packet = np.array(
-            [m.overhead_bytes_per_packet for m in mechs], dtype=float)
-        self.handshake_rtts = np.array([m.handshake_rtts for m in mechs],
-                                       dtype=float)
-        self.buffered_mb = np.array([m.buffered_mb for m in mechs],
-                                    dtype=float)
+        for name in self.FIELDS:
+            setattr(self, name, np.array([getattr(m, name) for m in mechs],
+                                         dtype=float))
 
     @classmethod
     def repeat(cls, mechanisms, counts):
         """``counts[k]`` columns of ``mechanisms[k]``, in that order."""
-        cols = cls(())
-        for name in _MECHANISM_FIELDS:
-            setattr(cols, name, np.repeat(np.array(
-                [getattr(m, name) for m in mechanisms], dtype=float),
-                counts))
-        return cols
+        return cls(mechanisms).take(np.repeat(np.arange(len(mechanisms)),
+                                              counts))
 
     def take(self, index):
         """The columns at ``index``, as a new MechanismColumns."""
         cols = MechanismColumns(())
-        for name in _MECHANISM_FIELDS:
+        for name in self.FIELDS:
             setattr(cols, name, getattr(self, name)[index])
         return cols
-
-
-_MECHANISM_FIELDS = ('crypto_gbps_per_core', 'overhead_bytes_per_packet',
-                     'handshake_rtts', 'buffered_mb')
 
 
 def effective_rate(bandwidth_gbps, rtt_ms, mechanism, cpu_load, libvirt,
@@ -246,7 +236,8 @@ def effective_rate(bandwidth_gbps, rtt_ms, mechanism, cpu_load, libvirt,
     return rate
 
 
-# Below this many columns, compacting costs more than it saves.
+# Below this many columns, compacting (or merging equal inputs) costs
+# more than it saves.
 _COMPACT_MIN = 64
 
 
