@@ -49,6 +49,7 @@ import argparse
 import datetime
 import gc
 import json
+import math
 import os
 import platform
 import random
@@ -488,7 +489,7 @@ def bench_reload(n, threads, duration_s, reloads, seed, workdir,
         'file_replacements': reloads, 'reloads_seen': seen_reloads,
         'ran_s': ran_s,
         'write_s_median': statistics.median(write_cost) if write_cost
-        else None,
+        else math.nan,
         'request_median_ms': statistics.median(lat) if lat else None,
         'request_p95_ms': pct(lat, 95) if lat else None,
         'request_max_ms': max(lat) if lat else None,
@@ -544,7 +545,7 @@ def format_scale(results, machine):
     lines.append('Nova\'s RAMWeigher on the hosts QSLM passed, through the '
                  'same handler (median ms): ' + ', '.join('%d: %.2f' % (
                      r['hosts'], r['nova_ram_weigher']['median_ms'])
-                     for r in results if 'nova_ram_weigher' in r))
+                     for r in results))
     lines.append('warm with the garbage collector disabled (median ms): '
                  + ', '.join('%d: %.2f' % (
                      r['hosts'], r['qslm_warm_gc_disabled']['median_ms'])
@@ -553,7 +554,7 @@ def format_scale(results, machine):
                  'as JSON / parse of the dict only (s): ' + ', '.join(
                      '%d: %.2f/%.2f/%.2f' % (
                          r['hosts'], r['topology_load_s'],
-                         r.get('topology_load_json_s', float('nan')),
+                         r['topology_load_json_s'],
                          r['topology_parse_s'])
                      for r in results))
     if len(results) > 1:
@@ -566,8 +567,6 @@ def format_scale(results, machine):
 
 
 def format_reload(r):
-    r = dict({'format': 'YAML', 'write_s_median': float('nan')}, **r)
-    r.setdefault('ran_s', r['duration_s'])
     return ('Reload under load: %(hosts)d hosts, %(threads)d threads, '
             '%(ran_s).0f s, %(file_replacements)d file replacements '
             '(each written in %(write_s_median).1f s; %(reloads_seen)d '
