@@ -232,18 +232,26 @@ ENVELOPE = ('worst_dirty_factor', 'worst_bandwidth_factor',
             'worst_stop_share', 'worst_extra_ms')
 
 
-def _testbed(csv_path=None, params_path=None):
-    """(usable campaign rows, fitted constants) of ``data/testbed``."""
-    from qslm_nova.testbed import campaign
-    from qslm_nova.testbed import fit
-    rows = fit.usable(campaign.read_rows(
-        csv_path or os.path.join(campaign.DATA_DIR, 'campaign.csv')))
-    return rows, fit.load(params_path or fit.DEFAULT_PARAMS_PATH)
+class Testbed:
+    """The real migrations of ``data/testbed``, read once for every figure.
 
+    ``rows``: the usable campaign runs; ``fitted``: the constants fitted
+    to them; ``held_out``: the runs the fit did not see, and ``measured``
+    the pause QEMU really had in each (ms).
+    """
 
-def _held_out(rows):
-    from qslm_nova.testbed import fit
-    return [r for r in rows if int(r['repeat']) >= fit.HOLDOUT_REPEAT]
+    def __init__(self):
+        from qslm_nova.testbed import campaign
+        from qslm_nova.testbed import fit
+        from qslm_nova.testbed import model
+        self.rows = fit.usable(campaign.read_rows(
+            os.path.join(campaign.DATA_DIR, 'campaign.csv')))
+        self.fitted = fit.load(fit.DEFAULT_PARAMS_PATH)
+        self.held_out = [r for r in self.rows
+                         if int(r['repeat']) >= fit.HOLDOUT_REPEAT]
+        self.measured = np.array([
+            model.measured_downtime(r, self.fitted.downtime_source)
+            for r in self.held_out])
 
 
 def _shipped_envelope(fitted, change=None):
@@ -257,7 +265,7 @@ def _shipped_envelope(fitted, change=None):
         fitted.params, **envelope))
 
 
-def testbed_ratios(csv_path=None, params_path=None):
+def testbed_ratios(testbed):
     """Measured / expected downtime of the testbed's shaped-link runs.
 
     The estimator with the testbed's fitted constants against the pauses
@@ -265,8 +273,8 @@ def testbed_ratios(csv_path=None, params_path=None):
     from the model's expected pause, run to run.
     """
     from qslm_nova.testbed import model
-    rows, fitted = _testbed(csv_path, params_path)
-    rows = [r for r in rows if model.num(r, 'bandwidth_mbps') > 0]
+    fitted = testbed.fitted
+    rows = [r for r in testbed.rows if model.num(r, 'bandwidth_mbps') > 0]
     ests = model.estimate_rows(rows, fitted)
     ratios = [model.measured_downtime(r, fitted.downtime_source) /
               e['downtime_ms'] for r, e in zip(rows, ests)
@@ -274,7 +282,7 @@ def testbed_ratios(csv_path=None, params_path=None):
     return np.array(sorted(ratios))
 
 
-def testbed_coverage(changes, csv_path=None, params_path=None):
+def testbed_coverage(testbed, changes):
     """Share of held-out testbed pauses at or under each worst case.
 
     :param changes: {name: options changed from the shipped envelope}.
@@ -283,15 +291,12 @@ def testbed_coverage(changes, csv_path=None, params_path=None):
         model constants with that envelope.
     """
     from qslm_nova.testbed import model
-    rows, fitted = _testbed(csv_path, params_path)
-    rows = _held_out(rows)
-    measured = np.array([model.measured_downtime(r, fitted.downtime_source)
-                         for r in rows])
+    rows = testbed.held_out
     out = {}
     for name, change in changes.items():
         worst = np.array([e['worst_downtime_ms'] for e in model.estimate_rows(
-            rows, _shipped_envelope(fitted, change))])
-        out[name] = {'share': float(np.mean(measured <= worst)),
+            rows, _shipped_envelope(testbed.fitted, change))])
+        out[name] = {'share': float(np.mean(testbed.measured <= worst)),
                      'runs': len(rows)}
     return out
 
@@ -300,8 +305,7 @@ def testbed_coverage(changes, csv_path=None, params_path=None):
 TESTBED_LIMITS = (100, 150, 200, 300, 400, 500, 750, 1000)
 
 
-def testbed_decisions(csv_path=None, params_path=None,
-                      limits=TESTBED_LIMITS):
+def testbed_decisions(testbed, limits=TESTBED_LIMITS):
     """Decisions judged by real migrations, where the testbed can.
 
     Every held-out testbed migration, under each limit of ``limits``, is
@@ -312,11 +316,9 @@ def testbed_decisions(csv_path=None, params_path=None,
     requests whose real pause met the limit that it allowed.
     """
     from qslm_nova.testbed import model
-    rows, fitted = _testbed(csv_path, params_path)
-    rows = _held_out(rows)
+    rows, fitted, measured = (testbed.held_out, testbed.fitted,
+                              testbed.measured)
     shipped = _shipped_envelope(fitted)
-    measured = np.array([model.measured_downtime(r, fitted.downtime_source)
-                         for r in rows])
     est = model.estimate_rows(rows, fitted)
     bounds = {
         'worst case, testbed envelope': [e['worst_downtime_ms']
@@ -450,7 +452,7 @@ def _host_load(topo, host, settings):
 def simulate(hosts=300, sites=4, count=1200, seed=11, stress=False,
              ratios=None):
     if ratios is None:
-        ratios = testbed_ratios()
+        ratios = testbed_ratios(Testbed())
     doc, topo = make_cloud(hosts, sites, seed)
     qslm = make_engine(topo)
     paper = make_engine(topo, PaperEngine)
@@ -725,17 +727,13 @@ def format_quality(res):
     lines.append('QSLM with one worst-case assumption dropped (placed / '
                  'good of oracle / SLA violations / failed / held-out '
                  'testbed pauses within its worst case):')
-    r = res['policies']['qslm']
-    lines.append('  %-52s %4d / %5.1f%% / %d / %d%s' % (
-        'shipped', r['placed'], 100 * (r['good_of_oracle'] or 0),
-        r['sla_violations'], r['failed_migrations'], covered('shipped')))
-    for name, _change in ABLATIONS:
-        r = res['policies'].get(name)
-        if r is not None:
-            lines.append('  %-52s %4d / %5.1f%% / %d / %d%s' % (
-                name, r['placed'], 100 * (r['good_of_oracle'] or 0),
-                r['sla_violations'], r['failed_migrations'],
-                covered(name)))
+    # The shipped engine is the 'qslm' policy.
+    for name, policy in (('shipped', 'qslm'),) + tuple(
+            (a[0], a[0]) for a in ABLATIONS):
+        r = res['policies'][policy]
+        lines.append('  %-52s %4d / %5.1f%% / %d / %d%s' % (
+            name, r['placed'], 100 * (r['good_of_oracle'] or 0),
+            r['sla_violations'], r['failed_migrations'], covered(name)))
     r = res['policies']['qslm']
     lines.append('QSLM SLA violations on destinations whose worst case '
                  'aborts: %d of %d' % (r['sla_violations_worst_case_aborts'],
@@ -762,19 +760,20 @@ def main(argv=None):
     p.add_argument('--no-stress', action='store_true')
     p.add_argument('--output', default=bench.RESULTS)
     args = p.parse_args(argv)
-    ratios = testbed_ratios()
+    testbed = Testbed()
+    ratios = testbed_ratios(testbed)
     runs = [simulate(args.hosts, args.sites, args.requests, args.seed,
                      ratios=ratios)]
     if not args.no_stress:
         runs.append(simulate(args.hosts, args.sites, args.requests,
                              args.seed, stress=True, ratios=ratios))
     # The same for every run: read and estimated once.
-    cover = testbed_coverage({name: _ablation_changes(change)
-                              for name, change in (('shipped', {}),) +
-                              ABLATIONS})
+    cover = testbed_coverage(testbed, {
+        name: _ablation_changes(change)
+        for name, change in (('shipped', {}),) + ABLATIONS})
     for run in runs:
         run['testbed_coverage'] = cover
-    real = testbed_decisions()
+    real = testbed_decisions(testbed)
     text = '\n\n'.join([format_quality(r) for r in runs] +
                        [format_testbed_decisions(real)])
     runs.append({'testbed_decisions': real})
