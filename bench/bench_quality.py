@@ -153,7 +153,7 @@ class PaperEngine(decision.Engine):
         est['expected_downtime_ms'] = paper.copy()
         est['worst_downtime_ms'] = paper.copy()
         for key in ('outcome', 'worst_outcome'):
-            est[key] = np.full_like(est[key], estimator.COMPLETED)
+            est[key] = np.full_like(est[key], estimator.Outcome.COMPLETED)
         return est
 
 
@@ -168,7 +168,7 @@ class StrictEngine(decision.Engine):
     def _verdicts(self, pol, remaining, est, nlevels):
         v = super()._verdicts(pol, remaining, est, nlevels)
         v.allowed = v.allowed & ~np.isin(est['worst_outcome'], (
-            estimator.ABORTED, estimator.NO_CONVERGENCE))
+            estimator.Outcome.ABORTED, estimator.Outcome.NO_CONVERGENCE))
         v.score = np.where(v.allowed, v.score, -1.0)
         return v
 
@@ -398,9 +398,9 @@ class Truth:
         rtt = np.array([p.rtt_ms for p in paths])
         est = estimator.estimate(req.memory_mb, self.dirty, bw, rtt, mech,
                                  np.asarray(loads), libvirt, self.params)
-        done = np.isin(est.outcome, (estimator.COMPLETED,
-                                     estimator.POST_COPY,
-                                     estimator.FORCED_PAUSE))
+        done = np.isin(est.outcome, (estimator.Outcome.COMPLETED,
+                                     estimator.Outcome.POST_COPY,
+                                     estimator.Outcome.FORCED_PAUSE))
         return np.where(done, est.expected_downtime_ms, 0.0), done, noise
 
 

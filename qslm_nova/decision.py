@@ -203,9 +203,10 @@ _FIELDS = ('expected_downtime_ms', 'worst_downtime_ms', 'total_time_s',
            'bytes_sent', 'rate_mibps', 'outcome', 'worst_outcome')
 # Rank of each estimator outcome when choosing a transport option:
 # completing beats post-copy, then a forced pause, then aborting.
-_RANK = np.empty(len(estimator.OUTCOMES), dtype=int)
-_RANK[[estimator.COMPLETED, estimator.POST_COPY, estimator.FORCED_PAUSE,
-       estimator.ABORTED, estimator.NO_CONVERGENCE]] = np.arange(5)
+_OUTCOME = estimator.Outcome
+_RANK = np.empty(len(_OUTCOME), dtype=int)
+_RANK[[_OUTCOME.COMPLETED, _OUTCOME.POST_COPY, _OUTCOME.FORCED_PAUSE,
+       _OUTCOME.ABORTED, _OUTCOME.NO_CONVERGENCE]] = np.arange(5)
 
 
 class Decisions(collections.abc.Sequence):
@@ -719,8 +720,8 @@ class Engine:
         outcome = est['outcome']
         n = len(held)
         # 1: aborted at Nova's completion timeout; 2: never converges.
-        v.conv = np.where(outcome == estimator.ABORTED, 1, np.where(
-            outcome == estimator.NO_CONVERGENCE, 2, 0))
+        v.conv = np.where(outcome == estimator.Outcome.ABORTED, 1, np.where(
+            outcome == estimator.Outcome.NO_CONVERGENCE, 2, 0))
         judged = v.conv == 0
         limits = []
         v.over_max = v.over_rem = np.zeros(n, dtype=bool)
