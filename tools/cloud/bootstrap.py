@@ -1,0 +1,85 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The order in which the cloud comes up, and what it hands the tests."""
+
+import os
+import time
+
+import identity
+import infra
+import nova_services
+import services
+
+
+def _compute_driver():
+    return nova_services.FakeDriver()
+
+
+def build(sup, state, steps, hosts):
+    db = infra.MariaDB(sup, state)
+    rabbit = infra.RabbitMQ(sup, state)
+    steps('rabbitmq (spawn)', rabbit.start)
+    steps('mariadb', db.start)
+    steps('keystone', identity.start_keystone, sup, state, db)
+    steps('keystone accounts', identity.populate, state)
+    clouds_yaml = identity.write_clouds_yaml(state)
+    steps('rabbitmq (ready)', rabbit.wait)
+    steps('placement', services.start_placement, sup, state, db)
+    steps('glance', services.start_glance, sup, state, db)
+    services.start_network_standin(sup, state)
+    etc = nova_services.base_nova_conf(state, db, rabbit)
+    qslm_etc = steps('devstack plugin', nova_services.run_plugin, sup,
+                     state, hosts, {
+                         'QSLM_TRUST_PROVIDERS': 'aggregate',
+                         'QSLM_EXTRA_OPTS': 'ledger_writer_roles=service'})
+    steps('nova databases', nova_services.create_databases, sup, state, db,
+          rabbit)
+    steps('placement/glance ready', services.wait_apis, sup, state)
+    nova_services.start_control(sup, state)
+    driver = _compute_driver()
+    for host in hosts:
+        nova_services.start_compute(sup, state, host, driver)
+    steps('nova-api ready', sup.wait_http, 'nova-api',
+          state.url('nova_api') + '/v2.1', 300)
+    steps('computes mapped', nova_services.discover_hosts, sup, state,
+          hosts)
+    image = steps('glance image', services.upload_image, state,
+                  driver)
+    return {
+        'state_dir': state.dir,
+        'auth_url': state.url('keystone') + '/v3',
+        'region': identity.REGION,
+        'clouds_yaml': clouds_yaml,
+        'clouds': {name: {'user': user, 'project': project,
+                          'roles': list(roles)}
+                   for name, (user, _pw, project, roles)
+                   in identity.ACCOUNTS.items()},
+        'endpoints': {name: state.url(name) for name in
+                      ('keystone', 'placement', 'glance', 'network',
+                       'nova_api')},
+        'hosts': list(hosts),
+        'virt_driver': driver.name,
+        'image': image,
+        'nova_conf': os.path.join(etc, 'nova.conf'),
+        'api_paste_ini': os.path.join(etc, 'api-paste.ini'),
+        'topology_file': os.path.join(qslm_etc, 'topology.yaml'),
+        'log_dir': sup.log_dir,
+        'venv': state.venv,
+        'started_at': time.time(),
+    }
+
+
+def teardown(sup):
+    """Anything to undo before the processes are stopped."""
