@@ -15,6 +15,7 @@
 """The order in which the cloud comes up, and what it hands the tests."""
 
 import os
+import threading
 import time
 
 import identity
@@ -27,30 +28,61 @@ def _compute_driver():
     return nova_services.FakeDriver()
 
 
+def _parallel(steps, jobs):
+    """Run {name: (func, args)} in threads; raise the first failure."""
+    errors = []
+
+    def one(name, func, args):
+        try:
+            steps(name, func, *args)
+        except BaseException as e:  # noqa: re-raised below
+            errors.append(e)
+
+    threads = [threading.Thread(target=one, args=(name, func, args))
+               for name, (func, args) in jobs.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
 def build(sup, state, steps, hosts):
     db = infra.MariaDB(sup, state)
     rabbit = infra.RabbitMQ(sup, state)
     steps('rabbitmq (spawn)', rabbit.start)
     steps('mariadb', db.start)
-    steps('keystone', identity.start_keystone, sup, state, db)
-    steps('keystone accounts', identity.populate, state)
-    clouds_yaml = identity.write_clouds_yaml(state)
-    steps('rabbitmq (ready)', rabbit.wait)
-    steps('placement', services.start_placement, sup, state, db)
-    steps('glance', services.start_glance, sup, state, db)
-    services.start_network_standin(sup, state)
     etc = nova_services.base_nova_conf(state, db, rabbit)
     qslm_etc = steps('devstack plugin', nova_services.run_plugin, sup,
-                     state, hosts, {
-                         'QSLM_TRUST_PROVIDERS': 'aggregate',
+                     state, {
+                         'QSLM_TOPOLOGY_SOURCE': os.path.join(
+                             os.path.dirname(os.path.abspath(__file__)),
+                             'topology.yaml'),
                          'QSLM_EXTRA_OPTS': 'ledger_writer_roles=service'})
-    steps('nova databases', nova_services.create_databases, sup, state, db,
-          rabbit)
-    steps('placement/glance ready', services.wait_apis, sup, state)
+    # Schema migrations are most of the start-up: one thread per service.
+    _parallel(steps, {
+        'keystone db+bootstrap': (identity.prepare_keystone,
+                                  (sup, state, db)),
+        'placement db': (services.prepare_placement, (sup, state, db)),
+        'glance db': (services.prepare_glance, (sup, state, db)),
+        'nova databases': (nova_services.create_databases,
+                           (sup, state, db, rabbit)),
+    })
+    identity.start_keystone(sup, state)
+    services.start_placement(sup, state)
+    services.start_glance(sup, state)
+    services.start_network_standin(sup, state)
+    steps('rabbitmq (ready)', rabbit.wait)
     nova_services.start_control(sup, state)
+    steps('keystone ready', sup.wait_http, 'keystone',
+          state.url('keystone') + '/v3', 240)
+    steps('keystone accounts', identity.populate, state)
+    clouds_yaml = identity.write_clouds_yaml(state)
     driver = _compute_driver()
     for host in hosts:
         nova_services.start_compute(sup, state, host, driver)
+    steps('placement/glance ready', services.wait_apis, sup, state)
     steps('nova-api ready', sup.wait_http, 'nova-api',
           state.url('nova_api') + '/v2.1', 300)
     steps('computes mapped', nova_services.discover_hosts, sup, state,

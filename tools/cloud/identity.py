@@ -61,7 +61,8 @@ def keystone_conf(state, db):
     return etc
 
 
-def start_keystone(sup, state, db):
+def prepare_keystone(sup, state, db):
+    """Database, keys and the bootstrap admin: no service needed yet."""
     etc = keystone_conf(state, db)
     manage = [os.path.join(state.venv, 'bin', 'keystone-manage'),
               '--config-file', os.path.join(etc, 'keystone.conf')]
@@ -75,6 +76,10 @@ def start_keystone(sup, state, db):
         '--bootstrap-public-url', state.url('keystone') + '/v3',
         '--bootstrap-internal-url', state.url('keystone') + '/v3',
         '--bootstrap-region-id', REGION])
+
+
+def start_keystone(sup, state):
+    etc = os.path.join(state.dir, 'etc', 'keystone')
     sup.spawn('keystone', infra.uwsgi_argv(
         state.venv, state.ports['keystone'], 'keystone.wsgi.api:application',
         processes=2, threads=2), env={'OS_KEYSTONE_CONFIG_DIR': etc})

@@ -48,7 +48,7 @@ def write_ini(path, sections):
 def _binary(*names):
     for name in names:
         path = shutil.which(name) or next(
-            (os.path.join(d, name) for d in ('/usr/sbin', '/usr/lib/rabbitmq/bin')
+            (os.path.join(d, name) for d in ('/usr/sbin', '/usr/bin')
              if os.path.exists(os.path.join(d, name))), None)
         if path:
             return path

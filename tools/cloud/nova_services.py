@@ -78,7 +78,7 @@ def base_nova_conf(state, db, rabbit):
     return etc
 
 
-def run_plugin(sup, state, hosts, extra_env=None):
+def run_plugin(sup, state, extra_env=None):
     """devstack/plugin.sh stack post-config on this cloud's files."""
     etc = os.path.join(state.dir, 'etc')
     env = {
@@ -92,7 +92,6 @@ def run_plugin(sup, state, hosts, extra_env=None):
         'QSLM_STATE_FILE': os.path.join(state.dir, 'data', 'qslm-nova',
                                         'devstack.state'),
         'QSLM_PYTHON': os.path.join(state.venv, 'bin', 'python'),
-        'QSLM_TOPOLOGY_HOSTS': ' '.join(hosts),
         'ENABLED_SERVICES': 'n-api,n-cond,n-sch,n-cpu,placement-api',
         'STUB_LOG': sup.log_path('devstack-plugin'),
         'PATH': os.path.join(state.venv, 'bin') + os.pathsep +

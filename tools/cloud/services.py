@@ -22,7 +22,7 @@ import identity
 import infra
 
 
-def start_placement(sup, state, db):
+def prepare_placement(sup, state, db):
     etc = os.path.join(state.dir, 'etc', 'placement')
     infra.write_ini(os.path.join(etc, 'placement.conf'), {
         'DEFAULT': {'debug': False},
@@ -33,13 +33,17 @@ def start_placement(sup, state, db):
     sup.run('placement-manage', [
         os.path.join(state.venv, 'bin', 'placement-manage'),
         '--config-dir', etc, 'db', 'sync'])
+
+
+def start_placement(sup, state):
+    etc = os.path.join(state.dir, 'etc', 'placement')
     sup.spawn('placement', infra.uwsgi_argv(
         state.venv, state.ports['placement'],
         'placement.wsgi.api:application'),
         env={'OS_PLACEMENT_CONFIG_DIR': etc})
 
 
-def start_glance(sup, state, db):
+def prepare_glance(sup, state, db):
     etc = os.path.join(state.dir, 'etc', 'glance')
     data = os.path.join(state.dir, 'data', 'glance')
     stores = {name: os.path.join(data, name) for name in
@@ -69,6 +73,10 @@ def start_glance(sup, state, db):
     sup.run('glance-manage', [
         os.path.join(state.venv, 'bin', 'glance-manage'),
         '--config-file', os.path.join(etc, 'glance-api.conf'), 'db_sync'])
+
+
+def start_glance(sup, state):
+    etc = os.path.join(state.dir, 'etc', 'glance')
     sup.spawn('glance', infra.uwsgi_argv(
         state.venv, state.ports['glance'], 'glance.wsgi.api:application'),
         env={'OS_GLANCE_CONFIG_DIR': etc})
