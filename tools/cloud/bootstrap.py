@@ -48,6 +48,19 @@ def _parallel(steps, jobs):
         raise errors[0]
 
 
+def _topology_source(state):
+    """tools/cloud/topology.yaml, attested now, for the plugin to install."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, 'topology.yaml')) as f:
+        text = f.read()
+    now = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
+    path = os.path.join(state.dir, 'data', 'topology-source.yaml')
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        f.write(text.replace('ATTESTED_AT', '"%s"' % now))
+    return path
+
+
 def build(sup, state, steps, hosts):
     db = infra.MariaDB(sup, state)
     rabbit = infra.RabbitMQ(sup, state)
@@ -56,9 +69,7 @@ def build(sup, state, steps, hosts):
     etc = nova_services.base_nova_conf(state, db, rabbit)
     qslm_etc = steps('devstack plugin', nova_services.run_plugin, sup,
                      state, {
-                         'QSLM_TOPOLOGY_SOURCE': os.path.join(
-                             os.path.dirname(os.path.abspath(__file__)),
-                             'topology.yaml'),
+                         'QSLM_TOPOLOGY_SOURCE': _topology_source(state),
                          'QSLM_EXTRA_OPTS': 'ledger_writer_roles=service'})
     # Schema migrations are most of the start-up: one thread per service.
     _parallel(steps, {

@@ -61,17 +61,18 @@ def report(state_dir, out=sys.stdout):
     migrations = [e for e in entries if e['kind'] == 'migration']
     if migrations:
         w('live migrations (QSLM estimate at decision time vs measured):\n')
-        w('  %-13s %-8s %-6s %14s %14s %13s %13s %9s\n' % (
-            'route', 'driver', 'mech', 'est. downtime', 'meas. downtime',
-            'est. total', 'meas. total', 'nova wall'))
+        w('  %-12s %-6s %-5s %21s %14s %10s %11s %9s\n' % (
+            'route', 'driver', 'mech', 'est. downtime exp/wc',
+            'meas. downtime', 'est. total', 'meas. total', 'nova wall'))
         for e in migrations:
             est = e.get('estimate') or {}
-            w('  %-13s %-8s %-6s %14s %14s %13s %13s %9s\n' % (
+            w('  %-12s %-6s %-5s %21s %14s %10s %11s %9s\n' % (
                 '%s>%s' % (e['source'], e['dest']), e['driver'],
                 _fmt(est.get('mechanism')),
-                _fmt(est.get('downtime_ms'), ' ms'),
+                '%s / %s' % (_fmt(est.get('expected_downtime_ms'), ' ms'),
+                             _fmt(est.get('worst_downtime_ms'), ' ms')),
                 _fmt(e.get('downtime_ms'), ' ms'),
-                _fmt(est.get('total_s'), ' s'),
+                _fmt(est.get('total_time_s'), ' s'),
                 _fmt(e.get('total_s'), ' s'),
                 _fmt(e.get('nova_seconds'), ' s')))
     return 0
