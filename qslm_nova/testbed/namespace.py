@@ -284,5 +284,7 @@ class VethLink(object):
                 run([tc, '-n', host.netns, 'qdisc', 'add', 'dev', dev]
                     + parent + ['netem', 'delay', '%gms' % (delay_ms / 2.0),
                                 'limit', '100000'],
-                    what='netem on %s (kernel module sch_netem)' % dev)
+                    what='adding %g ms with netem on %s (a kernel without '
+                    'CONFIG_NET_SCH_NETEM cannot emulate latency)'
+                    % (delay_ms, dev))
         return self
