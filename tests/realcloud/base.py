@@ -81,6 +81,25 @@ class RealCloud(object):
             microversion, session=self.session(account),
             region_name=self._clouds[account]['region_name'], timeout=120)
 
+    def libvirt_uri(self, host):
+        """URI of *host*'s own libvirtd (libvirt computes only)."""
+        sock = self.info['compute_hosts'][host]['libvirt_socket']
+        return 'qemu+unix:///system?socket=%s' % sock
+
+    def completed_job(self, host, server_id):
+        """libvirt's statistics of the migration that brought the guest.
+
+        Read on the destination: libvirt keeps the completed job of an
+        incoming migration (downtime, total time, data) with the domain.
+        """
+        import libvirt
+        conn = libvirt.open(self.libvirt_uri(host))
+        try:
+            dom = conn.lookupByUUIDString(server_id)
+            return dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
+        finally:
+            conn.close()
+
     def log(self, service):
         with open(os.path.join(self.log_dir, service + '.log'),
                   errors='replace') as f:

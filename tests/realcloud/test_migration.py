@@ -87,12 +87,19 @@ class TestSchedulerSteers(MigrationTestCase):
         log = self.cloud.log('nova-scheduler')
         self.assertIn('%s fails QSLM for instance %s' % (
             self.decoy, server.id), log)
+        measured = {}
+        if self.cloud.virt_driver == 'libvirt':
+            job = self.cloud.completed_job(self.trusted, server.id)
+            self.assertIn('downtime', job)
+            measured = {'downtime_ms': job['downtime'],
+                        'total_s': job.get('time_elapsed', 0) / 1000.0,
+                        'data_mib': job.get('data_total', 0) / 2.0 ** 20}
         self.record('migration', server=server.id,
                     source=migration.source_compute,
                     dest=migration.dest_compute,
                     driver=self.cloud.virt_driver,
                     nova_seconds=migration.wall_seconds,
-                    estimate=estimate)
+                    estimate=estimate, **measured)
 
 
 class TestPreCheck(MigrationTestCase):

@@ -21,11 +21,25 @@ import time
 import identity
 import infra
 import nova_services
+import procs
 import services
 
 
-def _compute_driver():
-    return nova_services.FakeDriver()
+#: QSLM_CLOUD_DRIVER: ``libvirt`` (default: real guests, real live
+#: migrations) or ``fake`` (Nova's fake live-migration driver, for a
+#: machine without libvirt or root).
+DRIVERS = ('libvirt', 'fake')
+
+
+def _compute_driver(state, hosts):
+    name = os.environ.get('QSLM_CLOUD_DRIVER', 'libvirt')
+    if name not in DRIVERS:
+        raise procs.CloudError('QSLM_CLOUD_DRIVER=%s: use one of %s'
+                               % (name, ', '.join(DRIVERS)))
+    if name == 'fake':
+        return nova_services.FakeDriver()
+    import libvirt_computes
+    return libvirt_computes.LibvirtDriver(state, hosts)
 
 
 def _parallel(steps, jobs):
@@ -85,12 +99,14 @@ def build(sup, state, steps, hosts):
     services.start_glance(sup, state)
     services.start_network_standin(sup, state)
     steps('rabbitmq (ready)', rabbit.wait)
-    nova_services.start_control(sup, state)
     steps('keystone ready', sup.wait_http, 'keystone',
           state.url('keystone') + '/v3', 240)
     steps('keystone accounts', identity.populate, state)
     clouds_yaml = identity.write_clouds_yaml(state)
-    driver = _compute_driver()
+    # Nova's services authenticate as they start: after the accounts.
+    nova_services.start_control(sup, state)
+    driver = _compute_driver(state, hosts)
+    steps('compute hosts (%s)' % driver.name, driver.start)
     for host in hosts:
         nova_services.start_compute(sup, state, host, driver)
     steps('placement/glance ready', services.wait_apis, sup, state)
@@ -114,6 +130,7 @@ def build(sup, state, steps, hosts):
                        'nova_api')},
         'hosts': list(hosts),
         'virt_driver': driver.name,
+        'compute_hosts': driver.describe(),
         'image': image,
         'nova_conf': os.path.join(etc, 'nova.conf'),
         'api_paste_ini': os.path.join(etc, 'api-paste.ini'),
@@ -125,4 +142,9 @@ def build(sup, state, steps, hosts):
 
 
 def teardown(sup):
-    """Anything to undo before the processes are stopped."""
+    """Stop the libvirt hosts: every process in their namespaces."""
+    try:
+        import libvirt_computes
+    except ImportError:  # no cloud virtualenv: nothing of it can run
+        return []
+    return libvirt_computes.teardown(sup.state_dir)

@@ -95,23 +95,24 @@ def _fresh(directory):
 def start(args):
     directory = state_dir()
     sup = procs.Supervisor(directory)
-    stopped = sup.stop_all(order=STOP_ORDER)
-    if stopped:
-        print('cloud: stopped leftovers of an earlier run: %s'
-              % ', '.join(stopped))
-    _fresh(directory)
     state = CloudState(directory)
     if not os.path.exists(os.path.join(state.venv, 'bin', 'nova-compute')):
         raise procs.CloudError('no cloud virtualenv at %s: run '
                                'tools/cloud/install first' % state.venv)
     # Imported here: they need the cloud's virtualenv, stop does not.
     import bootstrap
+    stopped = bootstrap.teardown(sup) + sup.stop_all(order=STOP_ORDER)
+    if stopped:
+        print('cloud: stopped leftovers of an earlier run: %s'
+              % ', '.join(stopped))
+    _fresh(directory)
     steps = Steps(state)
     try:
         info = bootstrap.build(sup, state, steps, HOSTS)
     except BaseException:
         print('cloud: start-up failed; stopping what was started '
               '(logs stay in %s)' % sup.log_dir, file=sys.stderr)
+        bootstrap.teardown(sup)
         sup.stop_all(order=STOP_ORDER)
         raise
     info['startup_s'] = round(steps.total, 1)
@@ -142,7 +143,9 @@ def stop(args):
     sup = procs.Supervisor(state_dir())
     try:
         import bootstrap
-        bootstrap.teardown(sup)
+        hosts = bootstrap.teardown(sup)
+        if hosts:
+            print('cloud: stopped the libvirt hosts %s' % ', '.join(hosts))
     except ImportError:
         pass
     stopped = sup.stop_all(order=STOP_ORDER)

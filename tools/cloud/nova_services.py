@@ -37,6 +37,9 @@ DEVSTACK_FILTERS = ('ComputeFilter,ComputeCapabilitiesFilter,'
                     'DifferentHostFilter')
 
 
+CONTROL = ('nova-api', 'nova-conductor', 'nova-scheduler')
+
+
 def _service_auth(state):
     opts = identity.authtoken(state, 'nova')
     opts.pop('www_authenticate_uri')
@@ -139,7 +142,7 @@ def start_control(sup, state):
         state.venv, state.ports['nova_api'],
         'nova.wsgi.osapi_compute:application', processes=1, threads=4),
         env=env)
-    for name in ('nova-conductor', 'nova-scheduler'):
+    for name in CONTROL[1:]:
         sup.spawn(name, [os.path.join(state.venv, 'bin', name),
                          '--config-file', conf], env=env)
 
@@ -196,8 +199,14 @@ class FakeDriver(object):
     def options(self, host):
         return {}
 
+    def start(self):
+        pass
+
     def wrap(self, host, argv):
         return argv
+
+    def describe(self):
+        return {}
 
     def images(self, state):
         """A 1 MiB raw disk: the fake driver boots nothing."""
@@ -213,8 +222,8 @@ def discover_hosts(sup, state, hosts, timeout=300):
     deadline = time.monotonic() + timeout
     wanted = set(hosts)
     while True:
-        for host in hosts:
-            sup.check_alive('nova-compute-%s' % host)
+        for name in CONTROL + tuple('nova-compute-%s' % h for h in hosts):
+            sup.check_alive(name)
         sup.run('nova-manage', manage(state, 'cell_v2', 'discover_hosts',
                                       '--verbose'))
         mapped = _mapped_hosts(state)
