@@ -61,6 +61,36 @@ class MigrationTestCase(base.RealCloudTestCase):
         doc = json.loads(proc.stdout)
         return doc[0] if isinstance(doc, list) else doc
 
+    def measured_migration(self, server, expected_dest):
+        """Live-migrate without a host; measure; return the migration.
+
+        QSLM's estimate is the decision for the host the scheduler is
+        expected to pick, taken before the move; the measured figures are
+        libvirt's completed-job statistics on that host.
+        """
+        estimate = self.estimate(self.decision(server, expected_dest))
+        self.assertTrue(estimate['allowed'])
+        migration = self.live_migrate(server)
+        self.assertEqual('completed', migration.status)
+        self.assertEqual(expected_dest, migration.dest_compute)
+        self.assertEqual(self.host_of(server), migration.source_compute)
+        self.assertEqual(expected_dest, self.host_of(
+            self.admin.servers.get(server.id)))
+        measured = {}
+        if self.cloud.virt_driver == 'libvirt':
+            job = self.cloud.completed_job(expected_dest, server.id)
+            self.assertIn('downtime', job)
+            measured = {'downtime_ms': job['downtime'],
+                        'total_s': job.get('time_elapsed', 0) / 1000.0,
+                        'data_mib': job.get('data_total', 0) / 2.0 ** 20}
+        self.record('migration', server=server.id,
+                    source=migration.source_compute,
+                    dest=migration.dest_compute,
+                    driver=self.cloud.virt_driver,
+                    nova_seconds=migration.wall_seconds,
+                    estimate=estimate, **measured)
+        return migration
+
     @staticmethod
     def estimate(decision):
         """The figures of a decision that a migration can be held to."""
@@ -75,31 +105,11 @@ class TestSchedulerSteers(MigrationTestCase):
         flavor = self.flavor(TRUSTED_SPEC)
         server = self.boot(flavor, self.source)
         self.assertEqual(self.source, self.host_of(server))
-        estimate = self.estimate(self.decision(server, self.trusted))
-        self.assertTrue(estimate['allowed'])
-        migration = self.live_migrate(server)
-        server = self.admin.servers.get(server.id)
-        self.assertEqual('completed', migration.status)
-        self.assertEqual(self.trusted, migration.dest_compute)
-        self.assertEqual(self.source, migration.source_compute)
-        self.assertEqual(self.trusted, self.host_of(server))
+        self.measured_migration(server, self.trusted)
         # The scheduler's own log names the decoy and QSLM's reason.
         log = self.cloud.log('nova-scheduler')
         self.assertIn('%s fails QSLM for instance %s' % (
             self.decoy, server.id), log)
-        measured = {}
-        if self.cloud.virt_driver == 'libvirt':
-            job = self.cloud.completed_job(self.trusted, server.id)
-            self.assertIn('downtime', job)
-            measured = {'downtime_ms': job['downtime'],
-                        'total_s': job.get('time_elapsed', 0) / 1000.0,
-                        'data_mib': job.get('data_total', 0) / 2.0 ** 20}
-        self.record('migration', server=server.id,
-                    source=migration.source_compute,
-                    dest=migration.dest_compute,
-                    driver=self.cloud.virt_driver,
-                    nova_seconds=migration.wall_seconds,
-                    estimate=estimate, **measured)
 
 
 class TestPreCheck(MigrationTestCase):
@@ -166,7 +176,4 @@ class TestCommandLine(MigrationTestCase):
         denied = sorted(r['host'] for r in rows if not r['allowed'])
         self.assertEqual([self.trusted], allowed)
         self.assertEqual([self.decoy], denied)
-        migration = self.live_migrate(server)
-        self.assertEqual(allowed, [migration.dest_compute])
-        self.assertEqual(allowed, [self.host_of(
-            self.admin.servers.get(server.id))])
+        self.measured_migration(server, self.trusted)

@@ -120,8 +120,10 @@ def start(args):
     with open(os.path.join(directory, 'cloud.json'), 'w') as f:
         json.dump(info, f, indent=2, sort_keys=True)
     print('cloud: up in %.1f s; %d services; %s' % (
-        steps.total, len(sup.procs), os.path.join(directory, 'cloud.json')))
-    print('cloud: memory of its processes: %d MiB' % rss_mib(sup))
+        steps.total, len(sup.procs), os.path.join(directory, 'cloud.json')),
+        flush=True)
+    print('cloud: memory of its processes: %d MiB' % rss_mib(sup),
+          flush=True)
     return 0
 
 

@@ -133,6 +133,9 @@ def teardown(state_dir):
         return []
     done = []
     for host in sorted(os.listdir(base)):
-        namespace.destroy(os.path.join(base, host))
-        done.append(host)
+        path = os.path.join(base, host)
+        # A host whose namespaces still exist has an "ns" directory.
+        if os.path.isdir(os.path.join(path, 'ns')):
+            done.append(host)
+        namespace.destroy(path)
     return done
