@@ -57,7 +57,7 @@ def report(state_dir, out=sys.stdout):
     if scenarios:
         w('scenarios:\n')
         for e in scenarios:
-            w('  %-62s %7.1f s\n' % (e['test'], e['seconds']))
+            w('  %-68s %7.1f s\n' % (e['test'], e['seconds']))
     migrations = [e for e in entries if e['kind'] == 'migration']
     if migrations:
         w('live migrations (QSLM estimate at decision time vs measured):\n')
