@@ -26,6 +26,7 @@ Every keystoneauth1/novaclient failure is turned into a one-line
 """
 
 import contextlib
+import os
 import re
 
 from keystoneauth1 import exceptions as ks_exc
@@ -75,7 +76,9 @@ def connect_message(exc):
         if url is None and getattr(request, 'url', None):
             url = request.url.split('?')[0]
         if why is None and isinstance(e, OSError) and e.strerror:
-            why = e.strerror
+            # errno's own text: a green socket's strerror is its name.
+            why = (os.strerror(e.errno) if isinstance(e.errno, int) and
+                   e.errno > 0 else e.strerror)
     if isinstance(exc, ks_exc.ConnectTimeout):
         why = why or 'timed out'
     if url is None:
