@@ -57,6 +57,13 @@ def _text(value):
     return str(value).replace('\r\n', '\n').replace('\r', ' ')
 
 
+def _wrap(text, width):
+    """Each line of text wrapped at words; long words are broken."""
+    return '\n'.join(
+        '\n'.join(textwrap.wrap(line, width, break_on_hyphens=False))
+        if len(line) > width else line for line in text.split('\n'))
+
+
 def _alignment(values):
     """Numbers (and number columns) right, everything else left."""
     for value in values:
@@ -139,8 +146,6 @@ class TableFormatter(cliff_table.TableFormatter):
         texts = [[_text(v) for v in row] for row in rows]
         for i, name in enumerate(column_names):
             table.align[name] = align or _alignment(r[i] for r in rows)
-        for row in texts:
-            table.add_row(row)
         natural, compact, floors = [], [], []
         for i, name in enumerate(column_names):
             cells = [line for row in texts for line in row[i].split('\n')]
@@ -160,6 +165,17 @@ class TableFormatter(cliff_table.TableFormatter):
         for name, width in zip(column_names, widths):
             table.max_width[name] = width
             table.min_width[name] = width
+        # Wrapped here, once per distinct text: a plan repeats the same
+        # reasons thousands of times and prettytable would wrap each.
+        wrapped = {}
+        for row in texts:
+            for i, width in enumerate(widths):
+                key = (row[i], width)
+                if key not in wrapped:
+                    wrapped[key] = _wrap(row[i], width)
+                row[i] = wrapped[key]
+        for row in texts:
+            table.add_row(row)
         if all(len(n) <= w for n, w in zip(column_names, widths)):
             stdout.write(table.get_string() + '\n')
             return
