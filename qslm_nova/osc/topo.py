@@ -41,19 +41,22 @@ def lint(topo):
             for name in sorted(topo.hosts) if topo.graph.degree(name) == 0]
 
 
-def validate(path):
+def validate(path, kind='auto'):
     """(kind, topology or None, cloud or None, problems) of a file.
 
     A cloud file (a topology plus ``clock``, ``flavors`` and ``servers``,
     like the embedded sample) is checked completely, as ``--cloud-file``
-    reads it; a topology file as ``[qslm] topology_file`` is read.
+    reads it; a topology file as the services read ``[qslm]
+    topology_file``, where those sections are errors. ``kind`` 'auto'
+    tells them apart by the sections.
     """
     try:
         doc, _fname = cloudfile.read_document(path)
     except exception.TopologyError as e:
         return 'unreadable', None, None, list(e.errors)
-    is_cloud = isinstance(doc, dict) and any(
-        key in doc for key in cloudfile.EXTRA_KEYS)
+    is_cloud = kind == 'cloud' or (kind == 'auto' and isinstance(doc, dict)
+                                   and any(key in doc for key in
+                                           cloudfile.EXTRA_KEYS))
     try:
         if is_cloud:
             cloud = cloudfile.load(path)
@@ -77,6 +80,13 @@ class TopologyValidate(base.ShowOne):
         parser = super().get_parser(prog_name)
         parser.add_argument('file', metavar='FILE',
                             help='Topology file or cloud file.')
+        parser.add_argument(
+            '--kind', choices=('auto', 'topology', 'cloud'),
+            default='auto',
+            help='topology: check the file as the services read [qslm] '
+                 'topology_file (cloud file sections are errors); cloud: '
+                 'as --cloud-file reads it; auto (default): a file with '
+                 'clock, flavors or servers is a cloud file.')
         return parser
 
     def take_action(self, parsed_args):
@@ -85,7 +95,7 @@ class TopologyValidate(base.ShowOne):
             raise exception.QSLMError('%s: cannot read the file (%s)' % (
                 path, 'not readable' if os.path.exists(path)
                 else 'no such file'))
-        kind, topo, cloud, problems = validate(path)
+        kind, topo, cloud, problems = validate(path, parsed_args.kind)
         if problems:
             self.exit_status = base.EXIT_DENIED
             for line in problems:

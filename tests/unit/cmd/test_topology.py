@@ -107,6 +107,15 @@ class TestValidate(base.CLITestCase):
         self.assertEqual(0, rc, err)
         self.assertIn('| Valid       | yes ', out)
 
+    def test_kind_topology_refuses_a_cloud_file(self):
+        rc, out, err = self.run_cli('topology', 'validate', '--kind',
+                                    'topology', base.SAMPLE, '-f', 'json')
+        self.assertEqual(1, rc)
+        doc = json.loads(out)
+        self.assertEqual('topology', doc['Kind'])
+        self.assertIn('%s: clock: unknown key' % base.SAMPLE,
+                      ' '.join(doc['Problems']))
+
 
 class TestShow(base.CLITestCase):
 
