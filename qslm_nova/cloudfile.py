@@ -14,8 +14,9 @@
 
 """A cloud described in one file: topology, flavors and servers.
 
-``qslm-nova plan`` evaluates such a file when no live cloud is given; the
-embedded sample ships as ``etc/qslm-nova/sample-cloud.yaml``.
+``qslm-nova plan`` evaluates such a file when no live cloud is given, and
+every command one given with ``--cloud-file``; the embedded sample ships
+as ``etc/qslm-nova/sample-cloud.yaml``.
 """
 
 import dataclasses
