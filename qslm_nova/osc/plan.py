@@ -76,22 +76,24 @@ class Plan(base.Lister):
         engine = self.engine(conf, src.topology)
         check_hosts(src, parsed_args.host)
         refs = parsed_args.servers or src.server_names()
-        servers = [src.server(ref) for ref in refs]
         now = source.now(src)
         progress = base.Progress(self.app.stderr)
         start = time.monotonic()
         rows, decided = [], 0
-        for i, server in enumerate(servers):
-            progress.update('plan: server %d of %d (%s), %d decisions, '
-                            '%.0f s' % (i + 1, len(servers), server.name,
-                                        decided, time.monotonic() - start))
-            hosts = [h for h in parsed_args.host if h != server.host]
-            found = rows_mod.decide(src, engine, server, now,
-                                    hosts if parsed_args.host else None)
-            decided += len(found)
-            rows.extend(rows_mod.row(server.name, d, parsed_args.long)
-                        for d in self.select(found, parsed_args))
-        progress.done()
+        try:
+            for i, ref in enumerate(refs):
+                progress.update('plan: server %d of %d (%s), %d decisions, '
+                                '%.0f s' % (i + 1, len(refs), ref, decided,
+                                            time.monotonic() - start))
+                server = src.server(ref)
+                hosts = [h for h in parsed_args.host if h != server.host]
+                found = rows_mod.decide(src, engine, server, now,
+                                        hosts if parsed_args.host else None)
+                decided += len(found)
+                rows.extend(rows_mod.row(server.name, d, parsed_args.long)
+                            for d in self.select(found, parsed_args))
+        finally:
+            progress.done()
         self.show_warnings(src)
         return rows_mod.column_names(parsed_args.long), rows
 
