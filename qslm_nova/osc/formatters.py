@@ -38,6 +38,7 @@ import shutil
 import textwrap
 
 import prettytable
+import wcwidth
 
 from cliff import columns as cliff_columns
 from cliff.formatters import table as cliff_table
@@ -57,8 +58,19 @@ def _text(value):
     return str(value).replace('\r\n', '\n').replace('\r', ' ')
 
 
+def _width(text):
+    """Columns the text takes on a terminal."""
+    return len(text) if text.isascii() else max(0, wcwidth.wcswidth(text))
+
+
 def _wrap(text, width):
-    """Each line of text wrapped at words; long words are broken."""
+    """Each line of text wrapped at words; long words are broken.
+
+    Text with wide characters is left to prettytable, which measures
+    them.
+    """
+    if not text.isascii():
+        return text
     return '\n'.join(
         '\n'.join(textwrap.wrap(line, width, break_on_hyphens=False))
         if len(line) > width else line for line in text.split('\n'))
@@ -140,33 +152,13 @@ class TableFormatter(cliff_table.TableFormatter):
         self._emit(('Field', 'Value'), rows, stdout, parsed_args, 'l')
 
     def _emit(self, column_names, rows, stdout, parsed_args, align):
-        table = prettytable.PrettyTable(column_names)
-        table.padding_width = 1
-        table.break_on_hyphens = False
         texts = [[_text(v) for v in row] for row in rows]
-        for i, name in enumerate(column_names):
-            table.align[name] = align or _alignment(r[i] for r in rows)
-        natural, compact, floors = [], [], []
-        for i, name in enumerate(column_names):
-            cells = [line for row in texts for line in row[i].split('\n')]
-            content = max([0] + [len(c) for c in cells])
-            word = max([_longest_word(name)] +
-                       [min(_longest_word(c), LONG_WORD) for c in cells])
-            natural.append(max(len(name), content))
-            # A header may wrap to its longest word before values wrap.
-            compact.append(max(_longest_word(name), content))
-            floors.append(min(natural[-1], max(word, MIN_COLUMN)))
-        term = terminal_width(stdout, parsed_args)
-        widths = natural
-        if term is not None:
-            available = term - 3 * len(column_names) - 1
-            if sum(natural) > available:
-                widths = fit_widths(compact, floors, available)
-        for name, width in zip(column_names, widths):
-            table.max_width[name] = width
-            table.min_width[name] = width
+        aligns = [align or _alignment(r[i] for r in rows)
+                  for i in range(len(column_names))]
+        widths = _widths(column_names, texts,
+                         terminal_width(stdout, parsed_args))
         # Wrapped here, once per distinct text: a plan repeats the same
-        # reasons thousands of times and prettytable would wrap each.
+        # reasons thousands of times.
         wrapped = {}
         for row in texts:
             for i, width in enumerate(widths):
@@ -174,25 +166,67 @@ class TableFormatter(cliff_table.TableFormatter):
                 if key not in wrapped:
                     wrapped[key] = _wrap(row[i], width)
                 row[i] = wrapped[key]
-        for row in texts:
-            table.add_row(row)
-        if all(len(n) <= w for n, w in zip(column_names, widths)):
-            stdout.write(table.get_string() + '\n')
-            return
-        # A header wider than its column: prettytable would cut it, so
-        # the header block is drawn here, in prettytable's frame style.
-        border = '+' + '+'.join('-' * (w + 2) for w in widths) + '+'
         heads = [textwrap.wrap(n, w, break_on_hyphens=False) or ['']
                  for n, w in zip(column_names, widths)]
-        lines = [border]
-        for k in range(max(len(h) for h in heads)):
-            cells = []
-            for name, head, width in zip(column_names, heads, widths):
-                text = head[k] if k < len(head) else ''
-                if table.align.get(name) == 'r':
-                    cells.append(text.rjust(width))
-                else:
-                    cells.append(text.ljust(width))
-            lines.append('| ' + ' | '.join(cells) + ' |')
+        border = '+' + '+'.join('-' * (w + 2) for w in widths) + '+'
+        lines = [border] + _block(heads, widths, aligns) + [border]
+        if rows and all(c.isascii() for row in texts for c in row):
+            # prettytable's frame, drawn directly: the cells are wrapped
+            # to their widths already, and prettytable's per-character
+            # width measuring would triple the time of a large plan.
+            for row in texts:
+                lines += _block([c.split('\n') for c in row], widths,
+                                aligns)
+            lines.append(border)
+            stdout.write('\n'.join(lines) + '\n')
+            return
+        # Wide characters: prettytable measures them; the header block is
+        # still drawn here, since prettytable cuts a header it must wrap.
+        table = prettytable.PrettyTable(column_names)
+        table.padding_width = 1
+        table.break_on_hyphens = False
+        for name, width, how in zip(column_names, widths, aligns):
+            table.align[name] = how
+            table.max_width[name] = width
+            table.min_width[name] = width
+        for row in texts:
+            table.add_row(row)
         body = table.get_string(header=False).split('\n')
-        stdout.write('\n'.join(lines + body) + '\n')
+        stdout.write('\n'.join(lines[:-1] + body) + '\n')
+
+
+def _widths(column_names, texts, term):
+    """Natural widths, or widths fitted to ``term`` columns."""
+    natural, compact, floors = [], [], []
+    for i, name in enumerate(column_names):
+        cells = [line for row in texts for line in row[i].split('\n')]
+        content = max([0] + [_width(c) for c in cells])
+        word = max([_longest_word(name)] +
+                   [min(_longest_word(c), LONG_WORD) for c in set(cells)])
+        natural.append(max(len(name), content))
+        # A header may wrap to its longest word before values wrap.
+        compact.append(max(_longest_word(name), content))
+        floors.append(min(natural[-1], max(word, MIN_COLUMN)))
+    if term is None:
+        return natural
+    available = term - 3 * len(column_names) - 1
+    if sum(natural) <= available:
+        return natural
+    return fit_widths(compact, floors, available)
+
+
+def _block(cells, widths, aligns):
+    """The lines of one table row; ``cells``: each cell's lines."""
+    lines = []
+    for k in range(max(len(c) for c in cells)):
+        parts = []
+        for cell, width, how in zip(cells, widths, aligns):
+            text = cell[k] if k < len(cell) else ''
+            if how == 'r':
+                parts.append(text.rjust(width))
+            elif how == 'c':
+                parts.append(text.center(width))
+            else:
+                parts.append(text.ljust(width))
+        lines.append('| ' + ' | '.join(parts) + ' |')
+    return lines

@@ -126,3 +126,48 @@ class TestTable(base.CLITestCase):
         # Reasons gets the room: it is the widest column.
         head = out.splitlines()[0].split('+')[1:-1]
         self.assertEqual(max(len(c) for c in head), len(head[-1]))
+
+
+class TestSameAsPrettytable(testtools.TestCase):
+    """The table drawn directly is prettytable's, line for line."""
+
+    def test_random_tables(self):
+        import prettytable
+        rng = random.Random(3)
+        words = ['a', 'host', 'compute-b2', 'is', 'not', 'trusted', '300',
+                 '(static:', 'attestation', 'x' * 14]
+        for _ in range(200):
+            ncol = rng.randint(1, 5)
+            names = ['Col %d' % i for i in range(ncol)]
+            rows = [[' '.join(rng.choice(words)
+                              for _ in range(rng.randint(0, 12)))
+                     if rng.random() < 0.8 else rng.randint(0, 99999)
+                     for _ in range(ncol)]
+                    for _ in range(rng.randint(1, 6))]
+            out = base.Stream()
+            width = rng.randint(30, 120)
+            formatters.TableFormatter().emit_list(
+                names, rows, out, parsed(max_width=width))
+            got = out.getvalue().rstrip('\n')
+            widths = [len(c) - 2 for c in got.split('\n')[0]
+                      .split('+')[1:-1]]
+            if any(len(n) > w for n, w in zip(names, widths)):
+                continue            # a wrapped header: prettytable cuts
+            table = prettytable.PrettyTable(names)
+            table.padding_width = 1
+            table.break_on_hyphens = False
+            for i, (name, w) in enumerate(zip(names, widths)):
+                table.max_width[name] = table.min_width[name] = w
+                table.align[name] = formatters._alignment(
+                    r[i] for r in rows)
+            for row in rows:
+                table.add_row([formatters._wrap(formatters._text(v), w)
+                               for v, w in zip(row, widths)])
+            self.assertEqual(table.get_string(), got)
+
+    def test_wide_characters_measured(self):
+        out = base.Stream()
+        formatters.TableFormatter().emit_list(
+            ('Host', 'Note'), [('h1', '日本語のホスト')], out, parsed())
+        lines = out.getvalue().splitlines()
+        self.assertEqual('| h1   | 日本語のホスト |', lines[3])
