@@ -24,7 +24,10 @@ path). For each variant: wall time, when the first byte appeared on the
 terminal (stderr is a pseudo-terminal, so progress shows as it does for
 an operator), and lines written.
 
-    python -m bench.bench_cli [--hosts 2000] [--servers 24]
+    python -m bench.bench_cli [--hosts 2000] [--servers 24] [--repeat 3]
+
+Each figure is the median of ``--repeat`` runs; the report goes to
+bench/results/cli.txt (and .json) unless ``--results -``.
 """
 
 import argparse
@@ -32,6 +35,7 @@ import json
 import os
 import pty
 import select
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,6 +43,7 @@ import time
 
 import yaml
 
+import bench
 from bench import topogen
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -117,6 +122,9 @@ def main(argv=None):
     parser.add_argument('--hosts', type=int, default=2000)
     parser.add_argument('--servers', type=int, default=24)
     parser.add_argument('--baseline', default='f85c307')
+    parser.add_argument('--repeat', type=int, default=1)
+    parser.add_argument('--results', default=bench.RESULTS,
+                        help="folder for cli.txt/cli.json; '-' skips")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         cloud = os.path.join(tmp, 'cloud.json')
@@ -136,20 +144,30 @@ def main(argv=None):
             ('plan --host H', ['plan', '--cloud-file', cloud, '--host',
                                names[10]], None),
         ]
-        print('plan, %d hosts x %d servers, COLUMNS=160, stderr a terminal'
-              % (args.hosts, args.servers))
-        print('%-24s %9s %14s %9s' % ('variant', 'seconds',
-                                      'first output s', 'lines'))
+        report = ['plan, %d hosts x %d servers, COLUMNS=160, stderr a '
+                  'terminal, median of %d, commit %s, baseline %s' % (
+                      args.hosts, args.servers, args.repeat,
+                      bench.source_commit(), args.baseline),
+                  '%-24s %9s %14s %9s' % ('variant', 'seconds',
+                                          'first output s', 'lines')]
+        print('\n'.join(report))
         results = {}
         for label, cmd, path in variants:
-            secs, first, lines = run(cmd, path)
+            runs = [run(cmd, path) for _ in range(args.repeat)]
+            secs = statistics.median(r[0] for r in runs)
+            first = statistics.median(r[1] for r in runs)
             results[label] = {'seconds': secs, 'first_output_s': first,
-                              'lines': lines}
-            print('%-24s %9.1f %14.1f %9d' % (label, secs, first, lines))
+                              'lines': runs[0][2]}
+            report.append('%-24s %9.1f %14.1f %9d' % (label, secs, first,
+                                                      runs[0][2]))
+            print(report[-1])
         base = results['baseline plan (table)']['seconds']
-        print('ratio to the baseline table: %s' % ', '.join(
+        report.append('ratio to the baseline table: %s' % ', '.join(
             '%s %.2f' % (k, v['seconds'] / base)
             for k, v in results.items() if not k.startswith('baseline')))
+        print(report[-1])
+        bench.write_results(args.results, 'cli', '\n'.join(report),
+                            results)
     return results
 
 
