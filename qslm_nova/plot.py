@@ -219,7 +219,12 @@ def _draw_links(ax, topo, pos, cmap, nlev):
             3.0 + 6.0 * (math.log10(a['bandwidth_gbps']) - lo) / (hi - lo)
         ax.plot([x0, x1], [y0, y1], color=cmap(a['level'] / nlev),
                 linewidth=width, zorder=1, solid_capstyle='round')
-        ax.text((x0 + x1) / 2, (y0 + y1) / 2, link_label(topo, a),
+        # Nearer the lower end: links fanning out of a switch are
+        # further apart there, so their labels do not overlap.
+        if y0 < y1:
+            (x0, y0), (x1, y1) = (x1, y1), (x0, y0)
+        ax.text(x0 + 0.62 * (x1 - x0), y0 + 0.62 * (y1 - y0),
+                link_label(topo, a),
                 fontsize=7, ha='center', va='center', zorder=4,
                 bbox=dict(boxstyle='round,pad=0.15', fc='white', ec='none',
                           alpha=0.8))
