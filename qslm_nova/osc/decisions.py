@@ -184,11 +184,11 @@ class Found:
         scores = self.score[at]
         if at.size > count:
             # Every candidate that can still rank in the first ``count``
-            # (ties with the last included); ranking() orders them.
+            # (ties with the last included); decision.rank_key orders them.
             floor = np.sort(scores)[::-1][count - 1]
             at = at[scores >= floor]
         return sorted((self.decisions[int(i)] for i in at),
-                      key=ranking)[:count]
+                      key=decision.rank_key)[:count]
 
 
 def decide(src, engine, server, now, hosts=None):
@@ -213,9 +213,3 @@ def decide(src, engine, server, now, hosts=None):
                 allowed[i] = False
                 score[i] = -1.0
     return Found(decisions, allowed, score)
-
-
-def ranking(d):
-    """Sort key, best first: highest score, then the shorter worst case."""
-    worst = d.worst_downtime_ms
-    return (-d.score, math.inf if worst is None else worst, d.host)

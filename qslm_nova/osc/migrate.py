@@ -22,6 +22,7 @@ from openstack import exceptions as sdk_exc
 from openstack import utils as sdk_utils
 
 from qslm_nova import cloud as cloud_mod
+from qslm_nova import decision
 from qslm_nova import exception
 from qslm_nova.osc import base
 from qslm_nova.osc import decisions as rows_mod
@@ -137,7 +138,7 @@ class Migrate(base.Lister):
             hosts = [parsed_args.host]
         found = rows_mod.decide(src, engine, server, source.now(src), hosts)
         chosen = found.best()
-        found = sorted(found.all(), key=rows_mod.ranking)
+        found = sorted(found.all(), key=decision.rank_key)
         self.show_warnings(src)
         if not chosen:
             self.exit_status = base.EXIT_DENIED
