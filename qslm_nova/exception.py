@@ -33,8 +33,12 @@ def show_value(value):
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, str):
-        if len(value) > 40:
-            return '%r... (%d characters)' % (value[:40], len(value))
+        cut = value[:40]
+        # Escapes make the text up to ten times longer than the value.
+        while len(repr(cut)) > 80:
+            cut = cut[:len(cut) // 2]
+        if len(cut) < len(value):
+            return '%r... (%d characters)' % (cut, len(value))
         return repr(value)
     return 'a value of type %s' % type(value).__name__
 
