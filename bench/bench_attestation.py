@@ -207,9 +207,13 @@ def run_old(args, scenario):
            str(args.hosts), '--old-rev', args.old_rev, '--old-worker',
            scenario]
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True,
-                             timeout=args.old_cap).stdout.strip()
-        return out.splitlines()[-1] if out else 'failed'
+        done = subprocess.run(cmd, capture_output=True, text=True,
+                              timeout=args.old_cap)
+        out = done.stdout.strip()
+        if done.returncode == 0 and out:
+            return out.splitlines()[-1]
+        errors = done.stderr.strip().splitlines() or ['no output']
+        return '  failed: %s' % errors[-1][:100]
     except subprocess.TimeoutExpired as e:
         out = e.stdout or b''
         out = out.decode() if isinstance(out, bytes) else out

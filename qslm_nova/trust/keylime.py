@@ -56,7 +56,6 @@ same agent share one request.
 import concurrent.futures
 import enum
 import re
-import ssl
 import threading
 import time
 import urllib.parse
@@ -126,8 +125,7 @@ class KeylimeTrustProvider(base.TrustProvider):
         self._down_until = 0.0    # no request before this (_clock) time
         self._pool = None
         self._pool_size = None
-        self._ctx = None
-        self._ctx_key = None
+        self._contexts = http.TLSContexts()
         self._resolver = http.Resolver()
         self._connections = http.Connections()   # per pool thread
         self.requests_sent = 0
@@ -143,46 +141,12 @@ class KeylimeTrustProvider(base.TrustProvider):
                          if s in answer.STATE_NUMBERS)
 
     def _endpoint(self):
-        url = self._group.verifier_url
-        if not url:
-            raise exception.TrustProviderError(
-                '[qslm_keylime] verifier_url is not set')
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme != 'https' or not parts.hostname:
-            raise exception.TrustProviderError(
-                '[qslm_keylime] verifier_url must be an https URL with a '
-                'host name')
-        prefix = parts.path.rstrip('/')
-        return parts.hostname, parts.port or 443, prefix
+        return http.endpoint(self._group.verifier_url)
 
     def _ssl_context(self):
         g = self._group
-        key = (g.cafile, g.certfile, g.keyfile, g.keyfile_password,
-               g.insecure)
-        with self._lock:
-            if self._ctx is not None and self._ctx_key == key:
-                return self._ctx
-        try:
-            ctx = ssl.create_default_context(cafile=g.cafile or None)
-        except (OSError, ssl.SSLError) as e:
-            raise http.VerifierError('cannot load the CA bundle %s: %s' % (
-                g.cafile, http.describe(e)))
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-        if g.certfile:
-            try:
-                ctx.load_cert_chain(g.certfile, g.keyfile or None,
-                                    password=g.keyfile_password or None)
-            except (OSError, ssl.SSLError) as e:
-                raise http.VerifierError(
-                    'cannot load the client certificate %s and key %s: %s'
-                    % (g.certfile, g.keyfile or '(in certfile)',
-                       http.describe(e)))
-        if g.insecure:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        with self._lock:
-            self._ctx, self._ctx_key = ctx, key
-        return ctx
+        return self._contexts.get(g.cafile, g.certfile, g.keyfile,
+                                  g.keyfile_password, g.insecure)
 
     def agent_id(self, host, topology):
         """The Keylime agent id of a Nova host, or None."""

@@ -31,6 +31,9 @@ import socket
 import ssl
 import threading
 import time
+import urllib.parse
+
+from qslm_nova import exception
 
 #: Seconds a resolved verifier address is reused.
 ADDRESS_TTL = 60.0
@@ -68,6 +71,57 @@ def remaining(deadline, what='the verifier answered'):
     if left <= 0:
         raise DeadlinePassed(what)
     return left
+
+
+def endpoint(url):
+    """(host, port, path prefix) of the verifier URL.
+
+    :raises TrustProviderError: if it is unset or not an https URL.
+    """
+    if not url:
+        raise exception.TrustProviderError(
+            '[qslm_keylime] verifier_url is not set')
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != 'https' or not parts.hostname:
+        raise exception.TrustProviderError(
+            '[qslm_keylime] verifier_url must be an https URL with a host '
+            'name')
+    return parts.hostname, parts.port or 443, parts.path.rstrip('/')
+
+
+class TLSContexts:
+    """The client TLS context, made again only when its settings change.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._key = self._ctx = None
+
+    def get(self, cafile, certfile, keyfile, password, insecure):
+        key = (cafile, certfile, keyfile, password, insecure)
+        with self._lock:
+            if self._ctx is not None and self._key == key:
+                return self._ctx
+        try:
+            ctx = ssl.create_default_context(cafile=cafile or None)
+        except (OSError, ssl.SSLError) as e:
+            raise VerifierError('cannot load the CA bundle %s: %s' % (
+                cafile, describe(e)))
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        if certfile:
+            try:
+                ctx.load_cert_chain(certfile, keyfile or None,
+                                    password=password or None)
+            except (OSError, ssl.SSLError) as e:
+                raise VerifierError(
+                    'cannot load the client certificate %s and key %s: %s'
+                    % (certfile, keyfile or '(in certfile)', describe(e)))
+        if insecure:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        with self._lock:
+            self._key, self._ctx = key, ctx
+        return ctx
 
 
 class Resolver:
