@@ -133,7 +133,11 @@ def parse_name_list(key, value):
 
 
 def parse_date(key, value):
-    """A calendar date written YYYY-MM-DD (a time after it is ignored)."""
+    """A calendar date written YYYY-MM-DD, optionally with a time.
+
+    With a time zone, the later of the date as written and the date in
+    UTC: a period that starts later ends later, the stricter reading.
+    """
     what = 'must be an ISO 8601 date (YYYY-MM-DD)'
     text = _text(key, value, what)
     match = _DATE_RE.fullmatch(text)
@@ -142,7 +146,11 @@ def parse_date(key, value):
             raise ValueError()
         day = datetime.date(*(int(g) for g in match.groups()[:3]))
         if match.group(4):
-            datetime.datetime.fromisoformat(text)
+            when = datetime.datetime.fromisoformat(text)
+            if when.tzinfo is not None:
+                day = max(day, when.astimezone(datetime.timezone.utc).date())
+    except OverflowError:
+        pass        # 9999-12-31T23:00-05:00: already the latest date
     except ValueError:
         raise exception.PolicyValueError(key, value, what)
     return day

@@ -130,6 +130,11 @@ class TestParsers(base.BaseTestCase):
                          values.parse_date('k', '2026-11-10'))
         self.assertEqual(datetime.date(2026, 11, 10),
                          values.parse_date('k', '2026-11-10T23:30:00+05:00'))
+        # West of UTC the UTC date is the next day: the later one counts.
+        self.assertEqual(datetime.date(2026, 11, 11),
+                         values.parse_date('k', '2026-11-10T23:30:00-05:00'))
+        self.assertEqual(datetime.date(9999, 12, 31),
+                         values.parse_date('k', '9999-12-31T23:00:00-05:00'))
         self.assertEqual(datetime.date(9999, 12, 31),
                          values.parse_date('k', '9999-12-31'))
         self.assertEqual(datetime.date(1, 1, 1),
