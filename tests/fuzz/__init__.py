@@ -30,8 +30,9 @@ a method of a :class:`tests.fuzz.base.FuzzTestCase` and decorate it with
 many examples the property runs (``max_examples``); the test fails if
 fewer ran (a strategy space too small, or too much filtered), if one
 example took longer than :data:`tests.fuzz.base.HANG_S` (a hang), or if
-the whole property took longer than ``budget_s``. Keep ``budget_s`` about
-three times what it takes on a loaded 2-core machine.
+the whole property took longer than ``budget_s`` (scaled up with
+``QSLM_FUZZ_SCALE``). Keep ``budget_s`` about three times what it takes
+on a loaded 2-core machine.
 
 Budget: ``test_budget`` sums what the modules state and fails below
 10,000. Plan about 20,000 examples for the whole suite; the policy module

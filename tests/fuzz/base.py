@@ -95,7 +95,9 @@ def given(examples, *args, budget_s=60.0, **kwargs):
     def decorate(test):
         runs = scaled(examples)
         name = '%s.%s' % (test.__module__, test.__qualname__)
-        REGISTRY[name] = Declared(examples, runs, budget_s)
+        # More examples get proportionally more time, fewer not less.
+        REGISTRY[name] = Declared(examples, runs,
+                                  budget_s * max(SCALE, 1.0))
 
         @functools.wraps(test)
         def timed(self, *a, **kw):
