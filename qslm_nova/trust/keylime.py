@@ -272,39 +272,49 @@ class KeylimeTrustProvider(base.TrustProvider):
             LOG.exception('Keylime look-up of %s failed', agents[0])
             raw = dict.fromkeys(agents, http.VerifierError(
                 'unexpected %s' % type(e).__name__))
-        self._finish({agent: _outcome(res) for agent, res in raw.items()})
+        outcomes = {agent: _outcome(res) for agent, res in raw.items()}
+        self._finish(outcomes, failed=all(
+            o is Outcome.DOWN for _s, o in outcomes.values()))
 
-    def _finish(self, outcomes):
-        """Store the outcomes, end their flights, wake the decisions."""
+    def _finish(self, outcomes, failed=None):
+        """Store the outcomes, end their flights, wake the decisions.
+
+        :param failed: whether the request sent for them failed (True),
+            got an answer (False), or None if none was sent.
+        """
         now = _clock()
         with self._lock:
+            if failed:
+                self._failures += 1
+                if self._failures >= _DOWN_AFTER:
+                    self._down_until = now + self._group.cache_ttl
+            elif failed is not None:
+                self._failures, self._down_until = 0, 0.0
             for agent, (state, outcome) in outcomes.items():
-                if outcome is Outcome.DOWN:
-                    self._failures += 1
-                    if self._failures >= _DOWN_AFTER:
-                        self._down_until = now + self._group.cache_ttl
-                elif outcome is not Outcome.LATE:
-                    self._failures, self._down_until = 0, 0.0
                 # A look-up dropped for lack of time is not remembered:
                 # the next decision asks again.
                 if outcome is not Outcome.LATE:
-                    self._store(agent, state, outcome, now)
+                    # Not asked while the verifier is down: remembered
+                    # only until it is asked again.
+                    self._store(agent, state, outcome, now,
+                                self._down_until if failed is None else None)
                 flight = self._inflight.pop(agent, None)
                 if flight is not None:
                     flight.state, flight.outcome = state, outcome
                     flight.done.set()
 
     # -- cache -----------------------------------------------------------
-    def _store(self, agent, state, outcome, now):
+    def _store(self, agent, state, outcome, now, until=None):
         ttl = self._group.cache_ttl
         if ttl <= 0:
             return
+        expires = now + ttl if until is None else min(now + ttl, until)
         if len(self._cache) >= _MAX_CACHE:
             for k in [k for k, v in self._cache.items() if v.expires <= now]:
                 del self._cache[k]
             if len(self._cache) >= _MAX_CACHE:
                 self._cache.clear()
-        self._cache[agent] = _Entry(state, outcome, now + ttl)
+        self._cache[agent] = _Entry(state, outcome, expires)
 
     def close(self):
         """Stop the look-up threads once their work is done."""

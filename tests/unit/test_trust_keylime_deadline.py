@@ -223,6 +223,13 @@ class TestPoolAndCache(DeadlineTestCase):
         return [t for t in threading.enumerate()
                 if t.name.startswith('qslm-keylime')]
 
+    def settle(self):
+        """Wait until no look-up is queued or running."""
+        deadline = time.monotonic() + 2 * DEADLINE + SLACK
+        while self.provider._inflight and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual({}, self.provider._inflight)
+
     def test_threads_bounded_across_decisions(self):
         names = self.cloud(100)
         self.verifier.silent = True
@@ -231,11 +238,8 @@ class TestPoolAndCache(DeadlineTestCase):
         for _i in range(4):
             self.assertBounded(names)
         self.assertLessEqual(len(self.pool_threads()) - before, 4)
-        # Nothing queued is left behind: every flight ends.
-        deadline = time.monotonic() + 2 * DEADLINE + SLACK
-        while self.provider._inflight and time.monotonic() < deadline:
-            time.sleep(0.05)
-        self.assertEqual({}, self.provider._inflight)
+        # Nothing queued is left behind: every look-up ends.
+        self.settle()
 
     def test_late_answer_cached_for_next_decision(self):
         # One thread: c1 is asked at once and answers at 0.6 s; c2 is
@@ -279,3 +283,32 @@ class TestPoolAndCache(DeadlineTestCase):
         self.assertLessEqual(self.verifier.count(), 8)
         self.assertIn('Keylime verifier is failing', self.log.output)
         self.assertEqual(1, self.log.output.count('is failing'))
+
+    def test_down_period_ends_after_cache_ttl_despite_traffic(self):
+        clock = [1000.0]
+        self.useFixture(fixtures.MockPatch(
+            'qslm_nova.trust.keylime._clock', side_effect=lambda: clock[0]))
+        self.flags(cache_ttl=30, max_concurrent_requests=4)
+        names = self.cloud(40)
+        first, later = names[:20], names[20:]
+        self.verifier.silent = True
+        self.assertBounded(first)
+        self.settle()
+        sent = self.verifier.count()
+        # Within cache_ttl of the failures, agents never asked before fail
+        # at once, without a request, and do not prolong the outage.
+        clock[0] += 20
+        got, took = self.assertBounded(later, 'not asked')
+        self.assertLess(took, 0.5)
+        self.assertEqual(sent, self.verifier.count())
+        # After it, the verifier is asked again and its answers count.
+        self.settle()
+        self.verifier.silent = False
+        clock[0] += 15
+        for _i in range(5):      # a loaded machine may need more than one
+            got = self.trust(later)
+            if all(s.trusted for s in got.values()):
+                break
+            self.settle()
+        self.assertTrue(all(s.trusted for s in got.values()), got)
+        self.assertIn('Keylime verifier answers again', self.log.output)
