@@ -149,8 +149,11 @@ def make_provider(provider_class, cloud, pki, **options):
     qslm_conf.register_opts(conf)
     opts.register_opts(conf)
     conf([], project='qslm-bench', default_config_files=[])
+    # Every option a scenario changes is set each time: overrides live
+    # in the option groups, which all ConfigOpts objects share.
     values = dict(verifier_url=cloud.url, cafile=pki.cafile,
-                  certfile=pki.client_cert, keyfile=pki.client_key)
+                  certfile=pki.client_cert, keyfile=pki.client_key,
+                  cache_ttl=30, bulk_requests=False)
     values.update(options)
     for name, value in values.items():
         conf.set_override(name, value, group='qslm_keylime')
@@ -164,9 +167,10 @@ def decide(provider, cloud):
     return took, sum(1 for s in got.values() if s.trusted)
 
 
-def pool_threads():
+def pool_threads(provider):
+    prefix = getattr(provider, 'thread_prefix', 'qslm-keylime')
     return sum(1 for t in threading.enumerate()
-               if t.name.startswith('qslm-keylime'))
+               if t.name.startswith(prefix))
 
 
 def run(provider_class, scenario, n, pki, concurrent=4, in_row=3,
@@ -180,11 +184,10 @@ def run(provider_class, scenario, n, pki, concurrent=4, in_row=3,
         scenario = scenario[:-len('-bulk')]
         options['bulk_requests'] = True
     cloud = Cloud(scenario, n, pki)
-    before = pool_threads()
     try:
         provider = make_provider(provider_class, cloud, pki, **options)
         first, trusted = decide(provider, cloud)
-        threads_used = pool_threads() - before
+        threads_used = pool_threads(provider)
         if on_first is not None:
             on_first(first)
         fresh = make_provider(provider_class, cloud, pki, **options)

@@ -55,6 +55,7 @@ same agent share one request.
 
 import concurrent.futures
 import enum
+import itertools
 import re
 import threading
 import time
@@ -79,6 +80,7 @@ _MAX_CACHE = 100000
 #: Failed look-ups in a row after which the verifier counts as down: no
 #: request is sent for ``cache_ttl`` seconds, look-ups fail at once.
 _DOWN_AFTER = 3
+_PROVIDERS = itertools.count(1)
 #: Clock of the cache (a module attribute so that tests can move it).
 _clock = time.monotonic
 
@@ -128,6 +130,8 @@ class KeylimeTrustProvider(base.TrustProvider):
         self._contexts = http.TLSContexts()
         self._resolver = http.Resolver()
         self._connections = http.Connections()   # per pool thread
+        #: Names of this provider's look-up threads start with it.
+        self.thread_prefix = 'qslm-keylime-%d' % next(_PROVIDERS)
         self.requests_sent = 0
 
     # -- configuration ---------------------------------------------------
@@ -215,7 +219,7 @@ class KeylimeTrustProvider(base.TrustProvider):
                 if self._pool is not None:
                     self._pool.shutdown(wait=False)
                 self._pool = concurrent.futures.ThreadPoolExecutor(
-                    max_workers=size, thread_name_prefix='qslm-keylime')
+                    max_workers=size, thread_name_prefix=self.thread_prefix)
                 self._pool_size = size
             return self._pool
 
