@@ -161,8 +161,9 @@ class TestDeadlineHolds(DeadlineTestCase):
         for host in names:
             ok, why = got[host]
             self.assertFalse(ok)
-            self.assertIn('no answer within the 1.0 s attestation deadline',
-                          why)
+            # Cut by the decision, or by the request's own deadline.
+            self.assertIn('attestation deadline', why)
+            self.assertIn('keylime: trust unknown', why)
 
 
 class TestMalformedAnswers(DeadlineTestCase):
