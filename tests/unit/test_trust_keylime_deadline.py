@@ -168,6 +168,11 @@ class TestDeadlineHolds(DeadlineTestCase):
 
 class TestMalformedAnswers(DeadlineTestCase):
 
+    def setUp(self):
+        super().setUp()
+        # Not a deadline test: room for a loaded machine.
+        self.flags(decision_timeout=10.0)
+
     def answer(self, body):
         self.verifier.set('agent-1', body)
         return self.trust(['c1'])['c1']
