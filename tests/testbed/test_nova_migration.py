@@ -20,7 +20,6 @@ aborted by Nova's completion timeout. Plus offline checks that the
 estimator's step schedule is Nova's.
 """
 
-import fcntl
 import json
 import os
 import tempfile
@@ -37,8 +36,7 @@ from qslm_nova.testbed import libvirt_host
 from qslm_nova.testbed import libvirt_runner
 from qslm_nova.testbed import nova_monitor
 from qslm_nova.testbed import TestbedError
-
-LOCK_PATH = '/tmp/qslm-nova-testbed-test.lock'
+from tests import testbed
 
 
 class TestNovaSchedule(testtools.TestCase):
@@ -72,10 +70,7 @@ class TestNovaDrivenMigration(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.useFixture(fixtures.Timeout(400, gentle=True))
-        lock = open(LOCK_PATH, 'a')
-        self.addCleanup(lock.close)
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        self.addCleanup(fcntl.flock, lock, fcntl.LOCK_UN)
+        testbed.hold_testbed_lock(self)
         base = tempfile.mkdtemp(prefix='qslm-novamig-')
         self.addCleanup(os.system, 'rm -rf %s' % base)
         elf = libvirt_guest.build_elf(os.path.join(base, 'build'))
