@@ -124,11 +124,13 @@ class Decision:
 
     @property
     def summary(self):
-        if self.allowed:
-            return 'allowed via %s, downtime %.0f ms expected, %.0f ms ' \
-                   'worst' % (self.mechanism, self.expected_downtime_ms,
-                              self.worst_downtime_ms)
-        return 'denied: ' + '; '.join(self.reasons)
+        if not self.allowed:
+            return 'denied: ' + '; '.join(self.reasons)
+        if self.expected_downtime_ms is None:
+            return 'allowed'  # a move judged on trust alone (moves.py)
+        return 'allowed via %s, downtime %.0f ms expected, %.0f ms ' \
+               'worst' % (self.mechanism, self.expected_downtime_ms,
+                          self.worst_downtime_ms)
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -303,6 +305,10 @@ class Engine:
         self.trust = trust_evaluator
         # (topology, {key: transport options}): see _options_memo().
         self._options_seen = (None, {})
+
+    def topology(self):
+        """The Topology in force; raises TopologyError when none loads."""
+        return self._topology()
 
     def _options_memo(self, topo):
         """Transport options already worked out on this topology.
