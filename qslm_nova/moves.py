@@ -88,7 +88,7 @@ def decide_move(engine, req, kind, candidates, host_info=None):
     now = req.now or datetime.datetime.now(datetime.timezone.utc)
     defaults = engine.settings.defaults
     try:
-        topo = engine.topology()
+        topo = engine.topology_source()
     except exception.TopologyError as e:
         pol = policy_mod.policy_without_topology(
             defaults, req.flavor_extra_specs, req.image_props, req.metadata)

@@ -45,6 +45,8 @@ CONF = qslm_conf.CONF
 MAX_REASON_GROUPS = 8
 LIVE = 'live migration'
 EVACUATION = 'evacuation'
+#: The Engine of this API process.
+ENGINES = decision.EngineCache()
 
 
 def _best(decisions):
@@ -175,7 +177,7 @@ class MoveCheck:
             request = lookup.migration_request(
                 instance, block_migration(args.get('block_migration')))
             host_info = lookup.load_host_info(ctxt, candidates)
-            engine = decision.get_engine(CONF)
+            engine = ENGINES.get(CONF)
             decisions = engine.decide(request, candidates, host_info)
         except Exception as e:  # noqa: trust provider, topology, bug
             LOG.exception('QSLM pre-check: decision failed for instance %s',
@@ -249,7 +251,7 @@ class MoveCheck:
             request = lookup.migration_request(instance)
             host_info = lookup.load_host_info(ctxt, candidates)
             decisions = moves.decide_move(
-                decision.get_engine(CONF), request,
+                ENGINES.get(CONF), request,
                 moves.MoveKind.EVACUATION, candidates, host_info)
         except Exception as e:  # noqa: trust provider, topology, bug
             LOG.exception('QSLM pre-check: decision failed for instance %s',

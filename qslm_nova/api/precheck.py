@@ -70,6 +70,8 @@ LIVE_MIGRATION = 'os-migrateLive'
 EVACUATE = 'evacuate'
 REBUILD = 'rebuild'
 Target = routing.Target
+#: The Engine of this API process (tests reset it).
+ENGINES = migration.ENGINES
 
 #: One route table per process, shared by every pipeline's filter.
 ROUTER = routing.Router()

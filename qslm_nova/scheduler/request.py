@@ -358,6 +358,8 @@ class _LazyHostInfo(collections.abc.Mapping):
 
 
 _HOST = operator.attrgetter('host')
+#: The Engine of this scheduler process, shared by filter and weigher.
+ENGINES = decision.EngineCache()
 
 
 def screen(rs, host_states):
@@ -385,7 +387,7 @@ def screen(rs, host_states):
             missing = host_states
         names = list(map(_HOST, missing))
         try:
-            engine = decision.get_engine(CONF)
+            engine = ENGINES.get(CONF)
             info = _LazyHostInfo(missing, rs.context)
             if rs.move is None:
                 made = engine.decide(rs.request, names, info)

@@ -33,7 +33,6 @@ from nova.tests.functional.api import client as api_client
 from nova.tests.functional import integrated_helpers
 import webob
 
-from qslm_nova import decision
 from tests.functional import base
 
 #: compute-b2 is not attested trusted; the rest are.
@@ -134,8 +133,8 @@ class SecurityTestBase(base.QSLMFunctionalTestBase):
                    trust_providers=['static'], max_attestation_age=0,
                    ledger_writer_roles=['admin', WRITER_ROLE.upper()],
                    group='qslm')
-        decision.reset_engine()
-        self.addCleanup(decision.reset_engine)
+        base.reset_engines()
+        self.addCleanup(base.reset_engines)
 
     def setUp(self):
         super().setUp()

@@ -18,10 +18,10 @@ Requests come from :mod:`tests.fuzz.precheck_requests`: JSON text
 with any character of any string escaped, duplicate keys, odd
 whitespace, several actions, hostile values, deep nesting, sizes up to
 Nova's body limit, mangled encodings; paths and method overrides. The
-oracle is Nova's own code: ``action_peek`` and ``JSONDeserializer`` read each body as Nova
-will, Nova's JSON schemas say whether Nova would act, and a model of
-MySQL's collation says which host and which metadata keys the database
-would take. Properties:
+oracle is Nova's own code: ``action_peek`` and ``JSONDeserializer`` read
+each body as Nova will, Nova's JSON schemas say whether Nova would act,
+and a model of MySQL's collation says which host and which metadata
+keys the database would take. Properties:
 
 * no request makes the filter raise, log an unexpected exception or
   answer anything but pass, 400, 403, 409, 413 or 415, and each call
@@ -189,7 +189,7 @@ class PreCheckFuzzCase(base.FuzzTestCase):
         engine = mock.Mock()
         engine.decide.side_effect = lambda req, hosts, info: _decisions(
             hosts, UNTRUSTED)
-        self._patch(decision, 'get_engine', return_value=engine)
+        self._patch(precheck.ENGINES, 'get', return_value=engine)
         self._patch(migration.moves, 'decide_move',
                     side_effect=lambda e, req, kind, hosts, info:
                     _decisions(hosts, UNTRUSTED))

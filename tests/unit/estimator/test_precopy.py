@@ -12,108 +12,27 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The downtime estimator: Nova's steps, outcomes and model properties.
 
-The properties run the model on many random draws (a fixed numpy seed, so
-a failure always reproduces); a failure message lists the inputs and
-outputs of the first counter-examples.
+"""The pre-copy run: outcomes, model properties, QEMU's sampling, and
+compaction of finished columns.
 """
 
-from unittest import mock
+import dataclasses
 
 import numpy as np
 from oslotest import base
 
 from qslm_nova import estimator
-from qslm_nova import mechanisms
-
-MECH = mechanisms.BUILTIN
-# The monotonicity properties hold for QEMU's steady bandwidth estimate;
-# its inflated first sample (tested in TestQemuSampling) is a real
-# exception: a guest small enough to stop at that sample pauses longer
-# than a larger one, or than the same guest over a slower link.
-PARAMS = estimator.ModelParams(first_sample_ms=0.0)
-DRAWS = 400
-# Relative and absolute slack for float comparisons.
-RTOL = 1e-9
-ATOL = 1e-6
-
-
-def nova_steps(downtime, steps, delay, data_gb):
-    """Nova's downtime_steps, written out by hand (no Nova import)."""
-    delay = int(delay * data_gb)
-    base_ = downtime / steps
-    offset = (downtime - base_) / steps
-    return [(int(delay * i), int(base_ + offset * i))
-            for i in range(steps + 1)]
-
-
-class TestNovaSteps(base.BaseTestCase):
-
-    def test_nova_docstring_example(self):
-        # nova/virt/libvirt/migration.py: 10 steps, 30 s delay, 3 GB,
-        # 400 ms maximum.
-        lv = estimator.LibvirtSettings(downtime_ms=400, downtime_steps=10,
-                                       downtime_delay_s=30)
-        self.assertEqual(
-            [(0, 40), (90, 76), (180, 112), (270, 148), (360, 184),
-             (450, 220), (540, 256), (630, 292), (720, 328), (810, 364),
-             (900, 400)], lv.steps(3.0))
-
-    def test_nova_defaults(self):
-        # Defaults 500 ms, 10 steps, 75 s/GiB; a 2 GiB guest.
-        lv = estimator.LibvirtSettings()
-        self.assertEqual(
-            [(0, 50), (150, 95), (300, 140), (450, 185), (600, 230),
-             (750, 275), (900, 320), (1050, 365), (1200, 410), (1350, 455),
-             (1500, 500)], lv.steps(2.0))
-
-    def test_truncation(self):
-        # 3 steps of 100 ms, 10 s delay, 2.5 GiB: base 33.3, offset 22.2.
-        lv = estimator.LibvirtSettings(downtime_ms=100, downtime_steps=3,
-                                       downtime_delay_s=10)
-        self.assertEqual([(0, 33), (25, 55), (50, 77), (75, 100)],
-                         lv.steps(2.5))
-
-    def test_single_step(self):
-        lv = estimator.LibvirtSettings(downtime_ms=300, downtime_steps=1,
-                                       downtime_delay_s=0)
-        self.assertEqual([(0, 300), (0, 300)], lv.steps(4.0))
-
-    def test_matches_formula_on_many_settings(self):
-        rng = np.random.RandomState(20261127)
-        for _ in range(200):
-            downtime = int(rng.randint(100, 5000))
-            steps = int(rng.randint(1, 40))
-            delay = int(rng.randint(0, 300))
-            gb = float(rng.choice([2.0, 2.5, 3.0, 7.75, 16.0, 64.0]))
-            lv = estimator.LibvirtSettings(downtime_ms=downtime,
-                                           downtime_steps=steps,
-                                           downtime_delay_s=delay)
-            self.assertEqual(nova_steps(downtime, steps, delay, gb),
-                             lv.steps(gb),
-                             (downtime, steps, delay, gb))
-
-    def test_data_gb_like_nova(self):
-        # Nova counts RAM as at least 2 GiB, plus the disk of a block
-        # migration.
-        self.assertEqual(2.0, estimator.data_gb(512))
-        self.assertEqual(2.0, estimator.data_gb(2048))
-        self.assertEqual(4.0, estimator.data_gb(4096))
-        self.assertEqual(12.0, estimator.data_gb(1024, disk_gb=10))
-
-
-def _est(memory_mb=2048, dirty=16.0, bw=10.0, rtt=0.2, mech='none',
-         load=0.2, libvirt=None, **kw):
-    return estimator.estimate(memory_mb, dirty, bw, rtt, MECH[mech], load,
-                              libvirt or estimator.LibvirtSettings(),
-                              PARAMS, **kw)
+from qslm_nova.estimator import columns
+from tests.unit.estimator import draws
+from tests.unit.estimator.draws import MECH
+from tests.unit.estimator.draws import PARAMS
 
 
 class TestEstimate(base.BaseTestCase):
 
     def test_quiet_guest_completes(self):
-        est = _est(dirty=1.0)
+        est = draws.est(dirty=1.0)
         self.assertEqual('completed', est.outcome_name(0))
         self.assertEqual('completed', est.outcome_name(0, worst=True))
         self.assertGreater(est.expected_downtime_ms[0],
@@ -122,43 +41,43 @@ class TestEstimate(base.BaseTestCase):
         self.assertGreaterEqual(est.bytes_sent[0], 2048 * estimator.MIB)
 
     def test_vectorised_over_candidates(self):
-        est = _est(bw=[1.0, 10.0, 40.0], rtt=[10.0, 0.2, 0.1],
-                   load=[0.1, 0.5, 0.9])
+        est = draws.est(bw=[1.0, 10.0, 40.0], rtt=[10.0, 0.2, 0.1],
+                        load=[0.1, 0.5, 0.9])
         for field in ('expected_downtime_ms', 'worst_downtime_ms',
                       'total_time_s', 'bytes_sent', 'rate_mibps', 'outcome'):
             self.assertEqual((3,), getattr(est, field).shape, field)
-        single = _est(bw=10.0, rtt=0.2, load=0.5)
+        single = draws.est(bw=10.0, rtt=0.2, load=0.5)
         self.assertEqual(single.expected_downtime_ms[0],
                          est.expected_downtime_ms[1])
 
     def test_rate_limited_by_crypto(self):
-        est = _est(bw=40.0, mech='ssh', load=0.0)
+        est = draws.est(bw=40.0, mech='ssh', load=0.0)
         self.assertAlmostEqual(1.2e9 / 8 / estimator.MIB,
                                est.rate_mibps[0])
 
     def test_crypto_rate_falls_with_cpu_load(self):
-        idle = _est(bw=40.0, mech='tls', load=0.0).rate_mibps[0]
-        busy = _est(bw=40.0, mech='tls', load=0.5).rate_mibps[0]
+        idle = draws.est(bw=40.0, mech='tls', load=0.0).rate_mibps[0]
+        busy = draws.est(bw=40.0, mech='tls', load=0.5).rate_mibps[0]
         self.assertAlmostEqual(idle / 2, busy)
 
     def test_rate_limited_by_libvirt_bandwidth(self):
         lv = estimator.LibvirtSettings(bandwidth_mibps=100)
-        est = _est(libvirt=lv)
+        est = draws.est(libvirt=lv)
         self.assertAlmostEqual(100.0, est.rate_mibps[0])
 
     def test_rate_limited_by_tcp_window(self):
         # 6 MiB window over 100 ms: 60 MiB/s.
-        est = _est(bw=10.0, rtt=100.0)
+        est = draws.est(bw=10.0, rtt=100.0)
         self.assertAlmostEqual(60.0, est.rate_mibps[0])
 
     def test_zero_pages_cheap(self):
-        full = _est(memory_mb=8192)
-        sparse = _est(memory_mb=8192, touched_mb=1024)
+        full = draws.est(memory_mb=8192)
+        sparse = draws.est(memory_mb=8192, touched_mb=1024)
         self.assertLess(sparse.total_time_s[0], full.total_time_s[0])
         self.assertLess(sparse.bytes_sent[0], full.bytes_sent[0])
 
     def test_abort_after_timeout(self):
-        est = _est(memory_mb=4096, dirty=2048.0, bw=1.0)
+        est = draws.est(memory_mb=4096, dirty=2048.0, bw=1.0)
         self.assertEqual('aborted', est.outcome_name(0))
         self.assertEqual(0.0, est.expected_downtime_ms[0])
         # Nova aborts at 800 s per GiB of the 4 GiB guest (it checks every
@@ -168,29 +87,29 @@ class TestEstimate(base.BaseTestCase):
     def test_force_complete_post_copy(self):
         lv = estimator.LibvirtSettings(timeout_action='force_complete',
                                        permit_post_copy=True)
-        est = _est(memory_mb=4096, dirty=2048.0, bw=1.0, libvirt=lv)
+        est = draws.est(memory_mb=4096, dirty=2048.0, bw=1.0, libvirt=lv)
         self.assertEqual('post-copy', est.outcome_name(0))
         self.assertLess(est.expected_downtime_ms[0], 500.0)
 
     def test_force_complete_pause(self):
         lv = estimator.LibvirtSettings(timeout_action='force_complete')
-        est = _est(memory_mb=4096, dirty=2048.0, bw=1.0, libvirt=lv)
+        est = draws.est(memory_mb=4096, dirty=2048.0, bw=1.0, libvirt=lv)
         self.assertEqual('forced-pause', est.outcome_name(0))
         # The whole dirty set (4 GiB) goes during the pause.
         self.assertGreater(est.expected_downtime_ms[0], 4 * 8 * 1000 * 0.9)
 
     def test_no_timeout_never_converges(self):
         lv = estimator.LibvirtSettings(completion_timeout_s=0)
-        est = _est(memory_mb=4096, dirty=2048.0, bw=1.0, libvirt=lv)
+        est = draws.est(memory_mb=4096, dirty=2048.0, bw=1.0, libvirt=lv)
         self.assertEqual('no-convergence', est.outcome_name(0))
         self.assertEqual(np.inf, est.expected_downtime_ms[0])
         self.assertEqual(np.inf, est.total_time_s[0])
 
     def test_auto_converge_helps(self):
         # 200 MiB/s dirtying against ~119 MiB/s over 1 Gbit/s.
-        plain = _est(memory_mb=4096, dirty=200.0, bw=1.0)
+        plain = draws.est(memory_mb=4096, dirty=200.0, bw=1.0)
         lv = estimator.LibvirtSettings(permit_auto_converge=True)
-        throttled = _est(memory_mb=4096, dirty=200.0, bw=1.0, libvirt=lv)
+        throttled = draws.est(memory_mb=4096, dirty=200.0, bw=1.0, libvirt=lv)
         self.assertEqual('aborted', plain.outcome_name(0))
         self.assertEqual('completed', throttled.outcome_name(0))
 
@@ -198,12 +117,12 @@ class TestEstimate(base.BaseTestCase):
         # Nova does not use auto-converge when post-copy is permitted.
         lv = estimator.LibvirtSettings(permit_auto_converge=True,
                                        permit_post_copy=True)
-        est = _est(memory_mb=4096, dirty=200.0, bw=1.0, libvirt=lv)
+        est = draws.est(memory_mb=4096, dirty=200.0, bw=1.0, libvirt=lv)
         self.assertEqual('aborted', est.outcome_name(0))
 
     def test_raised_limit_lets_migration_converge(self):
         # Too hot for the 50 ms first step, fine for a later one.
-        est = _est(memory_mb=2048, dirty=100.0, bw=1.0)
+        est = draws.est(memory_mb=2048, dirty=100.0, bw=1.0)
         self.assertEqual('completed', est.outcome_name(0))
         self.assertGreater(est.total_time_s[0], 150.0)
 
@@ -212,35 +131,6 @@ class TestEstimate(base.BaseTestCase):
         got = estimator.paper_worst_case_ms(1024, [1.0, 10.0], PARAMS)
         self.assertAlmostEqual(8589.934592 + 40.0, got[0])
         self.assertAlmostEqual(858.9934592 + 40.0, got[1])
-
-
-def _draw(rng, n):
-    """Random but plausible inputs for n candidates of one request."""
-    return dict(
-        memory_mb=float(rng.choice([512, 1024, 2048, 4096, 16384, 65536])),
-        dirty=float(rng.choice([0.0, 1.0, 16.0, 64.0, 256.0, 1024.0])) *
-        rng.uniform(0.5, 1.5),
-        bw=rng.uniform(0.1, 100.0, n),
-        rtt=rng.choice([0.0, 0.1, 1.0, 10.0, 60.0], n) * rng.uniform(
-            0.5, 1.5, n),
-        load=rng.uniform(0.0, 0.95, n),
-        libvirt=estimator.LibvirtSettings(
-            downtime_ms=int(rng.choice([100, 500, 2000])),
-            downtime_steps=int(rng.choice([1, 3, 10])),
-            downtime_delay_s=int(rng.choice([0, 10, 75])),
-            completion_timeout_s=int(rng.choice([0, 100, 800])),
-            timeout_action=str(rng.choice(['abort', 'force_complete'])),
-            permit_post_copy=bool(rng.randint(2)),
-            permit_auto_converge=bool(rng.randint(2)),
-            bandwidth_mibps=int(rng.choice([0, 0, 500]))),
-        mech=str(rng.choice(['none', 'tls', 'ssh', 'ipsec'])))
-
-
-def _run(d, **override):
-    d = dict(d, **override)
-    return estimator.estimate(d['memory_mb'], d['dirty'], d['bw'], d['rtt'],
-                              MECH[d['mech']], d['load'], d['libvirt'],
-                              PARAMS)
 
 
 FIELDS = ('expected_downtime_ms', 'worst_downtime_ms', 'total_time_s')
@@ -269,10 +159,10 @@ class TestProperties(base.BaseTestCase):
         rng = np.random.RandomState(seed)
         bad = []
         count = dict.fromkeys(FIELDS + ('outcome',), 0)
-        for _ in range(DRAWS):
-            d = _draw(rng, 8)
+        for _ in range(draws.DRAWS):
+            d = draws.draw(rng, 8)
             over_a, over_b = change(rng, d)
-            a, b = _run(d, **over_a), _run(d, **over_b)
+            a, b = draws.run(d, **over_a), draws.run(d, **over_b)
             sign = 1 if lower else -1
             for field in FIELDS:
                 outcome = 'worst_outcome' if field.startswith('worst') \
@@ -284,9 +174,9 @@ class TestProperties(base.BaseTestCase):
                     count['outcome'] += int(worse.sum())
                 va, vb = getattr(a, field), getattr(b, field)
                 if lower:
-                    higher_value = vb > va * (1 + RTOL) + ATOL
+                    higher_value = vb > va * (1 + draws.RTOL) + draws.ATOL
                 else:
-                    higher_value = vb < va * (1 - RTOL) - ATOL
+                    higher_value = vb < va * (1 - draws.RTOL) - draws.ATOL
                 # Values compare only between like scenarios: the same
                 # expected and worst outcome (worst_downtime_ms is the
                 # larger of both cases), and downtime only where the guest
@@ -302,7 +192,7 @@ class TestProperties(base.BaseTestCase):
                                               a, b))
         if bad:
             self.fail('%s: %d violations in %d draws x 8 candidates (%s), '
-                      'e.g.\n%s' % (what, len(bad), DRAWS, ', '.join(
+                      'e.g.\n%s' % (what, len(bad), draws.DRAWS, ', '.join(
                           '%s %d' % kv for kv in count.items()),
                           '\n'.join(bad[:6])))
 
@@ -336,9 +226,9 @@ class TestProperties(base.BaseTestCase):
 
     def test_worst_at_least_expected(self):
         rng = np.random.RandomState(4)
-        for _ in range(DRAWS):
-            d = _draw(rng, 8)
-            est = _run(d)
+        for _ in range(draws.DRAWS):
+            d = draws.draw(rng, 8)
+            est = draws.run(d)
             self.assertTrue(np.all(est.worst_downtime_ms >=
                                    est.expected_downtime_ms), d)
             self.assertTrue(np.all(est.worst_total_time_s >=
@@ -353,9 +243,9 @@ class TestProperties(base.BaseTestCase):
         # for the pause than the guest has).
         rng = np.random.RandomState(5)
         bad = []
-        for _ in range(DRAWS):
-            d = _draw(rng, 8)
-            est = _run(d)
+        for _ in range(draws.DRAWS):
+            d = draws.draw(rng, 8)
+            est = draws.run(d)
             rate = est.rate_mibps * PARAMS.worst_bandwidth_factor
             # VMSize here is the memory plus what else the pause carries:
             # the device state and the bytes buffered in the transport.
@@ -364,9 +254,9 @@ class TestProperties(base.BaseTestCase):
             paper = estimator.paper_worst_case_ms(
                 d['memory_mb'] + extra, None, PARAMS,
                 rate_mibps=rate) + PARAMS.worst_extra_ms
-            done = est.worst_outcome == estimator.COMPLETED
+            done = est.worst_outcome == estimator.Outcome.COMPLETED
             for k in np.nonzero(done & (est.worst_downtime_ms >
-                                        paper * (1 + RTOL)))[0]:
+                                        paper * (1 + draws.RTOL)))[0]:
                 bad.append('  inputs %r: worst %r ms > paper %r ms' % (
                     {key: (v[k] if isinstance(v, np.ndarray) else v)
                      for key, v in d.items()},
@@ -378,7 +268,7 @@ class TestProperties(base.BaseTestCase):
     def test_paper_bound_at_link_speed_is_looser_for_big_guests(self):
         # At the raw link speed (the paper's LinkSpeed) and without caps,
         # a 4 GiB guest over 10 Gbit/s: ours is several times tighter.
-        est = _run(dict(memory_mb=4096.0, dirty=16.0, bw=np.array([10.0]),
+        est = draws.run(dict(memory_mb=4096.0, dirty=16.0, bw=np.array([10.0]),
                         rtt=np.array([0.1]), load=np.array([0.1]),
                         libvirt=estimator.LibvirtSettings(), mech='none'))
         paper = estimator.paper_worst_case_ms(4096, [10.0], PARAMS)
@@ -397,7 +287,7 @@ class TestQemuSampling(base.BaseTestCase):
         p = estimator.ModelParams(**dict(dict(
             setup_ms=1.0, confirmation_ms=0.0, activation_ms=0.0,
             device_state_mb=1.0), **params))
-        mech = estimator.dataclasses.replace(MECH['none'], buffered_mb=3.0)
+        mech = dataclasses.replace(MECH['none'], buffered_mb=3.0)
         return estimator.estimate(memory_mb, 4.0, bw, 0.05, mech, 0.0,
                                   self.LV, p).expected_downtime_ms[0]
 
@@ -423,34 +313,8 @@ class TestQemuSampling(base.BaseTestCase):
         self.assertAlmostEqual(25.0, cont - burst, delta=0.5)
 
 
-class TestMechanismColumns(base.BaseTestCase):
-
-    def test_one_call_equals_one_call_per_mechanism(self):
-        rng = np.random.RandomState(9)
-        for k in range(60):
-            params = PARAMS if k % 2 else estimator.ModelParams()
-            d = _draw(rng, 12)
-            names = rng.choice(['none', 'tls', 'ssh', 'ipsec'], 12)
-            mixed = estimator.estimate(
-                d['memory_mb'], d['dirty'], d['bw'], d['rtt'],
-                estimator.MechanismColumns(MECH[n] for n in names),
-                d['load'], d['libvirt'], params)
-            for name in set(names):
-                at = np.nonzero(names == name)[0]
-                alone = estimator.estimate(
-                    d['memory_mb'], d['dirty'], d['bw'][at], d['rtt'][at],
-                    MECH[name], d['load'][at], d['libvirt'], params)
-                for field in ('expected_downtime_ms', 'worst_downtime_ms',
-                              'total_time_s', 'worst_total_time_s',
-                              'bytes_sent', 'rate_mibps', 'outcome',
-                              'worst_outcome', 'rounds'):
-                    np.testing.assert_array_equal(
-                        getattr(alone, field), getattr(mixed, field)[at],
-                        '%s for %s' % (field, name))
-
-
 class TestManyColumns(base.BaseTestCase):
-    """Finished columns leave the simulation early (``_COMPACT_MIN``).
+    """Finished columns leave the simulation early (``columns.COMPACT_MIN``).
 
     Each column of a large call must still equal that column estimated
     alone, where nothing is compacted.
@@ -458,10 +322,10 @@ class TestManyColumns(base.BaseTestCase):
 
     def test_large_call_equals_column_by_column(self):
         rng = np.random.RandomState(21)
-        n = 3 * estimator._COMPACT_MIN
+        n = 3 * columns.COMPACT_MIN
         for k in range(12):
             params = PARAMS if k % 2 else estimator.ModelParams()
-            d = _draw(rng, n)
+            d = draws.draw(rng, n)
 
             def run(at):
                 return estimator.estimate(
@@ -477,85 +341,3 @@ class TestManyColumns(base.BaseTestCase):
                     np.testing.assert_array_equal(
                         getattr(one, field), getattr(many, field)[i:i + 1],
                         '%s of column %d, draw %d' % (field, i, k))
-
-
-class TestRepeatedInputs(base.BaseTestCase):
-    """Columns with equal model inputs are simulated once.
-
-    Candidates of one request share a few paths; with a protecting
-    mechanism whose cipher binds, or a plain one, hosts with other loads
-    or faster links reach the same rates. Every column must still equal
-    that column estimated alone.
-    """
-
-    FIELDS = ('expected_downtime_ms', 'worst_downtime_ms', 'total_time_s',
-              'worst_total_time_s', 'bytes_sent', 'rate_mibps', 'outcome',
-              'worst_outcome', 'rounds')
-
-    def _check(self, d, mech, params, n, fewest, most):
-        rng = np.random.RandomState(5)
-        sizes = []
-        real = estimator._simulate
-
-        def simulate(*args, **kwargs):
-            sizes.append(len(args[3]))
-            return real(*args, **kwargs)
-
-        with mock.patch.object(estimator, '_simulate', simulate):
-            many = estimator.estimate(d['memory_mb'], d['dirty'], d['bw'],
-                                      d['rtt'], mech, d['load'],
-                                      d['libvirt'], params)
-        # One run: the expected and the worst case of each distinct input.
-        self.assertEqual(1, len(sizes))
-        self.assertTrue(2 * fewest <= sizes[0] <= 2 * most, sizes)
-        for i in rng.choice(n, 24, replace=False):
-            one_mech = (mech.take([i]) if isinstance(
-                mech, estimator.MechanismColumns) else mech)
-            one = estimator.estimate(d['memory_mb'], d['dirty'],
-                                     d['bw'][i:i + 1], d['rtt'][i:i + 1],
-                                     one_mech, d['load'][i:i + 1],
-                                     d['libvirt'], params)
-            for field in self.FIELDS:
-                np.testing.assert_array_equal(
-                    getattr(one, field), getattr(many, field)[i:i + 1],
-                    '%s of column %d' % (field, i))
-
-    def test_plain_mechanism_ignores_load(self):
-        rng = np.random.RandomState(31)
-        for k in range(8):
-            params = PARAMS if k % 2 else estimator.ModelParams()
-            d = _draw(rng, 8)
-            n = 4 * estimator._COMPACT_MIN
-            at = rng.randint(8, size=n)
-            at[:8] = np.arange(8)
-            d['bw'], d['rtt'] = d['bw'][at], d['rtt'][at]
-            d['load'] = rng.uniform(0.0, 0.95, n)
-            self._check(d, MECH['none'], params, n, 8, 8)
-
-    def test_mixed_mechanisms_keep_their_columns(self):
-        rng = np.random.RandomState(32)
-        names = np.array(['none', 'tls', 'ssh', 'ipsec'])
-        for k in range(8):
-            params = PARAMS if k % 2 else estimator.ModelParams()
-            d = _draw(rng, 6)
-            n = 4 * estimator._COMPACT_MIN
-            # Each path with each mechanism at one of two loads: 48
-            # distinct inputs at most; loads only matter to the ciphers.
-            at = np.arange(n) % 6
-            mech_at = (np.arange(n) // 6) % 4
-            load = np.array([0.1, 0.7])[(np.arange(n) // 24) % 2]
-            d['bw'], d['rtt'] = d['bw'][at], d['rtt'][at]
-            d['load'] = load
-            mech = estimator.MechanismColumns(MECH[m] for m in
-                                              names[mech_at])
-            # Mechanisms that differ in handshake or buffer never share.
-            kinds = len(set(zip(mech.handshake_rtts.tolist(),
-                                mech.buffered_mb.tolist())))
-            self._check(d, mech, params, n, kinds, 48)
-
-    def test_few_repeats_run_every_column(self):
-        rng = np.random.RandomState(33)
-        d = _draw(rng, 2 * estimator._COMPACT_MIN)
-        d['libvirt'] = estimator.LibvirtSettings()
-        n = 2 * estimator._COMPACT_MIN
-        self._check(d, MECH[d['mech']], PARAMS, n, n, n)

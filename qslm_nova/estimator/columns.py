@@ -1,0 +1,114 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The cost of a transport per candidate: its fields and its rate."""
+
+import numpy as np
+
+MIB = 1024.0 * 1024.0
+GIB = 1024.0 * MIB
+
+#: Below this many columns, compacting (or merging equal inputs) costs
+#: more than it saves.
+COMPACT_MIN = 64
+
+
+class MechanismColumns:
+    """The cost fields of one mechanism per candidate, as arrays.
+
+    Lets one :func:`estimate` call cover candidates that use different
+    mechanisms (each element is computed on its own, so the results equal
+    one call per mechanism).
+    """
+
+    FIELDS = ('crypto_gbps_per_core', 'overhead_bytes_per_packet',
+              'handshake_rtts', 'buffered_mb')
+
+    def __init__(self, mechanisms):
+        mechs = list(mechanisms)
+        for name in self.FIELDS:
+            setattr(self, name, np.array([getattr(m, name) for m in mechs],
+                                         dtype=float))
+
+    @classmethod
+    def repeat(cls, mechanisms, counts):
+        """``counts[k]`` columns of ``mechanisms[k]``, in that order."""
+        return cls(mechanisms).take(np.repeat(np.arange(len(mechanisms)),
+                                              counts))
+
+    def take(self, index):
+        """The columns at ``index``, as a new MechanismColumns."""
+        cols = MechanismColumns(())
+        for name in self.FIELDS:
+            setattr(cols, name, getattr(self, name)[index])
+        return cols
+
+
+def effective_rate(bandwidth_gbps, rtt_ms, mechanism, cpu_load, libvirt,
+                   params):
+    """Migration payload rate in bytes/s per candidate.
+
+    :param mechanism: a Mechanism, or a :class:`MechanismColumns`.
+    """
+    bw = np.asarray(bandwidth_gbps, dtype=float) * 1e9 / 8.0
+    payload = params.mss_bytes / (params.mss_bytes +
+                                  params.frame_overhead_bytes +
+                                  mechanism.overhead_bytes_per_packet)
+    rate = bw * payload
+    crypto = np.asarray(mechanism.crypto_gbps_per_core, dtype=float)
+    if np.isfinite(crypto).any():
+        free = np.clip(1.0 - np.asarray(cpu_load, dtype=float), 0.05, 1.0)
+        rate = np.where(np.isfinite(crypto), np.minimum(
+            rate, crypto * 1e9 / 8.0 * free), rate)
+    rtt_s = np.asarray(rtt_ms, dtype=float) / 1000.0
+    window = params.tcp_window_mb * MIB
+    with np.errstate(divide='ignore'):
+        rate = np.minimum(rate, np.where(rtt_s > 0, window / rtt_s, np.inf))
+    if libvirt.bandwidth_mibps:
+        rate = np.minimum(rate, libvirt.bandwidth_mibps * MIB)
+    return rate
+
+
+def distinct_inputs(rate, stop_rate, rtt_s, mechanism):
+    """The columns with distinct model inputs, to simulate each once.
+
+    Past the effective rate, a column's run depends only on its rates,
+    RTT and the mechanism's handshake and buffer: thousands of candidates
+    whose bandwidth or host load differ often share them (a cipher's
+    limit, or the link, binds). Each element is simulated on its own, so
+    spreading the distinct results back gives what every column would.
+
+    :returns: (picked columns, the picked column of each column, the
+        mechanism of the picked columns), or None when there are too few
+        columns or repeats to be worth it.
+    """
+    n = rate.shape[0]
+    if n < COMPACT_MIN:
+        return None
+    keys = [rtt_s, stop_rate, rate]
+    columns = isinstance(mechanism, MechanismColumns)
+    if columns:
+        keys = [mechanism.buffered_mb, mechanism.handshake_rtts] + keys
+    order = np.lexsort(keys)
+    new = np.zeros(n, dtype=bool)
+    for key in keys:
+        k = key[order]
+        new[1:] |= k[1:] != k[:-1]
+    new[0] = True
+    if np.count_nonzero(new) > n // 2:
+        return None
+    inverse = np.empty(n, dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    pick = order[new]
+    return pick, inverse, (mechanism.take(pick) if columns else mechanism)

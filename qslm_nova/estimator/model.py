@@ -1,0 +1,136 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The estimate of every candidate of one request, and the paper's bound.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from qslm_nova.estimator import columns as columns_mod
+from qslm_nova.estimator import outcomes
+from qslm_nova.estimator import precopy
+
+MIB = columns_mod.MIB
+Outcome = outcomes.Outcome
+
+
+@dataclasses.dataclass
+class Estimate:
+    """Per-candidate results; every field is a numpy array."""
+
+    expected_downtime_ms: np.ndarray
+    worst_downtime_ms: np.ndarray
+    total_time_s: np.ndarray
+    worst_total_time_s: np.ndarray
+    bytes_sent: np.ndarray
+    rate_mibps: np.ndarray
+    outcome: np.ndarray          # Outcome numbers (expected case)
+    worst_outcome: np.ndarray    # Outcome numbers (worst case)
+    rounds: np.ndarray
+
+    def outcome_name(self, i, worst=False):
+        return Outcome(int((self.worst_outcome if worst
+                            else self.outcome)[i])).label
+
+
+def simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
+             mechanism, libvirt, params, disk_gb, bound):
+    """Run the pre-copy model (:class:`precopy.PreCopyRun`) once."""
+    return precopy.PreCopyRun(memory_mb, touched_mb, dirty_Bps, rate,
+                              stop_rate, rtt_s, mechanism, libvirt, params,
+                              disk_gb, bound).run()
+
+
+def estimate(memory_mb, dirty_rate_mibps, bandwidth_gbps, rtt_ms,
+             mechanism, cpu_load, libvirt, params, touched_mb=None,
+             disk_gb=0.0):
+    """Estimate downtime and total time for every candidate at once.
+
+    :param memory_mb: guest RAM (MiB).
+    :param dirty_rate_mibps: expected dirtying rate (MiB/s).
+    :param bandwidth_gbps: available path bandwidth per candidate (Gbit/s).
+    :param rtt_ms: round-trip time per candidate (ms).
+    :param mechanism: a :class:`qslm_nova.mechanisms.Mechanism`, or a
+        :class:`MechanismColumns` with one mechanism per candidate.
+    :param cpu_load: load (0..1) of the busier host per candidate.
+    :param touched_mb: non-zero guest memory (MiB); default all of it.
+    :param disk_gb: disk copied by a block migration (GiB); it only
+        scales Nova's step delay and timeout here.
+    """
+    bw = np.atleast_1d(np.asarray(bandwidth_gbps, dtype=float))
+    rtt = np.broadcast_to(np.asarray(rtt_ms, dtype=float), bw.shape)
+    load = np.broadcast_to(np.asarray(cpu_load, dtype=float), bw.shape)
+    touched = memory_mb if touched_mb is None else min(touched_mb,
+                                                       memory_mb)
+    rate = np.maximum(columns_mod.effective_rate(
+        bw, rtt, mechanism, load, libvirt, params), 1.0)
+    stop_rate = rate
+    if libvirt.bandwidth_mibps:
+        # QEMU lifts the bandwidth cap for the stop-and-copy.
+        uncapped = dataclasses.replace(libvirt, bandwidth_mibps=0)
+        stop_rate = np.maximum(columns_mod.effective_rate(
+            bw, rtt, mechanism, load, uncapped, params), rate)
+    rtt_s = rtt / 1000.0
+    dirty = max(dirty_rate_mibps, 0.0) * MIB
+    distinct = columns_mod.distinct_inputs(rate, stop_rate, rtt_s,
+                                           mechanism)
+    if distinct is None:
+        sim_rate, sim_stop, sim_rtt, sim_mech = (rate, stop_rate, rtt_s,
+                                                 mechanism)
+    else:
+        pick, inverse, sim_mech = distinct
+        sim_rate, sim_stop, sim_rtt = rate[pick], stop_rate[pick], rtt_s[pick]
+    # The expected and the worst-case run of every column, side by side
+    # in one simulation (the model's loop costs mostly per round).
+    m = sim_rate.shape[0]
+    wf = params.worst_bandwidth_factor
+    if isinstance(sim_mech, columns_mod.MechanismColumns):
+        sim_mech = sim_mech.take(np.concatenate((np.arange(m),) * 2))
+    both = simulate(
+        memory_mb, touched,
+        np.repeat([dirty, dirty * params.worst_dirty_factor], m),
+        np.concatenate((sim_rate, np.maximum(sim_rate * wf, 1.0))),
+        np.concatenate((sim_stop, np.maximum(sim_stop * wf, 1.0))),
+        np.concatenate((sim_rtt, sim_rtt)), sim_mech, libvirt, params,
+        disk_gb, bound=np.repeat([False, True], m))
+    exp = [a[:m] for a in both]
+    worst = [a[m:] for a in both]
+    if distinct is not None:
+        exp = [a[inverse] for a in exp]
+        worst = [a[inverse] for a in worst]
+    return Estimate(expected_downtime_ms=exp[0],
+                    worst_downtime_ms=np.maximum(worst[0], exp[0]),
+                    total_time_s=exp[1],
+                    worst_total_time_s=np.maximum(worst[1], exp[1]),
+                    bytes_sent=exp[2],
+                    rate_mibps=rate / MIB,
+                    outcome=exp[3],
+                    worst_outcome=worst[3],
+                    rounds=exp[4])
+
+
+def paper_worst_case_ms(memory_mb, bandwidth_gbps, params, rate_mibps=None):
+    """The paper's bound: VMSize / LinkSpeed + confirmation + activation.
+
+    :param rate_mibps: evaluate it at this rate (MiB/s) instead of the raw
+        link speed ``bandwidth_gbps``.
+    """
+    if rate_mibps is not None:
+        rate = np.asarray(rate_mibps, dtype=float) * MIB
+    else:
+        rate = np.asarray(bandwidth_gbps, dtype=float) * 1e9 / 8.0
+    return (memory_mb * MIB / rate * 1000.0 + params.confirmation_ms +
+            params.activation_ms)

@@ -1,0 +1,396 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""One run of the pre-copy model over many columns at once.
+
+A column is one candidate's migration, expected or worst case. QEMU
+compares what is left to send (the unsent part of the current round plus
+what the guest dirtied since) with ``rate x limit`` continuously, not
+only between rounds, and stops the guest as soon as it fits, round 0
+included. The stop-and-copy therefore carries about the whole threshold,
+or everything left if that is less.
+
+:class:`PreCopyRun` walks all columns round by round; every step of a
+round is a method named after what QEMU or Nova does in it. Columns that
+finish leave the arrays once they are the majority, so that later rounds
+work on the stragglers only (the same element-wise arithmetic, fewer
+columns).
+
+"""
+
+import numpy as np
+
+from qslm_nova.estimator import columns as columns_mod
+from qslm_nova.estimator import outcomes
+from qslm_nova.estimator import settings as settings_mod
+
+MIB = columns_mod.MIB
+GIB = columns_mod.GIB
+Outcome = outcomes.Outcome
+
+
+class PreCopyRun:
+    """The pre-copy model for every column of one estimate.
+
+    :param dirty_Bps: dirtying rate per column, bytes/s.
+    :param rate: pre-copy rate, bytes/s (Nova's bandwidth cap applies).
+    :param stop_rate: stop-and-copy rate, bytes/s (QEMU lifts the cap).
+    :param bound: per column, True for a worst-case run
+        (``worst_stop_share``, ``worst_extra_ms``, no early first stop).
+        Expected and worst-case columns share one run.
+
+    """
+
+    # Per-column arrays; they leave the run together when columns finish.
+    COLUMN_STATE = ('rate', 'stop_rate', 'rtt_s', 'tail', 't', 'pending',
+                    'sent', 'throttle', 'high', 'outcome', 'downtime',
+                    'after', 'rounds', 'dirty_Bps', 'share', 'fixed_down',
+                    'bound', 'expected')
+    # What a finished column keeps.
+    RESULTS = ('t', 'sent', 'downtime', 'outcome', 'after', 'rounds')
+
+    def __init__(self, memory_mb, touched_mb, dirty_Bps, rate, stop_rate,
+                 rtt_s, mechanism, libvirt, params, disk_gb, bound):
+        n = rate.shape[0]
+        self.params = params
+        self.libvirt = libvirt
+        self.schedule = settings_mod.StepSchedule(
+            libvirt, settings_mod.data_gb(memory_mb, disk_gb))
+        self.touched = touched_mb * MIB
+        zero_pages = max(memory_mb - touched_mb, 0.0) * MIB / 4096.0
+        self.mechanism = mechanism
+        self.rate, self.stop_rate, self.rtt_s = rate, stop_rate, rtt_s
+        self.dirty_Bps, self.bound = dirty_Bps, bound
+        # Device state and what sits in socket/tunnel buffers at the stop.
+        self.tail = np.broadcast_to(
+            (params.device_state_mb + mechanism.buffered_mb) * MIB, (n,))
+        fixed = (params.confirmation_ms + params.activation_ms) / 1000.0
+        self.share = np.where(bound, params.worst_stop_share,
+                              params.stop_share)
+        self.fixed_down = np.where(
+            bound, fixed + params.worst_extra_ms / 1000.0, fixed)
+        self.any_bound = bool(bound.any())
+        self.expected = ~bound
+        self.t = (params.setup_ms / 1000.0 +
+                  rtt_s * (1 + mechanism.handshake_rtts) +
+                  memory_mb * MIB / (params.scan_gibps * GIB))
+        self.pending = np.full(
+            n, self.touched + zero_pages * params.zero_page_bytes)
+        self.sent = np.zeros(n)
+        self.throttle = np.zeros(n)
+        self.high = np.zeros(n, dtype=int)
+        self.done = np.zeros(n, dtype=bool)
+        self.outcome = np.full(n, Outcome.COMPLETED.value)
+        self.downtime = np.zeros(n)
+        self.after = np.zeros(n)  # post-copy: pulling the rest afterwards
+        self.rounds = np.zeros(n, dtype=int)
+        # Columns still running, by their number in the caller's arrays;
+        # finished ones move to ``finished``.
+        self.columns = np.arange(n)
+        self.finished = {'t': np.zeros(n), 'sent': np.zeros(n),
+                         'downtime': np.zeros(n),
+                         'outcome': np.full(n, Outcome.COMPLETED.value),
+                         'after': np.zeros(n),
+                         'rounds': np.zeros(n, dtype=int)}
+
+    # -- the run --------------------------------------------------------
+    def run(self):
+        """Run every column to its end.
+
+        :returns: (downtime ms, total s, bytes sent, outcome, rounds) per
+            column.
+        """
+        self.first_sample_stop()
+        for _ in range(self.params.max_rounds):
+            if not self.one_round():
+                break
+        else:
+            left = ~self.done
+            self.outcome[left] = Outcome.NO_CONVERGENCE
+            self.downtime[left] = np.inf
+        return self.results()
+
+    def one_round(self):
+        """One pre-copy round of every running column; False when none
+        runs any more.
+        """
+        active = ~self.done
+        running = np.count_nonzero(active)
+        if not running:
+            return False
+        if (running <= len(active) // 2 and
+                len(active) >= columns_mod.COMPACT_MIN):
+            self.compact(active)
+            active = ~self.done
+        if self.schedule.timeout_s > 0:
+            late = active & (self.t >= self.schedule.timeout_s)
+            if late.any():
+                self.timeout_action(late)
+                active = ~self.done
+                if not active.any():
+                    return False
+        index = self.schedule.index(self.t)
+        threshold = self.stop_threshold(index)
+        fits = active & (self.pending <= threshold)
+        if fits.any():
+            self.stop(fits, self.pending[fits], checked=True)
+            active = ~self.done
+        dirty_now = self.dirty_Bps * (1.0 - self.throttle)
+        duration = self.pending / self.rate
+        # Within a round what is left (unsent + dirtied since) falls by
+        # (rate - dirty) per second.
+        net = self.rate - dirty_now
+        event = self.schedule.next_event(self.t, index)
+        active = self.stop_inside_round(active, threshold, net, duration,
+                                        event)
+        active = self.go_to_event(active, net, duration, event)
+        if not self.libvirt.auto_converge:
+            self.skip_converging_rounds(active, dirty_now, threshold,
+                                        event)
+        self.whole_round(active, dirty_now, duration)
+        return True
+
+    # -- the steps of a round -------------------------------------------
+    def stop_threshold(self, index):
+        """QEMU's threshold in bytes: its (high) bandwidth estimate x the
+        downtime limit in force.
+        """
+        limit = self.schedule.limit_at[index]
+        if self.libvirt.auto_converge:
+            # A throttled guest is judged at Nova's largest limit: a hotter
+            # guest then never expects a shorter pause than a cooler one.
+            # (The worst case keeps the limit in force.)
+            limit = np.where((self.throttle > 0) & self.expected,
+                             self.schedule.max_limit, limit)
+        return self.rate * limit * self.share
+
+    def stop_inside_round(self, active, threshold, net, duration, event):
+        """Stop the guest where what is left meets the threshold within
+        this round, before the next step or the timeout.
+        """
+        with np.errstate(divide='ignore', invalid='ignore'):
+            tau = np.where(net > 0, (self.pending - threshold) / net,
+                           np.inf)
+        inside = active & (tau <= duration) & (self.t + tau <= event)
+        if not inside.any():
+            return active
+        self.sent[inside] += self.rate[inside] * tau[inside]
+        self.t[inside] += tau[inside]
+        self.stop(inside, threshold[inside], checked=True)
+        return ~self.done
+
+    def go_to_event(self, active, net, duration, event):
+        """A step or the timeout comes first, within this round: go there
+        (a larger limit, or Nova's timeout action, applies from then).
+        """
+        cross = active & (event - self.t < duration)
+        if not cross.any():
+            return active
+        span = event[cross] - self.t[cross]
+        self.sent[cross] += self.rate[cross] * span
+        self.pending[cross] = np.minimum(
+            self.pending[cross] - net[cross] * span, self.touched)
+        self.t[cross] = event[cross]
+        return active & ~cross
+
+    def skip_converging_rounds(self, active, dirty_now, threshold, event):
+        """Slow geometric convergence (each round leaves 80-99.9 % of the
+        previous one) would take hundreds of rounds: skip whole rounds in
+        closed form up to where QEMU can stop inside a round, or up to the
+        next event. Skipped columns leave ``active`` (in place).
+        """
+        ratio = dirty_now / self.rate
+        slow = active & (ratio > 0.8) & (ratio < 0.999)
+        if not slow.any():
+            return
+        big, rate, rr = self.pending[slow], self.rate[slow], ratio[slow]
+        k_conv = np.floor(np.log(threshold[slow] / (rr * big)) / np.log(rr))
+        room = 1.0 - (event[slow] - self.t[slow]) * rate * (1.0 - rr) / big
+        with np.errstate(divide='ignore', invalid='ignore'):
+            k_fit = np.where(room > 0, np.floor(
+                np.log(np.maximum(room, 1e-300)) / np.log(rr)), np.inf)
+        k = np.minimum(k_conv, k_fit)
+        go = k >= 1.0
+        idx = np.nonzero(slow)[0][go]
+        k, big, rate, rr = k[go], big[go], rate[go], rr[go]
+        moved = big * (1.0 - rr ** k) / (1.0 - rr)
+        self.t[idx] += moved / rate
+        self.sent[idx] += moved
+        self.pending[idx] = big * rr ** k
+        self.rounds[idx] += k.astype(int)
+        active[idx] = False
+
+    def whole_round(self, active, dirty_now, duration):
+        """Send the whole round; what the guest dirtied meanwhile is the
+        next one. Auto-converge throttles a guest that stays hot.
+        """
+        new_pending = np.minimum(dirty_now * duration, self.touched)
+        stuck = active & (new_pending >= self.pending * 0.999)
+        if self.libvirt.auto_converge:
+            hot = active & (new_pending > 0.5 * self.pending)
+            self.high = np.where(hot, self.high + 1, 0)
+            bump = hot & (self.high >= 2)
+            self.throttle = np.where(
+                bump & (self.throttle == 0), 0.2,
+                np.where(bump, np.minimum(self.throttle + 0.1, 0.99),
+                         self.throttle))
+        self.t = np.where(active, self.t + duration, self.t)
+        self.sent = np.where(active, self.sent + self.pending, self.sent)
+        self.rounds = np.where(active, self.rounds + 1, self.rounds)
+        self.pending = np.where(active, new_pending, self.pending)
+        if stuck.any():
+            self.wait_when_stuck(stuck)
+
+    def wait_when_stuck(self, stuck):
+        """No progress at this limit: nothing changes until Nova raises
+        the limit (or the timeout hits), so jump there while QEMU keeps
+        sending at full rate; with no event left it never converges.
+        """
+        next_at = self.schedule.next_event(self.t)
+        hold = stuck
+        if self.libvirt.auto_converge:
+            # Throttling may still bring it down.
+            hold = hold & (self.throttle >= 0.99)
+        jump = hold & np.isfinite(next_at)
+        never = hold & ~np.isfinite(next_at) & ~self.done
+        self.sent = np.where(jump, self.sent + self.rate * (next_at - self.t),
+                             self.sent)
+        self.t = np.where(jump, next_at, self.t)
+        self.outcome[never] = Outcome.NO_CONVERGENCE
+        self.downtime[never] = np.inf
+        self.done |= never
+
+    # -- how columns end -------------------------------------------------
+    def first_sample_stop(self):
+        """Stop at QEMU's first bandwidth sample where little is left.
+
+        The first threshold QEMU computes uses the rate plus the buffer
+        fill over the first sample: a guest with little left by then
+        stops at once, with more left than the steady threshold would
+        allow. (Not for the worst case.)
+
+        """
+        params = self.params
+        if params.first_sample_ms <= 0 or self.bound.all():
+            return
+        first = params.first_sample_ms / 1000.0
+        buf = self.mechanism.buffered_mb * MIB
+        pending = self.pending
+        moved = np.minimum(pending, self.rate * first + buf)
+        rest = pending - moved
+        dirtied = (np.minimum(self.dirty_Bps * first, self.touched) *
+                   moved / np.maximum(pending, 1.0))
+        threshold = ((self.rate + buf / first) * self.schedule.first_limit *
+                     self.share)
+        early = (rest > 0) & (rest + dirtied <= threshold) & self.expected
+        if early.any():
+            self.t[early] += first
+            self.sent[early] += moved[early]
+            self.stop(early, rest[early] + dirtied[early])
+
+    def stop(self, mask, left, checked=False):
+        """Pause the masked columns with ``left`` bytes still to send."""
+        mask = np.flatnonzero(mask)     # indexes faster than the mask
+        if checked and self.params.iteration_ms > 0:
+            left = self.noticed_late(mask, left)
+        tail = self.tail[mask]
+        self.downtime[mask] = ((left + tail) / self.stop_rate[mask] +
+                               self.fixed_down[mask])
+        self.sent[mask] += left + tail
+        self.done[mask] = True
+
+    def noticed_late(self, mask, left):
+        """What is left when QEMU notices that it fits.
+
+        QEMU compares only between send bursts: it notices that what is
+        left fits on average half a burst (at most half of what is left)
+        later, with that much already sent. (The worst case stops at the
+        threshold itself.)
+        """
+        if self.any_bound:
+            expected = self.expected[mask]
+            late_cols, part = mask[expected], left[expected]
+        else:
+            late_cols, part = mask, left
+        rate = self.rate[late_cols]
+        late = 0.5 * np.minimum(part,
+                                rate * self.params.iteration_ms / 1000.0)
+        self.sent[late_cols] += late
+        self.t[late_cols] += late / rate
+        if self.any_bound:
+            left = left.copy()
+            left[expected] = part - late
+            return left
+        return left - late
+
+    def timeout_action(self, mask):
+        """Nova's completion-timeout action on the masked columns."""
+        if self.libvirt.timeout_action == 'abort':
+            self.abort(mask)
+        elif self.libvirt.permit_post_copy:
+            # The guest moves at once; its remaining pages follow on
+            # demand: what one pass over memory leaves dirty.
+            rate = self.rate[mask]
+            self.outcome[mask] = Outcome.POST_COPY
+            self.downtime[mask] = (self.tail[mask] / self.stop_rate[mask] +
+                                   self.rtt_s[mask] + self.fixed_down[mask])
+            self.after[mask] = np.minimum(
+                self.touched,
+                self.dirty_Bps[mask] * self.touched / rate) / rate
+            self.sent[mask] += self.pending[mask]
+        else:
+            self.outcome[mask] = Outcome.FORCED_PAUSE
+            self.downtime[mask] = ((self.pending[mask] + self.tail[mask]) /
+                                   self.stop_rate[mask] +
+                                   self.fixed_down[mask])
+        self.done[mask] = True
+
+    def abort(self, mask):
+        """Nova aborts: no pause. The worst case must still bound any run
+        of the envelope that completes before Nova aborts it: at most the
+        threshold of the limit reached by the timeout.
+        """
+        self.outcome[mask] = Outcome.ABORTED
+        self.downtime[mask] = 0.0
+        worst = mask & self.bound
+        if self.any_bound and worst.any():
+            reached = self.schedule.limit_at[
+                self.schedule.index(self.t[worst])]
+            self.downtime[worst] = (
+                (self.rate[worst] * reached * self.share[worst] +
+                 self.tail[worst]) / self.stop_rate[worst] +
+                self.fixed_down[worst])
+
+    # -- bookkeeping -----------------------------------------------------
+    def compact(self, active):
+        """Move the finished columns out; keep running on the others."""
+        done = self.done
+        gone = self.columns[done]
+        for name in self.RESULTS:
+            self.finished[name][gone] = getattr(self, name)[done]
+        self.columns = self.columns[active]
+        for name in self.COLUMN_STATE:
+            setattr(self, name, getattr(self, name)[active])
+        self.any_bound = bool(self.bound.any())
+        self.done = np.zeros(len(self.columns), dtype=bool)
+
+    def results(self):
+        for name in self.RESULTS:
+            self.finished[name][self.columns] = getattr(self, name)
+        out = self.finished
+        downtime, outcome = out['downtime'], out['outcome']
+        total = (out['t'] + np.where(np.isfinite(downtime), downtime, 0.0) +
+                 out['after'])
+        total = np.where(outcome == Outcome.NO_CONVERGENCE, np.inf, total)
+        return downtime * 1000.0, total, out['sent'], outcome, out['rounds']

@@ -1,0 +1,160 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The inputs of the model that do not vary per candidate.
+
+:class:`LibvirtSettings` are the Nova ``[libvirt]`` live-migration
+options the model follows; :class:`ModelParams` its constants, fitted to
+real migrations by the testbed (``qslm_nova/testbed``).
+
+"""
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class LibvirtSettings:
+    """The Nova [libvirt] live-migration settings the model follows.
+
+    For a raw QEMU migration with a fixed downtime limit X ms, use
+    ``downtime_ms=X, downtime_steps=1, downtime_delay_s=0``.
+
+    """
+
+    downtime_ms: float = 500.0
+    downtime_steps: int = 10
+    downtime_delay_s: float = 75.0
+    completion_timeout_s: float = 800.0
+    timeout_action: str = 'abort'
+    permit_post_copy: bool = False
+    permit_auto_converge: bool = False
+    bandwidth_mibps: float = 0.0
+
+    def steps(self, data_gb):
+        """(start time s, downtime limit ms) pairs, as Nova computes them.
+
+        Nova truncates both values to integers; so do we.
+
+        """
+        delay = int(self.downtime_delay_s * data_gb)
+        base = self.downtime_ms / self.downtime_steps
+        offset = (self.downtime_ms - base) / self.downtime_steps
+        return [(int(delay * i), int(base + offset * i))
+                for i in range(self.downtime_steps + 1)]
+
+    @property
+    def auto_converge(self):
+        """QEMU throttles the guest: Nova enables it only without
+        post-copy.
+        """
+        return self.permit_auto_converge and not self.permit_post_copy
+
+    @classmethod
+    def from_conf(cls, group):
+        return cls(
+            downtime_ms=group.live_migration_downtime,
+            downtime_steps=group.live_migration_downtime_steps,
+            downtime_delay_s=group.live_migration_downtime_delay,
+            completion_timeout_s=group.live_migration_completion_timeout,
+            timeout_action=group.live_migration_timeout_action,
+            permit_post_copy=group.live_migration_permit_post_copy,
+            permit_auto_converge=group.live_migration_permit_auto_converge,
+            bandwidth_mibps=group.live_migration_bandwidth)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelParams:
+    """Constants of the model (see the [qslm] estimator options)."""
+
+    setup_ms: float = 40.0
+    confirmation_ms: float = 10.0
+    activation_ms: float = 30.0
+    device_state_mb: float = 1.0
+    worst_dirty_factor: float = 2.0
+    worst_bandwidth_factor: float = 0.7
+    mss_bytes: float = 1448.0
+    frame_overhead_bytes: float = 90.0
+    zero_page_bytes: float = 16.0
+    scan_gibps: float = 8.0
+    tcp_window_mb: float = 6.0
+    max_rounds: int = 200
+    # QEMU's bandwidth estimate runs high, so the data it leaves for the
+    # stop-and-copy is this many times rate x limit (expected, worst).
+    stop_share: float = 1.0
+    worst_stop_share: float = 1.75
+    # Added to the worst-case pause: scheduling jitter of loaded hosts.
+    worst_extra_ms: float = 50.0
+    # QEMU checks what is left between send bursts of up to this long
+    # (its MAX_WAIT); a stop inside a round leaves on average half a burst
+    # less than the threshold. 0: check continuously.
+    iteration_ms: float = 50.0
+    # QEMU sets no stop threshold before its first bandwidth sample, taken
+    # this long into the migration (its BUFFER_DELAY); that sample also
+    # counts the data that filled the transport's buffers, so it runs
+    # high. 0: ignore.
+    first_sample_ms: float = 100.0
+
+    @classmethod
+    def from_conf(cls, group):
+        return cls(setup_ms=group.setup_ms,
+                   confirmation_ms=group.confirmation_ms,
+                   activation_ms=group.activation_ms,
+                   device_state_mb=group.device_state_mb,
+                   worst_dirty_factor=group.worst_dirty_factor,
+                   worst_bandwidth_factor=group.worst_bandwidth_factor,
+                   stop_share=group.stop_share,
+                   worst_stop_share=group.worst_stop_share,
+                   worst_extra_ms=group.worst_extra_ms,
+                   iteration_ms=group.iteration_ms,
+                   first_sample_ms=group.first_sample_ms)
+
+
+def data_gb(memory_mb, disk_gb=0.0):
+    """GiB Nova scales its step delay and timeout by (RAM at least 2)."""
+    return max(memory_mb / 1024.0, 2.0) + disk_gb
+
+
+class StepSchedule:
+    """Nova's downtime limits over time and its completion timeout.
+
+    Limits are in seconds here; ``index(t)`` is the number of steps
+    started by time ``t`` (``np.searchsorted(side='right')``), which
+    reads the limit in force and the time of the next step.
+
+    """
+
+    def __init__(self, libvirt, gib):
+        steps = libvirt.steps(gib)
+        self.start_s = np.array([s[0] for s in steps], dtype=float)
+        limits = np.array([s[1] for s in steps], dtype=float) / 1000.0
+        self.first_limit = limits[0]
+        self.max_limit = limits[-1]
+        self.limit_at = np.concatenate((limits[:1], limits))
+        self.next_step_at = np.append(self.start_s, np.inf)
+        self.timeout_s = libvirt.completion_timeout_s * gib
+
+    def index(self, t):
+        return np.searchsorted(self.start_s, t, side='right')
+
+    def next_event(self, at, index=None):
+        """Time of the next downtime step or of the timeout."""
+        if index is None:
+            index = self.index(at)
+        event = self.next_step_at[index]
+        if self.timeout_s > 0:
+            event = np.minimum(event, np.where(at < self.timeout_s,
+                                               self.timeout_s, np.inf))
+        return event
