@@ -131,6 +131,12 @@ def build_mapper():
             'QSLM pre-check: Nova has no route for %s; this Nova release '
             'is not supported' % ', '.join(sorted(t.value for t in missing)))
     mapper.create_regs()
+    # Routes first tests a path against one regular expression of every
+    # route, only to reject unknown paths early; Python hashes that long
+    # pattern on each call (half the cost of a match). guarded_paths()
+    # rejects earlier here, so match as Routes does when that expression
+    # is too large to build: route by route, in the same order.
+    mapper._master_regexp = None
     return mapper
 
 

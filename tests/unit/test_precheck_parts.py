@@ -65,6 +65,22 @@ class TestBody(testtools.TestCase):
         self.assertEqual(b'{"a": 1}', webob.Request(env).body)
         self.assertEqual('8', env['CONTENT_LENGTH'])
 
+    def test_read_with_a_length_like_webob(self):
+        for length, data in (('8', b'{"a": 1}xyz'), ('0', b''),
+                             (' 8', b'{"a": 1}'), ('+8', b'{"a": 1}')):
+            env = webob.Request.blank('/', method='POST').environ
+            env.update({'wsgi.input': io.BytesIO(data),
+                        'CONTENT_LENGTH': length})
+            expected = webob.Request(dict(
+                env, **{'wsgi.input': io.BytesIO(data)})).body
+            self.assertEqual(expected, body.read(env), length)
+            self.assertEqual(expected, webob.Request(env).body)
+            self.assertEqual(str(len(expected)), env['CONTENT_LENGTH'])
+        env = webob.Request.blank('/', method='POST').environ
+        env.update({'wsgi.input': io.BytesIO(b'{}'), 'CONTENT_LENGTH': '9'})
+        e = self.assertRaises(body.BodyError, body.read, env)
+        self.assertEqual(400, e.status)
+
     def test_read_turns_http_errors_into_refusals(self):
         class Limited(io.RawIOBase):
             def read(self, *args):
