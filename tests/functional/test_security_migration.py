@@ -20,6 +20,8 @@ is untrusted. Every microversion form of ``os-migrateLive`` and
 instance's host, migration records) show what happened.
 """
 
+import json
+
 from nova import context as nova_context
 from nova import objects
 
@@ -53,7 +55,6 @@ EVACUATE_FORMS = (
 def _escaped(action, args):
     """The body with every character of the action name escaped."""
     name = ''.join('\\u%04x' % ord(c) for c in action)
-    import json
     return ('{"%s": %s}' % (name, json.dumps(args))).encode()
 
 
@@ -68,12 +69,14 @@ class LiveMigrationMatrixTest(sb.SecurityTestBase):
                                          microversion=version)
                 self.assertRefused(status, body, 409, 'compute-b2',
                                    'not trusted')
-                # A member is refused by Nova's policy before any
-                # decision is made or revealed.
-                status, body = self.wsgi('POST', self.action_path(), raw,
-                                         role='member', microversion=version)
-                self.assertEqual(403, status, body)
-                self.assertIn('migrate_live', body['forbidden']['message'])
+                # A member (a ledger writer too) is refused by Nova's
+                # policy before any decision is made or revealed.
+                for role in ('member', 'writer'):
+                    status, body = self.wsgi('POST', self.action_path(), raw,
+                                             role=role, microversion=version)
+                    self.assertEqual(403, status, body)
+                    self.assertIn('migrate_live',
+                                  body['forbidden']['message'])
         self.assertStays()
 
     def test_escaped_forced_to_trusted_host_goes_through(self):
@@ -126,9 +129,11 @@ class EvacuationMatrixTest(sb.SecurityTestBase):
                                              escaped=escaped)
                 self.assertRefused(status, body, 409, 'evacuation',
                                    'compute-b2', 'not trusted')
-                status, body = self.evacuate(version, extra, sb.UNTRUSTED,
-                                             role='member', escaped=escaped)
-                self.assertEqual(403, status, body)
+                for role in ('member', 'writer'):
+                    status, body = self.evacuate(version, extra,
+                                                 sb.UNTRUSTED, role=role,
+                                                 escaped=escaped)
+                    self.assertEqual(403, status, body)
         self.assertStays()
 
     def test_forced_to_trusted_host_goes_through(self):
