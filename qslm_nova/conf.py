@@ -183,13 +183,55 @@ policy value is malformed, the migration is refused if this is True.
 Instances whose policy requires trust or encryption are always refused in
 such cases, whatever this option says.
 """),
+    cfg.BoolOpt('check_non_live_moves',
+                default=True,
+                help="""
+Judge host trust for moves that are not live migrations.
+
+When True, the scheduler filter judges every evacuation, cold migration,
+resize and unshelve that goes through the scheduler, and the API
+pre-check every evacuation that names a host (a forced one bypasses the
+scheduler): an instance whose policy requires trusted hosts only goes to
+a trusted host, and for a cold migration or resize only from a trusted
+source. Nothing else is judged for these moves: the downtime model and
+budget are those of live migrations, Nova copies the disks of a cold
+migration over its SSH transport, an evacuation sends nothing from the
+failed host. Instances without a trust requirement pass. When False,
+these moves pass the filter and the pre-check untouched.
+
+Possible values:
+
+* True (default): judge host trust for non-live moves.
+* False: only live migrations are judged.
+
+Related options:
+
+* ``trust_providers``, ``max_attestation_age``
+* ``apply_to_cold_migrations``
+"""),
     cfg.BoolOpt('apply_to_cold_migrations',
                 default=False,
+                deprecated_for_removal=True,
+                deprecated_reason="""
+Cold migrations and resizes are judged for host trust by
+``check_non_live_moves``; the live-migration downtime model does not
+describe them.
+""",
                 help="""
-Also apply the security policy to cold migrations and resizes.
+Judge cold migrations and resizes like live migrations.
 
-By default only live migrations are checked; boots, cold migrations,
-resizes, evacuations and rebuilds pass the filter untouched.
+When True, a cold migration or resize gets the full live-migration
+decision (trust, path, mechanism, downtime budget) instead of the trust
+judgement of ``check_non_live_moves``.
+
+Possible values:
+
+* False (default): judged as ``check_non_live_moves`` says.
+* True: judged like a live migration.
+
+Related options:
+
+* ``check_non_live_moves``
 """),
 ]
 
