@@ -19,17 +19,21 @@ builds a :class:`~qslm_nova.topology.model.Topology`, or raises one
 TopologyError listing every problem, each with the file name, the entry
 and the field (``topology.yaml: links[3].bandwidth_gbps: must be > 0,
 got -1``). Unknown keys are errors, not ignored.
+
+The document may come from a hostile or broken file: any value may be of
+any type and size (see :mod:`.checks`).
 """
 
+import collections
 import dataclasses
 import datetime
-import math
 
 import networkx as nx
 
 from qslm_nova import exception
 from qslm_nova import mechanisms as mech_mod
 from qslm_nova import policy as policy_mod
+from qslm_nova.topology import checks
 from qslm_nova.topology import model
 
 DEFAULT_LEVELS = policy_mod.DEFAULT_LEVELS
@@ -41,76 +45,11 @@ NODE_KEYS = ('kind', 'site')
 NODE_KINDS = ('switch', 'router', 'gateway', 'site', 'other')
 LINK_KEYS = ('between', 'bandwidth_gbps', 'latency_ms', 'security',
              'utilization', 'mechanisms')
-
-
-class Checker:
-    """Collects validation errors with their place in the file."""
-
-    def __init__(self, fname):
-        self.fname = fname
-        self.errors = []
-
-    def err(self, place, msg):
-        self.errors.append('%s: %s: %s' % (self.fname, place, msg))
-
-    def mapping(self, value, place):
-        if not isinstance(value, dict):
-            self.err(place, 'must be a mapping, got %s' %
-                     type(value).__name__)
-            return False
-        return True
-
-    def unknown(self, entry, allowed, place):
-        for key in entry:
-            if key not in allowed:
-                self.err('%s.%s' % (place, key) if place else key,
-                         'unknown key (allowed: %s)' % ', '.join(allowed))
-
-    def number(self, entry, key, place, default=None, minimum=None,
-               above=None, below=None, maximum=None, required=False):
-        where = '%s.%s' % (place, key)
-        if key not in entry:
-            if required:
-                self.err(where, 'is required')
-            return default
-        value = entry[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.err(where, 'must be a number, got %r' % (value,))
-            return default
-        if not math.isfinite(value):
-            self.err(where, 'must be finite, got %r' % (value,))
-            return default
-        if above is not None and not value > above:
-            self.err(where, 'must be > %s, got %s' % (above, value))
-        if minimum is not None and value < minimum:
-            self.err(where, 'must be >= %s, got %s' % (minimum, value))
-        if below is not None and not value < below:
-            self.err(where, 'must be < %s, got %s' % (below, value))
-        if maximum is not None and value > maximum:
-            self.err(where, 'must be <= %s, got %s' % (maximum, value))
-        return float(value)
-
-    def string(self, entry, key, place, required=False):
-        where = '%s.%s' % (place, key)
-        if key not in entry:
-            if required:
-                self.err(where, 'is required')
-            return None
-        value = entry[key]
-        if not isinstance(value, str) or not value:
-            self.err(where, 'must be a non-empty string, got %r' % (value,))
-            return None
-        return value
-
-    def boolean(self, entry, key, place, default=False):
-        if key not in entry:
-            return default
-        value = entry[key]
-        if not isinstance(value, bool):
-            self.err('%s.%s' % (place, key),
-                     'must be true or false, got %r' % (value,))
-            return default
-        return value
+# Bounds on the lists a file defines: no network needs more, and the
+# searches keep one adjacency per level, the decision options per
+# mechanism.
+MAX_LEVELS = 32
+MAX_MECHANISMS = 64
 
 
 def parse_timestamp(value):
@@ -126,7 +65,11 @@ def parse_timestamp(value):
         raise ValueError('not a timestamp')
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=datetime.timezone.utc)
-    return ts.astimezone(datetime.timezone.utc)
+    try:
+        return ts.astimezone(datetime.timezone.utc)
+    except OverflowError:
+        # 0001-01-01T00:00:00+01:00 is before the first UTC datetime.
+        raise ValueError('out of range')
 
 
 def parse(doc, fname='<topology>', extra_keys=()):
@@ -134,22 +77,22 @@ def parse(doc, fname='<topology>', extra_keys=()):
 
     :raises TopologyError: listing every problem found.
     """
-    chk = Checker(fname)
+    chk = checks.Checker(fname)
     if not isinstance(doc, dict):
         raise exception.TopologyError(
             ['%s: top level must be a mapping, got %s' % (
                 fname, type(doc).__name__)])
     chk.unknown(doc, TOP_KEYS + tuple(extra_keys), '')
     if doc.get('version') != 1:
-        chk.err('version', 'must be 1, got %r' % (doc.get('version'),))
+        chk.err('version', 'must be 1, got %s'
+                % checks.show(doc.get('version')))
     levels = _parse_levels(doc, chk)
     mechs = _parse_mechanisms(doc, chk)
     graph = nx.Graph()
     hosts = _parse_hosts(doc, chk, mechs, graph)
     _parse_nodes(doc, chk, hosts, graph)
     _parse_links(doc, chk, levels, mechs, graph)
-    if chk.errors:
-        raise exception.TopologyError(chk.errors)
+    chk.raise_errors()
     return model.Topology(fname, levels, mechs, hosts, graph)
 
 
@@ -158,12 +101,17 @@ def _parse_levels(doc, chk):
     if (not isinstance(levels, list) or not levels or
             not all(isinstance(x, str) and x for x in levels)):
         chk.err('security_levels',
-                'must be a non-empty list of names, weakest first, got %r'
-                % (levels,))
+                'must be a non-empty list of names, weakest first, got %s'
+                % checks.show(levels))
         return list(DEFAULT_LEVELS)
-    dups = sorted({x for x in levels if levels.count(x) > 1})
+    if len(levels) > MAX_LEVELS:
+        chk.err('security_levels', 'at most %d levels, got %d'
+                % (MAX_LEVELS, len(levels)))
+        return list(DEFAULT_LEVELS)
+    dups = sorted(x for x, n in collections.Counter(levels).items() if n > 1)
     if dups:
-        chk.err('security_levels', 'duplicate level(s): %s' % ', '.join(dups))
+        chk.err('security_levels',
+                'duplicate level(s): %s' % checks.name_list(dups))
     return levels
 
 
@@ -174,10 +122,15 @@ def _parse_mechanisms(doc, chk):
         section = {}
     if not chk.mapping(section, 'mechanisms'):
         return mechs
+    if len(section) > MAX_MECHANISMS:
+        chk.err('mechanisms', 'at most %d mechanisms, got %d'
+                % (MAX_MECHANISMS, len(section)))
+        return mechs
     for name, entry in section.items():
-        place = 'mechanisms.%s' % name
+        place = 'mechanisms.%s' % checks.key_text(name)
         if not isinstance(name, str) or not name:
-            chk.err('mechanisms', 'names must be strings, got %r' % (name,))
+            chk.err('mechanisms', 'names must be strings, got %s'
+                    % checks.show(name))
             continue
         if not chk.mapping(entry, place):
             continue
@@ -207,14 +160,18 @@ def _parse_mechanisms(doc, chk):
 
 def _mech_list(value, mechs, chk, place):
     if not isinstance(value, list):
-        chk.err(place, 'must be a list of mechanism names, got %r' % (value,))
+        chk.err(place, 'must be a list of mechanism names, got %s'
+                % checks.show(value))
         return frozenset()
     out = set()
     for i, name in enumerate(value):
-        if name not in mechs:
+        if not isinstance(name, str):
             chk.err('%s[%d]' % (place, i),
-                    'unknown mechanism %r (known: %s)' % (
-                        name, ', '.join(sorted(mechs))))
+                    'must be a mechanism name, got %s' % checks.show(name))
+        elif name not in mechs:
+            chk.err('%s[%d]' % (place, i),
+                    'unknown mechanism %s (known: %s)' % (
+                        checks.show(name), checks.name_list(sorted(mechs))))
         else:
             out.add(name)
     return frozenset(out)
@@ -228,7 +185,10 @@ def _parse_hosts(doc, chk, mechs, graph):
         chk.err('hosts', 'must be a non-empty mapping of compute hosts')
         section = section if isinstance(section, dict) else {}
     for name, entry in section.items():
-        place = 'hosts.%s' % name
+        place = 'hosts.%s' % checks.key_text(name)
+        if str(name) in hosts:
+            chk.err(place, 'duplicate host name %s' % checks.show(str(name)))
+            continue
         if entry is None:
             entry = {}
         if not chk.mapping(entry, place):
@@ -240,8 +200,8 @@ def _parse_hosts(doc, chk, mechs, graph):
                 attested = parse_timestamp(entry['attested_at'])
             except ValueError:
                 chk.err(place + '.attested_at',
-                        'must be an ISO 8601 timestamp, got %r'
-                        % (entry['attested_at'],))
+                        'must be an ISO 8601 timestamp, got %s'
+                        % checks.show(entry['attested_at']))
         host_mechs = frozenset(['none'])
         if 'mechanisms' in entry:
             host_mechs = _mech_list(entry['mechanisms'], mechs, chk,
@@ -265,9 +225,10 @@ def _parse_nodes(doc, chk, hosts, graph):
     if not chk.mapping(section, 'nodes'):
         return
     for name, entry in section.items():
-        place = 'nodes.%s' % name
+        place = 'nodes.%s' % checks.key_text(name)
         if str(name) in hosts:
-            chk.err(place, 'duplicate name: %r is also a host' % name)
+            chk.err(place, 'duplicate name: %s is also a host'
+                    % checks.show(name))
             continue
         if entry is None:
             entry = {}
@@ -276,8 +237,8 @@ def _parse_nodes(doc, chk, hosts, graph):
         chk.unknown(entry, NODE_KEYS, place)
         kind = chk.string(entry, 'kind', place) or 'other'
         if kind not in NODE_KINDS:
-            chk.err(place + '.kind', 'must be one of %s, got %r' % (
-                ', '.join(NODE_KINDS), kind))
+            chk.err(place + '.kind', 'must be one of %s, got %s' % (
+                ', '.join(NODE_KINDS), checks.show(kind)))
         graph.add_node(str(name), kind=kind,
                        site=chk.string(entry, 'site', place))
 
@@ -287,7 +248,8 @@ def _parse_links(doc, chk, levels, mechs, graph):
     level_index = {n: i for i, n in enumerate(levels)}
     links = doc.get('links')
     if not isinstance(links, list):
-        chk.err('links', 'must be a list of links, got %r' % (links,))
+        chk.err('links', 'must be a list of links, got %s'
+                % checks.show(links))
         links = []
     for i, entry in enumerate(links):
         place = 'links[%d]' % i
@@ -303,8 +265,9 @@ def _parse_links(doc, chk, levels, mechs, graph):
                           minimum=0, below=1)
         level = chk.string(entry, 'security', place, required=True)
         if level is not None and level not in level_index:
-            chk.err(place + '.security', 'unknown security level %r '
-                    '(levels: %s)' % (level, ', '.join(levels)))
+            chk.err(place + '.security', 'unknown security level %s '
+                    '(levels: %s)' % (checks.show(level),
+                                      checks.name_list(levels)))
             level = None
         link_mechs = frozenset()
         if 'mechanisms' in entry:
@@ -324,19 +287,21 @@ def _link_ends(entry, chk, place, graph):
     if (not isinstance(ends, list) or len(ends) != 2 or
             not all(isinstance(e, str) for e in ends)):
         chk.err(place + '.between',
-                'must be a list of two node names, got %r' % (ends,))
+                'must be a list of two node names, got %s' % checks.show(ends))
         return None
     for j, end in enumerate(ends):
         if end not in graph:
             chk.err('%s.between[%d]' % (place, j),
-                    'undefined node %r (not in hosts or nodes)' % end)
+                    'undefined node %s (not in hosts or nodes)'
+                    % checks.show(end))
             ends = None
     if ends and ends[0] == ends[1]:
         chk.err(place + '.between',
-                'a link must join two different nodes, got %r' % (ends,))
+                'a link must join two different nodes, got %s'
+                % checks.show(ends))
         return None
     if ends and graph.has_edge(*ends):
-        chk.err(place + '.between',
-                'duplicate link between %s and %s' % tuple(ends))
+        chk.err(place + '.between', 'duplicate link between %s and %s'
+                % (checks.key_text(ends[0]), checks.key_text(ends[1])))
         return None
     return ends

@@ -22,6 +22,7 @@ from oslotest import base
 from qslm_nova import exception
 from qslm_nova import mechanisms
 from qslm_nova import topology
+from qslm_nova.topology import schema
 from tests.unit import fixtures as fx
 
 LEVELS = 'untrusted, wan, shared, private, isolated'
@@ -363,3 +364,83 @@ class TestTimestamps(base.BaseTestCase):
             '2026-11-25T12:00:00Z'))
         self.assertRaises(ValueError, topology.parse_timestamp, 5)
         self.assertRaises(ValueError, topology.parse_timestamp, 'noon')
+
+    def test_out_of_range(self):
+        # Before the first UTC datetime, and after the last.
+        for text in ('0001-01-01T00:00:00+01:00',
+                     '9999-12-31T23:59:59-01:00'):
+            self.assertRaises(ValueError, topology.parse_timestamp, text)
+
+
+class TestHostileValues(base.BaseTestCase):
+    """Any value of any type or size: an error, never an exception."""
+
+    def assertErrors(self, doc, expected):
+        e = self.assertRaises(exception.TopologyError, topology.parse, doc,
+                              'topology.yaml')
+        self.assertEqual(expected, e.errors)
+
+    def test_values_of_every_type_in_every_field(self):
+        values = [None, True, 10 ** 400, -10 ** 400, math.nan, '', 'x' * 5000,
+                  [], [[None]], {}, {'a': [1]}, datetime.date(1, 1, 1),
+                  b'bytes', 1.5]
+        fields = [('hosts', 'src', key) for key in schema.HOST_KEYS]
+        fields += [('nodes', 'tor', key) for key in schema.NODE_KEYS]
+        fields += [('links', 0, key) for key in schema.LINK_KEYS]
+        fields += [('mechanisms', 'tls', key) for key in mechanisms.FIELDS]
+        for value in values:
+            for section, entry, key in fields:
+                doc = fx.cloud_doc()
+                doc.setdefault(section, {'tls': {}})[entry][key] = value
+                self.check(doc)
+            for key in schema.TOP_KEYS:
+                doc = fx.cloud_doc()
+                doc[key] = value
+                self.check(doc)
+
+    def check(self, doc):
+        try:
+            topo = topology.parse(doc, 'topology.yaml')
+        except exception.TopologyError as e:
+            for message in e.errors:
+                self.assertLess(len(message), 400, message)
+        else:
+            self.assertEqual(7, len(topo.hosts))
+
+    def test_long_values_are_shortened(self):
+        doc = fx.cloud_doc()
+        doc['hosts']['src']['site'] = ['x' * 100000] * 100000
+        shown = ("['%s...%s', '%s...%s', '%s...%s', '%s...%s', '%s...%s', "
+                 "'%s...%s', '%s...%s', '%s...%s', ...]"
+                 % (('x' * 37, 'x' * 38) * 8))[:200] + '...'
+        self.assertErrors(doc, [
+            "topology.yaml: hosts.src.site: must be a non-empty string, got "
+            + shown])
+
+    def test_duplicate_host_names(self):
+        doc = fx.cloud_doc()
+        doc['hosts'][1] = {}
+        doc['hosts']['1'] = {}
+        self.assertErrors(doc, [
+            "topology.yaml: hosts.1: duplicate host name '1'"])
+
+    def test_too_many_mechanisms(self):
+        doc = fx.cloud_doc()
+        doc['mechanisms'] = {'m%d' % i: {} for i in range(65)}
+        self.assertErrors(doc, [
+            'topology.yaml: mechanisms: at most 64 mechanisms, got 65'])
+        doc['mechanisms'] = {'m%d' % i: {} for i in range(64)}
+        self.assertEqual(68, len(fx.make_topology(doc).mechanisms))
+
+    def test_levels_limit(self):
+        doc = fx.cloud_doc()
+        doc['security_levels'] = ['l%d' % i for i in range(32)]
+        for link in doc['links']:
+            link['security'] = 'l31'
+        self.assertEqual(32, len(fx.make_topology(doc).levels))
+        doc['security_levels'].append('l32')
+        self.assertErrors(doc, [
+            'topology.yaml: security_levels: at most 32 levels, got 33'] + [
+            "topology.yaml: links[%d].security: unknown security level "
+            "'l31' (levels: untrusted, wan, shared, private, isolated)" % i
+            for i in range(len(doc['links']))])
