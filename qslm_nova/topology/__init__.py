@@ -26,9 +26,15 @@ The package, by concern:
 * :mod:`.model` is the Topology and its hosts;
 * :mod:`.search` finds widest paths in it, and :mod:`.paths` holds what
   it found, as arrays over the hosts;
+* :mod:`.files` loads a file, or seals it (:mod:`.seal`: the line that
+  tells a complete file from a torn one);
 * :mod:`.store` keeps the current topology of a file, reloading it.
+
+:mod:`.reader` reads YAML with :mod:`.safeyaml`, within limits.
 """
 
+from qslm_nova.topology.files import load
+from qslm_nova.topology.files import seal_file
 from qslm_nova.topology.model import Host
 from qslm_nova.topology.model import Topology
 from qslm_nova.topology.paths import PathInfo
@@ -41,9 +47,8 @@ from qslm_nova.topology.schema import NODE_KINDS
 from qslm_nova.topology.schema import parse
 from qslm_nova.topology.schema import parse_timestamp
 from qslm_nova.topology.schema import TOP_KEYS
-from qslm_nova.topology.store import load
 from qslm_nova.topology.store import TopologyStore
 
 __all__ = ['DEFAULT_LEVELS', 'HOST_KEYS', 'Host', 'LINK_KEYS', 'NODE_KEYS',
            'NODE_KINDS', 'PathInfo', 'TOP_KEYS', 'Topology', 'TopologyStore',
-           'load', 'parse', 'parse_timestamp', 'read_document']
+           'load', 'parse', 'parse_timestamp', 'read_document', 'seal_file']

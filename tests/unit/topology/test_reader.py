@@ -17,6 +17,7 @@
 
 import json
 import os
+import random
 
 import fixtures
 import yaml
@@ -24,6 +25,8 @@ import yaml
 from qslm_nova import cloudfile
 from qslm_nova import exception
 from qslm_nova import topology
+from qslm_nova.topology import reader
+from qslm_nova.topology import seal
 from tests.unit import fixtures as fx
 from tests.unit.topology import filetest
 
@@ -87,8 +90,10 @@ class TestLoad(filetest.FileTestCase):
         self.write('version: !!python/object/apply:os.getcwd []\n')
         e = self.assertRaises(exception.TopologyError, topology.load,
                               self.path)
-        self.assertTrue(e.errors[0].startswith('topology.yaml: invalid '
-                                               'YAML: '), e.errors)
+        self.assertEqual(
+            ['topology.yaml: line 1, column 10: tag tag:yaml.org,2002:python/'
+             'object/apply:os.getcwd is not allowed in a topology file'],
+            e.errors)
 
     def test_sample_cloud_topology_loads(self):
         topo = topology.load(cloudfile.sample_path(),
@@ -169,3 +174,115 @@ class TestLoadJson(filetest.FileTestCase):
         self.useFixture(fixtures.MockPatch(
             'yaml.load', side_effect=AssertionError('read as YAML')))
         self.assertIn('far', topology.load(self.path).hosts)
+
+
+class TestLimits(filetest.FileTestCase):
+
+    def load(self, **limits):
+        return topology.load(self.path, limits=reader.Limits(**limits))
+
+    def test_size_limit(self):
+        text = yaml.safe_dump(fx.cloud_doc())
+        self.write(text)
+        self.assertIn('far', self.load(max_bytes=len(text)).hosts)
+        e = self.assertRaises(exception.TopologyError, self.load,
+                              max_bytes=len(text) - 1)
+        self.assertEqual(['topology.yaml: larger than %d bytes ([qslm] '
+                          'topology_max_bytes)' % (len(text) - 1)], e.errors)
+
+    def test_yaml_depth_limit(self):
+        self.write(yaml.safe_dump(fx.cloud_doc()))
+        self.assertIn('far', self.load(max_depth=4).hosts)
+        e = self.assertRaises(exception.TopologyError, self.load,
+                              max_depth=3)
+        self.assertRegex(e.errors[0], r'^topology.yaml: line \d+, column '
+                         r'\d+: nested deeper than 3 levels \(\[qslm\] '
+                         r'topology_max_depth\)$')
+
+    def test_json_depth_limit_names_the_place(self):
+        self.write(json.dumps(fx.cloud_doc(), indent=1))
+        self.assertIn('far', self.load(max_depth=4).hosts)
+        self.write('{"version": 1,\n "hosts": {"a": {"mechanisms": '
+                   '[["x"]]}}}')
+        e = self.assertRaises(exception.TopologyError, self.load,
+                              max_depth=4)
+        self.assertEqual(['topology.yaml: line 2, column 33: nested deeper '
+                          'than 4 levels ([qslm] topology_max_depth)'],
+                         e.errors)
+
+    def test_json_depth_is_counted_outside_strings(self):
+        rng = random.Random(3)
+
+        def value(depth):
+            r = rng.random()
+            if depth > 6 or r < 0.3:
+                return rng.choice(['[', '}{"', '\\', 'x\\"]', 1, None,
+                                   '\u00e9]]', '"'])
+            if r < 0.65:
+                return [value(depth + 1) for _ in range(rng.randint(0, 3))]
+            return {rng.choice(['k', '[{', '}', '"']) + str(i):
+                    value(depth + 1) for i in range(rng.randint(0, 3))}
+
+        def nesting(v):
+            if isinstance(v, (list, dict)):
+                items = v.values() if isinstance(v, dict) else v
+                return 1 + max([nesting(x) for x in items], default=0)
+            return 0
+
+        for _ in range(500):
+            doc = {'v': value(0)}
+            text = json.dumps(doc, ensure_ascii=rng.random() < 0.5)
+            self.assertEqual(nesting(doc), reader._json_depth(text), text)
+
+    def test_values_limit(self):
+        self.write('version: 1\nhosts: &h {a: {}, b: {}}\n'
+                   'nodes: {x: *h}\nlinks: []\n')
+        e = self.assertRaises(exception.TopologyError, self.load,
+                              max_values=12)
+        self.assertEqual(['topology.yaml: line 3, column 12: more than 12 '
+                          'values ([qslm] topology_max_values; an alias '
+                          'counts as the values it stands for)'], e.errors)
+
+    def test_json_number_too_long_for_python(self):
+        # The json module refuses it; the YAML reader says why.
+        self.write('{"version": 1, "x": %s}' % ('1' * 5000))
+        e = self.assertRaises(exception.TopologyError, topology.load,
+                              self.path)
+        self.assertEqual(['topology.yaml: line 1, column 21: a number of '
+                          'more than 100 characters'], e.errors)
+
+    def test_a_directory(self):
+        e = self.assertRaises(exception.TopologyError, topology.load,
+                              self.dir)
+        self.assertEqual(['%s: cannot read: Is a directory' % self.dir],
+                         e.errors)
+
+
+class TestSealedFiles(filetest.FileTestCase):
+
+    def test_sealed_yaml_and_json(self):
+        for text in (yaml.safe_dump(fx.cloud_doc()),
+                     json.dumps(fx.cloud_doc(), indent=1)):
+            self.write(seal.seal(text.encode()).decode())
+            document = reader.read(self.path, require_seal=True)
+            self.assertTrue(document.sealed)
+            self.assertEqual(fx.cloud_doc(), document.data)
+
+    def test_unsealed(self):
+        self.write(yaml.safe_dump(fx.cloud_doc()))
+        self.assertFalse(reader.read(self.path).sealed)
+        e = self.assertRaises(exception.TopologyError, reader.read,
+                              self.path, require_seal=True)
+        self.assertEqual(['topology.yaml: not sealed: the file has no seal '
+                          'line at its end, so it may be cut short (seal it '
+                          'with "qslm-nova topology seal")'], e.errors)
+
+    def test_seal_of_other_content(self):
+        sealed = seal.seal(yaml.safe_dump(fx.cloud_doc()).encode()).decode()
+        self.write(sealed.replace('tor', 'tor2'))
+        e = self.assertRaises(exception.TopologyError, reader.read,
+                              self.path)
+        self.assertEqual(['topology.yaml: the content does not match its '
+                          'seal line: the file is cut short or was changed '
+                          'after it was sealed (reseal it with "qslm-nova '
+                          'topology seal")'], e.errors)
