@@ -327,25 +327,31 @@ function _qslm_generated_topology {
 }
 
 function _qslm_write_topology {
-    local dir tmp
+    local dir source tmp=""
     dir=$(dirname "$QSLM_TOPOLOGY_FILE")
     if [[ ! -d "$dir" ]]; then
         sudo install -d -o "$STACK_USER" -m 0755 "$dir"
     fi
-    tmp=$(mktemp)
     if [[ -n "$QSLM_TOPOLOGY_HOSTS" ]]; then
+        tmp=$(mktemp --suffix=-generated-topology.yaml)
         _qslm_generated_topology > "$tmp"
+        source=$tmp
     else
         if [[ ! -r "$QSLM_TOPOLOGY_SOURCE" ]]; then
-            rm -f "$tmp"
             die "$LINENO" "QSLM_TOPOLOGY_SOURCE $QSLM_TOPOLOGY_SOURCE is" \
                 "not readable"
         fi
-        cat "$QSLM_TOPOLOGY_SOURCE" > "$tmp"
+        source=$QSLM_TOPOLOGY_SOURCE
     fi
-    if ! cmp -s "$tmp" "$QSLM_TOPOLOGY_FILE"; then
-        sudo install -o "$STACK_USER" -m 0644 "$tmp" "$QSLM_TOPOLOGY_FILE"
+    # Checked, sealed and renamed into place in one step (qslm-nova
+    # topology seal), so that a running scheduler never loads a half-written
+    # file; an unchanged file is left alone.
+    if ! sudo "$QSLM_PYTHON" -m qslm_nova.cmd.main topology seal \
+            --output "$QSLM_TOPOLOGY_FILE" "$source" >/dev/null; then
+        rm -f "$tmp"
+        die "$LINENO" "the topology for $QSLM_TOPOLOGY_FILE is not valid"
     fi
+    sudo chown "$STACK_USER" "$QSLM_TOPOLOGY_FILE"
     rm -f "$tmp"
 }
 

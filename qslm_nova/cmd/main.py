@@ -429,6 +429,14 @@ def cmd_topology_validate(args, conf):
     return EXIT_ALLOWED
 
 
+def cmd_topology_seal(args, conf):
+    topo, written = topology_mod.seal_file(args.file, args.output)
+    print('%s: %s: %d hosts, %d links' % (
+        args.output or args.file, 'sealed' if written else 'already sealed',
+        len(topo.hosts), topo.graph.number_of_edges()))
+    return EXIT_ALLOWED
+
+
 def _topology_for(args, conf):
     if _is_live(args):
         return _live_topology(args, conf)
@@ -644,6 +652,15 @@ def build_parser():
                                          'every error with its place')
     v.add_argument('file', metavar='FILE')
     v.set_defaults(func=cmd_topology_validate)
+    v = tsub.add_parser(
+        'seal', help='validate a topology file and end it with a seal line '
+                     '(replacing an old one), written atomically, so that '
+                     'a torn copy is never loaded ([qslm] topology_seal)')
+    v.add_argument('file', metavar='FILE')
+    v.add_argument('--output', metavar='OUT',
+                   help='write the sealed file here (default: FILE, in '
+                        'place)')
+    v.set_defaults(func=cmd_topology_seal)
     s = tsub.add_parser('show', help='hosts, nodes and links as tables')
     common(s)
     s.set_defaults(func=cmd_topology_show)

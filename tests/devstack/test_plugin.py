@@ -37,6 +37,7 @@ import yaml
 
 from qslm_nova import mechanisms
 from qslm_nova import topology
+from qslm_nova.topology import seal
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -282,9 +283,12 @@ class TestPostConfig(base.BaseTestCase):
         self.assertEqual(400, result['qslm']['live_migration_downtime'])
         self.assertEqual(
             600, result['qslm']['live_migration_completion_timeout'])
-        with open(os.path.join(denv.conf_dir, 'topology.yaml')) as f:
-            with open(TOPOLOGY_SAMPLE) as g:
-                self.assertEqual(g.read(), f.read())
+        # The sample, sealed; nothing else left in the directory.
+        with open(os.path.join(denv.conf_dir, 'topology.yaml'), 'rb') as f:
+            with open(TOPOLOGY_SAMPLE, 'rb') as g:
+                self.assertEqual(seal.seal(g.read()), f.read())
+        self.assertEqual([], [n for n in os.listdir(denv.conf_dir)
+                              if n.startswith('.topology.yaml')])
 
     def test_generated_nova_conf(self):
         # Every option commented out, as oslo-config-generator writes it.
@@ -359,7 +363,8 @@ class TestPostConfig(base.BaseTestCase):
         denv = DevstackEnv(self, env={
             'QSLM_TOPOLOGY_HOSTS': 'devstack-1 devstack-2'})
         denv.phase('stack', 'post-config')
-        topo = topology.load(os.path.join(denv.conf_dir, 'topology.yaml'))
+        topo = topology.load(os.path.join(denv.conf_dir, 'topology.yaml'),
+                             require_seal=True)
         self.assertEqual(['devstack-1', 'devstack-2'], sorted(topo.hosts))
         self.assertTrue(topo.hosts['devstack-1'].trusted)
         self.assertEqual(frozenset(['none', 'tls']),
@@ -367,6 +372,21 @@ class TestPostConfig(base.BaseTestCase):
         search = topo.widest_paths('devstack-1')
         self.assertEqual(10.0, topo.path_to(search,
                                             'devstack-2').bottleneck_gbps)
+
+    def test_bad_topology_dies_and_keeps_the_old_file(self):
+        denv = DevstackEnv(self)
+        denv.phase('stack', 'post-config')
+        path = os.path.join(denv.conf_dir, 'topology.yaml')
+        before = denv.read(path)
+        bad = os.path.join(denv.conf_dir, 'bad.yaml')
+        with open(bad, 'w') as f:
+            f.write('version: 2\n')
+        denv.env['QSLM_TOPOLOGY_SOURCE'] = bad
+        e = self.assertRaises(AssertionError, denv.phase, 'stack',
+                              'post-config')
+        self.assertIn('the topology for %s is not valid' % path, str(e))
+        self.assertIn('bad.yaml: version: must be 1, got 2', str(e))
+        self.assertEqual(before, denv.read(path))
 
     def test_bad_extra_opt_dies(self):
         denv = DevstackEnv(self, env={'QSLM_EXTRA_OPTS': 'nonsense'})

@@ -36,8 +36,8 @@ OS_VARS = ('OS_CLOUD', 'OS_AUTH_URL', 'OS_AUTH_TYPE', 'OS_TOKEN',
 #: Every command path, for the --help test.
 COMMANDS = (['plan'], ['check'], ['migrate'], ['ledger'],
             ['ledger', 'show'], ['ledger', 'record'], ['topology'],
-            ['topology', 'validate'], ['topology', 'show'],
-            ['topology', 'plot'], ['calibrate'])
+            ['topology', 'validate'], ['topology', 'seal'],
+            ['topology', 'show'], ['topology', 'plot'], ['calibrate'])
 
 
 def png_size(data):
@@ -224,6 +224,40 @@ class TestOffline(CLITestCase):
         rc, out, _err = self.run_cli('topology', 'validate', good)
         self.assertEqual(0, rc)
         self.assertIn('valid: 2 hosts, 0 other nodes, 1 links', out)
+
+    def test_topology_seal(self):
+        path = os.path.join(self.tmp, 'topology.yaml')
+        text = yaml.safe_dump({'version': 1, 'hosts': {'h1': {}, 'h2': {}},
+                               'links': [{'between': ['h1', 'h2'],
+                                          'bandwidth_gbps': 10,
+                                          'security': 'private'}]})
+        with open(path, 'w') as f:
+            f.write(text)
+        rc, out, err = self.run_cli('topology', 'seal', path)
+        self.assertEqual((0, ''), (rc, err))
+        self.assertEqual('%s: sealed: 2 hosts, 1 links\n' % path, out)
+        with open(path) as f:
+            sealed = f.read()
+        self.assertTrue(sealed.startswith(text))
+        self.assertRegex(sealed[len(text):],
+                         r'^# qslm-nova-seal: sha256=[0-9a-f]{64}\n$')
+        rc, out, err = self.run_cli('topology', 'seal', path)
+        self.assertEqual('%s: already sealed: 2 hosts, 1 links\n' % path,
+                         out)
+        # Edited by hand: resealed. Broken: refused, the file untouched.
+        with open(path, 'w') as f:
+            f.write(sealed.replace('10', '20'))
+        rc, out, err = self.run_cli('topology', 'seal', path, '--output',
+                                    path + '.new')
+        self.assertEqual(0, rc, err)
+        self.assertIn('bandwidth_gbps: 20', open(path + '.new').read())
+        broken = text.replace('version: 1', 'version: 2')
+        with open(path, 'w') as f:
+            f.write(broken)
+        rc, out, err = self.run_cli('topology', 'seal', path)
+        self.assertEqual((2, 'error: topology.yaml: version: must be 1, '
+                          'got 2\n'), (rc, err))
+        self.assertEqual(broken, open(path).read())
 
     def test_topology_show(self):
         rc, out, _err = self.run_cli('topology', 'show')
