@@ -59,6 +59,10 @@ class ReadError(Exception):
         self.message = message
 
 
+# No key is waiting for its value (None is a key: "~: x").
+_NO_KEY = object()
+
+
 def _at(mark):
     return 'line %d, column %d' % (mark.line + 1, mark.column + 1)
 
@@ -75,7 +79,7 @@ class _Collection:
         self.mark = mark
         # The value count when it began: its size counts its aliases.
         self.first = first
-        self.key = None
+        self.key = _NO_KEY
         self.lines = {} if isinstance(value, dict) else None
         self.merge_next = False
         self.merges = []
@@ -144,7 +148,8 @@ class _Builder:
             raise ReadError(_at(ev.start_mark), 'tag %s is not allowed in '
                             'a topology file' % ev.tag)
         top = self.stack[-1] if self.stack else None
-        if top is not None and top.lines is not None and top.key is None:
+        if top is not None and top.lines is not None and \
+                top.key is _NO_KEY:
             raise ReadError(_at(ev.start_mark), 'a mapping key must be a '
                             'plain value, not a %s'
                             % ('mapping' if is_map else 'list'))
@@ -212,15 +217,15 @@ class _Builder:
         top = self.stack[-1]
         if top.lines is None:
             top.value.append(value)
-        elif top.key is None:
+        elif top.key is _NO_KEY:
             self.add_key(top, value, mark, tag)
         elif top.merge_next:
             top.merge_next = False
-            top.key = None
+            top.key = _NO_KEY
             top.merges.append((value, mark))
         else:
             top.value[top.key] = value
-            top.key = None
+            top.key = _NO_KEY
 
     def add_key(self, top, key, mark, tag):
         line = mark.line + 1

@@ -73,6 +73,11 @@ class TestSameAsSafeLoad(base.BaseTestCase):
                         'c: {<<: {z: 3}, site: north}\n'
                         's: &s text\nt: *s\n')
 
+    def test_keys_of_every_scalar_type(self):
+        self.assertSame('{~: 1, a: ~, 1: 2, 1.5: x, false: y, 2026-11-25: z, '
+                        '"": e, <<x: m}\n')
+        self.assertSame('? ~\n: [~]\nnull2: ~\n')
+
     def test_empty_documents(self):
         for text in ('', '# only a comment\n', '---\n', '--- \n...\n'):
             self.assertIsNone(load(text))
