@@ -16,7 +16,6 @@
 
 import os
 
-from qslm_nova import exception
 from qslm_nova.topology import reader
 from qslm_nova.topology import schema
 from qslm_nova.topology import seal as seal_mod
@@ -52,13 +51,7 @@ def seal_file(path, output=None, limits=reader.Limits()):
     :raises TopologyError: the file is not a valid topology (nothing is
         written).
     """
-    try:
-        with open(path, 'rb') as f:
-            raw = f.read(limits.max_bytes + 1)
-    except OSError as e:
-        raise exception.TopologyError(
-            ['%s: cannot read: %s' % (path, e.strerror or e)])
-    sealed = seal_mod.seal(raw)
+    sealed = seal_mod.seal(reader.read_raw(path, limits))
     document = reader.read_bytes(sealed, os.path.basename(path), limits,
                                  require_seal=True)
     topology = schema.parse(document.data, document.fname)

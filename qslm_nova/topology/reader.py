@@ -76,8 +76,8 @@ def read(path, limits=Limits(), require_seal=False):
 
     :raises TopologyError: naming the file, and the place where known.
     """
-    raw = _read_bytes(path, limits.max_bytes)
-    return read_bytes(raw, os.path.basename(path), limits, require_seal)
+    return read_bytes(read_raw(path, limits), os.path.basename(path),
+                      limits, require_seal)
 
 
 def read_bytes(raw, fname, limits=Limits(), require_seal=False):
@@ -115,14 +115,14 @@ def read_document(path, limits=Limits()):
     return document.data, document.fname
 
 
-def _read_bytes(path, max_bytes):
+def read_raw(path, limits=Limits()):
+    """The bytes of a file, one more than max_bytes at most."""
     try:
         with open(path, 'rb') as f:
-            raw = f.read(max_bytes + 1)
+            return f.read(limits.max_bytes + 1)
     except OSError as e:
         raise exception.TopologyError(
             ['%s: cannot read: %s' % (path, e.strerror or e)])
-    return raw
 
 
 def _parse_text(text, fname, limits):
@@ -130,9 +130,7 @@ def _parse_text(text, fname, limits):
         doc = _read_json(text, limits.max_depth)
         if doc is None:
             doc = safeyaml.load(text, limits.max_depth, limits.max_values)
-    except _JSONError as e:
-        raise exception.TopologyError(['%s: %s' % (fname, e)])
-    except safeyaml.ReadError as e:
+    except (_JSONError, safeyaml.ReadError) as e:
         raise exception.TopologyError(['%s: %s' % (fname, e)])
     except yaml.YAMLError as e:
         raise exception.TopologyError(['%s: invalid YAML: %s' % (fname, e)])
