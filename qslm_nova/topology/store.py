@@ -29,7 +29,6 @@ topology stays in force.
 
 import os
 import threading
-import time
 
 from oslo_log import log as logging
 
@@ -73,7 +72,6 @@ class TopologyStore:
         self._idle = threading.Event()
         self._idle.set()
         self.reloads = 0
-        self.last_load_s = None
 
     @classmethod
     def from_conf(cls, group):
@@ -130,7 +128,6 @@ class TopologyStore:
 
     def _load(self, stamp):
         """Read the file; publish it if it is good. Never raises."""
-        started = time.monotonic()
         require = (self.seal is seal_mod.Policy.REQUIRED or
                    (self.seal is seal_mod.Policy.AUTO and self._sealed_seen))
         try:
@@ -154,7 +151,6 @@ class TopologyStore:
                      self.path, len(topo.hosts),
                      topo.graph.number_of_edges(),
                      ' (sealed)' if sealed else '')
-        self.last_load_s = time.monotonic() - started
         # Published last: a request that sees this stamp finds the
         # topology (or the error) of that file.
         self._stamp = stamp
