@@ -53,24 +53,26 @@ class PatternTable:
     Number k is ``sequences[k]`` = (link levels, link mechanisms) from a
     source; a pattern one link longer is numbered by (its prefix's number,
     the link's class). ``lowest[k]`` is the weakest level on pattern k.
-    Read without a lock: a number is published only after its entries.
+
+    ``numbers`` maps (prefix number, link class) to the number; searches
+    read it without a lock (a number is published only after its
+    entries) and call :meth:`extend` for a pattern it lacks.
     """
 
     def __init__(self, link_classes, top_level):
         self._link_classes = link_classes
         self.sequences = [((), ())]
         self.lowest = [top_level]
-        self._numbers = {}
+        self.numbers = {}
         self._lock = threading.Lock()
 
-    def number(self, prefix, link_class):
-        """The number of pattern ``prefix`` plus one link of that class."""
+    def extend(self, prefix, link_class):
+        """The number of pattern ``prefix`` plus one link of that class,
+        numbered now if it has none yet.
+        """
         key = (prefix, link_class)
-        k = self._numbers.get(key)
-        if k is not None:
-            return k
         with self._lock:
-            k = self._numbers.get(key)
+            k = self.numbers.get(key)
             if k is None:
                 levels, mechs = self.sequences[prefix]
                 level, mech = self._link_classes[link_class]
@@ -78,7 +80,7 @@ class PatternTable:
                 self.lowest.append(min(self.lowest[prefix], level))
                 k = len(self.sequences) - 1
                 # Published last: a reader that finds k finds its entry.
-                self._numbers[key] = k
+                self.numbers[key] = k
             return k
 
 
@@ -256,7 +258,8 @@ class NetworkIndex:
         """
         # The pattern of the path to every expanded node, in the order
         # they were expanded (a node's predecessor comes before it).
-        number = self.patterns.number
+        known = self.patterns.numbers
+        extend = self.patterns.extend
         core_class = self._core_class
         prefix = {}
         for node in order:
@@ -265,17 +268,23 @@ class NetworkIndex:
                 prefix[node] = 0
                 continue
             row = core_class.get(pred)
-            prefix[node] = number(prefix[pred], row[node] if row is not None
-                                  else self._link_class(pred, node))
+            key = (prefix[pred], row[node] if row is not None
+                   else self._link_class(pred, node))
+            k = known.get(key)
+            prefix[node] = k if k is not None else extend(*key)
         # One pattern per (switch, link class) pair that leads to a host.
         row_pair = self._hl_pair[rows]
-        used = np.zeros(len(self._pair_node), dtype=bool)
+        pair_node, pair_class = self._pair_node, self._pair_class
+        used = np.zeros(len(pair_node), dtype=bool)
         used[row_pair] = True
         pid = np.zeros(len(used), dtype=np.intp)
         lowest = np.zeros(len(used), dtype=np.intp)
         pattern_lowest = self.patterns.lowest
         for k in np.nonzero(used)[0].tolist():
-            p = number(prefix[self._pair_node[k]], self._pair_class[k])
+            key = (prefix[pair_node[k]], pair_class[k])
+            p = known.get(key)
+            if p is None:
+                p = extend(*key)
             pid[k] = p
             lowest[k] = pattern_lowest[p]
         return pid[row_pair], lowest[row_pair]
