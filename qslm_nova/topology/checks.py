@@ -113,6 +113,18 @@ class Checker:
             return False
         return True
 
+    def entry(self, value, allowed, place, empty_ok=False):
+        """An entry of a section as a mapping, its unknown keys reported;
+        None (reported) when it is not a mapping. ``empty_ok``: an empty
+        entry (null) stands for {}.
+        """
+        if value is None and empty_ok:
+            return {}
+        if not self.mapping(value, place):
+            return None
+        self.unknown(value, allowed, place)
+        return value
+
     def unknown(self, entry, allowed, place):
         for key in entry:
             if key not in allowed:

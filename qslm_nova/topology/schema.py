@@ -132,9 +132,9 @@ def _parse_mechanisms(doc, chk):
             chk.err('mechanisms', 'names must be strings, got %s'
                     % checks.show(name))
             continue
-        if not chk.mapping(entry, place):
+        entry = chk.entry(entry, tuple(mech_mod.FIELDS), place)
+        if entry is None:
             continue
-        chk.unknown(entry, tuple(mech_mod.FIELDS), place)
         base = mechs.get(name, mech_mod.Mechanism(name))
         values = {}
         for field, ftype in mech_mod.FIELDS.items():
@@ -189,11 +189,9 @@ def _parse_hosts(doc, chk, mechs, graph):
         if str(name) in hosts:
             chk.err(place, 'duplicate host name %s' % checks.show(str(name)))
             continue
+        entry = chk.entry(entry, HOST_KEYS, place, empty_ok=True)
         if entry is None:
-            entry = {}
-        if not chk.mapping(entry, place):
             continue
-        chk.unknown(entry, HOST_KEYS, place)
         attested = None
         if entry.get('attested_at') is not None:
             try:
@@ -230,11 +228,9 @@ def _parse_nodes(doc, chk, hosts, graph):
             chk.err(place, 'duplicate name: %s is also a host'
                     % checks.show(name))
             continue
+        entry = chk.entry(entry, NODE_KEYS, place, empty_ok=True)
         if entry is None:
-            entry = {}
-        if not chk.mapping(entry, place):
             continue
-        chk.unknown(entry, NODE_KEYS, place)
         kind = chk.string(entry, 'kind', place) or 'other'
         if kind not in NODE_KINDS:
             chk.err(place + '.kind', 'must be one of %s, got %s' % (
@@ -253,9 +249,9 @@ def _parse_links(doc, chk, levels, mechs, graph):
         links = []
     for i, entry in enumerate(links):
         place = 'links[%d]' % i
-        if not chk.mapping(entry, place):
+        entry = chk.entry(entry, LINK_KEYS, place)
+        if entry is None:
             continue
-        chk.unknown(entry, LINK_KEYS, place)
         ends = _link_ends(entry, chk, place, graph)
         bw = chk.number(entry, 'bandwidth_gbps', place, above=0,
                         required=True)
