@@ -34,6 +34,7 @@ import dataclasses
 import json
 import os
 import re
+import stat
 
 import numpy as np
 import yaml
@@ -116,13 +117,23 @@ def read_document(path, limits=Limits()):
 
 
 def read_raw(path, limits=Limits()):
-    """The bytes of a file, one more than max_bytes at most."""
+    """The bytes of a regular file, one more than max_bytes at most.
+
+    Opened without blocking: a FIFO or a device in the file's place would
+    otherwise hold the reading thread for ever.
+    """
     try:
-        with open(path, 'rb') as f:
-            return f.read(limits.max_bytes + 1)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+        if regular:
+            with os.fdopen(fd, 'rb') as f:
+                return f.read(limits.max_bytes + 1)
+        os.close(fd)
     except OSError as e:
         raise exception.TopologyError(
             ['%s: cannot read: %s' % (path, e.strerror or e)])
+    raise exception.TopologyError(
+        ['%s: cannot read: not a regular file' % path])
 
 
 def _parse_text(text, fname, limits):

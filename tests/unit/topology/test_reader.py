@@ -251,11 +251,16 @@ class TestLimits(filetest.FileTestCase):
         self.assertEqual(['topology.yaml: line 1, column 21: a number of '
                           'more than 100 characters'], e.errors)
 
-    def test_a_directory(self):
-        e = self.assertRaises(exception.TopologyError, topology.load,
-                              self.dir)
-        self.assertEqual(['%s: cannot read: Is a directory' % self.dir],
-                         e.errors)
+    def test_not_a_regular_file(self):
+        # A FIFO would block the reading thread for ever; a device could
+        # be read without end.
+        fifo = os.path.join(self.dir, 'fifo.yaml')
+        os.mkfifo(fifo)
+        for path in (self.dir, fifo, '/dev/zero'):
+            e = self.assertRaises(exception.TopologyError, topology.load,
+                                  path)
+            self.assertEqual(['%s: cannot read: not a regular file' % path],
+                             e.errors)
 
 
 class TestSealedFiles(filetest.FileTestCase):
