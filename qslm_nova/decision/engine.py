@@ -272,7 +272,7 @@ def engine_from_conf(conf, topology_source=None):
     """
     group = conf.qslm
     if topology_source is None:
-        topology_source = topology_mod.TopologyStore(group.topology_file).get
+        topology_source = topology_mod.TopologyStore.from_conf(group).get
     providers = trust_mod.load_providers(conf, group.trust_providers)
     evaluator = trust_mod.TrustEvaluator(
         providers, group.trust_combination, group.max_attestation_age)
