@@ -147,7 +147,8 @@ def topology_source(cmd, parsed_args):
     command's cloud (live, or a cloud file).
     """
     if parsed_args.topology and not source.is_live(cmd.app, parsed_args):
-        conf = source.load_conf(parsed_args, False, cmd.warn)
+        conf = source.load_conf(parsed_args, False, cmd.warn,
+                                source.app_config_files(cmd.app))
         path = os.path.abspath(parsed_args.topology)
         return (topology_mod.load(path, extra_keys=cloudfile.EXTRA_KEYS),
                 None, conf)
