@@ -18,9 +18,11 @@
 A settings dataclass declares, next to each field, where its value comes
 from: ``option('live_migration_downtime', 500.0)`` reads the option of
 that name from an option group, ``constant(1448.0)`` marks a value no
-option sets. :func:`from_group` builds the dataclass from a group (e.g.
-``CONF.qslm``), so the mapping lives in one field list and a new field
-cannot be left out of it: a field declared neither way is an error.
+option sets, ``nested(ModelParams)`` holds another settings dataclass
+read from the same group. :func:`from_group` builds the dataclass from a
+group (e.g. ``CONF.qslm``), so the mapping lives in one field list and a
+new field cannot be left out of it: a field declared none of these ways
+is an error.
 
 This module does not import oslo.config: the core modules use it without
 registering options (that is ``qslm_nova.conf``'s job).
@@ -31,6 +33,7 @@ import functools
 
 _OPTION = 'qslm_nova.option'
 _CONVERT = 'qslm_nova.convert'
+_NESTED = 'qslm_nova.nested'
 
 
 def option(name, default, convert=None):
@@ -50,23 +53,43 @@ def constant(default):
     return dataclasses.field(default=default, metadata={_OPTION: None})
 
 
+def nested(settings_cls):
+    """A field holding another settings dataclass, read from the same group.
+
+    Its default is ``settings_cls()``.
+    """
+    return dataclasses.field(default_factory=settings_cls,
+                             metadata={_NESTED: settings_cls})
+
+
 @functools.cache
+def _fields(cls):
+    """(options, nested) of a settings dataclass: ((field name, option
+    name, convert), ...) and ((field name, settings class), ...).
+    """
+    options = []
+    inner = []
+    for field in dataclasses.fields(cls):
+        if _NESTED in field.metadata:
+            inner.append((field.name, field.metadata[_NESTED]))
+            continue
+        if _OPTION not in field.metadata:
+            raise TypeError(
+                '%s.%s names no option: declare it with conf_fields.option(),'
+                ' constant() or nested()' % (cls.__name__, field.name))
+        name = field.metadata[_OPTION]
+        if name is not None:
+            options.append((field.name, name, field.metadata[_CONVERT]))
+    return tuple(options), tuple(inner)
+
+
 def option_fields(cls):
     """((field name, option name, convert), ...) of a settings dataclass.
 
-    Constant fields are left out. Raises TypeError for a field declared
-    with neither :func:`option` nor :func:`constant`.
+    Constant and nested fields are left out. Raises TypeError for a field
+    declared with none of :func:`option`, :func:`constant`, :func:`nested`.
     """
-    result = []
-    for field in dataclasses.fields(cls):
-        if _OPTION not in field.metadata:
-            raise TypeError(
-                '%s.%s names no option: declare it with conf_fields.option() '
-                'or conf_fields.constant()' % (cls.__name__, field.name))
-        name = field.metadata[_OPTION]
-        if name is not None:
-            result.append((field.name, name, field.metadata[_CONVERT]))
-    return tuple(result)
+    return _fields(cls)[0]
 
 
 def from_group(cls, group):
@@ -75,8 +98,10 @@ def from_group(cls, group):
     :param group: anything with the options as attributes, e.g.
         ``CONF.qslm``.
     """
-    values = {}
-    for field_name, option_name, convert in option_fields(cls):
+    options, inner = _fields(cls)
+    values = {name: from_group(settings_cls, group)
+              for name, settings_cls in inner}
+    for field_name, option_name, convert in options:
         value = getattr(group, option_name)
         values[field_name] = value if convert is None else convert(value)
     return cls(**values)

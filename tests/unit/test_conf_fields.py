@@ -31,8 +31,18 @@ MAPPED = (estimator.LibvirtSettings, estimator.ModelParams, policy.Defaults)
 class _Example:
     size_mb: float = conf_fields.option('device_state_mb', 1.0)
     mechanisms: tuple = conf_fields.option(
-        'default_allowed_mechanisms', ('none',), convert=tuple)
+        'default_allowed_mechanisms', ('none', 'tls', 'ssh', 'ipsec'),
+        convert=tuple)
     fixed: int = conf_fields.constant(7)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Outer:
+    # The shape decision.Settings can take: settings inside settings.
+    libvirt: estimator.LibvirtSettings = conf_fields.nested(
+        estimator.LibvirtSettings)
+    example: _Example = conf_fields.nested(_Example)
+    fail_closed: bool = conf_fields.option('fail_closed', True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +59,18 @@ class TestConfFields(conf_base.ConfTestCase):
                             group='qslm')
         self.assertEqual(_Example(3.5, ('tls', 'ssh'), 7),
                          conf_fields.from_group(_Example, self.conf.qslm))
+
+    def test_nested_settings_read_the_same_group(self):
+        self.assertEqual(_Outer(), conf_fields.from_group(_Outer,
+                                                          self.conf.qslm))
+        self.fixture.config(device_state_mb=3.5, fail_closed=False,
+                            live_migration_downtime=900, group='qslm')
+        made = conf_fields.from_group(_Outer, self.conf.qslm)
+        self.assertEqual(3.5, made.example.size_mb)
+        self.assertEqual(900, made.libvirt.downtime_ms)
+        self.assertFalse(made.fail_closed)
+        self.assertEqual((('fail_closed', 'fail_closed', None),),
+                         conf_fields.option_fields(_Outer))
 
     def test_undeclared_field_is_an_error(self):
         e = self.assertRaises(TypeError, conf_fields.from_group, _Forgotten,
