@@ -91,6 +91,7 @@ import numpy as np
 import bench
 from bench import topogen
 from qslm_nova import decision
+from qslm_nova.decision import options as decision_options
 from qslm_nova import estimator
 from qslm_nova import policy as policy_mod
 from qslm_nova import topology as topology_mod
@@ -147,14 +148,16 @@ class PaperEngine(decision.Engine):
     and since that bound knows no convergence, neither does this variant.
     """
 
-    def _estimate(self, *args):
-        est = super()._estimate(*args)
-        paper = est['paper_worst_ms']
-        est['expected_downtime_ms'] = paper.copy()
-        est['worst_downtime_ms'] = paper.copy()
-        for key in ('outcome', 'worst_outcome'):
-            est[key] = np.full_like(est[key], estimator.Outcome.COMPLETED)
-        return est
+    def choose(self, *args):
+        chosen = super().choose(*args)
+        paper = chosen.paper_worst_ms
+        chosen.expected_downtime_ms = paper.copy()
+        chosen.worst_downtime_ms = paper.copy()
+        chosen.outcome = np.full_like(chosen.outcome,
+                                      estimator.Outcome.COMPLETED)
+        chosen.worst_outcome = np.full_like(chosen.worst_outcome,
+                                            estimator.Outcome.COMPLETED)
+        return chosen
 
 
 class StrictEngine(decision.Engine):
@@ -165,15 +168,15 @@ class StrictEngine(decision.Engine):
     in placements and saves in failed migrations.
     """
 
-    def _verdicts(self, pol, remaining, est, nlevels):
-        v = super()._verdicts(pol, remaining, est, nlevels)
-        v.allowed = v.allowed & ~np.isin(est['worst_outcome'], (
+    def judge(self, pol, remaining, chosen, nlevels):
+        v = super().judge(pol, remaining, chosen, nlevels)
+        v.allowed = v.allowed & ~np.isin(chosen.worst_outcome, (
             estimator.Outcome.ABORTED, estimator.Outcome.NO_CONVERGENCE))
         v.score = np.where(v.allowed, v.score, -1.0)
         return v
 
-    def _apply(self, d, v, j):
-        super()._apply(d, v, j)
+    def explain(self, d, v, j):
+        super().explain(d, v, j)
         if not d.allowed and not d.reasons:
             # Denied by the rule above alone.
             d.deny('worst case would not converge (%s)' % d.worst_outcome)
@@ -196,9 +199,8 @@ def mechanism_of(topo, label):
     if ' (+' in label:
         e2e, rest = label.split(' (+', 1)
         link = rest.split(' ', 1)[0]
-        return (decision._combine(topo.mechanisms[e2e],
-                                  topo.mechanisms[link]).mechanism,
-                e2e, link)
+        return (decision_options.TransportOption.of(
+            topo.mechanisms[e2e], topo.mechanisms[link]).mechanism, e2e, link)
     return topo.mechanisms[label], label, None
 
 
@@ -611,8 +613,9 @@ def _oracle_feasible(topo, eng, pol, req, cands, truth, limit, src_load,
                 continue
             weak = search is anyway and path.weakest_level < \
                 pol.min_link_security
-            for opt in eng._options(
-                    topo, pol, src, topo.hosts[dst].mechanisms,
+            for opt in decision_options.transport_options(
+                    topo.mechanisms, pol, src.mechanisms,
+                    topo.hosts[dst].mechanisms,
                     (path.link_levels, path.link_mechanisms) if weak
                     else None):
                 mech, e2e, link = mechanism_of(topo, opt.label)

@@ -144,7 +144,7 @@ def setup(topology_path):
     # 1 year: the generated attestation times stay fresh for the bench.
     CONF.set_override('max_attestation_age', 365 * 86400, group='qslm')
     qslm_request._lookup_instance = _fake_lookup
-    decision.reset_engine()
+    qslm_request.ENGINES.reset()
 
 
 def write_topology(doc, path):
@@ -281,7 +281,7 @@ def bench_n(n, requests, seed, workdir, fabric='mixed'):
     runner = Runner(hosts)
     # Topology load through the store, as the scheduler does it.
     t0 = time.perf_counter()
-    decision.get_engine(CONF)._topology()
+    qslm_request.ENGINES.get(CONF).topology_source()
     load_s = time.perf_counter() - t0
     # The instance requires trusted hosts, so it runs on one.
     trusted = [h for h in names if doc['hosts'][h]['trusted']]
@@ -408,7 +408,7 @@ def bench_reload(n, threads, duration_s, reloads, seed, workdir,
                           and doc_b['hosts'][h]['trusted']], 8)
     expected = {'a': _expected(doc_a, sources, names),
                 'b': _expected(doc_b, sources, names)}
-    store = decision.get_engine(CONF)._topology.__self__
+    store = qslm_request.ENGINES.get(CONF).topology_source.__self__
     store.get()
     base_reloads = store.reloads
     stop = threading.Event()

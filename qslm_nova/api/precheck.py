@@ -67,6 +67,8 @@ _ACTION_RE = re.compile(r'^(?:/[^/]+)?/servers/([^/]+)/action/?$')
 _META_RE = re.compile(
     r'^(?:/[^/]+)?/servers/([^/]+)/metadata(?:/([^/]+))?/?$')
 _LEDGER = frozenset(k.lower() for k in policy_mod.LEDGER_KEYS)
+#: The Engine of this API process.
+ENGINES = decision.EngineCache()
 #: At most this many groups of hosts are named in a refusal.
 MAX_REASON_GROUPS = 8
 
@@ -389,7 +391,7 @@ class PreCheck:
             request = lookup.migration_request(
                 instance, _block_migration(args.get('block_migration')))
             host_info = lookup.load_host_info(ctxt, candidates)
-            engine = decision.get_engine(CONF)
+            engine = ENGINES.get(CONF)
             decisions = engine.decide(request, candidates, host_info)
         except Exception as e:  # noqa: trust provider, topology, bug
             LOG.exception('QSLM pre-check: decision failed for instance %s',

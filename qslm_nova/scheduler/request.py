@@ -335,6 +335,8 @@ class _LazyHostInfo(collections.abc.Mapping):
 
 
 _HOST = operator.attrgetter('host')
+#: The Engine of this scheduler process, shared by filter and weigher.
+ENGINES = decision.EngineCache()
 
 
 def screen(rs, host_states):
@@ -362,7 +364,7 @@ def screen(rs, host_states):
             missing = host_states
         names = list(map(_HOST, missing))
         try:
-            made = decision.get_engine(CONF).decide(
+            made = ENGINES.get(CONF).decide(
                 rs.request, names, _LazyHostInfo(missing, rs.context))
         except Exception as e:
             LOG.exception('QSLM decision failed for instance %s',

@@ -29,6 +29,9 @@ from nova.tests.functional.api import client as api_client
 from nova.tests.functional import integrated_helpers
 from oslo_serialization import jsonutils
 
+from qslm_nova.api import precheck
+from qslm_nova.scheduler import request as qslm_request
+
 #: Final statuses of a live-migration record (nova.objects.migration).
 MIGRATION_FINAL_STATUSES = ('completed', 'error', 'failed', 'cancelled')
 
@@ -40,6 +43,12 @@ V21_PIPELINE_SECTIONS = ('composite:openstack_compute_api_v21',
 #: Microversion that still accepts ``force`` on os-migrateLive (removed
 #: in 2.68).
 FORCE_MICROVERSION = '2.67'
+
+
+def reset_engines():
+    """Forget the Engines of the scheduler and of the API pre-check."""
+    qslm_request.ENGINES.reset()
+    precheck.ENGINES.reset()
 
 
 def find_nova_api_paste():

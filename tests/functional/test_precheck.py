@@ -82,8 +82,8 @@ class PreCheckTestBase(base.QSLMFunctionalTestBase):
         self.flags(topology_file=self.topology_path,
                    trust_providers=['static'], max_attestation_age=0,
                    group='qslm')
-        decision.reset_engine()
-        self.addCleanup(decision.reset_engine)
+        base.reset_engines()
+        self.addCleanup(base.reset_engines)
 
     def assertRefused(self, resp, *fragments):
         self.assertEqual(409, resp.status, resp.body)
@@ -197,7 +197,7 @@ class LiveMigrationPreCheckTest(PreCheckTestBase):
 
     def test_decision_error_refuses_protected_instance(self):
         self.flags(fail_closed=False, group='qslm')
-        decision.reset_engine()
+        base.reset_engines()
         with mock.patch.object(decision.Engine, 'decide',
                                side_effect=RuntimeError('trust down')):
             resp = self.live_migrate(self.server, host='compute-b1')
@@ -267,7 +267,7 @@ class BudgetPreCheckTest(PreCheckTestBase):
     def test_broken_topology_refuses(self):
         with open(self.topology_path, 'w') as f:
             f.write('version: 1\nhosts: [\n')
-        decision.reset_engine()
+        base.reset_engines()
         resp = self.live_migrate(self.server, host='compute-a2')
         self.assertRefused(resp, 'topology unavailable')
 

@@ -27,9 +27,9 @@ import fixtures
 from nova import conf as nova_conf
 
 # Imported before Nova's fixtures forbid what numpy does on import.
-from qslm_nova import decision
 from qslm_nova.trust import keylime
 from qslm_nova.trust import opts as trust_opts
+from tests.functional import base
 from tests.functional import test_scheduler
 from tests.unit import fake_keylime
 from tests.unit import test_trust_keylime as kl_helpers
@@ -55,8 +55,8 @@ class TestKeylimeTrustInNova(test_scheduler.QSLMSchedulerTestBase):
     def configure(self):
         super().configure()
         # A fresh engine, hence a fresh provider cache, for each test.
-        decision.reset_engine()
-        self.addCleanup(decision.reset_engine)
+        base.reset_engines()
+        self.addCleanup(base.reset_engines)
         self.pki = kl_helpers.pki()
         self.verifier = fake_keylime.FakeVerifier(self.pki).start()
         self.addCleanup(self.verifier.stop)

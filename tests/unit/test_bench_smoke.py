@@ -27,7 +27,7 @@ from nova import test
 from bench import bench_quality
 from bench import bench_scale
 from bench import topogen
-from qslm_nova import decision
+from qslm_nova.scheduler import request as qslm_request
 from qslm_nova import topology
 
 
@@ -56,7 +56,7 @@ class TestBenchSmoke(test.NoDBTestCase):
         # bench_scale replaces the instance look-up; put it back after.
         self.useFixture(fixtures.MockPatch(
             'qslm_nova.scheduler.request._lookup_instance'))
-        self.addCleanup(decision.reset_engine)
+        self.addCleanup(qslm_request.ENGINES.reset)
 
     def test_scale_and_reload(self):
         out = io.StringIO()

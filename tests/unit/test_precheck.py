@@ -121,7 +121,7 @@ class PreCheckTestCase(base.BaseTestCase):
         self.engine = mock.Mock()
         self.engine.decide.side_effect = lambda req, hosts, info: [
             allowed(h) for h in hosts]
-        self.patch(decision, 'get_engine', return_value=self.engine)
+        self.patch(precheck.ENGINES, 'get', return_value=self.engine)
 
     def patch(self, obj, name, **kwargs):
         p = mock.patch.object(obj, name, **kwargs)

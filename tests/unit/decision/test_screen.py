@@ -60,7 +60,10 @@ class TestDecisionsFastPath(base.BaseTestCase):
             best, count = ds.best()
             self.assertEqual(len(allowed), count)
             if allowed:
-                want = max(allowed, key=lambda d: d.score)
+                # The one rule: score, then worst-case downtime, then
+                # the host name.
+                want = min(allowed, key=lambda d: (
+                    -d.score, d.worst_downtime_ms, d.host))
                 self.assertEqual(want.host, best.host)
             else:
                 self.assertIsNone(best)
