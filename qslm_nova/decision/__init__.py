@@ -55,6 +55,7 @@ MigrationRequest = request.MigrationRequest
 Decision = result.Decision
 Decisions = result.Decisions
 best_index = result.best_index
+rank_key = result.rank_key
 Settings = settings.Settings
 Engine = engine.Engine
 EngineCache = engine.EngineCache

@@ -104,8 +104,8 @@ def with_value(fitted, name, value):
         crypto = dict(fitted.crypto_gbps_per_core)
         crypto[name.split(':', 1)[1]] = value
         return dataclasses.replace(fitted, crypto_gbps_per_core=crypto)
-    if name == 'loopback_gbps':
-        return dataclasses.replace(fitted, loopback_gbps=value)
+    if name == 'loopback_gbps' or name in getattr(fitted, 'OWN_FIELDS', ()):
+        return dataclasses.replace(fitted, **{name: value})
     if name == 'fixed_down_ms':
         return dataclasses.replace(fitted, params=dataclasses.replace(
             fitted.params, confirmation_ms=value / 4.0,

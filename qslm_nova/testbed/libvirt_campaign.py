@@ -42,6 +42,7 @@ from qslm_nova.testbed import guest as guest_mod
 from qslm_nova.testbed import libvirt_guest
 from qslm_nova.testbed import libvirt_host
 from qslm_nova.testbed import libvirt_runner
+from qslm_nova.testbed import netns
 from qslm_nova.testbed import nova_monitor
 from qslm_nova.testbed import TestbedError
 
@@ -85,11 +86,18 @@ OUTCOME_LABELS = {
 HOT_WORKLOAD = {'fit': ('steady', 96, 256), 'held-out': ('steady', 80, 192)}
 
 
+# Percent of the guest's memory above 4 MiB holding data (the rest stays
+# zero, as in a guest that has not touched all its RAM).
+FILL_PCT = 50
+
+
 def workload(desc):
     if desc[0] == 'steady':
-        return guest_mod.Workload(dirty_rate_mibps=desc[1], wss_mib=desc[2])
+        return guest_mod.Workload(dirty_rate_mibps=desc[1], wss_mib=desc[2],
+                                  fill_pct=FILL_PCT)
     return guest_mod.Workload(dirty_rate_mibps=desc[1], burst_on_ms=desc[2],
-                              burst_off_ms=desc[3], wss_mib=desc[4])
+                              burst_off_ms=desc[3], wss_mib=desc[4],
+                              fill_pct=FILL_PCT)
 
 
 def _pick(rng, group):
@@ -134,38 +142,16 @@ def plan(steps_fit=22, steps_held=14, per_outcome=(6, 5), seed=17):
     return specs
 
 
-_GOODPUT = '''
-import socket, sys, threading, time
-mode, addr, port, secs = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(
-    sys.argv[4])
-if mode == "sink":
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind((addr, port))
-    srv.listen(1)
-    c, _ = srv.accept()
-    while c.recv(1 << 20):
-        pass
-else:
-    s = socket.create_connection((addr, port), 10)
-    buf = bytes(1 << 16)
-    n, t0 = 0, time.monotonic()
-    while time.monotonic() - t0 < secs:
-        s.sendall(buf)
-        n += len(buf)
-    print(n * 8 / (time.monotonic() - t0) / 1e6)
-'''
-
-
 def measure_goodput(src, dst, link, rate_mbps, seconds=2.0, port=5999):
     """TCP Mbit/s one stream gets from *src* to *dst* at *rate_mbps*."""
     link.shape(rate_mbps)
-    sink = dst.popen([sys.executable, '-c', _GOODPUT, 'sink', '0.0.0.0',
+    script = netns.GOODPUT_SCRIPT
+    sink = dst.popen([sys.executable, '-c', script, 'sink', '0.0.0.0',
                       str(port), '0'], stdout=subprocess.DEVNULL,
                      stderr=subprocess.DEVNULL)
     try:
         for _ in range(50):
-            out = src.run([sys.executable, '-c', _GOODPUT, 'send',
+            out = src.run([sys.executable, '-c', script, 'send',
                            dst.config.address, str(port), str(seconds)],
                           check=False, timeout=seconds + 30)
             if out.returncode == 0:

@@ -87,11 +87,15 @@ class _FirstInterval(estimator.LibvirtSettings):
             steps[1:])
 
 
+def load_per_cpu(row):
+    """Runnable threads per CPU during the run (load average / CPUs)."""
+    load = (num(row, 'load1_start') + num(row, 'load1_end')) / 2.0
+    return load / (num(row, 'cpus', 2) or 2)
+
+
 def free_share(row):
     """Share of a core one runnable thread got (load average, cpus)."""
-    load = (num(row, 'load1_start') + num(row, 'load1_end')) / 2.0
-    cpus = num(row, 'cpus', 2) or 2
-    return min(1.0, cpus / max(load, 1e-9))
+    return min(1.0, 1.0 / max(load_per_cpu(row), 1e-9))
 
 
 def mechanism(row, fitted, prototype):
@@ -137,6 +141,14 @@ def estimate_rows(rows, fitted, prototype=Prototype()):
         gbps = goodput * (p.mss_bytes + p.frame_overhead_bytes) / (
             p.mss_bytes * 1000.0)
         load = 1.0 - free_share(row) if prototype.load else 0.0
+        if prototype.load:
+            # libvirt's prepare (the destination QEMU's start) and the
+            # stop-and-copy's fixed part grow with the load.
+            per = load_per_cpu(row)
+            p = dataclasses.replace(
+                p, setup_ms=p.setup_ms + fitted.setup_per_load_ms * per,
+                activation_ms=p.activation_ms +
+                fitted.down_per_load_ms * per)
         args = dict(memory_mb=mem,
                     dirty_rate_mibps=num(row, 'dirty_rate_mibps'),
                     bandwidth_gbps=np.array([gbps]),
@@ -170,7 +182,12 @@ def estimate_rows(rows, fitted, prototype=Prototype()):
 class LibvirtFitted(model.Fitted):
     """Fitted constants plus the prototype's: libvirt hand-off (ms)."""
 
+    OWN_FIELDS = ('handoff_ms', 'setup_per_load_ms', 'down_per_load_ms')
+
     handoff_ms: float = 0.0
+    # Prototype "load": ms added per unit of load average per CPU.
+    setup_per_load_ms: float = 0.0
+    down_per_load_ms: float = 0.0
     prototype: str = ''
 
 
@@ -222,6 +239,9 @@ def fit_rows(rows, goodput, prototype=Prototype()):
         ('crypto:tls', np.concatenate([np.geomspace(0.1, 8, 30),
                                        [math.inf]])),
     ]
+    if prototype.load:
+        space += [('setup_per_load_ms', np.linspace(0, 1500, 31)),
+                  ('down_per_load_ms', np.linspace(0, 100, 41))]
     fitted, best = fit.search(rows, base, space, passes=3, score=score)
     fitted = dataclasses.replace(fitted, objective=round(best, 3))
     return worst_case(rows, fitted, prototype)

@@ -116,8 +116,9 @@ def stats(rows, ests, baseline):
     }
 
 
-def scopes(rows):
-    yield 'overall', rows
+def scopes(items):
+    """(scope name, items) for every scope; items are (row, ...) tuples."""
+    yield 'overall', items
     for name, key in (('transport', lambda r: '%s-p%s' % (
             r['transport'], r['parallel'])),
             ('limit', lambda r: r['nova_downtime_ms']),
@@ -126,9 +127,9 @@ def scopes(rows):
             ('label', lambda r: r['label']),
             ('hogs', lambda r: r['hogs']),
             ('workload', lambda r: r['workload'])):
-        for value in sorted({key(r) for r in rows}):
-            yield '%s=%s' % (name, value), [r for r in rows
-                                            if key(r) == value]
+        for value in sorted({key(x[0]) for x in items}):
+            yield '%s=%s' % (name, value), [x for x in items
+                                            if key(x[0]) == value]
 
 
 HEAD = ('%-22s %4s %4s %7s %7s %6s %6s %7s %7s %6s %7s %7s %6s'
@@ -219,15 +220,49 @@ def facts(rows, out):
                 len(xs)) if xs else (float('nan'),) * 2 + (0,)
     calls = [num(r, 'first_downtime_call_s') for r in ok
              if r.get('first_downtime_call_s') not in ('', None)]
-    late = [r for r in ok if r.get('downtime_set_failures')]
+    late = [r for r in rows if r.get('downtime_set_failures')]
     default = [r for r in ok if r.get('limit_at_stop_ms') == '300' and
-               r.get('nova_downtime_ms') != '300' and
-               r['outcome'] == 'completed']
+               json.loads(r.get('steps') or '[[0, 300]]')[0][1] != 300]
+    stuck = [r for r in rows if r.get('outcome') == 'testbed-timeout']
     out.append('facts measured in these runs (median, p95, n):')
-    out.append('  Nova first sets the downtime at %.2f s / %.2f s (n=%d); '
-               'the call failed or blocked past the stop in %d runs; QEMU '
-               'stopped the guest under its default 300 ms in %d runs' % (
-                   med(calls) + (len(late), len(default))))
+    out.append('  Nova calls migrateSetMaxDowntime first at %.2f s / %.2f s '
+               '(n=%d); it failed after the job ended in %d runs; QEMU '
+               'stopped the guest under its default 300 ms instead of '
+               "Nova's step in %d runs; Nova's monitor stayed blocked in "
+               'that call until the testbed aborted the job (no timeout '
+               'action) in %d runs (%s)' % (
+                   med(calls) + (len(late), len(default), len(stuck),
+                                 dict(collections.Counter(
+                                     r['label'] for r in stuck)))))
+    by_label = collections.defaultdict(collections.Counter)
+    for r in rows:
+        by_label[r['label']][r.get('outcome') or r.get('status')] += 1
+    out.append('  outcomes per label: %s' % '; '.join(
+        '%s %s' % (k, dict(v)) for k, v in sorted(by_label.items())))
+    done = [r for r in ok if r['outcome'] == 'completed' and
+            r.get('qemu_start_s') not in ('', None)]
+    series = {
+        'prepare s': [(lm.load_per_cpu(r), num(r, 'qemu_start_s'))
+                      for r in ok if r.get('qemu_start_s') not in ('',
+                                                                   None)],
+        'pause - limit ms': [(lm.load_per_cpu(r), lm.measured_pause(r) -
+                              num(r, 'limit_at_stop_ms', 300))
+                             for r in done],
+        'pre-copy Mbit/s': [(lm.load_per_cpu(r), num(
+            r, 'memory_processed') * 8e-6 / max(
+                num(r, 'resume_at_ms') / 1000.0 -
+                num(r, 'qemu_start_s'), 0.1)) for r in done
+            if r['parallel'] == '1' and r['transport'] == 'tcp'],
+    }
+    for label, pts in series.items():
+        if len(pts) >= 3:
+            x, y = np.array(pts).T
+            slope, icpt = np.polyfit(x, y, 1)
+            r2 = float(np.corrcoef(x, y)[0, 1] ** 2)
+            out.append('  %-17s = %.3g + %.3g x load-per-CPU (R^2 %.2f, '
+                       'n=%d, load-per-CPU %.1f-%.1f)' % (
+                           label, icpt, slope, r2, len(pts), x.min(),
+                           x.max()))
     for key, label in (('qemu_start_s', 'libvirt prepare before QEMU '
                         'migrates (s)'),
                        ('handoff_ms', 'libvirt finish/confirm after the '
@@ -247,6 +282,18 @@ def facts(rows, out):
                                 if r['outcome'] == 'completed'] or
                                [float('nan')])[0],
                            med([num(r, 'cpu_steal') for r in part])[0]))
+    rates = collections.defaultdict(list)
+    for r in ok:
+        span = num(r, 'resume_at_ms') / 1000.0 - num(r, 'qemu_start_s')
+        if r['outcome'] == 'completed' and span > 0 and r.get(
+                'memory_processed'):
+            rates['%s-p%s' % (r['transport'], r['parallel'])].append(
+                num(r, 'memory_processed') * 8 / span / 1e6 /
+                min(num(r, 'bandwidth_mbps'), 1e9))
+    out.append('  pre-copy rate / link, median (n), by transport and '
+               'connections: %s' % ', '.join(
+                   '%s %.2f (%d)' % (k, float(np.median(v)), len(v))
+                   for k, v in sorted(rates.items())))
     alive = collections.Counter(r.get('guest_alive_on_dest') for r in ok
                                 if r['outcome'] in lm.PAUSED_OUTCOMES)
     out.append('  guest alive on the destination: %s' % dict(alive))

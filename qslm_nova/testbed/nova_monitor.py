@@ -182,7 +182,7 @@ def _recording_guest(guest_mod, dom, result):
 
 
 def live_migrate(dom, dest_host, settings, memory_mb, on_poll=None,
-                 deadline_s=300.0):
+                 deadline_s=120.0):
     """Migrate *dom* to *dest_host* (a name) the way nova-compute does.
 
     on_poll: called with no argument at each of the monitor's polls

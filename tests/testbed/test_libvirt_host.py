@@ -19,7 +19,6 @@ Real libvirtd (Debian), real QEMU (TCG), Nova's migration flags
 plain TCP and QEMU native TLS; then nothing may be left behind.
 """
 
-import fcntl
 import os
 import tempfile
 import time
@@ -32,8 +31,7 @@ from qslm_nova.testbed import guest
 from qslm_nova.testbed import libvirt_guest
 from qslm_nova.testbed import libvirt_host
 from qslm_nova.testbed import namespace
-
-LOCK_PATH = '/tmp/qslm-nova-testbed-test.lock'
+from tests import testbed
 NOVA_FLAGS = (libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER |
               libvirt.VIR_MIGRATE_PERSIST_DEST |
               libvirt.VIR_MIGRATE_UNDEFINE_SOURCE)
@@ -49,10 +47,7 @@ class TestLibvirtHosts(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.useFixture(fixtures.Timeout(300, gentle=True))
-        lock = open(LOCK_PATH, 'a')
-        self.addCleanup(lock.close)
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        self.addCleanup(fcntl.flock, lock, fcntl.LOCK_UN)
+        testbed.hold_testbed_lock(self)
         self.base = tempfile.mkdtemp(prefix='qslm-lvhost-')
         self.addCleanup(os.system, 'rm -rf %s' % self.base)
         self.elf = libvirt_guest.build_elf(os.path.join(self.base, 'build'))

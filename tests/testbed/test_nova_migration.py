@@ -20,7 +20,6 @@ aborted by Nova's completion timeout. Plus offline checks that the
 estimator's step schedule is Nova's.
 """
 
-import fcntl
 import json
 import os
 import tempfile
@@ -37,8 +36,7 @@ from qslm_nova.testbed import libvirt_host
 from qslm_nova.testbed import libvirt_runner
 from qslm_nova.testbed import nova_monitor
 from qslm_nova.testbed import TestbedError
-
-LOCK_PATH = '/tmp/qslm-nova-testbed-test.lock'
+from tests import testbed
 
 
 class TestNovaSchedule(testtools.TestCase):
@@ -72,10 +70,7 @@ class TestNovaDrivenMigration(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.useFixture(fixtures.Timeout(400, gentle=True))
-        lock = open(LOCK_PATH, 'a')
-        self.addCleanup(lock.close)
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        self.addCleanup(fcntl.flock, lock, fcntl.LOCK_UN)
+        testbed.hold_testbed_lock(self)
         base = tempfile.mkdtemp(prefix='qslm-novamig-')
         self.addCleanup(os.system, 'rm -rf %s' % base)
         elf = libvirt_guest.build_elf(os.path.join(base, 'build'))
@@ -122,9 +117,15 @@ class TestNovaDrivenMigration(testtools.TestCase):
         spec = libvirt_runner.LibvirtSpec(
             memory_mib=128,
             workload=guest.Workload(dirty_rate_mibps=96.0, wss_mib=96),
-            bandwidth_mbps=500, label='abort',
+            bandwidth_mbps=500, label='abort', deadline_s=45,
             nova=nova_monitor.NovaSettings(completion_timeout_s=3))
         row = self._run(spec)
+        if row['outcome'] == 'testbed-timeout':
+            # Measured Nova/libvirt behaviour on loaded hosts (1 in 10 of
+            # the campaign's abort runs): Nova's monitor waits in its
+            # first migrateSetMaxDowntime behind libvirt's migration job
+            # and never reaches its timeout check. Once more.
+            row = self._run(spec)
         self.assertEqual('aborted', row['outcome'], row['error'])
         # Nova's timeout: 3 s per GiB, at least 2 GiB counted.
         self.assertGreaterEqual(row['abort_at_s'], 6.0)
