@@ -429,9 +429,9 @@ class TestPostConfig(base.BaseTestCase):
         proc = subprocess.run([sys.executable, '-c', textwrap.dedent("""\
             import sys
             from oslo_config import cfg
-            from qslm_nova.trust import opts
+            from qslm_nova import trust
             conf = cfg.ConfigOpts()
-            for group, options in opts.list_opts():
+            for group, options in trust.list_provider_opts():
                 conf.register_opts(options, group=group)
             conf(['--config-file', sys.argv[1]])
             k = conf.qslm_keylime
