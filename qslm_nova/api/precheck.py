@@ -55,7 +55,6 @@ from qslm_nova.api import body as body_mod
 from qslm_nova.api import ledger
 from qslm_nova.api import lookup
 from qslm_nova.api import migration
-from qslm_nova.api import opts as api_opts
 from qslm_nova.api import routing
 from qslm_nova.api.verdict import fault
 from qslm_nova.api.verdict import Verdict
@@ -64,7 +63,6 @@ from qslm_nova import policy as policy_mod
 
 LOG = logging.getLogger(__name__)
 CONF = qslm_conf.CONF
-api_opts.register_opts(CONF)
 
 LIVE_MIGRATION = 'os-migrateLive'
 EVACUATE = 'evacuate'

@@ -86,8 +86,7 @@ CHECK = textwrap.dedent("""\
     from nova.scheduler import weights
     from paste import deploy
 
-    from qslm_nova.api import opts  # noqa: registers the pre-check options
-    from qslm_nova import conf as qslm_conf  # noqa
+    from qslm_nova import conf as qslm_conf  # noqa: registers [qslm]
 
     nova_conf, paste_ini, overlay = sys.argv[1:4]
     CONF = nova.conf.CONF
@@ -436,9 +435,9 @@ class TestPostConfig(base.BaseTestCase):
         proc = subprocess.run([sys.executable, '-c', textwrap.dedent("""\
             import sys
             from oslo_config import cfg
-            from qslm_nova.trust import opts
+            from qslm_nova import trust
             conf = cfg.ConfigOpts()
-            for group, options in opts.list_opts():
+            for group, options in trust.list_provider_opts():
                 conf.register_opts(options, group=group)
             conf(['--config-file', sys.argv[1]])
             k = conf.qslm_keylime
