@@ -44,7 +44,7 @@ def adjacency(graph):
     same dicts in views that cost a call per look-up, and the searches
     look up links millions of times. Nothing here writes to it.
     """
-    return graph._adj
+    return graph._adj  # private: see above
 
 
 class PatternTable:
