@@ -32,6 +32,7 @@ with the key, the source and the reason.
 import dataclasses
 import datetime
 
+from qslm_nova import conf_fields
 from qslm_nova import exception
 from qslm_nova import mechanisms as mech_mod
 
@@ -130,21 +131,28 @@ SYNTAX = {
 
 @dataclasses.dataclass
 class Defaults:
-    require_trusted_host: bool = False
-    min_link_security: str = 'untrusted'
-    require_encryption: bool = False
-    allowed_mechanisms: tuple = ('none', 'tls', 'ssh', 'ipsec')
-    dirty_rate_mibps: float = 16.0
-    budget_period_days: int = 30
+    """The ``[qslm] default_*`` options: the floor of every policy.
+
+    Each field names the option it comes from (qslm_nova.conf.policy).
+    """
+
+    require_trusted_host: bool = conf_fields.option(
+        'default_require_trusted_host', False)
+    min_link_security: str = conf_fields.option(
+        'default_min_link_security', 'untrusted')
+    require_encryption: bool = conf_fields.option(
+        'default_require_encryption', False)
+    allowed_mechanisms: tuple = conf_fields.option(
+        'default_allowed_mechanisms', ('none', 'tls', 'ssh', 'ipsec'),
+        convert=tuple)
+    dirty_rate_mibps: float = conf_fields.option(
+        'default_dirty_rate_mbps', 16.0)
+    budget_period_days: int = conf_fields.option(
+        'default_budget_period_days', 30)
 
     @classmethod
     def from_conf(cls, group):
-        return cls(require_trusted_host=group.default_require_trusted_host,
-                   min_link_security=group.default_min_link_security,
-                   require_encryption=group.default_require_encryption,
-                   allowed_mechanisms=tuple(group.default_allowed_mechanisms),
-                   dirty_rate_mibps=group.default_dirty_rate_mbps,
-                   budget_period_days=group.default_budget_period_days)
+        return conf_fields.from_group(cls, group)
 
 
 @dataclasses.dataclass
