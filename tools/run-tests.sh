@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="qemu-system-x86 openssh-server openssh-client openssl iproute2 gcc binutils make shellcheck"
+APT_PACKAGES="qemu-system-x86 openssh-server openssh-client openssl iproute2 gcc binutils make shellcheck libvirt-daemon-system libvirt-clients libvirt-dev pkg-config python3-dev util-linux mount"
 missing=""
 for pkg in $APT_PACKAGES; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" \

@@ -188,11 +188,54 @@ def calibrate_main(argv=None):
     return 0
 
 
+def libvirt_campaign_main(argv=None):
+    from qslm_nova.testbed import campaign
+    from qslm_nova.testbed import libvirt_campaign
+
+    p = argparse.ArgumentParser(
+        prog='qslm-nova-testbed libvirt-campaign',
+        description='Live-migrate 1-1.5 GiB TCG guests between two libvirt '
+                    'hosts on this machine, driven by Nova 34\'s monitor, '
+                    'and append the measurements to a CSV (resumes).')
+    p.add_argument('--out', default=campaign.DATA_DIR)
+    p.add_argument('--csv', default=libvirt_campaign.CSV_NAME)
+    p.add_argument('--limit', type=int, default=None,
+                   help='run at most this many migrations')
+    args = p.parse_args(argv)
+
+    def progress(i, n, row):
+        print('[%d/%d] %s %s %s pause=%sms load=%s %s' % (
+            i, n, row['run_id'], row['status'], row.get('outcome'),
+            row.get('downtime_e2e_ms'), row.get('load1_start'),
+            row.get('error') or ''), flush=True)
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        path = libvirt_campaign.run_campaign(
+            out_dir=args.out, csv_name=args.csv, limit=args.limit,
+            progress=progress)
+    except TestbedError as e:
+        print('testbed error: %s' % e, file=sys.stderr)
+        return 2
+    print('data in %s' % path)
+    return 0
+
+
+def libvirt_report_main(argv=None):
+    from qslm_nova.testbed import libvirt_report
+    return libvirt_report.main(argv)
+
+
 def main(argv=None):
-    """``qslm-nova-testbed campaign|report|calibrate ...``"""
+    """``qslm-nova-testbed campaign|report|calibrate|libvirt-... ...``"""
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = {'campaign': campaign_main, 'report': report_main,
-                'calibrate': calibrate_main}
+                'calibrate': calibrate_main,
+                'libvirt-campaign': libvirt_campaign_main,
+                'libvirt-report': libvirt_report_main}
     if not argv or argv[0] not in commands:
         print('usage: qslm-nova-testbed {%s} [options]'
               % ','.join(sorted(commands)), file=sys.stderr)

@@ -94,7 +94,8 @@ def objective(rows, fitted):
                  0.25 * (np.percentile(dt, 95) + np.percentile(tt, 95)))
 
 
-def _with(fitted, name, value):
+def with_value(fitted, name, value):
+    """*fitted* with one constant (or per-transport value) replaced."""
     if name.startswith('buffer:'):
         buffered = dict(fitted.buffered_mb)
         buffered[name.split(':', 1)[1]] = value
@@ -103,8 +104,8 @@ def _with(fitted, name, value):
         crypto = dict(fitted.crypto_gbps_per_core)
         crypto[name.split(':', 1)[1]] = value
         return dataclasses.replace(fitted, crypto_gbps_per_core=crypto)
-    if name == 'loopback_gbps':
-        return dataclasses.replace(fitted, loopback_gbps=value)
+    if name == 'loopback_gbps' or name in getattr(fitted, 'OWN_FIELDS', ()):
+        return dataclasses.replace(fitted, **{name: value})
     if name == 'fixed_down_ms':
         return dataclasses.replace(fitted, params=dataclasses.replace(
             fitted.params, confirmation_ms=value / 4.0,
@@ -113,16 +114,18 @@ def _with(fitted, name, value):
         fitted.params, **{name: value}))
 
 
-def _search(rows, fitted, space, passes=4):
-    best = objective(rows, fitted)
+def search(rows, fitted, space, passes=4, score=None):
+    """Coordinate search over *space* ((name, candidates) pairs)."""
+    objective_of = score or objective
+    best = objective_of(rows, fitted)
     for _ in range(passes):
         improved = False
         for name, candidates in space:
             for value in candidates:
-                trial = _with(fitted, name, float(value))
-                score = objective(rows, trial)
-                if score < best - 1e-9:
-                    best, fitted, improved = score, trial, True
+                trial = with_value(fitted, name, float(value))
+                value_score = objective_of(rows, trial)
+                if value_score < best - 1e-9:
+                    best, fitted, improved = value_score, trial, True
         if not improved:
             break
     return fitted, best
@@ -158,7 +161,7 @@ def fit(rows, holdout_repeat=HOLDOUT_REPEAT, link_goodput_mbps=None,
         fitted = dataclasses.replace(fitted,
                                      zero_mib=float(np.median(zero)))
     setup = [model.num(r, 'setup_time_ms') for r in fit_rows]
-    fitted = _with(fitted, 'setup_ms', float(np.median(setup)))
+    fitted = with_value(fitted, 'setup_ms', float(np.median(setup)))
     transports = sorted({r['transport'] for r in fit_rows})
     space = [
         ('fixed_down_ms', np.concatenate([[0.0], _GEOM(1, 300, 25)])),
@@ -181,8 +184,8 @@ def fit(rows, holdout_repeat=HOLDOUT_REPEAT, link_goodput_mbps=None,
     for buffered in (0.5, 2.0, 4.0):
         trial = start
         for t in transports:
-            trial = _with(trial, 'buffer:' + t, buffered)
-        trial, score = _search(fit_rows, trial, space)
+            trial = with_value(trial, 'buffer:' + t, buffered)
+        trial, score = search(fit_rows, trial, space)
         if score < best:
             best, fitted = score, trial
     fitted = dataclasses.replace(fitted, objective=round(best, 3))
@@ -195,7 +198,7 @@ def fit(rows, holdout_repeat=HOLDOUT_REPEAT, link_goodput_mbps=None,
         for share in (1.25, 1.5, 1.75, 2.0, 2.5, 3.0):
             for extra in (0.0, 25.0, 50.0, 75.0, 100.0, 150.0):
                 for dirty in (1.5, 2.0, 3.0):
-                    trial = _with(_with(_with(_with(
+                    trial = with_value(with_value(with_value(with_value(
                         fitted, 'worst_bandwidth_factor', bwf),
                         'worst_dirty_factor', dirty),
                         'worst_stop_share', share), 'worst_extra_ms', extra)

@@ -40,12 +40,28 @@ class Workload(object):
     dirty_rate_mibps: MiB of pages written per second (one byte per page),
     0 for an idle guest. wss_mib: the working set the writes cycle over.
     fill_pct: percent of memory above 4 MiB made non-zero at boot.
+    burst_on_ms, burst_off_ms: a bursty writer writes at the rate for
+    burst_on_ms, then idles for burst_off_ms (off 0: a steady writer).
     """
 
     dirty_rate_mibps: float = 0.0
     wss_mib: float = 16.0
     fill_pct: int = 100
     hz: int = 1000
+    burst_on_ms: int = 0
+    burst_off_ms: int = 0
+
+    @property
+    def bursty(self):
+        return self.burst_on_ms > 0 and self.burst_off_ms > 0
+
+    @property
+    def mean_rate_mibps(self):
+        """Dirty rate averaged over bursts and pauses."""
+        if not self.bursty:
+            return self.dirty_rate_mibps
+        return self.dirty_rate_mibps * self.burst_on_ms / float(
+            self.burst_on_ms + self.burst_off_ms)
 
     @property
     def rate_pages(self):
@@ -56,9 +72,15 @@ class Workload(object):
         return max(1, int(self.wss_mib * (1 << 20) / PAGE_BYTES))
 
     def cmdline(self):
-        return 'fillpct=%d wss=%d rate=%d hz=%d report=%d' % (
+        line = 'fillpct=%d wss=%d rate=%d hz=%d report=%d' % (
             self.fill_pct, self.wss_pages, self.rate_pages, self.hz,
             max(1, self.hz // 4))
+        if self.bursty:
+            ticks = self.hz / 1000.0
+            line += ' on=%d off=%d' % (
+                max(1, round(self.burst_on_ms * ticks)),
+                max(1, round(self.burst_off_ms * ticks)))
+        return line
 
     def touched_mib(self, memory_mib):
         """MiB of guest memory that holds non-zero data."""

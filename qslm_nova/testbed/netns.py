@@ -144,18 +144,26 @@ class LinkEmulation(object):
                            '%.0f s' % (what, port, timeout))
 
 
-_GOODPUT_PROBE = '''
+# TCP payload probe. "both": sink and sender in one process on
+# 127.0.0.1; "sink" / "send": the two ends on either side of a link.
+GOODPUT_SCRIPT = '''
 import socket, sys, threading, time
-port, secs = int(sys.argv[1]), float(sys.argv[2])
-srv = socket.socket()
-srv.bind(("127.0.0.1", port))
-srv.listen(1)
-def sink():
+mode, addr, port, secs = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(
+    sys.argv[4])
+def sink(srv):
     c, _ = srv.accept()
     while c.recv(1 << 20):
         pass
-threading.Thread(target=sink, daemon=True).start()
-s = socket.create_connection(("127.0.0.1", port))
+if mode in ("sink", "both"):
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((addr, port))
+    srv.listen(1)
+    if mode == "sink":
+        sink(srv)
+        sys.exit(0)
+    threading.Thread(target=sink, args=(srv,), daemon=True).start()
+s = socket.create_connection((addr, port), 10)
 buf = bytes(1 << 16)
 n, t0 = 0, time.monotonic()
 while time.monotonic() - t0 < secs:
@@ -170,8 +178,8 @@ def measure_goodput(rate_mbps, seconds=1.5, port=4440):
     with LinkEmulation(rate_mbps) as ns:
         ns.shape(port)
         proc = subprocess.run(
-            ns.wrap([sys.executable, '-c', _GOODPUT_PROBE, str(port),
-                     str(seconds)]),
+            ns.wrap([sys.executable, '-c', GOODPUT_SCRIPT, 'both',
+                     '127.0.0.1', str(port), str(seconds)]),
             capture_output=True, text=True, timeout=seconds + 30)
         if proc.returncode:
             raise TestbedError('goodput probe failed: %s'

@@ -15,7 +15,9 @@
 """A small QMP (QEMU Machine Protocol) client over a unix socket."""
 
 import json
+import queue
 import socket
+import threading
 import time
 
 from oslo_log import log as logging
@@ -111,3 +113,83 @@ class QMPClient(object):
             if 'error' in reply:
                 raise QMPError(command, reply['error'])
             return reply.get('return')
+
+
+class QMPWatcher(object):
+    """A QMP connection whose events are read by a thread of its own.
+
+    For a second monitor next to libvirt's (``-qmp`` in the domain's
+    ``qemu:commandline``): QEMU broadcasts its events (STOP, RESUME,
+    MIGRATION, with QEMU's own time stamps) to every monitor, and
+    ``query-migrate`` answers with ``expected-downtime`` that libvirt
+    does not pass on. Commands may be sent from one thread at a time.
+    """
+
+    def __init__(self, path, timeout=10.0):
+        self.client = QMPClient(path, timeout=timeout)
+        self.events = []
+        self._replies = queue.Queue()
+        self._thread = None
+        self.closed = False
+
+    def connect(self, wait=10.0):
+        self.client.connect(wait)
+        self.events.extend(self.client.events)
+        self.client._sock.settimeout(None)
+        self._thread = threading.Thread(target=self._reader, daemon=True,
+                                        name='qmp-%s' % self.client.path)
+        self._thread.start()
+        return self
+
+    def _reader(self):
+        while True:
+            try:
+                msg = self.client._read()
+            except (TestbedError, ValueError):
+                self.closed = True
+                self._replies.put(None)
+                return
+            if 'event' in msg:
+                self.events.append(msg)
+            else:
+                self._replies.put(msg)
+
+    def execute(self, command, timeout=5.0, **arguments):
+        if self.closed:
+            raise TestbedError('QMP %s: closed' % self.client.path)
+        msg = {'execute': command}
+        if arguments:
+            msg['arguments'] = arguments
+        try:
+            self.client._sock.sendall(json.dumps(msg).encode() + b'\n')
+            reply = self._replies.get(timeout=timeout)
+        except (OSError, queue.Empty) as e:
+            raise TestbedError('QMP %s %s: %s' % (self.client.path, command,
+                                                  e or 'no answer'))
+        if reply is None:
+            raise TestbedError('QMP %s: QEMU closed the connection'
+                               % self.client.path)
+        if 'error' in reply:
+            raise QMPError(command, reply['error'])
+        return reply.get('return')
+
+    def event_times(self, name):
+        """Host-clock times (s since the epoch) of the events *name*."""
+        out = []
+        for ev in list(self.events):
+            if ev.get('event') == name:
+                ts = ev.get('timestamp', {})
+                out.append(ts.get('seconds', 0) +
+                           ts.get('microseconds', 0) / 1e6)
+        return out
+
+    def close(self):
+        sock = self.client._sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.client.close()
+        if self._thread is not None:
+            self._thread.join(2)

@@ -12,3 +12,17 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 """Tests of the real-migration testbed."""
+
+import fcntl
+
+# Real migrations measure time: never two at once, even across the
+# parallel stestr workers.
+LOCK_PATH = '/tmp/qslm-nova-testbed-test.lock'
+
+
+def hold_testbed_lock(test):
+    """Take the testbed lock for the rest of *test* (a TestCase)."""
+    lock = open(LOCK_PATH, 'a')
+    test.addCleanup(lock.close)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    test.addCleanup(fcntl.flock, lock, fcntl.LOCK_UN)

@@ -48,6 +48,17 @@ class TestWorkload(testtools.TestCase):
         self.assertEqual('fillpct=100 wss=2048 rate=1024 hz=1000 report=250',
                          w.cmdline())
 
+    def test_bursty_cmdline_and_mean_rate(self):
+        w = guest.Workload(dirty_rate_mibps=8.0, wss_mib=8.0,
+                           burst_on_ms=200, burst_off_ms=600)
+        self.assertTrue(w.bursty)
+        self.assertEqual(2.0, w.mean_rate_mibps)
+        self.assertTrue(w.cmdline().endswith(' on=200 off=600'))
+        steady = guest.Workload(dirty_rate_mibps=8.0, burst_on_ms=200)
+        self.assertFalse(steady.bursty)
+        self.assertEqual(8.0, steady.mean_rate_mibps)
+        self.assertNotIn('on=', steady.cmdline())
+
     def test_touched(self):
         self.assertEqual(64, guest.Workload().touched_mib(64))
         self.assertEqual(34, guest.Workload(fill_pct=50).touched_mib(64))

@@ -23,6 +23,11 @@
  *   rate=N     pages written per second, 0 = idle (0)
  *   hz=N       PIT tick frequency (1000)
  *   report=N   ticks between progress lines (1000)
+ *   on=N off=N bursty writer: write for N ticks, then idle for N ticks
+ *              (off=0, the default: a steady writer)
+ *
+ * Progress goes to the debug console and to COM1 (libvirt's serial
+ * console file); a port without a device ignores the bytes.
  */
 
 typedef unsigned int u32;
@@ -60,6 +65,8 @@ static u32 rate;
 static u32 hz = 1000;
 static u32 wss = 1024;
 static u32 seq;
+static u32 burst_on;
+static u32 burst_off;
 
 static inline void outb(u16 port, u8 val)
 {
@@ -69,6 +76,7 @@ static inline void outb(u16 port, u8 val)
 static void putc(char c)
 {
     outb(0xe9, (u8)c);
+    outb(0x3f8, (u8)c);
 }
 
 static void puts(const char *s)
@@ -123,6 +131,8 @@ void irq0_handler(void)
     ticks++;
     if (!rate)
         return;
+    if (burst_off && ticks % (burst_on + burst_off) >= burst_on)
+        return;
     credit += rate;
     while (credit >= hz) {
         volatile u8 *p = (volatile u8 *)(BASE + wpos * PAGE + (seq & 63));
@@ -163,6 +173,10 @@ void guest_main(u32 magic, u32 *mbi)
                 hz = parse_u32(c + 3);
             else if (match(c, "report"))
                 report = parse_u32(c + 7);
+            else if (match(c, "on"))
+                burst_on = parse_u32(c + 3);
+            else if (match(c, "off"))
+                burst_off = parse_u32(c + 4);
             while (*c && *c != ' ')
                 c++;
         }
@@ -186,6 +200,8 @@ void guest_main(u32 magic, u32 *mbi)
         hz = 1000;
     if (!report)
         report = hz;
+    if (!burst_on)
+        burst_off = 0;
 
     for (i = 0; i < fill; i++)
         *(volatile u8 *)(BASE + i * PAGE + 2048) = (u8)(i | 1);
@@ -226,6 +242,10 @@ void guest_main(u32 magic, u32 *mbi)
     putu(rate);
     puts(" hz=");
     putu(hz);
+    puts(" on=");
+    putu(burst_on);
+    puts(" off=");
+    putu(burst_off);
     puts("\n");
 
     next = report;

@@ -1,0 +1,90 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Host load as a measured input: CPU hogs, and what the CPUs really did.
+
+The machine is shared: whatever else runs on it loads the migration too,
+so every run records the load it had (load average, busy and steal share
+of the CPUs over the run from ``/proc/stat``), with or without hogs.
+"""
+
+import dataclasses
+import os
+import signal
+import subprocess
+
+# /proc/stat "cpu" columns: user nice system idle iowait irq softirq steal
+_IDLE = (3, 4)
+_STEAL = 7
+
+
+def _cpu_times():
+    with open('/proc/stat') as f:
+        fields = f.readline().split()[1:]
+    return [int(x) for x in fields[:8]]
+
+
+@dataclasses.dataclass
+class LoadSample(object):
+    load1_start: float
+    cpu_times: list
+    load1_end: float = 0.0
+    busy: float = 0.0
+    steal: float = 0.0
+
+    @classmethod
+    def start(cls):
+        return cls(load1_start=os.getloadavg()[0], cpu_times=_cpu_times())
+
+    def stop(self):
+        """Busy and steal share of all CPUs since start (0..1)."""
+        now = _cpu_times()
+        delta = [b - a for a, b in zip(self.cpu_times, now)]
+        total = float(sum(delta)) or 1.0
+        self.busy = 1.0 - sum(delta[i] for i in _IDLE) / total
+        self.steal = delta[_STEAL] / total
+        self.load1_end = os.getloadavg()[0]
+        return self
+
+    def as_row(self):
+        return {'load1_start': round(self.load1_start, 2),
+                'load1_end': round(self.load1_end, 2),
+                'cpu_busy': round(self.busy, 3),
+                'cpu_steal': round(self.steal, 4),
+                'cpus': os.cpu_count()}
+
+
+class CPUHogs(object):
+    """*count* busy loops inside each of *hosts* (LibvirtHost objects)."""
+
+    def __init__(self, hosts, count):
+        self.hosts = list(hosts)
+        self.count = count
+        self.procs = []
+
+    def __enter__(self):
+        for host in self.hosts:
+            for _ in range(self.count):
+                self.procs.append(host.popen(
+                    ['sh', '-c', 'while :; do :; done'],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL))
+        return self
+
+    def __exit__(self, *exc):
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        self.procs = []

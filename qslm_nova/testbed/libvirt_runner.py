@@ -1,0 +1,319 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""One live migration between two libvirt hosts, driven by Nova's code.
+
+The guest boots on the source host, QEMU's page-sampling dirty-rate
+calculation measures it, then :func:`nova_monitor.live_migrate` moves it
+with Nova's flags and monitor while the testbed's own QMP monitors on
+both QEMUs record the guest's real pause (source STOP to destination
+RESUME, QEMU's time stamps on this host's clock) and QEMU's
+``expected-downtime``. One dict of :data:`FIELDS` per run.
+"""
+
+import contextlib
+import dataclasses
+import json
+import shutil
+import threading
+import time
+
+from oslo_log import log as logging
+
+from qslm_nova.testbed import guest as guest_mod
+from qslm_nova.testbed import hostload
+from qslm_nova.testbed import libvirt_guest
+from qslm_nova.testbed import nova_monitor
+from qslm_nova.testbed import qmp
+from qslm_nova.testbed import TestbedError
+
+LOG = logging.getLogger(__name__)
+
+FIELDS = (
+    'run_id', 'group', 'label', 'repeat', 'transport', 'parallel',
+    'memory_mib', 'touched_mib', 'workload', 'dirty_rate_mibps',
+    'burst_rate_mibps', 'burst_on_ms', 'burst_off_ms', 'wss_mib',
+    'bandwidth_mbps', 'rtt_ms', 'nova_downtime_ms', 'nova_downtime_steps',
+    'nova_downtime_delay_s', 'nova_completion_timeout_s',
+    'nova_timeout_action', 'post_copy', 'auto_converge', 'hogs',
+    'outcome', 'status', 'flags', 'steps', 'downtime_log',
+    'first_downtime_call_s', 'first_downtime_set_s',
+    'downtime_set_failures', 'limit_at_stop_ms', 'qemu_start_s',
+    'postcopy_at_s', 'pause_at_s', 'abort_at_s', 'stop_at_s',
+    'libvirt_downtime_ms', 'libvirt_time_elapsed_ms',
+    'libvirt_setup_ms', 'memory_processed', 'memory_total',
+    'memory_iteration', 'memory_dirty_rate', 'postcopy_requests',
+    'downtime_e2e_ms', 'api_total_ms', 'resume_at_ms', 'handoff_ms',
+    'expected_downtime_ms', 'qemu_dirty_rate_mibps', 'guest_rate_mibps',
+    'guest_alive_on_dest', 'source_alive_after', 'load1_start',
+    'load1_end', 'cpu_busy',
+    'cpu_steal', 'cpus', 'wall_s', 'error',
+)
+TRANSPORTS = ('tcp', 'tls')
+
+
+@dataclasses.dataclass
+class LibvirtSpec(object):
+    """One configuration of a Nova-driven migration."""
+
+    memory_mib: int = 1024
+    workload: guest_mod.Workload = dataclasses.field(
+        default_factory=guest_mod.Workload)
+    bandwidth_mbps: float = 1000.0
+    rtt_ms: float = 0.0
+    transport: str = 'tcp'
+    nova: nova_monitor.NovaSettings = dataclasses.field(
+        default_factory=nova_monitor.NovaSettings)
+    hogs: int = 0
+    repeat: int = 0
+    group: str = 'fit'
+    label: str = 'steps'
+
+    @property
+    def run_id(self):
+        w, n = self.workload, self.nova
+        burst = ('-on%doff%d' % (w.burst_on_ms, w.burst_off_ms)
+                 if w.bursty else '')
+        return ('%s-p%d-m%d-d%g-w%g%s-b%g-r%g-l%d-s%d-dl%d-t%d%s%s%s-h%d-'
+                '%s-%d' % (
+                    self.transport, n.parallel_connections, self.memory_mib,
+                    w.dirty_rate_mibps, w.wss_mib, burst,
+                    self.bandwidth_mbps, self.rtt_ms, n.downtime_ms,
+                    n.downtime_steps, n.downtime_delay_s,
+                    n.completion_timeout_s,
+                    '-fc' if n.timeout_action == 'force_complete' else '',
+                    '-pc' if n.permit_post_copy else '',
+                    '-ac' if n.permit_auto_converge else '', self.hogs,
+                    self.label, self.repeat))
+
+
+def _base_row(spec):
+    w, n = spec.workload, spec.nova
+    row = dict.fromkeys(FIELDS, '')
+    row.update({
+        'run_id': spec.run_id, 'group': spec.group, 'label': spec.label,
+        'repeat': spec.repeat, 'transport': spec.transport,
+        'parallel': n.parallel_connections, 'memory_mib': spec.memory_mib,
+        'touched_mib': round(w.touched_mib(spec.memory_mib), 3),
+        'workload': 'bursty' if w.bursty else (
+            'steady' if w.dirty_rate_mibps else 'idle'),
+        'dirty_rate_mibps': round(w.mean_rate_mibps, 3),
+        'burst_rate_mibps': w.dirty_rate_mibps,
+        'burst_on_ms': w.burst_on_ms, 'burst_off_ms': w.burst_off_ms,
+        'wss_mib': w.wss_mib, 'bandwidth_mbps': spec.bandwidth_mbps,
+        'rtt_ms': spec.rtt_ms, 'nova_downtime_ms': n.downtime_ms,
+        'nova_downtime_steps': n.downtime_steps,
+        'nova_downtime_delay_s': n.downtime_delay_s,
+        'nova_completion_timeout_s': n.completion_timeout_s,
+        'nova_timeout_action': n.timeout_action,
+        'post_copy': int(n.permit_post_copy),
+        'auto_converge': int(n.permit_auto_converge), 'hogs': spec.hogs,
+    })
+    return row
+
+
+class _DestWatcher(threading.Thread):
+    """Connects to the destination QEMU's QMP socket as soon as it exists."""
+
+    def __init__(self, path, deadline_s):
+        super().__init__(daemon=True, name='qmp-dest')
+        self.path = path
+        self.deadline = time.monotonic() + deadline_s
+        self.watcher = None
+        self.stop_flag = threading.Event()
+
+    def run(self):
+        while not self.stop_flag.is_set() and (
+                time.monotonic() < self.deadline):
+            try:
+                self.watcher = qmp.QMPWatcher(self.path).connect(wait=0.2)
+                return
+            except TestbedError:
+                time.sleep(0.01)
+
+
+def run(spec, src, dst, elf):
+    """Run *spec* from host *src* to host *dst*; return a row of FIELDS."""
+    import libvirt
+    if spec.transport not in TRANSPORTS:
+        raise TestbedError('transport %r: use one of %s'
+                           % (spec.transport, ', '.join(TRANSPORTS)))
+    if spec.nova.native_tls != (spec.transport == 'tls'):
+        raise TestbedError('transport %s needs native_tls=%s'
+                           % (spec.transport, spec.transport == 'tls'))
+    row = _base_row(spec)
+    started = time.monotonic()
+    g = libvirt_guest.Guest(spec.memory_mib, spec.workload,
+                            name='qslm-%s' % spec.label)
+    csrc, cdst = src.connect(), dst.connect()
+    with contextlib.ExitStack() as stack:
+        stack.callback(_cleanup, g, (src, csrc), (dst, cdst))
+        stack.enter_context(hostload.CPUHogs((src, dst), spec.hogs))
+        dom = g.boot(src, csrc, elf, peer=dst)
+        g.wait_progress(src, 60, after=2)
+        swatch = qmp.QMPWatcher(src.host_path(g.qmp_socket(src))).connect()
+        stack.callback(swatch.close)
+        row['qemu_dirty_rate_mibps'] = _dirty_rate(dom, libvirt)
+        dwatch = _DestWatcher(dst.host_path(g.qmp_socket(dst)), 600)
+        dwatch.start()
+        stack.callback(_close_dest, dwatch)
+        last = {}
+
+        def on_poll():
+            with contextlib.suppress(TestbedError):
+                info = swatch.execute('query-migrate', timeout=1.0)
+                if info.get('status') == 'active':
+                    last.update(info)
+
+        load = hostload.LoadSample.start()
+        result = nova_monitor.live_migrate(dom, dst.name, spec.nova,
+                                           spec.memory_mib, on_poll=on_poll)
+        row.update(load.stop().as_row())
+        _record(row, result, last, swatch, dwatch)
+        if result.outcome in ('completed', 'forced-pause', 'post-copy'):
+            moved = cdst.lookupByUUIDString(g.uuid)
+            stats = moved.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
+            _record_stats(row, stats)
+            seen = len(g.progress(dst))
+            try:
+                g.wait_progress(dst, 10, after=seen, booted=False)
+                row['guest_alive_on_dest'] = 1
+            except TestbedError:
+                row['guest_alive_on_dest'] = 0
+        elif result.outcome == 'aborted':
+            seen = len(g.progress(src))
+            try:
+                g.wait_progress(src, 10, after=seen)
+                row['source_alive_after'] = 1
+            except TestbedError:
+                row['source_alive_after'] = 0
+        points = g.progress(src)
+        if len(points) >= 2:
+            (t0, w0), (t1, w1) = points[0], points[-1]
+            if t1 > t0:
+                row['guest_rate_mibps'] = round(
+                    (w1 - w0) * guest_mod.PAGE_BYTES / 2.0 ** 20 /
+                    ((t1 - t0) / float(spec.workload.hz)), 3)
+    row['status'] = 'ok' if result.outcome not in (
+        'failed', 'testbed-timeout') else 'error'
+    failed_switch = [what for _, what, _ in result.events
+                     if what == 'postcopy-failed']
+    if failed_switch:
+        row['error'] = (row['error'] + '; ' if row['error'] else '') + (
+            'post-copy switch refused %d times' % len(failed_switch))
+    row['wall_s'] = round(time.monotonic() - started, 2)
+    return row
+
+
+def _dirty_rate(dom, libvirt, seconds=1):
+    """QEMU's page-sampling dirty rate (MiB/s), '' when unavailable."""
+    try:
+        dom.startDirtyRateCalc(
+            seconds, libvirt.VIR_DOMAIN_DIRTYRATE_MODE_PAGE_SAMPLING)
+        deadline = time.monotonic() + seconds + 10
+        while time.monotonic() < deadline:
+            time.sleep(0.25)
+            stats = dom.connect().domainListGetStats(
+                [dom], libvirt.VIR_DOMAIN_STATS_DIRTYRATE)[0][1]
+            if stats.get('dirtyrate.calc_status') == 2:  # measured
+                return stats.get('dirtyrate.megabytes_per_second', '')
+    except libvirt.libvirtError as e:
+        LOG.warning('dirty-rate calculation failed: %s', e)
+    return ''
+
+
+def _rel(t, t0):
+    return '' if t is None else round(t - t0, 3)
+
+
+def _record(row, result, last, swatch, dwatch):
+    t0 = result.started
+    row['outcome'] = result.outcome
+    row['error'] = result.error
+    row['flags'] = result.flags
+    row['steps'] = json.dumps(result.steps)
+    downs = [(round(t - t0, 3), v) for t, what, v in result.events
+             if what == 'downtime']
+    row['downtime_log'] = json.dumps(downs)
+    row['first_downtime_set_s'] = downs[0][0] if downs else ''
+    calls = [t for t, what, _ in result.events if what == 'downtime-call']
+    row['first_downtime_call_s'] = _rel(calls[0] if calls else None, t0)
+    failed = [(round(t - t0, 3), v[0]) for t, what, v in result.events
+              if what == 'downtime-failed']
+    row['downtime_set_failures'] = json.dumps(failed) if failed else ''
+    if failed and not row['error']:
+        row['error'] = 'setting the downtime failed: %s' % [
+            v[1] for _, what, v in result.events
+            if what == 'downtime-failed'][0]
+    for what in ('postcopy', 'pause', 'abort'):
+        row[what + '_at_s'] = _rel(result.first(what), t0)
+    row['api_total_ms'] = round((result.api_returned - t0) * 1000, 1)
+    row['expected_downtime_ms'] = last.get('expected-downtime', '')
+    migr = [ev for ev in swatch.events if ev.get('event') == 'MIGRATION']
+    for ev in migr:
+        if ev.get('data', {}).get('status') == 'setup':
+            ts = ev['timestamp']
+            row['qemu_start_s'] = round(
+                ts['seconds'] + ts['microseconds'] / 1e6 - t0, 3)
+            break
+    stops = [t for t in swatch.event_times('STOP') if t >= t0]
+    dest = dwatch.watcher
+    resumes = [t for t in dest.event_times('RESUME') if t >= t0] if (
+        dest is not None) else []
+    if resumes:
+        row['resume_at_ms'] = round((resumes[0] - t0) * 1000, 1)
+    if stops and resumes:
+        row['downtime_e2e_ms'] = round((resumes[0] - stops[0]) * 1000, 3)
+    if stops:
+        # The limit QEMU had when it stopped the guest: the last one Nova
+        # set before, else QEMU's default of 300 ms.
+        row['stop_at_s'] = round(stops[0] - t0, 3)
+        row['limit_at_stop_ms'] = ([300] + [
+            v for t, what, v in result.events
+            if what == 'downtime' and t <= stops[0]])[-1]
+    elif not stops:
+        row['downtime_e2e_ms'] = 0.0
+
+
+def _record_stats(row, stats):
+    row['libvirt_downtime_ms'] = stats.get('downtime', '')
+    row['libvirt_time_elapsed_ms'] = stats.get('time_elapsed', '')
+    row['libvirt_setup_ms'] = stats.get('setup_time', '')
+    for key in ('memory_processed', 'memory_total', 'memory_iteration',
+                'memory_dirty_rate'):
+        row[key] = stats.get(key, '')
+    row['postcopy_requests'] = stats.get('memory_postcopy_requests', '')
+    if row['api_total_ms'] != '' and row['libvirt_time_elapsed_ms'] != '':
+        row['handoff_ms'] = round(
+            row['api_total_ms'] - row['libvirt_time_elapsed_ms'], 1)
+
+
+def _close_dest(dwatch):
+    dwatch.stop_flag.set()
+    dwatch.join(2)
+    if dwatch.watcher is not None:
+        dwatch.watcher.close()
+
+
+def _cleanup(g, *sides):
+    for host, conn in sides:
+        with contextlib.suppress(Exception):
+            dom = conn.lookupByUUIDString(g.uuid)
+            if dom.isActive():
+                dom.destroy()
+            dom.undefine()
+        with contextlib.suppress(Exception):
+            conn.close()
+        shutil.rmtree(host.host_path(g.instance_dir(host)),
+                      ignore_errors=True)
