@@ -15,6 +15,41 @@
 """Errors raised by the qslm-nova core."""
 
 
+def show_value(value):
+    """A short, printable rendering of a value for an error message.
+
+    Long strings are cut (their length is given), huge integers are never
+    turned into text (that alone can take seconds or fail), containers
+    and other types only name their type: a hostile value can neither
+    flood a log nor break the message.
+    """
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, int):
+        if value.bit_length() > 100:
+            return 'an integer of about %d digits' % int(
+                value.bit_length() * 0.30103)
+        return repr(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str):
+        cut = value[:40]
+        # Escapes make the text up to ten times longer than the value.
+        while len(repr(cut)) > 80:
+            cut = cut[:len(cut) // 2]
+        if len(cut) < len(value):
+            return '%r... (%d characters)' % (cut, len(value))
+        return repr(value)
+    return 'a value of type %s' % type(value).__name__
+
+
+def show_name(name):
+    """A key or name as written if short and printable, else shown."""
+    if isinstance(name, str) and len(name) <= 80 and name.isprintable():
+        return name
+    return show_value(name)
+
+
 class QSLMError(Exception):
     """Base class of qslm-nova errors."""
 
@@ -39,7 +74,8 @@ class PolicyValueError(QSLMError, ValueError):
         self.key = key
         self.value = value
         self.why = why
-        super().__init__('%s: %s, got %r' % (key, why, value))
+        super().__init__('%s: %s, got %s' % (
+            show_name(key), why, show_value(value)))
 
 
 class TrustProviderError(QSLMError):

@@ -35,6 +35,7 @@ import datetime
 from qslm_nova import conf_fields
 from qslm_nova import exception
 from qslm_nova import mechanisms as mech_mod
+from qslm_nova import policy_values
 
 PREFIX = 'qslm:'
 MAX_DOWNTIME = PREFIX + 'max_downtime_ms'
@@ -54,78 +55,17 @@ SECURITY_KEYS = (REQUIRE_TRUSTED, MIN_LINK_SECURITY, REQUIRE_ENCRYPTION,
 LEDGER_KEYS = (LEDGER_USED, LEDGER_START)
 FLAVOR_KEYS = SLA_KEYS + SECURITY_KEYS
 
-# The strings Nova's extra-spec validators accept as booleans
-# (oslo_utils.strutils.bool_from_string, strict): a value the flavor API
-# lets through must not be a malformed policy here.
-_TRUE = ('true', 't', 'yes', 'y', 'on', '1')
-_FALSE = ('false', 'f', 'no', 'n', 'off', '0')
-NAME_CHARS = frozenset('abcdefghijklmnopqrstuvwxyz0123456789_-')
-
-
-def parse_bool(key, value):
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise exception.PolicyValueError(key, value, 'must be true or false')
-
-
-def parse_int(key, value, minimum):
-    try:
-        if isinstance(value, bool):
-            raise ValueError()
-        number = int(str(value).strip())
-    except ValueError:
-        raise exception.PolicyValueError(
-            key, value, 'must be an integer >= %d' % minimum)
-    if number < minimum:
-        raise exception.PolicyValueError(
-            key, value, 'must be an integer >= %d' % minimum)
-    return number
-
-
-def parse_float(key, value, minimum):
-    try:
-        if isinstance(value, bool):
-            raise ValueError()
-        number = float(str(value).strip())
-    except ValueError:
-        number = None
-    if number is None or number != number or number in (
-            float('inf'), float('-inf')) or number < minimum:
-        raise exception.PolicyValueError(
-            key, value, 'must be a number >= %s' % minimum)
-    return number
-
-
-def parse_name(key, value):
-    text = str(value).strip().lower()
-    if not text or not set(text) <= NAME_CHARS:
-        raise exception.PolicyValueError(
-            key, value, 'must be a name of lower-case letters, digits, '
-            '"_" or "-"')
-    return text
-
-
-def parse_name_list(key, value):
-    names = [p.strip().lower() for p in str(value).split(',')]
-    if not names or any(not n or not set(n) <= NAME_CHARS for n in names):
-        raise exception.PolicyValueError(
-            key, value, 'must be a comma-separated list of mechanism names')
-    return names
-
-
 # Syntax checks shared with the Nova extra-spec validators.
 SYNTAX = {
-    MAX_DOWNTIME: lambda k, v: parse_int(k, v, 1),
-    BUDGET: lambda k, v: parse_int(k, v, 0),
-    PERIOD_DAYS: lambda k, v: parse_int(k, v, 1),
-    REQUIRE_TRUSTED: parse_bool,
-    REQUIRE_ENCRYPTION: parse_bool,
-    MIN_LINK_SECURITY: parse_name,
-    ALLOWED_MECHANISMS: parse_name_list,
-    DIRTY_RATE: lambda k, v: parse_float(k, v, 0.0),
+    MAX_DOWNTIME: lambda k, v: policy_values.parse_int(k, v, 1),
+    BUDGET: lambda k, v: policy_values.parse_int(k, v, 0),
+    PERIOD_DAYS: lambda k, v: policy_values.parse_int(
+        k, v, 1, policy_values.MAX_PERIOD_DAYS),
+    REQUIRE_TRUSTED: policy_values.parse_bool,
+    REQUIRE_ENCRYPTION: policy_values.parse_bool,
+    MIN_LINK_SECURITY: policy_values.parse_name,
+    ALLOWED_MECHANISMS: policy_values.parse_name_list,
+    DIRTY_RATE: lambda k, v: policy_values.parse_float(k, v, 0.0),
 }
 
 
@@ -215,24 +155,37 @@ def effective_policy(defaults, levels, mechanisms, flavor_specs=None,
                ('instance metadata', metadata or {}, False))
     for label, values, sla_allowed in sources:
         for key, raw in values.items():
-            if not isinstance(key, str) or not key.startswith(PREFIX):
-                continue
-            if key in LEDGER_KEYS:
-                continue
-            if key in SLA_KEYS and not sla_allowed:
-                notes.append('%s %s ignored: SLA keys come from the flavor '
-                             'only' % (label, key))
-                continue
-            if key not in SYNTAX:
-                errors.append('%s %s: unknown qslm key (known: %s)' % (
-                    label, key, ', '.join(FLAVOR_KEYS)))
-                continue
-            try:
-                value = SYNTAX[key](key, raw)
-                _apply(pol, key, value, level_index, mechanisms)
-            except exception.PolicyValueError as e:
-                errors.append('%s %s' % (label, e))
+            _read(pol, label, key, raw, sla_allowed, level_index, mechanisms)
     return pol
+
+
+def _read(pol, label, key, raw, sla_allowed, level_index, mechanisms):
+    """Apply one key of one source to the policy (or note its error)."""
+    if not isinstance(key, str):
+        return
+    if not key.startswith(PREFIX):
+        # 'QSLM:...' or ' qslm:...' is a wish written wrongly, not
+        # someone else's key: refusing it beats silently ignoring it.
+        if key[:16].strip(policy_values.BLANKS).lower().startswith(PREFIX):
+            pol.errors.append('%s %s: qslm keys are written in lower case '
+                              'without blanks' % (
+                                  label, exception.show_name(key)))
+        return
+    if key in LEDGER_KEYS:
+        return
+    if key in SLA_KEYS and not sla_allowed:
+        pol.notes.append('%s %s ignored: SLA keys come from the flavor '
+                         'only' % (label, key))
+        return
+    if key not in SYNTAX:
+        pol.errors.append('%s %s: unknown qslm key (known: %s)' % (
+            label, exception.show_name(key), ', '.join(FLAVOR_KEYS)))
+        return
+    try:
+        value = SYNTAX[key](key, raw)
+        _apply(pol, key, value, level_index, mechanisms)
+    except exception.PolicyValueError as e:
+        pol.errors.append('%s %s' % (label, e))
 
 
 def image_properties(system_metadata, prefix):
@@ -296,31 +249,54 @@ def _apply(pol, key, value, level_index, mechanisms):
 
 @dataclasses.dataclass
 class Ledger:
-    """Downtime used in the current budget period of one instance."""
+    """Downtime used in the current budget period of one instance.
+
+    Periods are counted in whole days with integer day numbers, so no
+    start date (0001-01-01, 9999-12-31) and no period length can
+    overflow. Downtime used without a recorded start counts as used in a
+    period that starts today: a missing key never frees budget.
+    """
 
     used_ms: int = 0
     period_start: datetime.date = None
     errors: list = dataclasses.field(default_factory=list)
 
+    def _period_over(self, period_days, today):
+        if self.period_start is None:
+            return not self.used_ms
+        # A start in the future (clock skew, hand-written) is a running
+        # period: the stricter reading.
+        return (today.toordinal() - self.period_start.toordinal() >=
+                period_days)
+
     def remaining_ms(self, budget_ms, period_days, today):
         """Budget left today, rolling the period over when it expired."""
         if budget_ms is None:
             return None
-        if self.period_start is None or (
-                today >= self.period_start +
-                datetime.timedelta(days=period_days)):
+        if self._period_over(period_days, today):
             return budget_ms
         return max(budget_ms - self.used_ms, 0)
 
     def record(self, downtime_ms, period_days, today):
-        """Return the metadata that records one more migration."""
-        start = self.period_start
-        used = self.used_ms
-        if start is None or today >= start + datetime.timedelta(
-                days=period_days):
+        """Return the metadata that records one more migration.
+
+        :raises PolicyValueError: if downtime_ms is not a number from 0
+            to policy_values.MAX_LEDGER_MS.
+        """
+        if (isinstance(downtime_ms, bool) or
+                not isinstance(downtime_ms, (int, float)) or
+                not 0 <= downtime_ms <= policy_values.MAX_LEDGER_MS):
+            raise exception.PolicyValueError(
+                'downtime_ms', downtime_ms,
+                'must be a number from 0 to %d' % policy_values.MAX_LEDGER_MS)
+        if self._period_over(period_days, today):
             start, used = today, 0
-        return {LEDGER_USED: str(int(round(used + downtime_ms))),
-                LEDGER_START: start.isoformat()}
+        else:
+            start, used = self.period_start or today, self.used_ms
+        # Saturates: a ledger at the maximum has no budget left anyway.
+        total = min(used + int(round(downtime_ms)),
+                    policy_values.MAX_LEDGER_MS)
+        return {LEDGER_USED: str(total), LEDGER_START: start.isoformat()}
 
 
 def parse_ledger(metadata):
@@ -329,16 +305,15 @@ def parse_ledger(metadata):
     ledger = Ledger()
     if LEDGER_USED in metadata:
         try:
-            ledger.used_ms = parse_int(LEDGER_USED, metadata[LEDGER_USED], 0)
+            ledger.used_ms = policy_values.parse_int(
+                LEDGER_USED, metadata[LEDGER_USED], 0,
+                policy_values.MAX_LEDGER_MS)
         except exception.PolicyValueError as e:
             ledger.errors.append('instance metadata %s' % e)
     if LEDGER_START in metadata:
-        raw = metadata[LEDGER_START]
         try:
-            ledger.period_start = datetime.date.fromisoformat(
-                str(raw).strip()[:10])
-        except ValueError:
-            ledger.errors.append(
-                'instance metadata %s: must be an ISO 8601 date '
-                '(YYYY-MM-DD), got %r' % (LEDGER_START, raw))
+            ledger.period_start = policy_values.parse_date(
+                LEDGER_START, metadata[LEDGER_START])
+        except exception.PolicyValueError as e:
+            ledger.errors.append('instance metadata %s' % e)
     return ledger

@@ -36,6 +36,10 @@ fi
     -r requirements.txt -r test-requirements.txt -e .
 
 export OS_NOVA_DISABLE_EVENTLET_PATCHING=true
+# One seed for every fuzz property of this run (tests/fuzz): printed so
+# that a failure can be repeated with QSLM_FUZZ_SEED=<seed>.
+export QSLM_FUZZ_SEED=${QSLM_FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+echo "fuzz seed: QSLM_FUZZ_SEED=${QSLM_FUZZ_SEED}"
 # No test may hang the run: oslotest and Nova's fixtures fail a test
 # that runs longer than this many seconds.
 export OS_TEST_TIMEOUT=${OS_TEST_TIMEOUT:-300}

@@ -136,15 +136,20 @@ class TrustEvaluator:
             # TrustProvider.trust_table asks get_trust() unless the
             # provider answers with arrays itself.
             table = provider.trust_table(hosts, topology, host_info, index)
-        except exception.TrustProviderError as e:
+        except Exception as e:
+            # Any failure of a provider, even a bug, fails closed: its
+            # hosts count as untrusted, the decision goes on.
+            expected = isinstance(e, exception.TrustProviderError)
+            error = str(e) if expected else 'unexpected %s: %s' % (
+                type(e).__name__, exception.show_value(str(e)))
             with self._lock:
                 first = name not in self._down
                 self._down.add(name)
             if first:
                 LOG.warning('Trust provider %s is failing; hosts count as '
                             'untrusted for instances that require trust: '
-                            '%s', name, e)
-            return name, None, str(e)
+                            '%s', name, error, exc_info=not expected)
+            return name, None, error
         with self._lock:
             recovered = name in self._down
             self._down.discard(name)

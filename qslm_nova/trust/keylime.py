@@ -14,20 +14,7 @@
 
 """The ``keylime`` trust provider: attestation state from a Keylime verifier.
 
-The verifier's REST API (pull mode, API 2.x) answers
-``GET /v<version>/agents/<agent_id>`` with::
-
-    {"code": 200, "status": "Success",
-     "results": {"operational_state": 3, "attestation_count": 197,
-                 "last_received_quote": 1721046078,
-                 "last_successful_attestation": 1721046078, ...}}
-
-and ``GET /v<version>/agents/?bulk=true`` with ``results`` keyed by agent
-id. ``operational_state`` is a number (keylime/common/states.py); in push
-mode it is null and ``attestation_status`` (PASS, FAIL, PENDING, TIMEOUT)
-tells. An unknown agent gets 404.
-
-Mapping to :class:`TrustState`:
+Mapping to :class:`TrustState` (see :mod:`.keylime_answer`):
 
 * trusted: the states listed in ``[qslm_keylime] trusted_states``
   (default ``Get Quote`` and ``Provide V``), or ``PASS`` in push mode;
@@ -36,25 +23,39 @@ Mapping to :class:`TrustState`:
   ``Tenant Quote Failed`` (10), or ``FAIL`` in push mode;
 * unknown (``trusted=None``): every other state, agents the verifier does
   not know (404), hosts without an agent id, and every error (unreachable
-  verifier, TLS failure, timeout, HTTP error, malformed answer).
+  verifier, TLS failure, timeout, HTTP error, malformed answer) and every
+  agent without an answer when the decision's deadline passes.
 
 Unknown counts as untrusted for instances that require trust (fail
-closed). One WARNING is logged when the verifier starts failing and one
-INFO when it answers again, whatever the number of hosts.
+closed).
+
+Deadline: one call of :meth:`get_trust` (one scheduling decision) waits
+at most ``[qslm_keylime] decision_timeout`` seconds, whatever the
+verifier does (see :mod:`.keylime_http`). Look-ups run on a pool of
+``max_concurrent_requests`` threads owned by the provider and shared by
+all decisions. A request takes at most one ``decision_timeout`` too; one
+still running when its decision gives up goes on, and its answer is
+cached for the next decision. A look-up still queued when every decision
+waiting for it has given up is dropped. After three failed requests in a
+row the verifier counts as down: for ``cache_ttl`` seconds look-ups fail
+at once, without a request, so an outage costs one ``decision_timeout``
+per ``cache_ttl``, not one per decision. Neither threads nor queued work
+pile up: at most ``max_concurrent_requests`` threads, at most one queued
+look-up per agent.
+
+Logs: one WARNING when the verifier starts failing and one INFO when it
+answers again, whatever the number of hosts; one WARNING per decision
+that ran out of time or got unusable answers, with the counts.
 
 Requests use mutual TLS with a client certificate; the server certificate
 is verified unless ``insecure`` is set. Answers (and failures) are cached
-per agent for ``cache_ttl`` seconds; missing agents are fetched
-concurrently (or with one bulk request), and concurrent callers asking for
-the same agent share one request.
+per agent for ``cache_ttl`` seconds; concurrent decisions asking for the
+same agent share one request.
 """
 
 import concurrent.futures
-import datetime
-import http.client
-import json
+import enum
 import re
-import ssl
 import threading
 import time
 import urllib.parse
@@ -63,96 +64,48 @@ from oslo_log import log as logging
 
 from qslm_nova import exception
 from qslm_nova.trust import base
+from qslm_nova.trust import keylime_answer as answer
+from qslm_nova.trust import keylime_http as http
 from qslm_nova.trust import opts
 
 LOG = logging.getLogger(__name__)
 
-STATES = opts.KEYLIME_STATES
-UNTRUSTED_STATES = frozenset((7, 8, 9, 10))
-_STATE_NUMBERS = {v: k for k, v in STATES.items()}
-_AGENT_ID_RE = re.compile(r'^[A-Za-z0-9._-]{1,255}$')
-_MAX_BODY = 4 * 1024 * 1024
+_AGENT_ID_RE = re.compile(r'^[A-Za-z0-9._-]{1,255}$', re.ASCII)
+#: Largest answer read for one agent (a real one is about 1 KiB).
+MAX_AGENT_ANSWER = 1024 * 1024
+#: Largest bulk answer read (about 70,000 agents).
+MAX_BULK_ANSWER = 64 * 1024 * 1024
 _MAX_CACHE = 100000
+#: Failed look-ups in a row after which the verifier counts as down: no
+#: request is sent for ``cache_ttl`` seconds, look-ups fail at once.
+_DOWN_AFTER = 3
 #: Clock of the cache (a module attribute so that tests can move it).
 _clock = time.monotonic
 
 
-class _VerifierError(Exception):
-    """The verifier could not give a usable answer (never a secret)."""
-
-
-def _epoch_to_dt(value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    if value <= 0:
-        return None
-    try:
-        return datetime.datetime.fromtimestamp(value, datetime.timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-def parse_agent_status(agent_id, results, trusted_states):
-    """Map one agent's ``results`` to a TrustState.
-
-    :raises _VerifierError: if the answer is malformed.
-    """
-    if not isinstance(results, dict):
-        raise _VerifierError('malformed answer for agent %s: results is '
-                             'not an object' % agent_id)
-    state = results.get('operational_state')
-    count = results.get('attestation_count')
-    last_ok = _epoch_to_dt(results.get('last_successful_attestation'))
-    last_quote = _epoch_to_dt(results.get('last_received_quote'))
-    when = last_ok.isoformat() if last_ok else 'never'
-    if state is None:
-        status = results.get('attestation_status')
-        if not isinstance(status, str):
-            raise _VerifierError('malformed answer for agent %s: no '
-                                 'operational_state nor attestation_status'
-                                 % agent_id)
-        why = ('Keylime agent %s attestation status %s, last successful '
-               'attestation %s' % (agent_id, status, when))
-        if status == 'PASS':
-            return base.TrustState(True, last_ok, why)
-        if status == 'FAIL':
-            return base.TrustState(False, last_quote or last_ok, why)
-        return base.TrustState(None, None, why)
-    if isinstance(state, str) and state in _STATE_NUMBERS:
-        state = _STATE_NUMBERS[state]
-    if isinstance(state, bool) or not isinstance(state, int):
-        raise _VerifierError('malformed answer for agent %s: '
-                             'operational_state %r is not a number'
-                             % (agent_id, state))
-    name = STATES.get(state, 'unknown state')
-    why = ('Keylime agent %s is in state %s (%d), %s attestations, last '
-           'successful attestation %s' % (
-               agent_id, name, state,
-               count if isinstance(count, int) else '?', when))
-    if state in trusted_states:
-        return base.TrustState(True, last_ok, why)
-    if state in UNTRUSTED_STATES:
-        return base.TrustState(False, last_quote or last_ok, why)
-    return base.TrustState(None, None, why)
+class Outcome(enum.Enum):
+    ANSWER = 'answer'         # the verifier answered for the agent
+    UNUSABLE = 'unusable'     # it answered, but nothing usable
+    DOWN = 'down'             # unreachable, HTTP error or timed out
+    LATE = 'late'             # never asked: the deadline passed first
 
 
 class _Entry:
-    __slots__ = ('state', 'expires')
+    __slots__ = ('state', 'outcome', 'expires')
 
-    def __init__(self, state, expires):
-        self.state = state
-        self.expires = expires
+    def __init__(self, state, outcome, expires):
+        self.state, self.outcome, self.expires = state, outcome, expires
 
 
 class _Flight:
-    """A look-up in progress, shared by the threads that need it."""
+    """A look-up in progress, shared by the decisions that need it."""
 
-    __slots__ = ('done', 'deadline', 'state')
+    __slots__ = ('done', 'deadline', 'state', 'outcome')
 
     def __init__(self, deadline):
         self.done = threading.Event()
-        self.deadline = deadline
-        self.state = None
+        self.deadline = deadline     # the latest of the waiting decisions
+        self.state = self.outcome = None
 
 
 class KeylimeTrustProvider(base.TrustProvider):
@@ -163,12 +116,18 @@ class KeylimeTrustProvider(base.TrustProvider):
     def __init__(self, conf):
         super().__init__(conf)
         opts.register_opts(conf)
+        # Protects the cache, the flights, the pool and the flags below.
         self._lock = threading.Lock()
         self._cache = {}
         self._inflight = {}
-        self._failing = False
-        self._ctx = None
-        self._ctx_key = None
+        self._failing = False     # an outage was logged, no recovery yet
+        self._failures = 0        # DOWN look-ups in a row
+        self._down_until = 0.0    # no request before this (_clock) time
+        self._pool = None
+        self._pool_size = None
+        self._contexts = http.TLSContexts()
+        self._resolver = http.Resolver()
+        self._connections = http.Connections()   # per pool thread
         self.requests_sent = 0
 
     # -- configuration ---------------------------------------------------
@@ -177,50 +136,17 @@ class KeylimeTrustProvider(base.TrustProvider):
         return self.conf.qslm_keylime
 
     def _trusted_states(self):
-        return frozenset(_STATE_NUMBERS[s] for s in self._group.trusted_states
-                         if s in _STATE_NUMBERS)
+        return frozenset(answer.STATE_NUMBERS[s]
+                         for s in self._group.trusted_states
+                         if s in answer.STATE_NUMBERS)
 
     def _endpoint(self):
-        url = self._group.verifier_url
-        if not url:
-            raise exception.TrustProviderError(
-                '[qslm_keylime] verifier_url is not set')
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme != 'https' or not parts.hostname:
-            raise exception.TrustProviderError(
-                '[qslm_keylime] verifier_url must be an https URL with a '
-                'host name')
-        prefix = parts.path.rstrip('/')
-        return parts.hostname, parts.port or 443, prefix
+        return http.endpoint(self._group.verifier_url)
 
     def _ssl_context(self):
         g = self._group
-        key = (g.cafile, g.certfile, g.keyfile, g.keyfile_password,
-               g.insecure)
-        with self._lock:
-            if self._ctx is not None and self._ctx_key == key:
-                return self._ctx
-        try:
-            ctx = ssl.create_default_context(cafile=g.cafile or None)
-        except (OSError, ssl.SSLError) as e:
-            raise _VerifierError('cannot load the CA bundle %s: %s' % (
-                g.cafile, _describe(e)))
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-        if g.certfile:
-            try:
-                ctx.load_cert_chain(g.certfile, g.keyfile or None,
-                                    password=g.keyfile_password or None)
-            except (OSError, ssl.SSLError) as e:
-                raise _VerifierError(
-                    'cannot load the client certificate %s and key %s: %s'
-                    % (g.certfile, g.keyfile or '(in certfile)',
-                       _describe(e)))
-        if g.insecure:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        with self._lock:
-            self._ctx, self._ctx_key = ctx, key
-        return ctx
+        return self._contexts.get(g.cafile, g.certfile, g.keyfile,
+                                  g.keyfile_password, g.insecure)
 
     def agent_id(self, host, topology):
         """The Keylime agent id of a Nova host, or None."""
@@ -234,241 +160,284 @@ class KeylimeTrustProvider(base.TrustProvider):
             return host
         return None
 
-    # -- HTTP ------------------------------------------------------------
-    def _get(self, path):
-        """GET path on the verifier; return (status, parsed JSON or None)."""
+    # -- one request -----------------------------------------------------
+    def _get(self, path, deadline, limit):
         host, port, prefix = self._endpoint()
         ctx = self._ssl_context()
         g = self._group
-        conn = http.client.HTTPSConnection(host, port, context=ctx,
-                                           timeout=g.connect_timeout)
         with self._lock:
             self.requests_sent += 1
-        try:
-            conn.connect()
-            conn.sock.settimeout(g.read_timeout)
-            conn.request('GET', prefix + path,
-                         headers={'Accept': 'application/json'})
-            resp = conn.getresponse()
-            body = resp.read(_MAX_BODY + 1)
-            status = resp.status
-        except (OSError, http.client.HTTPException) as e:
-            raise _VerifierError('Keylime verifier %s:%d: %s' % (
-                host, port, _describe(e)))
-        finally:
-            conn.close()
-        if len(body) > _MAX_BODY:
-            raise _VerifierError('Keylime verifier %s:%d: answer larger '
-                                 'than %d bytes' % (host, port, _MAX_BODY))
-        try:
-            doc = json.loads(body.decode('utf-8'))
-        except (UnicodeDecodeError, ValueError):
-            doc = None
-        return status, doc
+        return http.get(host, port, prefix + path, ctx, deadline,
+                        self._resolver, g.connect_timeout, g.read_timeout,
+                        limit, self._connections)
 
-    def _check(self, status, doc, what):
-        if status != 200:
-            detail = ''
-            if isinstance(doc, dict) and isinstance(doc.get('status'), str):
-                detail = ': %s' % doc['status'][:200]
-            raise _VerifierError('Keylime verifier answered HTTP %d to %s%s'
-                                 % (status, what, detail))
-        if not isinstance(doc, dict) or not isinstance(
-                doc.get('results'), dict):
-            raise _VerifierError('Keylime verifier sent a malformed answer '
-                                 'to %s (not a JSON object with results)'
-                                 % what)
-        return doc['results']
-
-    def _fetch_one(self, agent):
-        """TrustState for one agent (may raise _VerifierError)."""
-        ver = self._group.api_version
-        status, doc = self._get('/v%s/agents/%s' % (
-            ver, urllib.parse.quote(agent, safe='')))
+    def _fetch_one(self, agent, deadline):
+        """TrustState for one agent (may raise VerifierError)."""
+        status, body = self._get('/v%s/agents/%s' % (
+            self._group.api_version, urllib.parse.quote(agent, safe='')),
+            deadline, MAX_AGENT_ANSWER)
         if status == 404:
             return base.TrustState(
                 None, None, 'Keylime agent %s is not enrolled with the '
                 'verifier' % agent)
-        results = self._check(status, doc, 'GET agent %s' % agent)
-        return parse_agent_status(agent, results, self._trusted_states())
+        found = answer.results(status, body, 'GET agent %s' % agent)
+        return answer.parse_agent_status(agent, found,
+                                         self._trusted_states())
 
-    def _fetch_bulk(self, agents):
-        ver = self._group.api_version
+    def _fetch_bulk(self, agents, deadline):
         query = {'bulk': 'true'}
         if self._group.verifier_id:
             query['verifier'] = self._group.verifier_id
-        status, doc = self._get('/v%s/agents/?%s' % (
-            ver, urllib.parse.urlencode(query)))
-        results = self._check(status, doc, 'GET agents (bulk)')
+        status, body = self._get('/v%s/agents/?%s' % (
+            self._group.api_version, urllib.parse.urlencode(query)),
+            deadline, MAX_BULK_ANSWER)
+        found = answer.results(status, body, 'GET agents (bulk)')
         trusted = self._trusted_states()
         out = {}
         for agent in agents:
-            if agent not in results:
+            if agent not in found:
                 out[agent] = base.TrustState(
                     None, None, 'Keylime agent %s is not enrolled with the '
                     'verifier' % agent)
                 continue
             try:
-                out[agent] = parse_agent_status(agent, results[agent],
-                                                trusted)
-            except _VerifierError as e:
+                out[agent] = answer.parse_agent_status(agent, found[agent],
+                                                       trusted)
+            except http.VerifierError as e:
                 out[agent] = e
         return out
 
-    # -- outage tracking -------------------------------------------------
-    def _note(self, errors):
-        """Log one WARNING per outage and one INFO per recovery."""
+    # -- look-ups on the pool --------------------------------------------
+    def _executor(self):
+        size = self._group.max_concurrent_requests
         with self._lock:
-            was = self._failing
-            self._failing = bool(errors)
-        if errors and not was:
-            LOG.warning('Keylime verifier is failing; hosts it cannot '
-                        'vouch for count as untrusted for instances that '
-                        'require trust: %s', errors[0])
-        elif was and not errors:
-            LOG.info('Keylime verifier answers again')
+            if self._pool is None or self._pool_size != size:
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False)
+                self._pool = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=size, thread_name_prefix='qslm-keylime')
+                self._pool_size = size
+            return self._pool
+
+    def _submit(self, agents):
+        """Queue the look-ups: one bulk request, or one per agent."""
+        batches = ([agents] if self._group.bulk_requests else
+                   [[agent] for agent in agents])
+        try:
+            pool = self._executor()
+            for batch in batches:
+                pool.submit(self._look_up, batch)
+        except RuntimeError as e:     # the interpreter is shutting down
+            self._finish({a: (_unknown('Keylime verifier unavailable: '
+                                       'cannot start a look-up (%s)' % e),
+                              Outcome.DOWN) for a in agents})
+
+    def _look_up(self, agents):
+        """Run on the pool: ask the verifier, if it still makes sense.
+
+        Not when every decision waiting for these agents has given up
+        (LATE, not remembered), nor while the verifier is known to be
+        down (DOWN, remembered like a failed request). A request that
+        starts may take one ``decision_timeout``: its answer is cached
+        for the next decision even if this one has given up.
+        """
+        g = self._group
+        start = time.monotonic()
+        with self._lock:
+            deadline = max(self._inflight[a].deadline for a in agents)
+            down = self._down_until > _clock()
+        if down:
+            self._finish({a: (_unknown(
+                'Keylime verifier unavailable: not asked, the last %d '
+                'look-ups failed (asking again after cache_ttl)'
+                % _DOWN_AFTER), Outcome.DOWN) for a in agents})
+            return
+        if start >= deadline:
+            self._finish({a: (_late(a, g.decision_timeout), Outcome.LATE)
+                          for a in agents})
+            return
+        try:
+            if g.bulk_requests:
+                raw = self._fetch_bulk(agents, start + g.decision_timeout)
+            else:
+                raw = {agents[0]: self._fetch_one(
+                    agents[0], start + g.decision_timeout)}
+        except http.VerifierError as e:
+            raw = dict.fromkeys(agents, e)
+        except exception.TrustProviderError as e:
+            raw = dict.fromkeys(agents, http.VerifierError(str(e)))
+        except Exception as e:
+            # A surprise still fails closed, with the stack for a bug
+            # report.
+            LOG.exception('Keylime look-up of %s failed', agents[0])
+            raw = dict.fromkeys(agents, http.VerifierError(
+                'unexpected %s' % type(e).__name__))
+        outcomes = {agent: _outcome(res) for agent, res in raw.items()}
+        self._finish(outcomes, failed=all(
+            o is Outcome.DOWN for _s, o in outcomes.values()))
+
+    def _finish(self, outcomes, failed=None):
+        """Store the outcomes, end their flights, wake the decisions.
+
+        :param failed: whether the request sent for them failed (True),
+            got an answer (False), or None if none was sent.
+        """
+        now = _clock()
+        with self._lock:
+            if failed:
+                self._failures += 1
+                if self._failures >= _DOWN_AFTER:
+                    self._down_until = now + self._group.cache_ttl
+            elif failed is not None:
+                self._failures, self._down_until = 0, 0.0
+            for agent, (state, outcome) in outcomes.items():
+                # A look-up dropped for lack of time is not remembered:
+                # the next decision asks again.
+                if outcome is not Outcome.LATE:
+                    # Not asked while the verifier is down: remembered
+                    # only until it is asked again.
+                    self._store(agent, state, outcome, now,
+                                self._down_until if failed is None else None)
+                flight = self._inflight.pop(agent, None)
+                if flight is not None:
+                    flight.state, flight.outcome = state, outcome
+                    flight.done.set()
 
     # -- cache -----------------------------------------------------------
-    def _store(self, agent, state, now):
+    def _store(self, agent, state, outcome, now, until=None):
         ttl = self._group.cache_ttl
         if ttl <= 0:
             return
+        expires = now + ttl if until is None else min(now + ttl, until)
         if len(self._cache) >= _MAX_CACHE:
             for k in [k for k, v in self._cache.items() if v.expires <= now]:
                 del self._cache[k]
             if len(self._cache) >= _MAX_CACHE:
                 self._cache.clear()
-        self._cache[agent] = _Entry(state, now + ttl)
+        self._cache[agent] = _Entry(state, outcome, expires)
+
+    def close(self):
+        """Stop the look-up threads once their work is done."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def invalidate(self):
         """Forget every cached answer."""
         with self._lock:
             self._cache.clear()
 
-    def _lookup(self, agents):
-        """{agent: TrustState} for the agents, from cache or verifier.
+    def _lookup(self, agents, deadline):
+        """({agent: TrustState}, {agent: Outcome of a fresh look-up}).
 
-        Agents another thread is fetching right now are not asked again:
-        this thread waits for that answer (at most as long as the fetch
-        may take with the configured timeouts).
+        Answers come from the cache, from a look-up another decision
+        started, or from new look-ups; agents without an answer by the
+        deadline are unknown (LATE).
         """
         now = _clock()
-        found, mine, theirs = {}, [], {}
-        g = self._group
-        rounds = -(-len(agents) // max(g.max_concurrent_requests, 1))
-        if g.bulk_requests:
-            rounds = 1
-        deadline = (time.monotonic() +
-                    (g.connect_timeout + g.read_timeout) * rounds + 1.0)
+        found, flights, new = {}, {}, []
         with self._lock:
             for agent in agents:
                 entry = self._cache.get(agent)
                 if entry is not None and entry.expires > now:
                     found[agent] = entry.state
-                elif agent in self._inflight:
-                    theirs[agent] = self._inflight[agent]
+                    continue
+                flight = self._inflight.get(agent)
+                if flight is None:
+                    flight = self._inflight[agent] = _Flight(deadline)
+                    new.append(agent)
                 else:
-                    self._inflight[agent] = _Flight(deadline)
-                    mine.append(agent)
-        if mine:
-            fetched = {}
-            try:
-                fetched = self._fetch(mine)
-            finally:
-                now = _clock()
-                with self._lock:
-                    for agent in mine:
-                        flight = self._inflight.pop(agent)
-                        flight.state = fetched.get(agent)
-                        if flight.state is not None:
-                            self._store(agent, flight.state, now)
-                        flight.done.set()
-            found.update(fetched)
-        for agent, flight in theirs.items():
-            flight.done.wait(max(flight.deadline - time.monotonic(), 0.0))
-            found[agent] = flight.state or base.TrustState(
-                None, None, 'Keylime agent %s: concurrent look-up gave no '
-                'answer in time' % agent)
-        return found
-
-    def _fetch(self, agents):
-        """Ask the verifier; errors become unknown states (fail closed)."""
-        errors = []
-        out = {}
-        try:
-            if self._group.bulk_requests:
-                try:
-                    raw = self._fetch_bulk(agents)
-                except _VerifierError as e:
-                    raw = {a: e for a in agents}
+                    flight.deadline = max(flight.deadline, deadline)
+                flights[agent] = flight
+        if new:
+            self._submit(new)
+        fresh = {}
+        for agent, flight in flights.items():
+            if flight.done.wait(max(deadline - time.monotonic(), 0.0)):
+                found[agent], fresh[agent] = flight.state, flight.outcome
             else:
-                raw = {}
-                workers = min(self._group.max_concurrent_requests,
-                              len(agents))
-                if workers <= 1:
-                    for agent in agents:
-                        raw[agent] = self._try_one(agent)
-                else:
-                    with concurrent.futures.ThreadPoolExecutor(
-                            max_workers=workers,
-                            thread_name_prefix='qslm-keylime') as pool:
-                        for agent, res in zip(agents, pool.map(
-                                self._try_one, agents)):
-                            raw[agent] = res
-        except exception.TrustProviderError as e:
-            raw = {a: _VerifierError(str(e)) for a in agents}
-        for agent, res in raw.items():
-            if isinstance(res, _VerifierError):
-                errors.append(str(res))
-                out[agent] = base.TrustState(
-                    None, None, 'Keylime verifier unavailable: %s' % res)
-            else:
-                out[agent] = res
-        self._note(errors)
-        return out
+                found[agent] = _late(agent, self._group.decision_timeout)
+                fresh[agent] = Outcome.LATE
+        return found, fresh
 
-    def _try_one(self, agent):
-        try:
-            return self._fetch_one(agent)
-        except _VerifierError as e:
-            return e
+    # -- logs ------------------------------------------------------------
+    def _report(self, found, fresh):
+        """The logs of one decision (see the module documentation)."""
+        def first(kind):
+            return next((found[a].reason for a, o in fresh.items()
+                         if o is kind), None)
+
+        late = sum(1 for o in fresh.values() if o is Outcome.LATE)
+        unusable = sum(1 for o in fresh.values() if o is Outcome.UNUSABLE)
+        failure = first(Outcome.DOWN)
+        answered = any(o in (Outcome.ANSWER, Outcome.UNUSABLE)
+                       for o in fresh.values())
+        with self._lock:
+            was = self._failing
+            if failure or answered:
+                self._failing = bool(failure)
+        if failure and not was:
+            LOG.warning('Keylime verifier is failing; hosts it cannot '
+                        'vouch for count as untrusted for instances that '
+                        'require trust: %s', failure)
+        elif was and not failure and answered:
+            LOG.info('Keylime verifier answers again')
+        if late or unusable:
+            LOG.warning('Keylime: %(late)d of %(n)d agents without an answer '
+                        'within the %(t).1f s attestation deadline and '
+                        '%(bad)d unusable answers in this decision; their '
+                        'hosts count as untrusted for instances that '
+                        'require trust%(eg)s',
+                        {'late': late, 'n': len(found), 'bad': unusable,
+                         't': self._group.decision_timeout,
+                         'eg': ('' if not unusable else
+                                ' (e.g. %s)' % first(Outcome.UNUSABLE))})
 
     # -- TrustProvider ---------------------------------------------------
     def get_trust(self, hosts, topology, host_info=None):
+        deadline = time.monotonic() + self._group.decision_timeout
         self._endpoint()   # configuration errors: the evaluator warns once
         result = {}
         by_agent = {}
         for host in hosts:
             agent = self.agent_id(host, topology)
             if agent is None:
-                result[host] = base.TrustState(
-                    None, None, 'no Keylime agent id known for host %s '
-                    '(topology agent_id or [qslm_keylime] agent_ids)' % host)
-            elif not _AGENT_ID_RE.match(agent):
-                result[host] = base.TrustState(
-                    None, None, 'invalid Keylime agent id %r for host %s'
-                    % (agent, host))
+                result[host] = _unknown(
+                    'no Keylime agent id known for host %s (topology '
+                    'agent_id or [qslm_keylime] agent_ids)' % host)
+            elif not isinstance(agent, str) or not _AGENT_ID_RE.match(agent):
+                result[host] = _unknown('invalid Keylime agent id %s for '
+                                        'host %s' % (
+                                            exception.show_value(agent),
+                                            host))
             else:
                 by_agent.setdefault(agent, []).append(host)
         if by_agent:
-            states = self._lookup(list(by_agent))
+            found, fresh = self._lookup(list(by_agent), deadline)
+            self._report(found, fresh)
             for agent, names in by_agent.items():
-                state = states.get(agent) or base.TrustState(
-                    None, None, 'Keylime agent %s: no answer' % agent)
                 for host in names:
-                    result[host] = state
+                    result[host] = found[agent]
         return result
 
 
-def _describe(exc):
-    """A short, secret-free description of a transport error."""
-    if isinstance(exc, TimeoutError):
-        return 'timed out'
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return 'server certificate verification failed (%s)' % (
-            exc.verify_message or exc.reason)
-    if isinstance(exc, ssl.SSLError):
-        return 'TLS error (%s)' % (exc.reason or type(exc).__name__)
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return '%s: %s' % (type(exc).__name__, str(exc)[:200])
+def _unknown(reason):
+    return base.TrustState(None, None, reason)
+
+
+def _late(agent, timeout):
+    return _unknown('Keylime agent %s: no answer within the %.1f s '
+                    'attestation deadline ([qslm_keylime] decision_timeout)'
+                    % (agent, timeout))
+
+
+def _outcome(res):
+    """(TrustState, Outcome) of a fetched TrustState or VerifierError."""
+    if not isinstance(res, http.VerifierError):
+        return res, Outcome.ANSWER
+    if res.transport:
+        return _unknown('Keylime verifier unavailable: %s' % res), \
+            Outcome.DOWN
+    return _unknown('Keylime verifier sent no usable answer: %s' % res), \
+        Outcome.UNUSABLE

@@ -124,17 +124,63 @@ Skip verification of the verifier's server certificate.
 Only for testing: a host could be reported trusted by anybody able to
 intercept the connection. The client certificate is still presented.
 """),
+    cfg.FloatOpt('decision_timeout',
+                 default=5.0,
+                 min=0.1,
+                 max=30.0,
+                 help="""
+Seconds one scheduling decision waits, in all, for the verifier.
+
+Every live-migration decision (scheduler filter or API pre-check) that
+needs attestation asks the verifier for all its hosts at once and waits
+at most this long, whatever the verifier does: refusing, silent,
+answering one byte at a time, stalling the TLS handshake, sending huge
+answers, or a slow DNS server. Hosts without an answer by then count as
+untrusted for instances that require trust (fail closed), and one
+WARNING per decision says how many. Look-ups still running go on, bounded
+by the same deadline, and their answers are cached for the next
+decision; look-ups still queued are dropped.
+
+Keep it well below Nova's ``rpc_response_timeout`` (60 s by default):
+the scheduler answers the conductor only after every filter has run.
+
+Possible values:
+
+* 0.1 to 30 seconds. With per-agent requests a decision can ask about
+  ``max_concurrent_requests`` agents per round trip of the verifier;
+  use ``bulk_requests`` for clouds where that does not fit.
+
+Related options:
+
+* ``connect_timeout``, ``read_timeout``: caps of each step within it
+* ``max_concurrent_requests``, ``bulk_requests``, ``cache_ttl``
+"""),
     cfg.FloatOpt('connect_timeout',
                  default=3.0,
                  min=0.1,
                  help="""
-Seconds to wait for the TCP and TLS connection to the verifier.
+Seconds to wait for the TCP connection and, again, for the TLS handshake
+with the verifier.
+
+Each step also ends when the decision's ``decision_timeout`` runs out.
+
+Related options:
+
+* ``decision_timeout``
 """),
     cfg.FloatOpt('read_timeout',
                  default=5.0,
                  min=0.1,
                  help="""
 Seconds to wait for each read of the verifier's answer.
+
+A verifier sending a byte at a time never trips it: the whole answer
+must arrive within ``decision_timeout``. Answers larger than 1 MiB for one
+agent (64 MiB for a bulk request) are refused as unusable.
+
+Related options:
+
+* ``decision_timeout``
 """),
     cfg.IntOpt('cache_ttl',
                default=30,
@@ -145,9 +191,14 @@ Seconds an agent's state read from the verifier is reused.
 A scheduling request asks about many hosts, several times; answers are
 cached per agent so that the verifier sees at most one request per agent
 (or one bulk request) per ``cache_ttl``. Failed look-ups are cached for
-the same time, so a verifier outage costs at most one timeout per
-``cache_ttl``. A host flipped to untrusted in Keylime is seen as untrusted
-at most ``cache_ttl`` seconds later. 0 disables the cache.
+the same time, so a verifier outage costs at most one
+``decision_timeout`` per ``cache_ttl``. A host flipped to untrusted in
+Keylime is seen as untrusted at most ``cache_ttl`` seconds later. 0
+disables the cache.
+
+Related options:
+
+* ``decision_timeout``
 """),
     cfg.IntOpt('max_concurrent_requests',
                default=8,
@@ -155,6 +206,13 @@ at most ``cache_ttl`` seconds later. 0 disables the cache.
                help="""
 Maximum number of agent look-ups sent to the verifier at once when
 ``bulk_requests`` is False.
+
+They run on a pool of this many threads per process, shared by all
+decisions; no other thread is ever started for the verifier.
+
+Related options:
+
+* ``decision_timeout``
 """),
     cfg.BoolOpt('bulk_requests',
                 default=False,

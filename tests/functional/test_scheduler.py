@@ -287,7 +287,8 @@ class TestExtraSpecValidation(QSLMSchedulerTestBase):
                                                      host='compute-a2')
         self.assert_stayed(server, mig)
         self.assertIn("flavor extra spec qslm:max_downtime_ms: must be an "
-                      "integer >= 1, got 'abc'", self.qslm_log.output)
+                      "integer from 1 to 2147483647, got 'abc'",
+                      self.qslm_log.output)
 
 
 class TestOnePassPerRequest(QSLMSchedulerTestBase):

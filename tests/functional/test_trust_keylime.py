@@ -23,6 +23,8 @@ The cache clock of the provider is moved by the tests instead of
 sleeping through ``[qslm_keylime] cache_ttl``.
 """
 
+import time
+
 import fixtures
 from nova import conf as nova_conf
 
@@ -145,3 +147,25 @@ class TestKeylimeTrustInNova(test_scheduler.QSLMSchedulerTestBase):
         self.assert_stayed(trusted, mig, 'compute-a1')
         self.assertEqual(1, self.qslm_log.output.count(
             'Keylime verifier is failing'))
+
+    def test_trickling_verifier_fails_closed_by_the_deadline(self):
+        # Issue 15, item 3: a verifier sending a byte every 0.3 s held a
+        # decision for minutes; now the decision gives up after
+        # [qslm_keylime] decision_timeout and the VM stays.
+        self.flags(decision_timeout=1.0, group='qslm_keylime')
+        trusted = self.boot(TRUSTED)
+        plain = self.boot()
+        self.verifier.trickle = 0.3
+        self.after_ttl()
+        start = time.monotonic()
+        trusted, mig, _t = self.live_migrate_and_wait(trusted)
+        took = time.monotonic() - start
+        self.assert_stayed(trusted, mig, 'compute-a1')
+        self.assertIn('attestation deadline', self.qslm_log.output)
+        # The whole failed migration, not only the decision: generous.
+        self.assertLess(took, 30.0)
+        # Instances that do not require trust never wait for Keylime.
+        asked = self.verifier.count()
+        plain, mig, _t = self.live_migrate_and_wait(plain)
+        self.assertEqual('completed', mig['status'])
+        self.assertEqual(asked, self.verifier.count())

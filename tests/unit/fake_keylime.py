@@ -25,14 +25,28 @@ test CA is required, as by the real verifier), answering
 
 Certificates are generated with ``cryptography`` (EC keys, fast). Tests
 set ``agents[agent_id]`` to a results dict (see :func:`agent_status`), or
-to :data:`MALFORMED` (invalid JSON) or an int (that HTTP status); set
-``delay`` to stall answers; read ``paths`` for the requests received.
+to :data:`MALFORMED` (invalid JSON), raw ``bytes`` (the whole body) or an
+int (that HTTP status); set ``delay`` to stall answers; read ``paths``
+for the requests received.
+
+Misbehaviours of a hostile or broken verifier (issue 15, item 3):
+
+* ``trickle``: seconds between single bytes of the whole answer;
+* ``silent``: read the request and never answer;
+* ``close_connections``: answer with "Connection: close" (no keep-alive);
+* ``body_size``: answer 200 with a body of that many bytes (a JSON
+  prefix and padding), streamed as fast as the client reads;
+
+and more in :mod:`tests.unit.hostile_servers` (TLS handshakes that
+stall or trickle, connects that stall). Everything stops promptly on
+``stop()``.
 """
 
 import datetime
 import http.server
 import json
 import os
+import socket
 import ssl
 import threading
 import time
@@ -163,9 +177,30 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(code)
         self.send_header('Content-Type', 'application/json')
         self.send_header('Content-Length', str(len(body)))
-        self.send_header('Connection', 'close')
+        if self.server.verifier.close_connections:
+            self.send_header('Connection', 'close')
         self.end_headers()
         self.wfile.write(body)
+
+    def _send_slowly(self, data, pause):
+        for i in range(len(data)):
+            if self.server.verifier.stopping.wait(pause):
+                return
+            self.wfile.write(data[i:i + 1])
+            self.wfile.flush()
+
+    def _send_huge(self, size):
+        head = b'{"code": 200, "status": "Success", "results": {"pad": "'
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(size))
+        self.end_headers()
+        self.wfile.write(head)
+        chunk = b'A' * 65536
+        left = size - len(head)
+        while left > 0 and not self.server.verifier.stopping.is_set():
+            self.wfile.write(chunk[:left])
+            left -= len(chunk)
 
     def do_GET(self):
         v = self.server.verifier
@@ -174,8 +209,26 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             delay = v.delay
             agents = dict(v.agents)
             forced = v.force_status
-        if delay:
-            time.sleep(delay)
+            trickle, silent, body_size = v.trickle, v.silent, v.body_size
+        if silent:
+            v.stopping.wait()
+            return
+        if delay and v.stopping.wait(delay):
+            return
+        if body_size:
+            return self._send_huge(body_size)
+        if trickle:
+            # Build the answer, then send it a byte at a time.
+            real = self.wfile
+            self.wfile = _Buffer()
+            try:
+                self._answer(agents, forced)
+            finally:
+                data, self.wfile = self.wfile.getvalue(), real
+            return self._send_slowly(data, trickle)
+        return self._answer(agents, forced)
+
+    def _answer(self, agents, forced):
         if forced is not None:
             return self._send(forced, 'Internal Server Error')
         parts = urllib.parse.urlsplit(self.path)
@@ -201,14 +254,57 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._send(404, 'agent id not found')
         if res is MALFORMED:
             return self._send(200, 'Success', raw=b'{"code": 200, "resu')
+        if isinstance(res, bytes):
+            return self._send(200, 'Success', raw=res)
         if isinstance(res, int):
             return self._send(res, 'error')
         return self._send(200, 'Success', res)
 
 
+class _Buffer:
+    """Collects what a handler writes (for trickled answers)."""
+
+    def __init__(self):
+        self._parts = []
+
+    def write(self, data):
+        self._parts.append(bytes(data))
+
+    def flush(self):
+        pass
+
+    def getvalue(self):
+        return b''.join(self._parts)
+
+
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.open_connections = set()
+        self.connections_lock = threading.Lock()
+
+    def process_request(self, request, client_address):
+        with self.connections_lock:
+            self.open_connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self.connections_lock:
+            self.open_connections.discard(request)
+        super().shutdown_request(request)
+
+    def drop_connections(self):
+        """Close kept-alive connections too, as a stopped server does."""
+        with self.connections_lock:
+            connections = list(self.open_connections)
+        for request in connections:
+            try:
+                request.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def handle_error(self, request, client_address):
         pass    # refused handshakes are part of the tests
@@ -223,6 +319,11 @@ class FakeVerifier:
         self.paths = []
         self.delay = 0
         self.force_status = None
+        self.trickle = 0
+        self.silent = False
+        self.close_connections = False
+        self.body_size = 0
+        self.stopping = threading.Event()
         self.lock = threading.Lock()
         self.require_client_cert = require_client_cert
         self._server = None
@@ -251,9 +352,11 @@ class FakeVerifier:
         return self
 
     def stop(self):
+        self.stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server.drop_connections()
             self._thread.join(5)
             self._server = None
 

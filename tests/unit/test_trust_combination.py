@@ -138,6 +138,23 @@ class TestCombination(testtools.TestCase):
         ok, why = self.judge([down, good], 'first')
         self.assertTrue(ok)
 
+    def test_provider_bug_fails_closed(self):
+        class Buggy(Fixed):
+            def get_trust(self, hosts, topology, host_info=None):
+                raise RecursionError('maximum recursion depth exceeded')
+
+        buggy = Buggy('buggy', {})
+        ev = self.ev([buggy, Fixed('good', {'h': T()})], 'all')
+        for _i in range(3):
+            ok, why = ev.evaluate(['h'], None, NOW)['h']
+            self.assertFalse(ok)
+            self.assertIn('buggy: unavailable (unexpected RecursionError',
+                          why)
+        self.assertEqual(1, self.log.output.count('WARNING'))
+        ok, why = self.ev([buggy, Fixed('good', {'h': T()})],
+                          'first').evaluate(['h'], None, NOW)['h']
+        self.assertTrue(ok, why)
+
     def test_one_warning_per_provider_outage(self):
         down = Fixed('down', {'h': T()}, fail=True)
         ev = self.ev([down, Fixed('good', {'h': T()})], 'all')

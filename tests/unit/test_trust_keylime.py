@@ -31,6 +31,8 @@ from qslm_nova import exception
 from qslm_nova import topology as topology_mod
 from qslm_nova import trust
 from qslm_nova.trust import keylime
+from qslm_nova.trust import keylime_answer
+from qslm_nova.trust import keylime_http
 from qslm_nova.trust import opts
 from tests.unit import fake_keylime
 
@@ -86,6 +88,7 @@ class KeylimeTestCase(testtools.TestCase):
                    keyfile=self.pki.client_key, connect_timeout=2.0,
                    read_timeout=2.0)
         self.provider = keylime.KeylimeTrustProvider(self.conf)
+        self.addCleanup(self.provider.close)
         self.topo = topology({'c1': 'agent-1', 'c2': 'agent-2',
                               'c3': 'agent-3', 'nomap': None})
 
@@ -106,35 +109,35 @@ class TestStateMapping(testtools.TestCase):
                     6: None, 7: False, 8: False, 9: False, 10: False,
                     11: None, 99: None}
         for state, want in expected.items():
-            got = keylime.parse_agent_status(
+            got = keylime_answer.parse_agent_status(
                 'a', fake_keylime.agent_status(state), self.TRUSTED)
             self.assertIs(want, got.trusted, 'state %d' % state)
             self.assertIn('(%d)' % state, got.reason)
 
     def test_names_in_reason(self):
-        got = keylime.parse_agent_status(
+        got = keylime_answer.parse_agent_status(
             'a', fake_keylime.agent_status(9), self.TRUSTED)
         self.assertIn('Invalid Quote', got.reason)
-        got = keylime.parse_agent_status(
+        got = keylime_answer.parse_agent_status(
             'a', fake_keylime.agent_status(10), self.TRUSTED)
         self.assertIn('Tenant Quote Failed', got.reason)
 
     def test_attested_at_is_last_successful_attestation(self):
-        got = keylime.parse_agent_status(
+        got = keylime_answer.parse_agent_status(
             'a', fake_keylime.agent_status(3, last_ok=1764057600),
             self.TRUSTED)
         self.assertEqual(datetime.datetime(2025, 11, 25, 8, 0, tzinfo=UTC),
                          got.attested_at)
 
     def test_never_attested_has_no_time(self):
-        got = keylime.parse_agent_status(
+        got = keylime_answer.parse_agent_status(
             'a', fake_keylime.agent_status(3, last_ok=0), self.TRUSTED)
         self.assertTrue(got.trusted)
         self.assertIsNone(got.attested_at)
         self.assertIn('never', got.reason)
 
     def test_retry_state_configurable(self):
-        got = keylime.parse_agent_status(
+        got = keylime_answer.parse_agent_status(
             'a', fake_keylime.agent_status(4), self.TRUSTED | {4})
         self.assertTrue(got.trusted)
 
@@ -142,14 +145,14 @@ class TestStateMapping(testtools.TestCase):
         for status, want in (('PASS', True), ('FAIL', False),
                              ('PENDING', None), ('TIMEOUT', None)):
             res = fake_keylime.agent_status(None, push_status=status)
-            got = keylime.parse_agent_status('a', res, self.TRUSTED)
+            got = keylime_answer.parse_agent_status('a', res, self.TRUSTED)
             self.assertIs(want, got.trusted, status)
 
     def test_malformed(self):
         for res in ([], 'x', {'operational_state': 'three'},
                     {'operational_state': True}, {}):
-            self.assertRaises(keylime._VerifierError,
-                              keylime.parse_agent_status, 'a', res,
+            self.assertRaises(keylime_http.VerifierError,
+                              keylime_answer.parse_agent_status, 'a', res,
                               self.TRUSTED)
 
 

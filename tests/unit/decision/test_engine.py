@@ -39,7 +39,7 @@ class TestPolicySources(DecisionTestCase):
         d = self.decide('dst', flavor={'qslm:max_downtime_ms': 'fast'})
         self.assertEqual(
             ["flavor extra spec qslm:max_downtime_ms: must be an integer "
-             ">= 1, got 'fast'"], list(d.reasons))
+             "from 1 to 2147483647, got 'fast'"], list(d.reasons))
         self.assertFalse(d.allowed)
 
     def test_malformed_image_property_denied(self):

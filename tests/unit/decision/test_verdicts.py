@@ -82,7 +82,7 @@ class TestDowntime(DecisionTestCase):
         d = self.engine.decide(req, ['dst'])[0]
         self.assertDenied(
             d, "instance metadata qslm:downtime_used_ms: must be an integer "
-               ">= 0, got 'lots'")
+               "from 0 to 9007199254740992, got 'lots'")
 
     def test_malformed_ledger_ignored_without_budget(self):
         req = fx.request(metadata={'qslm:downtime_used_ms': 'lots'})

@@ -20,6 +20,7 @@ from oslotest import base
 
 from qslm_nova import exception
 from qslm_nova import policy
+from qslm_nova import policy_values as limits
 from qslm_nova.scheduler import extra_specs
 
 # key: (valid values, invalid values)
@@ -90,3 +91,38 @@ class TestValidators(base.BaseTestCase):
                 except exception.PolicyValueError as e:
                     self.fail('Nova accepts %s=%r, the policy refuses it: '
                               '%s' % (key, value, e))
+
+    def test_hostile_values_refused_naming_the_key(self):
+        # Nova's own int() reads all of these; the policy does not.
+        hostile = ('1' + '0' * 309, '1e309', 'nan', 'inf', '-0', '+5',
+                   '1_000', '\u0661\u0662', '\uff11', '\u00a05', '5\u2003',
+                   '2147483648', ' ', 'true\x00')
+        names = (policy.MIN_LINK_SECURITY, policy.ALLOWED_MECHANISMS)
+        for key in policy.FLAVOR_KEYS:
+            for value in hostile if key not in names else (
+                    '\u00a0tls', 'tls\u2003', ' ', 'tls\x00', 'x' * 256,
+                    'a,,b', 'pr\u0131vate', '\u0661'):
+                e = self.assertRaises(nova_exc.ValidationError,
+                                      validators.validate, key, value)
+                self.assertIn(key + ':', str(e), (key, value))
+                self.assertLess(len(str(e)), 300)
+
+    def test_bounds_accepted_at_the_limit(self):
+        for key, value in ((policy.MAX_DOWNTIME, str(limits.MAX_MS)),
+                           (policy.BUDGET, str(limits.MAX_MS)),
+                           (policy.PERIOD_DAYS, str(limits.MAX_PERIOD_DAYS)),
+                           (policy.DIRTY_RATE, '1048576')):
+            self.assertTrue(self.accepted(key, value), (key, value))
+        for key, value in ((policy.MAX_DOWNTIME, str(limits.MAX_MS + 1)),
+                           (policy.PERIOD_DAYS,
+                            str(limits.MAX_PERIOD_DAYS + 1)),
+                           (policy.DIRTY_RATE, '1048576.5')):
+            self.assertFalse(self.accepted(key, value), (key, value))
+
+    def test_pattern_failure_names_the_key(self):
+        # Accepted by the policy's parser (it lower-cases), refused by the
+        # validator's stricter pattern: the message still names the key.
+        e = self.assertRaises(nova_exc.ValidationError, validators.validate,
+                              policy.MIN_LINK_SECURITY, 'Private')
+        self.assertIn('qslm:min_link_security: A security level name., '
+                      "got 'Private'", str(e))

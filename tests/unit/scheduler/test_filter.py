@@ -153,7 +153,7 @@ class TestRules(FilterTestCase):
     def test_malformed_extra_spec_denied_with_reason(self):
         self.check({'qslm:max_downtime_ms': 'abc'}, 'near', False,
                    "flavor extra spec qslm:max_downtime_ms: must be an "
-                   "integer >= 1, got 'abc'")
+                   "integer from 1 to 2147483647, got 'abc'")
 
     def test_unknown_destination_fails_others_pass(self):
         self.assertEqual(['near'],

@@ -1,0 +1,254 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""How long one decision waits for a misbehaving Keylime verifier.
+
+Run with ``python -m bench.bench_attestation [--hosts 1000]``.
+
+Real servers on loopback (``tests/unit/fake_keylime.py`` and
+``tests/unit/hostile_servers.py``): a healthy verifier, one that sends
+its answers a byte every 0.3 s, one that never answers, a TCP server
+that never speaks TLS, one that never accepts, a proxy that trickles the
+TLS handshake, a DNS look-up that takes 20 s, 50 MiB answers and answers
+nested 100,000 deep. For each, with the default options
+(``decision_timeout`` 5 s, 8 requests at once, ``cache_ttl`` 30 s):
+
+* the first decision over all hosts (cold cache), and the worst of four
+  decisions started at once on a fresh provider;
+* the worst of three decisions in a row with ``cache_ttl = 0``;
+* requests sent, look-up threads alive at the end, hosts trusted.
+
+The code before issue 15 (``--old-rev``, default f85c307) runs the same
+scenarios in a subprocess that is stopped after ``--old-cap`` seconds.
+"""
+
+import argparse
+import logging
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from oslo_config import cfg
+
+from qslm_nova import conf as qslm_conf
+from qslm_nova.trust import opts
+from tests.unit import fake_keylime
+from tests.unit import hostile_servers
+from tests.unit import test_trust_keylime as kl
+
+SCENARIOS = ('healthy', 'trickle', 'silent', 'tls-stall', 'connect-stall',
+             'tls-trickle', 'slow-dns', 'huge', 'deep')
+
+
+class Cloud:
+    """A verifier double behaving as ``scenario`` for ``n`` agents."""
+
+    def __init__(self, scenario, n, pki):
+        self.scenario = scenario
+        self.names = {'h%d' % i: 'agent-%d' % i for i in range(n)}
+        self.topo = kl.topology(self.names)
+        self.verifier = fake_keylime.FakeVerifier(pki).start()
+        self.extra = None
+        body = None
+        if scenario == 'deep':
+            body = b'[' * 100000 + b']' * 100000
+        for agent in self.names.values():
+            self.verifier.set(agent, body or fake_keylime.agent_status(3))
+        self.url = self.verifier.url
+        if scenario == 'trickle':
+            self.verifier.trickle = 0.3
+        elif scenario == 'silent':
+            self.verifier.silent = True
+        elif scenario == 'huge':
+            self.verifier.body_size = 50 * 1024 * 1024
+        elif scenario in ('tls-stall', 'connect-stall'):
+            self.extra = hostile_servers.StallServer(
+                accept=scenario == 'tls-stall').start()
+        elif scenario == 'tls-trickle':
+            self.extra = hostile_servers.TrickleProxy(self.verifier.port,
+                                                      0.3).start()
+        elif scenario == 'slow-dns':
+            self.url = 'https://localhost:%d' % self.verifier.port
+            self._slow_dns()
+        if self.extra is not None:
+            self.url = self.extra.url
+
+    def _slow_dns(self):
+        real = socket.getaddrinfo
+        self.release = threading.Event()
+
+        def slow(host, *args, **kwargs):
+            if host == 'localhost':
+                self.release.wait(20)
+            return real(host, *args, **kwargs)
+
+        socket.getaddrinfo = slow
+        self._real_getaddrinfo = real
+
+    def stop(self):
+        if self.scenario == 'slow-dns':
+            self.release.set()
+            socket.getaddrinfo = self._real_getaddrinfo
+        if self.extra is not None:
+            self.extra.stop()
+        self.verifier.stop()
+
+
+def make_provider(provider_class, cloud, pki, **options):
+    conf = cfg.ConfigOpts()
+    qslm_conf.register_opts(conf)
+    opts.register_opts(conf)
+    conf([], project='qslm-bench', default_config_files=[])
+    values = dict(verifier_url=cloud.url, cafile=pki.cafile,
+                  certfile=pki.client_cert, keyfile=pki.client_key)
+    values.update(options)
+    for name, value in values.items():
+        conf.set_override(name, value, group='qslm_keylime')
+    return provider_class(conf)
+
+
+def decide(provider, cloud):
+    start = time.monotonic()
+    got = provider.get_trust(list(cloud.names), cloud.topo)
+    took = time.monotonic() - start
+    return took, sum(1 for s in got.values() if s.trusted)
+
+
+def pool_threads():
+    return sum(1 for t in threading.enumerate()
+               if t.name.startswith('qslm-keylime'))
+
+
+def run(provider_class, scenario, n, pki, concurrent=4, in_row=3,
+        on_first=None):
+    """The figures of one scenario, as a dict.
+
+    :param on_first: called with the first decision's time.
+    """
+    cloud = Cloud(scenario, n, pki)
+    before = pool_threads()
+    try:
+        provider = make_provider(provider_class, cloud, pki)
+        first, trusted = decide(provider, cloud)
+        threads_used = pool_threads() - before
+        if on_first is not None:
+            on_first(first)
+        fresh = make_provider(provider_class, cloud, pki)
+        times = []
+        threads = [threading.Thread(
+            target=lambda: times.append(decide(fresh, cloud)[0]))
+            for _i in range(concurrent)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        nocache = make_provider(provider_class, cloud, pki, cache_ttl=0)
+        row = [decide(nocache, cloud)[0] for _i in range(in_row)]
+        sent = sum(p.requests_sent for p in (provider, fresh, nocache))
+        return {'first': first, 'concurrent': max(times),
+                'in_row': max(row), 'requests': sent,
+                'threads': threads_used, 'trusted': trusted}
+    finally:
+        for name in ('provider', 'fresh', 'nocache'):
+            p = locals().get(name)
+            if p is not None and hasattr(p, 'close'):
+                p.close()
+        cloud.stop()
+
+
+def old_provider_class(rev):
+    """The KeylimeTrustProvider of an older commit, from git."""
+    source = subprocess.run(
+        ['git', 'show', '%s:qslm_nova/trust/keylime.py' % rev],
+        check=True, capture_output=True, text=True).stdout
+    module = type(sys)('qslm_old_keylime')
+    exec(compile(source, 'keylime.py@%s' % rev, 'exec'), module.__dict__)
+    return module.KeylimeTrustProvider
+
+
+def fmt(row):
+    return ('%8.2f %10.2f %8.2f %9d %8d %8d' % (
+        row['first'], row['concurrent'], row['in_row'], row['requests'],
+        row['threads'], row['trusted']))
+
+
+HEADER = ('%-14s %-4s %8s %10s %8s %9s %8s %8s' % (
+    'scenario', 'code', 'first s', '4 at once', 'in row', 'requests',
+    'threads', 'trusted'))
+
+
+def old_worker(args):
+    """Subprocess: one scenario with the old code, one line of output."""
+    logging.getLogger().setLevel(logging.CRITICAL)
+    pki = fake_keylime.PKI(tempfile.mkdtemp(prefix='qslm-bench-'))
+    row = run(old_provider_class(args.old_rev), args.old_worker, args.hosts,
+              pki, on_first=lambda t: print('first %.2f' % t, flush=True))
+    print(fmt(row), flush=True)
+    os._exit(0)       # the old code's threads may still be waiting
+
+
+def run_old(args, scenario):
+    cmd = [sys.executable, '-m', 'bench.bench_attestation', '--hosts',
+           str(args.hosts), '--old-rev', args.old_rev, '--old-worker',
+           scenario]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True,
+                              timeout=args.old_cap)
+        out = done.stdout.strip()
+        if done.returncode == 0 and out:
+            return out.splitlines()[-1]
+        errors = done.stderr.strip().splitlines() or ['no output']
+        return '  failed: %s' % errors[-1][:100]
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout or b''
+        out = out.decode() if isinstance(out, bytes) else out
+        first = [line.split()[1] for line in out.splitlines()
+                 if line.startswith('first ')]
+        if first:
+            return '%8s   stopped after %d s' % (first[0], args.old_cap)
+        return '  > %d s: stopped, no decision finished' % args.old_cap
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--hosts', type=int, default=1000)
+    parser.add_argument('--scenarios', default=','.join(SCENARIOS))
+    parser.add_argument('--old-rev', default='f85c307')
+    parser.add_argument('--old-cap', type=int, default=60)
+    parser.add_argument('--skip-old', action='store_true')
+    parser.add_argument('--old-worker', help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.old_worker:
+        return old_worker(args)
+    from qslm_nova.trust import keylime
+    # One WARNING per decision is the design; here it is only noise.
+    logging.getLogger('qslm_nova').setLevel(logging.ERROR)
+    pki = fake_keylime.PKI(tempfile.mkdtemp(prefix='qslm-bench-'))
+    print('Keylime attestation per decision, %d hosts, decision_timeout '
+          '5 s, 8 requests at once; seconds' % args.hosts)
+    print(HEADER)
+    for scenario in args.scenarios.split(','):
+        row = run(keylime.KeylimeTrustProvider, scenario, args.hosts, pki)
+        print('%-14s %-4s %s' % (scenario, 'new', fmt(row)), flush=True)
+        if not args.skip_old:
+            old = run_old(args, scenario)
+            print('%-14s %-4s %s' % (scenario, 'old', old), flush=True)
+
+
+if __name__ == '__main__':
+    main()
