@@ -42,7 +42,9 @@ host's published profile before the topology file's hand-written
 live_migration_*`` mirror options, which stay the fallback for hosts
 without an agent. ``qslm-nova plan`` shows which source each figure came
 from. Placement is read with the service's own ``[placement]``
-credentials, off the request path (see ``host_profile_refresh``).
+credentials (those Nova's report client uses), mostly off the request
+path (see ``host_profile_refresh``); without credentials there no
+profiles are read.
 
 Possible values:
 
@@ -71,6 +73,24 @@ Possible values:
 Related options:
 
 * ``host_profiles``, ``host_profile_max_age``
+"""),
+    cfg.FloatOpt('host_profile_timeout',
+                 default=2.0, min=0.1,
+                 help="""
+Deadline, in seconds, of every Placement call reading host profiles.
+
+The destination table is read in the background; a source's profile is
+read on the request path once per ``host_profile_refresh`` and source
+host, so this bounds what a slow Placement adds to one decision. A call
+past it keeps the last profile read (or none) and is logged.
+
+Possible values:
+
+* A number of seconds.
+
+Related options:
+
+* ``host_profile_refresh``
 """),
     cfg.IntOpt('host_profile_max_age',
                default=1800, min=0,

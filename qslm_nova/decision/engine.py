@@ -352,12 +352,17 @@ def engine_from_conf(conf, topology_source=None, profiles=None):
 
     :param topology_source: callable returning the Topology; default: a
         TopologyStore of ``[qslm] topology_file``.
-    :param profiles: the ProfileStore of published host profiles (the
-        adapter makes it with its own Placement client), or None.
+    :param profiles: the ProfileStore of published host profiles;
+        default: the process's, read with its ``[placement]``
+        credentials (none without them, or with ``[qslm]
+        host_profiles = False``).
     """
     group = conf.qslm
     if topology_source is None:
         topology_source = topology_mod.TopologyStore(group.topology_file).get
+    if profiles is None:
+        from qslm_nova.profile import service as profile_service
+        profiles = profile_service.store_from_conf(conf)
     providers = trust_mod.load_providers(conf, group.trust_providers)
     evaluator = trust_mod.TrustEvaluator(
         providers, group.trust_combination, group.max_attestation_age)
