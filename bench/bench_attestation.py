@@ -16,8 +16,9 @@
 
 Run with ``python -m bench.bench_attestation [--hosts 1000]``.
 
-Real servers on loopback (``tests/unit/fake_keylime.py`` and
-``tests/unit/hostile_servers.py``): a healthy verifier, one that sends
+Real servers on loopback, in their own process
+(``tests/unit/fake_keylime.py`` and ``tests/unit/hostile_servers.py``):
+a healthy verifier, one that sends
 its answers a byte every 0.3 s, one that never answers, a TCP server
 that never speaks TLS, one that never accepts, a proxy that trickles the
 TLS handshake, a DNS look-up that takes 20 s, 50 MiB answers and answers
@@ -29,12 +30,15 @@ nested 100,000 deep. For each, with the default options
 * the worst of three decisions in a row with ``cache_ttl = 0``;
 * requests sent, look-up threads alive at the end, hosts trusted.
 
+``healthy-bulk`` asks with ``bulk_requests = True``.
+
 The code before issue 15 (``--old-rev``, default f85c307) runs the same
 scenarios in a subprocess that is stopped after ``--old-cap`` seconds.
 """
 
 import argparse
 import logging
+import multiprocessing
 import os
 import socket
 import subprocess
@@ -43,50 +47,79 @@ import tempfile
 import threading
 import time
 
-from oslo_config import cfg
+# Native threads, as Nova 34 runs its services: the tests package picks
+# Nova's concurrency mode on import.
+os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', 'true')
 
-from qslm_nova import conf as qslm_conf
-from qslm_nova.trust import opts
-from tests.unit import fake_keylime
-from tests.unit import hostile_servers
-from tests.unit import test_trust_keylime as kl
+from oslo_config import cfg  # noqa: E402
 
-SCENARIOS = ('healthy', 'trickle', 'silent', 'tls-stall', 'connect-stall',
-             'tls-trickle', 'slow-dns', 'huge', 'deep')
+from qslm_nova import conf as qslm_conf  # noqa: E402
+from qslm_nova import trust  # noqa: E402
+from tests.unit import fake_keylime  # noqa: E402
+from tests.unit import hostile_servers  # noqa: E402
+from tests.unit import test_trust_keylime as kl  # noqa: E402
+
+SCENARIOS = ('healthy', 'healthy-bulk', 'trickle', 'silent', 'tls-stall',
+             'connect-stall', 'tls-trickle', 'slow-dns', 'huge', 'deep')
+
+
+def _servers(scenario, n, pki):
+    """Start the servers of a scenario; return (url, things to stop)."""
+    verifier = fake_keylime.FakeVerifier(pki).start()
+    body = b'[' * 100000 + b']' * 100000 if scenario == 'deep' else None
+    for i in range(n):
+        verifier.set('agent-%d' % i, body or fake_keylime.agent_status(3))
+    running, url = [verifier], verifier.url
+    if scenario == 'trickle':
+        verifier.trickle = 0.3
+    elif scenario == 'silent':
+        verifier.silent = True
+    elif scenario == 'huge':
+        verifier.body_size = 50 * 1024 * 1024
+    elif scenario in ('tls-stall', 'connect-stall'):
+        running.append(hostile_servers.StallServer(
+            accept=scenario == 'tls-stall').start())
+    elif scenario == 'tls-trickle':
+        running.append(hostile_servers.TrickleProxy(verifier.port,
+                                                    0.3).start())
+    elif scenario == 'slow-dns':
+        url = 'https://localhost:%d' % verifier.port
+    if len(running) > 1:
+        url = running[-1].url
+    return url, running
+
+
+def _serve(scenario, n, pki, pipe, parent):
+    """Child process: the servers, until the parent says stop or dies."""
+    url, running = _servers(scenario, n, pki)
+    pipe.send(url)
+    while not pipe.poll(1.0):
+        if os.getppid() != parent:
+            break
+    for server in reversed(running):
+        server.stop()
+    pipe.send('stopped')
 
 
 class Cloud:
-    """A verifier double behaving as ``scenario`` for ``n`` agents."""
+    """Servers behaving as ``scenario`` for ``n`` agents.
+
+    They run in a child process, as a real verifier would: the client's
+    threads do not share a GIL with them.
+    """
 
     def __init__(self, scenario, n, pki):
         self.scenario = scenario
         self.names = {'h%d' % i: 'agent-%d' % i for i in range(n)}
         self.topo = kl.topology(self.names)
-        self.verifier = fake_keylime.FakeVerifier(pki).start()
-        self.extra = None
-        body = None
-        if scenario == 'deep':
-            body = b'[' * 100000 + b']' * 100000
-        for agent in self.names.values():
-            self.verifier.set(agent, body or fake_keylime.agent_status(3))
-        self.url = self.verifier.url
-        if scenario == 'trickle':
-            self.verifier.trickle = 0.3
-        elif scenario == 'silent':
-            self.verifier.silent = True
-        elif scenario == 'huge':
-            self.verifier.body_size = 50 * 1024 * 1024
-        elif scenario in ('tls-stall', 'connect-stall'):
-            self.extra = hostile_servers.StallServer(
-                accept=scenario == 'tls-stall').start()
-        elif scenario == 'tls-trickle':
-            self.extra = hostile_servers.TrickleProxy(self.verifier.port,
-                                                      0.3).start()
-        elif scenario == 'slow-dns':
-            self.url = 'https://localhost:%d' % self.verifier.port
+        ctx = multiprocessing.get_context('spawn')
+        self._pipe, child = ctx.Pipe()
+        self._child = ctx.Process(target=_serve, args=(
+            scenario, n, pki, child, os.getpid()), daemon=True)
+        self._child.start()
+        self.url = self._pipe.recv()
+        if scenario == 'slow-dns':
             self._slow_dns()
-        if self.extra is not None:
-            self.url = self.extra.url
 
     def _slow_dns(self):
         real = socket.getaddrinfo
@@ -104,18 +137,23 @@ class Cloud:
         if self.scenario == 'slow-dns':
             self.release.set()
             socket.getaddrinfo = self._real_getaddrinfo
-        if self.extra is not None:
-            self.extra.stop()
-        self.verifier.stop()
+        self._pipe.send('stop')
+        if self._pipe.poll(10):
+            self._pipe.recv()
+        self._child.terminate()
+        self._child.join(5)
 
 
 def make_provider(provider_class, cloud, pki, **options):
     conf = cfg.ConfigOpts()
     qslm_conf.register_opts(conf)
-    opts.register_opts(conf)
+    trust.register_provider_opts(conf, provider_class)
     conf([], project='qslm-bench', default_config_files=[])
+    # Every option a scenario changes is set each time: overrides live
+    # in the option groups, which all ConfigOpts objects share.
     values = dict(verifier_url=cloud.url, cafile=pki.cafile,
-                  certfile=pki.client_cert, keyfile=pki.client_key)
+                  certfile=pki.client_cert, keyfile=pki.client_key,
+                  cache_ttl=30, bulk_requests=False)
     values.update(options)
     for name, value in values.items():
         conf.set_override(name, value, group='qslm_keylime')
@@ -129,9 +167,10 @@ def decide(provider, cloud):
     return took, sum(1 for s in got.values() if s.trusted)
 
 
-def pool_threads():
+def pool_threads(provider):
+    prefix = getattr(provider, 'thread_prefix', 'qslm-keylime')
     return sum(1 for t in threading.enumerate()
-               if t.name.startswith('qslm-keylime'))
+               if t.name.startswith(prefix))
 
 
 def run(provider_class, scenario, n, pki, concurrent=4, in_row=3,
@@ -140,15 +179,18 @@ def run(provider_class, scenario, n, pki, concurrent=4, in_row=3,
 
     :param on_first: called with the first decision's time.
     """
+    options = {}
+    if scenario.endswith('-bulk'):
+        scenario = scenario[:-len('-bulk')]
+        options['bulk_requests'] = True
     cloud = Cloud(scenario, n, pki)
-    before = pool_threads()
     try:
-        provider = make_provider(provider_class, cloud, pki)
+        provider = make_provider(provider_class, cloud, pki, **options)
         first, trusted = decide(provider, cloud)
-        threads_used = pool_threads() - before
+        threads_used = pool_threads(provider)
         if on_first is not None:
             on_first(first)
-        fresh = make_provider(provider_class, cloud, pki)
+        fresh = make_provider(provider_class, cloud, pki, **options)
         times = []
         threads = [threading.Thread(
             target=lambda: times.append(decide(fresh, cloud)[0]))
@@ -157,7 +199,8 @@ def run(provider_class, scenario, n, pki, concurrent=4, in_row=3,
             t.start()
         for t in threads:
             t.join()
-        nocache = make_provider(provider_class, cloud, pki, cache_ttl=0)
+        nocache = make_provider(provider_class, cloud, pki, cache_ttl=0,
+                                **options)
         row = [decide(nocache, cloud)[0] for _i in range(in_row)]
         sent = sum(p.requests_sent for p in (provider, fresh, nocache))
         return {'first': first, 'concurrent': max(times),

@@ -20,17 +20,21 @@
 #
 # Phases:
 #   stack install      install qslm-nova into Nova's Python environment
-#   stack post-config  nova.conf: scheduler filter, weigher, [qslm];
-#                      the topology file; api-paste.ini: the pre-check
-#   stack extra        sample SLA flavors (gold/silver/bronze)
-#   unstack, clean     undo the nova.conf/api-paste.ini edits, remove the
+#   stack post-config  nova.conf: scheduler filter, weigher, [qslm] and
+#                      [qslm_keylime]; a validated topology file of this
+#                      node's compute host; api-paste.ini: the pre-check
+#   stack extra        the topology of every registered nova-compute
+#                      host; sample SLA flavors (gold/silver/bronze)
+#   unstack, clean     undo exactly what stack added: options (restoring
+#                      values they replaced), sections, pipelines, the
 #                      topology file
 # Every edit is made only when absent: running a phase twice changes
 # nothing. Settings: devstack/settings.
 #
 # Uses devstack's ini helpers (iniset, iniget, iniget_multiline, iniadd,
-# iniset_multiline, inidelete), setup_develop and is_service_enabled, and
-# the variables NOVA_CONF, NOVA_API_PASTE_INI and STACK_USER.
+# iniset_multiline, inidelete), setup_develop, is_service_enabled and the
+# openstack client, and the variables NOVA_CONF, NOVA_API_PASTE_INI and
+# STACK_USER.
 
 # Save trace setting
 _XTRACE_QSLM=$(set +o | grep xtrace)
@@ -180,6 +184,10 @@ function install_qslm_nova {
 #   <option>=<value>      option was absent; Nova's default written first
 #   paste:<section>:<key> pipeline the pre-check was inserted into
 #   paste:filter          the [filter:...] section was created
+#   section:<section>     the nova.conf section was created
+#   opt:<section>:<name>  the option was absent and was written
+#   optwas:<section>:<name>=<value>  the option had this value before
+#   topology              the topology file was written
 
 # _qslm_add_list_entry <option> <entry>: append entry to a comma list
 # option of [filter_scheduler]; an absent option starts from Nova's
@@ -266,6 +274,78 @@ function _qslm_unconfigure_filter {
     _qslm_remove_list_entry enabled_filters "$QSLM_FILTER_NAME"
 }
 
+# _qslm_has_option <section> <name>: is the option set in nova.conf?
+function _qslm_has_option {
+    _qslm_ini_keys "$NOVA_CONF" "$1" | grep -qxF "$2"
+}
+
+# _qslm_set_opt <section> <name> <value>: set a nova.conf option,
+# remembering whether it was absent or what it was, for unstack.
+function _qslm_set_opt {
+    local section="$1" name="$2" value="$3"
+    if ! _qslm_ini_has_section "$NOVA_CONF" "$section"; then
+        _qslm_state_add "section:$section"
+    fi
+    if ! _qslm_state_has "opt:$section:$name" &&
+            ! grep -q "^optwas:$section:$name=" "$QSLM_STATE_FILE" \
+                2>/dev/null; then
+        if _qslm_has_option "$section" "$name"; then
+            _qslm_state_add "optwas:$section:$name=$(iniget "$NOVA_CONF" \
+                "$section" "$name")"
+        else
+            _qslm_state_add "opt:$section:$name"
+        fi
+    fi
+    iniset "$NOVA_CONF" "$section" "$name" "$value"
+}
+
+# _qslm_unset_opts: the reverse of every _qslm_set_opt.
+function _qslm_unset_opts {
+    local line rest section name
+    local -a lines=()
+    if [[ -f "$QSLM_STATE_FILE" ]]; then
+        mapfile -t lines < "$QSLM_STATE_FILE"
+    fi
+    for line in "${lines[@]}"; do
+        case "$line" in
+            opt:*)
+                rest=${line#opt:}
+                inidelete "$NOVA_CONF" "${rest%%:*}" "${rest#*:}"
+                ;;
+            optwas:*)
+                rest=${line#optwas:}
+                section=${rest%%:*}
+                rest=${rest#*:}
+                name=${rest%%=*}
+                iniset "$NOVA_CONF" "$section" "$name" "${rest#*=}"
+                ;;
+            *)
+                continue
+                ;;
+        esac
+        _qslm_state_del "$line"
+    done
+    for line in "${lines[@]}"; do
+        if [[ "$line" == section:* ]]; then
+            section=${line#section:}
+            if [[ -z "$(_qslm_ini_keys "$NOVA_CONF" "$section")" ]]; then
+                _qslm_ini_remove_section "$NOVA_CONF" "$section"
+            fi
+            _qslm_state_del "$line"
+        fi
+    done
+}
+
+# _qslm_pairs <variable name> <words>: check name=value words.
+function _qslm_pairs {
+    local pair
+    for pair in $2; do
+        if [[ "$pair" != *=* ]]; then
+            die "$LINENO" "$1: '$pair' is not name=value"
+        fi
+    done
+}
+
 function _qslm_configure_options {
     local opt value pair i
     local -a names=() values=()
@@ -285,10 +365,8 @@ function _qslm_configure_options {
             fi
         done
     fi
+    _qslm_pairs QSLM_EXTRA_OPTS "$QSLM_EXTRA_OPTS"
     for pair in $QSLM_EXTRA_OPTS; do
-        if [[ "$pair" != *=* ]]; then
-            die "$LINENO" "QSLM_EXTRA_OPTS: '$pair' is not name=value"
-        fi
         names+=("${pair%%=*}")
         values+=("${pair#*=}")
     done
@@ -298,27 +376,56 @@ function _qslm_configure_options {
     local -A written=()
     for ((i = ${#names[@]} - 1; i >= 0; i--)); do
         if [[ -z "${written[${names[i]}]:-}" ]]; then
-            iniset "$NOVA_CONF" qslm "${names[i]}" "${values[i]}"
+            _qslm_set_opt qslm "${names[i]}" "${values[i]}"
             written[${names[i]}]=1
         fi
     done
+    _qslm_pairs QSLM_KEYLIME_OPTS "$QSLM_KEYLIME_OPTS"
+    names=()
+    for pair in $QSLM_KEYLIME_OPTS; do
+        names=("$pair" "${names[@]}")
+    done
+    for pair in "${names[@]}"; do
+        _qslm_set_opt qslm_keylime "${pair%%=*}" "${pair#*=}"
+    done
 }
 
-# _qslm_generated_topology: a one-switch topology of QSLM_TOPOLOGY_HOSTS.
-function _qslm_generated_topology {
+# _qslm_mechanisms: the mechanisms of the generated hosts: the setting,
+# else plain TCP, and QEMU native TLS only where nova.conf enables it.
+function _qslm_mechanisms {
+    if [[ -n "$QSLM_TOPOLOGY_MECHANISMS" ]]; then
+        echo "$QSLM_TOPOLOGY_MECHANISMS"
+    elif _qslm_is_true "$(iniget "$NOVA_CONF" libvirt \
+            live_migration_with_native_tls)"; then
+        echo "none, tls"
+    else
+        echo "none"
+    fi
+}
+
+# _qslm_local_host: this node's compute host as Nova names it.
+function _qslm_local_host {
     local host
-    echo "# Generated by the qslm-nova devstack plugin (QSLM_TOPOLOGY_HOSTS)."
-    echo "# Reference: etc/qslm-nova/topology.yaml.sample."
+    host=$(iniget "$NOVA_CONF" DEFAULT host)
+    echo "${host:-$(hostname)}"
+}
+
+# _qslm_generated_topology <host...>: a one-switch topology of the hosts.
+function _qslm_generated_topology {
+    local host mechanisms
+    mechanisms=$(_qslm_mechanisms)
+    echo "# Generated by the qslm-nova devstack plugin from the stack's"
+    echo "# compute hosts. Reference: etc/qslm-nova/topology.yaml.sample."
     echo "version: 1"
     echo "hosts:"
-    for host in $QSLM_TOPOLOGY_HOSTS; do
+    for host in "$@"; do
         echo "  $host: {trusted: $QSLM_TOPOLOGY_TRUSTED," \
-            "mechanisms: [$QSLM_TOPOLOGY_MECHANISMS]}"
+            "mechanisms: [$mechanisms]}"
     done
     echo "nodes:"
     echo "  devstack-switch: {kind: switch}"
     echo "links:"
-    for host in $QSLM_TOPOLOGY_HOSTS; do
+    for host in "$@"; do
         echo "  - {between: [$host, devstack-switch]," \
             "bandwidth_gbps: $QSLM_TOPOLOGY_BANDWIDTH_GBPS," \
             "latency_ms: $QSLM_TOPOLOGY_LATENCY_MS," \
@@ -326,27 +433,78 @@ function _qslm_generated_topology {
     done
 }
 
-function _qslm_write_topology {
-    local dir tmp
+# _qslm_install_topology <file>: validate a topology and install it in
+# QSLM_TOPOLOGY_FILE if it differs; a file the plugin did not write is
+# the operator's and stays.
+function _qslm_install_topology {
+    local tmp="$1" dir errors
+    if [[ -f "$QSLM_TOPOLOGY_FILE" ]] && ! _qslm_state_has topology; then
+        echo "Keeping the existing $QSLM_TOPOLOGY_FILE" >&2
+        return 0
+    fi
+    if ! errors=$("$QSLM_PYTHON" -m qslm_nova.cmd.main topology validate \
+            --kind topology "$tmp" -f value -c Valid 2>&1 >/dev/null); then
+        die "$LINENO" "the topology for $QSLM_TOPOLOGY_FILE is invalid:" \
+            "$errors"
+    fi
     dir=$(dirname "$QSLM_TOPOLOGY_FILE")
     if [[ ! -d "$dir" ]]; then
         sudo install -d -o "$STACK_USER" -m 0755 "$dir"
     fi
-    tmp=$(mktemp)
+    if ! cmp -s "$tmp" "$QSLM_TOPOLOGY_FILE"; then
+        _qslm_state_add topology
+        sudo install -o "$STACK_USER" -m 0644 "$tmp" "$QSLM_TOPOLOGY_FILE"
+    fi
+}
+
+# _qslm_write_topology [host...]: QSLM_TOPOLOGY_SOURCE, else the hosts
+# of QSLM_TOPOLOGY_HOSTS, else the given hosts; nothing without hosts.
+function _qslm_write_topology {
+    local tmp
+    local -a hosts=()
     if [[ -n "$QSLM_TOPOLOGY_HOSTS" ]]; then
-        _qslm_generated_topology > "$tmp"
+        read -r -a hosts <<< "$QSLM_TOPOLOGY_HOSTS"
     else
+        hosts=("$@")
+    fi
+    if [[ -z "$QSLM_TOPOLOGY_SOURCE" && ${#hosts[@]} -eq 0 ]]; then
+        return 0
+    fi
+    tmp=$(mktemp)
+    if [[ -n "$QSLM_TOPOLOGY_SOURCE" ]]; then
         if [[ ! -r "$QSLM_TOPOLOGY_SOURCE" ]]; then
             rm -f "$tmp"
             die "$LINENO" "QSLM_TOPOLOGY_SOURCE $QSLM_TOPOLOGY_SOURCE is" \
                 "not readable"
         fi
         cat "$QSLM_TOPOLOGY_SOURCE" > "$tmp"
+    else
+        _qslm_generated_topology "${hosts[@]}" > "$tmp"
     fi
-    if ! cmp -s "$tmp" "$QSLM_TOPOLOGY_FILE"; then
-        sudo install -o "$STACK_USER" -m 0644 "$tmp" "$QSLM_TOPOLOGY_FILE"
-    fi
+    _qslm_install_topology "$tmp"
     rm -f "$tmp"
+}
+
+# _qslm_compute_hosts: the nova-compute hosts registered with Nova.
+function _qslm_compute_hosts {
+    openstack --os-cloud "$QSLM_OS_CLOUD" compute service list \
+        --service nova-compute -f value -c Host | sort -u
+}
+
+# discover_qslm_topology: the topology of every registered compute host
+# (stack extra), unless the operator named the hosts or a file.
+function discover_qslm_topology {
+    local -a hosts=()
+    if [[ -n "$QSLM_TOPOLOGY_HOSTS" || -n "$QSLM_TOPOLOGY_SOURCE" ]]; then
+        return 0
+    fi
+    mapfile -t hosts < <(_qslm_compute_hosts)
+    if [[ ${#hosts[@]} -eq 0 ]]; then
+        echo "WARNING: no nova-compute host is registered; the qslm-nova" \
+            "topology is not written" >&2
+        return 0
+    fi
+    _qslm_write_topology "${hosts[@]}"
 }
 
 
@@ -415,7 +573,11 @@ function configure_qslm_nova {
         _qslm_add_list_entry weight_classes "$QSLM_WEIGHER_CLASS"
     fi
     _qslm_configure_options
-    _qslm_write_topology
+    if is_service_enabled n-cpu; then
+        _qslm_write_topology "$(_qslm_local_host)"
+    else
+        _qslm_write_topology
+    fi
     if _qslm_is_true "$QSLM_ENABLE_PRECHECK" &&
             [[ -f "$NOVA_API_PASTE_INI" ]]; then
         _qslm_configure_paste
@@ -468,13 +630,14 @@ function cleanup_qslm_nova {
     if [[ -f "$NOVA_CONF" ]]; then
         _qslm_unconfigure_filter
         _qslm_remove_list_entry weight_classes "$QSLM_WEIGHER_CLASS"
-        _qslm_ini_remove_section "$NOVA_CONF" qslm
+        _qslm_unset_opts
     fi
     if [[ -f "$NOVA_API_PASTE_INI" ]]; then
         _qslm_unconfigure_paste
     fi
-    if [[ -f "$QSLM_TOPOLOGY_FILE" ]]; then
+    if _qslm_state_has topology; then
         sudo rm -f "$QSLM_TOPOLOGY_FILE"
+        _qslm_state_del topology
     fi
     if [[ -d "$QSLM_CONF_DIR" ]]; then
         sudo rmdir --ignore-fail-on-non-empty "$QSLM_CONF_DIR"
@@ -489,6 +652,10 @@ elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
     echo_summary "Configuring Nova for qslm-nova"
     configure_qslm_nova
 elif [[ "$1" == "stack" && "$2" == "extra" ]]; then
+    if is_service_enabled n-api; then
+        echo_summary "Writing the qslm-nova topology of the compute hosts"
+        discover_qslm_topology
+    fi
     if _qslm_is_true "$QSLM_CREATE_FLAVORS" &&
             is_service_enabled n-api; then
         echo_summary "Creating the qslm-nova sample SLA flavors"

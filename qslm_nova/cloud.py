@@ -12,15 +12,14 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Live-cloud access for the ``qslm-nova`` command.
+"""Live-cloud access for the qslm commands: Nova through python-novaclient.
 
-A keystoneauth1 session comes from ``clouds.yaml`` (``--os-cloud`` or
-``OS_CLOUD``, read with openstacksdk's config loader when it is installed)
-or from the usual ``OS_*`` variables (keystoneauth1 plugin loading, any
-``OS_AUTH_TYPE``). python-novaclient talks to Nova with a pinned
-microversion, :data:`MICROVERSION`: 2.47+ embeds the flavor with its extra
-specs in the server, 2.68+ has no ``force`` on live migration (a migration
-started here can never bypass the scheduler), 2.79 is Train.
+The keystoneauth1 session comes from OpenStackClient's options, read by
+openstacksdk's config loader (:mod:`qslm_nova.osc.source`).
+python-novaclient talks to Nova at a pinned microversion,
+:data:`MICROVERSION`: 2.47+ embeds the flavor with its extra specs in the
+server, 2.68+ has no ``force`` on live migration (a migration started
+here can never bypass the scheduler), 2.79 is Train.
 
 Every keystoneauth1/novaclient failure is turned into a one-line
 :class:`CloudError` by :func:`translate_errors`.
@@ -31,28 +30,13 @@ import os
 import re
 
 from keystoneauth1 import exceptions as ks_exc
-from keystoneauth1 import loading
-from keystoneauth1 import session as ks_session
 from oslo_utils import uuidutils
-import yaml
 
 from qslm_nova import cloudfile
 from qslm_nova import exception
 
 #: Compute API microversion every request uses (Train, 2019).
 MICROVERSION = '2.79'
-
-#: Environment variables that select live mode on their own.
-LIVE_ENV = ('OS_CLOUD', 'OS_AUTH_URL', 'OS_AUTH_TYPE', 'OS_TOKEN',
-            'OS_ENDPOINT')
-
-CREDENTIALS_HINT = ('use --os-cloud NAME (clouds.yaml) or set OS_AUTH_URL, '
-                    'OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME, '
-                    'OS_USER_DOMAIN_NAME and OS_PROJECT_DOMAIN_NAME')
-
-CLOUDS_YAML_PATHS = ('clouds.yaml',
-                     '~/.config/openstack/clouds.yaml',
-                     '/etc/openstack/clouds.yaml')
 
 MIGRATION_FINAL = ('completed', 'done', 'error', 'failed', 'cancelled')
 
@@ -61,29 +45,45 @@ class CloudError(exception.QSLMError):
     """The live cloud could not be used; the message is one line."""
 
 
-def wants_live(os_cloud=None, live=False, environ=None):
-    """True if the command should talk to a live cloud."""
-    environ = os.environ if environ is None else environ
-    return bool(live or os_cloud or
-                any(environ.get(name) for name in LIVE_ENV))
-
-
 def _one_line(text):
     return ' '.join(str(text).split())
 
 
-def _connect_message(exc):
-    """'URL (reason)' from a keystoneauth1 connection error."""
-    text = _one_line(exc)
-    url = re.search(r'(?:connection to|contacting) (\S+?):? ', text)
-    why = re.search(r'\[Errno -?\d+\] ([^"\'()]+)', text)
-    if why is None and 'timed out' in text.lower():
-        why = re.search(r'(timed out)', text, re.I)
+def _causes(exc):
+    """The exception and everything it was raised from, breadth first."""
+    seen, todo = set(), [exc]
+    while todo:
+        e = todo.pop(0)
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        linked = [e.__cause__, e.__context__, getattr(e, 'reason', None)]
+        linked += list(e.args)
+        todo.extend(x for x in linked if isinstance(x, BaseException))
+
+
+def connect_message(exc):
+    """'URL (reason)' of a keystoneauth1 connection error.
+
+    The URL is the failed request's, the reason the operating system's
+    (``Connection refused``, ``Name or service not known``) found among
+    the exceptions the error was raised from.
+    """
+    url = why = None
+    for e in _causes(exc):
+        request = getattr(e, 'request', None)
+        if url is None and getattr(request, 'url', None):
+            url = request.url.split('?')[0]
+        if why is None and isinstance(e, OSError) and e.strerror:
+            # errno's own text: a green socket's strerror is its name.
+            why = (os.strerror(e.errno) if isinstance(e.errno, int) and
+                   e.errno > 0 else e.strerror)
+    if isinstance(exc, ks_exc.ConnectTimeout):
+        why = why or 'timed out'
     if url is None:
-        return text
-    return '%s (%s)' % (url.group(1).split('?')[0],
-                        why.group(1).strip() if why else
-                        type(exc).__name__)
+        return _one_line(exc)
+    return '%s (%s)' % (url, why or type(exc).__name__)
 
 
 @contextlib.contextmanager
@@ -95,21 +95,21 @@ def translate_errors():
     except CloudError:
         raise
     except ks_exc.MissingRequiredOptions as e:
-        names = ', '.join('OS_' + o.dest.upper() for o in e.options)
-        raise CloudError('missing credentials: %s not set; %s' % (
-            names, CREDENTIALS_HINT))
+        raise CloudError('missing credentials: %s not set' % ', '.join(
+            '--os-%s' % o.name for o in e.options))
     except ks_exc.NoMatchingPlugin as e:
-        raise CloudError('unknown auth type %r (OS_AUTH_TYPE / auth_type)'
-                         % e.name)
+        raise CloudError('unknown auth type %r (--os-auth-type, '
+                         'OS_AUTH_TYPE, auth_type)' % e.name)
     except ks_exc.MissingAuthPlugin:
-        raise CloudError('missing credentials: ' + CREDENTIALS_HINT)
+        raise CloudError('missing credentials: use --os-cloud NAME '
+                         '(clouds.yaml) or the --os-*/OS_* options')
     except ks_exc.EndpointNotFound as e:
         raise CloudError('no compute endpoint in the service catalog (%s)'
                          % _one_line(e))
     except (ks_exc.ConnectFailure, ks_exc.ConnectTimeout,
             ks_exc.DiscoveryFailure, ks_exc.SSLError,
             ks_exc.UnknownConnectionError) as e:
-        raise CloudError('cannot reach the cloud: %s' % _connect_message(e))
+        raise CloudError('cannot reach the cloud: %s' % connect_message(e))
     except (nova_exc.Unauthorized, ks_exc.Unauthorized) as e:
         raise CloudError('authentication failed (HTTP 401): %s; check the '
                          'credentials' % _one_line(e))
@@ -125,103 +125,6 @@ def translate_errors():
             getattr(e, 'code', '?'), _one_line(e)))
     except ks_exc.ClientException as e:
         raise CloudError('%s: %s' % (type(e).__name__, _one_line(e)))
-
-
-def _env_session(environ):
-    auth_type = environ.get('OS_AUTH_TYPE') or 'password'
-    if auth_type == 'password' and not environ.get('OS_AUTH_URL'):
-        raise CloudError('missing credentials: OS_AUTH_URL not set; ' +
-                         CREDENTIALS_HINT)
-    if auth_type in ('password', 'v3password', 'v2password'):
-        unset = [n for n, alts in (('OS_USERNAME', ('OS_USER_ID',)),
-                                   ('OS_PASSWORD', ()))
-                 if not any(environ.get(v) for v in (n,) + alts)]
-        if unset:
-            raise CloudError('missing credentials: %s not set; %s' % (
-                ', '.join(unset), CREDENTIALS_HINT))
-    loader = loading.get_plugin_loader(auth_type)
-    options = {}
-    for opt in loader.get_options():
-        for name in [opt.dest] + [o.dest for o in opt.deprecated]:
-            value = environ.get('OS_' + name.upper())
-            if value:
-                options[opt.dest] = value
-                break
-    try:
-        auth = loader.load_from_options(**options)
-    except TypeError as e:
-        # Plugins that do not declare their options required (admin_token)
-        # fail in their constructor instead.
-        unset = [o.dest for o in loader.get_options()
-                 if o.dest not in options]
-        named = [d for d in unset if repr(d) in str(e)] or unset
-        raise CloudError('missing credentials: %s not set (auth type %s)'
-                         % (', '.join('OS_' + d.upper() for d in named),
-                            auth_type))
-    return ks_session.Session(auth=auth, verify=_verify(
-        environ.get('OS_INSECURE'), environ.get('OS_CACERT')))
-
-
-def _verify(insecure, cacert):
-    if str(insecure).lower() in ('1', 'true', 'yes'):
-        return False
-    return cacert or True
-
-
-def _clouds_yaml_entry(name, environ):
-    paths = [environ.get('OS_CLIENT_CONFIG_FILE')] + list(CLOUDS_YAML_PATHS)
-    for path in paths:
-        if not path:
-            continue
-        path = os.path.expanduser(path)
-        if not os.path.exists(path):
-            continue
-        try:
-            with open(path, encoding='utf-8') as f:
-                doc = yaml.safe_load(f) or {}
-        except (OSError, yaml.YAMLError) as e:
-            raise CloudError('cannot read %s: %s' % (path, _one_line(e)))
-        entry = (doc.get('clouds') or {}).get(name)
-        if entry is not None:
-            return entry
-    raise CloudError('cloud %r not found in clouds.yaml (looked in %s)' % (
-        name, ', '.join(p for p in paths if p)))
-
-
-def _clouds_yaml_session(name, environ):
-    """Session, region and interface of a clouds.yaml cloud."""
-    try:
-        from openstack import config as os_config
-        from openstack import exceptions as os_exc
-    except ImportError:
-        os_config = None
-    if os_config is not None:
-        try:
-            region = os_config.OpenStackConfig().get_one(cloud=name)
-        except os_exc.ConfigException as e:
-            raise CloudError('clouds.yaml: %s' % _one_line(e))
-        return (region.get_session(), region.get_region_name('compute'),
-                region.get_interface('compute'))
-    entry = _clouds_yaml_entry(name, environ)
-    loader = loading.get_plugin_loader(entry.get('auth_type', 'password'))
-    known = {o.dest for o in loader.get_options()}
-    auth = loader.load_from_options(**{
-        k.replace('-', '_'): v for k, v in (entry.get('auth') or {}).items()
-        if k.replace('-', '_') in known})
-    verify = _verify(not entry.get('verify', True), entry.get('cacert'))
-    return (ks_session.Session(auth=auth, verify=verify),
-            entry.get('region_name'), entry.get('interface'))
-
-
-def make_session(os_cloud=None, environ=None):
-    """Return (session, region_name, interface)."""
-    environ = os.environ if environ is None else environ
-    with translate_errors():
-        name = os_cloud or environ.get('OS_CLOUD')
-        if name:
-            return _clouds_yaml_session(name, environ)
-        return (_env_session(environ), environ.get('OS_REGION_NAME'),
-                environ.get('OS_INTERFACE'))
 
 
 def nova_client(sess, region_name=None, interface=None,
@@ -342,6 +245,10 @@ class LiveCloud:
         if self._services is None:
             self._services = self.nova.services.list(binary='nova-compute')
         return self._services
+
+    def known_host(self, host):
+        """True if host runs a nova-compute service, in any state."""
+        return any(s.host == host for s in self.services())
 
     def compute_hosts(self):
         """Enabled, up nova-compute hosts, sorted."""

@@ -14,14 +14,17 @@
 
 """A cloud described in one file: topology, flavors and servers.
 
-``qslm-nova plan`` evaluates such a file when no live cloud is given; the
-embedded sample ships as ``etc/qslm-nova/sample-cloud.yaml``.
+``qslm-nova plan`` evaluates such a file when no live cloud is given, and
+every command one given with ``--cloud-file``; the embedded sample ships
+as ``etc/qslm-nova/sample-cloud.yaml``.
 """
 
 import dataclasses
 import datetime
 import os
 import uuid
+
+from oslo_utils import timeutils
 
 from qslm_nova import exception
 from qslm_nova import topology as topology_mod
@@ -76,6 +79,16 @@ def sample_path():
     return candidates[0]
 
 
+def parse_clock(value):
+    """An ISO 8601 time (or YAML timestamp) as an aware UTC datetime."""
+    if not isinstance(value, datetime.datetime):
+        if not isinstance(value, str):
+            raise ValueError('not a string: %r' % (value,))
+        value = timeutils.parse_isotime(value)
+    return timeutils.normalize_time(value).replace(
+        tzinfo=datetime.timezone.utc)
+
+
 def _str_map(value, place, errors, fname):
     if value is None:
         return {}
@@ -87,10 +100,26 @@ def _str_map(value, place, errors, fname):
             for k, v in value.items()}
 
 
+def read_document(path):
+    """(document, name) of a YAML/JSON file; errors name it by its path.
+
+    topology.read_document names a file by its base name, as the services
+    log it; the commands name the path they were given.
+    """
+    try:
+        doc, base = topology_mod.read_document(path)
+    except exception.TopologyError as e:
+        base = os.path.basename(path)
+        raise exception.TopologyError([
+            path + line[len(base):] if line.startswith(base + ': ')
+            else line for line in e.errors])
+    return doc, path
+
+
 def load(path):
     """Load a cloud file; TopologyError lists every problem with its place.
     """
-    doc, fname = topology_mod.read_document(path)
+    doc, fname = read_document(path)
     errors = []
     try:
         topo = topology_mod.parse(doc, fname, extra_keys=EXTRA_KEYS)
@@ -102,7 +131,7 @@ def load(path):
     clock = None
     if doc.get('clock') is not None:
         try:
-            clock = topology_mod.parse_timestamp(doc['clock'])
+            clock = parse_clock(doc['clock'])
         except ValueError:
             errors.append('%s: clock: must be an ISO 8601 timestamp, got %r'
                           % (fname, doc['clock']))

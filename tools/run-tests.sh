@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Install everything the qslm-nova test suite needs on a fresh Debian
 # machine and run the whole suite (unit, functional in-process Nova, and
-# the real-QEMU testbed tests).
+# the real-QEMU testbed tests), then the end-to-end scenarios of
+# tests/realcloud in a real cloud started from scratch
+# (tools/cloud/run-tests; stopped at the end whatever happens).
 #
 #   tools/run-tests.sh [stestr filter...]
+#
+# With a filter, or with QSLM_REALCLOUD=0, the real cloud is left out.
 #
 # System packages (QEMU, OpenSSH, iproute2) are installed with apt-get when
 # missing (needs root); Python packages go into .venv, pinned by
@@ -46,16 +50,37 @@ export OS_TEST_TIMEOUT=${OS_TEST_TIMEOUT:-300}
 .venv/bin/flake8
 
 log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+count() { grep -E "^ - $1: [0-9]+" "$log" | tail -n 1 | awk '{print $3}'; }
+passed=0; failed=0; skipped=0; rc=0
+# add_counts NAME: add the counts of the run whose output is in $log.
+add_counts() {
+    local p f s
+    p=$(count Passed); f=$(count Failed); s=$(count Skipped)
+    if [ -z "$p" ]; then
+        echo "error: the $1 test run did not report results" >&2
+        rc=1
+        return
+    fi
+    passed=$((passed + p)); failed=$((failed + ${f:-0}))
+    skipped=$((skipped + ${s:-0}))
+}
+
 set +e
-.venv/bin/stestr --test-path ./tests run --concurrency "${TEST_CONCURRENCY:-2}" "$@" 2>&1 | tee "$log"
+.venv/bin/stestr --test-path ./tests run --concurrency "${TEST_CONCURRENCY:-2}" \
+    --exclude-regex '^tests\.realcloud\.' "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
-count() { grep -E "^ - $1: [0-9]+" "$log" | tail -n 1 | awk '{print $3}'; }
-passed=$(count Passed); failed=$(count Failed); skipped=$(count Skipped)
-rm -f "$log"
-if [ -z "$passed" ]; then
-    echo "error: the test runner did not report results" >&2
-    exit "${rc:-1}"
+add_counts main
+if [ $# -eq 0 ] && [ "${QSLM_REALCLOUD:-1}" != 0 ]; then
+    set +e
+    tools/cloud/run-tests 2>&1 | tee "$log"
+    cloud_rc=${PIPESTATUS[0]}
+    set -e
+    add_counts "real cloud"
+    if [ "$cloud_rc" -ne 0 ]; then
+        rc=$cloud_rc
+    fi
 fi
-echo "tests: ${passed} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
 exit "$rc"

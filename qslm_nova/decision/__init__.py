@@ -65,6 +65,7 @@ Decisions = result.Decisions
 EstimateInputs = result.EstimateInputs
 FigureSources = hostfacts.FigureSources
 best_index = result.best_index
+rank_key = result.rank_key
 Settings = settings.Settings
 Engine = engine.Engine
 EngineCache = engine.EngineCache

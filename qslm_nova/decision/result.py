@@ -16,6 +16,7 @@
 
 import collections.abc
 import dataclasses
+import math
 
 import numpy as np
 
@@ -103,6 +104,15 @@ class Decision:
         quickest way to fill every slot.
         """
         return cls(host, False, (), tuple(notes))
+
+
+def rank_key(d):
+    """Sort key of allowed Decisions, best first: :func:`best_index`'s
+    rule (the highest score, then the lower worst-case downtime, then the
+    host name).
+    """
+    worst = d.worst_downtime_ms
+    return (-d.score, math.inf if worst is None else worst, d.host)
 
 
 def best_index(hosts, allowed, score, worst_downtime_ms):

@@ -239,13 +239,22 @@ def facts(rows, out):
         by_label[r['label']][r.get('outcome') or r.get('status')] += 1
     out.append('  outcomes per label: %s' % '; '.join(
         '%s %s' % (k, dict(v)) for k, v in sorted(by_label.items())))
-    for key, label in (('qemu_start_s', 'prepare s'),
-                       ('overshoot', 'pause - limit ms')):
-        pts = [(lm.load_per_cpu(r), num(r, 'qemu_start_s') if key ==
-                'qemu_start_s' else lm.measured_pause(r) -
-                num(r, 'limit_at_stop_ms', 300)) for r in ok
-               if r.get('qemu_start_s') not in ('', None) and (
-                   key == 'qemu_start_s' or r['outcome'] == 'completed')]
+    done = [r for r in ok if r['outcome'] == 'completed' and
+            r.get('qemu_start_s') not in ('', None)]
+    series = {
+        'prepare s': [(lm.load_per_cpu(r), num(r, 'qemu_start_s'))
+                      for r in ok if r.get('qemu_start_s') not in ('',
+                                                                   None)],
+        'pause - limit ms': [(lm.load_per_cpu(r), lm.measured_pause(r) -
+                              num(r, 'limit_at_stop_ms', 300))
+                             for r in done],
+        'pre-copy Mbit/s': [(lm.load_per_cpu(r), num(
+            r, 'memory_processed') * 8e-6 / max(
+                num(r, 'resume_at_ms') / 1000.0 -
+                num(r, 'qemu_start_s'), 0.1)) for r in done
+            if r['parallel'] == '1' and r['transport'] == 'tcp'],
+    }
+    for label, pts in series.items():
         if len(pts) >= 3:
             x, y = np.array(pts).T
             slope, icpt = np.polyfit(x, y, 1)
@@ -273,6 +282,18 @@ def facts(rows, out):
                                 if r['outcome'] == 'completed'] or
                                [float('nan')])[0],
                            med([num(r, 'cpu_steal') for r in part])[0]))
+    rates = collections.defaultdict(list)
+    for r in ok:
+        span = num(r, 'resume_at_ms') / 1000.0 - num(r, 'qemu_start_s')
+        if r['outcome'] == 'completed' and span > 0 and r.get(
+                'memory_processed'):
+            rates['%s-p%s' % (r['transport'], r['parallel'])].append(
+                num(r, 'memory_processed') * 8 / span / 1e6 /
+                min(num(r, 'bandwidth_mbps'), 1e9))
+    out.append('  pre-copy rate / link, median (n), by transport and '
+               'connections: %s' % ', '.join(
+                   '%s %.2f (%d)' % (k, float(np.median(v)), len(v))
+                   for k, v in sorted(rates.items())))
     alive = collections.Counter(r.get('guest_alive_on_dest') for r in ok
                                 if r['outcome'] in lm.PAUSED_OUTCOMES)
     out.append('  guest alive on the destination: %s' % dict(alive))

@@ -79,6 +79,8 @@ class LibvirtSpec(object):
     repeat: int = 0
     group: str = 'fit'
     label: str = 'steps'
+    # The testbed aborts a migration still running after this long.
+    deadline_s: float = 120.0
 
     @property
     def run_id(self):
@@ -178,7 +180,8 @@ def run(spec, src, dst, elf):
 
         load = hostload.LoadSample.start()
         result = nova_monitor.live_migrate(dom, dst.name, spec.nova,
-                                           spec.memory_mib, on_poll=on_poll)
+                                           spec.memory_mib, on_poll=on_poll,
+                                           deadline_s=spec.deadline_s)
         row.update(load.stop().as_row())
         _record(row, result, last, swatch, dwatch)
         if result.outcome in ('completed', 'forced-pause', 'post-copy'):

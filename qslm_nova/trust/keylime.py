@@ -55,6 +55,7 @@ same agent share one request.
 
 import concurrent.futures
 import enum
+import itertools
 import re
 import threading
 import time
@@ -66,7 +67,7 @@ from qslm_nova import exception
 from qslm_nova.trust import base
 from qslm_nova.trust import keylime_answer as answer
 from qslm_nova.trust import keylime_http as http
-from qslm_nova.trust import opts
+from qslm_nova.trust import keylime_opts
 
 LOG = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ _MAX_CACHE = 100000
 #: Failed look-ups in a row after which the verifier counts as down: no
 #: request is sent for ``cache_ttl`` seconds, look-ups fail at once.
 _DOWN_AFTER = 3
+_PROVIDERS = itertools.count(1)
 #: Clock of the cache (a module attribute so that tests can move it).
 _clock = time.monotonic
 
@@ -112,10 +114,11 @@ class KeylimeTrustProvider(base.TrustProvider):
     """Trust from a Keylime verifier; see the module documentation."""
 
     name = 'keylime'
+    config_opts = keylime_opts.ALL_OPTS
+    config_group = keylime_opts.GROUP
 
     def __init__(self, conf):
         super().__init__(conf)
-        opts.register_opts(conf)
         # Protects the cache, the flights, the pool and the flags below.
         self._lock = threading.Lock()
         self._cache = {}
@@ -128,6 +131,8 @@ class KeylimeTrustProvider(base.TrustProvider):
         self._contexts = http.TLSContexts()
         self._resolver = http.Resolver()
         self._connections = http.Connections()   # per pool thread
+        #: Names of this provider's look-up threads start with it.
+        self.thread_prefix = 'qslm-keylime-%d' % next(_PROVIDERS)
         self.requests_sent = 0
 
     # -- configuration ---------------------------------------------------
@@ -215,7 +220,7 @@ class KeylimeTrustProvider(base.TrustProvider):
                 if self._pool is not None:
                     self._pool.shutdown(wait=False)
                 self._pool = concurrent.futures.ThreadPoolExecutor(
-                    max_workers=size, thread_name_prefix='qslm-keylime')
+                    max_workers=size, thread_name_prefix=self.thread_prefix)
                 self._pool_size = size
             return self._pool
 

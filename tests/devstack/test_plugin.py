@@ -27,6 +27,7 @@ import getpass
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import textwrap
@@ -281,9 +282,12 @@ class TestPostConfig(base.BaseTestCase):
         self.assertEqual(400, result['qslm']['live_migration_downtime'])
         self.assertEqual(
             600, result['qslm']['live_migration_completion_timeout'])
-        with open(os.path.join(denv.conf_dir, 'topology.yaml')) as f:
-            with open(TOPOLOGY_SAMPLE) as g:
-                self.assertEqual(g.read(), f.read())
+        # The topology is this node's compute host, not the sample's
+        # hosts; no TLS, as nova.conf does not enable it.
+        topo = topology.load(os.path.join(denv.conf_dir, 'topology.yaml'))
+        self.assertEqual([socket.gethostname()], list(topo.hosts))
+        self.assertEqual(frozenset(['none']),
+                         topo.hosts[socket.gethostname()].mechanisms)
 
     def test_generated_nova_conf(self):
         # Every option commented out, as oslo-config-generator writes it.
@@ -355,17 +359,94 @@ class TestPostConfig(base.BaseTestCase):
                          sections(denv.nova_conf)['filter_scheduler'])
 
     def test_generated_topology(self):
-        denv = DevstackEnv(self, env={
+        conf = DEVSTACK_NOVA_CONF.replace(
+            '[libvirt]\n', '[libvirt]\nlive_migration_with_native_tls = '
+            'True\n')
+        denv = DevstackEnv(self, conf, env={
             'QSLM_TOPOLOGY_HOSTS': 'devstack-1 devstack-2'})
         denv.phase('stack', 'post-config')
         topo = topology.load(os.path.join(denv.conf_dir, 'topology.yaml'))
         self.assertEqual(['devstack-1', 'devstack-2'], sorted(topo.hosts))
         self.assertTrue(topo.hosts['devstack-1'].trusted)
+        # TLS only because nova.conf enables native TLS.
         self.assertEqual(frozenset(['none', 'tls']),
                          topo.hosts['devstack-2'].mechanisms)
         search = topo.widest_paths('devstack-1')
         self.assertEqual(10.0, topo.path_to(search,
                                             'devstack-2').bottleneck_gbps)
+
+    def test_local_host_from_nova_conf(self):
+        conf = DEVSTACK_NOVA_CONF.replace('[DEFAULT]\n',
+                                          '[DEFAULT]\nhost = cmp-7\n')
+        denv = DevstackEnv(self, conf)
+        denv.phase('stack', 'post-config')
+        topo = topology.load(os.path.join(denv.conf_dir, 'topology.yaml'))
+        self.assertEqual(['cmp-7'], list(topo.hosts))
+
+    def test_no_compute_here_no_topology(self):
+        denv = DevstackEnv(self, env={'ENABLED_SERVICES': 'n-api,n-sch'})
+        denv.phase('stack', 'post-config')
+        self.assertFalse(os.path.exists(os.path.join(denv.conf_dir,
+                                                     'topology.yaml')))
+
+    def test_topology_source_validated(self):
+        denv = DevstackEnv(self, env={'QSLM_TOPOLOGY_SOURCE':
+                                      TOPOLOGY_SAMPLE})
+        denv.phase('stack', 'post-config')
+        with open(os.path.join(denv.conf_dir, 'topology.yaml')) as f:
+            with open(TOPOLOGY_SAMPLE) as g:
+                self.assertEqual(g.read(), f.read())
+        lonely = os.path.join(denv.dir, 'lonely.yaml')
+        with open(lonely, 'w') as f:
+            f.write('version: 1\nhosts: {a: {}, b: {}, c: {}}\n'
+                    'links: [{between: [a, b], bandwidth_gbps: 1, '
+                    'security: private}]\n')
+        denv = DevstackEnv(self, env={'QSLM_TOPOLOGY_SOURCE': lonely})
+        e = self.assertRaises(AssertionError, denv.phase, 'stack',
+                              'post-config')
+        self.assertIn('is invalid', str(e))
+        self.assertIn('hosts.c: has no links', str(e))
+        self.assertFalse(os.path.exists(os.path.join(denv.conf_dir,
+                                                     'topology.yaml')))
+        # A cloud file is not a topology file for the services.
+        denv = DevstackEnv(self, env={'QSLM_TOPOLOGY_SOURCE': os.path.join(
+            ROOT, 'etc', 'qslm-nova', 'sample-cloud.yaml')})
+        e = self.assertRaises(AssertionError, denv.phase, 'stack',
+                              'post-config')
+        self.assertIn('clock: unknown key', str(e))
+
+    def test_keylime_options(self):
+        denv = DevstackEnv(self, env={
+            'QSLM_TRUST_PROVIDERS': 'keylime',
+            'QSLM_KEYLIME_OPTS': 'verifier_url=https://192.0.2.10:8881 '
+                                 'agent_id_fallback=hostname '
+                                 'cache_ttl=10'})
+        self._post_config_twice(denv)
+        values = sections(denv.nova_conf)['qslm_keylime']
+        self.assertEqual(['verifier_url', 'agent_id_fallback', 'cache_ttl'],
+                         list(values))
+        # Nova's oslo.config with the provider's options reads them typed.
+        proc = subprocess.run([sys.executable, '-c', textwrap.dedent("""\
+            import sys
+            from oslo_config import cfg
+            from qslm_nova import trust
+            conf = cfg.ConfigOpts()
+            for group, options in trust.list_provider_opts():
+                conf.register_opts(options, group=group)
+            conf(['--config-file', sys.argv[1]])
+            k = conf.qslm_keylime
+            print(k.verifier_url, k.agent_id_fallback, k.cache_ttl + 1)
+            """), denv.nova_conf], capture_output=True, text=True,
+                              timeout=120)
+        self.assertEqual('https://192.0.2.10:8881 hostname 11',
+                         proc.stdout.strip(), proc.stderr)
+        denv.phase('unstack')
+        self.assertEqual(denv.original[denv.nova_conf],
+                         denv.read(denv.nova_conf))
+        denv = DevstackEnv(self, env={'QSLM_KEYLIME_OPTS': 'oops'})
+        e = self.assertRaises(AssertionError, denv.phase, 'stack',
+                              'post-config')
+        self.assertIn("QSLM_KEYLIME_OPTS: 'oops' is not name=value", str(e))
 
     def test_bad_extra_opt_dies(self):
         denv = DevstackEnv(self, env={'QSLM_EXTRA_OPTS': 'nonsense'})
@@ -405,6 +486,36 @@ class TestUndo(base.BaseTestCase):
                          {k: v for k, v in
                           sections(denv.nova_conf).items() if v})
 
+    def test_unstack_keeps_what_it_did_not_add(self):
+        conf = DEVSTACK_NOVA_CONF + textwrap.dedent("""\
+
+            [qslm]
+            precheck_rate_limit = 7
+            sla_estimate = expected
+            """)
+        denv = DevstackEnv(self, conf)
+        topo = os.path.join(denv.conf_dir, 'topology.yaml')
+        os.makedirs(denv.conf_dir)
+        mine = 'version: 1\nhosts: {x: {}}\nlinks: []\n'
+        with open(topo, 'w') as f:
+            f.write(mine)
+        denv.phase('stack', 'post-config')
+        values = sections(denv.nova_conf)['qslm']
+        self.assertEqual('worst', values['sla_estimate'])
+        self.assertEqual('7', values['precheck_rate_limit'])
+        denv.phase('stack', 'post-config')
+        denv.phase('unstack')
+        # The operator's options and their values are back, the section
+        # stays; the operator's topology file was neither replaced nor
+        # removed.
+        self.assertEqual({'precheck_rate_limit': '7',
+                          'sla_estimate': 'expected'},
+                         sections(denv.nova_conf)['qslm'])
+        self.assertEqual(denv.original[denv.nova_conf],
+                         denv.read(denv.nova_conf))
+        with open(topo) as f:
+            self.assertEqual(mine, f.read())
+
     def test_undo_without_stack(self):
         denv = DevstackEnv(self)
         denv.phase('unstack')
@@ -420,7 +531,8 @@ class TestInstallAndExtra(base.BaseTestCase):
         with open(denv.log) as f:
             self.assertIn('setup_develop %s\n' % ROOT, f.read())
 
-    # The openstack client, recorded; "flavor show" finds qslm.silver.
+    # The openstack client, recorded; "flavor show" finds qslm.silver;
+    # two compute services are registered.
     OPENSTACK = textwrap.dedent("""\
         function openstack {
             [[ "$1 $2" == "--os-cloud devstack-admin" ]] || return 9
@@ -428,9 +540,29 @@ class TestInstallAndExtra(base.BaseTestCase):
             echo "openstack $*" >> "$STUB_LOG"
             [[ "$1 $2 $3" == "flavor show qslm.silver" ]] && return 0
             [[ "$1 $2" == "flavor show" ]] && return 1
+            if [[ "$1 $2 $3 $4 $5" == \\
+                    "compute service list --service nova-compute" ]]; then
+                printf 'node-2\\nnode-1\\n'
+            fi
             return 0
         }
         """)
+
+    def test_extra_writes_the_registered_hosts(self):
+        denv = DevstackEnv(self)
+        denv.phase('stack', 'post-config')
+        denv.phase('stack', 'extra', prelude=self.OPENSTACK)
+        path = os.path.join(denv.conf_dir, 'topology.yaml')
+        self.assertEqual(['node-1', 'node-2'],
+                         sorted(topology.load(path).hosts))
+        # The operator's choice of hosts is kept.
+        denv = DevstackEnv(self, env={'QSLM_TOPOLOGY_HOSTS': 'a b'})
+        denv.phase('stack', 'post-config')
+        denv.phase('stack', 'extra', prelude=self.OPENSTACK)
+        self.assertEqual(['a', 'b'], sorted(topology.load(os.path.join(
+            denv.conf_dir, 'topology.yaml')).hosts))
+        denv.phase('unstack')
+        self.assertFalse(os.path.exists(denv.conf_dir))
 
     def _calls(self, denv):
         if not os.path.exists(denv.log):

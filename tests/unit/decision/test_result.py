@@ -70,3 +70,27 @@ class TestDecisionsBest(base.BaseTestCase):
                          ds.worst_downtime_ms[:2].tolist())
         # Not estimated: never preferred on a tie.
         self.assertEqual(np.inf, ds.worst_downtime_ms[2])
+
+
+class TestOneRule(base.BaseTestCase):
+    """best_index (arrays) and rank_key (Decisions) are the same rule."""
+
+    def test_random_ties(self):
+        rng = np.random.RandomState(7)
+        for _ in range(300):
+            n = rng.randint(1, 12)
+            hosts = ['h%02d' % k for k in rng.permutation(n)]
+            allowed = rng.randint(0, 2, n).astype(bool)
+            score = rng.choice([0.1, 0.5, 0.9], n)
+            worst = rng.choice([10.0, 20.0, np.inf], n)
+            got, count = decision.best_index(hosts, allowed, score, worst)
+            ds = [decision.Decision(h, bool(a), score=float(s),
+                                    worst_downtime_ms=float(w))
+                  for h, a, s, w in zip(hosts, allowed, score, worst)]
+            ranked = sorted((d for d in ds if d.allowed),
+                            key=decision.rank_key)
+            self.assertEqual(len(ranked), count)
+            if ranked:
+                self.assertEqual(ranked[0].host, hosts[got])
+            else:
+                self.assertIsNone(got)
