@@ -25,9 +25,15 @@ the servicegroup API, built once, and Nova's own per-cell connection
 cache; all are safe to call from several native threads at once.
 
 Look-ups use an elevated copy of the request context: the caller's own
-right to live-migrate the instance is checked with the caller's context
-(:func:`may_migrate`), exactly with the rule Nova will apply, before
-anything is decided.
+right to move the instance is checked with the caller's context
+(:func:`may_migrate`, :func:`may_evacuate`), exactly with the rule Nova
+will apply, before anything is decided.
+
+A requested host is looked up with the very query Nova runs for that
+request (:func:`resolve_host`), never compared with names read
+elsewhere: a database whose collation ignores case or trailing spaces
+(MySQL's) finds ``COMPUTE-B2`` for ``compute-b2`` for Nova, and so it
+does for the pre-check, which then judges the host the record names.
 """
 
 import dataclasses
@@ -48,6 +54,8 @@ CONF = qslm_conf.CONF
 #: Nova's rules for os-migrateLive without / with a requested host.
 RULE = 'os_compute_api:os-migrate-server:migrate_live'
 RULE_HOST = RULE + ':host'
+#: Nova's rule for evacuate.
+RULE_EVACUATE = 'os_compute_api:os-evacuate'
 #: Exceptions meaning "no such server": Nova answers them itself.
 NotFound = nova_exception.NotFound
 
@@ -100,6 +108,34 @@ def load_server(ctxt, uuid):
     return Server(instance, computes, {})
 
 
+def resolve_host(ctxt, uuid, host, evacuation=False):
+    """The compute host names Nova's look-up of ``host`` finds.
+
+    The query is Nova's own for the request: for a live migration
+    ``ComputeNodeList.get_all_by_host`` in the instance's cell
+    (``compute.API.live_migrate``), for an evacuation the host mapping
+    and the service in its cell (``compute.HostAPI.
+    service_get_by_compute_host``). The names returned are the records'
+    own spelling, sorted; empty when Nova will not find the host (it
+    then refuses the request itself).
+    """
+    try:
+        if evacuation:
+            admin = ctxt.elevated()
+            mapping = objects.HostMapping.get_by_host(admin, host)
+            with nova_context.target_cell(admin,
+                                          mapping.cell_mapping) as cctxt:
+                service = objects.Service.get_by_compute_host(cctxt, host)
+            return [service.host]
+        with _cell_context(ctxt, uuid) as cctxt:
+            nodes = objects.ComputeNodeList.get_all_by_host(cctxt, host)
+    except (nova_exception.ComputeHostNotFound,
+            nova_exception.HostMappingNotFound,
+            nova_exception.InstanceNotFound):
+        return []
+    return sorted({node.host for node in nodes})
+
+
 def load_host_info(ctxt, hosts):
     """Aggregate metadata per host, merged as the scheduler adapter does."""
     hosts = set(hosts)
@@ -126,6 +162,14 @@ def may_migrate(ctxt, instance, host):
     """Would Nova's policy let this caller live-migrate the instance?"""
     rule = RULE_HOST if host else RULE
     return ctxt.can(rule, target={'project_id': instance.project_id},
+                    fatal=False)
+
+
+def may_evacuate(ctxt, instance):
+    """Would Nova's policy let this caller evacuate the instance?"""
+    return ctxt.can(RULE_EVACUATE,
+                    target={'user_id': instance.user_id,
+                            'project_id': instance.project_id},
                     fatal=False)
 
 

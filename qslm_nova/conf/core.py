@@ -155,26 +155,55 @@ Related options:
 * ``topology_file``
 * ``default_require_trusted_host``, ``default_require_encryption``
 """),
-    cfg.BoolOpt('apply_to_cold_migrations',
-                default=False,
+    cfg.BoolOpt('check_non_live_moves',
+                default=True,
                 help="""
-Also apply the security policy to cold migrations and resizes.
+Judge host trust for moves that are not live migrations.
 
-By default only live migrations are checked; boots, cold migrations,
-resizes, evacuations and rebuilds pass the filter untouched. With this
-set, cold migrations and resizes are decided like live migrations (the
-same policy, path and trust checks), which also means a cold move can be
-refused for lack of an allowed destination. Evacuations and rebuilds are
-never checked.
+When True, the scheduler filter judges every evacuation, cold migration,
+resize and unshelve that goes through the scheduler, and the API
+pre-check every evacuation that names a host (a forced one bypasses the
+scheduler): an instance whose policy requires trusted hosts only goes to
+a trusted host, and for a cold migration or resize only from a trusted
+source. Nothing else is judged for these moves: the downtime model and
+budget are those of live migrations, Nova copies the disks of a cold
+migration over its SSH transport, an evacuation sends nothing from the
+failed host. Instances without a trust requirement pass. When False,
+these moves pass the filter and the pre-check untouched.
 
 Possible values:
 
-* False (default): only live migrations are checked.
-* True: cold migrations and resizes are checked like live migrations.
+* True (default): judge host trust for non-live moves.
+* False: only live migrations are judged.
 
 Related options:
 
-* ``fail_closed``: also applies to the cold moves checked.
+* ``trust_providers``, ``max_attestation_age``
+* ``apply_to_cold_migrations``
+"""),
+    cfg.BoolOpt('apply_to_cold_migrations',
+                default=False,
+                deprecated_for_removal=True,
+                deprecated_reason="""
+Cold migrations and resizes are judged for host trust by
+``check_non_live_moves``; the live-migration downtime model does not
+describe them.
+""",
+                help="""
+Judge cold migrations and resizes like live migrations.
+
+When True, a cold migration or resize gets the full live-migration
+decision (trust, path, mechanism, downtime budget) instead of the trust
+judgement of ``check_non_live_moves``.
+
+Possible values:
+
+* False (default): judged as ``check_non_live_moves`` says.
+* True: judged like a live migration.
+
+Related options:
+
+* ``check_non_live_moves``
 """),
 ]
 
