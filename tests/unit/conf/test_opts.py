@@ -118,7 +118,9 @@ Related options:
                          'worst_bandwidth_factor', 'stop_share',
                          'worst_stop_share', 'default_host_cpu_load',
                          'live_migration_downtime_steps',
-                         'precheck_rate_limit', 'max_concurrent_requests'}
+                         'precheck_rate_limit', 'max_concurrent_requests',
+                         'live_migration_parallel_connections',
+                         'history_estimates'}
         units = ('milliseconds', 'seconds', 'mib', 'days')
         for _group, group_opts in opts.list_opts():
             for opt in group_opts:
