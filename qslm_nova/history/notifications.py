@@ -76,12 +76,20 @@ def estimate_payload(decision, instance_uuid, source_host, decided_at,
 
 def measured_payload(measured, settled, host):
     """The payload of one measured migration (agent)."""
+    return measured_payload_of(measured, settled.migration_key,
+                               settled.to_dict(), host)
+
+
+def measured_payload_of(measured, migration_key, info, host):
+    """The measured payload from its parts (also read back from a spool).
+
+    :param info: how it was settled (``ledger.Settled.to_dict()``).
+    """
     figures = dataclasses.asdict(measured.figures)
-    info = settled.to_dict()
     return {
         'version': SCHEMA_VERSION,
         'instance_uuid': measured.instance_uuid,
-        'migration_id': settled.migration_key,
+        'migration_id': migration_key,
         'reported_by': host,
         'role': measured.role.value,
         'outcome': measured.outcome.value,
@@ -119,8 +127,12 @@ class Emitter:
         return self._notifier
 
     def enabled(self):
+        """Whether a notification driver other than ``noop`` is set."""
         try:
-            return self.notifier.is_enabled()
+            notifier = self.notifier
+            drivers = [d for d in self.conf.oslo_messaging_notifications
+                       .driver if d != 'noop']
+            return bool(drivers) and notifier.is_enabled()
         except Exception as e:   # noqa: no transport: nothing to send
             self._note_failure(e)
             return False
