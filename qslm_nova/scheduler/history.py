@@ -49,8 +49,13 @@ def migration_id(ctx, instance_uuid):
     mapping = objects.InstanceMapping.get_by_instance_uuid(ctx,
                                                            instance_uuid)
     with nova_context.target_cell(ctx, mapping.cell_mapping) as cctx:
-        found = objects.MigrationList.get_in_progress_by_instance(
-            cctx, instance_uuid, migration_type='live-migration')
+        # While the scheduler runs, the API's record is still 'accepted'
+        # (which Nova does not count as in progress).
+        found = objects.MigrationList.get_by_filters(cctx, {
+            'instance_uuid': instance_uuid,
+            'migration_type': 'live-migration',
+            'status': ['accepted', 'queued', 'preparing', 'running',
+                       'post-migrating']})
     ids = [m.id for m in found]
     return max(ids) if ids else None
 
@@ -76,7 +81,8 @@ def emit_estimates(rs, host_states, weights):
         try:
             mid = migration_id(ctx, rs.instance_uuid)
         except Exception as e:   # noqa: the estimate still counts
-            LOG.debug('No migration id for %s: %s', rs.instance_uuid, e)
+            LOG.warning('QSLM: no migration id for the estimates of %s: %s',
+                        rs.instance_uuid, e)
             mid = None
         return [(notifications.ESTIMATE, notifications.estimate_payload(
             decided[host], rs.instance_uuid, request.source_host, now, mid,
