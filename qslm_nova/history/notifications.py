@@ -193,3 +193,40 @@ class AsyncEmitter(Emitter):
                 LOG.exception('QSLM could not build a notification')
             finally:
                 self.queue.task_done()
+
+
+_API = []
+
+
+def emit_forced(decisions, request, host, now):
+    """The API pre-check's estimate for a named destination it allows.
+
+    The scheduler publishes the estimates of the moves it places; a move
+    to a named host (forced ones bypass the scheduler) is published here.
+    Nova has no migration record yet: the history joins it to the
+    measured migration by instance, destination and time.
+    """
+    try:
+        _emit_forced(decisions, request, host, now)
+    except Exception:   # noqa: a notification never fails a request
+        LOG.exception('QSLM could not queue the estimate of instance %s',
+                      getattr(request, 'instance_uuid', None))
+
+
+def _emit_forced(decisions, request, host, now):
+    from qslm_nova import conf as qslm_conf
+    conf = qslm_conf.CONF
+    if not conf.qslm.history_estimates:
+        return
+    if not _API:
+        _API.append(AsyncEmitter(conf, 'qslm-api.%s' % getattr(
+            conf, 'host', 'unknown')))
+    emitter = _API[0]
+    if not emitter.enabled():
+        return
+    best, _count = decisions.best()
+    if best is None or best.host.lower() != host.lower():
+        return
+    emitter.submit(lambda: [(ESTIMATE, estimate_payload(
+        best, request.instance_uuid, request.source_host, now, None,
+        'api'))])

@@ -20,6 +20,7 @@ destinations as oslo.messaging notifications (oslo.messaging's in-memory
 the agent's measured payload for that migration joins them.
 """
 
+import datetime
 import time
 
 from nova import conf as nova_conf
@@ -33,6 +34,7 @@ from qslm_nova.history import join
 from qslm_nova.history import notifications
 from qslm_nova.history import refit
 from qslm_nova.scheduler import history as sched_history
+from tests.functional import test_precheck
 from tests.functional import test_scheduler
 
 
@@ -109,3 +111,44 @@ class EstimateHistoryTest(test_scheduler.QSLMSchedulerTestBase):
         time.sleep(0.5)
         self.assertEqual([], [m for _c, m, _p, _r in _impl_test.NOTIFICATIONS
                               if m['event_type'].startswith('qslm.')])
+
+
+class ForcedEstimateTest(test_precheck.PreCheckTestBase):
+    """A forced move bypasses the scheduler: the pre-check publishes."""
+
+    SERVER_SPECS = {}
+
+    def configure(self):
+        super().configure()
+        oslo_messaging.get_notification_transport(nova_conf.CONF,
+                                                  url='fake:/')
+        self.flags(driver=['test'], group='oslo_messaging_notifications')
+        _impl_test.reset()
+        notifications._API.clear()
+        self.addCleanup(notifications._API.clear)
+
+    def test_forced_migration_estimate_joins_by_time(self):
+        server, mig, _t = self.live_migrate_and_wait(
+            self.server, 'compute-a2', force=True)
+        self.assertEqual('completed', mig['status'])
+        deadline = time.monotonic() + 30
+        found = []
+        while not found and time.monotonic() < deadline:
+            found = [m['payload'] for _c, m, _p, _r in
+                     _impl_test.NOTIFICATIONS
+                     if m['event_type'] == notifications.ESTIMATE]
+            time.sleep(0.05)
+        estimate, = found
+        self.assertEqual(('api', None, 'compute-a2', server['id']),
+                         (estimate['decided_by'], estimate['migration_id'],
+                          estimate['destination_host'],
+                          estimate['instance_uuid']))
+        measured = {'instance_uuid': server['id'],
+                    'migration_id': str(mig['id']), 'role': 'destination',
+                    'outcome': 'completed', 'downtime_ms': 90.0,
+                    'ended_at': datetime.datetime.now(
+                        datetime.timezone.utc).isoformat(),
+                    'destination_host': 'compute-a2',
+                    'source_host': 'compute-a1'}
+        pairs, alone = join.join(join.History([estimate], [measured]))
+        self.assertEqual(([], estimate), (alone, pairs[0].estimate))
