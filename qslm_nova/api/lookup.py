@@ -48,7 +48,7 @@ from nova import utils as nova_utils
 from qslm_nova import conf as qslm_conf
 from qslm_nova import decision
 from qslm_nova import policy as policy_mod
-from qslm_nova import trust
+from qslm_nova.scheduler import host_info
 
 CONF = qslm_conf.CONF
 #: Nova's rules for os-migrateLive without / with a requested host.
@@ -78,8 +78,6 @@ class Server:
     instance: object
     #: {host: (enabled, up)} of every nova-compute service of the cell.
     computes: dict
-    #: {host: {'aggregate_metadata': {...}}} for the trust providers.
-    host_info: dict
 
 
 def _cell_context(ctxt, uuid):
@@ -105,7 +103,7 @@ def load_server(ctxt, uuid):
     sg = _servicegroup()
     computes = {s.host: (not s.disabled, sg.service_is_up(s))
                 for s in services}
-    return Server(instance, computes, {})
+    return Server(instance, computes)
 
 
 def resolve_host(ctxt, uuid, host, evacuation=False):
@@ -137,14 +135,13 @@ def resolve_host(ctxt, uuid, host, evacuation=False):
 
 
 def load_host_info(ctxt, hosts):
-    """Aggregate metadata per host, merged as the scheduler adapter does."""
-    hosts = set(hosts)
-    per_host = {h: [] for h in hosts}
-    for agg in objects.AggregateList.get_all(ctxt.elevated()):
-        for host in hosts.intersection(agg.hosts or ()):
-            per_host[host].append(agg.metadata)
-    return {h: {'aggregate_metadata': trust.merge_aggregate_metadata(mds)}
-            for h, mds in per_host.items()}
+    """What the trust providers read about these hosts, as the scheduler
+    adapter gives it (aggregate metadata; placement traits with the
+    ``traits`` provider).
+
+    :param hosts: the candidates and the source of the move.
+    """
+    return host_info.for_host_names(ctxt, hosts)
 
 
 def load_metadata(ctxt, uuid):

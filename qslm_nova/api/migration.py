@@ -178,7 +178,7 @@ class MoveCheck:
         try:
             request = lookup.migration_request(
                 instance, block_migration(args.get('block_migration')))
-            host_info = lookup.load_host_info(ctxt, candidates)
+            host_info = lookup.load_host_info(ctxt, candidates + [source])
             engine = ENGINES.get(CONF)
             decisions = engine.decide(request, candidates, host_info)
         except Exception as e:  # noqa: trust provider, topology, bug
@@ -255,6 +255,7 @@ class MoveCheck:
         request = None
         try:
             request = lookup.migration_request(instance)
+            # The source of an evacuation is down and never judged.
             host_info = lookup.load_host_info(ctxt, candidates)
             decisions = moves.decide_move(
                 ENGINES.get(CONF), request,

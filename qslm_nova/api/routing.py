@@ -136,7 +136,7 @@ def build_mapper():
     # pattern on each call (half the cost of a match). guarded_paths()
     # rejects earlier here, so match as Routes does when that expression
     # is too large to build: route by route, in the same order.
-    mapper._master_regexp = None
+    mapper._master_regexp = None  # private: Routes has no public switch
     return mapper
 
 

@@ -47,9 +47,12 @@ regard to case.
 Possible values:
 
 * A list of Keystone role names. The default, ``admin``, lets
-  administrators (and ``qslm-nova ledger record`` run as one) write it;
-  ``service`` suits a dedicated account that records downtime after
-  migrations. Empty: nobody may change the ledger through the API.
+  administrators (and ``qslm-nova ledger record`` run as one) write it.
+  The compute agent writes the metadata of other projects' servers, which
+  Nova's own policy allows only to ``admin``: give the agent's user the
+  ``admin`` role (as Nova's service user has) and keep ``admin`` here; a
+  user with only ``service`` is refused by Nova before this list matters.
+  Empty: nobody may change the ledger through the API.
 
 Related options:
 

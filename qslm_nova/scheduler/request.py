@@ -34,7 +34,6 @@ import collections.abc
 import itertools
 import operator
 import threading
-import time
 
 from nova.compute import task_states
 from nova import context as nova_context
@@ -49,7 +48,7 @@ from qslm_nova import conf as qslm_conf
 from qslm_nova import decision
 from qslm_nova import moves
 from qslm_nova import policy
-from qslm_nova import trust
+from qslm_nova.scheduler import host_info as host_info_mod
 
 LOG = logging.getLogger(__name__)
 CONF = qslm_conf.CONF
@@ -260,68 +259,8 @@ def flavor_demands(spec_obj):
     return pol.demanding
 
 
-class _TraitCache:
-    """Placement traits per resource provider, kept ``ttl`` seconds.
-
-    Only used when the ``traits`` trust provider is enabled; bounded so a
-    large cloud cannot grow it without limit. Thread-safe.
-    """
-
-    def __init__(self, ttl=60.0, size=50000):
-        self.ttl = ttl
-        self.size = size
-        self._data = {}
-        self._lock = threading.Lock()
-
-    def get(self, ctx, rp_uuid):
-        now = time.monotonic()
-        with self._lock:
-            hit = self._data.get(rp_uuid)
-        if hit is not None and now - hit[0] < self.ttl:
-            return hit[1]
-        from nova.scheduler.client import report
-        try:
-            traits = set(report.report_client_singleton().get_provider_traits(
-                ctx, rp_uuid).traits)
-        except Exception as e:
-            LOG.warning('QSLM cannot read the traits of resource provider '
-                        '%s: %s', rp_uuid, e)
-            return None
-        with self._lock:
-            if len(self._data) >= self.size:
-                self._data.clear()
-            self._data[rp_uuid] = (now, traits)
-        return traits
-
-
-_TRAITS = _TraitCache()
-
-
-def host_info(host_state, ctx=None, with_traits=None):
-    """What trust providers may read about a host from Nova.
-
-    ``aggregate_metadata`` maps each key to the set of values the host's
-    aggregates give it (so disagreeing aggregates stay visible);
-    ``traits`` (only with the ``traits`` provider) the placement traits of
-    the host's compute node. ``with_traits`` (default: whether the
-    ``traits`` provider is configured) lets a caller asking for thousands
-    of hosts read the option once.
-    """
-    if with_traits is None:
-        with_traits = 'traits' in CONF.qslm.trust_providers
-    info = {'aggregate_metadata': trust.merge_aggregate_metadata(
-        agg.metadata for agg in getattr(host_state, 'aggregates', None)
-        or ())}
-    if with_traits and getattr(host_state, 'uuid', None):
-        traits = _TRAITS.get(ctx or nova_context.get_admin_context(),
-                             host_state.uuid)
-        if traits is not None:
-            info['traits'] = traits
-    return info
-
-
 class _LazyHostInfo(collections.abc.Mapping):
-    """{host: host_info(...)} computed only for the hosts a provider reads.
+    """{host: host info} computed only for the hosts a provider reads.
 
     Most requests need no trust at all, and the static and Keylime
     providers never read it: building it for 10,000 hosts up front cost
@@ -345,8 +284,16 @@ class _LazyHostInfo(collections.abc.Mapping):
         info = self._done.get(host)
         if info is None:
             if self._traits is None:
-                self._traits = 'traits' in CONF.qslm.trust_providers
-            info = host_info(self._states[host], self._ctx, self._traits)
+                self._traits = host_info_mod.traits_wanted()
+            state = self._states.get(host)
+            if state is not None:
+                info = host_info_mod.for_host_state(state, self._ctx,
+                                                    self._traits)
+            else:
+                # Not a candidate (the source of the move): read it from
+                # Nova's databases, as the API pre-check does.
+                info = host_info_mod.for_host_names(
+                    self._ctx, [host], self._traits)[host]
             self._done[host] = info
         return info
 

@@ -176,7 +176,7 @@ class PreCheckFuzzCase(base.FuzzTestCase):
                 memory_mb=1024, root_gb=1, ephemeral_gb=0, extra_specs={}))
         server = lookup.Server(instance, {'src': (True, True),
                                           TRUSTED: (True, True),
-                                          UNTRUSTED: (True, True)}, {})
+                                          UNTRUSTED: (True, True)})
         self._patch(lookup, 'load_server', return_value=server)
         self._patch(lookup, 'load_metadata',
                     side_effect=lambda c, u: dict(CURRENT))

@@ -117,7 +117,7 @@ class PreCheckTestCase(base.BaseTestCase):
         self.server = lookup.Server(
             self.instance,
             {'src': (True, True), 'a': (True, True), 'b': (True, True),
-             'off': (False, True), 'down': (True, False)}, {})
+             'off': (False, True), 'down': (True, False)})
         self.load = self.patch(lookup, 'load_server',
                                return_value=self.server)
         self.patch(lookup, 'load_host_info', return_value={})

@@ -29,7 +29,8 @@ from tests.unit.cmd import base
 #: Every command, for the --help test.
 COMMANDS = (['plan'], ['check'], ['migrate'], ['ledger', 'show'],
             ['ledger', 'record'], ['topology', 'validate'],
-            ['topology', 'show'], ['topology', 'plot'], ['calibrate'])
+            ['topology', 'seal'], ['topology', 'show'],
+            ['topology', 'plot'], ['calibrate'])
 
 
 class TestPlan(base.CLITestCase):
@@ -192,7 +193,8 @@ class TestPlan(base.CLITestCase):
         rc, out, _err = self.run_cli('--help')
         self.assertIn(rc, (0, None))       # sys.exit(): status 0
         for cmd in ('plan', 'check', 'migrate', 'ledger show',
-                    'ledger record', 'topology validate', 'topology show',
+                    'ledger record', 'topology validate', 'topology seal',
+                    'topology show',
                     'topology plot', 'calibrate'):
             self.assertIn('  %s ' % cmd, out)
 

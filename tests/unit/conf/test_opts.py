@@ -120,8 +120,9 @@ Related options:
                          'live_migration_downtime_steps',
                          'precheck_rate_limit', 'max_concurrent_requests',
                          'live_migration_parallel_connections',
-                         'history_estimates'}
-        units = ('milliseconds', 'seconds', 'mib', 'days')
+                         'history_estimates', 'topology_max_depth',
+                         'topology_max_values'}
+        units = ('milliseconds', 'seconds', 'mib', 'days', 'bytes')
         for _group, group_opts in opts.list_opts():
             for opt in group_opts:
                 if (not isinstance(opt, (cfg.IntOpt, cfg.FloatOpt)) or
