@@ -39,6 +39,7 @@ CASES = {
     policy.ALLOWED_MECHANISMS: (('tls', 'tls,ssh', 'none, tls'),
                                 ('tls;ssh', 'tls,', ',tls', '', 'TLS')),
     policy.DIRTY_RATE: (('0', '16', '12.5'), ('fast', '-1', '1.', '')),
+    policy.DIRTY_RATE_MBPS: (('0', '16', '12.5'), ('fast', '-1', '1.', '')),
 }
 
 
@@ -57,6 +58,11 @@ class TestValidators(base.BaseTestCase):
         self.assertEqual(set(policy.FLAVOR_KEYS), set(CASES))
         for name, validator in registered.items():
             self.assertIs(validator, validators.VALIDATORS[name])
+
+    def test_old_dirty_rate_key_marked_deprecated(self):
+        registered = {v.name: v for v in extra_specs.register()}
+        self.assertTrue(registered[policy.DIRTY_RATE_MBPS].deprecated)
+        self.assertFalse(registered[policy.DIRTY_RATE].deprecated)
 
     def test_registered_through_the_entry_point(self):
         self.assertIn('qslm', validators.NAMESPACES)
