@@ -32,6 +32,7 @@ with the key, the source and the reason.
 import dataclasses
 import datetime
 
+from qslm_nova import conf_fields
 from qslm_nova import exception
 from qslm_nova import mechanisms as mech_mod
 from qslm_nova import policy_values
@@ -47,11 +48,17 @@ ALLOWED_MECHANISMS = PREFIX + 'allowed_mechanisms'
 DIRTY_RATE = PREFIX + 'dirty_rate_mbps'
 LEDGER_USED = PREFIX + 'downtime_used_ms'
 LEDGER_START = PREFIX + 'budget_period_start'
+# Written by the compute agent (qslm_nova.agent): the Nova migrations
+# already charged to the ledger, and the instance's observed dirty rate.
+LEDGER_CHARGED = PREFIX + 'charged_migrations'
+OBSERVED_DIRTY_RATE = PREFIX + 'observed_dirty_rate'
 
 SLA_KEYS = (MAX_DOWNTIME, BUDGET, PERIOD_DAYS)
 SECURITY_KEYS = (REQUIRE_TRUSTED, MIN_LINK_SECURITY, REQUIRE_ENCRYPTION,
                  ALLOWED_MECHANISMS, DIRTY_RATE)
-LEDGER_KEYS = (LEDGER_USED, LEDGER_START)
+#: Keys only admins and [qslm] ledger_writer_roles may write.
+LEDGER_KEYS = (LEDGER_USED, LEDGER_START, LEDGER_CHARGED,
+               OBSERVED_DIRTY_RATE)
 FLAVOR_KEYS = SLA_KEYS + SECURITY_KEYS
 
 # Syntax checks shared with the Nova extra-spec validators.
@@ -70,21 +77,28 @@ SYNTAX = {
 
 @dataclasses.dataclass
 class Defaults:
-    require_trusted_host: bool = False
-    min_link_security: str = 'untrusted'
-    require_encryption: bool = False
-    allowed_mechanisms: tuple = ('none', 'tls', 'ssh', 'ipsec')
-    dirty_rate_mibps: float = 16.0
-    budget_period_days: int = 30
+    """The ``[qslm] default_*`` options: the floor of every policy.
+
+    Each field names the option it comes from (qslm_nova.conf.policy).
+    """
+
+    require_trusted_host: bool = conf_fields.option(
+        'default_require_trusted_host', False)
+    min_link_security: str = conf_fields.option(
+        'default_min_link_security', 'untrusted')
+    require_encryption: bool = conf_fields.option(
+        'default_require_encryption', False)
+    allowed_mechanisms: tuple = conf_fields.option(
+        'default_allowed_mechanisms', ('none', 'tls', 'tunnelled', 'ipsec'),
+        convert=mech_mod.default_names)
+    dirty_rate_mibps: float = conf_fields.option(
+        'default_dirty_rate_mbps', 16.0)
+    budget_period_days: int = conf_fields.option(
+        'default_budget_period_days', 30)
 
     @classmethod
     def from_conf(cls, group):
-        return cls(require_trusted_host=group.default_require_trusted_host,
-                   min_link_security=group.default_min_link_security,
-                   require_encryption=group.default_require_encryption,
-                   allowed_mechanisms=tuple(group.default_allowed_mechanisms),
-                   dirty_rate_mibps=group.default_dirty_rate_mbps,
-                   budget_period_days=group.default_budget_period_days)
+        return conf_fields.from_group(cls, group)
 
 
 @dataclasses.dataclass
@@ -229,6 +243,7 @@ def _apply(pol, key, value, level_index, mechanisms):
         pol.min_link_security = max(pol.min_link_security,
                                     level_index[value])
     elif key == ALLOWED_MECHANISMS:
+        value = [mech_mod.canonical_name(n, key) for n in value]
         unknown = [n for n in value if n not in mechanisms]
         if unknown:
             raise exception.PolicyValueError(

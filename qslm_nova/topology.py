@@ -660,6 +660,7 @@ def _parse_mechanisms(doc, chk):
         if not chk.mapping(entry, place):
             continue
         chk.unknown(entry, tuple(mech_mod.FIELDS), place)
+        name = mech_mod.canonical_name(name, '%s %s' % (chk.fname, place))
         base = mechs.get(name, mech_mod.Mechanism(name))
         values = {}
         for field, ftype in mech_mod.FIELDS.items():
@@ -689,6 +690,7 @@ def _mech_list(value, mechs, chk, place):
         return frozenset()
     out = set()
     for i, name in enumerate(value):
+        name = mech_mod.canonical_name(name, '%s %s' % (chk.fname, place))
         if name not in mechs:
             chk.err('%s[%d]' % (place, i),
                     'unknown mechanism %r (known: %s)' % (

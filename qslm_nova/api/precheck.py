@@ -51,14 +51,12 @@ import webob
 import webob.exc
 
 from qslm_nova.api import lookup
-from qslm_nova.api import opts as api_opts
 from qslm_nova import conf as qslm_conf
 from qslm_nova import decision
 from qslm_nova import policy as policy_mod
 
 LOG = logging.getLogger(__name__)
 CONF = qslm_conf.CONF
-api_opts.register_opts(CONF)
 
 ACTION = 'os-migrateLive'
 _ACTION_BYTES = ACTION.encode('ascii')

@@ -47,6 +47,10 @@ class Decision:
     remaining_budget_ms: float = None
     paper_worst_ms: float = None
     score: float = -1.0
+    # Where the transport, [libvirt] options, cipher, CPU load and dirty
+    # rate of this decision came from: a hostfacts.FigureSources, or None
+    # when the candidate was not estimated. ``str()`` of it is one line.
+    sources: object = None
 
     def deny(self, reason):
         self.allowed = False

@@ -31,6 +31,8 @@ class Settings:
     fail_closed: bool = True
     sla_estimate: str = 'worst'
     default_host_cpu_load: float = 0.3
+    host_profile_max_age: int = 1800
+    observed_dirty_rate_max_age: int = 900
 
     @classmethod
     def from_conf(cls, group):
@@ -39,4 +41,7 @@ class Settings:
                    params=estimator.ModelParams.from_conf(group),
                    fail_closed=group.fail_closed,
                    sla_estimate=group.sla_estimate,
-                   default_host_cpu_load=group.default_host_cpu_load)
+                   default_host_cpu_load=group.default_host_cpu_load,
+                   host_profile_max_age=group.host_profile_max_age,
+                   observed_dirty_rate_max_age=(
+                       group.observed_dirty_rate_max_age))

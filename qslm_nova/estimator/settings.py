@@ -24,6 +24,8 @@ import dataclasses
 
 import numpy as np
 
+from qslm_nova import conf_fields
+
 
 @dataclasses.dataclass(frozen=True)
 class LibvirtSettings:
@@ -34,14 +36,27 @@ class LibvirtSettings:
 
     """
 
-    downtime_ms: float = 500.0
-    downtime_steps: int = 10
-    downtime_delay_s: float = 75.0
-    completion_timeout_s: float = 800.0
-    timeout_action: str = 'abort'
-    permit_post_copy: bool = False
-    permit_auto_converge: bool = False
-    bandwidth_mibps: float = 0.0
+    # Each field names the [qslm] option it mirrors (qslm_nova.conf.libvirt).
+    downtime_ms: float = conf_fields.option(
+        'live_migration_downtime', 500.0)
+    downtime_steps: int = conf_fields.option(
+        'live_migration_downtime_steps', 10)
+    downtime_delay_s: float = conf_fields.option(
+        'live_migration_downtime_delay', 75.0)
+    completion_timeout_s: float = conf_fields.option(
+        'live_migration_completion_timeout', 800.0)
+    timeout_action: str = conf_fields.option(
+        'live_migration_timeout_action', 'abort')
+    permit_post_copy: bool = conf_fields.option(
+        'live_migration_permit_post_copy', False)
+    permit_auto_converge: bool = conf_fields.option(
+        'live_migration_permit_auto_converge', False)
+    bandwidth_mibps: float = conf_fields.option(
+        'live_migration_bandwidth', 0.0)
+    # Streams QEMU sends the memory over (multifd): each one is encrypted
+    # on a core of its own.
+    parallel_connections: int = conf_fields.option(
+        'live_migration_parallel_connections', 1)
 
     def steps(self, data_gb):
         """(start time s, downtime limit ms) pairs, as Nova computes them.
@@ -64,62 +79,47 @@ class LibvirtSettings:
 
     @classmethod
     def from_conf(cls, group):
-        return cls(
-            downtime_ms=group.live_migration_downtime,
-            downtime_steps=group.live_migration_downtime_steps,
-            downtime_delay_s=group.live_migration_downtime_delay,
-            completion_timeout_s=group.live_migration_completion_timeout,
-            timeout_action=group.live_migration_timeout_action,
-            permit_post_copy=group.live_migration_permit_post_copy,
-            permit_auto_converge=group.live_migration_permit_auto_converge,
-            bandwidth_mibps=group.live_migration_bandwidth)
+        return conf_fields.from_group(cls, group)
 
 
 @dataclasses.dataclass(frozen=True)
 class ModelParams:
     """Constants of the model (see the [qslm] estimator options)."""
 
-    setup_ms: float = 40.0
-    confirmation_ms: float = 10.0
-    activation_ms: float = 30.0
-    device_state_mb: float = 1.0
-    worst_dirty_factor: float = 2.0
-    worst_bandwidth_factor: float = 0.7
-    mss_bytes: float = 1448.0
-    frame_overhead_bytes: float = 90.0
-    zero_page_bytes: float = 16.0
-    scan_gibps: float = 8.0
-    tcp_window_mb: float = 6.0
-    max_rounds: int = 200
+    # Each field names the [qslm] option that sets it
+    # (qslm_nova.conf.estimator) or is a constant of the model.
+    setup_ms: float = conf_fields.option('setup_ms', 40.0)
+    confirmation_ms: float = conf_fields.option('confirmation_ms', 10.0)
+    activation_ms: float = conf_fields.option('activation_ms', 30.0)
+    device_state_mb: float = conf_fields.option('device_state_mb', 1.0)
+    worst_dirty_factor: float = conf_fields.option('worst_dirty_factor', 2.0)
+    worst_bandwidth_factor: float = conf_fields.option(
+        'worst_bandwidth_factor', 0.7)
+    mss_bytes: float = conf_fields.constant(1448.0)
+    frame_overhead_bytes: float = conf_fields.constant(90.0)
+    zero_page_bytes: float = conf_fields.constant(16.0)
+    scan_gibps: float = conf_fields.constant(8.0)
+    tcp_window_mb: float = conf_fields.constant(6.0)
+    max_rounds: int = conf_fields.constant(200)
     # QEMU's bandwidth estimate runs high, so the data it leaves for the
     # stop-and-copy is this many times rate x limit (expected, worst).
-    stop_share: float = 1.0
-    worst_stop_share: float = 1.75
+    stop_share: float = conf_fields.option('stop_share', 1.0)
+    worst_stop_share: float = conf_fields.option('worst_stop_share', 1.75)
     # Added to the worst-case pause: scheduling jitter of loaded hosts.
-    worst_extra_ms: float = 50.0
+    worst_extra_ms: float = conf_fields.option('worst_extra_ms', 50.0)
     # QEMU checks what is left between send bursts of up to this long
     # (its MAX_WAIT); a stop inside a round leaves on average half a burst
     # less than the threshold. 0: check continuously.
-    iteration_ms: float = 50.0
+    iteration_ms: float = conf_fields.option('iteration_ms', 50.0)
     # QEMU sets no stop threshold before its first bandwidth sample, taken
     # this long into the migration (its BUFFER_DELAY); that sample also
     # counts the data that filled the transport's buffers, so it runs
     # high. 0: ignore.
-    first_sample_ms: float = 100.0
+    first_sample_ms: float = conf_fields.option('first_sample_ms', 100.0)
 
     @classmethod
     def from_conf(cls, group):
-        return cls(setup_ms=group.setup_ms,
-                   confirmation_ms=group.confirmation_ms,
-                   activation_ms=group.activation_ms,
-                   device_state_mb=group.device_state_mb,
-                   worst_dirty_factor=group.worst_dirty_factor,
-                   worst_bandwidth_factor=group.worst_bandwidth_factor,
-                   stop_share=group.stop_share,
-                   worst_stop_share=group.worst_stop_share,
-                   worst_extra_ms=group.worst_extra_ms,
-                   iteration_ms=group.iteration_ms,
-                   first_sample_ms=group.first_sample_ms)
+        return conf_fields.from_group(cls, group)
 
 
 def data_gb(memory_mb, disk_gb=0.0):

@@ -85,8 +85,7 @@ CHECK = textwrap.dedent("""\
     from nova.scheduler import weights
     from paste import deploy
 
-    from qslm_nova.api import opts  # noqa: registers the pre-check options
-    from qslm_nova import conf as qslm_conf  # noqa
+    from qslm_nova import conf as qslm_conf  # noqa: registers [qslm]
 
     nova_conf, paste_ini, overlay = sys.argv[1:4]
     CONF = nova.conf.CONF

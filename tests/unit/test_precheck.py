@@ -29,7 +29,6 @@ from oslotest import base
 import webob
 
 from qslm_nova.api import lookup
-from qslm_nova.api import opts as api_opts
 from qslm_nova.api import precheck
 from qslm_nova import conf as qslm_conf
 from qslm_nova import decision
@@ -508,14 +507,6 @@ class TestLedger(PreCheckTestCase):
 
 
 class TestOpts(base.BaseTestCase):
-
-    def test_list_opts(self):
-        (group, opts), = api_opts.list_opts()
-        self.assertEqual('qslm', group.name)
-        self.assertEqual(['ledger_writer_roles', 'precheck_rate_limit',
-                          'precheck_rate_window'], [o.name for o in opts])
-        for opt in opts:
-            self.assertTrue(opt.help.strip())
 
     def test_block_migration_values(self):
         self.assertIsNone(precheck._block_migration('auto'))

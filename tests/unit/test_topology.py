@@ -30,7 +30,7 @@ from qslm_nova import topology
 from tests.unit import fixtures as fx
 
 LEVELS = 'untrusted, wan, shared, private, isolated'
-MECHS = 'ipsec, none, ssh, tls'
+MECHS = 'ipsec, none, tls, tunnelled'
 LINK_KEYS = ('between, bandwidth_gbps, latency_ms, security, utilization, '
              'mechanisms')
 

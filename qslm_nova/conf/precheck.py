@@ -12,16 +12,17 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""[qslm] options of the nova-api pre-check (``qslm_precheck`` filter).
 
-The failure rule itself is ``[qslm] fail_closed`` (qslm_nova.conf): the
-pre-check applies it to decisions it cannot compute, and always refuses
-instances whose policy requires trust or encryption in that case.
+"""[qslm] options of the nova-api pre-check (the ``qslm_precheck`` paste
+filter, qslm_nova.api.precheck).
+
+The failure rule the pre-check applies to decisions it cannot compute is
+``[qslm] fail_closed`` (qslm_nova.conf.core).
 """
 
 from oslo_config import cfg
 
-from qslm_nova import conf as qslm_conf
+from qslm_nova.conf import groups
 
 precheck_opts = [
     cfg.ListOpt('ledger_writer_roles',
@@ -32,16 +33,20 @@ Roles, besides admin, that may write the downtime ledger metadata keys.
 The ledger keys ``qslm:downtime_used_ms`` and ``qslm:budget_period_start``
 in instance metadata count the downtime an instance has used in its budget
 period. The API pre-check refuses (403) every server metadata request of
-other users that would change them (set, replace, delete). Admins
-(``is_admin`` in the request context) may always write them.
+other users that would change them (set, replace, delete), so tenants
+cannot reset their own budget. Admins (``is_admin`` in the request
+context) may always write them. Every role listed here is trusted with
+every instance's budget.
 
 Possible values:
 
 * A list of Keystone role names, e.g. ``service`` for the account that
-  records downtime after migrations. Empty: admins only.
+  records downtime after migrations.
+* Empty (default): admins only.
 
 Related options:
 
+* ``default_budget_period_days``
 * ``fail_closed``
 """),
     cfg.IntOpt('precheck_rate_limit',
@@ -52,8 +57,9 @@ Maximum live-migration requests per instance in ``precheck_rate_window``.
 
 Requests beyond the limit get 429 (overLimit) with a Retry-After header
 before any decision is computed: a guard against migration floods that
-would eat an instance's downtime budget. The count is kept per nova-api
-worker process, in memory.
+would eat an instance's downtime budget or load the scheduler. The count
+is kept per nova-api worker process, in memory, so with N workers an
+instance may get up to N times the limit, and a restart forgets it.
 
 Possible values:
 
@@ -69,17 +75,26 @@ Related options:
                min=1,
                help="""
 Length, in seconds, of the sliding window of ``precheck_rate_limit``.
+
+A request counts against the limit for this long after it was made. A
+longer window spreads the same number of requests over more time; it has
+no effect while ``precheck_rate_limit`` is 0.
+
+Possible values:
+
+* A positive number of seconds (default: one hour).
+
+Related options:
+
+* ``precheck_rate_limit``
 """),
 ]
 
 
 def register_opts(conf):
-    conf.register_group(qslm_conf.GROUP)
-    conf.register_opts(precheck_opts, group=qslm_conf.GROUP)
+    conf.register_group(groups.QSLM_GROUP)
+    conf.register_opts(precheck_opts, group=groups.QSLM_GROUP)
 
 
 def list_opts():
-    return [(qslm_conf.GROUP, precheck_opts)]
-
-
-register_opts(qslm_conf.CONF)
+    return {groups.QSLM_GROUP: precheck_opts}

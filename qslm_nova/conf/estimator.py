@@ -1,0 +1,284 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+
+"""[qslm] constants of the downtime model (qslm_nova.estimator).
+
+The defaults are fitted to real QEMU migrations by the testbed
+(``qslm-nova-testbed campaign`` and ``fit``). All but
+``default_host_cpu_load`` are model internals, marked ``advanced``:
+change them only from measurements of your own hosts.
+"""
+
+from oslo_config import cfg
+
+from qslm_nova.conf import groups
+
+_CALIBRATE = """
+The testbed fits it to real migrations (``qslm-nova-testbed campaign``,
+then ``fit``; the operator documentation's downtime model chapter)."""
+
+timing_opts = [
+    cfg.FloatOpt('setup_ms',
+                 default=40.0, min=0.0, advanced=True,
+                 help="""
+Time, in milliseconds, to set up a migration before memory is sent.
+
+It covers what libvirt and QEMU do before the stream starts, excluding the
+round trips of the mechanism's handshake (the topology file gives those
+per mechanism). It is not part of the pause: it lengthens the total
+migration time and brings the completion timeout nearer.
+""" + _CALIBRATE + """
+
+Possible values:
+
+* 0 or a positive number of milliseconds.
+
+Related options:
+
+* ``live_migration_completion_timeout``
+"""),
+    cfg.FloatOpt('confirmation_ms',
+                 default=10.0, min=0.0, advanced=True,
+                 help="""
+Time, in milliseconds, for the destination to confirm its copy.
+
+The destination confirms it holds a consistent copy of the guest (the
+paper's ConfirmationTime). It is part of every downtime: the guest stays
+paused until the destination confirms. A larger value raises every
+downtime estimate by the same amount.
+
+Possible values:
+
+* 0 or a positive number of milliseconds.
+
+Related options:
+
+* ``activation_ms``: the other fixed part of the pause.
+"""),
+    cfg.FloatOpt('activation_ms',
+                 default=30.0, min=0.0, advanced=True,
+                 help="""
+Time, in milliseconds, to activate the guest on the destination.
+
+The paper calls it ActivationTime. It is part of every downtime: the
+guest runs again only once it is activated. A larger value raises every
+downtime estimate by the same amount.
+
+Possible values:
+
+* 0 or a positive number of milliseconds.
+
+Related options:
+
+* ``confirmation_ms``: the other fixed part of the pause.
+"""),
+    cfg.FloatOpt('device_state_mb',
+                 default=1.0, min=0.0, advanced=True,
+                 help="""
+Device state, in MiB, sent while the guest is paused.
+
+After the last memory is sent QEMU sends the state of the guest's devices
+(CPU registers, virtual devices); it adds to the data of the
+stop-and-copy, so its time at the stop-and-copy rate adds to every
+downtime. Guests with many or large devices carry more.
+
+Possible values:
+
+* 0 or a positive size in MiB.
+
+Related options:
+
+* ``live_migration_bandwidth``: does not limit the stop-and-copy.
+"""),
+]
+
+worst_case_opts = [
+    cfg.FloatOpt('worst_dirty_factor',
+                 default=2.0, min=1.0, advanced=True,
+                 help="""
+Factor on the guest's dirty rate in the worst-case estimate.
+
+The worst-case estimate multiplies the instance's dirty rate
+(``qslm:dirty_rate_mbps`` or ``default_dirty_rate_mbps``) by this factor.
+A larger factor protects against guests that get busier than their flavor
+says, at the price of refusing destinations that would have met the SLA.
+
+Possible values:
+
+* A number of 1 or more (1: the worst case assumes the expected rate).
+
+Related options:
+
+* ``default_dirty_rate_mbps``
+* ``sla_estimate``: whether the worst case is held against the SLA.
+"""),
+    cfg.FloatOpt('worst_bandwidth_factor',
+                 default=0.7, min=0.01, max=1.0, advanced=True,
+                 help="""
+Share of the available path bandwidth the worst case assumes.
+
+The worst-case estimate runs the migration over this share of the rate
+the expected case uses, for links busier than the topology file's
+utilisation says. A smaller share makes the worst case more cautious and
+refuses more destinations.
+
+Possible values:
+
+* A share between 0.01 and 1 (1: the full available bandwidth).
+
+Related options:
+
+* ``sla_estimate``
+* ``worst_dirty_factor``
+"""),
+    cfg.FloatOpt('stop_share',
+                 default=1.0, min=0.1, advanced=True,
+                 help="""
+Data left for the stop-and-copy, in rate x downtime limit (expected).
+
+QEMU pauses the guest as soon as what is left to send fits its downtime
+limit at the bandwidth it measured; its bandwidth estimate runs high, so
+it leaves more than the limit allows and the pause exceeds the limit. The
+model's threshold is this multiple of rate x current limit: a larger
+value gives longer expected pauses and fewer rounds.
+""" + _CALIBRATE + """
+
+Possible values:
+
+* A multiple of 0.1 or more.
+
+Related options:
+
+* ``worst_stop_share``: the same multiple for the worst case.
+* ``live_migration_downtime``: the limit.
+"""),
+    cfg.FloatOpt('worst_stop_share',
+                 default=1.75, min=0.1, advanced=True,
+                 help="""
+Data left for the stop-and-copy, in rate x downtime limit (worst case).
+
+The worst-case counterpart of ``stop_share``. It is what keeps the
+worst-case estimate above the pauses real migrations show: setting it to
+``stop_share`` lets noticeably more migrations through, and more of them
+pause longer than their limit.
+
+Possible values:
+
+* A multiple of 0.1 or more; normally at least ``stop_share``.
+
+Related options:
+
+* ``stop_share``
+* ``sla_estimate``
+"""),
+    cfg.FloatOpt('worst_extra_ms',
+                 default=50.0, min=0.0, advanced=True,
+                 help="""
+Milliseconds added to the worst-case pause for host scheduling jitter.
+
+A busy compute node resumes the guest later than an idle one. Lowering it
+allows more migrations against tight SLAs; do that only after measuring
+the pauses of your own loaded hosts.
+
+Possible values:
+
+* 0 or a positive number of milliseconds.
+
+Related options:
+
+* ``worst_stop_share``
+* ``sla_estimate``
+"""),
+]
+
+qemu_opts = [
+    cfg.FloatOpt('iteration_ms',
+                 default=50.0, min=0.0, advanced=True,
+                 help="""
+Longest send burst of QEMU, in milliseconds (QEMU's MAX_WAIT).
+
+QEMU checks whether what is left fits the downtime limit only between two
+bursts and so notices the crossing on average half a burst late: the
+pause carries half a burst less than the threshold (or half of what is
+left, if less). A longer burst shortens expected pauses, most on fast
+links.
+
+Possible values:
+
+* A positive number of milliseconds (QEMU: 50).
+* 0: model a continuous check.
+
+Related options:
+
+* ``first_sample_ms``
+* ``stop_share``
+"""),
+    cfg.FloatOpt('first_sample_ms',
+                 default=100.0, min=0.0, advanced=True,
+                 help="""
+Time of QEMU's first bandwidth sample, in milliseconds (BUFFER_DELAY).
+
+QEMU sets no stop threshold before that sample, and the sample also
+counts the data that filled the socket buffers, so it runs high: a small
+guest on a fast link may stop right then with more left than later
+samples would allow, and pause longer than the limit. The worst case
+ignores this early stop.
+""" + _CALIBRATE + """
+
+Possible values:
+
+* A positive number of milliseconds (QEMU: 100; the testbed fits about
+  200).
+* 0: ignore the first sample.
+
+Related options:
+
+* ``iteration_ms``
+"""),
+]
+
+host_opts = [
+    cfg.FloatOpt('default_host_cpu_load',
+                 default=0.3, min=0.0, max=0.95,
+                 help="""
+CPU load assumed for hosts whose topology entry gives none.
+
+An encrypting mechanism sends at most the crypto throughput of one core
+times (1 - load) of the busier of the two hosts, so a higher load gives
+slower encrypted migrations and longer downtime estimates. Mechanisms
+without cryptography are not affected. Set ``cpu_load`` per host in the
+topology file where hosts differ.
+
+Possible values:
+
+* A share between 0 (idle) and 0.95.
+
+Related options:
+
+* ``topology_file``: per-host ``cpu_load``.
+* ``default_require_encryption``
+"""),
+]
+
+ALL_OPTS = timing_opts + worst_case_opts + qemu_opts + host_opts
+
+
+def register_opts(conf):
+    conf.register_group(groups.QSLM_GROUP)
+    conf.register_opts(ALL_OPTS, group=groups.QSLM_GROUP)
+
+
+def list_opts():
+    return {groups.QSLM_GROUP: ALL_OPTS}
