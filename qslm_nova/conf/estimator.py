@@ -247,6 +247,72 @@ Related options:
 
 * ``iteration_ms``
 """),
+    cfg.FloatOpt('migration_gbps_per_core',
+                 default=10.0, min=0.01, advanced=True,
+                 help="""
+Payload one migration thread sends per second on a whole core, Gbit/s.
+
+What QEMU's migration thread sends on one core before any encryption
+(scanning pages, tracking dirty pages, writing the socket). Per byte, the
+cipher's cost adds to it (the topology's ``crypto_gbps_per_core``), and
+on a host with ``load`` runnable threads per CPU the thread gets
+1 / (1 + load) of its core, so loaded hosts migrate more slowly, plain
+TCP too. Parallel connections add cores only as far as the host has idle
+CPU time. The default is a single migration stream on KVM, which QEMU's
+developers call a bottleneck on 10 Gbit/s links; the testbed measures
+5 Gbit/s under QEMU's TCG.
+""" + _CALIBRATE + """
+
+Possible values:
+
+* A positive number of Gbit/s.
+
+Related options:
+
+* ``default_host_cpu_load``
+* ``live_migration_parallel_connections``
+"""),
+    cfg.FloatOpt('qemu_default_downtime_ms',
+                 default=300.0, min=0.0, advanced=True,
+                 help="""
+QEMU's own downtime limit, in milliseconds (QEMU: 300).
+
+It holds until Nova's first ``migrateSetMaxDowntime`` lands. Nova makes
+that call during libvirt's prepare, before QEMU sends a byte, so the
+expected case never sees this limit; the worst case assumes it for
+``monitor_delay_s`` (the larger of it and Nova's first step).
+
+Possible values:
+
+* 0 or a positive number of milliseconds.
+
+Related options:
+
+* ``monitor_delay_s``
+* ``live_migration_downtime``
+"""),
+    cfg.FloatOpt('monitor_delay_s',
+                 default=8.0, min=0.0, advanced=True,
+                 help="""
+How late, in seconds, Nova's monitor may act in the worst case.
+
+libvirt's client library can lose the wake-up of a call made while
+another thread waits for ``migrateToURI3`` (measured with libvirt 9.0):
+the call then leaves only with the daemon's next keepalive, a few
+seconds later. The worst case therefore keeps QEMU's default limit until
+Nova's first downtime step lands this late, and applies Nova's completion
+timeout action this late.
+""" + _CALIBRATE + """
+
+Possible values:
+
+* 0 (Nova always acts on time) or a positive number of seconds.
+
+Related options:
+
+* ``qemu_default_downtime_ms``
+* ``live_migration_completion_timeout``
+"""),
 ]
 
 host_opts = [
