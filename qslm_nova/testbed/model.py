@@ -31,7 +31,7 @@ from qslm_nova import mechanisms
 
 MIB = 1024.0 * 1024.0
 # Transport of the testbed -> mechanism of the decision.
-MECHANISM = {'tcp': 'none', 'tls': 'tls', 'ssh': 'ssh'}
+MECHANISM = {'tcp': 'none', 'tls': 'tls', 'ssh': 'tunnelled'}
 LOOPBACK_RTT_MS = 0.05
 
 
