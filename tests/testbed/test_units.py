@@ -32,6 +32,7 @@ from qslm_nova.testbed import cli
 from qslm_nova.testbed import fit
 from qslm_nova.testbed import guest
 from qslm_nova.testbed import model
+from qslm_nova.testbed import qemu_record
 from qslm_nova.testbed import qmp
 from qslm_nova.testbed import report
 from qslm_nova.testbed import runner
@@ -74,8 +75,8 @@ class TestWorkload(testtools.TestCase):
 
     def test_guest_rate(self):
         pts = [(0, 0), (1000, 256), (2000, 512)]
-        self.assertAlmostEqual(1.0, runner._guest_rate(pts, 1000))
-        self.assertEqual(0.0, runner._guest_rate(pts[:1], 1000))
+        self.assertAlmostEqual(1.0, qemu_record.guest_rate(pts, 1000))
+        self.assertEqual(0.0, qemu_record.guest_rate(pts[:1], 1000))
 
     def test_build(self):
         d = self.useFixture(fixtures.TempDir()).path
