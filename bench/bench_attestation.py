@@ -54,7 +54,7 @@ os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', 'true')
 from oslo_config import cfg  # noqa: E402
 
 from qslm_nova import conf as qslm_conf  # noqa: E402
-from qslm_nova.trust import opts  # noqa: E402
+from qslm_nova import trust  # noqa: E402
 from tests.unit import fake_keylime  # noqa: E402
 from tests.unit import hostile_servers  # noqa: E402
 from tests.unit import test_trust_keylime as kl  # noqa: E402
@@ -147,7 +147,7 @@ class Cloud:
 def make_provider(provider_class, cloud, pki, **options):
     conf = cfg.ConfigOpts()
     qslm_conf.register_opts(conf)
-    opts.register_opts(conf)
+    trust.register_provider_opts(conf, provider_class)
     conf([], project='qslm-bench', default_config_files=[])
     # Every option a scenario changes is set each time: overrides live
     # in the option groups, which all ConfigOpts objects share.

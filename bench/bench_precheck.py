@@ -12,32 +12,39 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Overhead of the nova-api pre-check on requests it does not act on.
+"""Overhead of the nova-api pre-check, this tree's against a baseline's.
 
 Run with ``python -m bench.bench_precheck`` (``--help`` for options).
 
-Two parts, each comparing the same requests with and without the
-``qslm_precheck`` filter in one run, the two variants interleaved request
-by request (alternating which goes first) so that drift hits both alike:
+The baseline is the filter as committed at ``--baseline`` (default
+``main``), read with ``git show`` and loaded beside this tree's, so both
+run in one process on the same requests. Two parts, each timing the same
+requests without the filter, with the baseline's and with this tree's,
+the three variants interleaved request by request (the order rotating)
+so that drift hits all alike:
 
-* ``stub``: the filter around a WSGI application that only reads the body
-  and answers 200: the pure cost of the filter, the worst case for the
-  ratio since the application does nearly nothing.
-* ``nova``: Nova's real v2.1 paste pipeline, loaded twice in one
+* ``stub``: the filters around a WSGI application that only reads the
+  body and answers 200: the pure cost of a filter, the worst case for
+  the ratio since the application does nearly nothing.
+* ``nova``: Nova's real v2.1 paste pipeline, loaded three times in one
   in-process Nova (functional fixtures: database, conductor, fake
-  computes), once from Nova's api-paste.ini and once with the filter
-  inserted after ``keystonecontext``; requests are WSGI calls into the
-  loaded pipelines (no HTTP client in between).
+  computes), from Nova's api-paste.ini and with either filter inserted
+  after ``keystonecontext``; requests are WSGI calls into the loaded
+  pipelines (no HTTP client in between).
 
-For each request kind it prints the median latency without and with the
-filter, their ratio and the median difference.
+For each request kind it prints the median latency without a filter,
+with the baseline's and with this tree's, the ratio of this tree's to
+the baseline's (the pre-check must not make a normal request more than
+5 % slower) and the median added cost of each filter.
 """
 
 import argparse
+import importlib.util
 import io
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 import unittest
@@ -52,6 +59,23 @@ import webob  # noqa: E402
 from qslm_nova.api import precheck  # noqa: E402
 
 UUID = '6f1c2b8e-8f8a-4f59-9a55-0f4d3cf0e0a1'
+#: The module name the baseline filter is loaded under (paste imports it).
+BASELINE_MODULE = 'bench_precheck_baseline'
+VARIANTS = ('without', 'baseline', 'new')
+
+
+def load_baseline(ref):
+    """The filter module as committed at git ``ref``, importable by name.
+    """
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    source = subprocess.run(
+        ['git', 'show', '%s:qslm_nova/api/precheck.py' % ref], cwd=root,
+        check=True, capture_output=True, text=True).stdout
+    spec = importlib.util.spec_from_loader(BASELINE_MODULE, loader=None)
+    module = importlib.util.module_from_spec(spec)
+    exec(compile(source, '%s:precheck.py' % ref, 'exec'), module.__dict__)
+    sys.modules[BASELINE_MODULE] = module
+    return module
 
 
 # -- part 1: the filter around a stub application ---------------------------
@@ -103,21 +127,25 @@ def _time_stub(app, method, path, body, batch):
     return (time.perf_counter() - start) / batch
 
 
-def run_stub(rounds, batch):
-    """Median seconds per request, per kind, without and with the filter.
-    """
-    plain = _stub_app
-    wrapped = precheck.filter_factory({})(_stub_app)
+def _rounds(rounds, apps, time_one):
+    """Samples per variant, the three interleaved in a rotating order."""
+    samples = {name: [] for name in VARIANTS}
+    order = list(zip(VARIANTS, apps))
+    for i in range(rounds):
+        turn = order[i % 3:] + order[:i % 3]
+        for name, app in turn:
+            samples[name].append(time_one(app))
+    return samples
+
+
+def run_stub(rounds, batch, baseline):
+    """Median seconds per request, per kind and variant."""
+    apps = (_stub_app, baseline.filter_factory({})(_stub_app),
+            precheck.filter_factory({})(_stub_app))
     results = []
     for label, method, path, body in STUB_REQUESTS:
-        samples = {'without': [], 'with': []}
-        for i in range(rounds):
-            order = (('without', plain), ('with', wrapped))
-            if i % 2:
-                order = order[::-1]
-            for name, app in order:
-                samples[name].append(_time_stub(app, method, path, body,
-                                                batch))
+        samples = _rounds(rounds, apps, lambda app: _time_stub(
+            app, method, path, body, batch))
         results.append(_summary(label, samples))
     return results
 
@@ -141,6 +169,15 @@ def _nova_case(rounds):
             self.flags(api_paste_config=path, group='wsgi')
             return nova_api_wsgi.Loader().load_app('osapi_compute')
 
+        def _baseline_paste(self):
+            with open(self.paste_config_path) as f:
+                text = f.read()
+            path = self.paste_config_path + '.baseline'
+            with open(path, 'w') as f:
+                f.write(text.replace('qslm_nova.api.precheck:filter_factory',
+                                     BASELINE_MODULE + ':filter_factory'))
+            return path
+
         def _call(self, app, method, path, body, admin):
             req = webob.Request.blank('/v2.1' + path, method=method)
             user = 'admin' if admin else 'fake'
@@ -163,8 +200,9 @@ def _nova_case(rounds):
             return elapsed
 
         def test_overhead(self):
-            with_app = self._load(self.paste_config_path)
-            without_app = self._load(base.find_nova_api_paste())
+            apps = (self._load(base.find_nova_api_paste()),
+                    self._load(self._baseline_paste()),
+                    self._load(self.paste_config_path))
             sid = self.boot_server('compute-a1')['id']
             kinds = [
                 ('GET /servers/detail', 'GET', '/servers/detail', None,
@@ -179,19 +217,16 @@ def _nova_case(rounds):
                 ('POST /servers/{id}/metadata (tenant)', 'POST',
                  '/servers/%s/metadata' % sid, {'metadata': {'a': 'b'}},
                  False),
+                ('POST /servers/{id}/metadata (admin)', 'POST',
+                 '/servers/%s/metadata' % sid, {'metadata': {'a': 'c'}},
+                 True),
             ]
             results = []
             for label, method, path, body, admin in kinds:
-                samples = {'without': [], 'with': []}
-                for app in (without_app, with_app):  # warm up
+                for app in apps:  # warm up
                     self._call(app, method, path, body, admin)
-                for i in range(rounds):
-                    order = (('without', without_app), ('with', with_app))
-                    if i % 2:
-                        order = order[::-1]
-                    for name, app in order:
-                        samples[name].append(self._call(
-                            app, method, path, body, admin))
+                samples = _rounds(rounds, apps, lambda app: self._call(
+                    app, method, path, body, admin))
                 results.append(_summary(label, samples))
             NOVA_RESULTS['results'] = results
 
@@ -212,27 +247,38 @@ def run_nova(rounds):
 # -- report ------------------------------------------------------------------
 
 def _summary(label, samples):
-    without = statistics.median(samples['without'])
-    with_ = statistics.median(samples['with'])
-    diffs = [w - o for w, o in zip(samples['with'], samples['without'])]
-    return {'request': label, 'samples': len(samples['with']),
-            'without_us': without * 1e6, 'with_us': with_ * 1e6,
-            'ratio': with_ / without if without else float('nan'),
-            'median_diff_us': statistics.median(diffs) * 1e6}
+    median = {name: statistics.median(samples[name]) for name in VARIANTS}
+
+    def added(name):
+        return statistics.median(
+            [w - o for w, o in zip(samples[name], samples['without'])])
+    return {'request': label, 'samples': len(samples['new']),
+            'without_us': median['without'] * 1e6,
+            'baseline_us': median['baseline'] * 1e6,
+            'new_us': median['new'] * 1e6,
+            'new_vs_baseline': (median['new'] / median['baseline']
+                                if median['baseline'] else float('nan')),
+            'baseline_added_us': added('baseline') * 1e6,
+            'new_added_us': added('new') * 1e6}
 
 
 def format_table(title, results):
-    header = ('request', 'without us', 'with us', 'ratio', 'diff us')
-    lines = [title, '%-46s %11s %11s %7s %10s' % header]
+    header = ('request', 'without', 'baseline', 'new', 'new/base',
+              '+base', '+new')
+    lines = [title + ' (microseconds)',
+             '%-46s %9s %9s %9s %8s %8s %8s' % header]
     for r in results:
-        lines.append('%-46s %11.1f %11.1f %7.3f %10.1f' % (
-            r['request'], r['without_us'], r['with_us'], r['ratio'],
-            r['median_diff_us']))
+        lines.append('%-46s %9.1f %9.1f %9.1f %8.3f %8.1f %8.1f' % (
+            r['request'], r['without_us'], r['baseline_us'], r['new_us'],
+            r['new_vs_baseline'], r['baseline_added_us'],
+            r['new_added_us']))
     return '\n'.join(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--baseline', default='main',
+                        help='git revision whose filter is the baseline')
     parser.add_argument('--stub-rounds', type=int, default=200)
     parser.add_argument('--stub-batch', type=int, default=200,
                         help='requests timed together per stub sample')
@@ -241,19 +287,20 @@ def main(argv=None):
                              'skips the Nova part')
     parser.add_argument('--json', help='also write the results here')
     args = parser.parse_args(argv)
-    out = {'python': sys.version.split()[0]}
-    out['stub'] = run_stub(args.stub_rounds, args.stub_batch)
-    title = ('qslm_precheck overhead, stub WSGI application (median of %d '
-             'samples of %d requests each)' % (args.stub_rounds,
-                                               args.stub_batch))
+    baseline = load_baseline(args.baseline)
+    out = {'python': sys.version.split()[0], 'baseline': args.baseline}
+    out['stub'] = run_stub(args.stub_rounds, args.stub_batch, baseline)
+    title = ('qslm_precheck overhead, stub WSGI application, baseline %s '
+             '(median of %d samples of %d requests each)' % (
+                 args.baseline, args.stub_rounds, args.stub_batch))
     print(format_table(title, out['stub']))
     if args.nova_rounds:
         out['nova'] = run_nova(args.nova_rounds)
         print()
         print(format_table(
-            'qslm_precheck overhead, in-process Nova v2.1 pipeline (median '
-            'of %d requests per kind and variant)' % args.nova_rounds,
-            out['nova']))
+            'qslm_precheck overhead, in-process Nova v2.1 pipeline, '
+            'baseline %s (median of %d requests per kind and variant)'
+            % (args.baseline, args.nova_rounds), out['nova']))
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(out, f, indent=1, sort_keys=True)

@@ -433,17 +433,18 @@ function _qslm_generated_topology {
     done
 }
 
-# _qslm_install_topology <file>: validate a topology and install it in
-# QSLM_TOPOLOGY_FILE if it differs; a file the plugin did not write is
-# the operator's and stays.
+# _qslm_install_topology <file> [<origin>]: validate a topology and install
+# it in QSLM_TOPOLOGY_FILE if it differs; a file the plugin did not write
+# is the operator's and stays. Errors name <origin>, the operator's copy
+# of the same text, when there is one.
 function _qslm_install_topology {
-    local tmp="$1" dir errors
+    local tmp="$1" origin="${2:-$1}" dir errors staged
     if [[ -f "$QSLM_TOPOLOGY_FILE" ]] && ! _qslm_state_has topology; then
         echo "Keeping the existing $QSLM_TOPOLOGY_FILE" >&2
         return 0
     fi
     if ! errors=$("$QSLM_PYTHON" -m qslm_nova.cmd.main topology validate \
-            --kind topology "$tmp" -f value -c Valid 2>&1 >/dev/null); then
+            --kind topology "$origin" -f value -c Valid 2>&1 >/dev/null); then
         die "$LINENO" "the topology for $QSLM_TOPOLOGY_FILE is invalid:" \
             "$errors"
     fi
@@ -451,9 +452,19 @@ function _qslm_install_topology {
     if [[ ! -d "$dir" ]]; then
         sudo install -d -o "$STACK_USER" -m 0755 "$dir"
     fi
+    # Sealed, so that a service refuses a torn copy ([qslm] topology_seal),
+    # and renamed into place in one step, so that a running scheduler
+    # never reads it half written.
+    if ! errors=$("$QSLM_PYTHON" -m qslm_nova.cmd.main topology seal \
+            "$tmp" 2>&1 >/dev/null); then
+        die "$LINENO" "cannot seal the topology for $QSLM_TOPOLOGY_FILE:" \
+            "$errors"
+    fi
     if ! cmp -s "$tmp" "$QSLM_TOPOLOGY_FILE"; then
         _qslm_state_add topology
-        sudo install -o "$STACK_USER" -m 0644 "$tmp" "$QSLM_TOPOLOGY_FILE"
+        staged=$(sudo mktemp "$dir/.topology.XXXXXX")
+        sudo install -o "$STACK_USER" -m 0644 "$tmp" "$staged"
+        sudo mv -f "$staged" "$QSLM_TOPOLOGY_FILE"
     fi
 }
 
@@ -473,7 +484,6 @@ function _qslm_write_topology {
     tmp=$(mktemp)
     if [[ -n "$QSLM_TOPOLOGY_SOURCE" ]]; then
         if [[ ! -r "$QSLM_TOPOLOGY_SOURCE" ]]; then
-            rm -f "$tmp"
             die "$LINENO" "QSLM_TOPOLOGY_SOURCE $QSLM_TOPOLOGY_SOURCE is" \
                 "not readable"
         fi
@@ -481,7 +491,7 @@ function _qslm_write_topology {
     else
         _qslm_generated_topology "${hosts[@]}" > "$tmp"
     fi
-    _qslm_install_topology "$tmp"
+    _qslm_install_topology "$tmp" "${QSLM_TOPOLOGY_SOURCE:-$tmp}"
     rm -f "$tmp"
 }
 

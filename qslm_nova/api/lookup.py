@@ -25,9 +25,15 @@ the servicegroup API, built once, and Nova's own per-cell connection
 cache; all are safe to call from several native threads at once.
 
 Look-ups use an elevated copy of the request context: the caller's own
-right to live-migrate the instance is checked with the caller's context
-(:func:`may_migrate`), exactly with the rule Nova will apply, before
-anything is decided.
+right to move the instance is checked with the caller's context
+(:func:`may_migrate`, :func:`may_evacuate`), exactly with the rule Nova
+will apply, before anything is decided.
+
+A requested host is looked up with the very query Nova runs for that
+request (:func:`resolve_host`), never compared with names read
+elsewhere: a database whose collation ignores case or trailing spaces
+(MySQL's) finds ``COMPUTE-B2`` for ``compute-b2`` for Nova, and so it
+does for the pre-check, which then judges the host the record names.
 """
 
 import dataclasses
@@ -42,12 +48,14 @@ from nova import utils as nova_utils
 from qslm_nova import conf as qslm_conf
 from qslm_nova import decision
 from qslm_nova import policy as policy_mod
-from qslm_nova import trust
+from qslm_nova.scheduler import host_info
 
 CONF = qslm_conf.CONF
 #: Nova's rules for os-migrateLive without / with a requested host.
 RULE = 'os_compute_api:os-migrate-server:migrate_live'
 RULE_HOST = RULE + ':host'
+#: Nova's rule for evacuate.
+RULE_EVACUATE = 'os_compute_api:os-evacuate'
 #: Exceptions meaning "no such server": Nova answers them itself.
 NotFound = nova_exception.NotFound
 
@@ -70,8 +78,6 @@ class Server:
     instance: object
     #: {host: (enabled, up)} of every nova-compute service of the cell.
     computes: dict
-    #: {host: {'aggregate_metadata': {...}}} for the trust providers.
-    host_info: dict
 
 
 def _cell_context(ctxt, uuid):
@@ -97,18 +103,45 @@ def load_server(ctxt, uuid):
     sg = _servicegroup()
     computes = {s.host: (not s.disabled, sg.service_is_up(s))
                 for s in services}
-    return Server(instance, computes, {})
+    return Server(instance, computes)
+
+
+def resolve_host(ctxt, uuid, host, evacuation=False):
+    """The compute host names Nova's look-up of ``host`` finds.
+
+    The query is Nova's own for the request: for a live migration
+    ``ComputeNodeList.get_all_by_host`` in the instance's cell
+    (``compute.API.live_migrate``), for an evacuation the host mapping
+    and the service in its cell (``compute.HostAPI.
+    service_get_by_compute_host``). The names returned are the records'
+    own spelling, sorted; empty when Nova will not find the host (it
+    then refuses the request itself).
+    """
+    try:
+        if evacuation:
+            admin = ctxt.elevated()
+            mapping = objects.HostMapping.get_by_host(admin, host)
+            with nova_context.target_cell(admin,
+                                          mapping.cell_mapping) as cctxt:
+                service = objects.Service.get_by_compute_host(cctxt, host)
+            return [service.host]
+        with _cell_context(ctxt, uuid) as cctxt:
+            nodes = objects.ComputeNodeList.get_all_by_host(cctxt, host)
+    except (nova_exception.ComputeHostNotFound,
+            nova_exception.HostMappingNotFound,
+            nova_exception.InstanceNotFound):
+        return []
+    return sorted({node.host for node in nodes})
 
 
 def load_host_info(ctxt, hosts):
-    """Aggregate metadata per host, merged as the scheduler adapter does."""
-    hosts = set(hosts)
-    per_host = {h: [] for h in hosts}
-    for agg in objects.AggregateList.get_all(ctxt.elevated()):
-        for host in hosts.intersection(agg.hosts or ()):
-            per_host[host].append(agg.metadata)
-    return {h: {'aggregate_metadata': trust.merge_aggregate_metadata(mds)}
-            for h, mds in per_host.items()}
+    """What the trust providers read about these hosts, as the scheduler
+    adapter gives it (aggregate metadata; placement traits with the
+    ``traits`` provider).
+
+    :param hosts: the candidates and the source of the move.
+    """
+    return host_info.for_host_names(ctxt, hosts)
 
 
 def load_metadata(ctxt, uuid):
@@ -126,6 +159,14 @@ def may_migrate(ctxt, instance, host):
     """Would Nova's policy let this caller live-migrate the instance?"""
     rule = RULE_HOST if host else RULE
     return ctxt.can(rule, target={'project_id': instance.project_id},
+                    fatal=False)
+
+
+def may_evacuate(ctxt, instance):
+    """Would Nova's policy let this caller evacuate the instance?"""
+    return ctxt.can(RULE_EVACUATE,
+                    target={'user_id': instance.user_id,
+                            'project_id': instance.project_id},
                     fatal=False)
 
 

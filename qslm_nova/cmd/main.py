@@ -59,6 +59,13 @@ class QSLMShell(shell.OpenStackShell):
                             argparse_kwargs=None):
         parser = super().build_option_parser(description, version,
                                              argparse_kwargs)
+        # As nova-manage and every oslo.config tool: before the command
+        # too. A command's own --config-file wins.
+        parser.add_argument(
+            '--config-file', metavar='FILE', action='append', default=[],
+            dest='config_files',
+            help='oslo.config file with the [qslm] options (repeatable), '
+                 'for every command.')
         return osc_auth.build_auth_plugins_option_parser(parser)
 
     def configure_logging(self):

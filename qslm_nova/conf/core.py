@@ -31,12 +31,15 @@ Path of the topology file (YAML or JSON, version 1).
 The file describes the compute hosts (named as Nova names them), the
 network nodes, the links with their bandwidth, latency, utilisation and
 security level, and the migration mechanisms each host supports. Every
-decision reads the network path and the link security from it. The file is
-read at the first decision and again whenever its modification time
-changes; a file that fails to load is reported in the log and the last
-good topology stays in use, so a bad edit never empties the cloud. Until
-one good file has been read, no decision can be computed and
-``fail_closed`` applies.
+decision reads the network path and the link security from it. The file
+is read at the first decision and again, in the background, whenever its
+modification time, size or inode changes: requests keep using the last
+good topology until the new file is read and checked. A file that fails
+to load (invalid, too large, torn or hostile) is reported in the log and
+the last good topology stays in use, so a bad edit never empties the
+cloud. Until one good file has been read, no decision can be computed and
+``fail_closed`` applies. Write the file atomically (a temporary file
+renamed over it) and seal it (``topology_seal``).
 
 Possible values:
 
@@ -48,6 +51,101 @@ Related options:
 * ``trust_providers``: the ``static`` provider reads host trust from this
   file.
 * ``fail_closed``: what happens while the file cannot be read.
+* ``topology_seal``, ``topology_max_bytes``, ``topology_max_depth``,
+  ``topology_max_values``: what a file must be to replace the current
+  topology.
+"""),
+    cfg.StrOpt('topology_seal',
+               default='auto',
+               choices=[('optional', 'A seal line is checked when the file '
+                                     'has one; a file without one is '
+                                     'read.'),
+                        ('auto', 'As optional until a sealed file has been '
+                                 'loaded; from then on, until the service '
+                                 'restarts, every file must be sealed.'),
+                        ('required', 'Every topology file must end with a '
+                                     'valid seal line.')],
+               help="""
+When the topology file must carry a seal line.
+
+A program that rewrites the topology file in place leaves a moment in
+which the file is only partly written; a YAML topology cut after any line
+may still be valid, with hosts or links missing. A sealed file ends with
+``# qslm-nova-seal: sha256=<digest of the content>``, which ``qslm-nova
+topology seal FILE`` adds (it also writes the file atomically) and the
+devstack plugin writes. A file whose seal does not match its content (cut
+short, or edited after it was sealed) is always refused; a refused file
+is logged and the last good topology stays in force.
+
+Possible values:
+
+* ``optional``: unsealed files are read (nothing detects a torn write of
+  an unsealed file).
+* ``auto`` (default): unsealed files are read until a sealed one has been
+  loaded; then a file without a seal is taken for a torn one.
+* ``required``: only sealed files are read. Recommended for every
+  deployment whose topology writer seals; planned as the default of a
+  later release.
+
+Related options:
+
+* ``topology_file``
+"""),
+    cfg.IntOpt('topology_max_bytes',
+               default=64 * 1024 * 1024,
+               min=1024,
+               help="""
+Largest topology file, in bytes, that is read.
+
+A larger file is refused before it is parsed (the last good topology
+stays in force). A generated topology of 50,000 hosts takes about 16 MB
+as YAML.
+
+Possible values:
+
+* An integer of at least 1024.
+
+Related options:
+
+* ``topology_max_depth``, ``topology_max_values``
+"""),
+    cfg.IntOpt('topology_max_depth',
+               default=32,
+               min=8,
+               max=200,
+               help="""
+Deepest nesting of lists and mappings read from a topology file.
+
+The reader checks the depth before it enters a list or mapping, so a
+hostile file of thousands of nested brackets is refused instead of
+exhausting the stack. A valid topology nests four levels deep.
+
+Possible values:
+
+* An integer from 8 to 200.
+
+Related options:
+
+* ``topology_max_bytes``, ``topology_max_values``
+"""),
+    cfg.IntOpt('topology_max_values',
+               default=5000000,
+               min=1000,
+               help="""
+Most values (scalars, lists and mappings) a topology file may stand for.
+
+YAML aliases (``*name``) repeat an anchored value without repeating its
+text; a few hundred bytes of nested aliases can stand for billions of
+values. Every alias counts as the values it stands for, and a file over
+this limit is refused. A 10,000-host topology holds about 300,000 values.
+
+Possible values:
+
+* An integer of at least 1000.
+
+Related options:
+
+* ``topology_max_bytes``, ``topology_max_depth``
 """),
 ]
 
@@ -155,26 +253,55 @@ Related options:
 * ``topology_file``
 * ``default_require_trusted_host``, ``default_require_encryption``
 """),
-    cfg.BoolOpt('apply_to_cold_migrations',
-                default=False,
+    cfg.BoolOpt('check_non_live_moves',
+                default=True,
                 help="""
-Also apply the security policy to cold migrations and resizes.
+Judge host trust for moves that are not live migrations.
 
-By default only live migrations are checked; boots, cold migrations,
-resizes, evacuations and rebuilds pass the filter untouched. With this
-set, cold migrations and resizes are decided like live migrations (the
-same policy, path and trust checks), which also means a cold move can be
-refused for lack of an allowed destination. Evacuations and rebuilds are
-never checked.
+When True, the scheduler filter judges every evacuation, cold migration,
+resize and unshelve that goes through the scheduler, and the API
+pre-check every evacuation that names a host (a forced one bypasses the
+scheduler): an instance whose policy requires trusted hosts only goes to
+a trusted host, and for a cold migration or resize only from a trusted
+source. Nothing else is judged for these moves: the downtime model and
+budget are those of live migrations, Nova copies the disks of a cold
+migration over its SSH transport, an evacuation sends nothing from the
+failed host. Instances without a trust requirement pass. When False,
+these moves pass the filter and the pre-check untouched.
 
 Possible values:
 
-* False (default): only live migrations are checked.
-* True: cold migrations and resizes are checked like live migrations.
+* True (default): judge host trust for non-live moves.
+* False: only live migrations are judged.
 
 Related options:
 
-* ``fail_closed``: also applies to the cold moves checked.
+* ``trust_providers``, ``max_attestation_age``
+* ``apply_to_cold_migrations``
+"""),
+    cfg.BoolOpt('apply_to_cold_migrations',
+                default=False,
+                deprecated_for_removal=True,
+                deprecated_reason="""
+Cold migrations and resizes are judged for host trust by
+``check_non_live_moves``; the live-migration downtime model does not
+describe them.
+""",
+                help="""
+Judge cold migrations and resizes like live migrations.
+
+When True, a cold migration or resize gets the full live-migration
+decision (trust, path, mechanism, downtime budget) instead of the trust
+judgement of ``check_non_live_moves``.
+
+Possible values:
+
+* False (default): judged as ``check_non_live_moves`` says.
+* True: judged like a live migration.
+
+Related options:
+
+* ``check_non_live_moves``
 """),
 ]
 

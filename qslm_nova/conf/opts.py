@@ -16,12 +16,13 @@
 """Every qslm-nova option, for ``oslo-config-generator`` and the docs.
 
 The single ``oslo.config.opts`` entry point of the package (setup.cfg):
-the options of the modules of ``qslm_nova.conf`` and those the trust
-providers declare.
+the options of the modules of ``qslm_nova.conf`` and those every trust
+provider found through the ``qslm_nova.trust`` entry points declares
+(``get_config_opts``).
 """
 
 from qslm_nova import conf
-from qslm_nova.trust import opts as trust_opts
+from qslm_nova import trust
 
 
 def list_opts():
@@ -32,7 +33,7 @@ def list_opts():
         for group, opts in module.list_opts().items():
             groups.setdefault(group.name, group)
             merged.setdefault(group.name, []).extend(opts)
-    for group, opts in trust_opts.list_opts():
+    for group, opts in trust.list_provider_opts():
         groups.setdefault(group.name, group)
         merged.setdefault(group.name, []).extend(opts)
     return [(groups[name], opts) for name, opts in merged.items()]

@@ -26,23 +26,27 @@ from qslm_nova.conf import groups
 
 precheck_opts = [
     cfg.ListOpt('ledger_writer_roles',
-                default=[],
+                default=['admin'],
                 help="""
-Roles, besides admin, that may write the downtime ledger metadata keys.
+Roles that may write the downtime ledger metadata keys.
 
 The ledger keys ``qslm:downtime_used_ms`` and ``qslm:budget_period_start``
 in instance metadata count the downtime an instance has used in its budget
-period. The API pre-check refuses (403) every server metadata request of
-other users that would change them (set, replace, delete), so tenants
-cannot reset their own budget. Admins (``is_admin`` in the request
-context) may always write them. Every role listed here is trusted with
-every instance's budget.
+period. The API pre-check refuses (403) every request that would preset,
+change or drop them unless the caller holds one of these roles: the
+server metadata APIs, server create with ``metadata`` and rebuild with
+``metadata`` (which replaces all metadata), in any spelling of the keys
+a case-insensitive database would take for them. Only roles count, not
+Nova's ``is_admin`` flag: remove ``admin`` to keep administrators from
+resetting budgets and leave the ledger to a service account. Role names
+are compared without regard to case.
 
 Possible values:
 
-* A list of Keystone role names, e.g. ``service`` for the account that
-  records downtime after migrations.
-* Empty (default): admins only.
+* A list of Keystone role names. The default, ``admin``, lets
+  administrators (and ``qslm-nova ledger record`` run as one) write it;
+  ``service`` suits a dedicated account that records downtime after
+  migrations. Empty: nobody may change the ledger through the API.
 
 Related options:
 

@@ -359,7 +359,7 @@ def engine_from_conf(conf, topology_source=None, profiles=None):
     """
     group = conf.qslm
     if topology_source is None:
-        topology_source = topology_mod.TopologyStore(group.topology_file).get
+        topology_source = topology_mod.TopologyStore.from_conf(group).get
     if profiles is None:
         from qslm_nova.profile import service as profile_service
         profiles = profile_service.store_from_conf(conf)

@@ -61,11 +61,13 @@ class Decision:
 
     @property
     def summary(self):
-        if self.allowed:
-            return 'allowed via %s, downtime %.0f ms expected, %.0f ms ' \
-                   'worst' % (self.mechanism, self.expected_downtime_ms,
-                              self.worst_downtime_ms)
-        return 'denied: ' + '; '.join(self.reasons)
+        if not self.allowed:
+            return 'denied: ' + '; '.join(self.reasons)
+        if self.expected_downtime_ms is None:
+            return 'allowed'  # a move judged on trust alone (moves.py)
+        return 'allowed via %s, downtime %.0f ms expected, %.0f ms ' \
+               'worst' % (self.mechanism, self.expected_downtime_ms,
+                          self.worst_downtime_ms)
 
     def to_dict(self):
         return dataclasses.asdict(self)

@@ -88,7 +88,8 @@ class QSLMCommand:
     def open_source(self, parsed_args, offline_topology_ok=False):
         """(source, conf): an OfflineCloud or a cloud.LiveCloud."""
         live = source.is_live(self.app, parsed_args)
-        conf = source.load_conf(parsed_args, live, self.warn)
+        conf = source.load_conf(parsed_args, live, self.warn,
+                                source.app_config_files(self.app))
         if not live:
             if getattr(parsed_args, 'topology', None) and \
                     not offline_topology_ok:

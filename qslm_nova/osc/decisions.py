@@ -58,10 +58,13 @@ class Number(columns.FormattableColumn):
     def machine_readable(self):
         return self._rounded
 
+    @property
+    def sort_value(self):
+        """The value for sorting: no value sorts last."""
+        return math.inf if self._value is None else self._value
+
     def __lt__(self, other):
-        mine = math.inf if self._value is None else self._value
-        theirs = math.inf if other._value is None else other._value
-        return mine < theirs
+        return self.sort_value < other.sort_value
 
 
 class Hundredths(Number):

@@ -72,6 +72,11 @@ def add_arguments(parser, topology=True, config=True):
     return group
 
 
+def app_config_files(app):
+    """The --config-file options given before the command, if any."""
+    return list(getattr(app.options, 'config_files', None) or [])
+
+
 def is_live(app, parsed_args):
     """True if the command works on a live cloud."""
     if getattr(parsed_args, 'cloud_file', None):
@@ -81,15 +86,17 @@ def is_live(app, parsed_args):
     return any(getattr(app.options, name, None) for name in LIVE_OPTIONS)
 
 
-def load_conf(parsed_args, live, warn):
+def load_conf(parsed_args, live, warn, app_files=()):
     """The [qslm] options, as oslo.config reads them.
 
     :param warn: called with a message for every default configuration
         file that exists but cannot be read.
+    :param app_files: the files given before the command (qslm-nova
+        --config-file), used when the command has none of its own.
     """
     conf = cfg.ConfigOpts()
     qslm_conf.register_opts(conf)
-    files = list(getattr(parsed_args, 'config_file', None) or [])
+    files = list(getattr(parsed_args, 'config_file', None) or app_files)
     dirs = []
     if not files and live:
         for path in cfg.find_config_files('nova', SCHEDULER_PROG):

@@ -13,7 +13,7 @@
 # under the License.
 
 
-"""``topology validate``, ``topology show`` and ``topology plot``."""
+"""``topology validate``, ``seal``, ``show`` and ``plot``."""
 
 import os
 
@@ -112,6 +112,34 @@ class TopologyValidate(base.ShowOne):
              rows_mod.Lines(problems)))
 
 
+class TopologySeal(base.ShowOne):
+    """Validate a topology file and end it with a seal line.
+
+    The seal (``# qslm-nova-seal: sha256=...``, replacing an old one) lets
+    the services refuse a torn or half-written copy ([qslm]
+    topology_seal). The file is written atomically: a new file in the
+    same folder, then renamed over the old one. Exit status 0 sealed (or
+    already sealed), 2 the file is invalid or cannot be written (it is
+    left untouched).
+    """
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('file', metavar='FILE', help='Topology file.')
+        parser.add_argument(
+            '--output', metavar='OUT',
+            help='Write the sealed file here (default: FILE, in place).')
+        return parser
+
+    def take_action(self, parsed_args):
+        path = os.path.abspath(parsed_args.file)
+        out = os.path.abspath(parsed_args.output or parsed_args.file)
+        topo, written = topology_mod.seal_file(path, out)
+        return ('File', 'Sealed', 'Hosts', 'Links'), (
+            out, 'sealed' if written else 'already sealed',
+            len(topo.hosts), topo.graph.number_of_edges())
+
+
 def topology_source(cmd, parsed_args):
     """(topology, source or None, conf) for show and plot.
 
@@ -119,7 +147,8 @@ def topology_source(cmd, parsed_args):
     command's cloud (live, or a cloud file).
     """
     if parsed_args.topology and not source.is_live(cmd.app, parsed_args):
-        conf = source.load_conf(parsed_args, False, cmd.warn)
+        conf = source.load_conf(parsed_args, False, cmd.warn,
+                                source.app_config_files(cmd.app))
         path = os.path.abspath(parsed_args.topology)
         return (topology_mod.load(path, extra_keys=cloudfile.EXTRA_KEYS),
                 None, conf)

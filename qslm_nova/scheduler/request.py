@@ -16,7 +16,13 @@
 
 Nova does not mark a RequestSpec as a live migration. The instance tells:
 its task state is ``migrating`` while the conductor asks the scheduler
-for a live-migration destination, and its ``host`` is the source. The
+for a live-migration destination, and its ``host`` is the source. Other
+moves show the same way (:data:`MOVE_STATES`): ``resize_prep`` for a
+cold migration or resize, ``rebuilding`` for an evacuation (an in-place
+rebuild, also ``rebuilding``, is marked by Nova's ``_nova_check_type``
+hint and skipped), ``unshelving`` for an unshelve; with ``[qslm]
+check_non_live_moves`` they get the trust judgement of
+:mod:`qslm_nova.moves`. The
 decisions for every host of one request are computed once and kept on the
 RequestSpec object itself (a private attribute that is never serialised),
 so the filter and the weigher of the same request share them and no
@@ -28,26 +34,32 @@ import collections.abc
 import itertools
 import operator
 import threading
-import time
 
 from nova.compute import task_states
 from nova import context as nova_context
 from nova import exception as nova_exc
 from nova import objects
+from nova.scheduler import utils as sched_utils
 from nova import utils as nova_utils
 import numpy as np
 from oslo_log import log as logging
 
 from qslm_nova import conf as qslm_conf
 from qslm_nova import decision
+from qslm_nova import moves
 from qslm_nova import policy
-from qslm_nova import trust
+from qslm_nova.scheduler import host_info as host_info_mod
 
 LOG = logging.getLogger(__name__)
 CONF = qslm_conf.CONF
 
 _ATTR = '_qslm_request'
 COLD_STATES = (task_states.RESIZE_PREP,)
+#: The task state of an instance while the scheduler picks the host of
+#: each non-live move.
+MOVE_STATES = {task_states.RESIZE_PREP: moves.MoveKind.COLD,
+               task_states.REBUILDING: moves.MoveKind.EVACUATION,
+               task_states.UNSHELVING: moves.MoveKind.UNSHELVE}
 
 
 class Decided(collections.abc.Mapping):
@@ -157,11 +169,14 @@ class Decided(collections.abc.Mapping):
 class RequestState:
     """What one scheduling request knows: applicable or not, decisions."""
 
-    def __init__(self, instance_uuid, applicable, why, request=None):
+    def __init__(self, instance_uuid, applicable, why, request=None,
+                 move=None):
         self.instance_uuid = instance_uuid
         self.applicable = applicable
         self.why = why
         self.request = request
+        #: a moves.MoveKind; None for a live migration.
+        self.move = move
         self.decisions = Decided()
         self.lock = threading.Lock()
         self.error = None
@@ -184,23 +199,30 @@ def _build(spec_obj):
     uuid = spec_obj.instance_uuid
     if not uuid:
         return RequestState(uuid, False, 'no instance')
+    if sched_utils.request_is_rebuild(spec_obj):
+        # The instance stays on its host (same task state as evacuate).
+        return RequestState(uuid, False, 'rebuild')
     try:
         instance = _lookup_instance(spec_obj)
     except (nova_exc.InstanceNotFound, nova_exc.InstanceMappingNotFound):
         # A boot: the instance is still a build request, not in a cell.
         return RequestState(uuid, False, 'new instance (boot)')
     state = instance.task_state
+    move = None
     if state == task_states.MIGRATING:
         kind = 'live migration'
     elif state in COLD_STATES and CONF.qslm.apply_to_cold_migrations:
         kind = 'cold migration/resize'
+    elif state in MOVE_STATES and CONF.qslm.check_non_live_moves:
+        move = MOVE_STATES[state]
+        kind = move.value
     else:
         return RequestState(uuid, False, 'task state %s' % state)
     flavor = spec_obj.flavor if 'flavor' in spec_obj and spec_obj.flavor \
         else instance.flavor
     request = decision.MigrationRequest.for_instance(
         instance, nova_utils.SM_IMAGE_PROP_PREFIX, flavor)
-    return RequestState(uuid, True, kind, request)
+    return RequestState(uuid, True, kind, request, move)
 
 
 def request_state(spec_obj):
@@ -237,68 +259,8 @@ def flavor_demands(spec_obj):
     return pol.demanding
 
 
-class _TraitCache:
-    """Placement traits per resource provider, kept ``ttl`` seconds.
-
-    Only used when the ``traits`` trust provider is enabled; bounded so a
-    large cloud cannot grow it without limit. Thread-safe.
-    """
-
-    def __init__(self, ttl=60.0, size=50000):
-        self.ttl = ttl
-        self.size = size
-        self._data = {}
-        self._lock = threading.Lock()
-
-    def get(self, ctx, rp_uuid):
-        now = time.monotonic()
-        with self._lock:
-            hit = self._data.get(rp_uuid)
-        if hit is not None and now - hit[0] < self.ttl:
-            return hit[1]
-        from nova.scheduler.client import report
-        try:
-            traits = set(report.report_client_singleton().get_provider_traits(
-                ctx, rp_uuid).traits)
-        except Exception as e:
-            LOG.warning('QSLM cannot read the traits of resource provider '
-                        '%s: %s', rp_uuid, e)
-            return None
-        with self._lock:
-            if len(self._data) >= self.size:
-                self._data.clear()
-            self._data[rp_uuid] = (now, traits)
-        return traits
-
-
-_TRAITS = _TraitCache()
-
-
-def host_info(host_state, ctx=None, with_traits=None):
-    """What trust providers may read about a host from Nova.
-
-    ``aggregate_metadata`` maps each key to the set of values the host's
-    aggregates give it (so disagreeing aggregates stay visible);
-    ``traits`` (only with the ``traits`` provider) the placement traits of
-    the host's compute node. ``with_traits`` (default: whether the
-    ``traits`` provider is configured) lets a caller asking for thousands
-    of hosts read the option once.
-    """
-    if with_traits is None:
-        with_traits = 'traits' in CONF.qslm.trust_providers
-    info = {'aggregate_metadata': trust.merge_aggregate_metadata(
-        agg.metadata for agg in getattr(host_state, 'aggregates', None)
-        or ())}
-    if with_traits and getattr(host_state, 'uuid', None):
-        traits = _TRAITS.get(ctx or nova_context.get_admin_context(),
-                             host_state.uuid)
-        if traits is not None:
-            info['traits'] = traits
-    return info
-
-
 class _LazyHostInfo(collections.abc.Mapping):
-    """{host: host_info(...)} computed only for the hosts a provider reads.
+    """{host: host info} computed only for the hosts a provider reads.
 
     Most requests need no trust at all, and the static and Keylime
     providers never read it: building it for 10,000 hosts up front cost
@@ -322,8 +284,16 @@ class _LazyHostInfo(collections.abc.Mapping):
         info = self._done.get(host)
         if info is None:
             if self._traits is None:
-                self._traits = 'traits' in CONF.qslm.trust_providers
-            info = host_info(self._states[host], self._ctx, self._traits)
+                self._traits = host_info_mod.traits_wanted()
+            state = self._states.get(host)
+            if state is not None:
+                info = host_info_mod.for_host_state(state, self._ctx,
+                                                    self._traits)
+            else:
+                # Not a candidate (the source of the move): read it from
+                # Nova's databases, as the API pre-check does.
+                info = host_info_mod.for_host_names(
+                    self._ctx, [host], self._traits)[host]
             self._done[host] = info
         return info
 
@@ -364,8 +334,13 @@ def screen(rs, host_states):
             missing = host_states
         names = list(map(_HOST, missing))
         try:
-            made = ENGINES.get(CONF).decide(
-                rs.request, names, _LazyHostInfo(missing, rs.context))
+            engine = ENGINES.get(CONF)
+            info = _LazyHostInfo(missing, rs.context)
+            if rs.move is None:
+                made = engine.decide(rs.request, names, info)
+            else:
+                made = moves.decide_move(engine, rs.request, rs.move, names,
+                                         info)
         except Exception as e:
             LOG.exception('QSLM decision failed for instance %s',
                           rs.instance_uuid)

@@ -19,6 +19,7 @@ import threading
 
 import numpy as np
 from oslo_log import log as logging
+from stevedore import extension
 from stevedore import named
 
 from qslm_nova import exception
@@ -42,8 +43,40 @@ def merge_aggregate_metadata(metadatas):
     return merged
 
 
+def register_provider_opts(conf, provider_cls):
+    """Register a provider's own options on ``conf``, under its group."""
+    opts = provider_cls.get_config_opts()
+    if not opts:
+        return
+    group = provider_cls.get_config_group()
+    if group is None:
+        raise TypeError('%s declares options but no option group' %
+                        provider_cls.__name__)
+    conf.register_group(group)
+    conf.register_opts(opts, group=group)
+
+
+def list_provider_opts():
+    """[(group, options)] of every installed provider that has options.
+
+    For ``qslm_nova.conf.opts.list_opts``: the providers are found through
+    their entry points, so a provider of another package is listed too.
+    """
+    manager = extension.ExtensionManager(NAMESPACE, invoke_on_load=False)
+    listed = []
+    for ext in sorted(manager, key=lambda e: e.name):
+        opts = ext.plugin.get_config_opts()
+        if opts:
+            listed.append((ext.plugin.get_config_group(), list(opts)))
+    return listed
+
+
 def load_providers(conf, names):
-    """Load the named providers in order; unknown names are an error."""
+    """Load the named providers in order; unknown names are an error.
+
+    Each provider's options are registered on ``conf`` before it is
+    constructed.
+    """
     failures = []
 
     def _failed(manager, entrypoint, exc):
@@ -51,9 +84,14 @@ def load_providers(conf, names):
 
     mgr = named.NamedExtensionManager(
         NAMESPACE, names=list(names), name_order=True,
-        invoke_on_load=True, invoke_args=(conf,),
         on_load_failure_callback=_failed)
-    loaded = [ext.obj for ext in mgr]
+    loaded = []
+    for ext in mgr:
+        try:
+            register_provider_opts(conf, ext.plugin)
+            loaded.append(ext.plugin(conf))
+        except Exception as e:  # noqa: any plugin failure, named below
+            failures.append('%s (%s)' % (ext.name, e))
     missing = [n for n in names if n not in mgr.names()]
     if missing or failures:
         raise exception.TrustProviderError(

@@ -38,8 +38,9 @@ import datetime
 from oslo_utils import strutils
 
 from qslm_nova import topology as topology_mod
+from qslm_nova.trust import aggregate_opts
 from qslm_nova.trust import base
-from qslm_nova.trust import opts
+from qslm_nova.trust import traits_opts
 
 UTC = datetime.timezone.utc
 
@@ -67,15 +68,7 @@ def _info(host_info, host):
     return info if isinstance(info, dict) else None
 
 
-class _HostInfoProvider(base.TrustProvider):
-    """A provider reading ``host_info``; registers the trust options."""
-
-    def __init__(self, conf):
-        super().__init__(conf)
-        opts.register_opts(conf)
-
-
-class AggregateTrustProvider(_HostInfoProvider):
+class AggregateTrustProvider(base.TrustProvider):
     """Trust from host aggregate metadata (see the module documentation).
 
     ``qslm:trusted`` (``[qslm_aggregate] trusted_key``) true/false, and
@@ -85,6 +78,8 @@ class AggregateTrustProvider(_HostInfoProvider):
     """
 
     name = 'aggregate'
+    config_opts = aggregate_opts.ALL_OPTS
+    config_group = aggregate_opts.GROUP
 
     def get_trust(self, hosts, topology, host_info=None):
         g = self.conf.qslm_aggregate
@@ -128,7 +123,7 @@ class AggregateTrustProvider(_HostInfoProvider):
                                % g.trusted_key)
 
 
-class TraitTrustProvider(_HostInfoProvider):
+class TraitTrustProvider(base.TrustProvider):
     """Trust from placement traits (see the module documentation).
 
     ``CUSTOM_QSLM_UNTRUSTED`` present: untrusted. ``CUSTOM_QSLM_TRUSTED``
@@ -140,6 +135,8 @@ class TraitTrustProvider(_HostInfoProvider):
     """
 
     name = 'traits'
+    config_opts = traits_opts.ALL_OPTS
+    config_group = traits_opts.GROUP
 
     def get_trust(self, hosts, topology, host_info=None):
         g = self.conf.qslm_traits

@@ -85,17 +85,38 @@ class TrustProvider(metaclass=abc.ABCMeta):
     """A source of host attestation results.
 
     Providers are loaded by name from the ``qslm_nova.trust`` entry point
-    namespace and constructed with the oslo.config ``conf`` object. They
-    must be thread-safe: the scheduler and the API call them from several
-    native threads at once. A provider that cannot answer raises
+    namespace and constructed with the oslo.config ``conf`` object, on
+    which the loader has registered their options. They must be
+    thread-safe: the scheduler and the API call them from several native
+    threads at once. A provider that cannot answer raises
     :class:`qslm_nova.exception.TrustProviderError` (or returns
     ``TrustState(None, ...)`` per host); callers treat both as untrusted.
     """
 
     name = None
+    #: The provider's options and their group (``qslm_<name>`` by
+    #: convention); a provider without options keeps these.
+    config_opts = ()
+    config_group = None
 
     def __init__(self, conf):
         self.conf = conf
+
+    @classmethod
+    def get_config_opts(cls):
+        """The provider's own options: ``config_opts``.
+
+        The provider loader registers them under :meth:`get_config_group`
+        before it constructs the provider, and ``qslm_nova.conf.opts``
+        lists them for the sample configuration: a new provider brings
+        its options without editing a central file.
+        """
+        return list(cls.config_opts)
+
+    @classmethod
+    def get_config_group(cls):
+        """The ``cfg.OptGroup`` of the provider's options."""
+        return cls.config_group
 
     @abc.abstractmethod
     def get_trust(self, hosts, topology, host_info=None):

@@ -67,7 +67,7 @@ from qslm_nova import exception
 from qslm_nova.trust import base
 from qslm_nova.trust import keylime_answer as answer
 from qslm_nova.trust import keylime_http as http
-from qslm_nova.trust import opts
+from qslm_nova.trust import keylime_opts
 
 LOG = logging.getLogger(__name__)
 
@@ -114,10 +114,11 @@ class KeylimeTrustProvider(base.TrustProvider):
     """Trust from a Keylime verifier; see the module documentation."""
 
     name = 'keylime'
+    config_opts = keylime_opts.ALL_OPTS
+    config_group = keylime_opts.GROUP
 
     def __init__(self, conf):
         super().__init__(conf)
-        opts.register_opts(conf)
         # Protects the cache, the flights, the pool and the flags below.
         self._lock = threading.Lock()
         self._cache = {}

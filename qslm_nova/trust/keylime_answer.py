@@ -40,9 +40,21 @@ import json
 from qslm_nova import exception
 from qslm_nova.trust import base
 from qslm_nova.trust import keylime_http
-from qslm_nova.trust import opts
 
-STATES = opts.KEYLIME_STATES
+#: Keylime agent operational states (keylime/common/states.py).
+STATES = {
+    0: 'Registered',
+    1: 'Start',
+    2: 'Saved',
+    3: 'Get Quote',
+    4: 'Get Quote (retry)',
+    5: 'Provide V',
+    6: 'Provide V (retry)',
+    7: 'Failed',
+    8: 'Terminated',
+    9: 'Invalid Quote',
+    10: 'Tenant Quote Failed',
+}
 UNTRUSTED_STATES = frozenset((7, 8, 9, 10))
 STATE_NUMBERS = {v: k for k, v in STATES.items()}
 

@@ -38,6 +38,7 @@ import yaml
 
 from qslm_nova import mechanisms
 from qslm_nova import topology
+from qslm_nova.topology import seal
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -283,11 +284,15 @@ class TestPostConfig(base.BaseTestCase):
         self.assertEqual(
             600, result['qslm']['live_migration_completion_timeout'])
         # The topology is this node's compute host, not the sample's
-        # hosts; no TLS, as nova.conf does not enable it.
-        topo = topology.load(os.path.join(denv.conf_dir, 'topology.yaml'))
+        # hosts; no TLS, as nova.conf does not enable it. Sealed, and
+        # nothing staged left in the directory.
+        topo = topology.load(os.path.join(denv.conf_dir, 'topology.yaml'),
+                             require_seal=True)
         self.assertEqual([socket.gethostname()], list(topo.hosts))
         self.assertEqual(frozenset(['none']),
                          topo.hosts[socket.gethostname()].mechanisms)
+        self.assertEqual([], [n for n in os.listdir(denv.conf_dir)
+                              if n.startswith('.topology')])
 
     def test_generated_nova_conf(self):
         # Every option commented out, as oslo-config-generator writes it.
@@ -365,7 +370,8 @@ class TestPostConfig(base.BaseTestCase):
         denv = DevstackEnv(self, conf, env={
             'QSLM_TOPOLOGY_HOSTS': 'devstack-1 devstack-2'})
         denv.phase('stack', 'post-config')
-        topo = topology.load(os.path.join(denv.conf_dir, 'topology.yaml'))
+        topo = topology.load(os.path.join(denv.conf_dir, 'topology.yaml'),
+                             require_seal=True)
         self.assertEqual(['devstack-1', 'devstack-2'], sorted(topo.hosts))
         self.assertTrue(topo.hosts['devstack-1'].trusted)
         # TLS only because nova.conf enables native TLS.
@@ -393,9 +399,9 @@ class TestPostConfig(base.BaseTestCase):
         denv = DevstackEnv(self, env={'QSLM_TOPOLOGY_SOURCE':
                                       TOPOLOGY_SAMPLE})
         denv.phase('stack', 'post-config')
-        with open(os.path.join(denv.conf_dir, 'topology.yaml')) as f:
-            with open(TOPOLOGY_SAMPLE) as g:
-                self.assertEqual(g.read(), f.read())
+        with open(os.path.join(denv.conf_dir, 'topology.yaml'), 'rb') as f:
+            with open(TOPOLOGY_SAMPLE, 'rb') as g:
+                self.assertEqual(seal.seal(g.read()), f.read())
         lonely = os.path.join(denv.dir, 'lonely.yaml')
         with open(lonely, 'w') as f:
             f.write('version: 1\nhosts: {a: {}, b: {}, c: {}}\n'
@@ -429,9 +435,9 @@ class TestPostConfig(base.BaseTestCase):
         proc = subprocess.run([sys.executable, '-c', textwrap.dedent("""\
             import sys
             from oslo_config import cfg
-            from qslm_nova.trust import opts
+            from qslm_nova import trust
             conf = cfg.ConfigOpts()
-            for group, options in opts.list_opts():
+            for group, options in trust.list_provider_opts():
                 conf.register_opts(options, group=group)
             conf(['--config-file', sys.argv[1]])
             k = conf.qslm_keylime
@@ -447,6 +453,21 @@ class TestPostConfig(base.BaseTestCase):
         e = self.assertRaises(AssertionError, denv.phase, 'stack',
                               'post-config')
         self.assertIn("QSLM_KEYLIME_OPTS: 'oops' is not name=value", str(e))
+
+    def test_bad_topology_dies_and_keeps_the_old_file(self):
+        denv = DevstackEnv(self)
+        denv.phase('stack', 'post-config')
+        path = os.path.join(denv.conf_dir, 'topology.yaml')
+        before = denv.read(path)
+        bad = os.path.join(denv.conf_dir, 'bad.yaml')
+        with open(bad, 'w') as f:
+            f.write('version: 2\n')
+        denv.env['QSLM_TOPOLOGY_SOURCE'] = bad
+        e = self.assertRaises(AssertionError, denv.phase, 'stack',
+                              'post-config')
+        self.assertIn('the topology for %s is invalid' % path, str(e))
+        self.assertIn('bad.yaml: version: must be 1, got 2', str(e))
+        self.assertEqual(before, denv.read(path))
 
     def test_bad_extra_opt_dies(self):
         denv = DevstackEnv(self, env={'QSLM_EXTRA_OPTS': 'nonsense'})

@@ -20,8 +20,9 @@ from unittest import mock
 
 import fixtures
 
+from qslm_nova.api import body as body_mod
 from qslm_nova.api import lookup
-from qslm_nova.api import precheck
+from qslm_nova.api import migration
 from qslm_nova import decision
 from tests.functional import base
 
@@ -291,7 +292,7 @@ class BudgetPreCheckTest(PreCheckTestBase):
                                side_effect=RuntimeError('db gone')):
             resp = self.live_migrate(self.server, host='compute-a2')
         self.assertRefused(resp, 'db gone', 'policy is unknown')
-        with mock.patch.object(precheck.PreCheck, '_check_migration',
+        with mock.patch.object(migration.MoveCheck, '_check_live',
                                side_effect=KeyError('bug')):
             resp = self.live_migrate(self.server, host='compute-a2')
         self.assertRefused(resp, 'could not check')
@@ -299,7 +300,7 @@ class BudgetPreCheckTest(PreCheckTestBase):
 
 class LedgerProtectionTest(PreCheckTestBase):
 
-    FORBIDDEN = 'Only administrators may change the downtime ledger'
+    FORBIDDEN = 'Only roles in [qslm] ledger_writer_roles'
     SERVER_SPECS = {}
 
     def setUp(self):
@@ -365,6 +366,14 @@ class LedgerProtectionTest(PreCheckTestBase):
         self.flags(ledger_writer_roles=['member'], group='qslm')
         resp = self.put_metadata_item(self.server, LEDGER_USED, '0')
         self.assertEqual(200, resp.status, resp.body)
+        # Roles, not Nova's is_admin flag, decide.
+        resp = self.put_metadata_item(self.server, LEDGER_USED, '1',
+                                      admin=True)
+        self.assertEqual(200, resp.status, resp.body)
+        self.flags(ledger_writer_roles=['service'], group='qslm')
+        self.assertForbidden(self.put_metadata_item(
+            self.server, LEDGER_USED, '2', admin=True))
+        self.assertEqual('1', self.get_metadata(self.server)[LEDGER_USED])
 
     def test_unknown_server_answered_by_nova(self):
         resp = self.raw_request(
@@ -378,9 +387,8 @@ class UntouchedRequestsTest(PreCheckTestBase):
     """Requests the pre-check does not act on never reach its handlers."""
 
     def test_other_requests_untouched(self):
-        reader = precheck.PreCheck._json_body
-        with mock.patch.object(
-                precheck.PreCheck, '_json_body', wraps=reader) as body, \
+        reader = body_mod.read
+        with mock.patch.object(body_mod, 'read', wraps=reader) as body, \
                 mock.patch.object(
                     lookup, 'load_server',
                     side_effect=AssertionError('read')) as load, \

@@ -215,6 +215,9 @@ class TestOtherOperationsUntouched(QSLMSchedulerTestBase):
                 'qslm:require_trusted_host': 'true'}
 
     def test_f_boot_cold_migrate_resize_unaffected(self):
+        # Boots are never judged; cold moves only with check_non_live_moves
+        # (see test_security_moves for the judged ones).
+        self.flags(check_non_live_moves=False, group='qslm')
         flavor = self.create_flavor(extra_specs=self.DENY_ALL)
         server = self.boot_server('compute-a2', flavor_id=flavor)
         # Cold migration.

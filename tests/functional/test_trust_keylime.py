@@ -29,8 +29,8 @@ import fixtures
 from nova import conf as nova_conf
 
 # Imported before Nova's fixtures forbid what numpy does on import.
+from qslm_nova import trust
 from qslm_nova.trust import keylime
-from qslm_nova.trust import opts as trust_opts
 from tests.functional import base
 from tests.functional import test_scheduler
 from tests.unit import fake_keylime
@@ -64,7 +64,7 @@ class TestKeylimeTrustInNova(test_scheduler.QSLMSchedulerTestBase):
         self.addCleanup(self.verifier.stop)
         for host in HOSTS:
             self.set_state(host, 3)
-        trust_opts.register_opts(CONF)
+        trust.register_provider_opts(CONF, keylime.KeylimeTrustProvider)
         self.flags(trust_providers=['keylime'], group='qslm')
         self.flags(verifier_url=self.verifier.url, cafile=self.pki.cafile,
                    certfile=self.pki.client_cert,

@@ -94,9 +94,10 @@ class MigrationTestCase(base.RealCloudTestCase):
     @staticmethod
     def estimate(decision):
         """The figures of a decision that a migration can be held to."""
-        return {key: decision.get(key) for key in (
-            'allowed', 'mechanism', 'expected_downtime_ms',
-            'worst_downtime_ms', 'total_time_s')}
+        return {key: decision.get(column) for key, column in (
+            ('allowed', 'Allowed'), ('mechanism', 'Mechanism'),
+            ('expected_downtime_ms', 'Downtime ms'),
+            ('worst_downtime_ms', 'Worst ms'), ('total_time_s', 'Total s'))}
 
 
 class TestSchedulerSteers(MigrationTestCase):
@@ -134,7 +135,7 @@ class TestPreCheck(MigrationTestCase):
         self.assertIn(self.decoy, str(e))
         self.assertIn('trust', str(e).lower())
         decision = self.decision(server, self.decoy)
-        self.assertFalse(decision['allowed'])
+        self.assertFalse(decision['Allowed'])
 
     def test_host_name_in_other_case_never_reaches_the_decoy(self):
         # MySQL compares host names without case: Nova's API finds the
@@ -153,13 +154,9 @@ class TestPreCheck(MigrationTestCase):
         self.assertEqual([], [m for m in self.migrations(server.id)
                               if m.status == 'completed'])
         self.record('case', host=other_case, outcome=outcome[:160])
-        # The pre-check should refuse it as it refuses cmp-3 (409). It
-        # compares host names with case today, lets the request through
-        # as "unknown host", and Nova fails it after an RPC timeout
-        # (queue compute.CMP-3 does not exist).
-        self.expectFailure(
-            'pre-check does not match host names as MySQL does',
-            self.assertTrue, outcome.startswith('409 QSLM refused'))
+        # The pre-check finds the host through Nova's own lookup, as the
+        # database compares names, and refuses it as it refuses cmp-3.
+        self.assertTrue(outcome.startswith('409 QSLM refused'), outcome)
 
 
 class TestCommandLine(MigrationTestCase):
@@ -172,8 +169,8 @@ class TestCommandLine(MigrationTestCase):
         proc = self.qslm_nova('plan', server.id, '-f', 'json')
         self.assertEqual(0, proc.returncode, proc.stderr)
         rows = json.loads(proc.stdout)
-        allowed = sorted(r['host'] for r in rows if r['allowed'])
-        denied = sorted(r['host'] for r in rows if not r['allowed'])
+        allowed = sorted(r['Host'] for r in rows if r['Allowed'])
+        denied = sorted(r['Host'] for r in rows if not r['Allowed'])
         self.assertEqual([self.trusted], allowed)
         self.assertEqual([self.decoy], denied)
         self.measured_migration(server, self.trusted)

@@ -15,7 +15,8 @@
 """The API pre-check as a WSGI filter around a stub application.
 
 Nova objects are replaced by the functions of ``qslm_nova.api.lookup``
-being mocked; the functional tests run it in Nova's real pipeline.
+being mocked; Nova's route table is the real one. The functional tests
+(test_precheck, test_security_*) run it in Nova's real pipeline.
 """
 
 import io
@@ -29,11 +30,13 @@ from oslotest import base
 import webob
 
 from qslm_nova.api import lookup
+from qslm_nova.api import migration
 from qslm_nova.api import precheck
 from qslm_nova import conf as qslm_conf
 from qslm_nova import decision
 
 UUID = '6f1c2b8e-8f8a-4f59-9a55-0f4d3cf0e0a1'
+PROJECT = '0123456789abcdef0123456789abcdef'
 USED = 'qslm:downtime_used_ms'
 START = 'qslm:budget_period_start'
 
@@ -83,7 +86,7 @@ def fake_instance(host='src', specs=None, metadata=None, vm_state='active',
                                    ephemeral_gb=5, extra_specs=specs or {})
     return types.SimpleNamespace(
         uuid=UUID, host=host, vm_state=vm_state, task_state=task_state,
-        project_id='p1', flavor=flavor, metadata=metadata or {},
+        project_id='p1', user_id='u1', flavor=flavor, metadata=metadata or {},
         system_metadata={'image_qslm:require_encryption': 'true',
                          'image_hw_foo': 'x'})
 
@@ -114,10 +117,14 @@ class PreCheckTestCase(base.BaseTestCase):
         self.server = lookup.Server(
             self.instance,
             {'src': (True, True), 'a': (True, True), 'b': (True, True),
-             'off': (False, True), 'down': (True, False)}, {})
+             'off': (False, True), 'down': (True, False)})
         self.load = self.patch(lookup, 'load_server',
                                return_value=self.server)
         self.patch(lookup, 'load_host_info', return_value={})
+        self.resolve = self.patch(
+            lookup, 'resolve_host',
+            side_effect=lambda c, u, host, evacuation=False:
+            [host] if host in self.server.computes else [])
         self.engine = mock.Mock()
         self.engine.decide.side_effect = lambda req, hosts, info: [
             allowed(h) for h in hosts]
@@ -132,9 +139,10 @@ class PreCheckTestCase(base.BaseTestCase):
                 no_context=False):
         req = webob.Request.blank('/v2.1' + path, method=method)
         req.script_name = '/v2.1'
-        req.path_info = path
+        req.path_info, _sep, req.query_string = path.partition('?')
         if raw is not None:
             req.body = raw
+            req.content_type = 'application/json'
         elif body is not None:
             req.body = json.dumps(body).encode()
             req.content_type = 'application/json'
@@ -167,16 +175,21 @@ class PreCheckTestCase(base.BaseTestCase):
 class TestUntouched(PreCheckTestCase):
 
     def test_other_methods_and_paths_never_read(self):
-        for method, path in (('GET', '/servers/detail'),
-                             ('GET', '/servers/%s/action' % UUID),
-                             ('HEAD', '/servers/%s' % UUID),
-                             ('POST', '/servers'),
-                             ('PUT', '/servers/%s' % UUID),
-                             ('DELETE', '/servers/%s' % UUID),
-                             ('POST', '/os-aggregates/1/action'),
-                             ('POST', '/servers/%s/os-interface' % UUID),
-                             ('POST', '/servers/%s/action/extra' % UUID)):
+        for method, path, query in (
+                ('GET', '/servers/detail', ''),
+                ('GET', '/servers/%s/action' % UUID, ''),
+                ('GET', '/servers/%s/action' % UUID, 'method=POST'),
+                ('HEAD', '/servers/%s' % UUID, ''),
+                ('PUT', '/servers/%s' % UUID, ''),
+                ('DELETE', '/servers/%s' % UUID, ''),
+                ('POST', '/os-aggregates/1/action', ''),
+                ('POST', '/servers/%s/os-interface' % UUID, ''),
+                ('POST', '/servers/%s/action/extra' % UUID, ''),
+                ('POST', '/servers/%s/action/' % UUID, ''),
+                ('POST', '/p1/servers/%s/action' % UUID, ''),
+                ('GET', '/servers/%s/metadata' % UUID, '_method=GET')):
             environ = {'REQUEST_METHOD': method, 'PATH_INFO': path,
+                       'QUERY_STRING': query,
                        'wsgi.input': UnreadableInput(),
                        'CONTENT_LENGTH': '0'}
             seen = []
@@ -185,16 +198,25 @@ class TestUntouched(PreCheckTestCase):
                 seen.append(env)
                 start_response('204 No Content', [])
                 return [b'x']
-            before = dict(environ)
             f = precheck.PreCheck(app)
             result = f(environ, lambda *a: None)
-            self.assertEqual([b'x'], result)
+            self.assertEqual([b'x'], result, (method, path))
             self.assertEqual([environ], seen)
-            self.assertEqual(before, environ)  # nothing added
         self.load.assert_not_called()
+
+    def test_get_and_head_untouched_without_reading_anything(self):
+        environ = {'REQUEST_METHOD': 'GET', 'PATH_INFO': '/servers/detail'}
+        before = dict(environ)
+        f = precheck.PreCheck(lambda env, sr: [b'x'])
+        self.assertEqual([b'x'], f(environ, None))
+        self.assertEqual(before, environ)  # nothing added
 
     def test_other_action_body_byte_for_byte(self):
         raw = b'{"os-stop" : null,  "x": "\\u00e9"}'
+        req, resp = self.request('POST', '/servers/%s/action' % UUID,
+                                 raw=raw)
+        self.assertFault(resp, 400, 'badRequest')  # two keys: Nova's 400
+        raw = b'{"os-stop" : null}'
         req, resp = self.request('POST', '/servers/%s/action' % UUID,
                                  raw=raw)
         self.assertPassed(resp, raw)
@@ -202,39 +224,64 @@ class TestUntouched(PreCheckTestCase):
 
     def test_chunked_body_read_through_webob(self):
         raw = b'{"os-migrateLive": {"host": "a"}}'
-        environ = webob.Request.blank('/').environ
+        req = webob.Request.blank('/servers/%s/action' % UUID,
+                                  method='POST')
+        environ = req.environ
+        environ['PATH_INFO'] = '/servers/%s/action' % UUID
         environ['wsgi.input'] = io.BytesIO(raw)
         environ.pop('CONTENT_LENGTH', None)
         environ['HTTP_TRANSFER_ENCODING'] = 'chunked'
         environ['wsgi.input_terminated'] = True
-        self.assertEqual(raw, precheck.read_body(environ))
-        self.assertEqual(raw, webob.Request(environ).body)
+        environ['nova.context'] = self.ctxt
+        resp = req.get_response(self.filter)
+        self.assertPassed(resp, raw)
+        self.assertEqual(['a'], self.engine.decide.call_args[0][1])
 
     def test_project_id_in_path(self):
         req, resp = self.request(
-            'POST', '/p1/servers/%s/action' % UUID,
+            'POST', '/%s/servers/%s/action' % (PROJECT, UUID),
             {'os-migrateLive': {'host': 'a', 'block_migration': 'auto'}})
         self.assertPassed(resp)
         self.load.assert_called_once_with(self.ctxt, UUID)
 
-    def test_malformed_bodies_go_to_nova(self):
+    def test_method_override_judged(self):
+        req, resp = self.request(
+            'GET', '/servers/%s/action?_method=POST' % UUID,
+            {'os-migrateLive': {'host': 'b', 'block_migration': 'auto'}})
+        self.assertPassed(resp)
+        self.assertEqual(['b'], self.engine.decide.call_args[0][1])
+
+    def test_unreadable_bodies_refused(self):
         for raw in (b'{"os-migrateLive": ', b'["os-migrateLive"]',
-                    b'{"os-migrateLive": "x"}',
-                    b'{"os-migrateLive": {"host": 5}}'):
-            self.app.calls = []
+                    b'{"os-migrateLive": "x"}', b'',
+                    b'{"os-migrateLive": {"host": 5}}',
+                    b'\xef\xbb\xbf{"os-stop": null}',
+                    b'{"a": null, "b": null}', b'[' * 100000,
+                    b'{"x": 1' + b'0' * 5000 + b'}'):
             req, resp = self.request('POST', '/servers/%s/action' % UUID,
                                      raw=raw)
-            self.assertPassed(resp, raw)
+            msg = self.assertFault(resp, 400, 'badRequest')
+            self.assertTrue(msg)
         self.load.assert_not_called()
 
-    def test_no_context_passes_and_logs_once(self):
+    def test_unsupported_content_type_refused(self):
+        req = webob.Request.blank('/servers/%s/action' % UUID,
+                                  method='POST')
+        req.path_info = '/servers/%s/action' % UUID
+        req.body = b'{"os-migrateLive": {"host": "b"}}'
+        req.content_type = 'application/xml'
+        req.environ['nova.context'] = self.ctxt
+        resp = req.get_response(self.filter)
+        self.assertFault(resp, 415, 'badMediaType')
+
+    def test_no_context_refuses_and_logs_once(self):
         with mock.patch.object(precheck.LOG, 'error') as error:
             for _i in range(2):
-                self.app.calls = []
                 req, resp = self.request(
                     'POST', '/servers/%s/action' % UUID,
                     {'os-migrateLive': {'host': 'a'}}, no_context=True)
-                self.assertPassed(resp)
+                msg = self.assertFault(resp, 403, 'forbidden')
+                self.assertIn('keystonecontext', msg)
         self.assertEqual(1, error.call_count)
 
     def test_not_a_uuid(self):
@@ -276,7 +323,7 @@ class TestMigration(PreCheckTestCase):
         self.engine.decide.side_effect = lambda req, hosts, info: [
             denied('b', 'estimated downtime 1250 ms exceeds the remaining '
                         'SLA budget of 300 ms')]
-        with mock.patch.object(precheck.LOG, 'info') as info:
+        with mock.patch.object(migration.LOG, 'info') as info:
             req, resp = self.migrate('b', force=False)
         msg = self.assertFault(resp, 409, 'conflictingRequest')
         self.assertIn('server %s to host b' % UUID, msg)
@@ -304,7 +351,7 @@ class TestMigration(PreCheckTestCase):
     def test_host_null_one_qualifies(self):
         self.engine.decide.side_effect = lambda req, hosts, info: [
             denied('a', 'too slow'), allowed('b')]
-        with mock.patch.object(precheck.LOG, 'info') as info:
+        with mock.patch.object(migration.LOG, 'info') as info:
             req, resp = self.migrate(None)
         self.assertPassed(resp)
         self.assertIn('1 of 2 candidate hosts qualify',
@@ -350,6 +397,91 @@ class TestMigration(PreCheckTestCase):
         self.assertIn('and 12 more groups of hosts', msg)
 
 
+class TestHostLookup(PreCheckTestCase):
+
+    def test_requested_host_judged_as_nova_finds_it(self):
+        self.resolve.side_effect = lambda c, u, host, evacuation=False: (
+            ['b'] if host.strip().lower() == 'b' else [])
+        self.engine.decide.side_effect = lambda req, hosts, info: [
+            denied(h, 'host %s is not trusted' % h) for h in hosts]
+        req, resp = self.migrate('B ', force=True)
+        msg = self.assertFault(resp, 409, 'conflictingRequest')
+        self.assertIn('to host B : host b is not trusted', msg)
+        self.assertEqual(['b'], self.engine.decide.call_args[0][1])
+        self.resolve.assert_called_with(self.ctxt, UUID, 'B ')
+
+    def test_every_record_found_is_judged(self):
+        self.resolve.side_effect = lambda c, u, host, evacuation=False: [
+            'b', 'B']
+        self.engine.decide.side_effect = lambda req, hosts, info: [
+            allowed('b'), denied('B', 'not trusted')]
+        req, resp = self.migrate('b')
+        msg = self.assertFault(resp, 409, 'conflictingRequest')
+        self.assertIn('host B: not trusted', msg)
+
+
+class TestEvacuation(PreCheckTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.moves = self.patch(
+            migration.moves, 'decide_move',
+            side_effect=lambda engine, req, kind, hosts, info: [
+                allowed(h) if h != 'b' else denied(h, 'b is not trusted')
+                for h in hosts])
+
+    def evacuate(self, host=None, ctxt=None, **extra):
+        args = dict(extra)
+        if host is not None:
+            args['host'] = host
+        return self.request('POST', '/servers/%s/action' % UUID,
+                            {'evacuate': args}, ctxt=ctxt)
+
+    def test_named_host_judged_whatever_the_microversion(self):
+        for extra in ({}, {'force': True}, {'force': False},
+                      {'onSharedStorage': False}):
+            self.app.calls = []
+            req, resp = self.evacuate('b', **extra)
+            msg = self.assertFault(resp, 409, 'conflictingRequest')
+            self.assertIn('evacuation of server %s to host b' % UUID, msg)
+        kind = self.moves.call_args[0][2]
+        self.assertEqual(migration.moves.MoveKind.EVACUATION, kind)
+        self.resolve.assert_called_with(self.ctxt, UUID, 'b',
+                                        evacuation=True)
+        self.assertEqual(('os_compute_api:os-evacuate',
+                          {'user_id': 'u1', 'project_id': 'p1'}, False),
+                         self.ctxt.checked[-1])
+        self.app.calls = []
+        req, resp = self.evacuate('a', force=True)
+        self.assertPassed(resp)
+
+    def test_passed_on(self):
+        for kwargs in ({'host': None},  # the scheduler picks
+                       {'host': 'nowhere'},  # Nova answers 404
+                       {'host': 'b', 'ctxt': FakeContext(
+                           is_admin=False, roles=['member'],
+                           allowed=False)}):
+            self.app.calls = []
+            req, resp = self.evacuate(**kwargs)
+            self.assertPassed(resp)
+        self.cfg.config(check_non_live_moves=False, group='qslm')
+        self.app.calls = []
+        req, resp = self.evacuate('b', force=True)
+        self.assertPassed(resp)
+        self.moves.assert_not_called()
+
+    def test_failures(self):
+        self.moves.side_effect = RuntimeError('keylime down')
+        req, resp = self.evacuate('a', force=True)
+        msg = self.assertFault(resp, 409, 'conflictingRequest')
+        self.assertIn('evacuation of server %s to host a: the decision '
+                      'could not be computed (keylime down)' % UUID, msg)
+        self.app.calls = []
+        req, resp = self.request('POST', '/servers/%s/action' % UUID,
+                                 {'evacuate': {'host': 7}})
+        self.assertFault(resp, 400, 'badRequest')
+
+
 class TestFailures(PreCheckTestCase):
 
     def test_lookup_error_refuses(self):
@@ -378,17 +510,21 @@ class TestFailures(PreCheckTestCase):
         self.assertPassed(resp)
 
     def test_unexpected_error_never_500(self):
-        with mock.patch.object(precheck.PreCheck, '_check_migration',
+        with mock.patch.object(migration.MoveCheck, '_check_live',
                                side_effect=ZeroDivisionError()):
             req, resp = self.migrate('a')
         self.assertFault(resp, 409, 'conflictingRequest')
-        with mock.patch.object(precheck, 'names_ledger',
+        with mock.patch.object(lookup, 'load_metadata',
                                side_effect=ZeroDivisionError()):
             req, resp = self.request(
-                'POST', '/servers/%s/metadata' % UUID,
+                'PUT', '/servers/%s/metadata' % UUID,
                 {'metadata': {'a': 'b'}},
                 ctxt=FakeContext(is_admin=False, roles=['member']))
-        self.assertFault(resp, 403, 'forbidden')
+        self.assertFault(resp, 409, 'conflictingRequest')
+        with mock.patch.object(precheck.ROUTER, 'match',
+                               side_effect=ZeroDivisionError()):
+            req, resp = self.migrate('a')
+        self.assertFault(resp, 409, 'conflictingRequest')
 
     def test_needs_protection(self):
         req = decision.MigrationRequest(UUID, 'src', 1024)
@@ -477,45 +613,82 @@ class TestLedger(PreCheckTestCase):
     def test_admin_and_writer_roles_not_read(self):
         req, resp = self.meta_request('DELETE', USED, ctxt=self.ctxt)
         self.assertPassed(resp)
-        self.cfg.config(ledger_writer_roles=['service'], group='qslm')
+        self.cfg.config(ledger_writer_roles=['Service'], group='qslm')
         self.app.calls = []
         req, resp = self.meta_request(
             'PUT', USED, {'meta': {USED: '5'}},
             ctxt=FakeContext(is_admin=False, roles=['service']))
         self.assertPassed(resp)
         self.meta.assert_not_called()
+        # is_admin without a writer role is refused.
+        self.app.calls = []
+        req, resp = self.meta_request('DELETE', USED, ctxt=self.ctxt)
+        msg = self.assertFault(resp, 403, 'forbidden')
+        self.assertIn('ledger_writer_roles (Service)', msg)
 
-    def test_unknown_server_or_bad_body_to_nova(self):
+    def test_unknown_server_to_nova_bad_body_refused(self):
         self.meta.side_effect = nova_exception.InstanceNotFound(
             instance_id=UUID)
-        req, resp = self.meta_request('DELETE', USED)
+        req, resp = self.meta_request('PUT', None, {'metadata': {}})
         self.assertPassed(resp)
         self.meta.side_effect = None
-        for body in ({'meta': {'other': '1'}}, {'metadata': 'x'}):
+        for body in ({'metadata': 'x'}, ['metadata'], {'meta': []}):
             self.app.calls = []
-            req, resp = self.meta_request('PUT', USED, body)
-            self.assertPassed(resp)
+            req, resp = self.meta_request('PUT', None, body)
+            self.assertFault(resp, 400, 'badRequest')
 
-    def test_helpers(self):
-        self.assertTrue(precheck.is_ledger_key(' Qslm:Budget_Period_Start'))
-        self.assertFalse(precheck.is_ledger_key('qslm:max_downtime_ms'))
-        self.assertFalse(precheck.is_ledger_key(None))
-        self.assertTrue(precheck.names_ledger('PUT', None, {}))
-        self.assertFalse(precheck.names_ledger(
-            'POST', None, {'metadata': {'a': 'b'}}))
-        self.assertIsNone(precheck.ledger_after('POST', None, {}, {}))
+    def test_create_presets_refused(self):
+        body = {'server': {'name': 'x', 'metadata': {' qslm:Budget_Period_'
+                                                     'Start': '2099-01-01'}}}
+        req, resp = self.request('POST', '/servers', body, ctxt=self.tenant)
+        msg = self.assertFault(resp, 403, 'forbidden')
+        self.assertIn('preset  qslm:Budget_Period_Start on a new server',
+                      msg)
+        for body in ({'server': {'name': 'x'}},
+                     {'server': {'metadata': {'a': 'b'}}}):
+            self.app.calls = []
+            req, resp = self.request('POST', '/servers', body,
+                                     ctxt=self.tenant)
+            self.assertPassed(resp)
+        self.app.calls = []
+        req, resp = self.request('POST', '/servers', {
+            'server': {'metadata': {USED: '0'}}})
+        self.assertPassed(resp)  # self.ctxt holds the admin role
+        self.meta.assert_not_called()
+
+    def test_rebuild(self):
+        path = '/servers/%s/action' % UUID
+        for meta in ({}, {'c': 'd'}, {USED: '0', START: '2026-11-01'}):
+            req, resp = self.request('POST', path, {'rebuild': {
+                'imageRef': 'i', 'metadata': meta}}, ctxt=self.tenant)
+            self.assertFault(resp, 403, 'forbidden')
+        for rebuild in ({'imageRef': 'i'}, {'imageRef': 'i', 'metadata': {
+                USED: '100', START: '2026-11-01', 'x': 'y'}}):
+            self.app.calls = []
+            req, resp = self.request('POST', path, {'rebuild': rebuild},
+                                     ctxt=self.tenant)
+            self.assertPassed(resp)
+        self.app.calls = []
+        req, resp = self.request('POST', path, {'rebuild': {
+            'imageRef': 'i', 'metadata': 'x'}}, ctxt=self.tenant)
+        self.assertFault(resp, 400, 'badRequest')
 
 
 class TestOpts(base.BaseTestCase):
 
     def test_block_migration_values(self):
-        self.assertIsNone(precheck._block_migration('auto'))
-        self.assertIsNone(precheck._block_migration(None))
-        self.assertTrue(precheck._block_migration('True'))
-        self.assertFalse(precheck._block_migration(False))
+        self.assertIsNone(migration.block_migration('auto'))
+        self.assertIsNone(migration.block_migration(None))
+        self.assertTrue(migration.block_migration('True'))
+        self.assertFalse(migration.block_migration(False))
 
 
 class TestLoadHostInfo(base.BaseTestCase):
+
+    def setUp(self):
+        super().setUp()
+        from nova import objects
+        objects.register_all()
 
     def test_disagreeing_aggregates_stay_visible(self):
         # Same shape as the scheduler adapter gives the trust providers:

@@ -30,10 +30,10 @@ from qslm_nova import conf as qslm_conf
 from qslm_nova import exception
 from qslm_nova import topology as topology_mod
 from qslm_nova import trust
+from qslm_nova.trust import aggregate
 from qslm_nova.trust import keylime
 from qslm_nova.trust import keylime_answer
 from qslm_nova.trust import keylime_http
-from qslm_nova.trust import opts
 from tests.unit import fake_keylime
 
 UTC = datetime.timezone.utc
@@ -53,7 +53,11 @@ def pki():
 def make_conf():
     conf = cfg.ConfigOpts()
     qslm_conf.register_opts(conf)
-    opts.register_opts(conf)
+    # What the provider loader does before it constructs a provider.
+    for provider in (keylime.KeylimeTrustProvider,
+                     aggregate.AggregateTrustProvider,
+                     aggregate.TraitTrustProvider):
+        trust.register_provider_opts(conf, provider)
     conf([], project='qslm-test', default_config_files=[])
     return conf
 

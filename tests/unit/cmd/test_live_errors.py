@@ -155,6 +155,15 @@ class TestNovaConf(base.CLITestCase):
         self.assertEqual(2, rc)
         self.assertIn('configuration file not found: ', err)
 
+    def test_config_file_before_the_command(self):
+        # As nova-manage: qslm-nova --config-file FILE COMMAND.
+        other = os.path.join(self.tmp, 'other.conf')
+        with open(other, 'w') as f:
+            f.write('[qslm]\ntopology_file = /nowhere/else.yaml\n')
+        rc, _o, err = self.run_cli('--config-file', other, 'plan')
+        self.assertEqual(2, rc)
+        self.assertIn('else.yaml: cannot read', err)
+
     def test_unreadable_is_a_warning(self):
         real_access = os.access
         self.useFixture(fixtures.MockPatch(

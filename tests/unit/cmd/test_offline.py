@@ -29,7 +29,8 @@ from tests.unit.cmd import base
 #: Every command, for the --help test.
 COMMANDS = (['plan'], ['check'], ['migrate'], ['ledger', 'show'],
             ['ledger', 'record'], ['topology', 'validate'],
-            ['topology', 'show'], ['topology', 'plot'], ['calibrate'])
+            ['topology', 'seal'], ['topology', 'show'],
+            ['topology', 'plot'], ['calibrate'])
 
 
 class TestPlan(base.CLITestCase):
@@ -93,7 +94,7 @@ class TestPlan(base.CLITestCase):
                                     '--sort-column', 'Worst ms')
         self.assertEqual(0, rc, err)
         lines = [line.split() for line in out.splitlines()]
-        self.assertEqual(['compute-a2', '180.0'], lines[0])
+        self.assertEqual(['compute-a2', '183.8'], lines[0])
         self.assertEqual('None', lines[-1][1])
 
     def test_allowed_only_and_best(self):
@@ -192,7 +193,8 @@ class TestPlan(base.CLITestCase):
         rc, out, _err = self.run_cli('--help')
         self.assertIn(rc, (0, None))       # sys.exit(): status 0
         for cmd in ('plan', 'check', 'migrate', 'ledger show',
-                    'ledger record', 'topology validate', 'topology show',
+                    'ledger record', 'topology validate', 'topology seal',
+                    'topology show',
                     'topology plot', 'calibrate'):
             self.assertIn('  %s ' % cmd, out)
 

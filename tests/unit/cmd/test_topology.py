@@ -13,7 +13,7 @@
 # under the License.
 
 
-"""``topology validate`` and ``topology show``."""
+"""``topology validate``, ``topology seal`` and ``topology show``."""
 
 import json
 import os
@@ -32,6 +32,47 @@ def write(path, doc):
 GOOD = {'version': 1, 'hosts': {'h1': {}, 'h2': {}},
         'links': [{'between': ['h1', 'h2'], 'bandwidth_gbps': 10,
                    'security': 'private'}]}
+
+
+class TestSeal(base.CLITestCase):
+
+    def seal(self, *argv):
+        rc, out, err = self.run_cli('topology', 'seal', *argv,
+                                    '-f', 'json')
+        return rc, json.loads(out) if out else None, err
+
+    def test_seal_reseal_and_refuse(self):
+        path = os.path.join(self.tmp, 'topology.yaml')
+        text = yaml.safe_dump(GOOD)
+        with open(path, 'w') as f:
+            f.write(text)
+        rc, doc, err = self.seal(path)
+        self.assertEqual((0, ''), (rc, err))
+        self.assertEqual({'File': path, 'Sealed': 'sealed', 'Hosts': 2,
+                          'Links': 1}, doc)
+        with open(path) as f:
+            sealed = f.read()
+        self.assertTrue(sealed.startswith(text))
+        self.assertRegex(sealed[len(text):],
+                         r'^# qslm-nova-seal: sha256=[0-9a-f]{64}\n$')
+        rc, doc, err = self.seal(path)
+        self.assertEqual((0, 'already sealed'), (rc, doc['Sealed']))
+        # Edited by hand after sealing: sealed again, here to another file.
+        with open(path, 'w') as f:
+            f.write(sealed.replace('10', '20'))
+        rc, doc, err = self.seal(path, '--output', path + '.new')
+        self.assertEqual((0, 'sealed'), (rc, doc['Sealed']), err)
+        with open(path + '.new') as f:
+            self.assertIn('bandwidth_gbps: 20', f.read())
+        # Invalid: refused, naming the problem; the file is untouched.
+        broken = text.replace('version: 1', 'version: 2')
+        with open(path, 'w') as f:
+            f.write(broken)
+        rc, doc, err = self.seal(path)
+        self.assertEqual(2, rc)
+        self.assertIn('version: must be 1, got 2', err)
+        with open(path) as f:
+            self.assertEqual(broken, f.read())
 
 
 class TestValidate(base.CLITestCase):
@@ -130,7 +171,8 @@ class TestShow(base.CLITestCase):
         self.assertIn('attestation is 448200 s old',
                       hosts['compute-b2']['Trust'])
         self.assertIs(True, hosts['compute-a1']['Trusted'])
-        self.assertEqual(['none', 'ssh', 'tls'],
+        # The sample's 'ssh' is read as 'tunnelled' (deprecated name).
+        self.assertEqual(['none', 'tls', 'tunnelled'],
                          hosts['compute-a1']['Mechanisms'])
 
     def test_links_and_nodes(self):

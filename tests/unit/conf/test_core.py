@@ -15,6 +15,7 @@
 
 """[qslm] core options: defaults and bounds."""
 
+from qslm_nova.conf import core
 from tests.unit.conf import base
 
 
@@ -27,6 +28,7 @@ class TestCoreOptions(base.ConfTestCase):
         self.assertEqual('all', group.trust_combination)
         self.assertEqual(86400, group.max_attestation_age)
         self.assertTrue(group.fail_closed)
+        self.assertTrue(group.check_non_live_moves)
         self.assertFalse(group.apply_to_cold_migrations)
         self.assertEqual(1.0, group.weight_multiplier)
 
@@ -38,6 +40,12 @@ class TestCoreOptions(base.ConfTestCase):
     def test_attestation_age_not_negative(self):
         self.fixture.config(max_attestation_age=0, group='qslm')
         self.assertRefused(max_attestation_age=-1)
+
+    def test_apply_to_cold_migrations_deprecated(self):
+        opt = [o for o in core.failure_opts
+               if o.name == 'apply_to_cold_migrations'][0]
+        self.assertTrue(opt.deprecated_for_removal)
+        self.assertIn('check_non_live_moves', opt.deprecated_reason)
 
     def test_negative_weight_multiplier_allowed(self):
         self.fixture.config(weight_multiplier=-2.5, group='qslm')

@@ -75,8 +75,6 @@ class TestHelpStyle(base.BaseTestCase):
     def test_every_option_has_nova_style_help(self):
         bad = {}
         for group, group_opts in opts.list_opts():
-            if group.name in PLUGIN_GROUPS:
-                continue  # the trust providers' help: see the report
             for opt in group_opts:
                 problems = help_problems(opt)
                 if problems:
@@ -120,16 +118,19 @@ Related options:
                          'worst_bandwidth_factor', 'stop_share',
                          'worst_stop_share', 'default_host_cpu_load',
                          'live_migration_downtime_steps',
-                         'precheck_rate_limit'}
-        units = ('milliseconds', 'seconds', 'MiB', 'days')
-        qslm = dict((g.name, o) for g, o in opts.list_opts())['qslm']
-        for opt in qslm:
-            if (not isinstance(opt, (cfg.IntOpt, cfg.FloatOpt)) or
-                    opt.name in dimensionless):
-                continue
-            summary = opt.help.strip().split('\n')[0]
-            self.assertTrue(any(u in summary for u in units),
-                            '%s: %s' % (opt.name, summary))
+                         'live_migration_parallel_connections',
+                         'precheck_rate_limit', 'max_concurrent_requests',
+                         'topology_max_depth', 'topology_max_values'}
+        units = ('milliseconds', 'seconds', 'mib', 'days', 'bytes',
+                 'gbit/s')
+        for _group, group_opts in opts.list_opts():
+            for opt in group_opts:
+                if (not isinstance(opt, (cfg.IntOpt, cfg.FloatOpt)) or
+                        opt.name in dimensionless):
+                    continue
+                summary = opt.help.strip().split('\n')[0].lower()
+                self.assertTrue(any(u in summary for u in units),
+                                '%s: %s' % (opt.name, summary))
 
 
 class TestListOpts(base.BaseTestCase):

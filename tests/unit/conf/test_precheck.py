@@ -22,7 +22,7 @@ class TestPrecheckOptions(base.ConfTestCase):
 
     def test_defaults(self):
         group = self.conf.qslm
-        self.assertEqual([], group.ledger_writer_roles)
+        self.assertEqual(['admin'], group.ledger_writer_roles)
         self.assertEqual(0, group.precheck_rate_limit)
         self.assertEqual(3600, group.precheck_rate_window)
 

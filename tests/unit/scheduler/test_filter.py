@@ -236,14 +236,48 @@ class TestOtherOperations(FilterTestCase):
             uuid=uuids.instance)
         self.check(DENY_ALL, 'near', True)
 
-    def test_resize_prep_passes(self):
-        self.check(DENY_ALL, 'near', True, task_state='resize_prep')
-        self.assertNotIn('fails QSLM', self.log.output)
-
     def test_resize_prep_checked_when_configured(self):
         self.flags(apply_to_cold_migrations=True, group='qslm')
         self.check(DENY_ALL, 'near', False,
                    'cold migration/resize from src', task_state='resize_prep')
+
+    def test_cold_move_judges_trust_only(self):
+        # DENY_ALL's 1 ms downtime limit does not apply to cold moves.
+        self.check(DENY_ALL, 'far', True, task_state='resize_prep')
+        self.check(DENY_ALL, 'rogue', False, 'host rogue is not trusted',
+                   task_state='resize_prep')
+        self.check(DENY_ALL, 'near', False,
+                   'cold migration/resize from rogue',
+                   task_state='resize_prep', source='rogue')
+        self.assertIn('source host rogue is not trusted', self.log.output)
+
+    def test_evacuation_ignores_the_failed_source(self):
+        self.check(DENY_ALL, 'near', True, task_state='rebuilding',
+                   source='rogue')
+        self.check(DENY_ALL, 'stale', False, 'evacuation from rogue',
+                   task_state='rebuilding', source='rogue')
+
+    def test_unshelve_has_no_source(self):
+        self.check(DENY_ALL, 'far', True, task_state='unshelving',
+                   source=None)
+        self.check(DENY_ALL, 'rogue', False, 'unshelve from None',
+                   task_state='unshelving', source=None)
+
+    def test_non_live_move_without_trust_requirement_passes(self):
+        self.check({'qslm:max_downtime_ms': '1'}, 'rogue', True,
+                   task_state='resize_prep')
+        self.assertNotIn('fails QSLM', self.log.output)
+
+    def test_non_live_move_with_malformed_policy_fails(self):
+        self.check({'qslm:require_trusted_host': 'maybe'}, 'near', False,
+                   'must be true or false', task_state='unshelving',
+                   source=None)
+
+    def test_non_live_moves_untouched_when_off(self):
+        self.flags(check_non_live_moves=False, group='qslm')
+        for state in ('resize_prep', 'rebuilding', 'unshelving'):
+            self.check(DENY_ALL, 'rogue', True, task_state=state)
+        self.assertNotIn('fails QSLM', self.log.output)
 
     def test_rebuild_passes_untouched(self):
         spec_obj = self.spec(DENY_ALL, task_state='rebuilding',

@@ -21,7 +21,7 @@ from nova import test
 from nova.tests.unit.scheduler import fakes
 from oslo_utils.fixture import uuidsentinel as uuids
 
-from qslm_nova.scheduler import request
+from qslm_nova.scheduler import host_info
 
 
 class TestHostInfo(test.NoDBTestCase):
@@ -29,7 +29,7 @@ class TestHostInfo(test.NoDBTestCase):
     def setUp(self):
         super().setUp()
         objects.register_all()
-        request._TRAITS._data.clear()
+        host_info.TRAITS.clear()
 
     def host(self, *metadatas):
         aggs = [objects.Aggregate(id=i, name='agg%d' % i, metadata=md)
@@ -39,8 +39,8 @@ class TestHostInfo(test.NoDBTestCase):
         return hs
 
     def test_disagreeing_aggregates_stay_visible(self):
-        info = request.host_info(self.host({'qslm:trusted': 'true'},
-                                           {'qslm:trusted': 'false'}))
+        info = host_info.for_host_state(self.host(
+            {'qslm:trusted': 'true'}, {'qslm:trusted': 'false'}))
         self.assertEqual({'qslm:trusted': {'true', 'false'}},
                          info['aggregate_metadata'])
         self.assertNotIn('traits', info)
@@ -53,7 +53,7 @@ class TestHostInfo(test.NoDBTestCase):
         with mock.patch('nova.scheduler.client.report.'
                         'report_client_singleton', return_value=client):
             for _ in range(3):
-                info = request.host_info(self.host(), mock.sentinel.ctx)
+                info = host_info.for_host_state(self.host(), mock.sentinel.ctx)
         self.assertEqual({'CUSTOM_QSLM_TRUSTED'}, info['traits'])
         client.get_provider_traits.assert_called_once_with(
             mock.sentinel.ctx, uuids.rp)
@@ -64,5 +64,5 @@ class TestHostInfo(test.NoDBTestCase):
         client.get_provider_traits.side_effect = RuntimeError('down')
         with mock.patch('nova.scheduler.client.report.'
                         'report_client_singleton', return_value=client):
-            info = request.host_info(self.host(), mock.sentinel.ctx)
+            info = host_info.for_host_state(self.host(), mock.sentinel.ctx)
         self.assertNotIn('traits', info)

@@ -12,32 +12,17 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Options of the trust providers: [qslm_keylime], [qslm_aggregate],
-[qslm_traits].
 
-``list_opts`` returns them for ``oslo-config-generator``; each provider
-registers its group on the ``conf`` object it is constructed with.
+"""[qslm_keylime]: options of the ``keylime`` trust provider.
+
+The provider declares them (``KeylimeTrustProvider.get_config_opts``);
+the provider loader registers them when the provider is loaded.
 """
 
 from oslo_config import cfg
 from oslo_config import types
 
-#: Keylime agent operational states (keylime/common/states.py).
-KEYLIME_STATES = {
-    0: 'Registered',
-    1: 'Start',
-    2: 'Saved',
-    3: 'Get Quote',
-    4: 'Get Quote (retry)',
-    5: 'Provide V',
-    6: 'Provide V (retry)',
-    7: 'Failed',
-    8: 'Terminated',
-    9: 'Invalid Quote',
-    10: 'Tenant Quote Failed',
-}
-
-keylime_group = cfg.OptGroup(
+GROUP = cfg.OptGroup(
     'qslm_keylime',
     title='Keylime trust provider options',
     help="""
@@ -46,17 +31,22 @@ state of each compute host's Keylime agent from a Keylime verifier
 (enable it with ``[qslm] trust_providers = keylime``).
 """)
 
-keylime_opts = [
+connection_opts = [
     cfg.URIOpt('verifier_url',
                schemes=['https'],
                help="""
 Base URL of the Keylime verifier's REST API.
+
+Every look-up the provider makes goes to this verifier, over mutual TLS.
+Without it the provider cannot answer: every host counts as untrusted for
+instances that require trust, and the log says why once.
 
 Possible values:
 
 * An ``https`` URL with host and port, e.g.
   ``https://keylime-verifier.example.com:8881``. The verifier only speaks
   TLS; plain ``http`` is not accepted.
+* Unset (default): the provider is not configured.
 
 Related options:
 
@@ -69,52 +59,87 @@ Related options:
                help="""
 Keylime REST API version used in request paths (``/v<api_version>/...``).
 
+The verifier answers only the versions it supports; a version it does
+not know makes every look-up fail, so every host counts as untrusted for
+instances that require trust.
+
 Possible values:
 
 * A version the verifier supports, e.g. ``2.1`` (Keylime 6.4 and later)
   or ``2.3``.
+
+Related options:
+
+* ``verifier_url``
 """),
     cfg.StrOpt('cafile',
                help="""
 CA bundle used to verify the verifier's server certificate.
 
+The provider refuses a verifier whose certificate this bundle does not
+vouch for, so that nobody between the scheduler and the verifier can
+report a host trusted.
+
 Possible values:
 
 * Path to a PEM file, usually the Keylime CA (``cacert.crt``).
-* Unset: the system CA store is used.
+* Unset (default): the system CA store is used.
 
 Related options:
 
 * ``insecure``
+* ``certfile``
 """),
     cfg.StrOpt('certfile',
                help="""
 Client certificate presented to the verifier (mutual TLS).
 
 The Keylime verifier requires a client certificate signed by its CA for
-every API request.
+every API request; without one it refuses the connection and every host
+counts as untrusted for instances that require trust.
 
 Possible values:
 
 * Path to a PEM certificate (with or without the key).
+* Unset (default): no client certificate is presented.
 
 Related options:
 
 * ``keyfile``, ``keyfile_password``
+* ``cafile``
 """),
     cfg.StrOpt('keyfile',
                help="""
 Private key of the client certificate.
 
+Keep it readable only by the service user: whoever holds it can query
+the verifier as this service.
+
 Possible values:
 
-* Path to a PEM private key, readable only by the service user.
-* Unset: the key is read from ``certfile``.
+* Path to a PEM private key.
+* Unset (default): the key is read from ``certfile``.
+
+Related options:
+
+* ``certfile``
+* ``keyfile_password``
 """),
     cfg.StrOpt('keyfile_password',
                secret=True,
                help="""
-Password of an encrypted ``keyfile``. Never logged.
+Password of an encrypted ``keyfile``.
+
+It is only used to load the key and is never logged.
+
+Possible values:
+
+* The password of the key.
+* Unset (default): the key is not encrypted.
+
+Related options:
+
+* ``keyfile``
 """),
     cfg.BoolOpt('insecure',
                 default=False,
@@ -123,7 +148,19 @@ Skip verification of the verifier's server certificate.
 
 Only for testing: a host could be reported trusted by anybody able to
 intercept the connection. The client certificate is still presented.
+
+Possible values:
+
+* False (default): the server certificate is verified.
+* True: any server certificate is accepted.
+
+Related options:
+
+* ``cafile``
 """),
+]
+
+request_opts = [
     cfg.FloatOpt('decision_timeout',
                  default=5.0,
                  min=0.1,
@@ -159,14 +196,20 @@ Related options:
                  default=3.0,
                  min=0.1,
                  help="""
-Seconds to wait for the TCP connection and, again, for the TLS handshake
-with the verifier.
+Seconds to wait for the TCP connection, and again for the TLS handshake.
 
 Each step also ends when the decision's ``decision_timeout`` runs out.
+Short values give up on a slow network sooner; the decision as a whole
+never waits longer than ``decision_timeout`` anyway.
+
+Possible values:
+
+* A number of seconds, 0.1 or more.
 
 Related options:
 
 * ``decision_timeout``
+* ``read_timeout``
 """),
     cfg.FloatOpt('read_timeout',
                  default=5.0,
@@ -178,9 +221,14 @@ A verifier sending a byte at a time never trips it: the whole answer
 must arrive within ``decision_timeout``. Answers larger than 1 MiB for one
 agent (64 MiB for a bulk request) are refused as unusable.
 
+Possible values:
+
+* A number of seconds, 0.1 or more.
+
 Related options:
 
 * ``decision_timeout``
+* ``connect_timeout``
 """),
     cfg.IntOpt('cache_ttl',
                default=30,
@@ -191,58 +239,94 @@ Seconds an agent's state read from the verifier is reused.
 A scheduling request asks about many hosts, several times; answers are
 cached per agent so that the verifier sees at most one request per agent
 (or one bulk request) per ``cache_ttl``. Failed look-ups are cached for
-the same time, so a verifier outage costs at most one
+the same time, and after three failed requests in a row the verifier
+counts as down for ``cache_ttl`` seconds, so an outage costs at most one
 ``decision_timeout`` per ``cache_ttl``. A host flipped to untrusted in
-Keylime is seen as untrusted at most ``cache_ttl`` seconds later. 0
-disables the cache.
+Keylime is seen as untrusted at most ``cache_ttl`` seconds later.
+
+Possible values:
+
+* A positive number of seconds.
+* 0: no cache (every decision asks the verifier).
 
 Related options:
 
 * ``decision_timeout``
+* ``[qslm] max_attestation_age``
 """),
     cfg.IntOpt('max_concurrent_requests',
                default=8,
                min=1,
                help="""
-Maximum number of agent look-ups sent to the verifier at once when
-``bulk_requests`` is False.
+Maximum number of agent look-ups sent to the verifier at once.
 
-They run on a pool of this many threads per process, shared by all
-decisions; no other thread is ever started for the verifier.
+Without ``bulk_requests`` the provider asks for each agent it has no
+cached answer for; the look-ups run on a pool of this many threads per
+process, shared by all decisions (no other thread is ever started for
+the verifier). More threads finish a large scheduling request sooner but
+load the verifier more.
+
+Possible values:
+
+* A positive number of requests.
 
 Related options:
 
+* ``bulk_requests``
 * ``decision_timeout``
 """),
     cfg.BoolOpt('bulk_requests',
                 default=False,
                 help="""
-Read all agents with one ``GET /v<api_version>/agents/?bulk=true`` request.
+Read all agents with one request.
 
-Useful when the verifier monitors about as many agents as there are
-compute hosts. With many unrelated agents, per-agent requests are
-cheaper.
+The provider then sends ``GET /v<api_version>/agents/?bulk=true`` instead
+of one request per agent. Useful when the verifier monitors about as many
+agents as there are compute hosts; with many unrelated agents, per-agent
+requests are cheaper.
+
+Possible values:
+
+* False (default): one request per agent.
+* True: one bulk request per look-up.
 
 Related options:
 
 * ``verifier_id``
+* ``max_concurrent_requests``
 """),
     cfg.StrOpt('verifier_id',
                help="""
-Restrict bulk requests to the agents of this verifier id
-(``&verifier=<id>``), for deployments with several verifiers sharing a
-database.
+Verifier id that bulk requests are restricted to.
+
+For deployments where several verifiers share a database, bulk requests
+then ask only for this verifier's agents (``&verifier=<id>``).
+
+Possible values:
+
+* The id of the verifier in ``verifier_url``.
+* Unset (default): all agents.
+
+Related options:
+
+* ``bulk_requests``
 """),
+]
+
+agent_opts = [
     cfg.DictOpt('agent_ids',
                 default={},
                 help="""
 Keylime agent id of compute hosts, as ``host:agent_id`` pairs.
 
-The topology file's per-host ``agent_id`` takes precedence.
+The topology file's per-host ``agent_id`` takes precedence. A host with
+neither is unknown to the provider unless ``agent_id_fallback`` says
+otherwise.
 
 Possible values:
 
 * e.g. ``compute-1:d432fbb3-d2f1-4a97-9ef7-75bd81c00000``
+* Empty (default): agent ids come from the topology file.
 
 Related options:
 
@@ -257,6 +341,14 @@ Related options:
                                      '``uuid = "hostname"``).')],
                help="""
 Agent id of hosts that have none in the topology file or ``agent_ids``.
+
+``hostname`` saves listing every host, but only fits agents set up to use
+the host name as their id; an agent registered under another id is then
+looked up in vain and the host counts as unknown.
+
+Related options:
+
+* ``agent_ids``
 """),
     cfg.ListOpt('trusted_states',
                 default=['Get Quote', 'Provide V'],
@@ -277,86 +369,11 @@ Possible values:
 
 * A list among ``Get Quote``, ``Get Quote (retry)``, ``Provide V``,
   ``Provide V (retry)``.
-"""),
-]
-
-aggregate_group = cfg.OptGroup(
-    'qslm_aggregate',
-    title='Aggregate trust provider options',
-    help="""
-Options of the ``aggregate`` trust provider, which reads host trust from
-the metadata of the host aggregates a compute host belongs to.
-""")
-
-aggregate_opts = [
-    cfg.StrOpt('trusted_key',
-               default='qslm:trusted',
-               help="""
-Aggregate metadata key saying whether the hosts are attested trusted.
-
-Values ``true``/``false`` (and the other forms oslo accepts). If a host is
-in several aggregates with different values it counts as untrusted.
-"""),
-    cfg.StrOpt('attested_at_key',
-               default='qslm:attested_at',
-               help="""
-Aggregate metadata key with the time of the last successful attestation.
-
-Possible values of the metadata: an ISO 8601 time (``2026-11-25T06:00:00Z``)
-or seconds since the epoch. A trusted host without it fails the
-``[qslm] max_attestation_age`` check unless that check is disabled.
-"""),
-]
-
-traits_group = cfg.OptGroup(
-    'qslm_traits',
-    title='Placement trait trust provider options',
-    help="""
-Options of the ``traits`` trust provider, which reads host trust from the
-placement traits of each compute node resource provider.
-""")
-
-traits_opts = [
-    cfg.StrOpt('trusted_trait',
-               default='CUSTOM_QSLM_TRUSTED',
-               help="""
-Trait the attestation tooling sets on attested trusted compute nodes.
-"""),
-    cfg.StrOpt('untrusted_trait',
-               default='CUSTOM_QSLM_UNTRUSTED',
-               help="""
-Trait marking a compute node as attested untrusted; it wins over
-``trusted_trait``.
-"""),
-    cfg.StrOpt('attested_at_trait_prefix',
-               default='CUSTOM_QSLM_ATTESTED_AT_',
-               help="""
-Prefix of a trait carrying the attestation time as seconds since the
-epoch, e.g. ``CUSTOM_QSLM_ATTESTED_AT_1764057600``. The newest one counts.
 
 Related options:
 
-* ``trait_without_time_is_fresh``
-"""),
-    cfg.BoolOpt('trait_without_time_is_fresh',
-                default=False,
-                help="""
-Treat ``trusted_trait`` without an attestation-time trait as attested now.
-
-Set it only when the attestation tooling removes ``trusted_trait`` as soon
-as an attestation fails or expires. Otherwise such hosts have no
-attestation time and fail the ``[qslm] max_attestation_age`` check.
+* ``[qslm] max_attestation_age``
 """),
 ]
 
-
-def register_opts(conf):
-    for group, opts in list_opts():
-        conf.register_group(group)
-        conf.register_opts(opts, group=group)
-
-
-def list_opts():
-    return [(keylime_group, keylime_opts),
-            (aggregate_group, aggregate_opts),
-            (traits_group, traits_opts)]
+ALL_OPTS = connection_opts + request_opts + agent_opts

@@ -69,8 +69,3 @@ class TestSearchArrays(base.BaseTestCase):
         for fabric in ('leaf-spine', 'fat-tree'):
             self.check(topogen.generate(150, sites=2, fabric=fabric,
                                         seed=3))
-
-    def test_host_positions(self):
-        topo = fx.make_topology()
-        self.assertEqual([topo.host_names.index('far'), -1],
-                         topo.host_positions(['far', 'ghost']).tolist())
