@@ -130,7 +130,7 @@ class ModelParams:
     # then sends it).
     qemu_default_downtime_ms: float = conf_fields.option(
         'qemu_default_downtime_ms', 300.0)
-    monitor_delay_s: float = conf_fields.option('monitor_delay_s', 8.0)
+    monitor_delay_s: float = conf_fields.option('monitor_delay_s', 0.0)
 
     @classmethod
     def from_conf(cls, group):

@@ -105,11 +105,7 @@ class TestDowntime(DecisionTestCase):
             self.assertGreater(getattr(d, field), 0.0, field)
         self.assertGreaterEqual(d.worst_downtime_ms, d.expected_downtime_ms)
         self.assertGreaterEqual(d.bytes_sent, 2048 * estimator.MIB)
-        # Which mechanism wins depends on the model (a fast plain stream
-        # may stop under QEMU's default limit in the worst case); the
-        # summary names the one chosen.
-        self.assertIn(d.mechanism, ('none', 'tls', 'tunnelled'))
-        self.assertIn('allowed via %s, downtime' % d.mechanism, d.summary)
+        self.assertIn('allowed via none', d.summary)
         self.assertEqual('dst', d.to_dict()['host'])
 
 
