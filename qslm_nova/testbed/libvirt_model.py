@@ -23,8 +23,10 @@ decision engine would call it with a host's published load.
 
 Not every row is ground truth for Nova (:func:`unusable`): runs of the
 first campaign whose monitor blocked for good in a downtime call (the
-testbed then ran without libvirt's event loop, which nova-compute has)
-and post-copy over parallel connections (Nova refuses it on this QEMU).
+testbed then ran without libvirt's event loop, which nova-compute has),
+post-copy over parallel connections (Nova refuses it on this QEMU), and
+runs whose guest was not seen running on the destination (never counted
+as completed).
 """
 
 import dataclasses
@@ -74,6 +76,9 @@ def unusable(row):
                 "libvirt's event loop)")
     if int(num(row, 'post_copy')) and int(num(row, 'parallel', 1)) > 1:
         return 'post-copy over parallel connections (Nova refuses it)'
+    if row.get('guest_alive_on_dest') in ('0', 0):
+        # Rows of the first campaign (the runner now sets the status).
+        return 'guest not seen running on the destination'
     return None
 
 

@@ -218,6 +218,10 @@ def run(spec, src, dst, elf):
                     ((t1 - t0) / float(spec.workload.hz)), 3)
     row['status'] = 'ok' if result.outcome not in (
         'failed', 'testbed-timeout') else 'error'
+    if row['guest_alive_on_dest'] == 0:
+        # Migrated, but not seen running where it went: not a completed
+        # migration (the report leaves it out; the campaign retries it).
+        row['status'] = 'guest-not-running'
     failed_switch = [what for _, what, _ in result.events
                      if what == 'postcopy-failed']
     if failed_switch:

@@ -117,3 +117,9 @@ def check_destination(dst, row, src=None, settle=5.0, timeout=30.0):
         time.sleep(0.05)
         after = len(guest_mod.parse_progress(dst.debugcon())[1])
     row['guest_alive_on_dest'] = int(after > before)
+    if not row['guest_alive_on_dest']:
+        # QEMU completed, but the guest does not run: not a completed
+        # migration (the report and the fit leave it out).
+        row['status'] = 'guest-not-running'
+        row['error'] = ('no new progress line on the destination within '
+                        '%.0f s' % settle)

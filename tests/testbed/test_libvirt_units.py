@@ -135,6 +135,8 @@ class TestModel(testtools.TestCase):
                                                       event_loop='1')))
         self.assertIn('Nova refuses', libvirt_model.unusable(
             _row(post_copy=1, parallel=2)))
+        self.assertIn('not seen running', libvirt_model.unusable(
+            _row(guest_alive_on_dest=0)))
 
     def test_variants_change_the_estimate(self):
         fitted = libvirt_model.LibvirtFitted(
