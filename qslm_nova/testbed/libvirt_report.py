@@ -42,6 +42,7 @@ from qslm_nova.testbed import campaign as raw_campaign
 from qslm_nova.testbed import fit
 from qslm_nova.testbed import libvirt_facts
 from qslm_nova.testbed import libvirt_model as lm
+from qslm_nova.testbed import libvirt_plan
 
 TARGETS = {'downtime_ape_median': 10.0, 'total_ape_median': 5.0,
            'worst_coverage': 0.99, 'worst_ratio_median': 1.5,
@@ -118,6 +119,27 @@ def stats(rows, ests, baseline):
     }
 
 
+def unseen_values(row):
+    """The dimensions on which *row* takes a value the fit never saw
+    (:data:`libvirt_plan.HELD_OUT`, the hot held-out guest included).
+    """
+    held = libvirt_plan.HELD_OUT
+    works = {(w[0], w[1]) for w in held['workload']} | {
+        libvirt_plan.HOT_WORKLOAD['held-out'][:2]}
+    rate = lm.num(row, 'burst_rate_mibps') if row.get('workload') == \
+        'bursty' else lm.num(row, 'dirty_rate_mibps')
+    checks = {
+        'memory': lm.num(row, 'memory_mib') in held['memory_mib'],
+        'workload': (row.get('workload'), rate) in works,
+        'bandwidth': lm.num(row, 'bandwidth_mbps') in held['bandwidth_mbps'],
+        'limit': lm.num(row, 'nova_downtime_ms') in held['downtime_ms'],
+        'transport': (row.get('transport'), int(lm.num(row, 'parallel', 1)))
+        in held['transport'],
+        'hogs': lm.num(row, 'hogs') in held['hogs'],
+    }
+    return sorted(k for k, v in checks.items() if v)
+
+
 def _load_band(row):
     load = lm.load_per_cpu(row)
     for hi in (2, 4, 8, 16):
@@ -138,7 +160,8 @@ def scopes(items):
             ('load/cpu', _load_band),
             ('hogs', lambda r: r['hogs']),
             ('workload', lambda r: r['workload']),
-            ('campaign', lambda r: r['campaign'])):
+            ('campaign', lambda r: r['campaign']),
+            ('unseen dims', lambda r: '%d of 6' % len(unseen_values(r)))):
         for value in sorted({key(x[0]) for x in items}):
             yield '%s=%s' % (name, value), [x for x in items
                                             if key(x[0]) == value]

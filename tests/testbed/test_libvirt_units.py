@@ -165,6 +165,15 @@ class TestModel(testtools.TestCase):
         self.assertEqual(200.0, base[0][0])
         self.assertEqual(900.0, base[1][0])
 
+    def test_unseen_values(self):
+        self.assertEqual([], libvirt_report.unseen_values(_row()))
+        row = _row(memory_mib=1280, bandwidth_mbps=700, workload='bursty',
+                   dirty_rate_mibps=9.6, burst_rate_mibps=64, hogs=2,
+                   transport='tls', parallel=3, nova_downtime_ms=400)
+        self.assertEqual(['bandwidth', 'hogs', 'limit', 'memory',
+                          'transport', 'workload'],
+                         libvirt_report.unseen_values(row))
+
     def test_pause_parts(self):
         events = [('src', 'setup', 2.0), ('src', 'STOP', 10.0),
                   ('src', 'pre-switchover', 10.0), ('src', 'device', 10.05),
