@@ -24,6 +24,7 @@ RESUME, QEMU's time stamps on this host's clock) and QEMU's
 
 import contextlib
 import dataclasses
+import os
 import shutil
 import threading
 import time
@@ -57,8 +58,9 @@ FIELDS = (
     'downtime_e2e_ms', 'switchover_ms', 'transfer_ms', 'dest_load_ms',
     'resume_ms', 'qemu_events', 'api_total_ms', 'resume_at_ms', 'handoff_ms',
     'expected_downtime_ms', 'qemu_dirty_rate_mibps', 'guest_rate_mibps',
-    'guest_alive_on_dest', 'dest_progress_s', 'dest_state',
-    'dest_console_tail', 'source_alive_after', 'event_loop', 'load1_start',
+    'guest_alive_on_dest', 'dest_progress_s', 'dest_qemu_cpu_s',
+    'dest_state', 'dest_console_tail', 'source_alive_after', 'event_loop',
+    'load1_start',
     'load1_end', 'cpu_busy',
     'cpu_steal', 'cpus', 'wall_s', 'error',
 )
@@ -216,17 +218,7 @@ def run(spec, src, dst, elf):
                 row['guest_rate_mibps'] = round(
                     (w1 - w0) * guest_mod.PAGE_BYTES / 2.0 ** 20 /
                     ((t1 - t0) / float(spec.workload.hz)), 3)
-    row['status'] = 'ok' if result.outcome not in (
-        'failed', 'testbed-timeout') else 'error'
-    if row['guest_alive_on_dest'] == 0:
-        # Migrated, but not seen running where it went: not a completed
-        # migration (the report leaves it out; the campaign retries it).
-        row['status'] = 'guest-not-running'
-    failed_switch = [what for _, what, _ in result.events
-                     if what == 'postcopy-failed']
-    if failed_switch:
-        row['error'] = (row['error'] + '; ' if row['error'] else '') + (
-            'post-copy switch refused %d times' % len(failed_switch))
+    _set_status(row, result)
     row['wall_s'] = round(time.monotonic() - started, 2)
     return row
 
@@ -254,13 +246,30 @@ def qemu_version(conn):
     return (v // 1000000, v // 1000 % 1000, v % 1000)
 
 
-def _check_alive(row, g, dst, dom, dwatch, wait_s=10.0):
+def _set_status(row, result):
+    row['status'] = 'ok' if result.outcome not in (
+        'failed', 'testbed-timeout') else 'error'
+    if row['guest_alive_on_dest'] == 0:
+        # Migrated, but not seen running where it went: not a completed
+        # migration (the report leaves it out; the campaign retries it).
+        row['status'] = 'guest-not-running'
+    failed_switch = [what for _, what, _ in result.events
+                     if what == 'postcopy-failed']
+    if failed_switch:
+        row['error'] = (row['error'] + '; ' if row['error'] else '') + (
+            'post-copy switch refused %d times' % len(failed_switch))
+
+
+def _check_alive(row, g, dst, dom, dwatch, wait_s=10.0, late_s=50.0):
     """Is the guest running on the destination, and how do we know?
 
     The guest prints a progress line every 250 of its ticks on its serial
     console; a new line within *wait_s* is the proof. The domain's state
-    (libvirt's state/reason) and, when no line comes, the console's tail
-    say why not.
+    (libvirt's state/reason, QEMU's status) is recorded; when no line
+    comes, the check waits up to *late_s* more to tell a slow guest from
+    a dead one: ``dest_progress_s`` is when the first line came (empty:
+    none), ``dest_qemu_cpu_s`` the CPU time the destination QEMU used
+    meanwhile, ``dest_console_tail`` the console's end.
     """
     with contextlib.suppress(Exception):
         state, reason = dom.state()
@@ -271,14 +280,34 @@ def _check_alive(row, g, dst, dom, dwatch, wait_s=10.0):
             row['dest_state'] += ' %s' % status.get('status')
     seen = len(g.progress(dst))
     begin = time.monotonic()
+    cpu0 = _qemu_cpu_s(dst, g.name)
     try:
         g.wait_progress(dst, wait_s, after=seen, booted=False)
         row['guest_alive_on_dest'] = 1
-        row['dest_progress_s'] = round(time.monotonic() - begin, 2)
     except TestbedError:
         row['guest_alive_on_dest'] = 0
+        with contextlib.suppress(TestbedError):
+            g.wait_progress(dst, late_s, after=seen, booted=False)
+        cpu1 = _qemu_cpu_s(dst, g.name)
+        if cpu0 is not None and cpu1 is not None:
+            row['dest_qemu_cpu_s'] = round(cpu1 - cpu0, 2)
         row['dest_console_tail'] = g.console_text(dst)[-160:].replace(
             '\n', ' | ')
+    if len(g.progress(dst)) > seen:
+        row['dest_progress_s'] = round(time.monotonic() - begin, 2)
+
+
+def _qemu_cpu_s(host, name):
+    """CPU seconds the QEMU of domain *name* on *host* has used, or None."""
+    try:
+        with open(host.host_path('/run/libvirt/qemu/%s.pid' % name)) as f:
+            pid = int(f.read().strip())
+        with open('/proc/%d/stat' % pid) as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / float(
+            os.sysconf('SC_CLK_TCK'))
+    except (OSError, ValueError, IndexError, TestbedError):
+        return None
 
 
 def _close_dest(dwatch):
