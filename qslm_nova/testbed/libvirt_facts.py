@@ -124,19 +124,28 @@ def rates(rows, out):
 
 def alive(rows, out):
     """Did the guest run on the destination, and what if not."""
-    ok = [r for r in rows if r.get('status') == 'ok' and
-          r['outcome'] in lm.PAUSED_OUTCOMES]
+    ok = [r for r in rows if r.get('status') in ('ok', 'guest-not-running')
+          and r['outcome'] in lm.PAUSED_OUTCOMES]
     seen = collections.Counter(
         (r.get('guest_alive_on_dest'), bool(r.get('event_loop')),
          lm.unusable(r) is None) for r in ok)
     out.append('  guest seen running on the destination (alive, event '
                'loop, usable): %s' % dict(sorted(seen.items(),
                                                  key=str)))
+    first = collections.defaultdict(list)
+    for r in ok:
+        if _has(r, 'dest_progress_s'):
+            first[r['label']].append(num(r, 'dest_progress_s'))
+    out.append('  first progress line on the destination after the check '
+               'began (s), by label: %s' % '; '.join(
+                   '%s %s' % (k, _med(v)) for k, v in sorted(first.items())))
     for r in ok:
         if r.get('guest_alive_on_dest') == '0' and r.get('dest_state'):
-            out.append('    not seen: %s state %s console ...%s' % (
-                r['run_id'], r['dest_state'],
-                r.get('dest_console_tail', '')[-60:]))
+            out.append('    not seen in 10 s: %s state %s, first line after '
+                       '%s s, console ...%s' % (
+                           r['run_id'], r['dest_state'],
+                           r.get('dest_progress_s') or '-',
+                           r.get('dest_console_tail', '')[-60:]))
 
 
 def report(rows, out):

@@ -160,7 +160,7 @@ def scopes(items):
             ('load/cpu', _load_band),
             ('hogs', lambda r: r['hogs']),
             ('workload', lambda r: r['workload']),
-            ('campaign', lambda r: r['campaign']),
+            ('campaign', lambda r: r['campaign'].replace('libvirt-', '')),
             ('unseen dims', lambda r: '%d of 6' % len(unseen_values(r)))):
         for value in sorted({key(x[0]) for x in items}):
             yield '%s=%s' % (name, value), [x for x in items
