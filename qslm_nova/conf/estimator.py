@@ -304,7 +304,7 @@ limit until Nova's first downtime step lands this late, and applies
 Nova's completion timeout action this late. A guest that the link can
 send within that time then has a worst case of at least QEMU's default
 limit times ``worst_stop_share``, so fast links lose their advantage for
-tight downtime limits. The testbed saw 3 of 15 such calls more than 1 s
+tight downtime limits. The testbed saw 4 of 34 such calls more than 1 s
 late (at most 5 s) on hosts loaded 2.5-9 runnable threads per CPU; the
 default assumes hosts loaded less.
 """ + _CALIBRATE + """
