@@ -49,16 +49,6 @@ EVACUATION = 'evacuation'
 ENGINES = decision.EngineCache()
 
 
-def _best(decisions):
-    """(best allowed Decision, number allowed), or (None, 0)."""
-    if isinstance(decisions, decision.Decisions):
-        return decisions.best()
-    allowed = [d for d in decisions if d.allowed]
-    if not allowed:
-        return None, 0
-    return max(allowed, key=lambda d: d.score), len(allowed)
-
-
 def group_reasons(decisions):
     """'reason (hosts a, b); other reason (host c)' for denied hosts."""
     groups = collections.OrderedDict()
@@ -205,7 +195,7 @@ class MoveCheck:
     @staticmethod
     def _verdict(uuid, host, candidates, decisions, move=None):
         move = move or LIVE
-        best, count = _best(decisions)
+        best, count = decisions.best()
         if best is not None and (not host or count == len(candidates)):
             reasons = ['%s %s' % (best.host, best.summary)]
             reasons.extend(best.notes)

@@ -142,6 +142,22 @@ class Decisions(collections.abc.Sequence):
         return cls(hosts, np.full(n, allowed, dtype=bool),
                    np.full(n, score), make)
 
+    @classmethod
+    def of(cls, decisions):
+        """Decisions from :class:`Decision` objects already built.
+
+        In their order; the arrays follow each one's verdict.
+        """
+        decisions = list(decisions)
+        worst = [d.worst_downtime_ms for d in decisions]
+        return cls([d.host for d in decisions],
+                   np.array([d.allowed for d in decisions], dtype=bool),
+                   np.array([d.score if d.allowed else -1.0
+                             for d in decisions], dtype=float),
+                   decisions.__getitem__,
+                   np.array([np.inf if w is None else w for w in worst],
+                            dtype=float))
+
     def __len__(self):
         return len(self.hosts)
 

@@ -71,6 +71,17 @@ class TestDecisionsBest(base.BaseTestCase):
         # Not estimated: never preferred on a tie.
         self.assertEqual(np.inf, ds.worst_downtime_ms[2])
 
+    def test_of_built_decisions_agrees_with_the_engine(self):
+        ds = fx.make_engine().decide(fx.request(), ['dst', 'far', 'ghost'])
+        again = decision.Decisions.of(list(ds))
+        self.assertEqual(ds.hosts, again.hosts)
+        self.assertEqual(ds.allowed.tolist(), again.allowed.tolist())
+        self.assertEqual(ds.score.tolist(), again.score.tolist())
+        self.assertEqual(ds.worst_downtime_ms.tolist(),
+                         again.worst_downtime_ms.tolist())
+        self.assertEqual(ds.best()[0].host, again.best()[0].host)
+        self.assertIs(ds[1], again[1])
+
 
 class TestOneRule(base.BaseTestCase):
     """best_index (arrays) and rank_key (Decisions) are the same rule."""

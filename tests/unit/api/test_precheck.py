@@ -105,6 +105,23 @@ def denied(host, *reasons):
     return d
 
 
+class DecisionsEngine:
+    """The engine the pre-check sees.
+
+    What the mock engine's ``decide`` lists, answered as the real engine
+    answers (:class:`decision.Decisions`).
+    """
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def decide(self, *args, **kwargs):
+        return decision.Decisions.of(self.inner.decide(*args, **kwargs))
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
 class PreCheckTestCase(base.BaseTestCase):
 
     def setUp(self):
@@ -128,7 +145,8 @@ class PreCheckTestCase(base.BaseTestCase):
         self.engine = mock.Mock()
         self.engine.decide.side_effect = lambda req, hosts, info: [
             allowed(h) for h in hosts]
-        self.patch(precheck.ENGINES, 'get', return_value=self.engine)
+        self.patch(precheck.ENGINES, 'get',
+                   return_value=DecisionsEngine(self.engine))
 
     def patch(self, obj, name, **kwargs):
         p = mock.patch.object(obj, name, **kwargs)
@@ -426,9 +444,10 @@ class TestEvacuation(PreCheckTestCase):
         super().setUp()
         self.moves = self.patch(
             migration.moves, 'decide_move',
-            side_effect=lambda engine, req, kind, hosts, info: [
+            side_effect=lambda engine, req, kind, hosts, info:
+            decision.Decisions.of(
                 allowed(h) if h != 'b' else denied(h, 'b is not trusted')
-                for h in hosts])
+                for h in hosts))
 
     def evacuate(self, host=None, ctxt=None, **extra):
         args = dict(extra)
