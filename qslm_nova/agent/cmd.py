@@ -74,6 +74,16 @@ def adapter_for(conf, group, service_type):
         conf, group, session=session, service_type=service_type)
 
 
+def nova_client_for(conf):
+    """novaclient over [nova]'s session, endpoint and region options."""
+    g = conf.nova
+    interfaces = g.valid_interfaces or ['public']
+    return nova_mod.client_from_session(
+        session_for(conf, 'nova'), endpoint_override=g.endpoint_override,
+        region_name=g.region_name, interface=interfaces[0],
+        service_type=g.service_type or 'compute')
+
+
 def build(conf, nova_client=None, placement_adapter=None, notifier=None):
     """The Agent of a parsed configuration.
 
@@ -88,7 +98,7 @@ def build(conf, nova_client=None, placement_adapter=None, notifier=None):
     events = queue.Queue()
     watcher = libvirt_conn.LibvirtWatcher(uri, events)
     if nova_client is None:
-        nova_client = nova_mod.client_from_session(session_for(conf, 'nova'))
+        nova_client = nova_client_for(conf)
     if placement_adapter is None:
         placement_adapter = adapter_for(conf, 'placement', 'placement')
     api = nova_mod.NovaAPI(nova_client)

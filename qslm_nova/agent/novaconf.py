@@ -97,8 +97,13 @@ def read(path):
     try:
         conf(args=[], project='nova', default_config_files=[path],
              default_config_dirs=[], use_env=False)
+        return _config(conf)
     except (cfg.Error, ValueError) as e:
         raise NovaConfigError('%s: %s' % (path, e))
+
+
+def _config(conf):
+    """The MigrationConfig of a parsed nova.conf (values checked here)."""
     lv = conf.libvirt
     notes = []
     scheme = _scheme(lv)

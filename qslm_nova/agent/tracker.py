@@ -155,6 +155,12 @@ class Tracker:
             downtime_ms=downtime, charge_ms=charge, figures=figures)]
 
     # -- polling ----------------------------------------------------------
+    def waiting(self):
+        """An incoming migration ran here and its statistics are awaited.
+        """
+        return any(inc.resumed_mono is not None
+                   for inc in self.incoming.values())
+
     def poll(self, mono, wall):
         """Look at migrations waiting for libvirt; return those that ended.
 

@@ -31,6 +31,7 @@ from oslo_config import cfg
 
 from qslm_nova.conf import core
 from qslm_nova.conf import estimator
+from qslm_nova.conf import history
 from qslm_nova.conf import libvirt
 from qslm_nova.conf import policy
 from qslm_nova.conf import precheck
@@ -39,7 +40,7 @@ from qslm_nova.conf import profiles
 CONF = cfg.CONF
 
 #: The option modules, in the order of the sample configuration file.
-MODULES = (core, policy, estimator, libvirt, precheck, profiles)
+MODULES = (core, policy, estimator, libvirt, precheck, profiles, history)
 
 
 def register_opts(conf):

@@ -20,6 +20,7 @@ import threading
 
 import numpy as np
 
+from qslm_nova.decision import builder as builder_mod
 from qslm_nova.decision import hostfacts
 from qslm_nova.decision import options as options_mod
 from qslm_nova.decision import result
@@ -27,7 +28,6 @@ from qslm_nova.decision import screen as screen_mod
 from qslm_nova.decision import selection
 from qslm_nova.decision import settings as settings_mod
 from qslm_nova.decision import verdicts as verdicts_mod
-from qslm_nova import estimator
 from qslm_nova import exception
 from qslm_nova import observed
 from qslm_nova import policy as policy_mod
@@ -188,8 +188,9 @@ class Engine:
             allowed[found.planned] = verdicts.allowed
             score[found.planned] = verdicts.score
             worst[found.planned] = chosen.worst_downtime_ms
-        builder = _DecisionBuilder(self, topo, pol, src, remaining, notes,
-                                   candidates, found, chosen, verdicts)
+        builder = builder_mod.DecisionBuilder(
+            self, topo, pol, src, remaining, notes, candidates, found,
+            chosen, verdicts, req)
         return Decisions(candidates, allowed, score, builder,
                          worst_downtime_ms=worst)
 
@@ -232,119 +233,6 @@ class Engine:
         """Write verdict j of the planned candidates into Decision d."""
         verdicts_mod.explain(d, verdicts, j,
                              verdicts.settings or self.settings)
-
-
-class _DecisionBuilder:
-    """Builds the Decision of candidate i of a request when asked."""
-
-    def __init__(self, engine, topo, pol, src, remaining, notes,
-                 candidates, found, chosen, verdicts):
-        self.engine = engine
-        self.topo = topo
-        self.pol = pol
-        self.src = src
-        self.remaining = remaining
-        self.notes = notes
-        self.candidates = candidates
-        self.found = found
-        self.chosen = chosen
-        self.verdicts = verdicts
-
-    def notes_for(self, host):
-        """The request's notes, and a difference between the topology
-        file and the host's published profile.
-        """
-        facts = self.found.facts
-        note = None if facts is None else facts.destination_note(host)
-        return self.notes if note is None else self.notes + (note,)
-
-    def __call__(self, i):
-        host = self.candidates[i]
-        found = self.found
-        stage = found.stage[i]
-        if stage == Stage.PLANNED:
-            return self.planned(i, host)
-        d = Decision.fresh(host, self.notes_for(host))
-        if stage == Stage.UNKNOWN_HOST:
-            self.engine.mark_unchecked(
-                d, 'host %s is not in the topology file' % host, self.pol)
-        elif stage == Stage.SOURCE_HOST:
-            d.deny('host %s is the source host' % host)
-        elif stage == Stage.UNTRUSTED:
-            d.deny('host %s is not trusted (%s); the instance requires '
-                   'trusted hosts' % (host, found.trust.reason(
-                       int(found.trust_row[i]))))
-        elif stage == Stage.NO_PATH:
-            d.deny('no path from %s to %s in the topology' % (
-                self.src.name, host))
-        else:   # Stage.NO_OPTION
-            self.set_path(d, i, host)
-            facts = found.facts
-            sends = receives = None
-            if facts is not None:
-                sends = facts.send
-                receives = facts.receives(host)
-            d.deny(options_mod.no_option_reason(
-                self.pol, self.src, self.topo.hosts[host],
-                not found.from_secure[i], found.required_level,
-                sends=sends, receives=receives,
-                profiled=(facts is not None and
-                          facts.transport_source == hostfacts.PROFILE)))
-        return d
-
-    def set_path(self, d, i, host):
-        found = self.found
-        search = found.secure if found.from_secure[i] else found.any_level
-        path = self.topo.path_to(search, host)
-        d.path = path.nodes
-        d.weakest_link = self.topo.level_name(path.weakest_level)
-        d.bottleneck_gbps = path.bottleneck_gbps
-        d.rtt_ms = path.rtt_ms
-
-    def planned(self, i, host):
-        """The Decision of an estimated candidate, judged."""
-        j = int(self.found.planned_row[i])
-        chosen = self.chosen
-        d = Decision.fresh(host, self.notes_for(host))
-        self.set_path(d, i, host)
-        option = chosen.options[chosen.option[j]]
-        d.mechanism = option.label
-        d.sources = self.sources(option, j)
-        d.expected_downtime_ms = float(chosen.expected_downtime_ms[j])
-        d.worst_downtime_ms = float(chosen.worst_downtime_ms[j])
-        d.total_time_s = float(chosen.total_time_s[j])
-        d.bytes_sent = float(chosen.bytes_sent[j])
-        d.rate_mibps = float(chosen.rate_mibps[j])
-        d.outcome = estimator.Outcome(chosen.outcome[j]).label
-        d.worst_outcome = estimator.Outcome(chosen.worst_outcome[j]).label
-        d.paper_worst_ms = float(chosen.paper_worst_ms[j])
-        d.remaining_budget_ms = self.remaining
-        self.engine.explain(d, self.verdicts, j)
-        return d
-
-    def sources(self, option, j):
-        """Where the figures of planned candidate j came from."""
-        facts = self.found.facts
-        chosen = self.chosen
-        if facts is None:
-            return None
-        cipher = '-'
-        if np.isfinite(option.mechanism.crypto_gbps_per_core):
-            cipher = hostfacts.TOPOLOGY
-            paths = getattr(chosen, 'paths', None)
-            if paths is not None and option.end_to_end is not None and \
-                    np.isfinite(option.end_to_end.crypto_gbps_per_core) and \
-                    paths.dst_cipher is not None and (
-                        not np.isnan(paths.src_cipher) or
-                        not np.isnan(paths.dst_cipher[j])):
-                cipher = hostfacts.PROFILE
-        load = getattr(chosen, 'load_source', None)
-        return hostfacts.FigureSources(
-            transport=facts.transport_source,
-            libvirt=facts.libvirt_source, cipher=cipher,
-            cpu_load=('-' if load is None else
-                      hostfacts.LOAD_SOURCES[int(load[j])]),
-            dirty_rate=getattr(facts, 'dirty_rate_source', hostfacts.POLICY))
 
 
 def engine_from_conf(conf, topology_source=None, profiles=None):

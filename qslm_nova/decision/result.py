@@ -21,6 +21,29 @@ import math
 import numpy as np
 
 
+@dataclasses.dataclass(frozen=True)
+class EstimateInputs:
+    """Every input of one candidate's estimate, to run the model again.
+
+    The calibration history (``qslm_nova.history``) refits the model's
+    constants by estimating past migrations again from these.
+    ``mechanism`` holds the chosen transport's cost fields (cipher per
+    core, None for none; the hosts' measured figure where published),
+    ``libvirt`` the source's [libvirt] options.
+    """
+
+    memory_mb: float
+    touched_mb: float
+    disk_gb: float
+    dirty_rate_mibps: float
+    bandwidth_gbps: float
+    rtt_ms: float
+    cpu_load: float
+    streams: float
+    mechanism: dict
+    libvirt: dict
+
+
 @dataclasses.dataclass(slots=True)
 class Decision:
     """The verdict for one candidate destination."""
@@ -51,6 +74,8 @@ class Decision:
     # rate of this decision came from: a hostfacts.FigureSources, or None
     # when the candidate was not estimated. ``str()`` of it is one line.
     sources: object = None
+    # The inputs of the estimate (EstimateInputs), or None.
+    inputs: object = None
 
     def deny(self, reason):
         self.allowed = False

@@ -76,12 +76,20 @@ def estimate_payload(decision, instance_uuid, source_host, decided_at,
 
 def measured_payload(measured, settled, host):
     """The payload of one measured migration (agent)."""
+    return measured_payload_of(measured, settled.migration_key,
+                               settled.to_dict(), host)
+
+
+def measured_payload_of(measured, migration_key, info, host):
+    """The measured payload from its parts (also read back from a spool).
+
+    :param info: how it was settled (``ledger.Settled.to_dict()``).
+    """
     figures = dataclasses.asdict(measured.figures)
-    info = settled.to_dict()
     return {
         'version': SCHEMA_VERSION,
         'instance_uuid': measured.instance_uuid,
-        'migration_id': settled.migration_key,
+        'migration_id': migration_key,
         'reported_by': host,
         'role': measured.role.value,
         'outcome': measured.outcome.value,
@@ -119,8 +127,12 @@ class Emitter:
         return self._notifier
 
     def enabled(self):
+        """Whether a notification driver other than ``noop`` is set."""
         try:
-            return self.notifier.is_enabled()
+            notifier = self.notifier
+            drivers = [d for d in self.conf.oslo_messaging_notifications
+                       .driver if d != 'noop']
+            return bool(drivers) and notifier.is_enabled()
         except Exception as e:   # noqa: no transport: nothing to send
             self._note_failure(e)
             return False
@@ -181,3 +193,40 @@ class AsyncEmitter(Emitter):
                 LOG.exception('QSLM could not build a notification')
             finally:
                 self.queue.task_done()
+
+
+_API = []
+
+
+def emit_forced(decisions, request, host, now):
+    """The API pre-check's estimate for a named destination it allows.
+
+    The scheduler publishes the estimates of the moves it places; a move
+    to a named host (forced ones bypass the scheduler) is published here.
+    Nova has no migration record yet: the history joins it to the
+    measured migration by instance, destination and time.
+    """
+    try:
+        _emit_forced(decisions, request, host, now)
+    except Exception:   # noqa: a notification never fails a request
+        LOG.exception('QSLM could not queue the estimate of instance %s',
+                      getattr(request, 'instance_uuid', None))
+
+
+def _emit_forced(decisions, request, host, now):
+    from qslm_nova import conf as qslm_conf
+    conf = qslm_conf.CONF
+    if not conf.qslm.history_estimates:
+        return
+    if not _API:
+        _API.append(AsyncEmitter(conf, 'qslm-api.%s' % getattr(
+            conf, 'host', 'unknown')))
+    emitter = _API[0]
+    if not emitter.enabled():
+        return
+    best, _count = decisions.best()
+    if best is None or best.host.lower() != host.lower():
+        return
+    emitter.submit(lambda: [(ESTIMATE, estimate_payload(
+        best, request.instance_uuid, request.source_host, now, None,
+        'api'))])

@@ -87,10 +87,17 @@ class TestDestination(TrackerTestCase):
         done = self.feed(lifecycle(r.EVENT_STARTED, r.STARTED_MIGRATED, 0),
                          lifecycle(r.EVENT_RESUMED, r.RESUMED_POSTCOPY, 5))
         self.assertEqual([], done)
+        self.assertTrue(self.tracker.waiting())
         self.assertEqual([], self.tracker.poll(10, 1010))
         self.lv.stats = STATS
         done = self.tracker.poll(12, 1012)
         self.assertEqual(369, done[0].charge_ms)
+        self.assertFalse(self.tracker.waiting())
+
+    def test_not_waiting_before_the_instance_runs_here(self):
+        self.assertFalse(self.tracker.waiting())
+        self.feed(lifecycle(r.EVENT_STARTED, r.STARTED_MIGRATED, 0))
+        self.assertFalse(self.tracker.waiting())
 
     def test_no_statistics_means_no_charge(self):
         with self.assertLogs('qslm_nova.agent.tracker', 'WARNING') as logs:

@@ -171,7 +171,6 @@ class TestShow(base.CLITestCase):
         self.assertIn('attestation is 448200 s old',
                       hosts['compute-b2']['Trust'])
         self.assertIs(True, hosts['compute-a1']['Trusted'])
-        # The sample's 'ssh' is read as 'tunnelled' (deprecated name).
         self.assertEqual(['none', 'tls', 'tunnelled'],
                          hosts['compute-a1']['Mechanisms'])
 

@@ -120,7 +120,8 @@ Related options:
                          'live_migration_downtime_steps',
                          'live_migration_parallel_connections',
                          'precheck_rate_limit', 'max_concurrent_requests',
-                         'topology_max_depth', 'topology_max_values'}
+                         'history_estimates', 'topology_max_depth',
+                         'topology_max_values'}
         units = ('milliseconds', 'seconds', 'mib', 'days', 'bytes',
                  'gbit/s')
         for _group, group_opts in opts.list_opts():
