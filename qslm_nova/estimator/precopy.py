@@ -47,8 +47,11 @@ class PreCopyRun:
     :param rate: pre-copy rate, bytes/s (Nova's bandwidth cap applies).
     :param stop_rate: stop-and-copy rate, bytes/s (QEMU lifts the cap).
     :param bound: per column, True for a worst-case run
-        (``worst_stop_share``, ``worst_extra_ms``, no early first stop).
-        Expected and worst-case columns share one run.
+        (``worst_stop_share``, ``worst_extra_ms``, no early first stop,
+        Nova's first step and timeout action late). Expected and
+        worst-case columns share one run.
+    :param load: per column, the load per CPU of the busier host: it
+        stretches libvirt's prepare (``setup_ms``).
 
     """
 
@@ -61,12 +64,12 @@ class PreCopyRun:
     RESULTS = ('t', 'sent', 'downtime', 'outcome', 'after', 'rounds')
 
     def __init__(self, memory_mb, touched_mb, dirty_Bps, rate, stop_rate,
-                 rtt_s, mechanism, libvirt, params, disk_gb, bound):
+                 rtt_s, mechanism, libvirt, params, disk_gb, bound, load):
         n = rate.shape[0]
         self.params = params
         self.libvirt = libvirt
         self.schedule = settings_mod.StepSchedule(
-            libvirt, settings_mod.data_gb(memory_mb, disk_gb))
+            libvirt, settings_mod.data_gb(memory_mb, disk_gb), params)
         self.touched = touched_mb * MIB
         zero_pages = max(memory_mb - touched_mb, 0.0) * MIB / 4096.0
         self.mechanism = mechanism
@@ -75,6 +78,9 @@ class PreCopyRun:
         # Device state and what sits in socket/tunnel buffers at the stop.
         self.tail = np.broadcast_to(
             (params.device_state_mb + mechanism.buffered_mb) * MIB, (n,))
+        # libvirt's prepare (the destination QEMU's start) is work of
+        # threads that wait for a core: 1 + load times longer.
+        stretch = 1.0 + np.maximum(load, 0.0)
         fixed = (params.confirmation_ms + params.activation_ms) / 1000.0
         self.share = np.where(bound, params.worst_stop_share,
                               params.stop_share)
@@ -82,7 +88,7 @@ class PreCopyRun:
             bound, fixed + params.worst_extra_ms / 1000.0, fixed)
         self.any_bound = bool(bound.any())
         self.expected = ~bound
-        self.t = (params.setup_ms / 1000.0 +
+        self.t = (params.setup_ms / 1000.0 * stretch +
                   rtt_s * (1 + mechanism.handshake_rtts) +
                   memory_mb * MIB / (params.scan_gibps * GIB))
         self.pending = np.full(
@@ -95,6 +101,7 @@ class PreCopyRun:
         self.downtime = np.zeros(n)
         self.after = np.zeros(n)  # post-copy: pulling the rest afterwards
         self.rounds = np.zeros(n, dtype=int)
+        self.floor = self.first_interval_floor()
         # Columns still running, by their number in the caller's arrays;
         # finished ones move to ``finished``.
         self.columns = np.arange(n)
@@ -133,13 +140,12 @@ class PreCopyRun:
                 len(active) >= columns_mod.COMPACT_MIN):
             self.compact(active)
             active = ~self.done
-        if self.schedule.timeout_s > 0:
-            late = active & (self.t >= self.schedule.timeout_s)
-            if late.any():
-                self.timeout_action(late)
-                active = ~self.done
-                if not active.any():
-                    return False
+        late = active & (self.t >= self.schedule.timeout(self.bound))
+        if late.any():
+            self.timeout_action(late)
+            active = ~self.done
+            if not active.any():
+                return False
         index = self.schedule.index(self.t)
         threshold = self.stop_threshold(index)
         fits = active & (self.pending <= threshold)
@@ -151,7 +157,7 @@ class PreCopyRun:
         # Within a round what is left (unsent + dirtied since) falls by
         # (rate - dirty) per second.
         net = self.rate - dirty_now
-        event = self.schedule.next_event(self.t, index)
+        event = self.schedule.next_event(self.t, self.bound, index)
         active = self.stop_inside_round(active, threshold, net, duration,
                                         event)
         active = self.go_to_event(active, net, duration, event)
@@ -257,7 +263,7 @@ class PreCopyRun:
         the limit (or the timeout hits), so jump there while QEMU keeps
         sending at full rate; with no event left it never converges.
         """
-        next_at = self.schedule.next_event(self.t)
+        next_at = self.schedule.next_event(self.t, self.bound)
         hold = stuck
         if self.libvirt.auto_converge:
             # Throttling may still bring it down.
@@ -298,6 +304,29 @@ class PreCopyRun:
             self.t[early] += first
             self.sent[early] += moved[early]
             self.stop(early, rest[early] + dirtied[early])
+
+    def first_interval_floor(self):
+        """Worst-case pause under QEMU's own limit, per column (0: none).
+
+        Nova's first ``migrateSetMaxDowntime`` may land
+        ``monitor_delay_s`` late; until then QEMU's default limit holds.
+        Where it is larger than Nova's first step and the guest could
+        stop before then (all its memory sent by then, had it dirtied
+        nothing), the worst case is a stop at that limit.
+        """
+        p = self.params
+        floor = np.zeros(len(self.t))
+        limit = p.qemu_default_downtime_ms / 1000.0
+        if (not self.any_bound or p.monitor_delay_s <= 0 or
+                limit <= self.schedule.first_limit):
+            return floor
+        threshold = self.rate * limit * self.share
+        window = p.monitor_delay_s - self.t
+        could = self.bound & (window > 0) & (
+            self.pending <= self.rate * np.maximum(window, 0.0) + threshold)
+        left = np.minimum(self.pending, threshold)
+        return np.where(could, (left + self.tail) / self.stop_rate +
+                        self.fixed_down, 0.0)
 
     def stop(self, mask, left, checked=False):
         """Pause the masked columns with ``left`` bytes still to send."""
@@ -390,6 +419,8 @@ class PreCopyRun:
             self.finished[name][self.columns] = getattr(self, name)
         out = self.finished
         downtime, outcome = out['downtime'], out['outcome']
+        downtime = np.where(np.isfinite(downtime),
+                            np.maximum(downtime, self.floor), downtime)
         total = (out['t'] + np.where(np.isfinite(downtime), downtime, 0.0) +
                  out['after'])
         total = np.where(outcome == Outcome.NO_CONVERGENCE, np.inf, total)
