@@ -74,8 +74,10 @@ class TestMeasuredMigrations(base.AgentTestCase):
             cb.lookupByUUIDString(g.uuid).destroy()
             killed.append(time.monotonic())
 
+        started = time.monotonic()
         error = self.migrate(dom, b, [src, dst],
                              during=kill_incoming_once_paused)
+        elapsed_ms = (time.monotonic() - started) * 1000.0
         self.assertIsNotNone(error)
         self.assertTrue(killed)
         self.run_agents([src, dst], 10, until=lambda: self.spooled(src))
@@ -83,9 +85,11 @@ class TestMeasuredMigrations(base.AgentTestCase):
         self.assertEqual((r.Role.SOURCE, r.Outcome.FAILED),
                          (failed.role, failed.outcome))
         # Paused from the switch-over until libvirt resumed it: at least
-        # the half second before the kill.
+        # the half second before the kill, at most the whole attempt (how
+        # soon the source notices the lost destination depends on TCP
+        # and the machine's load: 1-130 s seen).
         self.assertGreater(failed.charge_ms, 500)
-        self.assertLess(failed.charge_ms, 30000)
+        self.assertLess(failed.charge_ms, elapsed_ms + 1000)
         self.assertEqual(libvirt.VIR_DOMAIN_RUNNING, dom.state()[0])
         incoming, = self.spooled(dst)
         self.assertEqual((r.Outcome.FAILED, None),
