@@ -168,8 +168,8 @@ class StrictEngine(decision.Engine):
     in placements and saves in failed migrations.
     """
 
-    def judge(self, pol, remaining, chosen, nlevels):
-        v = super().judge(pol, remaining, chosen, nlevels)
+    def judge(self, pol, remaining, chosen, nlevels, risk=None):
+        v = super().judge(pol, remaining, chosen, nlevels, risk)
         v.allowed = v.allowed & ~np.isin(chosen.worst_outcome, (
             estimator.Outcome.ABORTED, estimator.Outcome.NO_CONVERGENCE))
         v.score = np.where(v.allowed, v.score, -1.0)

@@ -36,6 +36,7 @@ from qslm_nova import conf_fields
 from qslm_nova import exception
 from qslm_nova import mechanisms as mech_mod
 from qslm_nova import policy_values
+from qslm_nova.risk import keys as risk_keys
 
 PREFIX = 'qslm:'
 MAX_DOWNTIME = PREFIX + 'max_downtime_ms'
@@ -49,7 +50,9 @@ DIRTY_RATE = PREFIX + 'dirty_rate_mbps'
 LEDGER_USED = PREFIX + 'downtime_used_ms'
 LEDGER_START = PREFIX + 'budget_period_start'
 
-SLA_KEYS = (MAX_DOWNTIME, BUDGET, PERIOD_DAYS)
+# Risk and money (qslm_nova.risk.keys): SLA keys the decision reads
+# from the flavor itself.
+SLA_KEYS = (MAX_DOWNTIME, BUDGET, PERIOD_DAYS) + risk_keys.NAMES
 SECURITY_KEYS = (REQUIRE_TRUSTED, MIN_LINK_SECURITY, REQUIRE_ENCRYPTION,
                  ALLOWED_MECHANISMS, DIRTY_RATE)
 LEDGER_KEYS = (LEDGER_USED, LEDGER_START)
@@ -67,6 +70,7 @@ SYNTAX = {
     ALLOWED_MECHANISMS: policy_values.parse_name_list,
     DIRTY_RATE: lambda k, v: policy_values.parse_float(k, v, 0.0),
 }
+SYNTAX.update(risk_keys.SYNTAX)
 
 
 @dataclasses.dataclass

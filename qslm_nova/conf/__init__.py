@@ -34,11 +34,12 @@ from qslm_nova.conf import estimator
 from qslm_nova.conf import libvirt
 from qslm_nova.conf import policy
 from qslm_nova.conf import precheck
+from qslm_nova.conf import risk
 
 CONF = cfg.CONF
 
 #: The option modules, in the order of the sample configuration file.
-MODULES = (core, policy, estimator, libvirt, precheck)
+MODULES = (core, policy, estimator, libvirt, precheck, risk)
 
 
 def register_opts(conf):

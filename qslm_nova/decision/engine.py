@@ -28,6 +28,7 @@ from qslm_nova.decision import verdicts as verdicts_mod
 from qslm_nova import estimator
 from qslm_nova import exception
 from qslm_nova import policy as policy_mod
+from qslm_nova.risk import assess as risk_assess
 from qslm_nova import topology as topology_mod
 from qslm_nova import trust as trust_mod
 
@@ -146,16 +147,20 @@ class Engine:
         if self.may_skip(pol):
             allowed[~found.known] = True
             score[~found.known] = 0.0
-        chosen = verdicts = None
+        chosen = verdicts = risk = None
         if len(found.planned):
             chosen = self.choose(req, topo, pol, src, found)
+            risk = risk_assess.Assessment(
+                self.settings.risk, req.flavor_extra_specs,
+                pol.max_downtime_ms, chosen)
             verdicts = self.judge(pol, remaining, chosen,
-                                  max(len(topo.levels) - 1, 1))
+                                  max(len(topo.levels) - 1, 1), risk)
+            verdicts.score = risk.rank(verdicts.allowed, verdicts.score)
             allowed[found.planned] = verdicts.allowed
             score[found.planned] = verdicts.score
             worst[found.planned] = chosen.worst_downtime_ms
         builder = _DecisionBuilder(self, topo, pol, src, remaining, notes,
-                                   candidates, found, chosen, verdicts)
+                                   candidates, found, chosen, verdicts, risk)
         return Decisions(candidates, allowed, score, builder,
                          worst_downtime_ms=worst)
 
@@ -183,8 +188,17 @@ class Engine:
         return selection.choose(req, pol, st, paths,
                                 found.planned_option_key, found.key_options)
 
-    def judge(self, pol, remaining, chosen, nlevels):
-        """Hold the chosen estimates against the SLA and score them."""
+    def judge(self, pol, remaining, chosen, nlevels, risk=None):
+        """Hold the chosen estimates against the SLA and score them.
+
+        :param risk: the request's risk_assess.Assessment; with a
+            confidence it decides the pause held.
+        """
+        if risk is not None and risk.calibrates:
+            verdicts = verdicts_mod.judge(pol, remaining, chosen,
+                                          risk.held_ms(), nlevels)
+            verdicts.held_what = '%g-confidence' % risk.confidence
+            return verdicts
         held = chosen.held_downtime_ms(self.settings.sla_estimate)
         return verdicts_mod.judge(pol, remaining, chosen, held, nlevels)
 
@@ -197,7 +211,7 @@ class _DecisionBuilder:
     """Builds the Decision of candidate i of a request when asked."""
 
     def __init__(self, engine, topo, pol, src, remaining, notes,
-                 candidates, found, chosen, verdicts):
+                 candidates, found, chosen, verdicts, risk=None):
         self.engine = engine
         self.topo = topo
         self.pol = pol
@@ -208,6 +222,7 @@ class _DecisionBuilder:
         self.found = found
         self.chosen = chosen
         self.verdicts = verdicts
+        self.risk = risk
 
     def __call__(self, i):
         host = self.candidates[i]
@@ -261,6 +276,9 @@ class _DecisionBuilder:
         d.paper_worst_ms = float(chosen.paper_worst_ms[j])
         d.remaining_budget_ms = self.remaining
         self.engine.explain(d, self.verdicts, j)
+        if self.risk is not None:
+            risk_assess.explain(d, self.risk, j,
+                                float(self.verdicts.held_ms[j]))
         return d
 
 

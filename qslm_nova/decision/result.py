@@ -47,6 +47,11 @@ class Decision:
     remaining_budget_ms: float = None
     paper_worst_ms: float = None
     score: float = -1.0
+    # Risk (qslm_nova.risk): P(pause > qslm:max_downtime_ms), the limit
+    # left after the pause held, the expected monetary loss.
+    exceed_probability: float = None
+    budget_left_ms: float = None
+    expected_loss: float = None
 
     def deny(self, reason):
         self.allowed = False

@@ -18,6 +18,7 @@ import dataclasses
 
 from qslm_nova import estimator
 from qslm_nova import policy as policy_mod
+from qslm_nova.risk import assess as risk_assess
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Settings:
     fail_closed: bool = True
     sla_estimate: str = 'worst'
     default_host_cpu_load: float = 0.3
+    risk: risk_assess.RiskSettings = dataclasses.field(
+        default_factory=risk_assess.RiskSettings)
 
     @classmethod
     def from_conf(cls, group):
@@ -39,4 +42,5 @@ class Settings:
                    params=estimator.ModelParams.from_conf(group),
                    fail_closed=group.fail_closed,
                    sla_estimate=group.sla_estimate,
-                   default_host_cpu_load=group.default_host_cpu_load)
+                   default_host_cpu_load=group.default_host_cpu_load,
+                   risk=risk_assess.RiskSettings.from_conf(group))
