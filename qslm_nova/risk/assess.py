@@ -95,14 +95,18 @@ class Assessment:
         transports = [_transport(opt) for opt in chosen.options or ()]
         short = self.expected_ms < residuals_mod.SHORT_PAUSE_MS
         key = np.asarray(chosen.option, dtype=int) * 2 + short
-        self.groups = []
+        self.groups, self.bounds = [], []
         self.member = np.zeros(len(key), dtype=int)
         for k in np.unique(key):
             regime = (residuals_mod.Regime.SHORT if k % 2 else
                       residuals_mod.Regime.LONG)
+            transport = transports[k // 2] if k >= 0 else None
             self.member[key == k] = len(self.groups)
-            self.groups.append(table.group_for(
-                transports[k // 2], regime, self.confidence))
+            self.groups.append(table.group_for(transport, regime,
+                                               self.confidence))
+            self.bounds.append(table.bound(transport, regime,
+                                           self.confidence)[0]
+                               if self.calibrates else None)
 
     @property
     def calibrates(self):
@@ -137,20 +141,23 @@ class Assessment:
         if self.error is not None:
             return self.worst_ms.copy()
 
-        def bound(group, at):
-            q = group.quantile(self.confidence)
+        def bound(g, at):
+            q = self.bounds[g]
             if np.isfinite(q):
                 return self.expected_ms[at] * q
             return np.maximum(self.worst_ms[at],
-                              self.expected_ms[at] * group.ratios[-1])
-        return self._per_group(bound)
+                              self.expected_ms[at] * self.groups[g].ratios[-1])
+        out = np.full(len(self.expected_ms), np.nan)
+        for g in range(len(self.groups)):
+            at = self.member == g
+            out[at] = bound(g, at)
+        return out
 
     def beyond_data(self, j):
         """True if candidate j's confidence is more than its runs show."""
         if self.error is not None:
             return True
-        group = self.groups[self.member[j]]
-        return not np.isfinite(group.quantile(self.confidence))
+        return not np.isfinite(self.bounds[self.member[j]])
 
     def exceed_probability(self):
         """P(pause > qslm:max_downtime_ms) per candidate; 0 without a
@@ -218,7 +225,7 @@ class Assessment:
                         group.runs, group.name))
         return ('pause held at %g confidence: expected x %.2f (bound of '
                 '%d measured %s runs)' % (
-                    self.confidence, group.quantile(self.confidence),
+                    self.confidence, self.bounds[self.member[j]],
                     group.runs, group.name))
 
 

@@ -38,14 +38,23 @@ from qslm_nova.testbed import fit
 from qslm_nova.testbed import model
 
 
+def shaped_held_out(rows, fitted):
+    """The usable runs over shaped links that the fit did not see."""
+    return [r for r in fit.usable(rows)
+            if int(model.num(r, 'repeat')) >= fitted.holdout_repeat and
+            model.num(r, 'bandwidth_mbps') > 0 and
+            r.get('link', 'tc') == 'tc']
+
+
 def held_out_residuals(rows, fitted):
     """{(transport, regime value): [ratio, ...]} of the held-out runs
     over shaped links with a positive expected pause.
     """
-    rows = [r for r in fit.usable(rows)
-            if int(model.num(r, 'repeat')) >= fitted.holdout_repeat and
-            model.num(r, 'bandwidth_mbps') > 0 and
-            r.get('link', 'tc') == 'tc']
+    return residuals_of(shaped_held_out(rows, fitted), fitted)
+
+
+def residuals_of(rows, fitted):
+    """{(transport, regime value): [ratio, ...]} of these runs."""
     out = {}
     for row, est in zip(rows, model.estimate_rows(rows, fitted)):
         expected = est['downtime_ms']

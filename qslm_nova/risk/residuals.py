@@ -155,6 +155,26 @@ class ResidualTable:
                 return group
         return self.groups[ALL]
 
+    def bound(self, transport, regime, confidence):
+        """(ratio held at confidence, group it comes from).
+
+        The conformal bound of :meth:`group_for`'s group, never under the
+        largest ratio of a finer group of at least ``MIN_RUNS`` runs that
+        was too small for the confidence: so the bound only grows with
+        the confidence, though the group changes. Infinite when no group
+        has the runs.
+        """
+        need = runs_needed(confidence)
+        floor = 0.0
+        for name in self.chain(transport, regime):
+            group = self.groups.get(name)
+            if group is None or group.runs < MIN_RUNS:
+                continue
+            if group.runs >= need:
+                return max(group.quantile(confidence), floor), group
+            floor = max(floor, float(group.ratios[-1]))
+        return math.inf, self.groups[ALL]
+
     @classmethod
     def from_json(cls, doc, where='residuals'):
         """A table from its JSON form; RiskDataError naming what is wrong.

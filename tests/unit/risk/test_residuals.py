@@ -100,6 +100,33 @@ class TestTable(base.BaseTestCase):
         self.assertEqual(math.inf,
                          t.group_for('tcp', short, 0.999).quantile(0.999))
 
+    def test_bound_grows_with_the_confidence(self):
+        # The group changes with the confidence (tcp/short, then tcp,
+        # then all); the bound never falls.
+        levels = np.linspace(0.5, 0.9999, 400)
+        for t in (self.table(), residuals.load_cached()):
+            for transport in ('tcp', 'tls', 'ssh', None):
+                for regime in residuals.Regime:
+                    bounds = [t.bound(transport, regime, c)[0]
+                              for c in levels]
+                    self.assertEqual(bounds, sorted(bounds),
+                                     (transport, regime))
+                    self.assertEqual(math.inf, bounds[-1])
+        t = self.table()
+        short = residuals.Regime.SHORT
+        # At 0.97 tcp/short (30 runs) is too small, tcp (40) is used but
+        # the bound keeps tcp/short's largest ratio.
+        q, g = t.bound('tcp', short, 0.97)
+        self.assertEqual('tcp', g.name)
+        self.assertEqual(2.0, q)
+        # tcp/short's 0.9 bound is under its maximum; tcp's 0.97 bound
+        # over a finer maximum is kept.
+        t2 = residuals.ResidualTable({
+            ('tcp', 'short'): np.linspace(1, 3, 25),
+            ('tcp', 'long'): np.linspace(1, 1.1, 200)})
+        self.assertEqual(3.0, t2.bound('tcp', short, 0.97)[0])
+        self.assertLess(t2.groups['tcp'].quantile(0.97), 3.0)
+
     def test_regime(self):
         self.assertEqual(residuals.Regime.SHORT, residuals.Regime.of(99.9))
         self.assertEqual(residuals.Regime.LONG, residuals.Regime.of(100.0))
