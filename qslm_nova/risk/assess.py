@@ -82,31 +82,57 @@ class Assessment:
         self.expected_ms = np.asarray(chosen.expected_downtime_ms, float)
         self.worst_ms = np.asarray(chosen.worst_downtime_ms, float)
         self.total_s = np.asarray(chosen.total_time_s, float)
-        self.error = None
+        self._settings = settings
+        self._option = np.asarray(chosen.option, dtype=int)
+        self._options = chosen.options or ()
         self._memo = {}
+        if self.calibrates or self.rank_by_loss:
+            self._index()    # what the verdicts need, now
+        # else only when a Decision is built (the scheduler builds none).
+
+    def _index(self):
+        """(groups, their bounds, each candidate's group, error)."""
+        return self._once('index', self._group)
+
+    def _group(self):
         try:
-            table = settings.table()
+            table = self._settings.table()
         except residuals_mod.RiskDataError as e:
-            self.error = str(e)
-            self.groups, self.member = [], np.zeros(0, dtype=int)
-            return
+            return [], [], np.zeros(0, dtype=int), str(e)
         # One group per (option, regime) present, then per candidate the
         # index of its group.
-        transports = [_transport(opt) for opt in chosen.options or ()]
+        transports = [_transport(opt) for opt in self._options]
         short = self.expected_ms < residuals_mod.SHORT_PAUSE_MS
-        key = np.asarray(chosen.option, dtype=int) * 2 + short
-        self.groups, self.bounds = [], []
-        self.member = np.zeros(len(key), dtype=int)
+        key = self._option * 2 + short
+        groups, bounds = [], []
+        member = np.zeros(len(key), dtype=int)
         for k in np.unique(key):
             regime = (residuals_mod.Regime.SHORT if k % 2 else
                       residuals_mod.Regime.LONG)
             transport = transports[k // 2] if k >= 0 else None
-            self.member[key == k] = len(self.groups)
-            self.groups.append(table.group_for(transport, regime,
-                                               self.confidence))
-            self.bounds.append(table.bound(transport, regime,
-                                           self.confidence)[0]
-                               if self.calibrates else None)
+            member[key == k] = len(groups)
+            groups.append(table.group_for(transport, regime,
+                                          self.confidence))
+            bounds.append(table.bound(transport, regime, self.confidence)[0]
+                          if self.calibrates else None)
+        return groups, bounds, member, None
+
+    @property
+    def groups(self):
+        return self._index()[0]
+
+    @property
+    def bounds(self):
+        return self._index()[1]
+
+    @property
+    def member(self):
+        return self._index()[2]
+
+    @property
+    def error(self):
+        """Why the residuals could not be read, or None."""
+        return self._index()[3]
 
     @property
     def calibrates(self):
