@@ -57,7 +57,7 @@ from qslm_nova import conf as qslm_conf  # noqa: E402
 from qslm_nova import trust  # noqa: E402
 from tests.unit import fake_keylime  # noqa: E402
 from tests.unit import hostile_servers  # noqa: E402
-from tests.unit import test_trust_keylime as kl  # noqa: E402
+from tests.unit.trust import test_keylime as kl  # noqa: E402
 
 SCENARIOS = ('healthy', 'healthy-bulk', 'trickle', 'silent', 'tls-stall',
              'connect-stall', 'tls-trickle', 'slow-dns', 'huge', 'deep')

@@ -122,7 +122,7 @@ class TrustVerdicts:
 
     def _reason(self, p, j):
         name, table, error = self._answers[p]
-        return self._evaluator._describe(
+        return self._evaluator.describe(
             name, int(self._codes[p][j]),
             None if table is None else table.state(j), error, self._now)
 
@@ -214,8 +214,12 @@ class TrustEvaluator:
                 codes[stale] = STALE
         return codes
 
-    def _describe(self, name, code, state, error, now):
-        """The reason of one provider's answer for one host."""
+    def describe(self, name, code, state, error, now):
+        """The reason of one provider's answer for one host.
+
+        *code* is the screen's code of the answer; the text is what
+        decisions and logs show.
+        """
         if code == DOWN:
             return '%s: unavailable (%s)' % (name, error)
         if code == UNKNOWN:

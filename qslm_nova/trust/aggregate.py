@@ -12,25 +12,18 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Trust from what Nova's scheduler already knows about a host.
+"""The ``aggregate`` trust provider: host aggregate metadata.
 
-``aggregate``: host aggregate metadata, e.g. on an aggregate ``attested``::
+For example on an aggregate ``attested``::
 
     openstack aggregate set --property qslm:trusted=true \\
         --property qslm:attested_at=2026-11-25T06:00:00Z attested
 
-``traits``: placement traits of the compute node resource provider, for
-attestation tooling that writes traits::
-
-    openstack --os-placement-api-version 1.6 resource provider trait set \\
-        --trait CUSTOM_QSLM_TRUSTED \\
-        --trait CUSTOM_QSLM_ATTESTED_AT_1764057600 <rp uuid>
-
-Both read ``host_info[host]`` as passed by the scheduler adapter
-(``aggregate_metadata``: the merged metadata of the host's aggregates, a
-value may be a string or a set of strings when aggregates disagree;
-``traits``: a set of trait names). A host without that information is
-unknown, which counts as untrusted for instances that require trust.
+It reads ``host_info[host]['aggregate_metadata']`` as the scheduler and
+API adapters pass it: the merged metadata of the host's aggregates, where
+a value may be a string or a set of strings when aggregates disagree. A
+host without that information is unknown, which counts as untrusted for
+instances that require trust. See :mod:`.traits` for placement traits.
 """
 
 import datetime
@@ -40,7 +33,6 @@ from oslo_utils import strutils
 from qslm_nova import topology as topology_mod
 from qslm_nova.trust import aggregate_opts
 from qslm_nova.trust import base
-from qslm_nova.trust import traits_opts
 
 UTC = datetime.timezone.utc
 
@@ -61,13 +53,6 @@ def _parse_time(value):
     return topology_mod.parse_timestamp(text)
 
 
-def _info(host_info, host):
-    if not host_info:
-        return None
-    info = host_info.get(host)
-    return info if isinstance(info, dict) else None
-
-
 class AggregateTrustProvider(base.TrustProvider):
     """Trust from host aggregate metadata (see the module documentation).
 
@@ -83,7 +68,8 @@ class AggregateTrustProvider(base.TrustProvider):
 
     def get_trust(self, hosts, topology, host_info=None):
         g = self.conf.qslm_aggregate
-        return {h: self._one(h, _info(host_info, h), g) for h in hosts}
+        return {h: self._one(h, base.host_facts(host_info, h), g)
+                for h in hosts}
 
     def _one(self, host, info, g):
         if info is None or info.get('aggregate_metadata') is None:
@@ -121,54 +107,3 @@ class AggregateTrustProvider(base.TrustProvider):
             return base.TrustState(False, attested, why)
         return base.TrustState(True, attested, 'aggregate metadata %s=true'
                                % g.trusted_key)
-
-
-class TraitTrustProvider(base.TrustProvider):
-    """Trust from placement traits (see the module documentation).
-
-    ``CUSTOM_QSLM_UNTRUSTED`` present: untrusted. ``CUSTOM_QSLM_TRUSTED``
-    present: trusted, attested at the newest
-    ``CUSTOM_QSLM_ATTESTED_AT_<epoch>`` trait; without one the attestation
-    time is unknown (the host then fails ``[qslm] max_attestation_age``)
-    unless ``[qslm_traits] trait_without_time_is_fresh`` says the trait
-    itself is current. Neither trait: unknown.
-    """
-
-    name = 'traits'
-    config_opts = traits_opts.ALL_OPTS
-    config_group = traits_opts.GROUP
-
-    def get_trust(self, hosts, topology, host_info=None):
-        g = self.conf.qslm_traits
-        now = datetime.datetime.now(UTC)
-        return {h: self._one(h, _info(host_info, h), g, now)
-                for h in hosts}
-
-    def _one(self, host, info, g, now):
-        if info is None or info.get('traits') is None:
-            return base.TrustState(None, None, 'no trait information for '
-                                   'host %s' % host)
-        traits = set(info['traits'])
-        attested = None
-        prefix = g.attested_at_trait_prefix
-        if prefix:
-            stamps = []
-            for trait in traits:
-                if trait.startswith(prefix) and trait[len(prefix):].isdigit():
-                    try:
-                        stamps.append(datetime.datetime.fromtimestamp(
-                            int(trait[len(prefix):]), UTC))
-                    except (OverflowError, OSError, ValueError):
-                        continue
-            attested = max(stamps) if stamps else None
-        if g.untrusted_trait and g.untrusted_trait in traits:
-            return base.TrustState(False, attested, 'host %s has trait %s'
-                                   % (host, g.untrusted_trait))
-        if g.trusted_trait in traits:
-            why = 'host %s has trait %s' % (host, g.trusted_trait)
-            if attested is None and g.trait_without_time_is_fresh:
-                attested = now
-                why += ' (no attestation time trait, taken as current)'
-            return base.TrustState(True, attested, why)
-        return base.TrustState(None, None, 'host %s has neither %s nor %s'
-                               % (host, g.trusted_trait, g.untrusted_trait))

@@ -142,3 +142,11 @@ class TrustProvider(metaclass=abc.ABCMeta):
         hosts = list(hosts)
         answer = self.get_trust(hosts, topology, host_info)
         return TrustTable.from_states([answer.get(h) for h in hosts])
+
+
+def host_facts(host_info, host):
+    """The adapter's facts about *host* (a dict), or None if it has none."""
+    if not host_info:
+        return None
+    info = host_info.get(host)
+    return info if isinstance(info, dict) else None

@@ -54,7 +54,6 @@ same agent share one request.
 """
 
 import concurrent.futures
-import enum
 import itertools
 import re
 import threading
@@ -67,6 +66,8 @@ from qslm_nova import exception
 from qslm_nova.trust import base
 from qslm_nova.trust import keylime_answer as answer
 from qslm_nova.trust import keylime_http as http
+from qslm_nova.trust import keylime_lookups as lookups
+from qslm_nova.trust.keylime_lookups import Outcome
 from qslm_nova.trust import keylime_opts
 
 LOG = logging.getLogger(__name__)
@@ -83,31 +84,6 @@ _DOWN_AFTER = 3
 _PROVIDERS = itertools.count(1)
 #: Clock of the cache (a module attribute so that tests can move it).
 _clock = time.monotonic
-
-
-class Outcome(enum.Enum):
-    ANSWER = 'answer'         # the verifier answered for the agent
-    UNUSABLE = 'unusable'     # it answered, but nothing usable
-    DOWN = 'down'             # unreachable, HTTP error or timed out
-    LATE = 'late'             # never asked: the deadline passed first
-
-
-class _Entry:
-    __slots__ = ('state', 'outcome', 'expires')
-
-    def __init__(self, state, outcome, expires):
-        self.state, self.outcome, self.expires = state, outcome, expires
-
-
-class _Flight:
-    """A look-up in progress, shared by the decisions that need it."""
-
-    __slots__ = ('done', 'deadline', 'state', 'outcome')
-
-    def __init__(self, deadline):
-        self.done = threading.Event()
-        self.deadline = deadline     # the latest of the waiting decisions
-        self.state = self.outcome = None
 
 
 class KeylimeTrustProvider(base.TrustProvider):
@@ -233,9 +209,9 @@ class KeylimeTrustProvider(base.TrustProvider):
             for batch in batches:
                 pool.submit(self._look_up, batch)
         except RuntimeError as e:     # the interpreter is shutting down
-            self._finish({a: (_unknown('Keylime verifier unavailable: '
-                                       'cannot start a look-up (%s)' % e),
-                              Outcome.DOWN) for a in agents})
+            failure = lookups.unknown('Keylime verifier unavailable: '
+                                      'cannot start a look-up (%s)' % e)
+            self._finish({a: (failure, Outcome.DOWN) for a in agents})
 
     def _look_up(self, agents):
         """Run on the pool: ask the verifier, if it still makes sense.
@@ -252,14 +228,14 @@ class KeylimeTrustProvider(base.TrustProvider):
             deadline = max(self._inflight[a].deadline for a in agents)
             down = self._down_until > _clock()
         if down:
-            self._finish({a: (_unknown(
+            self._finish({a: (lookups.unknown(
                 'Keylime verifier unavailable: not asked, the last %d '
                 'look-ups failed (asking again after cache_ttl)'
                 % _DOWN_AFTER), Outcome.DOWN) for a in agents})
             return
         if start >= deadline:
-            self._finish({a: (_late(a, g.decision_timeout), Outcome.LATE)
-                          for a in agents})
+            self._finish({a: (lookups.late(a, g.decision_timeout),
+                              Outcome.LATE) for a in agents})
             return
         try:
             if g.bulk_requests:
@@ -277,7 +253,8 @@ class KeylimeTrustProvider(base.TrustProvider):
             LOG.exception('Keylime look-up of %s failed', agents[0])
             raw = dict.fromkeys(agents, http.VerifierError(
                 'unexpected %s' % type(e).__name__))
-        outcomes = {agent: _outcome(res) for agent, res in raw.items()}
+        outcomes = {agent: lookups.outcome_of(res)
+                    for agent, res in raw.items()}
         self._finish(outcomes, failed=all(
             o is Outcome.DOWN for _s, o in outcomes.values()))
 
@@ -319,7 +296,7 @@ class KeylimeTrustProvider(base.TrustProvider):
                 del self._cache[k]
             if len(self._cache) >= _MAX_CACHE:
                 self._cache.clear()
-        self._cache[agent] = _Entry(state, outcome, expires)
+        self._cache[agent] = lookups.Entry(state, outcome, expires)
 
     def close(self):
         """Stop the look-up threads once their work is done."""
@@ -350,7 +327,7 @@ class KeylimeTrustProvider(base.TrustProvider):
                     continue
                 flight = self._inflight.get(agent)
                 if flight is None:
-                    flight = self._inflight[agent] = _Flight(deadline)
+                    flight = self._inflight[agent] = lookups.Flight(deadline)
                     new.append(agent)
                 else:
                     flight.deadline = max(flight.deadline, deadline)
@@ -362,42 +339,36 @@ class KeylimeTrustProvider(base.TrustProvider):
             if flight.done.wait(max(deadline - time.monotonic(), 0.0)):
                 found[agent], fresh[agent] = flight.state, flight.outcome
             else:
-                found[agent] = _late(agent, self._group.decision_timeout)
+                found[agent] = lookups.late(agent,
+                                            self._group.decision_timeout)
                 fresh[agent] = Outcome.LATE
         return found, fresh
 
     # -- logs ------------------------------------------------------------
     def _report(self, found, fresh):
         """The logs of one decision (see the module documentation)."""
-        def first(kind):
-            return next((found[a].reason for a, o in fresh.items()
-                         if o is kind), None)
-
-        late = sum(1 for o in fresh.values() if o is Outcome.LATE)
-        unusable = sum(1 for o in fresh.values() if o is Outcome.UNUSABLE)
-        failure = first(Outcome.DOWN)
-        answered = any(o in (Outcome.ANSWER, Outcome.UNUSABLE)
-                       for o in fresh.values())
+        tally = lookups.Tally.of(found, fresh)
         with self._lock:
             was = self._failing
-            if failure or answered:
-                self._failing = bool(failure)
-        if failure and not was:
+            if tally.failure or tally.answered:
+                self._failing = bool(tally.failure)
+        if tally.failure and not was:
             LOG.warning('Keylime verifier is failing; hosts it cannot '
                         'vouch for count as untrusted for instances that '
-                        'require trust: %s', failure)
-        elif was and not failure and answered:
+                        'require trust: %s', tally.failure)
+        elif was and not tally.failure and tally.answered:
             LOG.info('Keylime verifier answers again')
-        if late or unusable:
+        if tally.late or tally.unusable:
             LOG.warning('Keylime: %(late)d of %(n)d agents without an answer '
                         'within the %(t).1f s attestation deadline and '
                         '%(bad)d unusable answers in this decision; their '
                         'hosts count as untrusted for instances that '
                         'require trust%(eg)s',
-                        {'late': late, 'n': len(found), 'bad': unusable,
+                        {'late': tally.late, 'n': len(found),
+                         'bad': tally.unusable,
                          't': self._group.decision_timeout,
-                         'eg': ('' if not unusable else
-                                ' (e.g. %s)' % first(Outcome.UNUSABLE))})
+                         'eg': ('' if not tally.unusable else
+                                ' (e.g. %s)' % tally.first_unusable)})
 
     # -- TrustProvider ---------------------------------------------------
     def get_trust(self, hosts, topology, host_info=None):
@@ -408,14 +379,13 @@ class KeylimeTrustProvider(base.TrustProvider):
         for host in hosts:
             agent = self.agent_id(host, topology)
             if agent is None:
-                result[host] = _unknown(
+                result[host] = lookups.unknown(
                     'no Keylime agent id known for host %s (topology '
                     'agent_id or [qslm_keylime] agent_ids)' % host)
             elif not isinstance(agent, str) or not _AGENT_ID_RE.match(agent):
-                result[host] = _unknown('invalid Keylime agent id %s for '
-                                        'host %s' % (
-                                            exception.show_value(agent),
-                                            host))
+                result[host] = lookups.unknown(
+                    'invalid Keylime agent id %s for host %s' % (
+                        exception.show_value(agent), host))
             else:
                 by_agent.setdefault(agent, []).append(host)
         if by_agent:
@@ -425,24 +395,3 @@ class KeylimeTrustProvider(base.TrustProvider):
                 for host in names:
                     result[host] = found[agent]
         return result
-
-
-def _unknown(reason):
-    return base.TrustState(None, None, reason)
-
-
-def _late(agent, timeout):
-    return _unknown('Keylime agent %s: no answer within the %.1f s '
-                    'attestation deadline ([qslm_keylime] decision_timeout)'
-                    % (agent, timeout))
-
-
-def _outcome(res):
-    """(TrustState, Outcome) of a fetched TrustState or VerifierError."""
-    if not isinstance(res, http.VerifierError):
-        return res, Outcome.ANSWER
-    if res.transport:
-        return _unknown('Keylime verifier unavailable: %s' % res), \
-            Outcome.DOWN
-    return _unknown('Keylime verifier sent no usable answer: %s' % res), \
-        Outcome.UNUSABLE

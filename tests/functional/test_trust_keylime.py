@@ -34,7 +34,7 @@ from qslm_nova.trust import keylime
 from tests.functional import base
 from tests.functional import test_scheduler
 from tests.unit import fake_keylime
-from tests.unit import test_trust_keylime as kl_helpers
+from tests.unit.trust import test_keylime as kl_helpers
 
 CONF = nova_conf.CONF
 HOSTS = ('compute-a1', 'compute-a2', 'compute-b1', 'compute-b2')

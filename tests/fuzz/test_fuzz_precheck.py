@@ -160,7 +160,7 @@ def _decisions(hosts, denied_host):
         if not d.allowed:
             d.reasons = ('host %s is not trusted' % host,)
         made.append(d)
-    return made
+    return decision.Decisions.of(made)
 
 
 class PreCheckFuzzCase(base.FuzzTestCase):

@@ -34,6 +34,7 @@ from qslm_nova.trust import aggregate
 from qslm_nova.trust import keylime
 from qslm_nova.trust import keylime_answer
 from qslm_nova.trust import keylime_http
+from qslm_nova.trust import traits
 from tests.unit import fake_keylime
 
 UTC = datetime.timezone.utc
@@ -56,7 +57,7 @@ def make_conf():
     # What the provider loader does before it constructs a provider.
     for provider in (keylime.KeylimeTrustProvider,
                      aggregate.AggregateTrustProvider,
-                     aggregate.TraitTrustProvider):
+                     traits.TraitTrustProvider):
         trust.register_provider_opts(conf, provider)
     conf([], project='qslm-test', default_config_files=[])
     return conf

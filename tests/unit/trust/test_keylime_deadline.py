@@ -33,7 +33,7 @@ import fixtures
 from qslm_nova import trust
 from tests.unit import fake_keylime
 from tests.unit import hostile_servers
-from tests.unit import test_trust_keylime as kl
+from tests.unit.trust import test_keylime as kl
 
 DEADLINE = 1.0
 SLACK = 1.5

@@ -12,17 +12,17 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The aggregate-metadata and placement-trait trust providers."""
+"""The aggregate-metadata trust provider."""
 
 import datetime
-import time
 
 from oslo_config import fixture as config_fixture
 import testtools
 
 from qslm_nova import trust
 from qslm_nova.trust import aggregate
-from tests.unit import test_trust_keylime as helpers
+from qslm_nova.trust import traits
+from tests.unit.trust import test_keylime as helpers
 
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -125,65 +125,4 @@ class TestAggregateProvider(ProviderTestCase):
     def test_loaded_by_stevedore(self):
         loaded = trust.load_providers(self.conf, ['aggregate', 'traits'])
         self.assertIsInstance(loaded[0], aggregate.AggregateTrustProvider)
-        self.assertIsInstance(loaded[1], aggregate.TraitTrustProvider)
-
-
-class TestTraitProvider(ProviderTestCase):
-
-    def setUp(self):
-        super().setUp()
-        self.provider = aggregate.TraitTrustProvider(self.conf)
-
-    def one(self, traits, host='c1'):
-        info = None if traits is None else {host: {'traits': set(traits)}}
-        return self.provider.get_trust([host], self.topo, info)[host]
-
-    def test_trusted_with_time_trait(self):
-        got = self.one(['HW_CPU_X86_AVX2', 'CUSTOM_QSLM_TRUSTED',
-                        'CUSTOM_QSLM_ATTESTED_AT_1764050000',
-                        'CUSTOM_QSLM_ATTESTED_AT_1764057600'])
-        self.assertIs(True, got.trusted)
-        self.assertEqual(1764057600, got.attested_at.timestamp())
-
-    def test_untrusted_trait_wins(self):
-        got = self.one(['CUSTOM_QSLM_TRUSTED', 'CUSTOM_QSLM_UNTRUSTED'])
-        self.assertIs(False, got.trusted)
-
-    def test_no_trait_or_no_info_is_unknown(self):
-        self.assertIsNone(self.one(['HW_CPU_X86_AVX2']).trusted)
-        self.assertIsNone(self.one(None).trusted)
-
-    def test_bad_time_trait_ignored(self):
-        got = self.one(['CUSTOM_QSLM_TRUSTED',
-                        'CUSTOM_QSLM_ATTESTED_AT_SOON',
-                        'CUSTOM_QSLM_ATTESTED_AT_99999999999999999999'])
-        self.assertTrue(got.trusted)
-        self.assertIsNone(got.attested_at)
-
-    def test_custom_trait(self):
-        self.cfg.config(group='qslm_traits', trusted_trait='CUSTOM_ATTESTED')
-        self.assertTrue(self.one(['CUSTOM_ATTESTED']).trusted)
-        self.assertIsNone(self.one(['CUSTOM_QSLM_TRUSTED']).trusted)
-
-    def test_freshness(self):
-        ev = trust.TrustEvaluator([self.provider], 'all', 3600)
-        fresh = int(time.time()) - 60
-        stale = int(time.time()) - 7200
-        info = {'c1': {'traits': {'CUSTOM_QSLM_TRUSTED',
-                                  'CUSTOM_QSLM_ATTESTED_AT_%d' % fresh}},
-                'c2': {'traits': {'CUSTOM_QSLM_TRUSTED',
-                                  'CUSTOM_QSLM_ATTESTED_AT_%d' % stale}}}
-        got = ev.evaluate(['c1', 'c2'], self.topo, None, info)
-        self.assertTrue(got['c1'][0], got['c1'][1])
-        self.assertFalse(got['c2'][0])
-        self.assertIn('older than max_attestation_age', got['c2'][1])
-
-    def test_without_time_trait(self):
-        ev = trust.TrustEvaluator([self.provider], 'all', 3600)
-        info = {'c1': {'traits': {'CUSTOM_QSLM_TRUSTED'}}}
-        ok, why = ev.evaluate(['c1'], self.topo, None, info)['c1']
-        self.assertFalse(ok)
-        self.assertIn('no attestation time', why)
-        self.cfg.config(group='qslm_traits', trait_without_time_is_fresh=True)
-        ok, why = ev.evaluate(['c1'], self.topo, None, info)['c1']
-        self.assertTrue(ok, why)
+        self.assertIsInstance(loaded[1], traits.TraitTrustProvider)

@@ -39,8 +39,9 @@ from qslm_nova import trust
 from qslm_nova.trust import aggregate
 from qslm_nova.trust import base
 from qslm_nova.trust import static
+from qslm_nova.trust import traits
 from tests.unit import fake_keylime
-from tests.unit import test_trust_keylime as kl_helpers
+from tests.unit.trust import test_keylime as kl_helpers
 
 UTC = datetime.timezone.utc
 NOW = datetime.datetime.now(UTC).replace(microsecond=0)
@@ -173,7 +174,7 @@ class TestCombination(testtools.TestCase):
                             'mechanisms': ['none']}},
             'nodes': {}, 'links': []})
         conf = kl_helpers.make_conf()
-        chain = [aggregate.TraitTrustProvider(conf),
+        chain = [traits.TraitTrustProvider(conf),
                  aggregate.AggregateTrustProvider(conf),
                  static.StaticTrustProvider(conf)]
         info = {'h': {'aggregate_metadata': {'qslm:trusted': 'false'},

@@ -34,6 +34,7 @@ from qslm_nova.trust import aggregate
 from qslm_nova.trust import base
 from qslm_nova.trust import keylime
 from qslm_nova.trust import static
+from qslm_nova.trust import traits
 
 
 class _NoGroup(base.TrustProvider):
@@ -81,7 +82,7 @@ class TestProviderOptions(testtools.TestCase):
         conf = self.conf()
         for provider in (keylime.KeylimeTrustProvider,
                          aggregate.AggregateTrustProvider,
-                         aggregate.TraitTrustProvider,
+                         traits.TraitTrustProvider,
                          static.StaticTrustProvider):
             provider(conf)
         self.assertEqual([], [g for g in conf if g.startswith('qslm_')])
