@@ -33,9 +33,9 @@ import random
 
 FRESH = '2026-11-25T11:00:00Z'
 MECH_SETS = (
-    (['none', 'tls', 'ssh'], 0.55),
+    (['none', 'tls', 'tunnelled'], 0.55),
     (['none', 'tls'], 0.25),
-    (['none', 'ssh'], 0.10),
+    (['none', 'tunnelled'], 0.10),
     (['none'], 0.10),
 )
 

@@ -22,19 +22,22 @@
 #   stack install      install qslm-nova into Nova's Python environment
 #   stack post-config  nova.conf: scheduler filter, weigher, [qslm] and
 #                      [qslm_keylime]; a validated topology file of this
-#                      node's compute host; api-paste.ini: the pre-check
+#                      node's compute host; api-paste.ini: the pre-check;
+#                      with service qslm-agent: the agent's configuration
 #   stack extra        the topology of every registered nova-compute
-#                      host; sample SLA flavors (gold/silver/bronze)
+#                      host; sample SLA flavors (gold/silver/bronze); the
+#                      compute agent started (qslm-agent, a systemd unit)
 #   unstack, clean     undo exactly what stack added: options (restoring
 #                      values they replaced), sections, pipelines, the
-#                      topology file
+#                      topology file; stop the agent (clean also removes
+#                      its configuration)
 # Every edit is made only when absent: running a phase twice changes
 # nothing. Settings: devstack/settings.
 #
 # Uses devstack's ini helpers (iniset, iniget, iniget_multiline, iniadd,
-# iniset_multiline, inidelete), setup_develop, is_service_enabled and the
-# openstack client, and the variables NOVA_CONF, NOVA_API_PASTE_INI and
-# STACK_USER.
+# iniset_multiline, inidelete), setup_develop, is_service_enabled,
+# run_process, stop_process and the openstack client, and the variables
+# NOVA_CONF, NOVA_API_PASTE_INI and STACK_USER.
 
 # Save trace setting
 _XTRACE_QSLM=$(set +o | grep xtrace)
@@ -655,12 +658,56 @@ function cleanup_qslm_nova {
     rm -f "$QSLM_STATE_FILE"
 }
 
+# The compute agent
+# ---------------
+
+# configure_qslm_agent: its configuration file, with the credentials of
+# Nova's service user for Nova and Placement (admin, which nova-api's
+# [qslm] ledger_writer_roles admits by default).
+function configure_qslm_agent {
+    local conf=$QSLM_AGENT_CONF group
+    sudo install -d -o "$STACK_USER" "$(dirname "$conf")"
+    install -d "$QSLM_AGENT_STATE"
+    if type get_notification_url > /dev/null 2>&1; then
+        iniset "$conf" DEFAULT transport_url "$(get_notification_url)"
+        iniset "$conf" oslo_messaging_notifications driver messagingv2
+    fi
+    iniset "$conf" qslm_agent nova_config_file "$QSLM_AGENT_NOVA_CONF"
+    iniset "$conf" qslm_agent state_path "$QSLM_AGENT_STATE"
+    for group in nova placement; do
+        iniset "$conf" "$group" auth_type password
+        iniset "$conf" "$group" auth_url "${KEYSTONE_SERVICE_URI:-}"
+        iniset "$conf" "$group" username nova
+        iniset "$conf" "$group" password "${SERVICE_PASSWORD:-}"
+        iniset "$conf" "$group" user_domain_name \
+            "${SERVICE_DOMAIN_NAME:-Default}"
+        iniset "$conf" "$group" project_name "${SERVICE_PROJECT_NAME:-service}"
+        iniset "$conf" "$group" project_domain_name \
+            "${SERVICE_DOMAIN_NAME:-Default}"
+        iniset "$conf" "$group" region_name "${REGION_NAME:-RegionOne}"
+    done
+}
+
+# start_qslm_agent: run it under systemd (devstack@qslm-agent).
+function start_qslm_agent {
+    run_process qslm-agent \
+        "$(dirname "$QSLM_PYTHON")/qslm-nova-agent --config-file $QSLM_AGENT_CONF"
+}
+
+function stop_qslm_agent {
+    stop_process qslm-agent
+}
+
 if [[ "$1" == "stack" && "$2" == "install" ]]; then
     echo_summary "Installing qslm-nova"
     install_qslm_nova
 elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
     echo_summary "Configuring Nova for qslm-nova"
     configure_qslm_nova
+    if is_service_enabled qslm-agent; then
+        echo_summary "Configuring the qslm-nova compute agent"
+        configure_qslm_agent
+    fi
 elif [[ "$1" == "stack" && "$2" == "extra" ]]; then
     if is_service_enabled n-api; then
         echo_summary "Writing the qslm-nova topology of the compute hosts"
@@ -671,9 +718,19 @@ elif [[ "$1" == "stack" && "$2" == "extra" ]]; then
         echo_summary "Creating the qslm-nova sample SLA flavors"
         create_qslm_flavors
     fi
+    if is_service_enabled qslm-agent; then
+        echo_summary "Starting the qslm-nova compute agent"
+        start_qslm_agent
+    fi
 fi
 
 if [[ "$1" == "unstack" || "$1" == "clean" ]]; then
+    if is_service_enabled qslm-agent; then
+        stop_qslm_agent
+        if [[ "$1" == "clean" ]]; then
+            sudo rm -f "$QSLM_AGENT_CONF"
+        fi
+    fi
     cleanup_qslm_nova
 fi
 

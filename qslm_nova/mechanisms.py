@@ -14,14 +14,26 @@
 
 """Migration transport mechanisms and their protection and cost.
 
-A mechanism is how the migration stream travels between two hosts:
-``none`` (plain TCP), ``tls`` (QEMU native TLS), ``ssh`` (an SSH tunnel)
-or ``ipsec`` (an IPsec tunnel between the hosts, or on a link between two
-gateways). Each provides some protection and costs some throughput.
+A mechanism is how the migration stream travels between two hosts, as
+Nova's libvirt driver really carries it: ``none`` (QEMU's own TCP
+stream), ``tls`` (QEMU native TLS, ``[libvirt]
+live_migration_with_native_tls``), ``tunnelled`` (libvirt tunnelling
+through the libvirtd connection, ``[libvirt] live_migration_tunnelled``
+with an encrypted ``qemu+tls`` or ``qemu+ssh`` connection), or ``ipsec``
+(network level: an IPsec tunnel between the hosts, or on a link between
+two gateways). Each provides some protection and costs some throughput.
+
+``ssh`` (an ``ssh -L`` tunnel of QEMU's stream) is no Nova data path; old
+topology files and policies that name it still load, with a deprecation
+warning, as ``tunnelled`` (:func:`canonical_name`).
 """
 
 import dataclasses
 import math
+
+from oslo_log import log as logging
+
+LOG = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,20 +67,24 @@ class Mechanism:
 
 # Built-in defaults. The crypto figures are conservative single-core
 # AES-GCM/ChaCha20 rates of a current x86 server; operators measure their
-# own with `qslm-nova calibrate` and override them in the topology file.
-# The buffered data follows the testbed fit (data/testbed, Linux default
-# socket buffers): about 2.5 MiB in a TCP connection, more behind TLS
-# records and most in an SSH tunnel (two sockets and the channel window).
+# own with `qslm-nova calibrate` (or the compute agent publishes them) and
+# override them in the topology file. The buffered data follows the
+# testbed fit (data/testbed, Linux default socket buffers): about 2.5 MiB
+# in a TCP connection, more behind TLS records. ``tunnelled`` keeps the
+# figures measured for a relayed, encrypted stream (the SSH tunnel of the
+# testbed): libvirtd relays the stream through its own encrypted
+# connection, two sockets and an extra copy on each side.
 BUILTIN = {
     'none': Mechanism('none', buffered_mb=2.5),
     'tls': Mechanism('tls', confidentiality=True, integrity=True,
                      authentication=True, crypto_gbps_per_core=2.5,
                      overhead_bytes_per_packet=29, handshake_rtts=2,
                      buffered_mb=3.25),
-    'ssh': Mechanism('ssh', confidentiality=True, integrity=True,
-                     authentication=True, crypto_gbps_per_core=1.2,
-                     overhead_bytes_per_packet=36, handshake_rtts=3,
-                     buffered_mb=4.5),
+    'tunnelled': Mechanism('tunnelled', confidentiality=True,
+                           integrity=True, authentication=True,
+                           crypto_gbps_per_core=1.2,
+                           overhead_bytes_per_packet=36, handshake_rtts=3,
+                           buffered_mb=4.5),
     'ipsec': Mechanism('ipsec', confidentiality=True, integrity=True,
                        authentication=True, crypto_gbps_per_core=3.0,
                        overhead_bytes_per_packet=57, handshake_rtts=0,
@@ -84,3 +100,45 @@ FIELDS = {
     'handshake_rtts': int,
     'buffered_mb': float,
 }
+
+#: Deprecated mechanism names and the mechanism each is read as.
+DEPRECATED = {
+    'ssh': 'tunnelled',
+}
+
+_warned = set()
+
+
+def canonical_name(name, where=None):
+    """The mechanism a name stands for, warning once about old names.
+
+    ``ssh`` (an ``ssh -L`` tunnel) matches no path Nova's libvirt driver
+    takes; it is read as ``tunnelled``, the Nova data path that carries
+    the stream through an encrypted connection between the hosts.
+
+    :param where: where the name was written (a file and entry, a policy
+        key), for the warning.
+    """
+    new = DEPRECATED.get(name) if isinstance(name, str) else None
+    if new is None:
+        return name
+    key = (name, where)
+    if key not in _warned:
+        if len(_warned) > 1000:
+            _warned.clear()
+        _warned.add(key)
+        LOG.warning('Mechanism %(old)r%(where)s is deprecated: Nova never '
+                    'migrates through an ssh -L tunnel. It is read as '
+                    '%(new)r (libvirt tunnelling, [libvirt] '
+                    'live_migration_tunnelled over a qemu+ssh or qemu+tls '
+                    'connection); write %(new)r, or let the compute agent '
+                    'publish what each host really does.',
+                    {'old': name, 'new': new,
+                     'where': ' in %s' % where if where else ''})
+    return new
+
+
+def default_names(names):
+    """``[qslm] default_allowed_mechanisms`` with old names read anew."""
+    return tuple(canonical_name(n, '[qslm] default_allowed_mechanisms')
+                 for n in names)

@@ -49,13 +49,19 @@ ALLOWED_MECHANISMS = PREFIX + 'allowed_mechanisms'
 DIRTY_RATE = PREFIX + 'dirty_rate_mbps'
 LEDGER_USED = PREFIX + 'downtime_used_ms'
 LEDGER_START = PREFIX + 'budget_period_start'
+# Written by the compute agent (qslm_nova.agent): the Nova migrations
+# already charged to the ledger, and the instance's observed dirty rate.
+LEDGER_CHARGED = PREFIX + 'charged_migrations'
+OBSERVED_DIRTY_RATE = PREFIX + 'observed_dirty_rate'
 
 # Risk and money (qslm_nova.risk.keys): SLA keys the decision reads
 # from the flavor itself.
 SLA_KEYS = (MAX_DOWNTIME, BUDGET, PERIOD_DAYS) + risk_keys.NAMES
 SECURITY_KEYS = (REQUIRE_TRUSTED, MIN_LINK_SECURITY, REQUIRE_ENCRYPTION,
                  ALLOWED_MECHANISMS, DIRTY_RATE)
-LEDGER_KEYS = (LEDGER_USED, LEDGER_START)
+#: Keys only admins and [qslm] ledger_writer_roles may write.
+LEDGER_KEYS = (LEDGER_USED, LEDGER_START, LEDGER_CHARGED,
+               OBSERVED_DIRTY_RATE)
 FLAVOR_KEYS = SLA_KEYS + SECURITY_KEYS
 
 # Syntax checks shared with the Nova extra-spec validators.
@@ -87,8 +93,8 @@ class Defaults:
     require_encryption: bool = conf_fields.option(
         'default_require_encryption', False)
     allowed_mechanisms: tuple = conf_fields.option(
-        'default_allowed_mechanisms', ('none', 'tls', 'ssh', 'ipsec'),
-        convert=tuple)
+        'default_allowed_mechanisms', ('none', 'tls', 'tunnelled', 'ipsec'),
+        convert=mech_mod.default_names)
     dirty_rate_mibps: float = conf_fields.option(
         'default_dirty_rate_mbps', 16.0)
     budget_period_days: int = conf_fields.option(
@@ -241,6 +247,7 @@ def _apply(pol, key, value, level_index, mechanisms):
         pol.min_link_security = max(pol.min_link_security,
                                     level_index[value])
     elif key == ALLOWED_MECHANISMS:
+        value = [mech_mod.canonical_name(n, key) for n in value]
         unknown = [n for n in value if n not in mechanisms]
         if unknown:
             raise exception.PolicyValueError(

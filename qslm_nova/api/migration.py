@@ -27,6 +27,7 @@ state) pass on so that Nova's own answer reaches the caller.
 """
 
 import collections
+import datetime
 import time
 
 from oslo_log import log as logging
@@ -37,6 +38,7 @@ from qslm_nova.api import lookup
 from qslm_nova.api.verdict import Verdict
 from qslm_nova import conf as qslm_conf
 from qslm_nova import decision
+from qslm_nova.history import notifications as history
 from qslm_nova import moves
 
 LOG = logging.getLogger(__name__)
@@ -174,7 +176,11 @@ class MoveCheck:
                           uuid)
             return failure(request, uuid, host,
                            'the decision could not be computed (%s)' % e)
-        return self._verdict(uuid, host, candidates, decisions)
+        verdict = self._verdict(uuid, host, candidates, decisions)
+        if host and verdict.outcome == 'allowed':
+            history.emit_forced(decisions, request, host, request.now or
+                                datetime.datetime.now(datetime.timezone.utc))
+        return verdict
 
     def _rate_limited(self, uuid):
         limit = CONF.qslm.precheck_rate_limit

@@ -193,6 +193,27 @@ Related options:
 
 * ``live_migration_downtime``
 """),
+    cfg.IntOpt('live_migration_parallel_connections',
+               default=1, min=1,
+               help="""
+Number of parallel connections that carry a migration (Nova 33 and later).
+""" + _MIRROR % 'live_migration_parallel_connections' + """
+
+Above 1, QEMU sends the memory over this many connections (multifd),
+each encrypted on a core of its own under native TLS; the estimate then
+allows up to this many times one core's cipher throughput (no more
+streams than the hosts have cores), still capped by the path's
+bandwidth.
+
+Possible values:
+
+* 1 (Nova's default): one connection.
+* A larger number of connections.
+
+Related options:
+
+* ``live_migration_bandwidth``
+"""),
 ]
 
 

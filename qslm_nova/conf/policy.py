@@ -79,7 +79,7 @@ Related options:
 Require an encrypting mechanism for every live migration.
 
 With this set, a migration must use a mechanism that gives
-confidentiality and integrity end to end (e.g. ``tls`` or ``ssh``),
+confidentiality and integrity end to end (e.g. ``tls`` or ``tunnelled``),
 whatever the security of the links on its path. Encryption costs
 throughput (one core per side does the cryptography), so the downtime
 estimates grow and fewer destinations may meet a tight SLA. The flavor
@@ -98,23 +98,26 @@ Related options:
 * ``default_allowed_mechanisms``
 """),
     cfg.ListOpt('default_allowed_mechanisms',
-                default=['none', 'tls', 'ssh', 'ipsec'],
+                default=['none', 'tls', 'tunnelled', 'ipsec'],
                 help="""
 Mechanisms a migration may use unless the instance's policy narrows them.
 
-For every destination the decision estimates each mechanism both hosts
-list in the topology file and the policy allows, and keeps the best (one
-that completes, then the lowest downtime, then the shortest migration).
+For every destination the decision estimates each mechanism the source
+really migrates with (its compute agent's published profile, else the
+topology file), the destination can receive and the policy allows, and
+keeps the best (one that completes, then the lowest downtime, then the
+shortest migration).
 The flavor extra spec, image property and instance metadata
 ``qslm:allowed_mechanisms`` narrow the list further (the intersection
 counts); they cannot add to it.
 
 Possible values:
 
-* A comma-separated list of mechanism names: ``none`` (plain TCP),
-  ``tls`` (QEMU native TLS), ``ssh`` (SSH tunnel), ``ipsec`` (IPsec
-  tunnel), or names the topology file defines. A name no topology
-  defines matches nothing.
+* A comma-separated list of mechanism names: ``none`` (QEMU's plain TCP
+  stream), ``tls`` (QEMU native TLS), ``tunnelled`` (libvirt tunnelling
+  over an encrypted libvirtd connection), ``ipsec`` (IPsec tunnel), or
+  names the topology file defines. A name no topology defines matches
+  nothing. ``ssh`` is deprecated and read as ``tunnelled``.
 * An empty list: no mechanism is allowed, so nothing can move.
 
 Related options:

@@ -32,21 +32,27 @@ Roles that may write the downtime ledger metadata keys.
 
 The ledger keys ``qslm:downtime_used_ms`` and ``qslm:budget_period_start``
 in instance metadata count the downtime an instance has used in its budget
-period. The API pre-check refuses (403) every request that would preset,
-change or drop them unless the caller holds one of these roles: the
-server metadata APIs, server create with ``metadata`` and rebuild with
-``metadata`` (which replaces all metadata), in any spelling of the keys
-a case-insensitive database would take for them. Only roles count, not
-Nova's ``is_admin`` flag: remove ``admin`` to keep administrators from
-resetting budgets and leave the ledger to a service account. Role names
-are compared without regard to case.
+period; ``qslm:charged_migrations`` (the migrations already charged) and
+``qslm:observed_dirty_rate`` are written with them by the compute agent,
+whose service user therefore needs one of these roles. The API pre-check
+refuses (403) every request that would preset, change or drop them
+unless the caller holds one of these roles: the server metadata APIs,
+server create with ``metadata`` and rebuild with ``metadata`` (which
+replaces all metadata), in any spelling of the keys a case-insensitive
+database would take for them. Only roles count, not Nova's ``is_admin``
+flag: remove ``admin`` to keep administrators from resetting budgets and
+leave the ledger to a service account. Role names are compared without
+regard to case.
 
 Possible values:
 
 * A list of Keystone role names. The default, ``admin``, lets
-  administrators (and ``qslm-nova ledger record`` run as one) write it;
-  ``service`` suits a dedicated account that records downtime after
-  migrations. Empty: nobody may change the ledger through the API.
+  administrators (and ``qslm-nova ledger record`` run as one) write it.
+  The compute agent writes the metadata of other projects' servers, which
+  Nova's own policy allows only to ``admin``: give the agent's user the
+  ``admin`` role (as Nova's service user has) and keep ``admin`` here; a
+  user with only ``service`` is refused by Nova before this list matters.
+  Empty: nobody may change the ledger through the API.
 
 Related options:
 

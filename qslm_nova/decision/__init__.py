@@ -39,14 +39,22 @@ Nothing here imports Nova; the scheduler filter, weigher and API
 pre-check are thin adapters around :class:`Engine`, each owning an
 :class:`EngineCache`.
 
+Each host's figures come from its compute agent's published profile
+first (what its Nova does: the transport, the source's [libvirt]
+options, the cipher and load it measured), then the topology file, then
+the [qslm] options; an instance's dirty rate from the agent's fresh
+observation, then the policy's hint. ``Decision.sources`` says which.
+
 The package: ``request`` (what is asked), ``result`` (Decision,
-Decisions and the one rule for the best host), ``screen`` (steps 1-3 as
-arrays), ``options`` (transport options), ``selection`` (step 4),
-``verdicts`` (steps 5-6: holding, reasons and the score), ``engine``
-(the order of it all).
+Decisions and the one rule for the best host), ``hostfacts`` (the hosts'
+figures and their sources), ``screen`` (steps 1-3 as arrays),
+``options`` (transport options), ``selection`` (step 4), ``verdicts``
+(steps 5-6: holding, reasons and the score), ``builder`` (a candidate's
+Decision on demand), ``engine`` (the order of it all).
 """
 
 from qslm_nova.decision import engine
+from qslm_nova.decision import hostfacts
 from qslm_nova.decision import request
 from qslm_nova.decision import result
 from qslm_nova.decision import settings
@@ -54,6 +62,8 @@ from qslm_nova.decision import settings
 MigrationRequest = request.MigrationRequest
 Decision = result.Decision
 Decisions = result.Decisions
+EstimateInputs = result.EstimateInputs
+FigureSources = hostfacts.FigureSources
 best_index = result.best_index
 rank_key = result.rank_key
 Settings = settings.Settings

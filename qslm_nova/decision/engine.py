@@ -14,19 +14,22 @@
 
 """The engine: one request in, a Decision per candidate out."""
 
+import dataclasses
 import datetime
 import threading
 
 import numpy as np
 
+from qslm_nova.decision import builder as builder_mod
+from qslm_nova.decision import hostfacts
 from qslm_nova.decision import options as options_mod
 from qslm_nova.decision import result
 from qslm_nova.decision import screen as screen_mod
 from qslm_nova.decision import selection
 from qslm_nova.decision import settings as settings_mod
 from qslm_nova.decision import verdicts as verdicts_mod
-from qslm_nova import estimator
 from qslm_nova import exception
+from qslm_nova import observed
 from qslm_nova import policy as policy_mod
 from qslm_nova.risk import assess as risk_assess
 from qslm_nova import topology as topology_mod
@@ -40,15 +43,19 @@ Stage = screen_mod.Stage
 class Engine:
     """Computes decisions. Thread-safe; holds no per-request state."""
 
-    def __init__(self, settings, topology_source, trust_evaluator):
+    def __init__(self, settings, topology_source, trust_evaluator,
+                 profiles=None):
         """Create an engine.
 
         :param topology_source: a callable returning the current Topology
             (e.g. ``TopologyStore.get``); it may raise TopologyError.
+        :param profiles: a :class:`qslm_nova.profile.ProfileStore` of the
+            hosts' published migration profiles, or None.
         """
         self.settings = settings
         self.topology_source = topology_source
         self.trust = trust_evaluator
+        self.profiles = profiles
         self.options_memo = options_mod.OptionsMemo()
 
     # -- request-wide verdicts ------------------------------------------
@@ -126,16 +133,41 @@ class Engine:
             return self._unchecked_all(
                 candidates, 'source host %s is not in the topology file'
                 % req.source_host, pol, notes)
+        pol, notes, dirty_source = self._dirty_rate(req, pol, notes, now)
+        facts = hostfacts.RequestFacts(
+            topo, src, self.settings, self.profiles,
+            node=req.source_node, now_epoch=now.timestamp())
+        facts.dirty_rate_source = dirty_source
+        notes += tuple(facts.notes)
         try:
             found = screen_mod.screen(candidates, topo, pol, src,
                                       self.trust, now, host_info,
-                                      self.options_memo)
+                                      self.options_memo, facts)
         except screen_mod.SourceUntrusted as e:
             return self._denied_all(candidates, [
                 'source host %s is not trusted (%s); the instance requires '
                 'trusted hosts' % (src.name, e.reason)], notes)
         return self._judge_planned(req, topo, pol, src, remaining, notes,
                                    candidates, found)
+
+    def _dirty_rate(self, req, pol, notes, now):
+        """The policy with a fresh observed dirty rate, and the notes.
+
+        The compute agent's observation replaces the hint of the flavor,
+        image, metadata or default (the policy's ``dirty_rate_mibps``).
+        """
+        rate, why = observed.fresh_rate(
+            req.metadata, now, self.settings.observed_dirty_rate_max_age)
+        if why:
+            return pol, notes + (why,), hostfacts.POLICY
+        if rate is None:
+            return pol, notes, hostfacts.POLICY
+        note = ('dirty rate %.2f MiB/s observed by the compute agent %.0f s '
+                'ago (the hint was %.2f MiB/s)' % (
+                    rate.mibps, max(rate.age_s(now), 0.0),
+                    pol.dirty_rate_mibps))
+        pol = dataclasses.replace(pol, dirty_rate_mibps=rate.mibps)
+        return pol, notes + (note,), hostfacts.OBSERVED
 
     def _judge_planned(self, req, topo, pol, src, remaining, notes,
                        candidates, found):
@@ -156,11 +188,14 @@ class Engine:
             verdicts = self.judge(pol, remaining, chosen,
                                   max(len(topo.levels) - 1, 1), risk)
             verdicts.score = risk.rank(verdicts.allowed, verdicts.score)
+            if found.facts is not None:
+                verdicts.settings = found.facts.request_settings
             allowed[found.planned] = verdicts.allowed
             score[found.planned] = verdicts.score
             worst[found.planned] = chosen.worst_downtime_ms
-        builder = _DecisionBuilder(self, topo, pol, src, remaining, notes,
-                                   candidates, found, chosen, verdicts, risk)
+        builder = builder_mod.DecisionBuilder(
+            self, topo, pol, src, remaining, notes, candidates, found,
+            chosen, verdicts, req, risk)
         return Decisions(candidates, allowed, score, builder,
                          worst_downtime_ms=worst)
 
@@ -170,23 +205,29 @@ class Engine:
 
         :returns: :class:`selection.ChosenEstimates`
         """
-        st = self.settings
         hosts, on_secure = found.planned_hosts, found.planned_on_secure
         secure, any_level = found.secure, found.any_level
-        default_load = st.default_host_cpu_load
-        src_load = default_load if src.cpu_load is None else src.cpu_load
-        loads = topo.host_cpu_load[hosts]
+        facts = found.facts or hostfacts.RequestFacts(topo, src,
+                                                      self.settings)
+        cpu_load, load_source = facts.cpu_load(hosts)
+        ciphers = facts.ciphers(hosts)
         paths = selection.PlannedPaths(
             bandwidth_gbps=np.where(on_secure, secure.bottleneck_gbps[hosts],
                                     any_level.bottleneck_gbps[hosts]),
             rtt_ms=2.0 * np.where(on_secure, secure.latency_ms[hosts],
                                   any_level.latency_ms[hosts]),
-            cpu_load=np.maximum(src_load, np.where(np.isnan(loads),
-                                                   default_load, loads)),
+            cpu_load=cpu_load,
             weakest_level=np.where(on_secure, secure.weakest[hosts],
-                                   any_level.weakest[hosts]))
-        return selection.choose(req, pol, st, paths,
-                                found.planned_option_key, found.key_options)
+                                   any_level.weakest[hosts]),
+            src_cipher=np.nan if ciphers is None else ciphers[0],
+            dst_cipher=None if ciphers is None else ciphers[1],
+            streams=facts.streams(hosts))
+        chosen = selection.choose(req, pol, facts.request_settings, paths,
+                                  found.planned_option_key,
+                                  found.key_options)
+        chosen.load_source = load_source
+        chosen.paths = paths
+        return chosen
 
     def judge(self, pol, remaining, chosen, nlevels, risk=None):
         """Hold the chosen estimates against the SLA and score them.
@@ -204,98 +245,31 @@ class Engine:
 
     def explain(self, d, verdicts, j):
         """Write verdict j of the planned candidates into Decision d."""
-        verdicts_mod.explain(d, verdicts, j, self.settings)
+        verdicts_mod.explain(d, verdicts, j,
+                             verdicts.settings or self.settings)
 
 
-class _DecisionBuilder:
-    """Builds the Decision of candidate i of a request when asked."""
-
-    def __init__(self, engine, topo, pol, src, remaining, notes,
-                 candidates, found, chosen, verdicts, risk=None):
-        self.engine = engine
-        self.topo = topo
-        self.pol = pol
-        self.src = src
-        self.remaining = remaining
-        self.notes = notes
-        self.candidates = candidates
-        self.found = found
-        self.chosen = chosen
-        self.verdicts = verdicts
-        self.risk = risk
-
-    def __call__(self, i):
-        host = self.candidates[i]
-        found = self.found
-        stage = found.stage[i]
-        if stage == Stage.PLANNED:
-            return self.planned(i, host)
-        d = Decision.fresh(host, self.notes)
-        if stage == Stage.UNKNOWN_HOST:
-            self.engine.mark_unchecked(
-                d, 'host %s is not in the topology file' % host, self.pol)
-        elif stage == Stage.SOURCE_HOST:
-            d.deny('host %s is the source host' % host)
-        elif stage == Stage.UNTRUSTED:
-            d.deny('host %s is not trusted (%s); the instance requires '
-                   'trusted hosts' % (host, found.trust.reason(
-                       int(found.trust_row[i]))))
-        elif stage == Stage.NO_PATH:
-            d.deny('no path from %s to %s in the topology' % (
-                self.src.name, host))
-        else:   # Stage.NO_OPTION
-            self.set_path(d, i, host)
-            d.deny(options_mod.no_option_reason(
-                self.pol, self.src, self.topo.hosts[host],
-                not found.from_secure[i], found.required_level))
-        return d
-
-    def set_path(self, d, i, host):
-        found = self.found
-        search = found.secure if found.from_secure[i] else found.any_level
-        path = self.topo.path_to(search, host)
-        d.path = path.nodes
-        d.weakest_link = self.topo.level_name(path.weakest_level)
-        d.bottleneck_gbps = path.bottleneck_gbps
-        d.rtt_ms = path.rtt_ms
-
-    def planned(self, i, host):
-        """The Decision of an estimated candidate, judged."""
-        j = int(self.found.planned_row[i])
-        chosen = self.chosen
-        d = Decision.fresh(host, self.notes)
-        self.set_path(d, i, host)
-        d.mechanism = chosen.options[chosen.option[j]].label
-        d.expected_downtime_ms = float(chosen.expected_downtime_ms[j])
-        d.worst_downtime_ms = float(chosen.worst_downtime_ms[j])
-        d.total_time_s = float(chosen.total_time_s[j])
-        d.bytes_sent = float(chosen.bytes_sent[j])
-        d.rate_mibps = float(chosen.rate_mibps[j])
-        d.outcome = estimator.Outcome(chosen.outcome[j]).label
-        d.worst_outcome = estimator.Outcome(chosen.worst_outcome[j]).label
-        d.paper_worst_ms = float(chosen.paper_worst_ms[j])
-        d.remaining_budget_ms = self.remaining
-        self.engine.explain(d, self.verdicts, j)
-        if self.risk is not None:
-            risk_assess.explain(d, self.risk, j,
-                                float(self.verdicts.held_ms[j]))
-        return d
-
-
-def engine_from_conf(conf, topology_source=None):
+def engine_from_conf(conf, topology_source=None, profiles=None):
     """Build an Engine from the [qslm] options.
 
     :param topology_source: callable returning the Topology; default: a
         TopologyStore of ``[qslm] topology_file``.
+    :param profiles: the ProfileStore of published host profiles;
+        default: the process's, read with its ``[placement]``
+        credentials (none without them, or with ``[qslm]
+        host_profiles = False``).
     """
     group = conf.qslm
     if topology_source is None:
         topology_source = topology_mod.TopologyStore.from_conf(group).get
+    if profiles is None:
+        from qslm_nova.profile import service as profile_service
+        profiles = profile_service.store_from_conf(conf)
     providers = trust_mod.load_providers(conf, group.trust_providers)
     evaluator = trust_mod.TrustEvaluator(
         providers, group.trust_combination, group.max_attestation_age)
     return Engine(settings_mod.Settings.from_conf(group), topology_source,
-                  evaluator)
+                  evaluator, profiles=profiles)
 
 
 class EngineCache:

@@ -34,6 +34,11 @@ class TransportOption:
 
     label: str
     mechanism: object
+    # The two parts (``link`` None without a link-level mechanism): the
+    # end-to-end cipher runs on the hosts, whose measured throughput may
+    # replace its figure; the link-level one on the gateways.
+    end_to_end: object = None
+    link: object = None
 
     @classmethod
     def of(cls, end_to_end, link=None):
@@ -43,7 +48,7 @@ class TransportOption:
         cipher limits the rate.
         """
         if link is None:
-            return cls(end_to_end.name, end_to_end)
+            return cls(end_to_end.name, end_to_end, end_to_end)
         merged = dataclasses.replace(
             end_to_end,
             name='%s+%s' % (end_to_end.name, link.name),
@@ -54,7 +59,7 @@ class TransportOption:
             handshake_rtts=end_to_end.handshake_rtts + link.handshake_rtts,
             buffered_mb=end_to_end.buffered_mb + link.buffered_mb)
         return cls('%s (+%s on weak links)' % (end_to_end.name, link.name),
-                   merged)
+                   merged, end_to_end, link)
 
 
 def transport_options(mechanisms, pol, src_mechanisms, dst_mechanisms,
@@ -88,15 +93,31 @@ def transport_options(mechanisms, pol, src_mechanisms, dst_mechanisms,
     return options
 
 
-def no_option_reason(pol, src, dst, weak, required):
-    """Why no transport option protects the stream from src to dst."""
-    both = sorted(src.mechanisms & dst.mechanisms)
+def no_option_reason(pol, src, dst, weak, required, sends=None,
+                     receives=None, profiled=False):
+    """Why no transport option protects the stream from src to dst.
+
+    :param sends: what the source migrates with (default: its topology
+        list); ``receives`` what the destination can receive (default:
+        its topology list).
+    :param profiled: ``sends`` is the source's published profile.
+    """
+    sends = src.mechanisms if sends is None else sends
+    receives = dst.mechanisms if receives is None else receives
+    both = sorted(sends & receives)
     allowed = sorted(pol.allowed_mechanisms)
     if weak:
         what = ('every path from %s to %s crosses links weaker than the '
                 'required %s' % (src.name, dst.name, required))
     else:
         what = 'the instance requires encryption'
+    if profiled:
+        return ('%s and no protecting mechanism is what %s\'s Nova migrates '
+                'with (%s, published profile), %s can receive (%s) and the '
+                'policy allows (%s)' % (
+                    what, src.name, ', '.join(sorted(sends)), dst.name,
+                    ', '.join(sorted(receives)) or 'none',
+                    ', '.join(allowed) or 'none'))
     return ('%s and no protecting mechanism is both supported by the two '
             'hosts (%s) and allowed by the policy (%s)' % (
                 what, ', '.join(both) or 'none in common',

@@ -33,6 +33,9 @@ class MigrationRequest:
     touched_mb: float = None
     disk_gb: float = 0.0
     now: datetime.datetime = None
+    # The source's compute node (resource provider) name, where its
+    # published profile lives; default: source_host.
+    source_node: str = None
 
     @classmethod
     def for_instance(cls, instance, image_prop_prefix, flavor=None,
@@ -52,4 +55,13 @@ class MigrationRequest:
             image_props=policy_mod.image_properties(
                 instance.system_metadata, image_prop_prefix),
             metadata=dict(instance.metadata or {}),
-            disk_gb=disk_gb)
+            disk_gb=disk_gb,
+            source_node=_node(instance))
+
+
+def _node(instance):
+    """The instance's compute node name, if loaded (never lazy-loads)."""
+    is_set = getattr(instance, 'obj_attr_is_set', None)
+    if is_set is not None and not is_set('node'):
+        return None
+    return getattr(instance, 'node', None)

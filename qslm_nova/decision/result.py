@@ -21,6 +21,29 @@ import math
 import numpy as np
 
 
+@dataclasses.dataclass(frozen=True)
+class EstimateInputs:
+    """Every input of one candidate's estimate, to run the model again.
+
+    The calibration history (``qslm_nova.history``) refits the model's
+    constants by estimating past migrations again from these.
+    ``mechanism`` holds the chosen transport's cost fields (cipher per
+    core, None for none; the hosts' measured figure where published),
+    ``libvirt`` the source's [libvirt] options.
+    """
+
+    memory_mb: float
+    touched_mb: float
+    disk_gb: float
+    dirty_rate_mibps: float
+    bandwidth_gbps: float
+    rtt_ms: float
+    cpu_load: float
+    streams: float
+    mechanism: dict
+    libvirt: dict
+
+
 @dataclasses.dataclass(slots=True)
 class Decision:
     """The verdict for one candidate destination."""
@@ -47,6 +70,12 @@ class Decision:
     remaining_budget_ms: float = None
     paper_worst_ms: float = None
     score: float = -1.0
+    # Where the transport, [libvirt] options, cipher, CPU load and dirty
+    # rate of this decision came from: a hostfacts.FigureSources, or None
+    # when the candidate was not estimated. ``str()`` of it is one line.
+    sources: object = None
+    # The inputs of the estimate (EstimateInputs), or None.
+    inputs: object = None
     # Risk (qslm_nova.risk): P(pause > qslm:max_downtime_ms), the limit
     # left after the pause held, the expected monetary loss.
     exceed_probability: float = None

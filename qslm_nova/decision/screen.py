@@ -71,15 +71,20 @@ class Screening:
     planned_on_secure: np.ndarray = None
     planned_option_key: np.ndarray = None
     key_options: list = None
+    facts: object = None         # hostfacts.RequestFacts, or None
 
 
-def screen(candidates, topo, pol, src, trust, now, host_info, memo):
+def screen(candidates, topo, pol, src, trust, now, host_info, memo,
+           facts=None):
     """Screen the candidates of one request.
 
     :param src: the source Host of the topology.
     :param trust: the TrustEvaluator, asked only when the policy requires
         trust.
     :param memo: the engine's :class:`options.OptionsMemo`.
+    :param facts: the request's :class:`hostfacts.RequestFacts` (what the
+        source sends and each candidate receives); None: the topology
+        file's lists.
     :raises SourceUntrusted: the source fails the trust check.
     """
     n = len(candidates)
@@ -102,7 +107,8 @@ def screen(candidates, topo, pol, src, trust, now, host_info, memo):
     found = Screening(stage, known, np.zeros(n, dtype=bool), secure,
                       any_level, topo.level_name(pol.min_link_security),
                       trust_verdicts, trust_row)
-    _paths_and_options(found, topo, pol, src, pos, live, memo)
+    found.facts = facts
+    _paths_and_options(found, topo, pol, src, pos, live, memo, facts)
     return found
 
 
@@ -130,7 +136,7 @@ def _trust(candidates, topo, src, src_i, pos, known, live, stage, trust,
     return verdicts, row, live & trusted
 
 
-def _paths_and_options(found, topo, pol, src, pos, live, memo):
+def _paths_and_options(found, topo, pol, src, pos, live, memo, facts):
     """The path of every live candidate (the secure one if any, else the
     weak one, else none) and its transport options.
     """
@@ -150,22 +156,28 @@ def _paths_and_options(found, topo, pol, src, pos, live, memo):
     # pattern list only grows; this search's numbers are all below its
     # length.)
     npat = len(found.any_level.patterns) + 1
-    mset = topo.host_mechanism_set[hosts]
+    if facts is None:
+        mset, sets = topo.host_mechanism_set[hosts], topo.mechanism_sets
+        sends = src.mechanisms
+    else:
+        mset, sets = facts.mechanism_sets(hosts)
+        sends = facts.send
     weak_pattern = np.where(weak, found.any_level.pattern[hosts], -1)
     key = mset * npat + weak_pattern + 1
     _keys, first, key_of = np.unique(key, return_index=True,
                                      return_inverse=True)
     seen = memo.for_topology(topo)
-    rules = (src.mechanisms, pol.allowed_mechanisms, pol.require_encryption,
+    rules = (sends, pol.allowed_mechanisms, pol.require_encryption,
              pol.min_link_security)
     key_options = []
     for m, p in zip(mset[first].tolist(), weak_pattern[first].tolist()):
-        k = (rules, m, p)
+        # Keyed by the set itself: a request's published profiles may add
+        # sets the topology does not number.
+        k = (rules, sets[m], p)
         options = seen.get(k)
         if options is None:
             options = seen[k] = tuple(options_mod.transport_options(
-                topo.mechanisms, pol, src.mechanisms,
-                topo.mechanism_sets[m],
+                topo.mechanisms, pol, sends, sets[m],
                 None if p < 0 else found.any_level.patterns[p]))
         key_options.append(options)
     none = np.array([not o for o in key_options], dtype=bool)[key_of]

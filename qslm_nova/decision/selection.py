@@ -63,6 +63,10 @@ class ChosenEstimates:
     options: list = None
     level: np.ndarray = None
     protects: np.ndarray = None
+    # Where each candidate's CPU load came from (hostfacts.LOAD_SOURCES
+    # codes) and the PlannedPaths estimated, for the Decision's sources.
+    load_source: np.ndarray = None
+    paths: object = None
 
     def held_downtime_ms(self, sla_estimate):
         """The downtime held against the SLA (``[qslm] sla_estimate``)."""
@@ -72,26 +76,65 @@ class ChosenEstimates:
 
 @dataclasses.dataclass
 class PlannedPaths:
-    """The path inputs of the planned candidates, as arrays."""
+    """The path inputs of the planned candidates, as arrays.
+
+    ``src_cipher`` and ``dst_cipher`` are the hosts' measured cipher
+    throughput (Gbit/s per core, NaN where none is published; None: no
+    host publishes one), ``streams`` the connections per candidate (None:
+    one).
+    """
 
     bandwidth_gbps: np.ndarray
     rtt_ms: np.ndarray
     cpu_load: np.ndarray
     weakest_level: np.ndarray
+    src_cipher: float = np.nan
+    dst_cipher: np.ndarray = None
+    streams: np.ndarray = None
+
+    def host_crypto(self, option, idx):
+        """The cipher limit of option for candidates idx, or None for the
+        option's own figure.
+
+        An end-to-end cipher runs on the two hosts: each side's measured
+        throughput replaces the figure for its side, the slower side
+        limits; a link-level cipher (on gateways) keeps its figure.
+        """
+        e2e = option.end_to_end
+        if self.dst_cipher is None or e2e is None or \
+                not np.isfinite(e2e.crypto_gbps_per_core):
+            return None
+        figure = e2e.crypto_gbps_per_core
+        src = figure if np.isnan(self.src_cipher) else self.src_cipher
+        dst = self.dst_cipher[idx]
+        crypto = np.minimum(src, np.where(np.isnan(dst), figure, dst))
+        if option.link is not None:
+            crypto = np.minimum(crypto, option.link.crypto_gbps_per_core)
+        return crypto
 
 
-def estimate_groups(req, pol, settings, groups):
+def estimate_groups(req, pol, settings, groups, crypto=None, streams=None):
     """One estimator call for every option group.
 
     :param groups: (Mechanism, bandwidth, rtt, load) per option group.
+    :param crypto: per group, the cipher limit per candidate, or None for
+        the mechanism's own (:meth:`PlannedPaths.host_crypto`).
+    :param streams: per group, connections per candidate (or None).
     :returns: per group, a dict of result arrays aligned with its inputs.
     """
     if not groups:
         return []
     sizes = [len(g[1]) for g in groups]
-    mechanism = (groups[0][0] if len(groups) == 1 else
-                 estimator.MechanismColumns.repeat(
-                     [g[0] for g in groups], sizes))
+    measured = crypto is not None and any(c is not None for c in crypto)
+    if len(groups) == 1 and not measured:
+        mechanism = groups[0][0]
+    else:
+        mechanism = estimator.MechanismColumns.repeat(
+            [g[0] for g in groups], sizes)
+    if measured:
+        mechanism.crypto_gbps_per_core = np.concatenate([
+            np.full(m, g[0].crypto_gbps_per_core) if c is None else c
+            for g, c, m in zip(groups, crypto, sizes)])
     est = estimator.estimate(
         req.memory_mb, pol.dirty_rate_mibps,
         np.concatenate([g[1] for g in groups]),
@@ -99,7 +142,8 @@ def estimate_groups(req, pol, settings, groups):
         mechanism,
         np.concatenate([g[3] for g in groups]),
         settings.libvirt, settings.params, touched_mb=req.touched_mb,
-        disk_gb=req.disk_gb)
+        disk_gb=req.disk_gb,
+        streams=None if streams is None else np.concatenate(streams))
     out, start = [], 0
     for m in sizes:
         out.append({name: getattr(est, name)[start:start + m]
@@ -156,16 +200,20 @@ def choose(req, pol, settings, paths, option_of_key, key_options):
     labels = sorted(groups)
     members = [np.nonzero(np.isin(option_of_key, groups[label][1]))[0]
                for label in labels]
-    estimates = estimate_groups(req, pol, settings, [
-        (groups[label][0].mechanism, paths.bandwidth_gbps[idx],
-         paths.rtt_ms[idx], paths.cpu_load[idx])
-        for label, idx in zip(labels, members)])
+    options = [groups[label][0] for label in labels]
+    estimates = estimate_groups(
+        req, pol, settings,
+        [(opt.mechanism, paths.bandwidth_gbps[idx], paths.rtt_ms[idx],
+          paths.cpu_load[idx]) for opt, idx in zip(options, members)],
+        crypto=[paths.host_crypto(opt, idx)
+                for opt, idx in zip(options, members)],
+        streams=(None if paths.streams is None else
+                 [paths.streams[idx] for idx in members]))
     best = _Best(len(option_of_key))
     for g, (idx, est) in enumerate(zip(members, estimates)):
         held = (est['worst_downtime_ms'] if settings.sla_estimate == 'worst'
                 else est['expected_downtime_ms'])
         best.offer(idx, g, est, held)
-    options = [groups[label][0] for label in labels]
     return ChosenEstimates(
         paper_worst_ms=estimator.paper_worst_case_ms(
             req.memory_mb, paths.bandwidth_gbps, settings.params),

@@ -32,6 +32,8 @@ class Settings:
     fail_closed: bool = True
     sla_estimate: str = 'worst'
     default_host_cpu_load: float = 0.3
+    host_profile_max_age: int = 1800
+    observed_dirty_rate_max_age: int = 900
     risk: risk_assess.RiskSettings = dataclasses.field(
         default_factory=risk_assess.RiskSettings)
 
@@ -43,4 +45,7 @@ class Settings:
                    fail_closed=group.fail_closed,
                    sla_estimate=group.sla_estimate,
                    default_host_cpu_load=group.default_host_cpu_load,
+                   host_profile_max_age=group.host_profile_max_age,
+                   observed_dirty_rate_max_age=(
+                       group.observed_dirty_rate_max_age),
                    risk=risk_assess.RiskSettings.from_conf(group))

@@ -52,6 +52,9 @@ class Verdicts:
     limit_ms: float               # the smaller of the two, or None
     allowed: np.ndarray
     score: np.ndarray
+    # The request's settings (the source's [libvirt] options) for the
+    # reasons; None: the engine's.
+    settings: object = None
     # What the held downtime is, in reasons (default: sla_estimate's).
     held_what: str = None
 

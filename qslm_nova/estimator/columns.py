@@ -56,11 +56,22 @@ class MechanismColumns:
 
 
 def effective_rate(bandwidth_gbps, rtt_ms, mechanism, cpu_load, libvirt,
-                   params):
+                   params, streams=None):
     """Migration payload rate in bytes/s per candidate.
 
     :param mechanism: a Mechanism, or a :class:`MechanismColumns`.
+    :param streams: connections carrying the stream, per candidate or one
+        for all; default ``libvirt.parallel_connections``. Each connection
+        is encrypted on a core of its own and has a TCP window of its own
+        (Nova's ``live_migration_parallel_connections``, QEMU's multifd),
+        so both limits grow with their number; the path's bandwidth does
+        not.
     """
+    if streams is None:
+        streams = libvirt.parallel_connections
+    streams = np.asarray(streams, dtype=float)
+    # One stream: the single-connection arithmetic, untouched.
+    parallel = bool(np.any(streams > 1))
     bw = np.asarray(bandwidth_gbps, dtype=float) * 1e9 / 8.0
     payload = params.mss_bytes / (params.mss_bytes +
                                   params.frame_overhead_bytes +
@@ -69,10 +80,14 @@ def effective_rate(bandwidth_gbps, rtt_ms, mechanism, cpu_load, libvirt,
     crypto = np.asarray(mechanism.crypto_gbps_per_core, dtype=float)
     if np.isfinite(crypto).any():
         free = np.clip(1.0 - np.asarray(cpu_load, dtype=float), 0.05, 1.0)
-        rate = np.where(np.isfinite(crypto), np.minimum(
-            rate, crypto * 1e9 / 8.0 * free), rate)
+        cipher = crypto * 1e9 / 8.0 * free
+        if parallel:
+            cipher = cipher * np.maximum(streams, 1.0)
+        rate = np.where(np.isfinite(crypto), np.minimum(rate, cipher), rate)
     rtt_s = np.asarray(rtt_ms, dtype=float) / 1000.0
     window = params.tcp_window_mb * MIB
+    if parallel:
+        window = window * np.maximum(streams, 1.0)
     with np.errstate(divide='ignore'):
         rate = np.minimum(rate, np.where(rtt_s > 0, window / rtt_s, np.inf))
     if libvirt.bandwidth_mibps:

@@ -56,7 +56,7 @@ def simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
 
 def estimate(memory_mb, dirty_rate_mibps, bandwidth_gbps, rtt_ms,
              mechanism, cpu_load, libvirt, params, touched_mb=None,
-             disk_gb=0.0):
+             disk_gb=0.0, streams=None):
     """Estimate downtime and total time for every candidate at once.
 
     :param memory_mb: guest RAM (MiB).
@@ -69,20 +69,25 @@ def estimate(memory_mb, dirty_rate_mibps, bandwidth_gbps, rtt_ms,
     :param touched_mb: non-zero guest memory (MiB); default all of it.
     :param disk_gb: disk copied by a block migration (GiB); it only
         scales Nova's step delay and timeout here.
+    :param streams: connections per candidate (or one number), default
+        ``libvirt.parallel_connections``; see
+        :func:`columns.effective_rate`.
     """
     bw = np.atleast_1d(np.asarray(bandwidth_gbps, dtype=float))
     rtt = np.broadcast_to(np.asarray(rtt_ms, dtype=float), bw.shape)
     load = np.broadcast_to(np.asarray(cpu_load, dtype=float), bw.shape)
     touched = memory_mb if touched_mb is None else min(touched_mb,
                                                        memory_mb)
+    if streams is not None:
+        streams = np.broadcast_to(np.asarray(streams, dtype=float), bw.shape)
     rate = np.maximum(columns_mod.effective_rate(
-        bw, rtt, mechanism, load, libvirt, params), 1.0)
+        bw, rtt, mechanism, load, libvirt, params, streams), 1.0)
     stop_rate = rate
     if libvirt.bandwidth_mibps:
         # QEMU lifts the bandwidth cap for the stop-and-copy.
         uncapped = dataclasses.replace(libvirt, bandwidth_mibps=0)
         stop_rate = np.maximum(columns_mod.effective_rate(
-            bw, rtt, mechanism, load, uncapped, params), rate)
+            bw, rtt, mechanism, load, uncapped, params, streams), rate)
     rtt_s = rtt / 1000.0
     dirty = max(dirty_rate_mibps, 0.0) * MIB
     distinct = columns_mod.distinct_inputs(rate, stop_rate, rtt_s,

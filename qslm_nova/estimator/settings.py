@@ -53,6 +53,10 @@ class LibvirtSettings:
         'live_migration_permit_auto_converge', False)
     bandwidth_mibps: float = conf_fields.option(
         'live_migration_bandwidth', 0.0)
+    # Streams QEMU sends the memory over (multifd): each one is encrypted
+    # on a core of its own.
+    parallel_connections: int = conf_fields.option(
+        'live_migration_parallel_connections', 1)
 
     def steps(self, data_gb):
         """(start time s, downtime limit ms) pairs, as Nova computes them.

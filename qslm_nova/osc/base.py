@@ -34,6 +34,7 @@ from oslo_config import cfg
 from qslm_nova import cloud as cloud_mod
 from qslm_nova import decision
 from qslm_nova import exception
+from qslm_nova.osc import profiles
 from qslm_nova.osc import source
 
 EXIT_OK, EXIT_DENIED, EXIT_ERROR = 0, 1, 2
@@ -100,15 +101,21 @@ class QSLMCommand:
         # Credentials first: without them the topology does not matter.
         region = source.live_region(self.app)
         topo = source.live_topology(parsed_args, conf)
-        return source.live_cloud(region, topo), conf
+        src = source.live_cloud(region, topo)
+        if conf.qslm.host_profiles:
+            self.profiles = profiles.store_for(src)
+        return src, conf
 
     def show_warnings(self, src):
         for text in getattr(src, 'warnings', ()):
             self.warn(text)
 
-    @staticmethod
-    def engine(conf, topo):
-        return decision.engine_from_conf(conf, lambda: topo)
+    #: The live cloud's published host profiles (profiles.store_for).
+    profiles = None
+
+    def engine(self, conf, topo):
+        return decision.engine_from_conf(conf, lambda: topo,
+                                         profiles=self.profiles)
 
 
 class Command(QSLMCommand, command.Command):

@@ -20,8 +20,10 @@ import os
 import shutil
 
 from qslm_nova import exception
+from qslm_nova import mechanisms as mech_mod
 from qslm_nova.osc import base
 from qslm_nova.osc import decisions as rows_mod
+from qslm_nova.osc import history
 from qslm_nova.osc import throughput
 
 COLUMNS = ('Mechanism', 'Measured as', 'Cipher', 'Seconds',
@@ -47,7 +49,9 @@ def hint(rows):
              'of one core; the estimator lowers it by the busier host\'s '
              'cpu_load. For this host:', '', 'mechanisms:']
     for mech, value in rows:
-        lines.append('  %s: {crypto_gbps_per_core: %g}' % (mech, value))
+        # The ssh stream stands for tunnelled (libvirt over qemu+ssh).
+        lines.append('  %s: {crypto_gbps_per_core: %g}' % (
+            mech_mod.DEPRECATED.get(mech, mech), value))
     return '\n'.join(lines)
 
 
@@ -85,9 +89,14 @@ class Calibrate(base.Lister):
             '--ssh-cipher', default=SSH_CIPHER, metavar='CIPHER',
             help='OpenSSH cipher of the ssh stream (default %s; use what '
                  'your computes\' ssh negotiates).' % SSH_CIPHER)
+        history.add_arguments(parser)
         return parser
 
     def take_action(self, parsed_args):
+        self.figures = []
+        self.history_hint = None
+        if parsed_args.from_history:
+            return history.calibrate(self, parsed_args)
         mechs = self.mechanisms(parsed_args)
         load = os.getloadavg()[0] / (os.cpu_count() or 1)
         if load > 0.5:
@@ -167,7 +176,11 @@ class Calibrate(base.Lister):
 
     def produce_output(self, parsed_args, column_names, data):
         rc = super().produce_output(parsed_args, column_names, data)
-        if self.figures:
+        if self.history_hint:
+            out = (self.app.stdout if parsed_args.formatter == 'table'
+                   else self.app.stderr)
+            out.write('\n' + self.history_hint + '\n')
+        elif self.figures:
             out = (self.app.stdout if parsed_args.formatter == 'table'
                    else self.app.stderr)
             out.write('\n' + hint(self.figures) + '\n')

@@ -21,7 +21,9 @@ from qslm_nova import cloudfile
 from qslm_nova import exception
 from qslm_nova.osc import base
 from qslm_nova.osc import decisions as rows_mod
+from qslm_nova.osc import profiles
 from qslm_nova.osc import source
+from qslm_nova.profile import placement
 from qslm_nova import topology as topology_mod
 
 VALIDATE_COLUMNS = ('File', 'Kind', 'Valid', 'Hosts', 'Other nodes',
@@ -87,6 +89,13 @@ class TopologyValidate(base.ShowOne):
                  'topology_file (cloud file sections are errors); cloud: '
                  'as --cloud-file reads it; auto (default): a file with '
                  'clock, flavors or servers is a cloud file.')
+        parser.add_argument(
+            '--live', action='store_true',
+            help='Also compare each host with the profile its compute agent '
+                 'publishes in Placement (credentials as for live mode): '
+                 'a host whose Nova migrates otherwise than its mechanisms '
+                 'say, or that lists tls without QEMU\'s TLS certificates, '
+                 'is a problem.')
         return parser
 
     def take_action(self, parsed_args):
@@ -96,6 +105,8 @@ class TopologyValidate(base.ShowOne):
                 path, 'not readable' if os.path.exists(path)
                 else 'no such file'))
         kind, topo, cloud, problems = validate(path, parsed_args.kind)
+        if parsed_args.live and topo is not None:
+            problems = problems + _live_problems(self, topo)
         if problems:
             self.exit_status = base.EXIT_DENIED
             for line in problems:
@@ -110,6 +121,22 @@ class TopologyValidate(base.ShowOne):
             (len(cloud.flavors) if cloud else None,
              len(cloud.servers) if cloud else None,
              rows_mod.Lines(problems)))
+
+
+def _live_problems(cmd, topo):
+    """Differences between the file and the agents' published profiles."""
+    region = source.live_region(cmd.app)
+    reader = profiles.reader_for(region.get_session(),
+                                 region.get_region_name('placement'),
+                                 region.get_interface('placement'))
+    try:
+        found, profiled = profiles.mismatches(topo, reader)
+    except placement.PlacementError as e:
+        raise exception.QSLMError('cannot read the published host profiles '
+                                  'from Placement: %s' % e)
+    cmd.warn('%d of %d hosts publish a profile (qslm-nova-agent)' % (
+        profiled, len(topo.hosts)))
+    return found
 
 
 class TopologySeal(base.ShowOne):

@@ -91,7 +91,7 @@ EXTRA_SPEC_VALIDATORS = [
         name=policy.ALLOWED_MECHANISMS,
         description='Mechanisms a live migration may use.',
         value={'type': str, 'pattern': _NAMES,
-               'description': 'Comma-separated names, e.g. tls,ssh.'}),
+               'description': 'Comma-separated names, e.g. tls,tunnelled.'}),
     QSLMValidator(
         name=policy.DIRTY_RATE,
         description='Expected memory dirtying rate, in MiB/s.',

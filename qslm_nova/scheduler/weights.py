@@ -37,10 +37,13 @@ import threading
 
 from nova.scheduler import utils
 from nova.scheduler import weights
+from oslo_log import log as logging
 
 from qslm_nova import conf as qslm_conf
+from qslm_nova.scheduler import history
 from qslm_nova.scheduler import request
 
+LOG = logging.getLogger(__name__)
 CONF = qslm_conf.CONF
 MULTIPLIER_KEY = 'qslm_weight_multiplier'
 
@@ -99,4 +102,13 @@ class QSLMWeigher(weights.BaseHostWeigher):
         # the same request, or are computed here in one batch.
         hosts = [w.obj for w in weighed_obj_list]
         self._remember_multipliers(hosts)
-        return self._weights(hosts, weight_properties)
+        weights = self._weights(hosts, weight_properties)
+        if hosts and CONF.qslm.history_estimates:
+            try:
+                history.emit_estimates(request.request_state(
+                    weight_properties), hosts, weights)
+            except Exception:   # noqa: a notification never fails a move
+                LOG.exception('QSLM could not queue the estimates of '
+                              'instance %s', getattr(weight_properties,
+                                                     'instance_uuid', None))
+        return weights

@@ -176,7 +176,11 @@ class LibvirtHost(object):
             self.ca.issue(self.private('etc-pki'), self.name,
                           [self.config.address])
         self.ns.create()
-        log = open(self.host_path('/var/log/libvirt/libvirtd.stderr'), 'w')
+        self._spawn(timeout)
+        return self
+
+    def _spawn(self, timeout, mode='w'):
+        log = open(self.host_path('/var/log/libvirt/libvirtd.stderr'), mode)
         try:
             self.proc = self.popen(
                 [namespace.tool('libvirtd', 'libvirt-daemon-system'),
@@ -185,7 +189,24 @@ class LibvirtHost(object):
         finally:
             log.close()
         self._wait_ready(timeout)
-        return self
+
+    def restart_daemon(self, timeout=60.0, down_s=0.0):
+        """Stop libvirtd alone and start it again after ``down_s``.
+
+        The guests' QEMU processes keep running; the new daemon finds
+        them again, as after ``systemctl restart libvirtd``.
+        """
+        self._end_daemon()
+        time.sleep(down_s)
+        self._spawn(timeout, mode='a')
+
+    def _end_daemon(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
     def _write_config(self):
         c = self.config
@@ -267,12 +288,7 @@ class LibvirtHost(object):
                         if dom.isActive():
                             dom.destroy()
                 conn.close()
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            self._end_daemon()
         self.ns.destroy()
 
     def __enter__(self):

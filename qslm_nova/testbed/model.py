@@ -30,8 +30,10 @@ from qslm_nova import estimator
 from qslm_nova import mechanisms
 
 MIB = 1024.0 * 1024.0
-# Transport of the testbed -> mechanism of the decision.
-MECHANISM = {'tcp': 'none', 'tls': 'tls', 'ssh': 'ssh'}
+# Transport of the testbed -> mechanism of the decision. The testbed's
+# SSH tunnel stands for ``tunnelled`` (a relayed, encrypted stream; Nova
+# has no ssh -L data path, see qslm_nova.mechanisms).
+MECHANISM = {'tcp': 'none', 'tls': 'tls', 'ssh': 'tunnelled'}
 LOOPBACK_RTT_MS = 0.05
 
 

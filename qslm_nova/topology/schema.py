@@ -135,6 +135,7 @@ def _parse_mechanisms(doc, chk):
         entry = chk.entry(entry, tuple(mech_mod.FIELDS), place)
         if entry is None:
             continue
+        name = mech_mod.canonical_name(name, '%s %s' % (chk.fname, place))
         base = mechs.get(name, mech_mod.Mechanism(name))
         values = {}
         for field, ftype in mech_mod.FIELDS.items():
@@ -165,6 +166,7 @@ def _mech_list(value, mechs, chk, place):
         return frozenset()
     out = set()
     for i, name in enumerate(value):
+        name = mech_mod.canonical_name(name, '%s %s' % (chk.fname, place))
         if not isinstance(name, str):
             chk.err('%s[%d]' % (place, i),
                     'must be a mechanism name, got %s' % checks.show(name))

@@ -30,6 +30,7 @@
 #   inidelete [-sudo] FILE SECTION OPTION  remove OPTION from SECTION
 #   is_service_enabled NAME...  is any NAME in ENABLED_SERVICES (commas)
 #   setup_develop DIR, pip_install ARGS   recorded in $STUB_LOG
+#   run_process NAME COMMAND, stop_process NAME   recorded in $STUB_LOG
 #   echo_summary, die, sudo (runs the command as the current user)
 #
 # Comment lines (# or ;) never match an option.
@@ -61,6 +62,14 @@ function setup_develop {
 
 function pip_install {
     _stub_log "pip_install $*"
+}
+
+function run_process {
+    _stub_log "run_process $*"
+}
+
+function stop_process {
+    _stub_log "stop_process $*"
 }
 
 function is_service_enabled {

@@ -20,7 +20,7 @@ The default topology (``cloud_doc()``) has two sites:
   untrusted) and ``stale`` (trusted, attestation three days old), all on
   the switch ``tor`` over private 10 Gbit/s links, ``tor`` to ``ra``
   over a private 40 Gbit/s link;
-* dc-b: ``far`` (none, tls, ssh) and ``farplain`` (none only) behind
+* dc-b: ``far`` (none, tls, tunnelled) and ``farplain`` (none only) behind
   ``rb``; ``ra``-``rb`` is a 1 Gbit/s ``wan`` link carrying ``ipsec``.
 
 Every test gets a fresh deep copy, so it may change the document freely.
@@ -42,7 +42,7 @@ FRESH = '2026-11-25T11:00:00Z'
 OLD = '2026-11-22T12:00:00Z'
 DAY_S = 86400
 
-_ALL = ['none', 'tls', 'ssh']
+_ALL = ['none', 'tls', 'tunnelled']
 
 
 def link(a, b, bandwidth_gbps=10, security='private', **extra):

@@ -23,7 +23,7 @@ from qslm_nova.trust import static
 from tests.unit import fixtures as fx
 
 LEVELS = list(policy.DEFAULT_LEVELS)
-MECHS = ['none', 'tls', 'ssh', 'ipsec']
+MECHS = ['none', 'tls', 'tunnelled', 'ipsec']
 TIMES = [fx.FRESH, fx.OLD, '2026-11-25T11:59:59Z']
 
 
@@ -81,7 +81,7 @@ def random_flavor(rng):
         flavor[policy.MIN_LINK_SECURITY] = rng.choice(LEVELS)
     if rng.random() < 0.3:
         flavor[policy.ALLOWED_MECHANISMS] = rng.choice(
-            ['tls,ipsec', 'none,ssh', 'ipsec', 'none'])
+            ['tls,ipsec', 'none,tunnelled', 'ipsec', 'none'])
     if rng.random() < 0.5:
         flavor[policy.DIRTY_RATE] = str(rng.choice([1, 32, 256, 2000]))
     if rng.random() < 0.2:

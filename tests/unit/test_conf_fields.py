@@ -31,7 +31,7 @@ MAPPED = (estimator.LibvirtSettings, estimator.ModelParams, policy.Defaults)
 class _Example:
     size_mb: float = conf_fields.option('device_state_mb', 1.0)
     mechanisms: tuple = conf_fields.option(
-        'default_allowed_mechanisms', ('none', 'tls', 'ssh', 'ipsec'),
+        'default_allowed_mechanisms', ('none', 'tls', 'tunnelled', 'ipsec'),
         convert=tuple)
     fixed: int = conf_fields.constant(7)
 
@@ -55,9 +55,9 @@ class TestConfFields(conf_base.ConfTestCase):
 
     def test_from_group_reads_options_and_keeps_constants(self):
         self.fixture.config(device_state_mb=3.5,
-                            default_allowed_mechanisms=['tls', 'ssh'],
+                            default_allowed_mechanisms=['tls', 'tunnelled'],
                             group='qslm')
-        self.assertEqual(_Example(3.5, ('tls', 'ssh'), 7),
+        self.assertEqual(_Example(3.5, ('tls', 'tunnelled'), 7),
                          conf_fields.from_group(_Example, self.conf.qslm))
 
     def test_nested_settings_read_the_same_group(self):
@@ -101,6 +101,7 @@ class TestConfFields(conf_base.ConfTestCase):
                   'live_migration_permit_post_copy': True,
                   'live_migration_permit_auto_converge': True,
                   'live_migration_bandwidth': 200,
+                  'live_migration_parallel_connections': 4,
                   'setup_ms': 5.0, 'confirmation_ms': 11.0,
                   'activation_ms': 31.0, 'device_state_mb': 2.0,
                   'worst_dirty_factor': 3.0, 'worst_bandwidth_factor': 0.5,

@@ -21,7 +21,7 @@ from oslotest import base
 from qslm_nova import policy
 
 LEVELS = ['untrusted', 'wan', 'shared', 'private', 'isolated']
-MECHS = ['none', 'tls', 'ssh', 'ipsec']
+MECHS = ['none', 'tls', 'tunnelled', 'ipsec']
 
 
 def effective(flavor=None, image=None, metadata=None, defaults=None):
@@ -59,7 +59,7 @@ class TestEffectivePolicy(base.BaseTestCase):
             'qslm:require_trusted_host': 'true',
             'qslm:min_link_security': 'private',
             'qslm:require_encryption': 'yes',
-            'qslm:allowed_mechanisms': 'tls,ssh',
+            'qslm:allowed_mechanisms': 'tls,tunnelled',
             'qslm:dirty_rate_mbps': '64.5',
         })
         self.assertEqual([], pol.errors)
@@ -69,7 +69,8 @@ class TestEffectivePolicy(base.BaseTestCase):
         self.assertTrue(pol.require_trusted_host)
         self.assertEqual(3, pol.min_link_security)
         self.assertTrue(pol.require_encryption)
-        self.assertEqual(frozenset(['tls', 'ssh']), pol.allowed_mechanisms)
+        self.assertEqual(frozenset(['tls', 'tunnelled']),
+                         pol.allowed_mechanisms)
         self.assertEqual(64.5, pol.dirty_rate_mibps)
         self.assertTrue(pol.needs_protection)
 
@@ -98,7 +99,7 @@ class TestEffectivePolicy(base.BaseTestCase):
             "image property qslm:require_trusted_host: must be true or "
             "false, got 'perhaps'",
             "instance metadata qslm:allowed_mechanisms: unknown "
-            "mechanism(s) quantum (known: ipsec, none, ssh, tls), got "
+            "mechanism(s) quantum (known: ipsec, none, tls, tunnelled), got "
             "'tls,quantum'"], pol.errors)
 
     def test_unknown_level(self):
@@ -134,17 +135,18 @@ class TestEffectivePolicy(base.BaseTestCase):
         self.assertEqual(2, pol.min_link_security)
 
     def test_metadata_narrows_allowed_mechanisms(self):
-        pol = effective(flavor={'qslm:allowed_mechanisms': 'tls,ssh'},
-                        metadata={'qslm:allowed_mechanisms': 'ssh'})
-        self.assertEqual(frozenset(['ssh']), pol.allowed_mechanisms)
+        pol = effective(flavor={'qslm:allowed_mechanisms': 'tls,tunnelled'},
+                        metadata={'qslm:allowed_mechanisms': 'tunnelled'})
+        self.assertEqual(frozenset(['tunnelled']), pol.allowed_mechanisms)
 
     def test_metadata_cannot_widen_allowed_mechanisms(self):
         pol = effective(flavor={'qslm:allowed_mechanisms': 'tls'},
-                        metadata={'qslm:allowed_mechanisms': 'tls,ssh,none'})
+                        metadata={'qslm:allowed_mechanisms':
+                                  'tls,tunnelled,none'})
         self.assertEqual(frozenset(['tls']), pol.allowed_mechanisms)
 
     def test_defaults_bound_allowed_mechanisms(self):
-        pol = effective(flavor={'qslm:allowed_mechanisms': 'tls,ssh'},
+        pol = effective(flavor={'qslm:allowed_mechanisms': 'tls,tunnelled'},
                         defaults=policy.Defaults(allowed_mechanisms=('tls',)))
         self.assertEqual(frozenset(['tls']), pol.allowed_mechanisms)
 

@@ -171,7 +171,7 @@ class TestShow(base.CLITestCase):
         self.assertIn('attestation is 448200 s old',
                       hosts['compute-b2']['Trust'])
         self.assertIs(True, hosts['compute-a1']['Trusted'])
-        self.assertEqual(['none', 'ssh', 'tls'],
+        self.assertEqual(['none', 'tls', 'tunnelled'],
                          hosts['compute-a1']['Mechanisms'])
 
     def test_links_and_nodes(self):

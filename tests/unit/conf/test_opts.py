@@ -119,8 +119,9 @@ Related options:
                          'worst_stop_share', 'default_host_cpu_load',
                          'live_migration_downtime_steps',
                          'precheck_rate_limit', 'max_concurrent_requests',
-                         'topology_max_depth', 'topology_max_values',
-                         'sla_confidence'}
+                         'live_migration_parallel_connections',
+                         'history_estimates', 'topology_max_depth',
+                         'topology_max_values', 'sla_confidence'}
         units = ('milliseconds', 'seconds', 'mib', 'days', 'bytes')
         for _group, group_opts in opts.list_opts():
             for opt in group_opts:

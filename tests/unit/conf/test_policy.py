@@ -25,7 +25,7 @@ class TestPolicyOptions(base.ConfTestCase):
         self.assertFalse(group.default_require_trusted_host)
         self.assertEqual('untrusted', group.default_min_link_security)
         self.assertFalse(group.default_require_encryption)
-        self.assertEqual(['none', 'tls', 'ssh', 'ipsec'],
+        self.assertEqual(['none', 'tls', 'tunnelled', 'ipsec'],
                          group.default_allowed_mechanisms)
         self.assertEqual(16.0, group.default_dirty_rate_mbps)
         self.assertEqual(30, group.default_budget_period_days)

@@ -72,16 +72,17 @@ class TestPolicySources(DecisionTestCase):
         self.assertFalse(d.allowed)
 
     def test_metadata_narrows_allowed_mechanisms(self):
-        flavor = dict(PRIVATE, **{'qslm:allowed_mechanisms': 'tls,ssh'})
+        flavor = dict(PRIVATE, **{'qslm:allowed_mechanisms': 'tls,tunnelled'})
         d = self.decide('far', flavor=flavor,
-                        metadata={'qslm:allowed_mechanisms': 'ssh'})
+                        metadata={'qslm:allowed_mechanisms': 'tunnelled'})
         self.assertAllowed(d)
-        self.assertEqual('ssh', d.mechanism)
+        self.assertEqual('tunnelled', d.mechanism)
 
     def test_metadata_cannot_widen_allowed_mechanisms(self):
         flavor = dict(PRIVATE, **{'qslm:allowed_mechanisms': 'none'})
         d = self.decide('far', flavor=flavor,
-                        metadata={'qslm:allowed_mechanisms': 'none,tls,ssh'})
+                        metadata={'qslm:allowed_mechanisms':
+                                  'none,tls,tunnelled'})
         self.assertFalse(d.allowed)
 
     def test_metadata_cannot_drop_encryption(self):

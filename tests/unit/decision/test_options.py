@@ -24,14 +24,14 @@ class TestMechanism(DecisionTestCase):
     def test_mechanism_needed_and_available(self):
         d = self.decide('far', flavor=PRIVATE)
         self.assertAllowed(d)
-        self.assertIn(d.mechanism, ('tls', 'ssh',
+        self.assertIn(d.mechanism, ('tls', 'tunnelled',
                                     'none (+ipsec on weak links)',
                                     'tls (+ipsec on weak links)',
-                                    'ssh (+ipsec on weak links)'))
+                                    'tunnelled (+ipsec on weak links)'))
         self.assertEqual('wan', d.weakest_link)
 
     def test_lowest_downtime_mechanism_wins(self):
-        # tls (2.5 Gbit/s per core) beats ssh (1.2) on a 10 Gbit/s path.
+        # tls (2.5 Gbit/s per core) beats tunnelled (1.2) on a 10 Gbit/s path.
         doc = fx.cloud_doc()
         doc['links'][fx.WAN_LINK]['bandwidth_gbps'] = 10
         del doc['links'][fx.WAN_LINK]['mechanisms']
@@ -39,15 +39,15 @@ class TestMechanism(DecisionTestCase):
         d = self.decide('far', engine=engine, flavor=PRIVATE)
         self.assertAllowed(d)
         self.assertEqual('tls', d.mechanism)
-        only_ssh = dict(PRIVATE, **{'qslm:allowed_mechanisms': 'ssh'})
+        only_ssh = dict(PRIVATE, **{'qslm:allowed_mechanisms': 'tunnelled'})
         d2 = self.decide('far', engine=engine, flavor=only_ssh)
-        self.assertEqual('ssh', d2.mechanism)
+        self.assertEqual('tunnelled', d2.mechanism)
         self.assertGreaterEqual(d2.worst_downtime_ms, d.worst_downtime_ms)
 
     def test_mechanism_unavailable(self):
         doc = fx.cloud_doc()
         del doc['links'][fx.WAN_LINK]['mechanisms']
-        doc['hosts']['far']['mechanisms'] = ['none', 'ssh']
+        doc['hosts']['far']['mechanisms'] = ['none', 'tunnelled']
         doc['hosts']['src']['mechanisms'] = ['none', 'tls']
         engine = fx.make_engine(fx.make_topology(doc))
         d = self.decide('far', engine=engine, flavor=PRIVATE)
@@ -55,7 +55,7 @@ class TestMechanism(DecisionTestCase):
             d, 'every path from src to far crosses links weaker than the '
                'required private and no protecting mechanism is both '
                'supported by the two hosts (none) and allowed by the policy '
-               '(ipsec, none, ssh, tls)')
+               '(ipsec, none, tls, tunnelled)')
 
     def test_mechanism_not_allowed_by_policy(self):
         flavor = dict(PRIVATE, **{'qslm:allowed_mechanisms': 'none'})
@@ -63,26 +63,26 @@ class TestMechanism(DecisionTestCase):
         self.assertDenied(
             d, 'every path from src to far crosses links weaker than the '
                'required private and no protecting mechanism is both '
-               'supported by the two hosts (none, ssh, tls) and allowed by '
-               'the policy (none)')
+               'supported by the two hosts (none, tls, tunnelled) and '
+               'allowed by the policy (none)')
 
     def test_mechanism_allowed_by_policy(self):
-        flavor = dict(PRIVATE, **{'qslm:allowed_mechanisms': 'ssh'})
+        flavor = dict(PRIVATE, **{'qslm:allowed_mechanisms': 'tunnelled'})
         d = self.decide('far', flavor=flavor)
         self.assertAllowed(d)
-        self.assertEqual('ssh', d.mechanism)
+        self.assertEqual('tunnelled', d.mechanism)
 
     def test_require_encryption_picks_protecting_mechanism(self):
         d = self.decide('dst', flavor={'qslm:require_encryption': 'true'})
         self.assertAllowed(d)
-        self.assertIn(d.mechanism, ('tls', 'ssh'))
+        self.assertIn(d.mechanism, ('tls', 'tunnelled'))
 
     def test_require_encryption_denies_plain_host(self):
         d = self.decide('plain', flavor={'qslm:require_encryption': 'true'})
         self.assertDenied(
             d, 'the instance requires encryption and no protecting '
                'mechanism is both supported by the two hosts (none) and '
-               'allowed by the policy (ipsec, none, ssh, tls)')
+               'allowed by the policy (ipsec, none, tls, tunnelled)')
 
     def test_without_encryption_plain_host_uses_none(self):
         d = self.decide('plain')
@@ -122,7 +122,7 @@ class TestOptionsMemo(DecisionTestCase):
             self.assertFalse(self.decide('farplain', flavor=encrypt).allowed)
             self.assertEqual('none', self.decide('farplain').mechanism)
             d = self.decide('far', flavor=encrypt)
-            self.assertIn(d.mechanism, ('tls', 'ssh'))
+            self.assertIn(d.mechanism, ('tls', 'tunnelled'))
 
     def test_new_topology_starts_afresh(self):
         first = fx.make_topology()

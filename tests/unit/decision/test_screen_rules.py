@@ -130,7 +130,7 @@ class TestPath(DecisionTestCase):
             d, 'every path from src to farplain crosses links weaker than '
                'the required private and no protecting mechanism is both '
                'supported by the two hosts (none) and allowed by the policy '
-               '(ipsec, none, ssh, tls)')
+               '(ipsec, none, tls, tunnelled)')
         self.assertEqual(('src', 'tor', 'ra', 'rb', 'farplain'), d.path)
         self.assertEqual('wan', d.weakest_link)
         self.assertEqual(1.0, d.bottleneck_gbps)

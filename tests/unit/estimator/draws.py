@@ -61,7 +61,7 @@ def draw(rng, n):
             permit_post_copy=bool(rng.randint(2)),
             permit_auto_converge=bool(rng.randint(2)),
             bandwidth_mibps=int(rng.choice([0, 0, 500]))),
-        mech=str(rng.choice(['none', 'tls', 'ssh', 'ipsec'])))
+        mech=str(rng.choice(['none', 'tls', 'tunnelled', 'ipsec'])))
 
 
 def run(d, **override):

@@ -35,7 +35,7 @@ class TestMechanismColumns(base.BaseTestCase):
         for k in range(60):
             params = PARAMS if k % 2 else estimator.ModelParams()
             d = draws.draw(rng, 12)
-            names = rng.choice(['none', 'tls', 'ssh', 'ipsec'], 12)
+            names = rng.choice(['none', 'tls', 'tunnelled', 'ipsec'], 12)
             mixed = estimator.estimate(
                 d['memory_mb'], d['dirty'], d['bw'], d['rtt'],
                 estimator.MechanismColumns(MECH[n] for n in names),
@@ -109,7 +109,7 @@ class TestRepeatedInputs(base.BaseTestCase):
 
     def test_mixed_mechanisms_keep_their_columns(self):
         rng = np.random.RandomState(32)
-        names = np.array(['none', 'tls', 'ssh', 'ipsec'])
+        names = np.array(['none', 'tls', 'tunnelled', 'ipsec'])
         for k in range(8):
             params = PARAMS if k % 2 else estimator.ModelParams()
             d = draws.draw(rng, 6)

@@ -51,7 +51,7 @@ class TestEstimate(base.BaseTestCase):
                          est.expected_downtime_ms[1])
 
     def test_rate_limited_by_crypto(self):
-        est = draws.est(bw=40.0, mech='ssh', load=0.0)
+        est = draws.est(bw=40.0, mech='tunnelled', load=0.0)
         self.assertAlmostEqual(1.2e9 / 8 / estimator.MIB,
                                est.rate_mibps[0])
 

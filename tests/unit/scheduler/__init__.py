@@ -19,7 +19,7 @@ in-memory ``objects.Instance``, hosts are ``FakeHostState`` and requests
 are in-memory ``objects.RequestSpec``. The topology file (written to a
 temporary directory) has two sites joined by a 1 Gbit/s WAN link::
 
-    src   (trusted, none/tls/ssh) -+
+    src   (trusted, none/tls/tunnelled) -+
     near  (trusted, none/tls)     -+- sw-a --1G wan, 20 ms-- sw-b -+- far
     rogue (UNtrusted, none/tls)   -+                               +- farplain
     stale (trusted 3 days ago)    -+
@@ -49,7 +49,7 @@ TOPOLOGY = """
 version: 1
 hosts:
   src: {site: a, trusted: true, attested_at: "%(fresh)s",
-        mechanisms: [none, tls, ssh]}
+        mechanisms: [none, tls, tunnelled]}
   near: {site: a, trusted: true, attested_at: "%(fresh)s",
          mechanisms: [none, tls]}
   rogue: {site: a, trusted: false, mechanisms: [none, tls]}

@@ -26,7 +26,7 @@ from qslm_nova.topology import schema
 from tests.unit import fixtures as fx
 
 LEVELS = 'untrusted, wan, shared, private, isolated'
-MECHS = 'ipsec, none, ssh, tls'
+MECHS = 'ipsec, none, tls, tunnelled'
 LINK_KEYS = ('between, bandwidth_gbps, latency_ms, security, utilization, '
              'mechanisms')
 

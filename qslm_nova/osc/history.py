@@ -1,0 +1,84 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+
+"""``calibrate --from-history``: refit the model from past migrations."""
+
+from qslm_nova import exception
+from qslm_nova.history import join
+from qslm_nova.history import refit
+from qslm_nova.osc import decisions as rows_mod
+
+COLUMNS = ('Host pair', 'Transport', 'Migrations', 'Held out',
+           'Downtime error then %', 'Downtime error refit %',
+           'Total error then %', 'Total error refit %',
+           'Worst case covers then', 'Worst case covers refit')
+
+
+def add_arguments(parser):
+    parser.add_argument(
+        '--from-history', nargs='+', metavar='FILE',
+        help='Refit the model\'s constants from past migrations instead of '
+             'measuring: JSON-lines files of qslm-nova-collect (the '
+             'estimates at decision time and the measured migrations) and '
+             'compute agents\' spools (migrations.sqlite). Reports the '
+             'median error by host pair and transport at decision time '
+             'and after the refit (a third of the migrations held out), '
+             'and the [qslm] options that set the refit constants.')
+
+
+def calibrate(cmd, parsed_args):
+    """(columns, rows) of the refit; sets cmd.history_hint."""
+    try:
+        history = join.read(parsed_args.from_history)
+    except join.HistoryError as e:
+        raise exception.QSLMError(str(e))
+    if history.bad_lines:
+        cmd.warn('%d unreadable line(s) skipped' % history.bad_lines)
+    pairs, alone = join.join(history)
+    if alone:
+        cmd.warn('%d measured migration(s) have no estimate in these files '
+                 '(the decision that let them through published none, or '
+                 'its file is missing)' % len(alone))
+    if not pairs:
+        raise exception.QSLMError(
+            'no measured migration in %s has its estimate: collect both '
+            'the decision side\'s and the agents\' notifications '
+            '(qslm-nova-collect)' % ', '.join(parsed_args.from_history))
+    fitted = refit.refit(pairs)
+    rows = [(r.host_pair, r.mechanism, r.migrations, r.held_out,
+             rows_mod.Number(r.downtime_error_then),
+             rows_mod.Number(r.downtime_error_refit),
+             rows_mod.Number(r.total_error_then),
+             rows_mod.Number(r.total_error_refit),
+             rows_mod.Hundredths(r.worst_covered_then),
+             rows_mod.Hundredths(r.worst_covered_refit))
+            for r in refit.report(pairs, fitted)]
+    cmd.history_hint = hint(fitted, len(pairs))
+    return COLUMNS, rows
+
+
+def hint(fitted, count):
+    values, buffered = refit.option_values(fitted)
+    lines = ['Refit on %d migrations (objective %.2f, worst case covers '
+             '%.0f %% of them). To use it, in nova.conf of the scheduler '
+             'and nova-api:' % (fitted.fit_runs, fitted.objective,
+                                fitted.fit_worst_coverage * 100), '',
+             '[qslm]']
+    lines += ['%s = %s' % (k, v) for k, v in sorted(values.items())]
+    if buffered:
+        lines += ['', 'and in the topology file:', '', 'mechanisms:']
+        lines += ['  %s: {buffered_mb: %s}' % (k, v)
+                  for k, v in sorted(buffered.items())]
+    return '\n'.join(lines)

@@ -1,0 +1,67 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""``qslm-nova calibrate --from-history``."""
+
+import json
+import os
+
+import fixtures
+
+from tests.unit.cmd import base
+from tests.unit.history import test_refit
+
+
+class TestFromHistory(base.CLITestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.dir = self.useFixture(fixtures.TempDir()).path
+        self.path = os.path.join(self.dir, 'history.jsonl')
+        test_refit.write_jsonl(self.path, *test_refit.history(30))
+
+    def test_report_by_host_pair_and_transport(self):
+        rc, out, err = self.run_cli('calibrate', '--from-history', self.path,
+                                    '-f', 'json')
+        self.assertEqual(0, rc, err)
+        rows = json.loads(out)
+        total = rows[-1]
+        self.assertEqual(('all', 'all', 30),
+                         (total['Host pair'], total['Transport'],
+                          total['Migrations']))
+        self.assertLess(total['Downtime error refit %'],
+                        total['Downtime error then %'])
+        pairs = {(r['Host pair'], r['Transport']) for r in rows[:-1]}
+        self.assertIn(('cmp-1 -> cmp-4', 'tls'), pairs)
+        self.assertEqual(30, sum(r['Migrations'] for r in rows[:-1]))
+        self.assertIn('1 unreadable line(s) skipped', err)
+        self.assertIn('[qslm]\nactivation_ms = ', err)
+
+    def test_table_prints_the_options(self):
+        rc, out, err = self.run_cli('calibrate', '--from-history', self.path)
+        self.assertEqual(0, rc, err)
+        self.assertIn('Refit on 20 migrations', out)
+        self.assertIn('mechanisms:\n  none: {buffered_mb: ', out)
+
+    def test_nothing_to_pair_is_an_error(self):
+        empty = os.path.join(self.dir, 'empty.jsonl')
+        open(empty, 'w').close()
+        rc, _out, err = self.run_cli('calibrate', '--from-history', empty)
+        self.assertEqual(2, rc)
+        self.assertIn('no measured migration in %s has its estimate' % empty,
+                      err)
+        rc, _out, err = self.run_cli('calibrate', '--from-history',
+                                     os.path.join(self.dir, 'nope'))
+        self.assertEqual(2, rc)
+        self.assertIn('No such file', err)
