@@ -49,7 +49,8 @@ DEFAULT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                             'residuals.json')
 #: Expected pauses under this many ms are the ``short`` regime.
 SHORT_PAUSE_MS = 100.0
-#: Mechanism of a decision -> transport of the testbed.
+#: Mechanism of a decision -> transport of the testbed. Mechanisms the
+#: testbed did not run (ipsec, tunnelled) have no group of their own.
 TRANSPORT_OF_MECHANISM = {'none': 'tcp', 'tls': 'tls', 'ssh': 'ssh'}
 #: The pool every group falls back to.
 ALL = 'all'
