@@ -107,23 +107,23 @@ NOW = datetime.datetime(2026, 11, 25, 12, 0, 0,
 CLASSES = (
     ('gold-secure', 0.15, 8192, {
         'qslm:max_downtime_ms': '150', 'qslm:require_trusted_host': 'true',
-        'qslm:min_link_security': 'private', 'qslm:dirty_rate_mbps': '64'}),
+        'qslm:min_link_security': 'private', 'qslm:dirty_rate_mibps': '64'}),
     ('gold', 0.15, 4096, {
         'qslm:max_downtime_ms': '250', 'qslm:min_link_security': 'shared',
-        'qslm:dirty_rate_mbps': '32'}),
+        'qslm:dirty_rate_mibps': '32'}),
     ('silver-enc', 0.20, 4096, {
         'qslm:max_downtime_ms': '400', 'qslm:require_encryption': 'true',
-        'qslm:dirty_rate_mbps': '32'}),
+        'qslm:dirty_rate_mibps': '32'}),
     ('silver-budget', 0.15, 4096, {
         'qslm:max_downtime_ms': '1000', 'qslm:downtime_budget_ms': '1500',
-        'qslm:require_trusted_host': 'true', 'qslm:dirty_rate_mbps': '48'}),
+        'qslm:require_trusted_host': 'true', 'qslm:dirty_rate_mibps': '48'}),
     ('bronze', 0.20, 2048, {
-        'qslm:max_downtime_ms': '3000', 'qslm:dirty_rate_mbps': '16'}),
+        'qslm:max_downtime_ms': '3000', 'qslm:dirty_rate_mibps': '16'}),
     ('batch-secure', 0.15, 16384, {
         'qslm:max_downtime_ms': '5000', 'qslm:require_trusted_host': 'true',
         'qslm:require_encryption': 'true',
         'qslm:allowed_mechanisms': 'tls,ipsec',
-        'qslm:dirty_rate_mbps': '128'}),
+        'qslm:dirty_rate_mibps': '128'}),
 )
 POLICIES = ('nova', 'trust-only', 'qslm', 'qslm-paper', 'qslm-strict',
             'qslm-expected', 'oracle')

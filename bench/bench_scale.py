@@ -98,7 +98,7 @@ EXTRA_SPECS = {
     'qslm:max_downtime_ms': '800',
     'qslm:min_link_security': 'shared',
     'qslm:require_trusted_host': 'true',
-    'qslm:dirty_rate_mbps': '32',
+    'qslm:dirty_rate_mibps': '32',
     'capabilities:hypervisor_type': 'QEMU',
 }
 IMAGE_PROPS = {'hw_architecture': 'x86_64', 'img_hv_type': 'qemu',

@@ -356,7 +356,7 @@ function _qslm_configure_options {
     values+=("$QSLM_TOPOLOGY_FILE" "$QSLM_TRUST_PROVIDERS"
         "$QSLM_MAX_ATTESTATION_AGE" "$QSLM_FAIL_CLOSED")
     names+=(sla_estimate weight_multiplier apply_to_cold_migrations
-        default_dirty_rate_mbps)
+        default_dirty_rate_mibps)
     values+=("$QSLM_SLA_ESTIMATE" "$QSLM_WEIGHT_MULTIPLIER"
         "$QSLM_APPLY_TO_COLD_MIGRATIONS" "$QSLM_DEFAULT_DIRTY_RATE_MBPS")
     if _qslm_is_true "$QSLM_MIRROR_LIBVIRT"; then

@@ -46,7 +46,9 @@ REQUIRE_TRUSTED = PREFIX + 'require_trusted_host'
 MIN_LINK_SECURITY = PREFIX + 'min_link_security'
 REQUIRE_ENCRYPTION = PREFIX + 'require_encryption'
 ALLOWED_MECHANISMS = PREFIX + 'allowed_mechanisms'
-DIRTY_RATE = PREFIX + 'dirty_rate_mbps'
+DIRTY_RATE = PREFIX + 'dirty_rate_mibps'
+#: Deprecated alias of DIRTY_RATE: it holds MiB/s despite its name.
+DIRTY_RATE_MBPS = PREFIX + 'dirty_rate_mbps'
 LEDGER_USED = PREFIX + 'downtime_used_ms'
 LEDGER_START = PREFIX + 'budget_period_start'
 # Written by the compute agent (qslm_nova.agent): the Nova migrations
@@ -58,7 +60,7 @@ OBSERVED_DIRTY_RATE = PREFIX + 'observed_dirty_rate'
 # from the flavor itself.
 SLA_KEYS = (MAX_DOWNTIME, BUDGET, PERIOD_DAYS) + risk_keys.NAMES
 SECURITY_KEYS = (REQUIRE_TRUSTED, MIN_LINK_SECURITY, REQUIRE_ENCRYPTION,
-                 ALLOWED_MECHANISMS, DIRTY_RATE)
+                 ALLOWED_MECHANISMS, DIRTY_RATE, DIRTY_RATE_MBPS)
 #: Keys only admins and [qslm] ledger_writer_roles may write.
 LEDGER_KEYS = (LEDGER_USED, LEDGER_START, LEDGER_CHARGED,
                OBSERVED_DIRTY_RATE)
@@ -75,6 +77,7 @@ SYNTAX = {
     MIN_LINK_SECURITY: policy_values.parse_name,
     ALLOWED_MECHANISMS: policy_values.parse_name_list,
     DIRTY_RATE: lambda k, v: policy_values.parse_float(k, v, 0.0),
+    DIRTY_RATE_MBPS: lambda k, v: policy_values.parse_float(k, v, 0.0),
 }
 SYNTAX.update(risk_keys.SYNTAX)
 
@@ -96,7 +99,7 @@ class Defaults:
         'default_allowed_mechanisms', ('none', 'tls', 'tunnelled', 'ipsec'),
         convert=mech_mod.default_names)
     dirty_rate_mibps: float = conf_fields.option(
-        'default_dirty_rate_mbps', 16.0)
+        'default_dirty_rate_mibps', 16.0)
     budget_period_days: int = conf_fields.option(
         'default_budget_period_days', 30)
 
@@ -254,7 +257,10 @@ def _apply(pol, key, value, level_index, mechanisms):
                 key, ','.join(value), 'unknown mechanism(s) %s (known: %s)'
                 % (', '.join(unknown), ', '.join(sorted(mechanisms))))
         pol.allowed_mechanisms = pol.allowed_mechanisms & frozenset(value)
-    elif key == DIRTY_RATE:
+    elif key in (DIRTY_RATE, DIRTY_RATE_MBPS):
+        if key == DIRTY_RATE_MBPS:
+            pol.notes.append('%s is deprecated: it is read as %s (MiB/s)'
+                             % (DIRTY_RATE_MBPS, DIRTY_RATE))
         pol.dirty_rate_mibps = max(pol.dirty_rate_mibps, value)
 
 

@@ -53,7 +53,17 @@ BOOT_ID = '/proc/sys/kernel/random/boot_id'
 
 
 QEMU_RAM_MIB = 128
-QEMU_PORT = 49987
+
+
+def _free_port():
+    """A loopback port nobody listens on now (the kernel's choice).
+
+    Not a fixed one: other agents (hosts sharing a network namespace) or
+    services may hold any given port.
+    """
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,7 +195,7 @@ def measure_qemu(binary, timeout=60.0):
                 qs.execute('migrate-set-parameters', **{
                     'tls-creds': 'tls0', 'tls-hostname': 'localhost',
                     'max-bandwidth': 1 << 40})
-                uri = 'tcp:127.0.0.1:%d' % QEMU_PORT
+                uri = 'tcp:127.0.0.1:%d' % _free_port()
                 qd.execute('migrate-incoming', uri=uri)
                 cpu = (_cpu_s(src), _cpu_s(dst))
                 start = time.monotonic()

@@ -80,7 +80,7 @@ def nova_client_for(conf):
     interfaces = g.valid_interfaces or ['public']
     return nova_mod.client_from_session(
         session_for(conf, 'nova'), endpoint_override=g.endpoint_override,
-        region_name=g.region_name, interface=interfaces[0],
+        region_name=g.region_name, endpoint_type=interfaces[0],
         service_type=g.service_type or 'compute')
 
 

@@ -182,9 +182,10 @@ class LedgerCharger:
             return Settled(mkey, 'instance gone', migration)
         except nova_mod.NovaRefused as e:
             LOG.error('Nova refused the ledger charge of instance %s (%s): '
-                      'give the agent\'s user a role of nova-api\'s [qslm] '
-                      'ledger_writer_roles (or admin); the charge stays in '
-                      'the spool', uuid, e)
+                      'the agent\'s user needs the admin role (Nova lets '
+                      'only admin write another project\'s metadata) and '
+                      'admin in nova-api\'s [qslm] ledger_writer_roles; the '
+                      'charge stays in the spool', uuid, e)
             raise Retry(str(e))
         except nova_mod.NovaUnavailable as e:
             raise Retry(str(e))

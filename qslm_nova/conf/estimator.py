@@ -111,7 +111,7 @@ worst_case_opts = [
 Factor on the guest's dirty rate in the worst-case estimate.
 
 The worst-case estimate multiplies the instance's dirty rate
-(``qslm:dirty_rate_mbps`` or ``default_dirty_rate_mbps``) by this factor.
+(``qslm:dirty_rate_mibps`` or ``default_dirty_rate_mibps``) by this factor.
 A larger factor protects against guests that get busier than their flavor
 says, at the price of refusing destinations that would have met the SLA.
 
@@ -121,7 +121,7 @@ Possible values:
 
 Related options:
 
-* ``default_dirty_rate_mbps``
+* ``default_dirty_rate_mibps``
 * ``sla_estimate``: whether the worst case is held against the SLA.
 """),
     cfg.FloatOpt('worst_bandwidth_factor',

@@ -125,14 +125,15 @@ Related options:
 * ``default_require_encryption``
 * ``default_min_link_security``
 """),
-    cfg.FloatOpt('default_dirty_rate_mbps',
+    cfg.FloatOpt('default_dirty_rate_mibps',
                  default=16.0,
                  min=0.0,
+                 deprecated_name='default_dirty_rate_mbps',
                  help="""
 Expected rate, in MiB/s, at which an instance dirties its memory.
 
 Used when neither the flavor extra spec, the image property nor the
-instance metadata ``qslm:dirty_rate_mbps`` gives a rate; where several
+instance metadata ``qslm:dirty_rate_mibps`` gives a rate; where several
 give one, the highest counts. Pre-copy must resend what the guest dirties
 while it copies, so a higher rate means more rounds, longer downtime
 estimates and fewer destinations that meet a tight SLA; a rate below what
@@ -141,7 +142,9 @@ estimate multiplies it by ``worst_dirty_factor``.
 
 Possible values:
 
-* 0 or a positive rate in MiB/s (despite the ``mbps`` in the name).
+* 0 or a positive rate in MiB/s. (Its old name,
+  ``default_dirty_rate_mbps``, is still read, with a deprecation
+  warning.)
 
 Related options:
 

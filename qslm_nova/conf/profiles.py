@@ -121,7 +121,7 @@ The compute agent samples each instance's dirty rate with QEMU's
 page-sampling calculation and records it with its time in the instance
 metadata key ``qslm:observed_dirty_rate`` (which tenants cannot write).
 A fresh observation replaces the dirty-rate hint of the flavor, image,
-metadata or ``default_dirty_rate_mbps`` in the estimate; an older one is
+metadata or ``default_dirty_rate_mibps`` in the estimate; an older one is
 ignored. Page sampling hashes sampled pages: a guest that rewrites
 memory with identical bytes looks clean, so the hint still matters for
 such workloads.
@@ -132,7 +132,7 @@ Possible values:
 
 Related options:
 
-* ``default_dirty_rate_mbps``
+* ``default_dirty_rate_mibps``
 * ``[qslm_agent] dirty_rate_interval``
 """),
 ]

@@ -98,6 +98,14 @@ EXTRA_SPEC_VALIDATORS = [
         value={'type': str, 'pattern': _NUMBER,
                'description': 'A number from 0 to %d.' % (
                    limits.MAX_DIRTY_RATE)}),
+    QSLMValidator(
+        name=policy.DIRTY_RATE_MBPS,
+        description='Deprecated: %s, under its old name (MiB/s).'
+                    % policy.DIRTY_RATE,
+        deprecated=True,
+        value={'type': str, 'pattern': _NUMBER,
+               'description': 'A number from 0 to %d.' % (
+                   limits.MAX_DIRTY_RATE)}),
 ] + [
     QSLMValidator(
         name=key.name, description=key.description,

@@ -57,12 +57,13 @@ class TestMeasuredMigrations(base.AgentTestCase):
     def test_failed_migration_charges_the_pause(self):
         a, b, link, src, dst, ca, cb = self.two_agents('f', '198.18.12')
         g, dom = self.boot(a, ca, b, memory=64)
-        # A downtime limit of a minute on a 20 Mbit/s link: QEMU pauses
-        # the guest at once and copies for half a minute; the incoming
-        # QEMU is destroyed during that pause, so the migration fails
-        # with the source paused, and the source resumes it.
-        link.shape(rate_mbps=20)
-        dom.migrateSetMaxDowntime(60000)
+        # A downtime limit of five minutes on a 4 Mbit/s link: QEMU pauses
+        # the guest at once and would copy for two minutes, so however
+        # loaded the machine, the incoming QEMU is destroyed during that
+        # pause; the migration fails with the source paused, and the
+        # source resumes it.
+        link.shape(rate_mbps=4)
+        dom.migrateSetMaxDowntime(300000)
         killed = []
 
         def kill_incoming_once_paused():

@@ -267,7 +267,7 @@ class TestPostConfig(base.BaseTestCase):
         self.assertEqual(
             ['topology_file', 'trust_providers', 'max_attestation_age',
              'fail_closed', 'sla_estimate', 'weight_multiplier',
-             'apply_to_cold_migrations', 'default_dirty_rate_mbps',
+             'apply_to_cold_migrations', 'default_dirty_rate_mibps',
              'live_migration_downtime', 'live_migration_completion_timeout'],
             list(sections(denv.nova_conf)['qslm']))
         result = self._assert_loaded(denv, [

@@ -166,7 +166,7 @@ class AgentProfileTest(test_scheduler.QSLMSchedulerTestBase):
     def test_observed_dirty_rate_is_used_before_the_hint(self):
         # The agent wrote what QEMU measured: 5 GiB/s cannot converge over
         # 10 Gbit/s; the flavor's hint (1 MiB/s) would have let it move.
-        server = self.boot({'qslm:dirty_rate_mbps': '1'})
+        server = self.boot({'qslm:dirty_rate_mibps': '1'})
         now = datetime.datetime.now(datetime.timezone.utc)
         resp = self.set_metadata(server, {
             observed.KEY: observed.format_value(5000.0, now)}, admin=True)

@@ -151,7 +151,7 @@ class TestUnvalidatedValuesDenied(test_scheduler.QSLMSchedulerTestBase):
         server, mig, _t = self.live_migrate_and_wait(server,
                                                      host='compute-a2')
         self.assert_stayed(server, mig)
-        self.assertIn('instance metadata qslm:dirty_rate_mbps: must be a '
+        self.assertIn('instance metadata qslm:dirty_rate_mibps: must be a '
                       'number', self.qslm_log.output)
         self.assertNotIn('OverflowError', self.qslm_log.output)
 

@@ -259,7 +259,7 @@ class TestExtraSpecValidation(QSLMSchedulerTestBase):
         for key, value in (('qslm:max_downtime_ms', 'abc'),
                            ('qslm:max_downtime_ms', '0'),
                            ('qslm:require_trusted_host', 'maybe'),
-                           ('qslm:dirty_rate_mbps', 'fast'),
+                           ('qslm:dirty_rate_mibps', 'fast'),
                            ('qslm:allowed_mechanisms', 'tls;ssh'),
                            ('qslm:no_such_key', '1')):
             resp = self._set(flavor, key, value)
@@ -269,7 +269,7 @@ class TestExtraSpecValidation(QSLMSchedulerTestBase):
         flavor = self.create_flavor()
         for key, value in (('qslm:max_downtime_ms', '300'),
                            ('qslm:require_trusted_host', 'true'),
-                           ('qslm:dirty_rate_mbps', '12.5'),
+                           ('qslm:dirty_rate_mibps', '12.5'),
                            ('qslm:allowed_mechanisms', 'tls,ssh'),
                            ('qslm:min_link_security', 'private')):
             resp = self._set(flavor, key, value)

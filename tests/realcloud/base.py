@@ -96,7 +96,9 @@ class RealCloud(object):
         conn = libvirt.open(self.libvirt_uri(host))
         try:
             dom = conn.lookupByUUIDString(server_id)
-            return dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
+            # Kept for the host's agent, which reads them too.
+            return dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED |
+                                libvirt.VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED)
         finally:
             conn.close()
 

@@ -53,6 +53,19 @@ class MigrationTestCase(base.RealCloudTestCase):
             env=env, capture_output=True, text=True, timeout=300)
         return proc
 
+    def openstack_qslm(self, *args, account='qslm-admin'):
+        """``openstack qslm``, the OSC plugin, as :meth:`qslm_nova`."""
+        env = dict(os.environ, OS_CLIENT_CONFIG_FILE=self.cloud.clouds_yaml)
+        for key in [k for k in env if k.startswith('OS_') and k not in (
+                'OS_CLIENT_CONFIG_FILE', 'OS_NOVA_DISABLE_EVENTLET_PATCHING',
+                'OS_TEST_TIMEOUT')]:
+            del env[key]
+        exe = os.path.join(os.path.dirname(sys.executable), 'openstack')
+        return subprocess.run(
+            [exe, '--os-cloud', account, 'qslm'] + list(args) +
+            ['--config-file', self.cloud.nova_conf],
+            env=env, capture_output=True, text=True, timeout=300)
+
     def decision(self, server, host):
         """QSLM's decision for moving *server* to *host* (live mode)."""
         proc = self.qslm_nova('check', server.id, '--host', host,
@@ -173,4 +186,11 @@ class TestCommandLine(MigrationTestCase):
         denied = sorted(r['Host'] for r in rows if not r['Allowed'])
         self.assertEqual([self.trusted], allowed)
         self.assertEqual([self.decoy], denied)
+        # The OSC plugin is the same command: the same verdicts.
+        proc = self.openstack_qslm('plan', server.id, '-f', 'json')
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        verdicts = ('Host', 'Allowed', 'Mechanism', 'Reasons')
+        self.assertEqual(
+            [[r[k] for k in verdicts] for r in rows],
+            [[r[k] for k in verdicts] for r in json.loads(proc.stdout)])
         self.measured_migration(server, self.trusted)

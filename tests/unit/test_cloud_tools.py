@@ -120,3 +120,40 @@ class TestNetworkStandIn(base.BaseTestCase):
                                   method)
             self.assertEqual(501, e.code, path)
             self.assertIn(b'no network service', e.read())
+
+
+class TestAgentConfiguration(base.BaseTestCase):
+
+    def test_the_plugin_writes_what_the_agent_reads(self):
+        import configparser
+        import types
+
+        import agents
+        import identity
+        from qslm_nova.agent import cmd as agent_cmd
+
+        tmp = self.useFixture(fixtures.TempDir()).path
+        state = types.SimpleNamespace(
+            dir=tmp, repo=ROOT,
+            venv=os.path.dirname(os.path.dirname(sys.executable)),
+            url=lambda name: 'http://127.0.0.1:5000')
+        compute = os.path.join(tmp, 'compute-cmp-1.conf')
+        with open(compute, 'w') as f:
+            f.write('[DEFAULT]\nhost = cmp-1\n')
+        path = agents.configure(procs.Supervisor(tmp), state, 'cmp-1',
+                                compute)
+        self.assertEqual(agents.paths(state, 'cmp-1')[0], path)
+        conf = agent_cmd.make_conf(['--config-file', path])
+        self.assertEqual((compute, agents.paths(state, 'cmp-1')[1]),
+                         (conf.qslm_agent.nova_config_file,
+                          conf.qslm_agent.state_path))
+        self.assertTrue(os.path.isdir(conf.qslm_agent.state_path))
+        ini = configparser.ConfigParser()
+        ini.read(path)
+        for group in ('nova', 'placement'):
+            self.assertEqual(
+                ('nova', identity.SERVICE_PASSWORD, 'service',
+                 'http://127.0.0.1:5000', identity.REGION),
+                tuple(ini[group][k] for k in (
+                    'username', 'password', 'project_name', 'auth_url',
+                    'region_name')))

@@ -112,7 +112,7 @@ class TestConfFields(conf_base.ConfTestCase):
                   'default_min_link_security': 'shared',
                   'default_require_encryption': True,
                   'default_allowed_mechanisms': ['tls'],
-                  'default_dirty_rate_mbps': 64.0,
+                  'default_dirty_rate_mibps': 64.0,
                   'default_budget_period_days': 7}
         self.fixture.config(group='qslm', **values)
         expected = dict(values, default_allowed_mechanisms=('tls',))

@@ -60,7 +60,7 @@ class TestEffectivePolicy(base.BaseTestCase):
             'qslm:min_link_security': 'private',
             'qslm:require_encryption': 'yes',
             'qslm:allowed_mechanisms': 'tls,tunnelled',
-            'qslm:dirty_rate_mbps': '64.5',
+            'qslm:dirty_rate_mibps': '64.5',
         })
         self.assertEqual([], pol.errors)
         self.assertEqual(300, pol.max_downtime_ms)
@@ -88,13 +88,13 @@ class TestEffectivePolicy(base.BaseTestCase):
     def test_malformed_values_name_key_and_source(self):
         pol = effective(
             flavor={'qslm:max_downtime_ms': '0',
-                    'qslm:dirty_rate_mbps': 'hot'},
+                    'qslm:dirty_rate_mibps': 'hot'},
             image={'qslm:require_trusted_host': 'perhaps'},
             metadata={'qslm:allowed_mechanisms': 'tls,quantum'})
         self.assertEqual([
             "flavor extra spec qslm:max_downtime_ms: must be an integer "
             "from 1 to 2147483647, got '0'",
-            "flavor extra spec qslm:dirty_rate_mbps: must be a number from "
+            "flavor extra spec qslm:dirty_rate_mibps: must be a number from "
             "0.0 to 1048576.0, got 'hot'",
             "image property qslm:require_trusted_host: must be true or "
             "false, got 'perhaps'",
@@ -165,12 +165,26 @@ class TestEffectivePolicy(base.BaseTestCase):
         self.assertTrue(pol.require_encryption)
 
     def test_highest_dirty_rate_assumed(self):
-        pol = effective(flavor={'qslm:dirty_rate_mbps': '100'},
-                        metadata={'qslm:dirty_rate_mbps': '5'})
+        pol = effective(flavor={'qslm:dirty_rate_mibps': '100'},
+                        metadata={'qslm:dirty_rate_mibps': '5'})
         self.assertEqual(100.0, pol.dirty_rate_mibps)
-        pol = effective(flavor={'qslm:dirty_rate_mbps': '100'},
-                        metadata={'qslm:dirty_rate_mbps': '500'})
+        pol = effective(flavor={'qslm:dirty_rate_mibps': '100'},
+                        metadata={'qslm:dirty_rate_mibps': '500'})
         self.assertEqual(500.0, pol.dirty_rate_mibps)
+
+    def test_old_dirty_rate_key_still_read_with_a_note(self):
+        pol = effective(flavor={'qslm:dirty_rate_mbps': '64'})
+        self.assertEqual(64.0, pol.dirty_rate_mibps)
+        self.assertEqual([], pol.errors)
+        self.assertIn('qslm:dirty_rate_mbps is deprecated: it is read as '
+                      'qslm:dirty_rate_mibps (MiB/s)', pol.notes)
+        # Both: the higher rate, as for any two sources.
+        pol = effective(flavor={'qslm:dirty_rate_mbps': '64',
+                                'qslm:dirty_rate_mibps': '8'})
+        self.assertEqual(64.0, pol.dirty_rate_mibps)
+        pol = effective(flavor={'qslm:dirty_rate_mbps': 'hot'})
+        self.assertIn('flavor extra spec qslm:dirty_rate_mbps: must be a '
+                      'number', pol.errors[0])
 
     def test_sla_keys_from_metadata_ignored_with_note(self):
         pol = effective(flavor={'qslm:max_downtime_ms': '300'},
@@ -208,7 +222,7 @@ class TestEffectivePolicy(base.BaseTestCase):
             default_min_link_security = 'shared'
             default_require_encryption = True
             default_allowed_mechanisms = ['tls']
-            default_dirty_rate_mbps = 8.0
+            default_dirty_rate_mibps = 8.0
             default_budget_period_days = 7
         d = policy.Defaults.from_conf(Group)
         self.assertEqual(policy.Defaults(True, 'shared', True, ('tls',), 8.0,

@@ -42,6 +42,22 @@ def _compute_driver(state, hosts):
     return libvirt_computes.LibvirtDriver(state, hosts)
 
 
+#: [qslm] options beyond the plugin's defaults. The ledger writers: the
+#: tenant-side account ``ledger`` (role service) and the agents, which run
+#: as Nova's service user: Nova lets only ``admin`` write another
+#: project's server metadata, so that user has admin (as devstack gives
+#: it) and admin is a writer role. Published host profiles are re-read
+#: every 15 s (default 60) so that a scenario sees a new one soon.
+EXTRA_OPTS = ('ledger_writer_roles=service,admin '
+              'host_profile_refresh=15')
+
+
+def _start_agents(sup, state, driver, compute_confs):
+    import agents
+    return {host: agents.start(sup, state, host, driver, conf)
+            for host, conf in compute_confs.items()}
+
+
 def _parallel(steps, jobs):
     """Run {name: (func, args)} in threads; raise the first failure."""
     errors = []
@@ -84,7 +100,7 @@ def build(sup, state, steps, hosts):
     qslm_etc = steps('devstack plugin', nova_services.run_plugin, sup,
                      state, {
                          'QSLM_TOPOLOGY_SOURCE': _topology_source(state),
-                         'QSLM_EXTRA_OPTS': 'ledger_writer_roles=service'})
+                         'QSLM_EXTRA_OPTS': EXTRA_OPTS})
     # Schema migrations are most of the start-up: one thread per service.
     _parallel(steps, {
         'keystone db+bootstrap': (identity.prepare_keystone,
@@ -107,8 +123,9 @@ def build(sup, state, steps, hosts):
     nova_services.start_control(sup, state)
     driver = _compute_driver(state, hosts)
     steps('compute hosts (%s)' % driver.name, driver.start)
-    for host in hosts:
-        nova_services.start_compute(sup, state, host, driver)
+    compute_confs = {
+        host: nova_services.start_compute(sup, state, host, driver)
+        for host in hosts}
     steps('placement/glance ready', services.wait_apis, sup, state)
     steps('nova-api ready', sup.wait_http, 'nova-api',
           state.url('nova_api') + '/v2.1', 300)
@@ -116,6 +133,12 @@ def build(sup, state, steps, hosts):
           hosts)
     image = steps('glance image', services.upload_image, state,
                   driver)
+    # The agents charge real migrations and publish what libvirt hosts'
+    # Nova does: with the fake driver there is nothing for them to read.
+    agent_info = {}
+    if driver.name == 'libvirt':
+        agent_info = steps('qslm-nova agents', _start_agents, sup, state,
+                           driver, compute_confs)
     return {
         'state_dir': state.dir,
         'auth_url': state.url('keystone') + '/v3',
@@ -130,6 +153,7 @@ def build(sup, state, steps, hosts):
                        'nova_api')},
         'hosts': list(hosts),
         'virt_driver': driver.name,
+        'agents': agent_info,
         'compute_hosts': driver.describe(),
         'image': image,
         'nova_conf': os.path.join(etc, 'nova.conf'),

@@ -36,9 +36,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(
 #: Compute hosts: two that may receive live migrations and one decoy
 #: that the scenarios mark untrusted.
 HOSTS = ('cmp-1', 'cmp-2', 'cmp-3')
-#: Stop order: computes before the control plane, the bus and the
-#: database last.
-STOP_ORDER = tuple('nova-compute-%s' % h for h in HOSTS) + (
+#: Stop order: the agents and computes before the control plane, the bus
+#: and the database last.
+STOP_ORDER = tuple('qslm-agent-%s' % h for h in HOSTS) + tuple(
+    'nova-compute-%s' % h for h in HOSTS) + (
     'nova-api', 'nova-scheduler', 'nova-conductor', 'glance', 'placement',
     'keystone', 'network', 'rabbitmq', 'mysql')
 PORTS = ('mysql', 'amqp', 'amqp_dist', 'epmd', 'keystone', 'placement',

@@ -20,6 +20,8 @@ Accounts (all in domain Default, passwords in ``cloud.json`` and
 * ``admin`` (project admin, role admin): keystone-manage bootstrap.
 * Service users ``nova``, ``placement``, ``glance``, ``neutron`` in
   project ``service`` with roles admin and service, as devstack does.
+  The compute agents run as ``nova``: Nova lets only admin change
+  another project's server metadata (the ledger).
 * ``demo``: role member in project ``demo``: the tenant.
 * ``ledger``: roles member and service in project ``demo``: a service
   account whose ``service`` role is in ``[qslm] ledger_writer_roles``.

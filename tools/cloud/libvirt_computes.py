@@ -116,7 +116,7 @@ class LibvirtDriver(object):
                 'qslm-guest', disk, 'raw', 'bare',
                 {'hw_machine_type': 'pc',
                  'os_command_line': workload.cmdline(),
-                 'qslm:dirty_rate_mbps': str(GUEST_DIRTY_RATE_MIBPS)},
+                 'qslm:dirty_rate_mibps': str(GUEST_DIRTY_RATE_MIBPS)},
                 {'kernel_id': 'qslm-guest-kernel'}),
         ]
 

@@ -165,12 +165,14 @@ def compute_conf(state, host, driver):
 
 
 def start_compute(sup, state, host, driver):
+    """Start *host*'s nova-compute; the path of its own nova.conf."""
     conf = os.path.join(state.dir, 'etc', 'nova', 'nova.conf')
+    own = compute_conf(state, host, driver)
     argv = [os.path.join(state.venv, 'bin', 'nova-compute'),
-            '--config-file', conf,
-            '--config-file', compute_conf(state, host, driver)]
+            '--config-file', conf, '--config-file', own]
     sup.spawn('nova-compute-%s' % host, driver.wrap(host, argv),
               env=_nova_env(state))
+    return own
 
 
 class GuestImage(object):

@@ -19,7 +19,9 @@
 Start-up time of the cloud (and of each step), every scenario's time,
 and for every live migration QSLM's estimate at decision time beside
 what was measured (libvirt's downtime and total time where the driver
-reports them, Nova's wall-clock time always).
+reports them, Nova's wall-clock time always), and the compute agents'
+ledger charges (libvirt's downtime, time from the end of the migration to
+the charge in Nova).
 """
 
 import json
@@ -75,6 +77,14 @@ def report(state_dir, out=sys.stdout):
                 _fmt(est.get('total_time_s'), ' s'),
                 _fmt(e.get('total_s'), ' s'),
                 _fmt(e.get('nova_seconds'), ' s')))
+    charges = [e for e in entries if e['kind'] == 'agent-charge']
+    if charges:
+        w('agent ledger charges (libvirt downtime; destination resume to '
+          'charge in Nova):\n')
+        for e in charges:
+            w('  %-12s %14s %14s\n' % (
+                e['dest'], _fmt(e.get('downtime_ms'), ' ms'),
+                _fmt(e.get('end_to_charge_ms'), ' ms')))
     return 0
 
 

@@ -15,6 +15,7 @@
 """The agent's Nova client follows [nova]'s endpoint options."""
 
 import os
+import warnings
 
 import fixtures
 from oslotest import base
@@ -46,7 +47,13 @@ class TestNovaClient(base.BaseTestCase):
         return cmd.make_conf(['--config-file', path])
 
     def test_endpoint_region_and_interface_from_the_nova_group(self):
-        client = cmd.nova_client_for(self.conf(CONF_TEXT)).client
+        conf = self.conf(CONF_TEXT)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            client = cmd.nova_client_for(conf).client
+        # novaclient's name for the interface (no deprecation warning).
+        self.assertEqual([], [str(w.message) for w in caught
+                              if 'deprecated' in str(w.message)])
         self.assertEqual(('http://192.0.2.9:8774/v2.1', 'RegionTwo',
                           'internal', 'compute'),
                          (client.endpoint_override, client.region_name,

@@ -155,21 +155,27 @@ class TestListOpts(base.BaseTestCase):
 
 class TestConfigSample(base.BaseTestCase):
 
-    def test_committed_sample_is_current(self):
-        # etc/qslm-nova/qslm-nova.conf.sample is what `tox -e genconfig`
-        # writes; a new or changed option must be regenerated into it.
-        committed = os.path.join(TOP, 'etc', 'qslm-nova',
-                                 'qslm-nova.conf.sample')
+    def assertCurrent(self, sample, generator):
+        committed = os.path.join(TOP, 'etc', 'qslm-nova', sample)
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, 'sample')
             subprocess.run(
                 [sys.executable, '-m', 'oslo_config.generator',
                  '--config-file', os.path.join(
-                     TOP, 'etc', 'qslm-nova',
-                     'qslm-nova-config-generator.conf'),
+                     TOP, 'etc', 'qslm-nova', generator),
                  '--output-file', out], check=True, cwd=TOP)
             with open(out) as f:
                 fresh = f.read()
         with open(committed) as f:
             self.assertEqual(fresh, f.read(),
-                             'regenerate it with tox -e genconfig')
+                             'regenerate %s with tox -e genconfig' % sample)
+
+    def test_committed_sample_is_current(self):
+        # etc/qslm-nova/qslm-nova.conf.sample is what `tox -e genconfig`
+        # writes; a new or changed option must be regenerated into it.
+        self.assertCurrent('qslm-nova.conf.sample',
+                           'qslm-nova-config-generator.conf')
+
+    def test_committed_agent_sample_is_current(self):
+        self.assertCurrent('qslm-nova-agent.conf.sample',
+                           'qslm-nova-agent-config-generator.conf')

@@ -191,8 +191,8 @@ class TestObservedDirtyRate(ProfileTestCase):
         return {policy.OBSERVED_DIRTY_RATE: observed.format_value(mibps, at)}
 
     def test_fresh_observation_replaces_the_hint(self):
-        hint = self.decide('far', flavor={'qslm:dirty_rate_mbps': '1'})
-        busy = self.decide('far', flavor={'qslm:dirty_rate_mbps': '1'},
+        hint = self.decide('far', flavor={'qslm:dirty_rate_mibps': '1'})
+        busy = self.decide('far', flavor={'qslm:dirty_rate_mibps': '1'},
                            metadata=self.meta(60.0, 30))
         self.assertEqual('observed', busy.sources.dirty_rate)
         self.assertEqual('policy', hint.sources.dirty_rate)

@@ -112,13 +112,13 @@ class TestDowntime(DecisionTestCase):
 class TestConvergence(DecisionTestCase):
 
     # 4 GiB guest dirtying 1 GiB/s over a 1 Gbit/s path never converges.
-    HOT = {'qslm:dirty_rate_mbps': '1024'}
+    HOT = {'qslm:dirty_rate_mibps': '1024'}
 
     def _engine(self, **libvirt):
         return fx.make_engine(libvirt=estimator.LibvirtSettings(**libvirt))
 
     def test_converging_migration_completes(self):
-        d = self.decide('far', flavor={'qslm:dirty_rate_mbps': '1'})
+        d = self.decide('far', flavor={'qslm:dirty_rate_mibps': '1'})
         self.assertAllowed(d)
         self.assertEqual('completed', d.outcome)
 

@@ -40,6 +40,7 @@ CASES = {
     policy.ALLOWED_MECHANISMS: (('tls', 'tls,ssh', 'none, tls'),
                                 ('tls;ssh', 'tls,', ',tls', '', 'TLS')),
     policy.DIRTY_RATE: (('0', '16', '12.5'), ('fast', '-1', '1.', '')),
+    policy.DIRTY_RATE_MBPS: (('0', '16', '12.5'), ('fast', '-1', '1.', '')),
     risk_keys.DOWNTIME_COST.name: (('0', '50', '0.25', '1000000000'),
                                    ('-1', '1e3', '1000000001', 'cheap', '')),
     risk_keys.BREACH_PENALTY.name: (('0', '2000', '99.5'),
@@ -65,6 +66,11 @@ class TestValidators(base.BaseTestCase):
         self.assertEqual(set(policy.FLAVOR_KEYS), set(CASES))
         for name, validator in registered.items():
             self.assertIs(validator, validators.VALIDATORS[name])
+
+    def test_old_dirty_rate_key_marked_deprecated(self):
+        registered = {v.name: v for v in extra_specs.register()}
+        self.assertTrue(registered[policy.DIRTY_RATE_MBPS].deprecated)
+        self.assertFalse(registered[policy.DIRTY_RATE].deprecated)
 
     def test_registered_through_the_entry_point(self):
         self.assertIn('qslm', validators.NAMESPACES)
