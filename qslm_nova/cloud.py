@@ -34,6 +34,7 @@ from oslo_utils import uuidutils
 
 from qslm_nova import cloudfile
 from qslm_nova import exception
+from qslm_nova import trust
 
 #: Compute API microversion every request uses (Train, 2019).
 MICROVERSION = '2.79'
@@ -260,16 +261,21 @@ class LiveCloud:
 
     def host_info(self):
         """{host: {'aggregate_metadata': {key: set}, 'aggregates': [..]}}.
+
+        The metadata merged as the scheduler merges it
+        (:func:`qslm_nova.trust.merge_aggregate_metadata`).
         """
         info = {}
+        metadatas = {}
         for agg in self.nova.aggregates.list():
             for host in agg.hosts or ():
                 entry = info.setdefault(host, {'aggregate_metadata': {},
                                                'aggregates': []})
                 entry['aggregates'].append(agg.name)
-                for key, value in (agg.metadata or {}).items():
-                    entry['aggregate_metadata'].setdefault(
-                        key, set()).add(value)
+                metadatas.setdefault(host, []).append(agg.metadata)
+        for host, found in metadatas.items():
+            info[host]['aggregate_metadata'] = (
+                trust.merge_aggregate_metadata(found))
         for hyp in self.nova.hypervisors.list(detailed=True):
             svc = getattr(hyp, 'service', None) or {}
             host = svc.get('host') or hyp.hypervisor_hostname

@@ -247,6 +247,79 @@ Related options:
 
 * ``iteration_ms``
 """),
+    cfg.FloatOpt('migration_gbps_per_core',
+                 default=10.0, min=0.01, advanced=True,
+                 help="""
+Payload one migration thread sends per second on a whole core, Gbit/s.
+
+What QEMU's migration thread sends on one core before any encryption
+(scanning pages, tracking dirty pages, writing the socket). Per byte, the
+cipher's cost adds to it (the topology's ``crypto_gbps_per_core``), and
+on a host with ``load`` runnable threads per CPU the thread gets
+1 / (1 + load) of its core, so loaded hosts migrate more slowly, plain
+TCP too. Parallel connections add cores only as far as the host has idle
+CPU time. The default is a single migration stream on KVM, which QEMU's
+developers call a bottleneck on 10 Gbit/s links; the testbed measures
+5 Gbit/s under QEMU's TCG.
+""" + _CALIBRATE + """
+
+Possible values:
+
+* A positive number of Gbit/s.
+
+Related options:
+
+* ``default_host_cpu_load``
+* ``live_migration_parallel_connections``
+"""),
+    cfg.FloatOpt('qemu_default_downtime_ms',
+                 default=300.0, min=0.0, advanced=True,
+                 help="""
+QEMU's own downtime limit, in milliseconds (QEMU: 300).
+
+It holds until Nova's first ``migrateSetMaxDowntime`` lands. Nova makes
+that call during libvirt's prepare, before QEMU sends a byte, so the
+expected case never sees this limit; the worst case assumes it for
+``monitor_delay_s`` (the larger of it and Nova's first step).
+
+Possible values:
+
+* 0 or a positive number of milliseconds.
+
+Related options:
+
+* ``monitor_delay_s``
+* ``live_migration_downtime``
+"""),
+    cfg.FloatOpt('monitor_delay_s',
+                 default=0.0, min=0.0, advanced=True,
+                 help="""
+How late, in seconds, Nova's monitor may act in the worst case.
+
+libvirt's client library can lose the wake-up of a call made while
+another thread waits for ``migrateToURI3`` (measured with libvirt 9.0):
+the call then leaves only with the daemon's next keepalive, a few
+seconds later. With a positive value the worst case keeps QEMU's default
+limit until Nova's first downtime step lands this late, and applies
+Nova's completion timeout action this late. A guest that the link can
+send within that time then has a worst case of at least QEMU's default
+limit times ``worst_stop_share``, so fast links lose their advantage for
+tight downtime limits. The testbed saw 4 of 34 such calls more than 1 s
+late (at most 5 s) on hosts loaded 2.5-9 runnable threads per CPU; the
+default assumes hosts loaded less.
+""" + _CALIBRATE + """
+
+Possible values:
+
+* 0 (default: Nova acts on time) or a positive number of seconds, e.g. 8
+  for heavily loaded hosts (libvirt's keepalive interval of 5 s plus
+  Nova's first poll).
+
+Related options:
+
+* ``qemu_default_downtime_ms``
+* ``live_migration_completion_timeout``
+"""),
 ]
 
 host_opts = [
@@ -255,11 +328,13 @@ host_opts = [
                  help="""
 CPU load assumed for hosts whose topology entry gives none.
 
-An encrypting mechanism sends at most the crypto throughput of one core
-times (1 - load) of the busier of the two hosts, so a higher load gives
-slower encrypted migrations and longer downtime estimates. Mechanisms
-without cryptography are not affected. Set ``cpu_load`` per host in the
-topology file where hosts differ.
+The estimator reads a host's load as runnable threads per CPU (below
+saturation about the CPUs' busy share). On the busier of the two hosts
+the migration stream gets 1 / (1 + load) of a core, with or without a
+cipher, and libvirt's prepare takes 1 + load times as long, so a higher
+load gives slower migrations and longer downtime estimates. Set
+``cpu_load`` per host in the topology file where hosts differ; a host's
+published profile overrides both.
 
 Possible values:
 

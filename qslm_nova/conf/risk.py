@@ -34,8 +34,8 @@ of the same transport and regime (``residuals_file``): a destination is
 allowed when its pause stays within the limit with at least this
 probability, as far as the measured runs can show. The closer to 1, the
 fewer pauses over the limit and the fewer destinations allowed; a
-confidence beyond what the runs can show (144 shipped runs show at most
-0.993) holds the model's worst case instead. A flavor may raise it, never
+confidence beyond what the runs can show (the 123 shipped runs show at
+most 0.992) holds the model's worst case instead. A flavor may raise it, never
 lower it, with ``qslm:sla_confidence``. Every decision reports its
 probability of exceeding ``qslm:max_downtime_ms`` whatever this says.
 

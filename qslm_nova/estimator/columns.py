@@ -59,35 +59,46 @@ def effective_rate(bandwidth_gbps, rtt_ms, mechanism, cpu_load, libvirt,
                    params, streams=None):
     """Migration payload rate in bytes/s per candidate.
 
+    The least of the path's payload rate, what the migration's CPU time
+    sends, the TCP window over the round-trip time and Nova's
+    ``live_migration_bandwidth``.
+
+    CPU: one migration thread sends ``migration_gbps_per_core`` on a
+    whole core, less with a cipher (the costs per byte add:
+    1/rate = 1/send + 1/cipher). On a host whose load per CPU is ``load``
+    (runnable threads per CPU) the thread gets 1 / (1 + load) of its
+    core: the testbed's migrations, plain TCP too, slow down that way on
+    loaded hosts.
+
     :param mechanism: a Mechanism, or a :class:`MechanismColumns`.
+    :param cpu_load: load per CPU of the busier host, per candidate or
+        one for all (0 idle; above 1, more runnable threads than CPUs).
     :param streams: connections carrying the stream, per candidate or one
         for all; default ``libvirt.parallel_connections``. Each connection
-        is encrypted on a core of its own and has a TCP window of its own
-        (Nova's ``live_migration_parallel_connections``, QEMU's multifd),
-        so both limits grow with their number; the path's bandwidth does
-        not.
+        is sent and encrypted by a thread of its own (Nova's
+        ``live_migration_parallel_connections``, QEMU's multifd) and has
+        a TCP window of its own; a further thread adds a core only as far
+        as the host has idle CPU time (1 - load), so on a saturated host
+        parallel connections do not send faster (the testbed measures
+        that); the path's bandwidth does not grow either.
     """
     if streams is None:
         streams = libvirt.parallel_connections
-    streams = np.asarray(streams, dtype=float)
-    # One stream: the single-connection arithmetic, untouched.
-    parallel = bool(np.any(streams > 1))
+    streams = np.maximum(np.asarray(streams, dtype=float), 1.0)
+    load = np.maximum(np.asarray(cpu_load, dtype=float), 0.0)
     bw = np.asarray(bandwidth_gbps, dtype=float) * 1e9 / 8.0
     payload = params.mss_bytes / (params.mss_bytes +
                                   params.frame_overhead_bytes +
                                   mechanism.overhead_bytes_per_packet)
     rate = bw * payload
-    crypto = np.asarray(mechanism.crypto_gbps_per_core, dtype=float)
-    if np.isfinite(crypto).any():
-        free = np.clip(1.0 - np.asarray(cpu_load, dtype=float), 0.05, 1.0)
-        cipher = crypto * 1e9 / 8.0 * free
-        if parallel:
-            cipher = cipher * np.maximum(streams, 1.0)
-        rate = np.where(np.isfinite(crypto), np.minimum(rate, cipher), rate)
+    per_core = _per_core_Bps(params.migration_gbps_per_core,
+                             mechanism.crypto_gbps_per_core)
+    if np.isfinite(per_core).any():
+        idle = np.clip(1.0 - load, 0.0, 1.0)
+        cores = (1.0 + (streams - 1.0) * idle) / (1.0 + load)
+        rate = np.minimum(rate, per_core * cores)
     rtt_s = np.asarray(rtt_ms, dtype=float) / 1000.0
-    window = params.tcp_window_mb * MIB
-    if parallel:
-        window = window * np.maximum(streams, 1.0)
+    window = params.tcp_window_mb * MIB * streams
     with np.errstate(divide='ignore'):
         rate = np.minimum(rate, np.where(rtt_s > 0, window / rtt_s, np.inf))
     if libvirt.bandwidth_mibps:
@@ -95,14 +106,26 @@ def effective_rate(bandwidth_gbps, rtt_ms, mechanism, cpu_load, libvirt,
     return rate
 
 
-def distinct_inputs(rate, stop_rate, rtt_s, mechanism):
+def _per_core_Bps(send_gbps, crypto_gbps):
+    """Bytes/s one thread sends on a whole core: send and cipher costs per
+    byte add (inf: no limit).
+    """
+    with np.errstate(divide='ignore'):
+        cost = (1.0 / (np.asarray(send_gbps, dtype=float) * 1e9 / 8.0) +
+                1.0 / (np.asarray(crypto_gbps, dtype=float) * 1e9 / 8.0))
+        return np.where(cost > 0, 1.0 / np.where(cost > 0, cost, 1.0),
+                        np.inf)
+
+
+def distinct_inputs(rate, stop_rate, rtt_s, mechanism, load):
     """The columns with distinct model inputs, to simulate each once.
 
     Past the effective rate, a column's run depends only on its rates,
-    RTT and the mechanism's handshake and buffer: thousands of candidates
-    whose bandwidth or host load differ often share them (a cipher's
-    limit, or the link, binds). Each element is simulated on its own, so
-    spreading the distinct results back gives what every column would.
+    RTT, host load (libvirt's prepare) and the mechanism's handshake and
+    buffer: thousands of candidates whose bandwidth differs often share
+    them (a cipher's limit, or the link, binds). Each element is
+    simulated on its own, so spreading the distinct results back gives
+    what every column would.
 
     :returns: (picked columns, the picked column of each column, the
         mechanism of the picked columns), or None when there are too few
@@ -111,7 +134,7 @@ def distinct_inputs(rate, stop_rate, rtt_s, mechanism):
     n = rate.shape[0]
     if n < COMPACT_MIN:
         return None
-    keys = [rtt_s, stop_rate, rate]
+    keys = [load, rtt_s, stop_rate, rate]
     columns = isinstance(mechanism, MechanismColumns)
     if columns:
         keys = [mechanism.buffered_mb, mechanism.handshake_rtts] + keys

@@ -47,11 +47,11 @@ class Estimate:
 
 
 def simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
-             mechanism, libvirt, params, disk_gb, bound):
+             mechanism, libvirt, params, disk_gb, bound, load):
     """Run the pre-copy model (:class:`precopy.PreCopyRun`) once."""
     return precopy.PreCopyRun(memory_mb, touched_mb, dirty_Bps, rate,
                               stop_rate, rtt_s, mechanism, libvirt, params,
-                              disk_gb, bound).run()
+                              disk_gb, bound, load).run()
 
 
 def estimate(memory_mb, dirty_rate_mibps, bandwidth_gbps, rtt_ms,
@@ -65,7 +65,11 @@ def estimate(memory_mb, dirty_rate_mibps, bandwidth_gbps, rtt_ms,
     :param rtt_ms: round-trip time per candidate (ms).
     :param mechanism: a :class:`qslm_nova.mechanisms.Mechanism`, or a
         :class:`MechanismColumns` with one mechanism per candidate.
-    :param cpu_load: load (0..1) of the busier host per candidate.
+    :param cpu_load: load per CPU of the busier host per candidate:
+        runnable threads per CPU (the load average over the CPU count;
+        below 1, about the CPUs' busy share). The migration stream gets
+        1 / (1 + load) of a core and libvirt's prepare takes 1 + load
+        times as long as on an idle host.
     :param touched_mb: non-zero guest memory (MiB); default all of it.
     :param disk_gb: disk copied by a block migration (GiB); it only
         scales Nova's step delay and timeout here.
@@ -91,13 +95,14 @@ def estimate(memory_mb, dirty_rate_mibps, bandwidth_gbps, rtt_ms,
     rtt_s = rtt / 1000.0
     dirty = max(dirty_rate_mibps, 0.0) * MIB
     distinct = columns_mod.distinct_inputs(rate, stop_rate, rtt_s,
-                                           mechanism)
+                                           mechanism, load)
     if distinct is None:
-        sim_rate, sim_stop, sim_rtt, sim_mech = (rate, stop_rate, rtt_s,
-                                                 mechanism)
+        sim_rate, sim_stop, sim_rtt, sim_mech, sim_load = (
+            rate, stop_rate, rtt_s, mechanism, load)
     else:
         pick, inverse, sim_mech = distinct
-        sim_rate, sim_stop, sim_rtt = rate[pick], stop_rate[pick], rtt_s[pick]
+        sim_rate, sim_stop, sim_rtt, sim_load = (
+            rate[pick], stop_rate[pick], rtt_s[pick], load[pick])
     # The expected and the worst-case run of every column, side by side
     # in one simulation (the model's loop costs mostly per round).
     m = sim_rate.shape[0]
@@ -110,7 +115,8 @@ def estimate(memory_mb, dirty_rate_mibps, bandwidth_gbps, rtt_ms,
         np.concatenate((sim_rate, np.maximum(sim_rate * wf, 1.0))),
         np.concatenate((sim_stop, np.maximum(sim_stop * wf, 1.0))),
         np.concatenate((sim_rtt, sim_rtt)), sim_mech, libvirt, params,
-        disk_gb, bound=np.repeat([False, True], m))
+        disk_gb, bound=np.repeat([False, True], m),
+        load=np.concatenate((sim_load, sim_load)))
     exp = [a[:m] for a in both]
     worst = [a[m:] for a in both]
     if distinct is not None:

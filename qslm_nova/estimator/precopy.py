@@ -22,7 +22,8 @@ included. The stop-and-copy therefore carries about the whole threshold,
 or everything left if that is less.
 
 :class:`PreCopyRun` walks all columns round by round; every step of a
-round is a method named after what QEMU or Nova does in it. Columns that
+round is a method named after what QEMU or Nova does in it (the ways a
+column ends are in :mod:`.endings`). Columns that
 finish leave the arrays once they are the majority, so that later rounds
 work on the stragglers only (the same element-wise arithmetic, fewer
 columns).
@@ -32,6 +33,7 @@ columns).
 import numpy as np
 
 from qslm_nova.estimator import columns as columns_mod
+from qslm_nova.estimator import endings
 from qslm_nova.estimator import outcomes
 from qslm_nova.estimator import settings as settings_mod
 
@@ -40,15 +42,18 @@ GIB = columns_mod.GIB
 Outcome = outcomes.Outcome
 
 
-class PreCopyRun:
+class PreCopyRun(endings.ColumnEndings):
     """The pre-copy model for every column of one estimate.
 
     :param dirty_Bps: dirtying rate per column, bytes/s.
     :param rate: pre-copy rate, bytes/s (Nova's bandwidth cap applies).
     :param stop_rate: stop-and-copy rate, bytes/s (QEMU lifts the cap).
     :param bound: per column, True for a worst-case run
-        (``worst_stop_share``, ``worst_extra_ms``, no early first stop).
-        Expected and worst-case columns share one run.
+        (``worst_stop_share``, ``worst_extra_ms``, no early first stop,
+        Nova's first step and timeout action late). Expected and
+        worst-case columns share one run.
+    :param load: per column, the load per CPU of the busier host: it
+        stretches libvirt's prepare (``setup_ms``).
 
     """
 
@@ -61,12 +66,12 @@ class PreCopyRun:
     RESULTS = ('t', 'sent', 'downtime', 'outcome', 'after', 'rounds')
 
     def __init__(self, memory_mb, touched_mb, dirty_Bps, rate, stop_rate,
-                 rtt_s, mechanism, libvirt, params, disk_gb, bound):
+                 rtt_s, mechanism, libvirt, params, disk_gb, bound, load):
         n = rate.shape[0]
         self.params = params
         self.libvirt = libvirt
         self.schedule = settings_mod.StepSchedule(
-            libvirt, settings_mod.data_gb(memory_mb, disk_gb))
+            libvirt, settings_mod.data_gb(memory_mb, disk_gb), params)
         self.touched = touched_mb * MIB
         zero_pages = max(memory_mb - touched_mb, 0.0) * MIB / 4096.0
         self.mechanism = mechanism
@@ -75,6 +80,9 @@ class PreCopyRun:
         # Device state and what sits in socket/tunnel buffers at the stop.
         self.tail = np.broadcast_to(
             (params.device_state_mb + mechanism.buffered_mb) * MIB, (n,))
+        # libvirt's prepare (the destination QEMU's start) is work of
+        # threads that wait for a core: 1 + load times longer.
+        stretch = 1.0 + np.maximum(load, 0.0)
         fixed = (params.confirmation_ms + params.activation_ms) / 1000.0
         self.share = np.where(bound, params.worst_stop_share,
                               params.stop_share)
@@ -82,7 +90,7 @@ class PreCopyRun:
             bound, fixed + params.worst_extra_ms / 1000.0, fixed)
         self.any_bound = bool(bound.any())
         self.expected = ~bound
-        self.t = (params.setup_ms / 1000.0 +
+        self.t = (params.setup_ms / 1000.0 * stretch +
                   rtt_s * (1 + mechanism.handshake_rtts) +
                   memory_mb * MIB / (params.scan_gibps * GIB))
         self.pending = np.full(
@@ -95,6 +103,7 @@ class PreCopyRun:
         self.downtime = np.zeros(n)
         self.after = np.zeros(n)  # post-copy: pulling the rest afterwards
         self.rounds = np.zeros(n, dtype=int)
+        self.floor = self.first_interval_floor()
         # Columns still running, by their number in the caller's arrays;
         # finished ones move to ``finished``.
         self.columns = np.arange(n)
@@ -133,13 +142,12 @@ class PreCopyRun:
                 len(active) >= columns_mod.COMPACT_MIN):
             self.compact(active)
             active = ~self.done
-        if self.schedule.timeout_s > 0:
-            late = active & (self.t >= self.schedule.timeout_s)
-            if late.any():
-                self.timeout_action(late)
-                active = ~self.done
-                if not active.any():
-                    return False
+        late = active & (self.t >= self.schedule.timeout(self.bound))
+        if late.any():
+            self.timeout_action(late)
+            active = ~self.done
+            if not active.any():
+                return False
         index = self.schedule.index(self.t)
         threshold = self.stop_threshold(index)
         fits = active & (self.pending <= threshold)
@@ -151,7 +159,7 @@ class PreCopyRun:
         # Within a round what is left (unsent + dirtied since) falls by
         # (rate - dirty) per second.
         net = self.rate - dirty_now
-        event = self.schedule.next_event(self.t, index)
+        event = self.schedule.next_event(self.t, self.bound, index)
         active = self.stop_inside_round(active, threshold, net, duration,
                                         event)
         active = self.go_to_event(active, net, duration, event)
@@ -257,7 +265,7 @@ class PreCopyRun:
         the limit (or the timeout hits), so jump there while QEMU keeps
         sending at full rate; with no event left it never converges.
         """
-        next_at = self.schedule.next_event(self.t)
+        next_at = self.schedule.next_event(self.t, self.bound)
         hold = stuck
         if self.libvirt.auto_converge:
             # Throttling may still bring it down.
@@ -270,107 +278,6 @@ class PreCopyRun:
         self.outcome[never] = Outcome.NO_CONVERGENCE
         self.downtime[never] = np.inf
         self.done |= never
-
-    # -- how columns end -------------------------------------------------
-    def first_sample_stop(self):
-        """Stop at QEMU's first bandwidth sample where little is left.
-
-        The first threshold QEMU computes uses the rate plus the buffer
-        fill over the first sample: a guest with little left by then
-        stops at once, with more left than the steady threshold would
-        allow. (Not for the worst case.)
-
-        """
-        params = self.params
-        if params.first_sample_ms <= 0 or self.bound.all():
-            return
-        first = params.first_sample_ms / 1000.0
-        buf = self.mechanism.buffered_mb * MIB
-        pending = self.pending
-        moved = np.minimum(pending, self.rate * first + buf)
-        rest = pending - moved
-        dirtied = (np.minimum(self.dirty_Bps * first, self.touched) *
-                   moved / np.maximum(pending, 1.0))
-        threshold = ((self.rate + buf / first) * self.schedule.first_limit *
-                     self.share)
-        early = (rest > 0) & (rest + dirtied <= threshold) & self.expected
-        if early.any():
-            self.t[early] += first
-            self.sent[early] += moved[early]
-            self.stop(early, rest[early] + dirtied[early])
-
-    def stop(self, mask, left, checked=False):
-        """Pause the masked columns with ``left`` bytes still to send."""
-        mask = np.flatnonzero(mask)     # indexes faster than the mask
-        if checked and self.params.iteration_ms > 0:
-            left = self.noticed_late(mask, left)
-        tail = self.tail[mask]
-        self.downtime[mask] = ((left + tail) / self.stop_rate[mask] +
-                               self.fixed_down[mask])
-        self.sent[mask] += left + tail
-        self.done[mask] = True
-
-    def noticed_late(self, mask, left):
-        """What is left when QEMU notices that it fits.
-
-        QEMU compares only between send bursts: it notices that what is
-        left fits on average half a burst (at most half of what is left)
-        later, with that much already sent. (The worst case stops at the
-        threshold itself.)
-        """
-        if self.any_bound:
-            expected = self.expected[mask]
-            late_cols, part = mask[expected], left[expected]
-        else:
-            late_cols, part = mask, left
-        rate = self.rate[late_cols]
-        late = 0.5 * np.minimum(part,
-                                rate * self.params.iteration_ms / 1000.0)
-        self.sent[late_cols] += late
-        self.t[late_cols] += late / rate
-        if self.any_bound:
-            left = left.copy()
-            left[expected] = part - late
-            return left
-        return left - late
-
-    def timeout_action(self, mask):
-        """Nova's completion-timeout action on the masked columns."""
-        if self.libvirt.timeout_action == 'abort':
-            self.abort(mask)
-        elif self.libvirt.permit_post_copy:
-            # The guest moves at once; its remaining pages follow on
-            # demand: what one pass over memory leaves dirty.
-            rate = self.rate[mask]
-            self.outcome[mask] = Outcome.POST_COPY
-            self.downtime[mask] = (self.tail[mask] / self.stop_rate[mask] +
-                                   self.rtt_s[mask] + self.fixed_down[mask])
-            self.after[mask] = np.minimum(
-                self.touched,
-                self.dirty_Bps[mask] * self.touched / rate) / rate
-            self.sent[mask] += self.pending[mask]
-        else:
-            self.outcome[mask] = Outcome.FORCED_PAUSE
-            self.downtime[mask] = ((self.pending[mask] + self.tail[mask]) /
-                                   self.stop_rate[mask] +
-                                   self.fixed_down[mask])
-        self.done[mask] = True
-
-    def abort(self, mask):
-        """Nova aborts: no pause. The worst case must still bound any run
-        of the envelope that completes before Nova aborts it: at most the
-        threshold of the limit reached by the timeout.
-        """
-        self.outcome[mask] = Outcome.ABORTED
-        self.downtime[mask] = 0.0
-        worst = mask & self.bound
-        if self.any_bound and worst.any():
-            reached = self.schedule.limit_at[
-                self.schedule.index(self.t[worst])]
-            self.downtime[worst] = (
-                (self.rate[worst] * reached * self.share[worst] +
-                 self.tail[worst]) / self.stop_rate[worst] +
-                self.fixed_down[worst])
 
     # -- bookkeeping -----------------------------------------------------
     def compact(self, active):
@@ -390,6 +297,8 @@ class PreCopyRun:
             self.finished[name][self.columns] = getattr(self, name)
         out = self.finished
         downtime, outcome = out['downtime'], out['outcome']
+        downtime = np.where(np.isfinite(downtime),
+                            np.maximum(downtime, self.floor), downtime)
         total = (out['t'] + np.where(np.isfinite(downtime), downtime, 0.0) +
                  out['after'])
         total = np.where(outcome == Outcome.NO_CONVERGENCE, np.inf, total)

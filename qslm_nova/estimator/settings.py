@@ -88,6 +88,8 @@ class ModelParams:
 
     # Each field names the [qslm] option that sets it
     # (qslm_nova.conf.estimator) or is a constant of the model.
+    # libvirt's prepare on an idle host (begin, the destination QEMU's
+    # start, perform): CPU work, stretched by (1 + load).
     setup_ms: float = conf_fields.option('setup_ms', 40.0)
     confirmation_ms: float = conf_fields.option('confirmation_ms', 10.0)
     activation_ms: float = conf_fields.option('activation_ms', 30.0)
@@ -116,6 +118,19 @@ class ModelParams:
     # counts the data that filled the transport's buffers, so it runs
     # high. 0: ignore.
     first_sample_ms: float = conf_fields.option('first_sample_ms', 100.0)
+    # What one migration thread sends per second on a whole core, before
+    # encryption (page scanning, dirty tracking, socket writes), Gbit/s.
+    # The stream gets 1 / (1 + load) of its core.
+    migration_gbps_per_core: float = conf_fields.option(
+        'migration_gbps_per_core', 10.0)
+    # QEMU's own downtime limit, in force until Nova's first
+    # migrateSetMaxDowntime lands; in the worst case that call (and the
+    # timeout action) is this late (libvirt's client can lose the wake-up
+    # of a call made while migrateToURI3 waits; the daemon's keepalive
+    # then sends it).
+    qemu_default_downtime_ms: float = conf_fields.option(
+        'qemu_default_downtime_ms', 300.0)
+    monitor_delay_s: float = conf_fields.option('monitor_delay_s', 0.0)
 
     @classmethod
     def from_conf(cls, group):
@@ -132,11 +147,16 @@ class StepSchedule:
 
     Limits are in seconds here; ``index(t)`` is the number of steps
     started by time ``t`` (``np.searchsorted(side='right')``), which
-    reads the limit in force and the time of the next step.
+    reads the limit in force and the time of the next step. Nova sets its
+    first step during libvirt's prepare, before QEMU sends a byte, so
+    the steps hold from the start. Worst-case columns (``bound``) see
+    Nova's timeout action ``monitor_delay_s`` late (QEMU's default limit
+    before Nova's late first step is :class:`precopy.PreCopyRun`'s
+    ``first_interval_floor``).
 
     """
 
-    def __init__(self, libvirt, gib):
+    def __init__(self, libvirt, gib, params):
         steps = libvirt.steps(gib)
         self.start_s = np.array([s[0] for s in steps], dtype=float)
         limits = np.array([s[1] for s in steps], dtype=float) / 1000.0
@@ -144,17 +164,22 @@ class StepSchedule:
         self.max_limit = limits[-1]
         self.limit_at = np.concatenate((limits[:1], limits))
         self.next_step_at = np.append(self.start_s, np.inf)
-        self.timeout_s = libvirt.completion_timeout_s * gib
+        timeout = libvirt.completion_timeout_s * gib
+        self.timeout_s = timeout
+        self._timeout_at = ((timeout, timeout + params.monitor_delay_s)
+                            if timeout > 0 else (np.inf, np.inf))
 
     def index(self, t):
         return np.searchsorted(self.start_s, t, side='right')
 
-    def next_event(self, at, index=None):
+    def timeout(self, bound):
+        """Nova's timeout action per column, s (inf: none)."""
+        return np.where(bound, self._timeout_at[1], self._timeout_at[0])
+
+    def next_event(self, at, bound, index=None):
         """Time of the next downtime step or of the timeout."""
         if index is None:
             index = self.index(at)
-        event = self.next_step_at[index]
-        if self.timeout_s > 0:
-            event = np.minimum(event, np.where(at < self.timeout_s,
-                                               self.timeout_s, np.inf))
-        return event
+        timeout = self.timeout(bound)
+        return np.minimum(self.next_step_at[index],
+                          np.where(at < timeout, timeout, np.inf))

@@ -43,7 +43,7 @@ MECHANISM_CIPHER = {
 BLOCK_BYTES = 16384
 
 
-def _openssl_speed(cipher, seconds):
+def openssl_speed(cipher, seconds):
     exe = shutil.which('openssl')
     if not exe:
         return None
@@ -99,7 +99,7 @@ def measure_cipher_throughput(seconds=1, method='auto'):
     for cipher in CIPHERS:
         value = None
         if method in ('auto', 'openssl'):
-            value = _openssl_speed(cipher, seconds)
+            value = openssl_speed(cipher, seconds)
             if value is not None:
                 used.add('openssl speed')
         if value is None and method in ('auto', 'python'):

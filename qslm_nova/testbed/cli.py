@@ -23,6 +23,7 @@ import json
 import os
 import signal
 import sys
+import threading
 
 from qslm_nova.testbed import TestbedError
 
@@ -191,17 +192,49 @@ def calibrate_main(argv=None):
 def libvirt_campaign_main(argv=None):
     from qslm_nova.testbed import campaign
     from qslm_nova.testbed import libvirt_campaign
+    from qslm_nova.testbed import libvirt_plan
 
     p = argparse.ArgumentParser(
         prog='qslm-nova-testbed libvirt-campaign',
         description='Live-migrate 1-1.5 GiB TCG guests between two libvirt '
                     'hosts on this machine, driven by Nova 34\'s monitor, '
-                    'and append the measurements to a CSV (resumes).')
+                    'as a plan file says, and append the measurements to '
+                    'its CSV. Resumes: run it again after a stop.')
+    p.add_argument('--plan', help='plan file (qslm-nova-testbed '
+                   'libvirt-plan makes one); default: the first campaign\'s '
+                   'plan')
     p.add_argument('--out', default=campaign.DATA_DIR)
-    p.add_argument('--csv', default=libvirt_campaign.CSV_NAME)
+    p.add_argument('--csv', default=None,
+                   help='CSV under --out (default: the plan\'s, else %s)'
+                   % libvirt_campaign.CSV_NAME)
     p.add_argument('--limit', type=int, default=None,
                    help='run at most this many migrations')
+    p.add_argument('--estimate', action='store_true',
+                   help='print what is left and how long it takes; run '
+                        'nothing')
     args = p.parse_args(argv)
+    try:
+        if args.plan:
+            specs, csv_name = libvirt_plan.load(args.plan)
+        else:
+            specs, csv_name = libvirt_plan.make(), libvirt_campaign.CSV_NAME
+    except TestbedError as e:
+        print('testbed error: %s' % e, file=sys.stderr)
+        return 2
+    csv_name = args.csv or csv_name
+    rows = campaign.read_rows(os.path.join(args.out, csv_name))
+    todo = libvirt_campaign.pending(specs, rows)[:args.limit or None]
+    earlier = [r for name in sorted(os.listdir(args.out))
+               if name.startswith('libvirt-campaign') and
+               name.endswith('.csv')
+               for r in campaign.read_rows(os.path.join(args.out, name))]
+    print('%d of %d runs of the plan to do into %s: about %.0f min (median '
+          'run time per label of the %d libvirt runs so far in %s)' % (
+              len(todo), len(specs), csv_name,
+              libvirt_plan.estimate_s(todo, earlier) / 60.0, len(earlier),
+              args.out), flush=True)
+    if args.estimate:
+        return 0
 
     def progress(i, n, row):
         print('[%d/%d] %s %s %s pause=%sms load=%s %s' % (
@@ -209,18 +242,63 @@ def libvirt_campaign_main(argv=None):
             row.get('downtime_e2e_ms'), row.get('load1_start'),
             row.get('error') or ''), flush=True)
 
+    stopping = threading.Event()
+
     def stop(signum, frame):
-        raise SystemExit(128 + signum)
+        # First signal: end after the run in progress (its row is kept,
+        # hosts and namespaces are removed); a second one: now.
+        if stopping.is_set():
+            raise SystemExit(128 + signum)
+        stopping.set()
+        print('stopping after the run in progress (signal again to stop '
+              'at once)', flush=True)
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         path = libvirt_campaign.run_campaign(
-            out_dir=args.out, csv_name=args.csv, limit=args.limit,
-            progress=progress)
+            out_dir=args.out, csv_name=csv_name, specs=specs,
+            limit=args.limit, progress=progress, stop=stopping)
     except TestbedError as e:
         print('testbed error: %s' % e, file=sys.stderr)
         return 2
     print('data in %s' % path)
+    return 0
+
+
+def libvirt_plan_main(argv=None):
+    from qslm_nova.testbed import libvirt_plan
+
+    p = argparse.ArgumentParser(
+        prog='qslm-nova-testbed libvirt-plan',
+        description='Write a libvirt campaign plan: fitting and held-out '
+                    'configurations (libvirt_plan.FIT, HELD_OUT), Nova\'s '
+                    'default steps and its other outcomes.')
+    p.add_argument('path', help='plan file to write')
+    p.add_argument('--csv', required=True,
+                   help='CSV name the campaign appends to (under its --out)')
+    p.add_argument('--steps-fit', type=int, default=22)
+    p.add_argument('--steps-held', type=int, default=14)
+    p.add_argument('--per-outcome', type=_ints, default=(6, 5),
+                   help='fitting,held-out runs per outcome label '
+                        '(%(default)s)')
+    p.add_argument('--seed', type=int, default=17)
+    p.add_argument('--first-repeat', type=int, default=0,
+                   help='repeat number of the first run of each kind '
+                        '(another campaign: another number, so run ids '
+                        'differ)')
+    p.add_argument('--description', default='')
+    args = p.parse_args(argv)
+    if len(args.per_outcome) != 2:
+        print('--per-outcome: two numbers, fitting,held-out',
+              file=sys.stderr)
+        return 2
+    specs = libvirt_plan.make(args.steps_fit, args.steps_held,
+                              args.per_outcome, args.seed,
+                              args.first_repeat)
+    libvirt_plan.save(specs, args.path, args.csv, args.description)
+    print('%d runs in %s, about %.0f min' % (
+        len(specs), args.path, libvirt_plan.estimate_s(specs) / 60.0))
     return 0
 
 
@@ -235,6 +313,7 @@ def main(argv=None):
     commands = {'campaign': campaign_main, 'report': report_main,
                 'calibrate': calibrate_main,
                 'libvirt-campaign': libvirt_campaign_main,
+                'libvirt-plan': libvirt_plan_main,
                 'libvirt-report': libvirt_report_main}
     if not argv or argv[0] not in commands:
         print('usage: qslm-nova-testbed {%s} [options]'

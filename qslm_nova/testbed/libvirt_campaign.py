@@ -12,25 +12,20 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The libvirt campaign: Nova-driven migrations, fit and held-out values.
+"""The libvirt campaign: run a plan of Nova-driven migrations, resumably.
 
-Every value of every dimension belongs either to the fitting set or to
-the held-out set (:data:`FIT` and :data:`HELD_OUT`); a held-out
-configuration takes at least two of its dimensions from the held-out
-values, so no held-out run repeats a configuration, or even a value on
-those dimensions, that the fit saw. Besides Nova's default stepping
-(label ``steps``), four labels provoke Nova's other outcomes with a guest
-that dirties faster than the link: ``abort`` and ``force-complete``
-(completion timeout, pause), ``post-copy`` (force-complete with post-copy
-permitted) and ``auto-converge``.
+:mod:`libvirt_plan` says which migrations (fitting and held-out values,
+Nova's outcome labels) and writes the plan file; this module starts two
+libvirt hosts, measures their link, and runs every spec of the plan that
+the CSV does not hold yet, one row per run, flushed as it ends: stop it
+at any time and run the same command again to go on. A run the testbed
+had to abort (``status=error``) is tried once more on the next start.
 """
 
 import csv
-import dataclasses
 import datetime
 import json
 import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -38,108 +33,23 @@ import tempfile
 from oslo_log import log as logging
 
 from qslm_nova.testbed import campaign as raw_campaign
-from qslm_nova.testbed import guest as guest_mod
 from qslm_nova.testbed import libvirt_guest
 from qslm_nova.testbed import libvirt_host
+from qslm_nova.testbed import libvirt_plan
 from qslm_nova.testbed import libvirt_runner
 from qslm_nova.testbed import netns
-from qslm_nova.testbed import nova_monitor
 from qslm_nova.testbed import TestbedError
 
 LOG = logging.getLogger(__name__)
 CSV_NAME = 'libvirt-campaign.csv'
+# Runs whose row says status=error are tried this often in all.
+ATTEMPTS = 2
 
-# Dimension -> values. Workloads: ('steady', MiB/s, wss MiB) or
-# ('bursty', MiB/s while writing, on ms, off ms, wss MiB).
-FIT = {
-    'memory_mib': (1024, 1536),
-    'workload': (('steady', 4, 256), ('steady', 24, 512),
-                 ('bursty', 48, 250, 750, 512)),
-    'bandwidth_mbps': (500, 1000),
-    # No latency dimension: this machine's kernel has no netem qdisc
-    # (CONFIG_NET_SCH_NETEM is not set), so tc cannot add delay here.
-    'rtt_ms': (0,),
-    'downtime_ms': (300, 500),
-    'transport': (('tcp', 1), ('tls', 1), ('tcp', 2)),
-    'hogs': (0, 1),
-}
-HELD_OUT = {
-    'memory_mib': (1280,),
-    'workload': (('steady', 12, 384), ('bursty', 64, 150, 850, 384)),
-    'bandwidth_mbps': (700,),
-    'downtime_ms': (400,),
-    'transport': (('tls', 3), ('tcp', 3)),
-    'hogs': (2,),
-}
-# Nova's other outcomes: a guest dirtying faster than the link.
-OUTCOME_LABELS = {
-    'abort': dict(completion_timeout_s=3, downtime_steps=3,
-                  downtime_delay_s=3),
-    'force-complete': dict(completion_timeout_s=3,
-                           timeout_action='force_complete'),
-    'post-copy': dict(completion_timeout_s=3, timeout_action='force_complete',
-                      permit_post_copy=True),
-    # Bounded: aborted after 45 s per GiB if throttling does not do it.
-    'auto-converge': dict(permit_auto_converge=True,
-                          completion_timeout_s=45),
-}
-HOT_WORKLOAD = {'fit': ('steady', 96, 256), 'held-out': ('steady', 80, 192)}
-
-
-# Percent of the guest's memory above 4 MiB holding data (the rest stays
-# zero, as in a guest that has not touched all its RAM).
-FILL_PCT = 50
-
-
-def workload(desc):
-    if desc[0] == 'steady':
-        return guest_mod.Workload(dirty_rate_mibps=desc[1], wss_mib=desc[2],
-                                  fill_pct=FILL_PCT)
-    return guest_mod.Workload(dirty_rate_mibps=desc[1], burst_on_ms=desc[2],
-                              burst_off_ms=desc[3], wss_mib=desc[4],
-                              fill_pct=FILL_PCT)
-
-
-def _pick(rng, group):
-    if group == 'fit':
-        return {k: rng.choice(v) for k, v in FIT.items()}
-    dims = list(HELD_OUT)
-    unseen = set(rng.sample(dims, 2))
-    unseen |= {d for d in dims if rng.random() < 0.5}
-    return {k: rng.choice((HELD_OUT if k in unseen else FIT)[k])
-            for k in FIT}
-
-
-def _spec(choice, group, label, repeat):
-    transport, parallel = choice['transport']
-    extra = dict(OUTCOME_LABELS.get(label, {}))
-    work = choice['workload']
-    if label != 'steps':
-        work = HOT_WORKLOAD[group]
-    nova = nova_monitor.NovaSettings(
-        downtime_ms=choice['downtime_ms'], native_tls=transport == 'tls',
-        parallel_connections=parallel, **extra)
-    return libvirt_runner.LibvirtSpec(
-        memory_mib=choice['memory_mib'], workload=workload(work),
-        bandwidth_mbps=choice['bandwidth_mbps'], rtt_ms=choice['rtt_ms'],
-        transport=transport, nova=nova, hogs=choice['hogs'],
-        repeat=repeat, group=group, label=label)
-
-
-def plan(steps_fit=22, steps_held=14, per_outcome=(6, 5), seed=17):
-    """The campaign's specs, interleaved so a partial run covers all."""
-    rng = random.Random(seed)
-    specs = []
-    for group, count in (('fit', steps_fit), ('held-out', steps_held)):
-        for i in range(count):
-            specs.append(_spec(_pick(rng, group), group, 'steps', i))
-    for label in OUTCOME_LABELS:
-        for group, count in zip(('fit', 'held-out'), per_outcome):
-            for i in range(count):
-                choice = _pick(rng, group)
-                specs.append(_spec(choice, group, label, i))
-    rng.shuffle(specs)
-    return specs
+# The plan's names, kept where the first campaign had them.
+FIT = libvirt_plan.FIT
+HELD_OUT = libvirt_plan.HELD_OUT
+OUTCOME_LABELS = libvirt_plan.OUTCOME_LABELS
+plan = libvirt_plan.make
 
 
 def measure_goodput(src, dst, link, rate_mbps, seconds=2.0, port=5999):
@@ -179,16 +89,35 @@ def environment(src, dst, link, bandwidths):
     }
 
 
+def pending(specs, rows):
+    """The specs still to run: not in *rows* (the CSV's), or only as
+    errors fewer than :data:`ATTEMPTS` times.
+    """
+    ok, errors = set(), {}
+    for r in rows:
+        if r.get('status') == 'ok':
+            ok.add(r['run_id'])
+        else:
+            errors[r['run_id']] = errors.get(r['run_id'], 0) + 1
+    return [s for s in specs if s.run_id not in ok and
+            errors.get(s.run_id, 0) < ATTEMPTS]
+
+
 def run_campaign(out_dir=raw_campaign.DATA_DIR, csv_name=CSV_NAME,
-                 specs=None, limit=None, progress=None, base_dir=None):
-    """Run *specs* (default :func:`plan`), appending rows; resumes."""
+                 specs=None, limit=None, progress=None, base_dir=None,
+                 stop=None):
+    """Run *specs* (default :func:`plan`), appending rows; resumes.
+
+    :param stop: a threading.Event; once set, the campaign ends after the
+        run in progress (hosts stopped, namespaces removed).
+    """
     specs = plan() if specs is None else specs
     path = os.path.join(out_dir, csv_name)
-    done = {r['run_id'] for r in raw_campaign.read_rows(path)
-            if r.get('status') == 'ok'}
-    todo = [s for s in specs if s.run_id not in done]
+    todo = pending(specs, raw_campaign.read_rows(path))
     if limit:
         todo = todo[:limit]
+    if not todo:
+        return path
     base = base_dir or tempfile.mkdtemp(prefix='qslm-lvcampaign-')
     elf = libvirt_guest.build_elf(os.path.join(base, 'build'))
     new = not os.path.exists(path) or os.path.getsize(path) == 0
@@ -212,13 +141,14 @@ def run_campaign(out_dir=raw_campaign.DATA_DIR, csv_name=CSV_NAME,
             if new:
                 writer.writeheader()
             for i, spec in enumerate(todo):
+                if stop is not None and stop.is_set():
+                    break
                 link.shape(spec.bandwidth_mbps, spec.rtt_ms)
                 try:
                     row = libvirt_runner.run(spec, src, dst, elf)
                 except TestbedError as e:
                     LOG.warning('%s failed: %s', spec.run_id, e)
-                    row = dataclasses.asdict(spec) and dict.fromkeys(
-                        libvirt_runner.FIELDS, '')
+                    row = dict.fromkeys(libvirt_runner.FIELDS, '')
                     row.update(run_id=spec.run_id, group=spec.group,
                                label=spec.label, status='error',
                                error=str(e)[:500])

@@ -14,17 +14,19 @@
 
 """The libvirt testbed report: a benchmark that prints numbers.
 
-Fits the model constants on the campaign's ``fit`` runs (the estimator as
-it is, and with the :class:`libvirt_model.Prototype` changes), then on
-the ``held-out`` runs, whose configurations hold values the fit never
-saw, prints per transport, Nova limit, guest size, Nova outcome and host
-load: the median absolute percentage error of the pause (end to end) and
-of the total time, the worst case's coverage and its median ratio to the
-measured pause, beside three references measured in the same run: the
-nearest fitted cell's mean, the paper's VMSize/LinkSpeed bound and QEMU's
-own ``expected-downtime``; then the issue's targets.
+Reads every libvirt campaign (``data/testbed/libvirt-campaign*.csv``),
+fits the model constants on the ``fit`` runs twice, the estimator before
+this model (:data:`libvirt_model.BEFORE`) and as it is
+(:data:`libvirt_model.AFTER`), then on the ``held-out`` runs, whose
+configurations hold values the fit never saw, prints per transport, Nova
+limit, guest size, Nova outcome, host load and campaign: the median
+absolute percentage error of the pause (end to end) and of the total
+time, the worst case's coverage and its median ratio to the measured
+pause, beside three references measured in the same run: the nearest
+fitted cell's mean, the paper's VMSize/LinkSpeed bound and QEMU's own
+``expected-downtime``; then the issue's targets.
 
-    python -m qslm_nova.testbed.libvirt_report [--csv PATH] [--out FILE]
+    python -m qslm_nova.testbed.libvirt_report [--csv PATH ...] [--out FILE]
 """
 
 import argparse
@@ -38,8 +40,9 @@ import numpy as np
 
 from qslm_nova.testbed import campaign as raw_campaign
 from qslm_nova.testbed import fit
-from qslm_nova.testbed import libvirt_campaign
+from qslm_nova.testbed import libvirt_facts
 from qslm_nova.testbed import libvirt_model as lm
+from qslm_nova.testbed import libvirt_plan
 
 TARGETS = {'downtime_ape_median': 10.0, 'total_ape_median': 5.0,
            'worst_coverage': 0.99, 'worst_ratio_median': 1.5,
@@ -116,6 +119,35 @@ def stats(rows, ests, baseline):
     }
 
 
+def unseen_values(row):
+    """The dimensions on which *row* takes a value the fit never saw
+    (:data:`libvirt_plan.HELD_OUT`, the hot held-out guest included).
+    """
+    held = libvirt_plan.HELD_OUT
+    works = {(w[0], w[1]) for w in held['workload']} | {
+        libvirt_plan.HOT_WORKLOAD['held-out'][:2]}
+    rate = lm.num(row, 'burst_rate_mibps') if row.get('workload') == \
+        'bursty' else lm.num(row, 'dirty_rate_mibps')
+    checks = {
+        'memory': lm.num(row, 'memory_mib') in held['memory_mib'],
+        'workload': (row.get('workload'), rate) in works,
+        'bandwidth': lm.num(row, 'bandwidth_mbps') in held['bandwidth_mbps'],
+        'limit': lm.num(row, 'nova_downtime_ms') in held['downtime_ms'],
+        'transport': (row.get('transport'), int(lm.num(row, 'parallel', 1)))
+        in held['transport'],
+        'hogs': lm.num(row, 'hogs') in held['hogs'],
+    }
+    return sorted(k for k, v in checks.items() if v)
+
+
+def _load_band(row):
+    load = lm.load_per_cpu(row)
+    for hi in (2, 4, 8, 16):
+        if load < hi:
+            return '<%d' % hi
+    return '>=16'
+
+
 def scopes(items):
     """(scope name, items) for every scope; items are (row, ...) tuples."""
     yield 'overall', items
@@ -125,8 +157,11 @@ def scopes(items):
             ('memory', lambda r: r['memory_mib']),
             ('outcome', lambda r: r['outcome']),
             ('label', lambda r: r['label']),
+            ('load/cpu', _load_band),
             ('hogs', lambda r: r['hogs']),
-            ('workload', lambda r: r['workload'])):
+            ('workload', lambda r: r['workload']),
+            ('campaign', lambda r: r['campaign'].replace('libvirt-', '')),
+            ('unseen dims', lambda r: '%d of 6' % len(unseen_values(r)))):
         for value in sorted({key(x[0]) for x in items}):
             yield '%s=%s' % (name, value), [x for x in items
                                             if key(x[0]) == value]
@@ -149,183 +184,134 @@ def _line(scope, s):
         f(s['qemu_dt']), f(s['outcome_ok'], True))
 
 
-def evaluate(rows, goodput, prototype, out):
-    ok = [r for r in rows if r.get('status') == 'ok']
+def _describe(fitted):
+    p = fitted.params
+    return ('   setup_ms=%.0f (x (1 + load)) hand-off_ms=%.0f '
+            'device_state_mb=%.2f stop_share=%.2f migration_gbps_per_core='
+            '%.2f tls_gbps_per_core=%s worst: bw x%.2f share %.2f +%.0f ms, '
+            'Nova %.0f s late' % (
+                p.setup_ms, p.confirmation_ms + p.activation_ms,
+                p.device_state_mb, p.stop_share, p.migration_gbps_per_core,
+                '%.2f' % fitted.crypto_gbps_per_core.get('tls', math.inf),
+                p.worst_bandwidth_factor, p.worst_stop_share,
+                p.worst_extra_ms, p.monitor_delay_s))
+
+
+def evaluate(rows, goodput, variant, out):
+    """Fit *variant* on the fit runs; print its tables; return the fit
+    and the summary by scope.
+    """
+    ok = [r for r in rows if lm.unusable(r) is None]
     train = [r for r in ok if r['group'] == 'fit']
     held = [r for r in ok if r['group'] == 'held-out']
-    fitted = lm.fit_rows(train, goodput, prototype)
+    fitted = lm.fit_rows(train, goodput, variant)
     out.append('')
-    out.append('== model: %s; fitted on %d runs (objective %.1f, worst '
-               'case covers %.0f%% of them)' % (
-                   prototype.name(), len(train), fitted.objective,
+    out.append('== model %s; fitted on %d runs (objective %.1f, worst case '
+               'covers %.0f%% of them)' % (
+                   variant.name, len(train), fitted.objective,
                    fitted.fit_worst_coverage * 100))
-    p = fitted.params
-    out.append('   setup_ms=%.0f fixed_down_ms=%.0f device_state_mb=%.2f '
-               'stop_share=%.2f caps(Gbit/s/core)=%s handoff_ms=%.0f '
-               'worst: bw x%.2f share %.2f +%.0f ms' % (
-                   p.setup_ms, p.confirmation_ms + p.activation_ms,
-                   p.device_state_mb, p.stop_share,
-                   {k: round(v, 2) for k, v in
-                    fitted.crypto_gbps_per_core.items()},
-                   fitted.handoff_ms, p.worst_bandwidth_factor,
-                   p.worst_stop_share, p.worst_extra_ms))
+    out.append(_describe(fitted))
     summary = {}
     for name, subset in (('held-out', held), ('fit', train)):
-        ests = lm.estimate_rows(subset, fitted, prototype)
+        ests = lm.estimate_rows(subset, fitted, variant)
         base = nearest_cell_means(train, subset)
         out.append('-- %s runs' % name)
         out.append(HEAD)
         for scope, part in scopes(list(zip(subset, ests, base))):
             s = stats([x[0] for x in part], [x[1] for x in part],
                       [x[2] for x in part])
-            if s is None:
-                continue
-            if name == 'fit' and scope != 'overall':
+            if s is None or (name == 'fit' and scope != 'overall'):
                 continue
             out.append(_line(scope, s))
             summary['%s/%s' % (name, scope)] = s
     return fitted, summary
 
 
-def targets(summary, rows, out):
-    held = summary.get('held-out/overall') or {}
-    ok = [r for r in rows if r.get('status') == 'ok']
-    per_outcome = collections.Counter(r['label'] for r in ok)
-    out.append('targets on held-out configurations (value, target, met):')
-    checks = [
-        ('pause median error %', held.get('dt'), '<=', 10.0),
-        ('total time median error %', held.get('tt'), '<=', 5.0),
-        ('worst case covers', held.get('covered'), '>=', 0.99),
-        ('median worst/measured', held.get('worst_ratio'), '<=', 1.5),
-    ]
-    for label, value, op, target in checks:
-        met = value is not None and not math.isnan(value) and (
+def targets(summaries, rows, out):
+    """The issue's targets on held-out configurations, before and after."""
+    out.append('targets on held-out configurations (before -> after, '
+               'target, met after):')
+    checks = (('pause median error %', 'dt', '<=', 10.0),
+              ('total time median error %', 'tt', '<=', 5.0),
+              ('worst case covers', 'covered', '>=', 0.99),
+              ('median worst/measured', 'worst_ratio', '<=', 1.5))
+    before, after = (s.get('held-out/overall') or {} for s in summaries)
+    for label, key, op, target in checks:
+        value = after.get(key, float('nan'))
+        met = not math.isnan(value) and (
             value <= target if op == '<=' else value >= target)
-        out.append('  %-28s %8.3f %s %-6g %s' % (
-            label, float('nan') if value is None else value, op, target,
+        out.append('  %-28s %8.3f -> %8.3f %s %-6g %s' % (
+            label, before.get(key, float('nan')), value, op, target,
             'yes' if met else 'NO'))
-    for label, n in sorted(per_outcome.items()):
-        out.append('  runs labelled %-14s %4d >= 10 %s'
-                   % (label, n, 'yes' if n >= 10 else 'NO'))
+    ok = [r for r in rows if lm.unusable(r) is None]
+    labels = collections.Counter(r['label'] for r in ok)
+    held = collections.Counter(r['label'] for r in ok
+                               if r['group'] == 'held-out')
+    for label in sorted(labels):
+        s = summaries[1].get('held-out/label=%s' % label) or {}
+        out.append('  label %-14s %3d real runs (%d held out; >= 10 %s): '
+                   'held-out pause %s %%, total %s %%, covered %s, '
+                   'worst/measured %s' % (
+                       label, labels[label], held[label],
+                       'yes' if labels[label] >= 10 else 'NO',
+                       _fmt(s.get('dt')), _fmt(s.get('tt')),
+                       _fmt(s.get('covered')), _fmt(s.get('worst_ratio'))))
 
 
-def facts(rows, out):
-    """What the runs show about Nova, libvirt and the host."""
-    ok = [r for r in rows if r.get('status') == 'ok']
-    num = lm.num
+def _fmt(v):
+    return '-' if v is None or (isinstance(v, float) and math.isnan(v)) \
+        else '%.2f' % v
 
-    def med(xs):
-        xs = [x for x in xs if x is not None]
-        return (float(np.median(xs)), float(np.percentile(xs, 95)),
-                len(xs)) if xs else (float('nan'),) * 2 + (0,)
-    calls = [num(r, 'first_downtime_call_s') for r in ok
-             if r.get('first_downtime_call_s') not in ('', None)]
-    late = [r for r in rows if r.get('downtime_set_failures')]
-    default = [r for r in ok if r.get('limit_at_stop_ms') == '300' and
-               json.loads(r.get('steps') or '[[0, 300]]')[0][1] != 300]
-    stuck = [r for r in rows if r.get('outcome') == 'testbed-timeout']
-    out.append('facts measured in these runs (median, p95, n):')
-    out.append('  Nova calls migrateSetMaxDowntime first at %.2f s / %.2f s '
-               '(n=%d); it failed after the job ended in %d runs; QEMU '
-               'stopped the guest under its default 300 ms instead of '
-               "Nova's step in %d runs; Nova's monitor stayed blocked in "
-               'that call until the testbed aborted the job (no timeout '
-               'action) in %d runs (%s)' % (
-                   med(calls) + (len(late), len(default), len(stuck),
-                                 dict(collections.Counter(
-                                     r['label'] for r in stuck)))))
-    by_label = collections.defaultdict(collections.Counter)
-    for r in rows:
-        by_label[r['label']][r.get('outcome') or r.get('status')] += 1
-    out.append('  outcomes per label: %s' % '; '.join(
-        '%s %s' % (k, dict(v)) for k, v in sorted(by_label.items())))
-    done = [r for r in ok if r['outcome'] == 'completed' and
-            r.get('qemu_start_s') not in ('', None)]
-    series = {
-        'prepare s': [(lm.load_per_cpu(r), num(r, 'qemu_start_s'))
-                      for r in ok if r.get('qemu_start_s') not in ('',
-                                                                   None)],
-        'pause - limit ms': [(lm.load_per_cpu(r), lm.measured_pause(r) -
-                              num(r, 'limit_at_stop_ms', 300))
-                             for r in done],
-        'pre-copy Mbit/s': [(lm.load_per_cpu(r), num(
-            r, 'memory_processed') * 8e-6 / max(
-                num(r, 'resume_at_ms') / 1000.0 -
-                num(r, 'qemu_start_s'), 0.1)) for r in done
-            if r['parallel'] == '1' and r['transport'] == 'tcp'],
-    }
-    for label, pts in series.items():
-        if len(pts) >= 3:
-            x, y = np.array(pts).T
-            slope, icpt = np.polyfit(x, y, 1)
-            r2 = float(np.corrcoef(x, y)[0, 1] ** 2)
-            out.append('  %-17s = %.3g + %.3g x load-per-CPU (R^2 %.2f, '
-                       'n=%d, load-per-CPU %.1f-%.1f)' % (
-                           label, icpt, slope, r2, len(pts), x.min(),
-                           x.max()))
-    for key, label in (('qemu_start_s', 'libvirt prepare before QEMU '
-                        'migrates (s)'),
-                       ('handoff_ms', 'libvirt finish/confirm after the '
-                        'job (ms)')):
-        m = med([num(r, key) for r in ok if r.get(key) not in ('', None)])
-        out.append('  %-44s %.2f / %.2f (n=%d)' % ((label,) + m))
-    for lo, hi in ((0, 4), (4, 8), (8, 16), (16, 99)):
-        part = [r for r in ok if lo <= num(r, 'load1_start') < hi]
-        if part:
-            out.append('  load %2d-%-2d: %3d runs, prepare %.2f s, '
-                       'pause/limit %.2f, steal %.3f' % (
-                           lo, hi, len(part),
-                           med([num(r, 'qemu_start_s') for r in part])[0],
-                           med([lm.measured_pause(r) /
-                                max(num(r, 'limit_at_stop_ms', 300), 1)
-                                for r in part
-                                if r['outcome'] == 'completed'] or
-                               [float('nan')])[0],
-                           med([num(r, 'cpu_steal') for r in part])[0]))
-    rates = collections.defaultdict(list)
-    for r in ok:
-        span = num(r, 'resume_at_ms') / 1000.0 - num(r, 'qemu_start_s')
-        if r['outcome'] == 'completed' and span > 0 and r.get(
-                'memory_processed'):
-            rates['%s-p%s' % (r['transport'], r['parallel'])].append(
-                num(r, 'memory_processed') * 8 / span / 1e6 /
-                min(num(r, 'bandwidth_mbps'), 1e9))
-    out.append('  pre-copy rate / link, median (n), by transport and '
-               'connections: %s' % ', '.join(
-                   '%s %.2f (%d)' % (k, float(np.median(v)), len(v))
-                   for k, v in sorted(rates.items())))
-    alive = collections.Counter(r.get('guest_alive_on_dest') for r in ok
-                                if r['outcome'] in lm.PAUSED_OUTCOMES)
-    out.append('  guest alive on the destination: %s' % dict(alive))
+
+def read_campaigns(paths):
+    """Rows of every CSV, each with its campaign name and link goodput."""
+    rows, goodput = [], {}
+    for path in paths:
+        env_path = os.path.splitext(path)[0] + '-environment.json'
+        with open(env_path) as f:
+            measured = json.load(f)['link_goodput_mbps']
+        goodput.update(measured)
+        name = os.path.splitext(os.path.basename(path))[0]
+        for row in raw_campaign.read_rows(path):
+            row['campaign'] = name
+            row.setdefault('link_goodput_mbps', measured.get(
+                '%g' % lm.num(row, 'bandwidth_mbps'), ''))
+            rows.append(row)
+    return rows, goodput
+
+
+def default_csvs(data_dir=raw_campaign.DATA_DIR):
+    return sorted(os.path.join(data_dir, n) for n in os.listdir(data_dir)
+                  if n.startswith('libvirt-campaign') and n.endswith('.csv'))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--csv', default=os.path.join(
-        raw_campaign.DATA_DIR, libvirt_campaign.CSV_NAME))
+    parser.add_argument('--csv', action='append',
+                        help='a campaign CSV (repeat; default: every '
+                             'libvirt-campaign*.csv in data/testbed)')
     parser.add_argument('--out', help='also write the report here')
-    parser.add_argument('--save-fit', help='write the prototype fit (JSON)')
+    parser.add_argument('--save-fit', help='write the fit (JSON)')
     args = parser.parse_args(argv)
-    rows = raw_campaign.read_rows(args.csv)
-    env_path = os.path.splitext(args.csv)[0] + '-environment.json'
-    with open(env_path) as f:
-        goodput = json.load(f)['link_goodput_mbps']
-    ok = [r for r in rows if r.get('status') == 'ok']
-    out = ['libvirt testbed: %d runs (%d ok: %d fit, %d held-out), '
-           'Nova 34 monitor, libvirt %s' % (
+    paths = args.csv or default_csvs()
+    rows, goodput = read_campaigns(paths)
+    ok = [r for r in rows if lm.unusable(r) is None]
+    out = ['libvirt testbed: %d runs (%d usable: %d fit, %d held-out), '
+           'Nova 34 monitor, libvirt from %s' % (
                len(rows), len(ok), sum(r['group'] == 'fit' for r in ok),
                sum(r['group'] == 'held-out' for r in ok),
-               'from ' + os.path.basename(args.csv))]
-    facts(rows, out)
+               ', '.join(os.path.basename(p) for p in paths))]
+    libvirt_facts.report(rows, out)
     out.append('columns: dt%/tt% median abs. % error of pause (end to end) '
                '/ total time; cov: pause <= worst case; wc/m: median '
                'worst/measured; cell-dt/tt: nearest fitted cell mean; '
                'paper: VMSize/LinkSpeed covers, pap/m its ratio; qemu-dt: '
                'QEMU expected-downtime error; outc: outcome predicted')
-    summary = {}
-    for proto in (lm.Prototype(), lm.Prototype.all()):
-        fitted, summary = evaluate(rows, goodput, proto, out)
-    targets(summary, rows, out)
+    summaries = []
+    for variant in (lm.BEFORE, lm.AFTER):
+        fitted, summary = evaluate(rows, goodput, variant, out)
+        summaries.append(summary)
+    targets(summaries, rows, out)
     if args.save_fit:
         fit.save(fitted, args.save_fit)
     text = '\n'.join(out)

@@ -24,7 +24,7 @@ RESUME, QEMU's time stamps on this host's clock) and QEMU's
 
 import contextlib
 import dataclasses
-import json
+import os
 import shutil
 import threading
 import time
@@ -34,6 +34,7 @@ from oslo_log import log as logging
 from qslm_nova.testbed import guest as guest_mod
 from qslm_nova.testbed import hostload
 from qslm_nova.testbed import libvirt_guest
+from qslm_nova.testbed import libvirt_record
 from qslm_nova.testbed import nova_monitor
 from qslm_nova.testbed import qmp
 from qslm_nova.testbed import TestbedError
@@ -54,9 +55,12 @@ FIELDS = (
     'libvirt_downtime_ms', 'libvirt_time_elapsed_ms',
     'libvirt_setup_ms', 'memory_processed', 'memory_total',
     'memory_iteration', 'memory_dirty_rate', 'postcopy_requests',
-    'downtime_e2e_ms', 'api_total_ms', 'resume_at_ms', 'handoff_ms',
+    'downtime_e2e_ms', 'switchover_ms', 'transfer_ms', 'dest_load_ms',
+    'resume_ms', 'qemu_events', 'api_total_ms', 'resume_at_ms', 'handoff_ms',
     'expected_downtime_ms', 'qemu_dirty_rate_mibps', 'guest_rate_mibps',
-    'guest_alive_on_dest', 'source_alive_after', 'load1_start',
+    'guest_alive_on_dest', 'dest_progress_s', 'dest_qemu_cpu_s',
+    'dest_state', 'dest_console_tail', 'source_alive_after', 'event_loop',
+    'load1_start',
     'load1_end', 'cpu_busy',
     'cpu_steal', 'cpus', 'wall_s', 'error',
 )
@@ -158,7 +162,16 @@ def run(spec, src, dst, elf):
     started = time.monotonic()
     g = libvirt_guest.Guest(spec.memory_mib, spec.workload,
                             name='qslm-%s' % spec.label)
+    # As nova-compute: libvirt's event loop runs before any connection.
+    nova_monitor.start_event_loop()
+    row['event_loop'] = 1
     csrc, cdst = src.connect(), dst.connect()
+    refused = nova_monitor.refused_by_nova(spec.nova,
+                                           qemu_version(csrc))
+    if refused:
+        for conn in (csrc, cdst):
+            conn.close()
+        raise TestbedError(refused)
     with contextlib.ExitStack() as stack:
         stack.callback(_cleanup, g, (src, csrc), (dst, cdst))
         stack.enter_context(hostload.CPUHogs((src, dst), spec.hogs))
@@ -183,17 +196,14 @@ def run(spec, src, dst, elf):
                                            spec.memory_mib, on_poll=on_poll,
                                            deadline_s=spec.deadline_s)
         row.update(load.stop().as_row())
-        _record(row, result, last, swatch, dwatch)
+        libvirt_record.record_monitor(row, result)
+        libvirt_record.record_qemu(row, result, swatch, dwatch)
+        row['expected_downtime_ms'] = last.get('expected-downtime', '')
         if result.outcome in ('completed', 'forced-pause', 'post-copy'):
             moved = cdst.lookupByUUIDString(g.uuid)
             stats = moved.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
-            _record_stats(row, stats)
-            seen = len(g.progress(dst))
-            try:
-                g.wait_progress(dst, 10, after=seen, booted=False)
-                row['guest_alive_on_dest'] = 1
-            except TestbedError:
-                row['guest_alive_on_dest'] = 0
+            libvirt_record.record_stats(row, stats)
+            _check_alive(row, g, dst, moved, dwatch)
         elif result.outcome == 'aborted':
             seen = len(g.progress(src))
             try:
@@ -208,13 +218,7 @@ def run(spec, src, dst, elf):
                 row['guest_rate_mibps'] = round(
                     (w1 - w0) * guest_mod.PAGE_BYTES / 2.0 ** 20 /
                     ((t1 - t0) / float(spec.workload.hz)), 3)
-    row['status'] = 'ok' if result.outcome not in (
-        'failed', 'testbed-timeout') else 'error'
-    failed_switch = [what for _, what, _ in result.events
-                     if what == 'postcopy-failed']
-    if failed_switch:
-        row['error'] = (row['error'] + '; ' if row['error'] else '') + (
-            'post-copy switch refused %d times' % len(failed_switch))
+    _set_status(row, result)
     row['wall_s'] = round(time.monotonic() - started, 2)
     return row
 
@@ -236,70 +240,74 @@ def _dirty_rate(dom, libvirt, seconds=1):
     return ''
 
 
-def _rel(t, t0):
-    return '' if t is None else round(t - t0, 3)
+def qemu_version(conn):
+    """(major, minor, micro) of the hypervisor behind *conn*."""
+    v = conn.getVersion()
+    return (v // 1000000, v // 1000 % 1000, v % 1000)
 
 
-def _record(row, result, last, swatch, dwatch):
-    t0 = result.started
-    row['outcome'] = result.outcome
-    row['error'] = result.error
-    row['flags'] = result.flags
-    row['steps'] = json.dumps(result.steps)
-    downs = [(round(t - t0, 3), v) for t, what, v in result.events
-             if what == 'downtime']
-    row['downtime_log'] = json.dumps(downs)
-    row['first_downtime_set_s'] = downs[0][0] if downs else ''
-    calls = [t for t, what, _ in result.events if what == 'downtime-call']
-    row['first_downtime_call_s'] = _rel(calls[0] if calls else None, t0)
-    failed = [(round(t - t0, 3), v[0]) for t, what, v in result.events
-              if what == 'downtime-failed']
-    row['downtime_set_failures'] = json.dumps(failed) if failed else ''
-    if failed and not row['error']:
-        row['error'] = 'setting the downtime failed: %s' % [
-            v[1] for _, what, v in result.events
-            if what == 'downtime-failed'][0]
-    for what in ('postcopy', 'pause', 'abort'):
-        row[what + '_at_s'] = _rel(result.first(what), t0)
-    row['api_total_ms'] = round((result.api_returned - t0) * 1000, 1)
-    row['expected_downtime_ms'] = last.get('expected-downtime', '')
-    migr = [ev for ev in swatch.events if ev.get('event') == 'MIGRATION']
-    for ev in migr:
-        if ev.get('data', {}).get('status') == 'setup':
-            ts = ev['timestamp']
-            row['qemu_start_s'] = round(
-                ts['seconds'] + ts['microseconds'] / 1e6 - t0, 3)
-            break
-    stops = [t for t in swatch.event_times('STOP') if t >= t0]
-    dest = dwatch.watcher
-    resumes = [t for t in dest.event_times('RESUME') if t >= t0] if (
-        dest is not None) else []
-    if resumes:
-        row['resume_at_ms'] = round((resumes[0] - t0) * 1000, 1)
-    if stops and resumes:
-        row['downtime_e2e_ms'] = round((resumes[0] - stops[0]) * 1000, 3)
-    if stops:
-        # The limit QEMU had when it stopped the guest: the last one Nova
-        # set before, else QEMU's default of 300 ms.
-        row['stop_at_s'] = round(stops[0] - t0, 3)
-        row['limit_at_stop_ms'] = ([300] + [
-            v for t, what, v in result.events
-            if what == 'downtime' and t <= stops[0]])[-1]
-    elif not stops:
-        row['downtime_e2e_ms'] = 0.0
+def _set_status(row, result):
+    row['status'] = 'ok' if result.outcome not in (
+        'failed', 'testbed-timeout') else 'error'
+    if row['guest_alive_on_dest'] == 0:
+        # Migrated, but not seen running where it went: not a completed
+        # migration (the report leaves it out; the campaign retries it).
+        row['status'] = 'guest-not-running'
+    failed_switch = [what for _, what, _ in result.events
+                     if what == 'postcopy-failed']
+    if failed_switch:
+        row['error'] = (row['error'] + '; ' if row['error'] else '') + (
+            'post-copy switch refused %d times' % len(failed_switch))
 
 
-def _record_stats(row, stats):
-    row['libvirt_downtime_ms'] = stats.get('downtime', '')
-    row['libvirt_time_elapsed_ms'] = stats.get('time_elapsed', '')
-    row['libvirt_setup_ms'] = stats.get('setup_time', '')
-    for key in ('memory_processed', 'memory_total', 'memory_iteration',
-                'memory_dirty_rate'):
-        row[key] = stats.get(key, '')
-    row['postcopy_requests'] = stats.get('memory_postcopy_requests', '')
-    if row['api_total_ms'] != '' and row['libvirt_time_elapsed_ms'] != '':
-        row['handoff_ms'] = round(
-            row['api_total_ms'] - row['libvirt_time_elapsed_ms'], 1)
+def _check_alive(row, g, dst, dom, dwatch, wait_s=10.0, late_s=50.0):
+    """Is the guest running on the destination, and how do we know?
+
+    The guest prints a progress line every 250 of its ticks on its serial
+    console; a new line within *wait_s* is the proof. The domain's state
+    (libvirt's state/reason, QEMU's status) is recorded; when no line
+    comes, the check waits up to *late_s* more to tell a slow guest from
+    a dead one: ``dest_progress_s`` is when the first line came (empty:
+    none), ``dest_qemu_cpu_s`` the CPU time the destination QEMU used
+    meanwhile, ``dest_console_tail`` the console's end.
+    """
+    with contextlib.suppress(Exception):
+        state, reason = dom.state()
+        row['dest_state'] = '%d/%d' % (state, reason)
+    if dwatch.watcher is not None:
+        with contextlib.suppress(TestbedError):
+            status = dwatch.watcher.execute('query-status', timeout=2.0)
+            row['dest_state'] += ' %s' % status.get('status')
+    seen = len(g.progress(dst))
+    begin = time.monotonic()
+    cpu0 = _qemu_cpu_s(dst, g.name)
+    try:
+        g.wait_progress(dst, wait_s, after=seen, booted=False)
+        row['guest_alive_on_dest'] = 1
+    except TestbedError:
+        row['guest_alive_on_dest'] = 0
+        with contextlib.suppress(TestbedError):
+            g.wait_progress(dst, late_s, after=seen, booted=False)
+        cpu1 = _qemu_cpu_s(dst, g.name)
+        if cpu0 is not None and cpu1 is not None:
+            row['dest_qemu_cpu_s'] = round(cpu1 - cpu0, 2)
+        row['dest_console_tail'] = g.console_text(dst)[-160:].replace(
+            '\n', ' | ')
+    if len(g.progress(dst)) > seen:
+        row['dest_progress_s'] = round(time.monotonic() - begin, 2)
+
+
+def _qemu_cpu_s(host, name):
+    """CPU seconds the QEMU of domain *name* on *host* has used, or None."""
+    try:
+        with open(host.host_path('/run/libvirt/qemu/%s.pid' % name)) as f:
+            pid = int(f.read().strip())
+        with open('/proc/%d/stat' % pid) as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / float(
+            os.sysconf('SC_CLK_TCK'))
+    except (OSError, ValueError, IndexError, TestbedError):
+        return None
 
 
 def _close_dest(dwatch):

@@ -91,13 +91,14 @@ def num(row, key, default=0.0):
         return default
 
 
-# Which measurement is "the downtime": 'e2e' (source STOP to destination
-# RESUME, what the guest and its users see) or 'qemu' (query-migrate's
-# downtime, which ends when the source has written its last byte).
-DOWNTIME_SOURCES = ('e2e', 'qemu')
-
-
 def measured_downtime(row, source='e2e'):
+    """The measured pause of a run, ms.
+
+    :param source: 'e2e' (source STOP to destination RESUME, what the
+        guest and its users see; the default, when the run has it) or
+        'qemu' (query-migrate's downtime, which ends when the source has
+        written its last byte).
+    """
     if source == 'e2e':
         value = num(row, 'downtime_e2e_ms', -1.0)
         if value >= 0:

@@ -152,7 +152,7 @@ class HostNamespace(object):
         return subprocess.Popen(self.wrap(cmd), **kwargs)
 
     def pids(self):
-        return _pids_in(self.state_dir)
+        return pids_in(self.state_dir)
 
     def destroy(self):
         destroy(self.state_dir, self.netns)
@@ -171,7 +171,7 @@ def _ns_inodes(state_dir):
     return inodes
 
 
-def _pids_in(state_dir):
+def pids_in(state_dir):
     """Pids of the processes in any namespace of *state_dir*."""
     inodes = _ns_inodes(state_dir)
     found = []
@@ -194,7 +194,7 @@ def _pids_in(state_dir):
 def kill_all(state_dir, grace=5.0):
     """SIGTERM, then SIGKILL, every process in the namespaces."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        pids = _pids_in(state_dir)
+        pids = pids_in(state_dir)
         for pid in pids:
             try:
                 os.kill(pid, sig)
@@ -203,12 +203,12 @@ def kill_all(state_dir, grace=5.0):
         deadline = time.monotonic() + grace
         while pids and time.monotonic() < deadline:
             time.sleep(0.1)
-            pids = _pids_in(state_dir)
+            pids = pids_in(state_dir)
         if not pids:
             return
-    if _pids_in(state_dir):
+    if pids_in(state_dir):
         raise TestbedError('processes %s in %s survive SIGKILL'
-                           % (_pids_in(state_dir), state_dir))
+                           % (pids_in(state_dir), state_dir))
 
 
 def destroy(state_dir, netns=None):

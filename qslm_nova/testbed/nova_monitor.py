@@ -27,6 +27,17 @@ as ``_live_migration_operation`` does. Only the database objects are
 stand-ins (their ``save()`` records nothing), and the Guest records the
 time of every downtime change, post-copy switch, pause and abort.
 
+As in nova-compute (``nova.virt.libvirt.host``), libvirt's default event
+loop runs in a native thread of its own (:func:`start_event_loop`; call it
+before opening the connections). It matters: libvirt's client library
+can lose the wake-up of a call made while another thread (here
+``migrateToURI3``) waits for its reply, and then only the next message
+from the daemon sends it. With an event loop the daemon's keepalive
+messages come every few seconds, so such a call is late by seconds;
+without one, it waits until the migration ends (the first testbed
+campaign, run without, saw Nova's monitor blocked in its first
+``migrateSetMaxDowntime`` in 16 of 81 runs).
+
 This is the only testbed module that imports Nova (lazily).
 """
 
@@ -40,6 +51,8 @@ from qslm_nova.testbed import TestbedError
 
 # One set of [libvirt] overrides at a time in this process.
 _CONF_LOCK = threading.Lock()
+_EVENT_LOOP_LOCK = threading.Lock()
+_event_loop = []
 TIMEOUT_ACTIONS = ('abort', 'force_complete')
 
 
@@ -181,6 +194,46 @@ def _recording_guest(guest_mod, dom, result):
     return RecordingGuest(dom)
 
 
+def start_event_loop():
+    """Run libvirt's default event loop in a daemon thread, once.
+
+    What ``nova.virt.libvirt.host`` does when nova-compute starts; only
+    connections opened afterwards use it (their keepalive included).
+    """
+    import libvirt
+    with _EVENT_LOOP_LOCK:
+        if _event_loop:
+            return
+        libvirt.virEventRegisterDefaultImpl()
+
+        def run():
+            while True:
+                libvirt.virEventRunDefaultImpl()
+        thread = threading.Thread(target=run, name='libvirt-events',
+                                  daemon=True)
+        thread.start()
+        _event_loop.append(thread)
+
+
+def refused_by_nova(settings, qemu_version):
+    """Why nova-compute would refuse to start with *settings*, or None.
+
+    Nova's ``init_host`` refuses parallel connections together with
+    post-copy on a QEMU older than its
+    ``MIN_MULTIFD_WITH_POSTCOPY_QEMU_VERSION`` (read from Nova here).
+    :param qemu_version: (major, minor, micro).
+    """
+    _, _, driver, _, _ = _nova()
+    minimum = driver.MIN_MULTIFD_WITH_POSTCOPY_QEMU_VERSION
+    if (settings.parallel_connections > 1 and settings.permit_post_copy
+            and tuple(qemu_version) < tuple(minimum)):
+        return ('Nova refuses live_migration_parallel_connections > 1 with '
+                'post-copy on QEMU %s (needs %s)' % (
+                    '.'.join(map(str, qemu_version)),
+                    '.'.join(map(str, minimum))))
+    return None
+
+
 def live_migrate(dom, dest_host, settings, memory_mb, on_poll=None,
                  deadline_s=120.0):
     """Migrate *dom* to *dest_host* (a name) the way nova-compute does.
@@ -206,12 +259,16 @@ def live_migrate(dom, dest_host, settings, memory_mb, on_poll=None,
 def _run(libvirt, conf, driver, guest_mod, migration_mod, dom, dest_host,
          memory_mb, on_poll, deadline_s):
     result = MonitorResult()
+    # Nova's driver without __init__ (no compute host, no connection):
+    # only its migration methods run, and they are private to Nova.
     drv = driver.LibvirtDriver.__new__(driver.LibvirtDriver)
     drv.active_migrations = {}
-    drv._host = None
-    drv._get_vpmems = lambda instance, prefix=None: []
-    drv._parse_migration_flags()
-    flags = result.flags = drv._live_migration_flags
+    no_vpmems = (lambda instance, prefix=None: [])
+    drv._host = None  # nova-private: no Host; the monitor never uses it
+    drv._get_vpmems = no_vpmems  # nova-private: guests have no vPMEM
+    drv._parse_migration_flags()  # nova-private: Nova's flags from CONF
+    flags = drv._live_migration_flags  # nova-private: what it computed
+    result.flags = flags
     guest = _recording_guest(guest_mod, dom, result)
     if on_poll is not None:
         real = guest.get_job_info
@@ -225,8 +282,8 @@ def _run(libvirt, conf, driver, guest_mod, migration_mod, dom, dest_host,
     migration = _Record(status='running')
     migrate_data = _Record(migration=migration, block_migration=False)
     drv.active_migrations[instance.uuid] = collections.deque()
-    steps = list(migration_mod.downtime_steps(
-        drv._live_migration_data_gb(instance, [])))
+    data_gb = drv._live_migration_data_gb  # nova-private: GiB Nova counts
+    steps = list(migration_mod.downtime_steps(data_gb(instance, [])))
     result.steps = steps
     xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE)
     outcome = {}
@@ -238,9 +295,12 @@ def _run(libvirt, conf, driver, guest_mod, migration_mod, dom, dest_host,
                        migration_status='error'):
         outcome['recover'] = (time.time(), migration_status)
 
+    uri = driver.LibvirtDriver._live_migration_uri  # nova-private: URI
+    monitor = drv._live_migration_monitor  # nova-private: Nova's monitor
+
     def operation():
         try:
-            guest.migrate(driver.LibvirtDriver._live_migration_uri(dest_host),
+            guest.migrate(uri(dest_host),
                           migrate_uri=None, flags=flags, migrate_disks=[],
                           destination_xml=xml,
                           bandwidth=conf.libvirt.live_migration_bandwidth,
@@ -263,9 +323,8 @@ def _run(libvirt, conf, driver, guest_mod, migration_mod, dom, dest_host,
     timer.daemon = True
     timer.start()
     try:
-        drv._live_migration_monitor(None, instance, guest, dest_host,
-                                    post_method, recover_method, False,
-                                    migrate_data, future, [])
+        monitor(None, instance, guest, dest_host, post_method,
+                recover_method, False, migrate_data, future, [])
         future.result()
     except Exception as e:
         result.error = str(e)[:500]

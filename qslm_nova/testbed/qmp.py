@@ -64,7 +64,7 @@ class QMPClient(object):
                         % (self.path, wait))
                 time.sleep(0.05)
         self._sock = sock
-        self.greeting = self._read()
+        self.greeting = self.read_message()
         if 'QMP' not in self.greeting:
             raise TestbedError('no QMP greeting on %s' % self.path)
         self.execute('qmp_capabilities')
@@ -81,7 +81,8 @@ class QMPClient(object):
     def __exit__(self, *exc):
         self.close()
 
-    def _read(self):
+    def read_message(self):
+        """The next message QEMU sends (reply or event), parsed."""
         while b'\n' not in self._buf:
             try:
                 chunk = self._sock.recv(65536)
@@ -97,16 +98,34 @@ class QMPClient(object):
         line, self._buf = self._buf.split(b'\n', 1)
         return json.loads(line)
 
-    def execute(self, command, **arguments):
+    def send(self, command, arguments=None):
+        """Send *command*; the reply is the caller's to read."""
         msg = {'execute': command}
         if arguments:
             msg['arguments'] = arguments
         try:
             self._sock.sendall(json.dumps(msg).encode() + b'\n')
         except OSError as e:
-            raise TestbedError('QMP %s: %s' % (self.path, e))
+            raise TestbedError('QMP %s %s: %s' % (self.path, command, e))
+
+    def wait_without_timeout(self):
+        """Let :meth:`read_message` wait for as long as QEMU is silent
+        (a reader thread's loop; closing the socket ends the wait).
+        """
+        self._sock.settimeout(None)
+
+    def shutdown(self):
+        """Shut the socket down, waking a reader blocked on it."""
+        if self._sock is not None:
+            try:
+                self._sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def execute(self, command, **arguments):
+        self.send(command, arguments)
         while True:
-            reply = self._read()
+            reply = self.read_message()
             if 'event' in reply:
                 self.events.append(reply)
                 continue
@@ -135,7 +154,7 @@ class QMPWatcher(object):
     def connect(self, wait=10.0):
         self.client.connect(wait)
         self.events.extend(self.client.events)
-        self.client._sock.settimeout(None)
+        self.client.wait_without_timeout()
         self._thread = threading.Thread(target=self._reader, daemon=True,
                                         name='qmp-%s' % self.client.path)
         self._thread.start()
@@ -144,7 +163,7 @@ class QMPWatcher(object):
     def _reader(self):
         while True:
             try:
-                msg = self.client._read()
+                msg = self.client.read_message()
             except (TestbedError, ValueError):
                 self.closed = True
                 self._replies.put(None)
@@ -157,15 +176,12 @@ class QMPWatcher(object):
     def execute(self, command, timeout=5.0, **arguments):
         if self.closed:
             raise TestbedError('QMP %s: closed' % self.client.path)
-        msg = {'execute': command}
-        if arguments:
-            msg['arguments'] = arguments
+        self.client.send(command, arguments)
         try:
-            self.client._sock.sendall(json.dumps(msg).encode() + b'\n')
             reply = self._replies.get(timeout=timeout)
-        except (OSError, queue.Empty) as e:
-            raise TestbedError('QMP %s %s: %s' % (self.client.path, command,
-                                                  e or 'no answer'))
+        except queue.Empty:
+            raise TestbedError('QMP %s %s: no answer within %.0f s' % (
+                self.client.path, command, timeout))
         if reply is None:
             raise TestbedError('QMP %s: QEMU closed the connection'
                                % self.client.path)
@@ -184,12 +200,7 @@ class QMPWatcher(object):
         return out
 
     def close(self):
-        sock = self.client._sock
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        self.client.shutdown()
         self.client.close()
         if self._thread is not None:
             self._thread.join(2)

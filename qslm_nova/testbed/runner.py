@@ -26,6 +26,7 @@ from oslo_log import log as logging
 
 from qslm_nova.testbed import guest as guest_mod
 from qslm_nova.testbed import netns as netns_mod
+from qslm_nova.testbed import qemu_record
 from qslm_nova.testbed import qmp
 from qslm_nova.testbed import TestbedError
 from qslm_nova.testbed import transports
@@ -174,35 +175,41 @@ def _wait_ready(vm, timeout):
                        'debugcon: %r' % (timeout, vm.debugcon()[-300:]))
 
 
-def _guest_rate(points, hz, since_ticks=0):
-    pts = [p for p in points if p[0] >= since_ticks]
-    if len(pts) < 2 or pts[-1][0] == pts[0][0]:
-        return 0.0
-    writes = pts[-1][1] - pts[0][1]
-    secs = (pts[-1][0] - pts[0][0]) / float(hz)
-    return writes * guest_mod.PAGE_BYTES / float(1 << 20) / secs
+def _new_row(spec):
+    """A row of FIELDS with what *spec* says, the rest empty."""
+    w = spec.workload
+    row = dict.fromkeys(FIELDS, '')
+    row.update({
+        'run_id': spec.run_id, 'repeat': spec.repeat,
+        'transport': spec.transport, 'link': spec.link,
+        'memory_mib': spec.memory_mib,
+        'touched_mib': round(w.touched_mib(spec.memory_mib), 3),
+        'dirty_rate_mibps': w.dirty_rate_mibps, 'wss_mib': w.wss_mib,
+        'bandwidth_mbps': spec.bandwidth_mbps,
+        'downtime_limit_ms': spec.downtime_limit_ms,
+        'auto_converge': int(spec.auto_converge),
+        'postcopy': int(spec.postcopy),
+    })
+    return row
 
 
-def _measure_dirty_rate(vm, calc_time=1):
-    """QEMU's own view of the guest's dirty rate, in MiB/s."""
-    # Page sampling: the dirty-bitmap mode crashes QEMU 7.2 under TCG.
-    for args in ({'sample-pages': 4096}, {}):
-        try:
-            vm.qmp.execute('calc-dirty-rate', **dict(args,
-                                                     **{'calc-time':
-                                                        calc_time}))
-            break
-        except qmp.QMPError as e:
-            LOG.debug('calc-dirty-rate %s refused: %s', args, e)
-    else:
-        return None
-    deadline = time.monotonic() + calc_time + 10
-    while time.monotonic() < deadline:
-        time.sleep(0.2)
-        info = vm.qmp.execute('query-dirty-rate')
-        if info.get('status') == 'measured':
-            return float(info.get('dirty-rate', 0))
-    return None
+def _configure(spec, tr, src, dst):
+    """Migration capabilities and parameters on both QEMUs."""
+    caps = [{'capability': 'events', 'state': True}]
+    if spec.auto_converge:
+        caps.append({'capability': 'auto-converge', 'state': True})
+    if spec.postcopy:
+        caps.append({'capability': 'postcopy-ram', 'state': True})
+    for vm in (src, dst):
+        vm.qmp.execute('migrate-set-capabilities', capabilities=caps)
+        params = tr.migrate_parameters(vm.role)
+        if vm.role == 'src':
+            params['downtime-limit'] = int(spec.downtime_limit_ms)
+            params['max-bandwidth'] = (
+                int(spec.bandwidth_mbps * 1e6 / 8)
+                if spec.bandwidth_mbps > 0 and spec.link == 'qemu-cap'
+                else UNLIMITED_BPS)
+        vm.qmp.execute('migrate-set-parameters', **params)
 
 
 def run_migration(spec, workdir=None, keep=False):
@@ -218,18 +225,7 @@ def run_migration(spec, workdir=None, keep=False):
     elf = guest_mod.build(os.path.join(base, 'guest-build'))
     rundir = tempfile.mkdtemp(prefix=spec.run_id + '-', dir=base)
     w = spec.workload
-    row = dict.fromkeys(FIELDS, '')
-    row.update({
-        'run_id': spec.run_id, 'repeat': spec.repeat,
-        'transport': spec.transport, 'link': spec.link,
-        'memory_mib': spec.memory_mib,
-        'touched_mib': round(w.touched_mib(spec.memory_mib), 3),
-        'dirty_rate_mibps': w.dirty_rate_mibps, 'wss_mib': w.wss_mib,
-        'bandwidth_mbps': spec.bandwidth_mbps,
-        'downtime_limit_ms': spec.downtime_limit_ms,
-        'auto_converge': int(spec.auto_converge),
-        'postcopy': int(spec.postcopy),
-    })
+    row = _new_row(spec)
     started = time.monotonic()
     kwargs = {}
     if spec.transport == 'ssh':
@@ -258,39 +254,25 @@ def run_migration(spec, workdir=None, keep=False):
             time.sleep(0.5)
             src.qmp.events.clear()
             if spec.measure_dirty_rate and w.dirty_rate_mibps > 0:
-                rate = _measure_dirty_rate(src)
+                rate = qemu_record.measure_dirty_rate(src)
                 row['qemu_dirty_rate_mibps'] = (
                     '' if rate is None else round(rate, 3))
             elif spec.measure_dirty_rate:
                 row['qemu_dirty_rate_mibps'] = 0.0
-            caps = [{'capability': 'events', 'state': True}]
-            if spec.auto_converge:
-                caps.append({'capability': 'auto-converge', 'state': True})
-            if spec.postcopy:
-                caps.append({'capability': 'postcopy-ram', 'state': True})
-            for vm in (src, dst):
-                vm.qmp.execute('migrate-set-capabilities',
-                               capabilities=caps)
-                params = tr.migrate_parameters(vm.role)
-                if vm.role == 'src':
-                    params['downtime-limit'] = int(spec.downtime_limit_ms)
-                    params['max-bandwidth'] = (
-                        int(spec.bandwidth_mbps * 1e6 / 8)
-                        if spec.bandwidth_mbps > 0 and
-                        spec.link == 'qemu-cap' else UNLIMITED_BPS)
-                vm.qmp.execute('migrate-set-parameters', **params)
+            _configure(spec, tr, src, dst)
             dst.qmp.execute('migrate-incoming', uri=tr.dst_uri)
             src.qmp.execute('migrate', uri=tr.src_uri)
             info = _poll(src, spec, row)
-            _record(row, info)
+            qemu_record.record_query_migrate(row, info)
             if row['status'] != 'completed':
                 row['error'] = info.get('error-desc', row['status'])
             # Every progress line comes after the fill: the whole run
             # on the source, before and during the migration.
             _, after = guest_mod.parse_progress(src.debugcon())
-            row['guest_rate_mibps'] = round(_guest_rate(after, w.hz), 3)
+            row['guest_rate_mibps'] = round(
+                qemu_record.guest_rate(after, w.hz), 3)
             if row['status'] == 'completed':
-                _check_destination(dst, row, src)
+                qemu_record.check_destination(dst, row, src)
     except TestbedError as e:
         row['status'] = row['status'] or 'error'
         row['error'] = str(e)
@@ -341,62 +323,3 @@ def _poll(src, spec, row):
             info['status'] = 'timeout'
             return info
         time.sleep(0.02)
-
-
-def _record(row, info):
-    ram = info.get('ram', {})
-    row['status'] = info.get('status')
-    row['total_time_ms'] = info.get('total-time', '')
-    row['downtime_ms'] = info.get('downtime', '')
-    row['setup_time_ms'] = info.get('setup-time', '')
-    row['expected_downtime_ms'] = info.get('expected-downtime', '')
-    for key in ('transferred', 'total', 'duplicate', 'normal',
-                'normal-bytes', 'remaining', 'downtime-bytes',
-                'precopy-bytes', 'postcopy-requests'):
-        col = ('postcopy_requests' if key == 'postcopy-requests'
-               else 'ram_' + key.replace('-', '_'))
-        row[col] = ram.get(key, '')
-    row['dirty_pages_rate'] = ram.get('dirty-pages-rate', '')
-    row['dirty_sync_count'] = ram.get('dirty-sync-count', '')
-    row['ram_mbps'] = ram.get('mbps', '')
-
-
-def _event_time(events, name):
-    for ev in events:
-        if ev.get('event') == name:
-            ts = ev.get('timestamp', {})
-            return ts.get('seconds', 0) + ts.get('microseconds', 0) / 1e6
-    return None
-
-
-def _check_destination(dst, row, src=None, settle=5.0, timeout=30.0):
-    """Wait for the destination to run; measure the guest's real pause.
-
-    QEMU's own ``downtime`` ends when the source has written the last
-    byte into its socket; data still buffered in a tunnel is not in it.
-    The end-to-end pause runs from the source's STOP event to the
-    destination's RESUME event (both stamped with this host's clock).
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        status = dst.qmp.execute('query-status')
-        if status.get('running') or time.monotonic() > deadline:
-            break
-        time.sleep(0.01)
-    row['dest_running'] = int(bool(status.get('running')))
-    if src is not None:
-        stop = _event_time(src.qmp.events, 'STOP')
-        resume = _event_time(dst.qmp.events, 'RESUME')
-        if stop is not None and resume is not None:
-            row['downtime_e2e_ms'] = round((resume - stop) * 1000.0, 3)
-    # Wait for a new progress line for up to *settle* seconds: on a
-    # loaded host the resumed TCG guest runs slower than real time and
-    # its first line (every 250 guest ticks) can take over a second; the
-    # 0.6 s window used before reported 46 live guests as dead.
-    before = len(guest_mod.parse_progress(dst.debugcon())[1])
-    deadline = time.monotonic() + settle
-    after = before
-    while after <= before and time.monotonic() < deadline:
-        time.sleep(0.05)
-        after = len(guest_mod.parse_progress(dst.debugcon())[1])
-    row['guest_alive_on_dest'] = int(after > before)

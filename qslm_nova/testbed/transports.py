@@ -23,11 +23,13 @@ Whatever this machine lacks raises TestbedError naming the missing piece.
 
 import datetime
 import getpass
+import ipaddress
 import os
 import shutil
 import socket
 import subprocess
 import time
+import types
 
 from oslo_log import log as logging
 
@@ -147,81 +149,82 @@ class TLSTransport(Transport):
         return params
 
 
-def make_tls_certs(dir_server, dir_client, days=2):
-    """A CA plus server and client certificates as QEMU expects them."""
+def _x509():
+    """The cryptography modules the certificates need, as one namespace."""
     try:
         from cryptography.hazmat.primitives.asymmetric import ec
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives import serialization
         from cryptography import x509
-        from cryptography.x509.oid import ExtendedKeyUsageOID
-        from cryptography.x509.oid import NameOID
+        from cryptography.x509 import oid
     except ImportError:
         raise TestbedError('the TLS transport needs the python '
                            'cryptography package to make certificates')
-    import ipaddress
+    return types.SimpleNamespace(ec=ec, hashes=hashes, x509=x509, oid=oid,
+                                 serialization=serialization)
 
+
+def _name(m, cn):
+    return m.x509.Name([
+        m.x509.NameAttribute(m.oid.NameOID.ORGANIZATION_NAME,
+                             'qslm-testbed'),
+        m.x509.NameAttribute(m.oid.NameOID.COMMON_NAME, cn)])
+
+
+def _certificate(m, cn, issuer, validity, usage=None):
+    """(key, certificate) for *cn*, signed by *issuer* ((key, name)) or,
+    with no issuer, a self-signed CA; *usage*: the leaf's extended key
+    usage.
+    """
+    key = m.ec.generate_private_key(m.ec.SECP256R1())
+    ca = issuer is None
+    signer, issuer_name = issuer or (key, _name(m, cn))
+    x509 = m.x509
+    builder = (x509.CertificateBuilder()
+               .subject_name(_name(m, cn)).issuer_name(issuer_name)
+               .public_key(key.public_key())
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(validity[0]).not_valid_after(validity[1])
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None),
+                              critical=True)
+               .add_extension(x509.KeyUsage(
+                   digital_signature=not ca, content_commitment=False,
+                   key_encipherment=not ca, data_encipherment=False,
+                   key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+                   encipher_only=False, decipher_only=False), critical=True))
+    if not ca:
+        builder = (builder
+                   .add_extension(x509.ExtendedKeyUsage([usage]),
+                                  critical=False)
+                   .add_extension(x509.SubjectAlternativeName([
+                       x509.DNSName('localhost'),
+                       x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]),
+                       critical=False))
+    return key, builder.sign(signer, m.hashes.SHA256())
+
+
+def make_tls_certs(dir_server, dir_client, days=2):
+    """A CA plus server and client certificates as QEMU expects them."""
+    m = _x509()
     now = datetime.datetime.now(datetime.timezone.utc)
-    before = now - datetime.timedelta(hours=1)
-    after = now + datetime.timedelta(days=days)
-
-    def name(cn):
-        return x509.Name([
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, 'qslm-testbed'),
-            x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    validity = (now - datetime.timedelta(hours=1),
+                now + datetime.timedelta(days=days))
+    ca_key, ca = _certificate(m, 'qslm-testbed CA', None, validity)
+    issuer = (ca_key, ca.subject)
+    eku = m.oid.ExtendedKeyUsageOID
+    skey, scert = _certificate(m, 'localhost', issuer, validity,
+                               eku.SERVER_AUTH)
+    ckey, ccert = _certificate(m, 'qslm-testbed-client', issuer, validity,
+                               eku.CLIENT_AUTH)
 
     def pem_key(key):
-        return key.private_bytes(serialization.Encoding.PEM,
-                                 serialization.PrivateFormat.PKCS8,
-                                 serialization.NoEncryption())
+        return key.private_bytes(m.serialization.Encoding.PEM,
+                                 m.serialization.PrivateFormat.PKCS8,
+                                 m.serialization.NoEncryption())
 
     def pem_cert(cert):
-        return cert.public_bytes(serialization.Encoding.PEM)
+        return cert.public_bytes(m.serialization.Encoding.PEM)
 
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = name('qslm-testbed CA')
-    ca = (x509.CertificateBuilder()
-          .subject_name(ca_name).issuer_name(ca_name)
-          .public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number())
-          .not_valid_before(before).not_valid_after(after)
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None),
-                         critical=True)
-          .add_extension(x509.KeyUsage(
-              digital_signature=False, content_commitment=False,
-              key_encipherment=False, data_encipherment=False,
-              key_agreement=False, key_cert_sign=True, crl_sign=True,
-              encipher_only=False, decipher_only=False), critical=True)
-          .sign(ca_key, hashes.SHA256()))
-
-    def leaf(cn, usage):
-        key = ec.generate_private_key(ec.SECP256R1())
-        cert = (x509.CertificateBuilder()
-                .subject_name(name(cn)).issuer_name(ca_name)
-                .public_key(key.public_key())
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(before).not_valid_after(after)
-                .add_extension(x509.BasicConstraints(ca=False,
-                                                     path_length=None),
-                               critical=True)
-                .add_extension(x509.KeyUsage(
-                    digital_signature=True, content_commitment=False,
-                    key_encipherment=True, data_encipherment=False,
-                    key_agreement=False, key_cert_sign=False,
-                    crl_sign=False, encipher_only=False,
-                    decipher_only=False), critical=True)
-                .add_extension(x509.ExtendedKeyUsage([usage]),
-                               critical=False)
-                .add_extension(x509.SubjectAlternativeName([
-                    x509.DNSName('localhost'),
-                    x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]),
-                    critical=False)
-                .sign(ca_key, hashes.SHA256()))
-        return key, cert
-
-    skey, scert = leaf('localhost', ExtendedKeyUsageOID.SERVER_AUTH)
-    ckey, ccert = leaf('qslm-testbed-client',
-                       ExtendedKeyUsageOID.CLIENT_AUTH)
     files = {
         dir_server: {'ca-cert.pem': pem_cert(ca),
                      'server-cert.pem': pem_cert(scert),

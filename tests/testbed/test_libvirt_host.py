@@ -57,7 +57,7 @@ class TestLibvirtHosts(testtools.TestCase):
             mounts = f.read()
         self.assertNotIn(self.base, mounts)
         for h in hosts:
-            self.assertEqual([], namespace._pids_in(h.state_dir))
+            self.assertEqual([], namespace.pids_in(h.state_dir))
             self.assertFalse(os.path.exists('/run/netns/qslm-' + h.name))
             self.assertIsNotNone(h.proc.poll())
 
@@ -123,7 +123,7 @@ class TestLibvirtHosts(testtools.TestCase):
             # A crash: the daemons and namespaces stay behind ...
             pid = b.proc.pid
             state = b.state_dir
-            self.assertIn(pid, namespace._pids_in(state))
+            self.assertIn(pid, namespace.pids_in(state))
             # ... and cleaning up from the state directory alone ends them,
             # twice without complaint.
             namespace.destroy(state)

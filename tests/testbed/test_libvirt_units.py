@@ -15,14 +15,20 @@
 """Offline tests of the libvirt campaign's plan, model and report."""
 
 import json
+import math
 import os
 
+import fixtures
 import testtools
 
+from qslm_nova import estimator
 from qslm_nova.testbed import campaign as raw_campaign
 from qslm_nova.testbed import hostload
 from qslm_nova.testbed import libvirt_campaign
+from qslm_nova.testbed import libvirt_facts
 from qslm_nova.testbed import libvirt_model
+from qslm_nova.testbed import libvirt_plan
+from qslm_nova.testbed import libvirt_record
 from qslm_nova.testbed import libvirt_report
 from qslm_nova.testbed import namespace
 from qslm_nova.testbed import nova_monitor
@@ -98,14 +104,13 @@ def _row(**kw):
 
 class TestModel(testtools.TestCase):
 
-    def test_first_interval_worst_case_uses_qemu_default(self):
-        proto = libvirt_model.Prototype(first_interval=True)
-        row = _row()
-        plain = libvirt_model.settings(row, proto).steps(2.0)
-        worst = libvirt_model.settings(row, proto, worst=True).steps(2.0)
-        self.assertEqual((0, 50), plain[0])
-        self.assertEqual((0, 300), worst[0])
-        self.assertEqual(plain[1:], worst[1:])
+    def test_settings_from_row(self):
+        lv = libvirt_model.settings(_row(parallel=3, post_copy=1,
+                                         nova_timeout_action='force_complete'))
+        self.assertEqual(3, lv.parallel_connections)
+        self.assertTrue(lv.permit_post_copy)
+        self.assertEqual('force_complete', lv.timeout_action)
+        self.assertEqual((0, 50), lv.steps(2.0)[0])
 
     def test_measured_total_per_outcome(self):
         self.assertEqual(9000, libvirt_model.measured_total(_row()))
@@ -116,24 +121,39 @@ class TestModel(testtools.TestCase):
 
     def test_load_per_cpu(self):
         self.assertEqual(2.0, libvirt_model.load_per_cpu(_row()))
-        self.assertEqual(0.5, libvirt_model.free_share(_row()))
-        self.assertEqual(1.0, libvirt_model.free_share(
-            _row(load1_start=0.5, load1_end=0.5)))
+        self.assertEqual(0.5, libvirt_model.load_per_cpu(
+            _row(load1_start=0.5, load1_end=1.5)))
 
-    def test_prototypes_change_the_estimate(self):
+    def test_unusable_rows(self):
+        self.assertIsNone(libvirt_model.unusable(_row()))
+        self.assertIn('status', libvirt_model.unusable(_row(status='error')))
+        blocked = _row(downtime_set_failures='[[3.2, 50]]')
+        self.assertIn('monitor blocked', libvirt_model.unusable(blocked))
+        # With libvirt's event loop (as in nova-compute) a late call is
+        # Nova's real behaviour, not the testbed's.
+        self.assertIsNone(libvirt_model.unusable(dict(blocked,
+                                                      event_loop='1')))
+        self.assertIn('Nova refuses', libvirt_model.unusable(
+            _row(post_copy=1, parallel=2)))
+        self.assertIn('not seen running', libvirt_model.unusable(
+            _row(guest_alive_on_dest=0)))
+
+    def test_variants_change_the_estimate(self):
         fitted = libvirt_model.LibvirtFitted(
-            crypto_gbps_per_core={'tcp': 2.0, 'tls': 1.0},
-            handoff_ms=1800.0, setup_per_load_ms=500.0)
-        row = _row(parallel=2)
-        plain = libvirt_model.estimate_rows([row], fitted)[0]
-        proto = libvirt_model.estimate_rows(
-            [row], fitted, libvirt_model.Prototype.all())[0]
-        # Hand-off and load-dependent prepare make it longer, even with
-        # two connections sharing the work.
-        self.assertGreater(proto['total_ms'], plain['total_ms'])
-        self.assertGreaterEqual(proto['worst_downtime_ms'],
-                                plain['worst_downtime_ms'])
-        self.assertEqual('completed', plain['outcome'])
+            params=estimator.ModelParams(setup_ms=500.0,
+                                         migration_gbps_per_core=2.0),
+            crypto_gbps_per_core={'tcp': math.inf, 'tls': 1.0})
+        row = _row(load1_start=6, load1_end=6)
+        before = libvirt_model.estimate_rows(
+            [row], fitted, libvirt_model.BEFORE)[0]
+        after = libvirt_model.estimate_rows(
+            [row], fitted, libvirt_model.AFTER)[0]
+        # The measured load (3 per CPU) stretches the prepare and slows
+        # the stream: a longer migration.
+        self.assertGreater(after['total_ms'], before['total_ms'] + 1500)
+        self.assertGreaterEqual(after['worst_downtime_ms'],
+                                after['downtime_ms'])
+        self.assertEqual('completed', after['outcome'])
 
     def test_nearest_cell_baseline(self):
         train = [_row(downtime_e2e_ms=100, memory_mib=1024),
@@ -144,6 +164,62 @@ class TestModel(testtools.TestCase):
                     _row(memory_mib=1500, group='held-out')])
         self.assertEqual(200.0, base[0][0])
         self.assertEqual(900.0, base[1][0])
+
+    def test_unseen_values(self):
+        self.assertEqual([], libvirt_report.unseen_values(_row()))
+        row = _row(memory_mib=1280, bandwidth_mbps=700, workload='bursty',
+                   dirty_rate_mibps=9.6, burst_rate_mibps=64, hogs=2,
+                   transport='tls', parallel=3, nova_downtime_ms=400)
+        self.assertEqual(['bandwidth', 'hogs', 'limit', 'memory',
+                          'transport', 'workload'],
+                         libvirt_report.unseen_values(row))
+
+    def test_pause_parts(self):
+        events = [('src', 'setup', 2.0), ('src', 'STOP', 10.0),
+                  ('src', 'pre-switchover', 10.0), ('src', 'device', 10.05),
+                  ('src', 'completed', 10.15), ('dst', 'completed', 10.148),
+                  ('dst', 'RESUME', 10.2)]
+        parts = libvirt_record.pause_parts(events)
+        self.assertEqual({'switchover_ms': 50.0, 'transfer_ms': 100.0,
+                          'dest_load_ms': -2.0, 'resume_ms': 50.0}, parts)
+        self.assertEqual({}, libvirt_record.pause_parts(events[:-1]))
+
+
+class TestPlanFile(testtools.TestCase):
+
+    def test_round_trip_and_pending(self):
+        specs = libvirt_plan.make(3, 2, (1, 1), seed=5, first_repeat=200)
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'plan.json')
+        libvirt_plan.save(specs, path, 'x.csv', 'test')
+        loaded, csv_name = libvirt_plan.load(path)
+        self.assertEqual('x.csv', csv_name)
+        self.assertEqual([s.run_id for s in specs],
+                         [s.run_id for s in loaded])
+        self.assertEqual(specs, loaded)
+        first, second = specs[0].run_id, specs[1].run_id
+        rows = [{'run_id': first, 'status': 'ok'},
+                {'run_id': second, 'status': 'error'}]
+        todo = [s.run_id for s in libvirt_campaign.pending(specs, rows)]
+        self.assertNotIn(first, todo)
+        self.assertIn(second, todo)
+        rows.append({'run_id': second, 'status': 'error'})
+        self.assertNotIn(second, [
+            s.run_id for s in libvirt_campaign.pending(specs, rows)])
+        self.assertGreater(libvirt_plan.estimate_s(specs), 0)
+
+    def test_bad_plan_is_named(self):
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'plan.json')
+        with open(path, 'w') as f:
+            json.dump({'csv': 'x.csv', 'runs': [{'memory_mib': 1}]}, f)
+        e = self.assertRaises(TestbedError, libvirt_plan.load, path)
+        self.assertIn('not a run spec', str(e))
+
+    def test_post_copy_over_one_connection(self):
+        for s in libvirt_plan.make():
+            if s.label == 'post-copy':
+                self.assertEqual(1, s.nova.parallel_connections)
 
 
 class TestSmall(testtools.TestCase):
@@ -166,7 +242,7 @@ class TestSmall(testtools.TestCase):
             self.skipTest('no libvirt campaign shipped')
         rows = raw_campaign.read_rows(path)
         out = []
-        libvirt_report.facts(rows, out)
-        self.assertIn('migrateSetMaxDowntime', out[1])
+        libvirt_facts.report(rows, out)
+        self.assertIn("Nova's first downtime call", out[1])
         with open(os.path.splitext(path)[0] + '-environment.json') as f:
             self.assertIn('700', json.load(f)['link_goodput_mbps'])

@@ -33,6 +33,7 @@ from qslm_nova import estimator
 from qslm_nova.testbed import guest
 from qslm_nova.testbed import libvirt_guest
 from qslm_nova.testbed import libvirt_host
+from qslm_nova.testbed import libvirt_model
 from qslm_nova.testbed import libvirt_runner
 from qslm_nova.testbed import nova_monitor
 from qslm_nova.testbed import TestbedError
@@ -127,9 +128,12 @@ class TestNovaDrivenMigration(testtools.TestCase):
             # and never reaches its timeout check. Once more.
             row = self._run(spec)
         self.assertEqual('aborted', row['outcome'], row['error'])
-        # Nova's timeout: 3 s per GiB, at least 2 GiB counted.
+        # Nova's timeout: 3 s per GiB, at least 2 GiB counted; on a
+        # loaded host its monitor may act as late as the testbed's model
+        # allows (libvirt_model.MONITOR_DELAY_S).
         self.assertGreaterEqual(row['abort_at_s'], 6.0)
-        self.assertLess(row['abort_at_s'], 9.0)
+        self.assertLess(row['abort_at_s'],
+                        6.0 + libvirt_model.MONITOR_DELAY_S + 1.0)
         self.assertEqual(0.0, row['downtime_e2e_ms'])
         # The guest runs on where it was.
         self.assertEqual(1, row['source_alive_after'])

