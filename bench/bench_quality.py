@@ -89,11 +89,13 @@ import zlib
 import numpy as np
 
 import bench
+from bench import frontier
 from bench import topogen
 from qslm_nova import decision
 from qslm_nova.decision import options as decision_options
 from qslm_nova import estimator
 from qslm_nova import policy as policy_mod
+from qslm_nova.risk import assess as risk_assess
 from qslm_nova import topology as topology_mod
 from qslm_nova import trust as trust_mod
 from qslm_nova.trust import static
@@ -168,8 +170,8 @@ class StrictEngine(decision.Engine):
     in placements and saves in failed migrations.
     """
 
-    def judge(self, pol, remaining, chosen, nlevels):
-        v = super().judge(pol, remaining, chosen, nlevels)
+    def judge(self, pol, remaining, chosen, nlevels, risk=None):
+        v = super().judge(pol, remaining, chosen, nlevels, risk)
         v.allowed = v.allowed & ~np.isin(chosen.worst_outcome, (
             estimator.Outcome.ABORTED, estimator.Outcome.NO_CONVERGENCE))
         v.score = np.where(v.allowed, v.score, -1.0)
@@ -182,9 +184,11 @@ class StrictEngine(decision.Engine):
             d.deny('worst case would not converge (%s)' % d.worst_outcome)
 
 
-def make_engine(topo, cls=decision.Engine, params=None, sla_estimate='worst'):
+def make_engine(topo, cls=decision.Engine, params=None, sla_estimate='worst',
+                risk=None):
     settings = decision.Settings(params=params or estimator.ModelParams(),
-                                 sla_estimate=sla_estimate)
+                                 sla_estimate=sla_estimate,
+                                 risk=risk or risk_assess.RiskSettings())
     provider = static.StaticTrustProvider(None)
     evaluator = trust_mod.TrustEvaluator([provider], 'all', 365 * 86400)
     return cls(settings, lambda: topo, evaluator)
@@ -466,6 +470,8 @@ def simulate(hosts=300, sites=4, count=1200, seed=11, stress=False,
         ablated.append((name, make_engine(
             topo, params=dataclasses.replace(
                 base, **_ablation_changes(change)))))
+    confident = frontier.engines(topo, make_engine)
+    informed = frontier.Informed()
     settings = qslm.settings
     libvirt = settings.libvirt
     params = settings.params
@@ -475,7 +481,8 @@ def simulate(hosts=300, sites=4, count=1200, seed=11, stress=False,
                  'sla_worst_aborted': 0,
                  'sla_violations': 0, 'failed_migrations': 0,
                  'downtime': [], 'by_class': {}}
-             for p in POLICIES + tuple(a[0] for a in ABLATIONS)}
+             for p in POLICIES + tuple(a[0] for a in ABLATIONS) +
+             frontier.NAMES}
     estimates = []
     # Margin over the pause before noise -> [placed, SLA violations].
     top = float(np.max(ratios))
@@ -544,7 +551,8 @@ def simulate(hosts=300, sites=4, count=1200, seed=11, stress=False,
         # QSLM and the paper variant: best score among allowed hosts.
         for policy, eng in (('qslm', qslm), ('qslm-paper', paper),
                             ('qslm-strict', strict),
-                            ('qslm-expected', risky)) + tuple(ablated):
+                            ('qslm-expected', risky)) + tuple(ablated) + \
+                tuple(confident):
             decs = eng.decide(req, cands)
             allowed = [d for d in decs if d.allowed]
             if not allowed:
@@ -557,6 +565,7 @@ def simulate(hosts=300, sites=4, count=1200, seed=11, stress=False,
         # Oracle: any destination and option that truly works.
         feasible, known = _oracle_feasible(topo, qslm, pol, req, cands,
                                            truth, limit, src_load, settings)
+        informed.add(known, limit)
         for m, row in margins.items():
             # Known rates, margin m against the noise: placed when the
             # shortest pause before noise times m meets the limit.
@@ -578,6 +587,7 @@ def simulate(hosts=300, sites=4, count=1200, seed=11, stress=False,
          'of_oracle': (row[0] / float(out['policies']['oracle']['placed'])
                        if out['policies']['oracle']['placed'] else None)}
         for m, row in sorted(margins.items())]
+    out['frontier'] = frontier.trace(out, informed)
     out['testbed_ratio'] = {
         'runs': len(ratios), 'median': float(np.median(ratios)),
         'p95': float(np.percentile(ratios, 95)),
@@ -655,7 +665,7 @@ def _report(stats, estimates, count, hosts, sites, seed, stress, elapsed,
            'classes': {c[0]: {'share': c[1], 'memory_mb': c[2],
                               'extra_specs': c[3]} for c in CLASSES},
            'policies': {}}
-    for p in POLICIES + tuple(a[0] for a in ABLATIONS):
+    for p in POLICIES + tuple(a[0] for a in ABLATIONS) + frontier.NAMES:
         s = stats[p]
         down = s['downtime']
         out['policies'][p] = {
@@ -777,9 +787,14 @@ def main(argv=None):
     for run in runs:
         run['testbed_coverage'] = cover
     real = testbed_decisions(testbed)
+    real_front = frontier.testbed_frontier(testbed, TESTBED_LIMITS)
     text = '\n\n'.join([format_quality(r) for r in runs] +
-                       [format_testbed_decisions(real)])
-    runs.append({'testbed_decisions': real})
+                       [format_testbed_decisions(real)] +
+                       [frontier.format_trace(r) for r in runs] +
+                       [frontier.format_testbed_frontier(real_front,
+                                                         TESTBED_LIMITS)])
+    runs.append({'testbed_decisions': real,
+                 'testbed_frontier': real_front})
     print(text)
     bench.write_results(args.output, 'quality', text, runs)
     return runs

@@ -36,6 +36,7 @@ from qslm_nova import conf_fields
 from qslm_nova import exception
 from qslm_nova import mechanisms as mech_mod
 from qslm_nova import policy_values
+from qslm_nova.risk import keys as risk_keys
 
 PREFIX = 'qslm:'
 MAX_DOWNTIME = PREFIX + 'max_downtime_ms'
@@ -55,7 +56,9 @@ LEDGER_START = PREFIX + 'budget_period_start'
 LEDGER_CHARGED = PREFIX + 'charged_migrations'
 OBSERVED_DIRTY_RATE = PREFIX + 'observed_dirty_rate'
 
-SLA_KEYS = (MAX_DOWNTIME, BUDGET, PERIOD_DAYS)
+# Risk and money (qslm_nova.risk.keys): SLA keys the decision reads
+# from the flavor itself.
+SLA_KEYS = (MAX_DOWNTIME, BUDGET, PERIOD_DAYS) + risk_keys.NAMES
 SECURITY_KEYS = (REQUIRE_TRUSTED, MIN_LINK_SECURITY, REQUIRE_ENCRYPTION,
                  ALLOWED_MECHANISMS, DIRTY_RATE, DIRTY_RATE_MBPS)
 #: Keys only admins and [qslm] ledger_writer_roles may write.
@@ -76,6 +79,7 @@ SYNTAX = {
     DIRTY_RATE: lambda k, v: policy_values.parse_float(k, v, 0.0),
     DIRTY_RATE_MBPS: lambda k, v: policy_values.parse_float(k, v, 0.0),
 }
+SYNTAX.update(risk_keys.SYNTAX)
 
 
 @dataclasses.dataclass

@@ -36,11 +36,13 @@ from qslm_nova.conf import libvirt
 from qslm_nova.conf import policy
 from qslm_nova.conf import precheck
 from qslm_nova.conf import profiles
+from qslm_nova.conf import risk
 
 CONF = cfg.CONF
 
 #: The option modules, in the order of the sample configuration file.
-MODULES = (core, policy, estimator, libvirt, precheck, profiles, history)
+MODULES = (core, policy, estimator, libvirt, precheck, profiles, history,
+           risk)
 
 
 def register_opts(conf):

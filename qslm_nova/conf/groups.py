@@ -17,7 +17,7 @@
 
 The [qslm] group is large, so its options are split over several modules
 by concern (``core``, ``policy``, ``estimator``, ``libvirt``,
-``precheck``); each registers its options into this one group object.
+``precheck``, ``risk``); each registers its options into this one group object.
 """
 
 from oslo_config import cfg

@@ -29,6 +29,7 @@ from qslm_nova.decision import options as options_mod
 from qslm_nova.decision import result
 from qslm_nova.decision import screen as screen_mod
 from qslm_nova import estimator
+from qslm_nova.risk import assess as risk_assess
 
 Decision = result.Decision
 Stage = screen_mod.Stage
@@ -38,7 +39,8 @@ class DecisionBuilder:
     """Builds the Decision of candidate i of a request when asked."""
 
     def __init__(self, engine, topo, pol, src, remaining, notes,
-                 candidates, found, chosen, verdicts, request=None):
+                 candidates, found, chosen, verdicts, request=None,
+                 risk=None):
         self.engine = engine
         self.topo = topo
         self.pol = pol
@@ -50,6 +52,7 @@ class DecisionBuilder:
         self.chosen = chosen
         self.verdicts = verdicts
         self.request = request
+        self.risk = risk
 
     def notes_for(self, host):
         """The request's notes, and a difference between the topology
@@ -122,6 +125,9 @@ class DecisionBuilder:
         d.paper_worst_ms = float(chosen.paper_worst_ms[j])
         d.remaining_budget_ms = self.remaining
         self.engine.explain(d, self.verdicts, j)
+        if self.risk is not None:
+            risk_assess.explain(d, self.risk, j,
+                                float(self.verdicts.held_ms[j]))
         return d
 
     def inputs(self, option, j):

@@ -31,6 +31,7 @@ from qslm_nova.decision import verdicts as verdicts_mod
 from qslm_nova import exception
 from qslm_nova import observed
 from qslm_nova import policy as policy_mod
+from qslm_nova.risk import assess as risk_assess
 from qslm_nova import topology as topology_mod
 from qslm_nova import trust as trust_mod
 
@@ -178,11 +179,15 @@ class Engine:
         if self.may_skip(pol):
             allowed[~found.known] = True
             score[~found.known] = 0.0
-        chosen = verdicts = None
+        chosen = verdicts = risk = None
         if len(found.planned):
             chosen = self.choose(req, topo, pol, src, found)
+            risk = risk_assess.Assessment(
+                self.settings.risk, req.flavor_extra_specs,
+                pol.max_downtime_ms, chosen)
             verdicts = self.judge(pol, remaining, chosen,
-                                  max(len(topo.levels) - 1, 1))
+                                  max(len(topo.levels) - 1, 1), risk)
+            verdicts.score = risk.rank(verdicts.allowed, verdicts.score)
             if found.facts is not None:
                 verdicts.settings = found.facts.request_settings
             allowed[found.planned] = verdicts.allowed
@@ -190,7 +195,7 @@ class Engine:
             worst[found.planned] = chosen.worst_downtime_ms
         builder = builder_mod.DecisionBuilder(
             self, topo, pol, src, remaining, notes, candidates, found,
-            chosen, verdicts, req)
+            chosen, verdicts, req, risk)
         return Decisions(candidates, allowed, score, builder,
                          worst_downtime_ms=worst)
 
@@ -224,8 +229,17 @@ class Engine:
         chosen.paths = paths
         return chosen
 
-    def judge(self, pol, remaining, chosen, nlevels):
-        """Hold the chosen estimates against the SLA and score them."""
+    def judge(self, pol, remaining, chosen, nlevels, risk=None):
+        """Hold the chosen estimates against the SLA and score them.
+
+        :param risk: the request's risk_assess.Assessment; with a
+            confidence it decides the pause held.
+        """
+        if risk is not None and risk.calibrates:
+            verdicts = verdicts_mod.judge(pol, remaining, chosen,
+                                          risk.held_ms(), nlevels)
+            verdicts.held_what = '%g-confidence' % risk.confidence
+            return verdicts
         held = chosen.held_downtime_ms(self.settings.sla_estimate)
         return verdicts_mod.judge(pol, remaining, chosen, held, nlevels)
 

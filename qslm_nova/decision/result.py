@@ -76,6 +76,11 @@ class Decision:
     sources: object = None
     # The inputs of the estimate (EstimateInputs), or None.
     inputs: object = None
+    # Risk (qslm_nova.risk): P(pause > qslm:max_downtime_ms), the limit
+    # left after the pause held, the expected monetary loss.
+    exceed_probability: float = None
+    budget_left_ms: float = None
+    expected_loss: float = None
 
     def deny(self, reason):
         self.allowed = False

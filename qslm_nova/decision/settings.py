@@ -18,6 +18,7 @@ import dataclasses
 
 from qslm_nova import estimator
 from qslm_nova import policy as policy_mod
+from qslm_nova.risk import assess as risk_assess
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +34,8 @@ class Settings:
     default_host_cpu_load: float = 0.3
     host_profile_max_age: int = 1800
     observed_dirty_rate_max_age: int = 900
+    risk: risk_assess.RiskSettings = dataclasses.field(
+        default_factory=risk_assess.RiskSettings)
 
     @classmethod
     def from_conf(cls, group):
@@ -44,4 +47,5 @@ class Settings:
                    default_host_cpu_load=group.default_host_cpu_load,
                    host_profile_max_age=group.host_profile_max_age,
                    observed_dirty_rate_max_age=(
-                       group.observed_dirty_rate_max_age))
+                       group.observed_dirty_rate_max_age),
+                   risk=risk_assess.RiskSettings.from_conf(group))

@@ -55,6 +55,8 @@ class Verdicts:
     # The request's settings (the source's [libvirt] options) for the
     # reasons; None: the engine's.
     settings: object = None
+    # What the held downtime is, in reasons (default: sla_estimate's).
+    held_what: str = None
 
 
 def judge(pol, remaining, chosen, held, nlevels):
@@ -116,7 +118,8 @@ def explain(d, verdicts, j, settings):
     elif d.outcome == Outcome.FORCED_PAUSE.label:
         d.note('completes only after Nova pauses the instance '
                'at the completion timeout')
-    what = 'worst-case' if settings.sla_estimate == 'worst' else 'expected'
+    what = verdicts.held_what or (
+        'worst-case' if settings.sla_estimate == 'worst' else 'expected')
     held = float(verdicts.held_ms[j])
     if verdicts.over_max[j]:
         d.deny('%s downtime %.0f ms exceeds the per-migration '

@@ -34,7 +34,7 @@ DEFAULT_COLUMNS = ('Server', 'Host', 'Allowed', 'Mechanism', 'Downtime ms',
 LONG_COLUMNS = ('Weakest link', 'Budget left ms', 'Path',
                 'Bottleneck Gbit/s', 'RTT ms', 'Rate MiB/s', 'Sent GiB',
                 'Outcome', 'Worst outcome', 'Limit ms', 'Paper bound ms',
-                'Score')
+                'Score', 'P exceed', 'Left ms', 'Expected loss')
 
 
 class Number(columns.FormattableColumn):
@@ -73,6 +73,12 @@ class Hundredths(Number):
 
 class Thousandths(Number):
     digits = 3
+
+
+class Probability(Number):
+    """A probability, to four places."""
+
+    digits = 4
 
 
 class Whole(Number):
@@ -143,7 +149,8 @@ def row(server_name, d, long=False):
                    Thousandths(d.rtt_ms), Number(d.rate_mibps),
                    Hundredths(sent), d.outcome, d.worst_outcome,
                    Whole(d.limit_ms), Number(d.paper_worst_ms),
-                   Thousandths(d.score)]
+                   Thousandths(d.score), Probability(d.exceed_probability),
+                   Number(d.budget_left_ms), Hundredths(d.expected_loss)]
     return tuple(values)
 
 

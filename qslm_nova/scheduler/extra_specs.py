@@ -32,6 +32,7 @@ from nova import exception as nova_exc
 from qslm_nova import exception
 from qslm_nova import policy
 from qslm_nova import policy_values as limits
+from qslm_nova.risk import keys as risk_keys
 
 _NUMBER = r'[0-9]+(\.[0-9]+)?'
 _NAME = r'[a-z0-9_-]+'
@@ -105,7 +106,11 @@ EXTRA_SPEC_VALIDATORS = [
         value={'type': str, 'pattern': _NUMBER,
                'description': 'A number from 0 to %d.' % (
                    limits.MAX_DIRTY_RATE)}),
-]
+] + [
+    QSLMValidator(
+        name=key.name, description=key.description,
+        value={'type': str, 'pattern': _NUMBER, 'description': key.bounds})
+    for key in risk_keys.KEYS]
 
 
 def register():

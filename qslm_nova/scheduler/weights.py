@@ -23,8 +23,11 @@ Enable with::
 The weight is the decision's score (0..1, see
 ``qslm_nova.decision.verdicts.host_score``): mostly the share of the
 downtime limit left after the estimate, then the security headroom of the
-path and how quickly the migration completes. Hosts the decision denies
-weigh -1 (they only reach the weigher when QSLMFilter is not enabled).
+path and how quickly the migration completes; with ``[qslm] rank_by =
+expected_loss``, for flavors that price a migration, 1 / (1 + the
+expected monetary loss) instead (``qslm_nova.risk``). Hosts the decision
+denies weigh -1 (they only reach the weigher when QSLMFilter is not
+enabled).
 Requests that are not live migrations weigh 0 everywhere.
 ``[qslm] weight_multiplier`` is overridden per aggregate by
 ``qslm_weight_multiplier`` metadata.

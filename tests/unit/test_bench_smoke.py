@@ -98,6 +98,15 @@ class TestBenchSmoke(test.NoDBTestCase):
         requests = real['runs'] * len(real['limits'])
         self.assertGreater(real['runs'], 0)
         self.assertLessEqual(real['oracle'], requests)
+        # The frontier: placements never grow with the confidence.
+        self.assertIn('Frontier: QSLM at each sla_confidence', out.getvalue())
+        placed = [p['placed'] for p in runs[0]['frontier']['qslm']]
+        self.assertEqual(placed, sorted(placed, reverse=True))
+        informed = [p['placed'] for p in runs[0]['frontier']['informed']]
+        self.assertEqual(informed, sorted(informed, reverse=True))
+        allowed = [p['allowed'] for p in
+                   runs[-1]['testbed_frontier']['points']]
+        self.assertEqual(allowed, sorted(allowed, reverse=True))
         for name, pol in real['policies'].items():
             self.assertLessEqual(pol['sla_violations'], pol['allowed'], name)
             self.assertLessEqual(pol['allowed'], requests, name)

@@ -21,6 +21,7 @@ from oslotest import base
 from qslm_nova import exception
 from qslm_nova import policy
 from qslm_nova import policy_values as limits
+from qslm_nova.risk import keys as risk_keys
 from qslm_nova.scheduler import extra_specs
 
 # key: (valid values, invalid values)
@@ -40,6 +41,13 @@ CASES = {
                                 ('tls;ssh', 'tls,', ',tls', '', 'TLS')),
     policy.DIRTY_RATE: (('0', '16', '12.5'), ('fast', '-1', '1.', '')),
     policy.DIRTY_RATE_MBPS: (('0', '16', '12.5'), ('fast', '-1', '1.', '')),
+    risk_keys.DOWNTIME_COST.name: (('0', '50', '0.25', '1000000000'),
+                                   ('-1', '1e3', '1000000001', 'cheap', '')),
+    risk_keys.BREACH_PENALTY.name: (('0', '2000', '99.5'),
+                                    ('-5', 'inf', 'NaN', '10000000000')),
+    risk_keys.MIGRATION_COST.name: (('0', '0.5'), ('.5', '1,5', '')),
+    risk_keys.SLA_CONFIDENCE.name: (('0.5', '0.9', '0.99', '0.9999'),
+                                    ('0.4', '1', '0.99999', '99', '')),
 }
 
 

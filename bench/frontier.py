@@ -1,0 +1,193 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The frontier of decision quality: SLA violations against placements.
+
+Part of ``python -m bench.bench_quality`` (issue 20, item 3). Two
+policies trace the trade-off between placing what the oracle places and
+pausing longer than the limit:
+
+* ``qslm@c``: the shipped engine with ``[qslm] sla_confidence = c``
+  for each c of ``CONFIDENCES``, best host by the weigher's rule;
+* ``informed xm``: a policy that knows every destination's actual dirty
+  rate and bandwidth but not the run's noise, and places on the shortest
+  pause before noise when that pause times a margin m meets the limit,
+  for every m of ``MARGINS``.
+
+For each QSLM point the table shows the realised violation rate against
+the nominal one (1 - c) and the informed policy's best share of the
+oracle at no more violations (the gap in percentage points).
+
+Judged by real migrations too, out of sample: the testbed's held-out runs
+are split by repeat; each half is judged with residuals learned from the
+other half only, under the limits of ``bench_quality.TESTBED_LIMITS``.
+"""
+
+import numpy as np
+
+from qslm_nova.risk import assess
+from qslm_nova.risk import learn
+from qslm_nova.risk import residuals as residuals_mod
+
+CONFIDENCES = (0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
+NAMES = tuple('qslm@%g' % c for c in CONFIDENCES)
+MARGINS = tuple(float(m) for m in
+                np.round(np.arange(1.0, 5.0001, 0.05), 2))
+
+
+def engines(topo, make_engine):
+    """(policy name, engine) of every confidence."""
+    return [(name, make_engine(topo, risk=assess.RiskSettings(
+        sla_confidence=c))) for name, c in zip(NAMES, CONFIDENCES)]
+
+
+class Informed:
+    """Placements and violations of the informed policy per margin."""
+
+    def __init__(self):
+        self.placed = np.zeros(len(MARGINS), dtype=int)
+        self.violations = np.zeros(len(MARGINS), dtype=int)
+        self.margins = np.array(MARGINS)
+
+    def add(self, known, limit):
+        """:param known: (shortest pause before noise, its true pause)."""
+        before, actual = known
+        if not np.isfinite(before):
+            return
+        place = (np.ones(len(MARGINS), dtype=bool) if limit is None
+                 else before * self.margins <= limit)
+        self.placed += place
+        if limit is not None and actual > limit:
+            self.violations += place
+
+
+def trace(res, informed):
+    """The frontier of one run (JSON-ready)."""
+    oracle = float(res['policies']['oracle']['placed']) or 1.0
+    points = []
+    for name, c in zip(NAMES, CONFIDENCES):
+        r = res['policies'][name]
+        viol, placed = r['sla_violations'], r['placed']
+        best = [p / oracle for p, v in zip(informed.placed,
+                                           informed.violations)
+                if v <= viol]
+        points.append({
+            'confidence': c, 'placed': placed, 'of_oracle': placed / oracle,
+            'sla_violations': viol,
+            'realised_rate': viol / float(placed) if placed else 0.0,
+            'nominal_rate': 1.0 - c,
+            'informed_of_oracle': max(best) if best else None})
+    return {'qslm': points, 'informed': [
+        {'margin': float(m), 'placed': int(p), 'of_oracle': p / oracle,
+         'sla_violations': int(v)}
+        for m, p, v in zip(MARGINS, informed.placed, informed.violations)]}
+
+
+def format_trace(res):
+    front = res['frontier']
+    lines = ['Frontier%s: QSLM at each sla_confidence against the informed '
+             'policy (knows actual dirty rates and bandwidth, not the '
+             'noise) at no more SLA violations' % (
+                 ' (STRESS)' if res['stress'] else ''),
+             '  %-11s %6s %7s %5s %9s %8s %9s %7s' % (
+                 'policy', 'placed', '/oracle', 'viol', 'realised',
+                 'nominal', 'informed', 'gap pp')]
+    for p in front['qslm']:
+        inf = p['informed_of_oracle']
+        lines.append('  %-11s %6d %6.1f%% %5d %8.2f%% %7.2f%% %8s %7s' % (
+            'qslm@%g' % p['confidence'], p['placed'],
+            100 * p['of_oracle'], p['sla_violations'],
+            100 * p['realised_rate'], 100 * p['nominal_rate'],
+            '-' if inf is None else '%.1f%%' % (100 * inf),
+            '-' if inf is None else '%.1f' % (
+                100 * (inf - p['of_oracle']))))
+    # The informed frontier: the best share at each violation count.
+    best = {}
+    for p in front['informed']:
+        v = p['sla_violations']
+        if p['of_oracle'] > best.get(v, (-1, 0))[0]:
+            best[v] = (p['of_oracle'], p['margin'])
+    lines.append('  informed, best share of the oracle per violation '
+                 'count (margin): ' + ', '.join(
+                     '%d: %.1f%% (x%.2f)' % (v, 100 * s, m)
+                     for v, (s, m) in sorted(best.items())[:12]))
+    return '\n'.join(lines)
+
+
+def _bound(table, transport, expected, worst, confidence):
+    q, group = table.bound(transport, residuals_mod.Regime.of(expected),
+                           confidence)
+    if np.isfinite(q):
+        return expected * q
+    return max(worst, expected * group.ratios[-1])
+
+
+def testbed_frontier(testbed, limits):
+    """QSLM's calibrated bound judged by real migrations it did not
+    learn from: two folds of the held-out runs, split by repeat.
+    """
+    from qslm_nova.testbed import model
+    fitted = testbed.fitted
+    rows = learn.shaped_held_out(testbed.rows, fitted)
+    repeats = sorted({int(model.num(r, 'repeat')) for r in rows})
+    est = model.estimate_rows(rows, fitted)
+    measured = np.array([model.measured_downtime(r, fitted.downtime_source)
+                         for r in rows])
+    folds = []
+    for rep in repeats:
+        learn_rows = [r for r in rows if int(model.num(r, 'repeat')) != rep]
+        folds.append((rep, residuals_mod.ResidualTable(
+            {k: np.array(v) for k, v in learn.residuals_of(
+                learn_rows, fitted).items()})))
+    met = np.concatenate([measured <= lim for lim in limits])
+    out = {'runs': len(rows), 'oracle': int(np.sum(met)), 'points': []}
+    for c in CONFIDENCES:
+        bound = np.empty(len(rows))
+        for rep, table in folds:
+            for i, (r, e) in enumerate(zip(rows, est)):
+                if int(model.num(r, 'repeat')) == rep:
+                    bound[i] = _bound(table, r['transport'],
+                                      e['downtime_ms'],
+                                      e['worst_downtime_ms'], c)
+        allowed = np.concatenate([bound <= lim for lim in limits])
+        out['points'].append({
+            'confidence': c, 'allowed': int(np.sum(allowed)),
+            # Calibration: the share of real pauses over the bound held,
+            # against 1 - c.
+            'beyond_bound': float(np.mean(measured > bound)),
+            'sla_violations': int(np.sum(allowed & ~met)),
+            'realised_rate': float(np.sum(allowed & ~met)) / max(
+                int(np.sum(allowed)), 1),
+            'of_oracle': float(np.sum(allowed & met)) / max(
+                out['oracle'], 1)})
+    return out
+
+
+def format_testbed_frontier(res, limits):
+    lines = ['Calibrated bound judged by real migrations out of sample '
+             '(%d held-out testbed runs, each judged with residuals of the '
+             'other repeat) x %d limits; the real pause met the limit in '
+             '%d' % (res['runs'], len(limits), res['oracle']),
+             '  %-11s %7s %5s %9s %8s %8s %7s' % (
+                 'policy', 'allowed', 'viol', 'realised', 'nominal',
+                 '/oracle', 'beyond')]
+    for p in res['points']:
+        lines.append('  %-11s %7d %5d %8.2f%% %7.2f%% %7.1f%% %6.2f%%' % (
+            'qslm@%g' % p['confidence'], p['allowed'], p['sla_violations'],
+            100 * p['realised_rate'], 100 * (1 - p['confidence']),
+            100 * p['of_oracle'], 100 * p['beyond_bound']))
+    lines.append('  (realised: SLA violations per allowed request; beyond: '
+                 'share of the runs whose real pause exceeded the bound '
+                 'held, the calibration against 1 - c)')
+    return '\n'.join(lines)

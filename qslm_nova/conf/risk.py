@@ -1,0 +1,115 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+
+"""[qslm] options of decisions under uncertainty (qslm_nova.risk): the
+confidence the SLA is held at, and how allowed hosts are ranked."""
+
+from oslo_config import cfg
+
+from qslm_nova.conf import groups
+
+risk_opts = [
+    cfg.FloatOpt('sla_confidence',
+                 default=None, min=0.5, max=0.9999,
+                 help="""
+Probability with which an allowed live migration keeps its downtime limit.
+
+Unset (the default), the pause held against ``qslm:max_downtime_ms`` and
+the downtime budget is the estimate ``sla_estimate`` names. Set, it is
+the model's expected pause times the conformal bound, at this
+confidence, of the ratios measured / expected pause of real migrations
+of the same transport and regime (``residuals_file``): a destination is
+allowed when its pause stays within the limit with at least this
+probability, as far as the measured runs can show. The closer to 1, the
+fewer pauses over the limit and the fewer destinations allowed; a
+confidence beyond what the runs can show (the 123 shipped runs show at
+most 0.992) holds the model's worst case instead. A flavor may raise it, never
+lower it, with ``qslm:sla_confidence``. Every decision reports its
+probability of exceeding ``qslm:max_downtime_ms`` whatever this says.
+
+Possible values:
+
+* Unset: hold the ``sla_estimate`` estimate.
+* A probability from 0.5 to 0.9999, e.g. 0.95 or 0.99.
+
+Related options:
+
+* ``sla_estimate``: the estimate held when this is unset; it still picks
+  among a destination's transport options when this is set.
+* ``residuals_file``: the measured ratios.
+"""),
+    cfg.StrOpt('rank_by',
+               default='headroom',
+               choices=[('headroom', "Rank by the decision's margins: "
+                                     'SLA, security headroom, speed.'),
+                        ('expected_loss', 'Rank by the expected monetary '
+                                          'loss of the migration (flavors '
+                                          'that price it).')],
+               help="""
+How the weigher and every command rank the allowed destinations.
+
+``headroom`` ranks by the decision's score: mostly the share of the
+downtime limit left after the estimate, then the security headroom of
+the path and the migration time. ``expected_loss`` ranks the
+destinations of flavors that set any of ``qslm:downtime_cost_per_s``,
+``qslm:sla_breach_penalty`` and ``qslm:migration_cost_per_s`` by the
+paper's expected monetary loss (cost of the expected pause, the breach
+penalty times the probability of pausing longer than
+``qslm:max_downtime_ms``, the operator's cost of the migration time):
+the lowest loss weighs most. Flavors that price nothing are ranked by
+headroom either way. Which hosts are allowed does not change.
+
+Possible values:
+
+* ``headroom`` (default)
+* ``expected_loss``
+
+Related options:
+
+* ``weight_multiplier``: how much the QSLM weigher counts.
+* ``sla_confidence``, ``residuals_file``: the breach probability.
+"""),
+    cfg.StrOpt('residuals_file',
+               default=None, advanced=True,
+               help="""
+JSON file of measured / expected pause ratios of real migrations.
+
+The ratios behind ``sla_confidence`` and every decision's probability of
+exceeding its downtime limit, per transport (tcp, tls, ssh) and regime
+(expected pause under 100 ms or not). Unset, the file shipped with
+qslm-nova is read, learned from the held-out migrations of its testbed
+(``python -m qslm_nova.risk.learn`` writes it; ``--csv`` and
+``--params`` take another campaign). A file that cannot be read makes
+decisions hold the model's worst case and report no probability.
+
+Possible values:
+
+* Unset: the shipped residuals.
+* A path to a file written by ``python -m qslm_nova.risk.learn``.
+
+Related options:
+
+* ``sla_confidence``
+"""),
+]
+
+
+def register_opts(conf):
+    conf.register_group(groups.QSLM_GROUP)
+    conf.register_opts(risk_opts, group=groups.QSLM_GROUP)
+
+
+def list_opts():
+    return {groups.QSLM_GROUP: risk_opts}

@@ -1,0 +1,273 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The risk of every estimated candidate of one request, as arrays.
+
+What the engine asks of this package: the pause to hold against the SLA
+at the asked confidence (when one is set), each candidate's probability
+of pausing longer than ``qslm:max_downtime_ms``, its expected monetary
+loss, and the scores for ranking by that loss. Candidates are grouped by
+transport and regime, so the work is a few numpy operations per group
+whatever the number of hosts.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from qslm_nova.risk import keys
+from qslm_nova.risk import loss as loss_mod
+from qslm_nova.risk import residuals as residuals_mod
+
+RANK_BY = ('headroom', 'expected_loss')
+
+
+@dataclasses.dataclass(frozen=True)
+class RiskSettings:
+    """``[qslm] sla_confidence``, ``rank_by`` and ``residuals_file``."""
+
+    sla_confidence: float = None
+    rank_by: str = 'headroom'
+    residuals_file: str = None
+
+    @classmethod
+    def from_conf(cls, group):
+        return cls(group.sla_confidence, group.rank_by,
+                   group.residuals_file)
+
+    def confidence_for(self, flavor_specs):
+        """The confidence a flavor's migrations must meet: the option's,
+        raised (never lowered) by ``qslm:sla_confidence``.
+        """
+        asked = keys.read(flavor_specs, keys.SLA_CONFIDENCE)
+        levels = [c for c in (self.sla_confidence, asked) if c is not None]
+        return max(levels) if levels else None
+
+    def table(self):
+        """The residuals; raises RiskDataError."""
+        return residuals_mod.load_cached(
+            self.residuals_file or residuals_mod.DEFAULT_PATH)
+
+
+def _transport(option):
+    """The testbed transport of a transport option (None: no data)."""
+    end_to_end = option.label.split(' ', 1)[0]
+    return residuals_mod.TRANSPORT_OF_MECHANISM.get(end_to_end)
+
+
+class Assessment:
+    """The risk of the estimated candidates of one request.
+
+    :param chosen: the engine's ChosenEstimates (arrays over the
+        estimated candidates).
+    """
+
+    def __init__(self, settings, flavor_specs, max_downtime_ms, chosen):
+        self.confidence = settings.confidence_for(flavor_specs)
+        self.terms = loss_mod.LossTerms.of_flavor(flavor_specs)
+        self.rank_by_loss = (settings.rank_by == 'expected_loss' and
+                             self.terms.priced)
+        self.max_downtime_ms = max_downtime_ms
+        self.expected_ms = np.asarray(chosen.expected_downtime_ms, float)
+        self.worst_ms = np.asarray(chosen.worst_downtime_ms, float)
+        self.total_s = np.asarray(chosen.total_time_s, float)
+        self._settings = settings
+        self._option = np.asarray(chosen.option, dtype=int)
+        self._options = chosen.options or ()
+        self._memo = {}
+        if self.calibrates or self.rank_by_loss:
+            self._index()    # what the verdicts need, now
+        # else only when a Decision is built (the scheduler builds none).
+
+    def _index(self):
+        """(groups, their bounds, each candidate's group, error)."""
+        return self._once('index', self._group)
+
+    def _group(self):
+        try:
+            table = self._settings.table()
+        except residuals_mod.RiskDataError as e:
+            return [], [], np.zeros(0, dtype=int), str(e)
+        # One group per (option, regime) present, then per candidate the
+        # index of its group.
+        transports = [_transport(opt) for opt in self._options]
+        short = self.expected_ms < residuals_mod.SHORT_PAUSE_MS
+        key = self._option * 2 + short
+        groups, bounds = [], []
+        member = np.zeros(len(key), dtype=int)
+        for k in np.unique(key):
+            regime = (residuals_mod.Regime.SHORT if k % 2 else
+                      residuals_mod.Regime.LONG)
+            transport = transports[k // 2] if k >= 0 else None
+            member[key == k] = len(groups)
+            groups.append(table.group_for(transport, regime,
+                                          self.confidence))
+            bounds.append(table.bound(transport, regime, self.confidence)[0]
+                          if self.calibrates else None)
+        return groups, bounds, member, None
+
+    @property
+    def groups(self):
+        return self._index()[0]
+
+    @property
+    def bounds(self):
+        return self._index()[1]
+
+    @property
+    def member(self):
+        return self._index()[2]
+
+    @property
+    def error(self):
+        """Why the residuals could not be read, or None."""
+        return self._index()[3]
+
+    @property
+    def calibrates(self):
+        """True if a confidence decides the pause held against the SLA.
+        """
+        return self.confidence is not None
+
+    def _once(self, name, compute):
+        # A request's Decisions are built one by one, maybe by several
+        # threads: each array is computed once (a race computes it twice).
+        found = self._memo.get(name)
+        if found is None:
+            found = self._memo.setdefault(name, compute())
+        return found
+
+    def _per_group(self, fn):
+        out = np.full(len(self.expected_ms), np.nan)
+        for g, group in enumerate(self.groups):
+            at = self.member == g
+            out[at] = fn(group, at)
+        return out
+
+    def held_ms(self):
+        """The pause held against the SLA at the confidence: the expected
+        pause times the conformal bound of its group's ratio. Past what
+        the measured runs can show (or without them) the model's worst
+        case, and never under the largest ratio measured.
+        """
+        return self._once('held_ms', self._held_ms)
+
+    def _held_ms(self):
+        if self.error is not None:
+            return self.worst_ms.copy()
+
+        def bound(g, at):
+            q = self.bounds[g]
+            if np.isfinite(q):
+                return self.expected_ms[at] * q
+            return np.maximum(self.worst_ms[at],
+                              self.expected_ms[at] * self.groups[g].ratios[-1])
+        out = np.full(len(self.expected_ms), np.nan)
+        for g in range(len(self.groups)):
+            at = self.member == g
+            out[at] = bound(g, at)
+        return out
+
+    def beyond_data(self, j):
+        """True if candidate j's confidence is more than its runs show."""
+        if self.error is not None:
+            return True
+        return not np.isfinite(self.bounds[self.member[j]])
+
+    def exceed_probability(self):
+        """P(pause > qslm:max_downtime_ms) per candidate; 0 without a
+        maximum, NaN when the residuals are unavailable.
+        """
+        return self._once('exceed_probability', self._exceed_probability)
+
+    def _exceed_probability(self):
+        n = len(self.expected_ms)
+        if self.max_downtime_ms is None:
+            return np.zeros(n)
+        if self.error is not None:
+            return np.full(n, np.nan)
+        with np.errstate(divide='ignore'):
+            ratio_limit = np.where(self.expected_ms > 0,
+                                   self.max_downtime_ms / self.expected_ms,
+                                   np.inf)
+        return self._per_group(
+            lambda group, at: group.exceedance(ratio_limit[at]))
+
+    def mean_pause_ms(self):
+        """The expected pause corrected by its group's mean ratio."""
+        return self._once('mean_pause_ms', self._mean_pause_ms)
+
+    def _mean_pause_ms(self):
+        if self.error is not None:
+            return self.worst_ms.copy()
+        return self._per_group(
+            lambda group, at: self.expected_ms[at] * group.mean)
+
+    def expected_loss(self):
+        """E[loss] per candidate (:mod:`qslm_nova.risk.loss`); NaN when
+        the flavor prices nothing.
+        """
+        return self._once('expected_loss', self._expected_loss)
+
+    def _expected_loss(self):
+        if not self.terms.priced:
+            return np.full(len(self.expected_ms), np.nan)
+        return self.terms.expected_loss(
+            self.mean_pause_ms(), self.exceed_probability(), self.total_s)
+
+    def rank(self, allowed, score):
+        """The scores to rank by: the headroom scores as they are, or,
+        with ``rank_by = expected_loss`` and a priced flavor, the loss
+        scores of the allowed candidates.
+        """
+        if not self.rank_by_loss:
+            return score
+        out = np.full(len(score), -1.0)
+        out[allowed] = loss_mod.rank_score(self.expected_loss()[allowed])
+        return out
+
+    def describe_bound(self, j):
+        """A note on how candidate j's held pause was found."""
+        if self.error is not None:
+            return ('residuals unavailable (%s): the worst case is held'
+                    % self.error)
+        group = self.groups[self.member[j]]
+        if self.beyond_data(j):
+            return ('sla_confidence %g needs %d measured runs, %d %s runs '
+                    'are known: the worst case is held' % (
+                        self.confidence,
+                        residuals_mod.runs_needed(self.confidence),
+                        group.runs, group.name))
+        return ('pause held at %g confidence: expected x %.2f (bound of '
+                '%d measured %s runs)' % (
+                    self.confidence, self.bounds[self.member[j]],
+                    group.runs, group.name))
+
+
+def explain(d, risk, j, held_ms):
+    """Write candidate j's risk into its Decision d (the engine's
+    builder calls it after the verdict).
+    """
+    p = float(risk.exceed_probability()[j])
+    if risk.max_downtime_ms is not None and not np.isnan(p):
+        d.exceed_probability = p
+    if d.limit_ms is not None:
+        d.budget_left_ms = d.limit_ms - held_ms
+    if d.allowed and risk.terms.priced:
+        d.expected_loss = float(risk.expected_loss()[j])
+    if risk.calibrates and (d.allowed or d.limit_ms is not None):
+        d.note(risk.describe_bound(j))
+    elif risk.error is not None:
+        d.note('no breach probability: residuals unavailable (%s)'
+               % risk.error)

@@ -1,0 +1,108 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Learn the residuals file from the testbed's real migrations.
+
+Run from the repository root after any new campaign or refit::
+
+    python -m qslm_nova.risk.learn
+
+It reads ``data/testbed/campaign.csv`` and the constants fitted to it
+(``data/testbed/fitted-params.json``), estimates every migration over a
+shaped link that the fit did not see (repeat >= the hold-out repeat),
+and writes measured end-to-end pause / expected pause per transport and
+regime to ``qslm_nova/risk/residuals.json`` (``--out`` elsewhere). Runs
+the fit saw are left out: their residuals would be too small for a
+conformal bound.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+from qslm_nova.risk import residuals
+from qslm_nova.testbed import campaign
+from qslm_nova.testbed import fit
+from qslm_nova.testbed import model
+
+
+def shaped_held_out(rows, fitted):
+    """The usable runs over shaped links that the fit did not see."""
+    return [r for r in fit.usable(rows)
+            if int(model.num(r, 'repeat')) >= fitted.holdout_repeat and
+            model.num(r, 'bandwidth_mbps') > 0 and
+            r.get('link', 'tc') == 'tc']
+
+
+def held_out_residuals(rows, fitted):
+    """{(transport, regime value): [ratio, ...]} of the held-out runs
+    over shaped links with a positive expected pause.
+    """
+    return residuals_of(shaped_held_out(rows, fitted), fitted)
+
+
+def residuals_of(rows, fitted):
+    """{(transport, regime value): [ratio, ...]} of these runs."""
+    out = {}
+    for row, est in zip(rows, model.estimate_rows(rows, fitted)):
+        expected = est['downtime_ms']
+        if expected <= 0:
+            continue
+        measured = model.measured_downtime(row, fitted.downtime_source)
+        regime = residuals.Regime.of(expected)
+        out.setdefault((row['transport'], regime.value), []).append(
+            measured / expected)
+    return out
+
+
+def build(csv_path, params_path):
+    """The residuals document (JSON-ready)."""
+    fitted = fit.load(params_path)
+    found = held_out_residuals(campaign.read_rows(csv_path), fitted)
+    return {
+        'what': 'measured end-to-end pause / expected pause of held-out '
+                'testbed migrations, per transport/regime',
+        'command': 'python -m qslm_nova.risk.learn',
+        'campaign': os.path.basename(csv_path),
+        'fitted_params': os.path.basename(params_path),
+        'holdout_repeat': fitted.holdout_repeat,
+        'short_pause_ms': residuals.SHORT_PAUSE_MS,
+        'runs': sum(len(v) for v in found.values()),
+        'groups': {'%s/%s' % k: [round(r, 4) for r in sorted(v)]
+                   for k, v in sorted(found.items())},
+    }
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('--csv', default=os.path.join(campaign.DATA_DIR,
+                                                 'campaign.csv'))
+    p.add_argument('--params', default=fit.DEFAULT_PARAMS_PATH)
+    p.add_argument('--out', default=residuals.DEFAULT_PATH)
+    args = p.parse_args(argv)
+    doc = build(args.csv, args.params)
+    residuals.ResidualTable.from_json(doc, args.out)   # checks it
+    tmp = args.out + '.tmp'
+    with open(tmp, 'w', encoding='utf-8') as f:
+        json.dump(doc, f, indent=1, sort_keys=True)
+        f.write('\n')
+    os.replace(tmp, args.out)
+    print('%d residuals in %d groups written to %s' % (
+        doc['runs'], len(doc['groups']), args.out))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,223 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""How far real pauses stray from the model's expected pause.
+
+A residual is the pause a real migration had divided by the pause the
+downtime model expected for that migration (the testbed's runs,
+``data/testbed``, with the constants fitted to them): the error of the
+model grows with the pause, so it is a ratio, not a difference. The
+residuals are kept per transport (``tcp``, ``tls``, ``ssh``) and regime
+(the model's expected pause under ``SHORT_PAUSE_MS``, where a few
+milliseconds of scheduling jitter weigh much, or not).
+
+Split-conformal reading: with ``n`` residuals of runs the fit never saw,
+and a new migration exchangeable with them, its ratio stays at or under
+the ``k``-th smallest residual, ``k = ceil((n + 1) c)``, with probability
+at least ``c``; and the share of runs beyond a ratio ``x``, counted
+``(#{r > x} + 1) / (n + 1)``, bounds the probability that the new one
+lands beyond it. ``n`` runs cannot show a confidence above ``n / (n +
+1)`` nor a risk under ``1 / (n + 1)``: a group too small for the asked
+confidence gives way to its pool (all regimes of the transport, then
+everything), and past the largest pool :meth:`ResidualGroup.quantile`
+is infinite and the caller falls back to the model's worst case.
+"""
+
+import dataclasses
+import enum
+import functools
+import json
+import math
+import os
+
+import numpy as np
+
+from qslm_nova import exception
+
+DEFAULT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            'residuals.json')
+#: Expected pauses under this many ms are the ``short`` regime.
+SHORT_PAUSE_MS = 100.0
+#: Mechanism of a decision -> transport of the testbed. Mechanisms the
+#: testbed did not run (ipsec, tunnelled) have no group of their own.
+TRANSPORT_OF_MECHANISM = {'none': 'tcp', 'tls': 'tls', 'ssh': 'ssh'}
+#: The pool every group falls back to.
+ALL = 'all'
+#: A group with fewer runs does not stand for itself without a
+#: confidence to meet (the mean and the risk of a handful of runs).
+MIN_RUNS = 20
+MAX_RUNS = 1000000
+
+
+class RiskDataError(exception.QSLMError):
+    """A residuals file that cannot be read or makes no sense."""
+
+
+class Regime(enum.Enum):
+    SHORT = 'short'
+    LONG = 'long'
+
+    @classmethod
+    def of(cls, expected_ms):
+        return cls.SHORT if expected_ms < SHORT_PAUSE_MS else cls.LONG
+
+
+def rank_of(runs, confidence):
+    """``ceil((runs + 1) * confidence)``, safe from float rounding."""
+    return math.ceil((runs + 1) * confidence - 1e-9)
+
+
+def runs_needed(confidence):
+    """The fewest runs whose conformal quantile at confidence is finite.
+    """
+    if confidence is None:
+        return MIN_RUNS
+    n = max(int(confidence / (1.0 - confidence)) - 1, 1)
+    while rank_of(n, confidence) > n:
+        n += 1
+    return max(n, MIN_RUNS)
+
+
+@dataclasses.dataclass(frozen=True)
+class ResidualGroup:
+    """Residuals (measured / expected pause) of one group, sorted."""
+
+    name: str
+    ratios: np.ndarray
+
+    @property
+    def runs(self):
+        return len(self.ratios)
+
+    @property
+    def mean(self):
+        return float(np.mean(self.ratios))
+
+    def quantile(self, confidence):
+        """The conformal bound of the ratio at confidence (inf if the
+        group is too small for it).
+        """
+        k = rank_of(self.runs, confidence)
+        return float(self.ratios[k - 1]) if k <= self.runs else math.inf
+
+    def exceedance(self, ratio_limit):
+        """Per element of ratio_limit, the conformal probability that a
+        new run's ratio exceeds it: ``(#{r > x} + 1) / (n + 1)``.
+        """
+        x = np.asarray(ratio_limit, dtype=float)
+        beyond = self.runs - np.searchsorted(self.ratios, x, side='right')
+        return (beyond + 1.0) / (self.runs + 1.0)
+
+
+class ResidualTable:
+    """Residual groups per transport and regime, with their pools."""
+
+    def __init__(self, leaves, origin=None):
+        """:param leaves: {(transport, regime value): ratios}."""
+        self.origin = dict(origin or {})
+        self.groups = {}
+        pools = {}
+        for (transport, regime), ratios in leaves.items():
+            name = '%s/%s' % (transport, regime)
+            self.groups[name] = ResidualGroup(name, np.sort(ratios))
+            pools.setdefault(transport, []).append(ratios)
+            pools.setdefault(ALL, []).append(ratios)
+        for name, parts in pools.items():
+            self.groups[name] = ResidualGroup(
+                name, np.sort(np.concatenate(parts)))
+        if ALL not in self.groups:
+            raise RiskDataError('no residuals at all')
+
+    def chain(self, transport, regime):
+        """The group names to try for one migration, finest first."""
+        if transport is None:
+            return (ALL,)
+        return ('%s/%s' % (transport, regime.value), transport, ALL)
+
+    def group_for(self, transport, regime, confidence=None):
+        """The finest group with the runs the confidence needs; the
+        largest pool when none has.
+        """
+        need = runs_needed(confidence)
+        for name in self.chain(transport, regime):
+            group = self.groups.get(name)
+            if group is not None and group.runs >= need:
+                return group
+        return self.groups[ALL]
+
+    def bound(self, transport, regime, confidence):
+        """(ratio held at confidence, group it comes from).
+
+        The conformal bound of :meth:`group_for`'s group, never under the
+        largest ratio of a finer group of at least ``MIN_RUNS`` runs that
+        was too small for the confidence: so the bound only grows with
+        the confidence, though the group changes. Infinite when no group
+        has the runs.
+        """
+        need = runs_needed(confidence)
+        floor = 0.0
+        for name in self.chain(transport, regime):
+            group = self.groups.get(name)
+            if group is None or group.runs < MIN_RUNS:
+                continue
+            if group.runs >= need:
+                return max(group.quantile(confidence), floor), group
+            floor = max(floor, float(group.ratios[-1]))
+        return math.inf, self.groups[ALL]
+
+    @classmethod
+    def from_json(cls, doc, where='residuals'):
+        """A table from its JSON form; RiskDataError naming what is wrong.
+        """
+        if not isinstance(doc, dict) or not isinstance(
+                doc.get('groups'), dict):
+            raise RiskDataError(
+                '%s: expected an object with "groups"' % where)
+        leaves = {}
+        for name, ratios in doc['groups'].items():
+            transport, _sep, regime = str(name).partition('/')
+            if (transport not in TRANSPORT_OF_MECHANISM.values() or
+                    regime not in [r.value for r in Regime]):
+                raise RiskDataError(
+                    '%s: group %r is not transport/regime (transports '
+                    '%s, regimes short, long)' % (
+                        where, name,
+                        ', '.join(sorted(TRANSPORT_OF_MECHANISM.values()))))
+            if (not isinstance(ratios, list) or not ratios or
+                    len(ratios) > MAX_RUNS or
+                    any(isinstance(r, bool) or
+                        not isinstance(r, (int, float)) or
+                        not 0.0 <= r < 1e6 for r in ratios)):
+                raise RiskDataError(
+                    '%s: group %s: expected a list of 1 to %d ratios, '
+                    'each a number from 0 to 1e6' % (where, name, MAX_RUNS))
+            leaves[(transport, regime)] = np.array(ratios, dtype=float)
+        return cls(leaves, {k: v for k, v in doc.items() if k != 'groups'})
+
+    @classmethod
+    def load(cls, path=DEFAULT_PATH):
+        try:
+            with open(path, encoding='utf-8') as f:
+                doc = json.load(f)
+        except (OSError, ValueError) as e:
+            raise RiskDataError('%s: %s' % (path, e))
+        return cls.from_json(doc, path)
+
+
+@functools.lru_cache(maxsize=4)
+def load_cached(path=DEFAULT_PATH):
+    """The table of a file, read once per process (the file ships with
+    the package or is written by the operator's own calibration).
+    """
+    return ResidualTable.load(path)

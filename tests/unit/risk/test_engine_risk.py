@@ -1,0 +1,223 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The engine with risk: confidence, breach probability, loss ranking."""
+
+import os
+
+import fixtures
+import numpy as np
+
+from qslm_nova import decision
+from qslm_nova.risk import assess
+from qslm_nova.risk import residuals
+from tests.unit.decision import base
+from tests.unit import fixtures as fx
+
+PRICED = {'qslm:migration_cost_per_s': '10',
+          'qslm:downtime_cost_per_s': '100',
+          'qslm:max_downtime_ms': '2000'}
+
+
+def fast_or_safe():
+    """src to 'fast' (25 Gbit/s, shared level) or 'safe' (2 Gbit/s,
+    isolated): headroom prefers safe, the migration time fast.
+    """
+    trusted = {'site': 'a', 'trusted': True, 'attested_at': fx.FRESH,
+               'mechanisms': ['none', 'tls']}
+    return fx.make_topology({
+        'version': 1,
+        'hosts': {'src': trusted, 'fast': trusted, 'safe': trusted},
+        'nodes': {'sw': {'kind': 'switch', 'site': 'a'}},
+        'links': [fx.link('src', 'sw', 25, 'isolated'),
+                  fx.link('fast', 'sw', 25, 'shared'),
+                  fx.link('safe', 'sw', 2, 'isolated')]})
+
+
+def engine(topo=None, **risk):
+    return fx.make_engine(topo, risk=assess.RiskSettings(**risk))
+
+
+class TestDefaultUnchanged(base.DecisionTestCase):
+
+    def test_verdicts_and_scores_as_without_risk(self):
+        hosts = ['dst', 'plain', 'far', 'farplain', 'rogue']
+        for flavor in ({}, {'qslm:max_downtime_ms': '150'}, PRICED,
+                       dict(PRICED, **{'qslm:max_downtime_ms': '90'})):
+            plain = self.engine.decide(fx.request(flavor=flavor), hosts)
+            # rank_by = expected_loss changes nothing for unpriced
+            # flavors, and the default changes nothing for priced ones.
+            for e in (engine(rank_by='expected_loss'), engine()):
+                got = e.decide(fx.request(flavor=flavor), hosts)
+                if e.settings.risk.rank_by == 'headroom' or not (
+                        'qslm:migration_cost_per_s' in flavor):
+                    np.testing.assert_array_equal(plain.score, got.score)
+                np.testing.assert_array_equal(plain.allowed, got.allowed)
+                for a, b in zip(plain, got):
+                    self.assertEqual(a.reasons, b.reasons)
+                    self.assertEqual(a.notes, b.notes)
+
+    def test_every_estimate_reports_its_risk(self):
+        d = self.decide('dst', flavor={'qslm:max_downtime_ms': '300'})
+        self.assertAllowed(d)
+        self.assertTrue(0 < d.exceed_probability < 0.1)
+        self.assertAlmostEqual(300 - d.worst_downtime_ms, d.budget_left_ms)
+        self.assertIsNone(d.expected_loss)
+        # No maximum: nothing to exceed, no budget.
+        d = self.decide('dst')
+        self.assertIsNone(d.exceed_probability)
+        self.assertIsNone(d.budget_left_ms)
+        # The probability grows as the maximum falls.
+        ps = [self.decide('dst', flavor={'qslm:max_downtime_ms': m})
+              .exceed_probability for m in ('300', '100', '80', '60', '1')]
+        self.assertEqual(ps, sorted(ps))
+        self.assertEqual(1.0, ps[-1])
+
+
+class TestConfidence(base.DecisionTestCase):
+
+    def allowed_count(self, confidence, flavor):
+        hosts = sorted(fx.star_doc(40)['hosts'])
+        topo = fx.make_topology(fx.star_doc(40))
+        e = engine(topo, sla_confidence=confidence)
+        ds = e.decide(fx.request(source=hosts[0], flavor=flavor),
+                      hosts[1:])
+        for d in ds:
+            if d.allowed:
+                # Allowed only when the breach probability fits.
+                self.assertLessEqual(d.exceed_probability,
+                                     1 - confidence + 1e-12)
+        return int(np.count_nonzero(ds.allowed)), ds
+
+    def test_higher_confidence_allows_fewer(self):
+        e0 = self.decide('dst')
+        limit = str(int(e0.expected_downtime_ms * 1.5))
+        flavor = {'qslm:max_downtime_ms': limit}
+        counts = [self.allowed_count(c, flavor)[0]
+                  for c in (0.5, 0.8, 0.9, 0.95, 0.99)]
+        self.assertEqual(counts, sorted(counts, reverse=True))
+        self.assertGreater(counts[0], 0)
+        self.assertEqual(0, counts[-1])
+
+    def test_denial_names_the_confidence(self):
+        e0 = self.decide('dst')
+        limit = int(e0.expected_downtime_ms * 1.1)
+        d = self.decide('dst', engine(sla_confidence=0.95),
+                        flavor={'qslm:max_downtime_ms': str(limit)})
+        self.assertFalse(d.allowed)
+        self.assertIn('0.95-confidence downtime', d.reasons[0])
+        self.assertIn('(qslm:max_downtime_ms)', d.reasons[0])
+        self.assertLess(d.budget_left_ms, 0)
+        self.assertTrue(any('pause held at 0.95 confidence' in n
+                            for n in d.notes), d.notes)
+
+    def test_flavor_may_only_raise_it(self):
+        s = assess.RiskSettings(sla_confidence=0.9)
+        self.assertEqual(0.99, s.confidence_for(
+            {'qslm:sla_confidence': '0.99'}))
+        self.assertEqual(0.9, s.confidence_for(
+            {'qslm:sla_confidence': '0.6'}))
+        self.assertEqual(0.9, s.confidence_for({}))
+        self.assertEqual(0.7, assess.RiskSettings().confidence_for(
+            {'qslm:sla_confidence': '0.7'}))
+        self.assertIsNone(assess.RiskSettings().confidence_for({}))
+        # The flavor's key alone turns calibration on.
+        d = self.decide('dst', flavor={'qslm:sla_confidence': '0.9',
+                                       'qslm:max_downtime_ms': '5000'})
+        self.assertTrue(any('pause held at 0.9 confidence' in n
+                            for n in d.notes), d.notes)
+
+    def test_beyond_the_data_holds_the_worst_case(self):
+        d = self.decide('dst', engine(sla_confidence=0.999),
+                        flavor={'qslm:max_downtime_ms': '5000'})
+        self.assertAllowed(d)
+        self.assertAlmostEqual(5000 - d.budget_left_ms,
+                               max(d.worst_downtime_ms,
+                                   d.expected_downtime_ms * 4.9198),
+                               places=6)
+        self.assertTrue(any('needs 999 measured runs' in n
+                            for n in d.notes), d.notes)
+
+    def test_unreadable_residuals_hold_the_worst_case(self):
+        tmp = self.useFixture(fixtures.TempDir()).path
+        missing = os.path.join(tmp, 'none.json')
+        d = self.decide('dst', engine(sla_confidence=0.9,
+                                      residuals_file=missing),
+                        flavor={'qslm:max_downtime_ms': '5000'})
+        self.assertAllowed(d)
+        self.assertAlmostEqual(5000 - d.worst_downtime_ms, d.budget_left_ms)
+        self.assertIsNone(d.exceed_probability)
+        self.assertTrue(any('residuals unavailable' in n and missing in n
+                            for n in d.notes), d.notes)
+
+
+class TestLossRanking(base.DecisionTestCase):
+
+    def test_rank_by_loss_changes_the_best_host(self):
+        topo = fast_or_safe()
+        req = fx.request(memory_mb=1024, flavor=PRICED)
+        by_headroom = engine(topo).decide(req, ['fast', 'safe'])
+        by_loss = engine(topo, rank_by='expected_loss').decide(
+            req, ['fast', 'safe'])
+        self.assertEqual('safe', by_headroom.best()[0].host)
+        self.assertEqual('fast', by_loss.best()[0].host)
+        fast, safe = by_loss
+        self.assertLess(fast.expected_loss, safe.expected_loss)
+        # The loss is reported whatever the ranking.
+        self.assertEqual([d.expected_loss for d in by_loss],
+                         [d.expected_loss for d in by_headroom])
+        # Decision.score and the arrays agree (rank_key, best_index).
+        self.assertEqual([d.score for d in by_loss], list(by_loss.score))
+        self.assertEqual('fast', sorted(by_loss, key=decision.rank_key)[0]
+                         .host)
+
+    def test_loss_is_the_formula(self):
+        d = self.decide('dst', flavor=PRICED)
+        risk = assess.RiskSettings()
+        table = risk.table()
+        group = table.group_for(
+            residuals.TRANSPORT_OF_MECHANISM[d.mechanism],
+            residuals.Regime.of(d.expected_downtime_ms))
+        want = (100 * d.expected_downtime_ms * group.mean / 1000 +
+                10 * d.total_time_s)
+        self.assertAlmostEqual(want, d.expected_loss)
+
+    def test_breach_penalty_counts_the_probability(self):
+        flavor = {'qslm:sla_breach_penalty': '1000',
+                  'qslm:max_downtime_ms': '5000'}
+        d = self.decide('dst', flavor=flavor)
+        self.assertAlmostEqual(1000 * d.exceed_probability, d.expected_loss)
+
+
+class TestBadKeys(base.DecisionTestCase):
+
+    def test_malformed_or_huge_values_deny_naming_the_key(self):
+        for key, value in (('qslm:sla_breach_penalty', '1e12'),
+                           ('qslm:downtime_cost_per_s', '10000000000'),
+                           ('qslm:migration_cost_per_s', '-1'),
+                           ('qslm:sla_confidence', '1')):
+            d = self.decide('dst', flavor={key: value})
+            self.assertFalse(d.allowed)
+            self.assertIn('flavor extra spec %s: must be a number' % key,
+                          d.reasons[0])
+
+    def test_only_the_flavor_prices(self):
+        d = self.decide('dst', image={'qslm:downtime_cost_per_s': '5'},
+                        metadata={'qslm:sla_confidence': '0.99'})
+        self.assertAllowed(d)
+        self.assertIsNone(d.expected_loss)
+        self.assertIn('image property qslm:downtime_cost_per_s ignored: '
+                      'SLA keys come from the flavor only', d.notes)
+        self.assertIn('instance metadata qslm:sla_confidence ignored: SLA '
+                      'keys come from the flavor only', d.notes)

@@ -1,0 +1,193 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Residual groups: conformal quantiles, exceedance, pools, the file."""
+
+import json
+import math
+import os
+
+import fixtures
+import numpy as np
+from oslotest import base
+
+from qslm_nova.risk import learn
+from qslm_nova.risk import residuals
+from qslm_nova.testbed import campaign
+from qslm_nova.testbed import fit
+
+
+def group(values, name='tcp/long'):
+    return residuals.ResidualGroup(name, np.sort(np.array(values, float)))
+
+
+class TestGroup(base.BaseTestCase):
+
+    def test_quantile_is_the_conformal_order_statistic(self):
+        g = group(range(1, 20))       # 1..19, n = 19
+        # ceil(20 * 0.9) = 18th smallest.
+        self.assertEqual(18.0, g.quantile(0.9))
+        self.assertEqual(10.0, g.quantile(0.5))
+        # ceil(20 * 0.95) = 19 = n: the largest; 0.96 needs 20 runs.
+        self.assertEqual(19.0, g.quantile(0.95))
+        self.assertEqual(math.inf, g.quantile(0.96))
+
+    def test_exceedance_counts_beyond_plus_one(self):
+        g = group([1.0, 1.1, 1.2, 1.5, 3.0])
+        p = g.exceedance([0.5, 1.1, 1.4, 3.0, np.inf])
+        np.testing.assert_allclose([6 / 6., 4 / 6., 3 / 6., 1 / 6.,
+                                    1 / 6.], p)
+
+    def test_quantile_and_exceedance_agree(self):
+        # x at or over the bound at c  <=>  exceedance(x) <= 1 - c.
+        rng = np.random.default_rng(3)
+        g = group(rng.lognormal(0.1, 0.3, 144))
+        for c in (0.5, 0.8, 0.9, 0.95, 0.99):
+            q = g.quantile(c)
+            self.assertLessEqual(float(g.exceedance(q)), 1 - c + 1e-12)
+            below = np.nextafter(q, 0)
+            self.assertGreater(float(g.exceedance(below)), 1 - c)
+
+    def test_runs_needed(self):
+        self.assertEqual(residuals.MIN_RUNS, residuals.runs_needed(None))
+        self.assertEqual(residuals.MIN_RUNS, residuals.runs_needed(0.9))
+        self.assertEqual(99, residuals.runs_needed(0.99))
+        self.assertEqual(999, residuals.runs_needed(0.999))
+        for c in (0.9, 0.95, 0.99, 0.995, 0.999):
+            n = residuals.runs_needed(c)
+            self.assertTrue(math.isfinite(group(range(n)).quantile(c)))
+            if n > residuals.MIN_RUNS:
+                self.assertEqual(math.inf, group(range(n - 1)).quantile(c))
+
+
+class TestTable(base.BaseTestCase):
+
+    def table(self):
+        return residuals.ResidualTable({
+            ('tcp', 'short'): np.linspace(1, 2, 30),
+            ('tcp', 'long'): np.linspace(1, 1.2, 10),
+            ('tls', 'long'): np.linspace(1, 1.5, 70)})
+
+    def test_pools(self):
+        t = self.table()
+        self.assertEqual(40, t.groups['tcp'].runs)
+        self.assertEqual(110, t.groups['all'].runs)
+
+    def test_finest_group_with_enough_runs(self):
+        t = self.table()
+        short, long_ = residuals.Regime.SHORT, residuals.Regime.LONG
+        self.assertEqual('tcp/short', t.group_for('tcp', short).name)
+        # 10 runs: too few to stand alone; the transport's pool.
+        self.assertEqual('tcp', t.group_for('tcp', long_).name)
+        # 0.99 needs 99 runs: only the pool of everything has them.
+        self.assertEqual('all', t.group_for('tcp', short, 0.99).name)
+        self.assertEqual('all', t.group_for('tls', long_, 0.99).name)
+        self.assertEqual('tls/long', t.group_for('tls', long_, 0.95).name)
+        # No data for the mechanism (ipsec): everything.
+        self.assertEqual('all', t.group_for(None, short).name)
+        # Past every pool: the largest, whose bound is infinite.
+        self.assertEqual(math.inf,
+                         t.group_for('tcp', short, 0.999).quantile(0.999))
+
+    def test_bound_grows_with_the_confidence(self):
+        # The group changes with the confidence (tcp/short, then tcp,
+        # then all); the bound never falls.
+        levels = np.linspace(0.5, 0.9999, 400)
+        for t in (self.table(), residuals.load_cached()):
+            for transport in ('tcp', 'tls', 'ssh', None):
+                for regime in residuals.Regime:
+                    bounds = [t.bound(transport, regime, c)[0]
+                              for c in levels]
+                    self.assertEqual(bounds, sorted(bounds),
+                                     (transport, regime))
+                    self.assertEqual(math.inf, bounds[-1])
+        t = self.table()
+        short = residuals.Regime.SHORT
+        # At 0.97 tcp/short (30 runs) is too small, tcp (40) is used but
+        # the bound keeps tcp/short's largest ratio.
+        q, g = t.bound('tcp', short, 0.97)
+        self.assertEqual('tcp', g.name)
+        self.assertEqual(2.0, q)
+        # tcp/short's 0.9 bound is under its maximum; tcp's 0.97 bound
+        # over a finer maximum is kept.
+        t2 = residuals.ResidualTable({
+            ('tcp', 'short'): np.linspace(1, 3, 25),
+            ('tcp', 'long'): np.linspace(1, 1.1, 200)})
+        self.assertEqual(3.0, t2.bound('tcp', short, 0.97)[0])
+        self.assertLess(t2.groups['tcp'].quantile(0.97), 3.0)
+
+    def test_regime(self):
+        self.assertEqual(residuals.Regime.SHORT, residuals.Regime.of(99.9))
+        self.assertEqual(residuals.Regime.LONG, residuals.Regime.of(100.0))
+
+    def test_bad_documents_named(self):
+        bad = [
+            ([], 'expected an object'),
+            ({'groups': {'udp/long': [1.0]}}, "group 'udp/long'"),
+            ({'groups': {'tcp/medium': [1.0]}}, "group 'tcp/medium'"),
+            ({'groups': {'tcp/long': []}}, 'group tcp/long: expected'),
+            ({'groups': {'tcp/long': [1.0, 'x']}}, 'group tcp/long'),
+            ({'groups': {'tcp/long': [-1.0]}}, 'group tcp/long'),
+            ({'groups': {'tcp/long': [True]}}, 'group tcp/long'),
+            ({'groups': {'tcp/long': [float('nan')]}}, 'group tcp/long'),
+            ({'groups': {}}, 'no residuals'),
+        ]
+        for doc, what in bad:
+            e = self.assertRaises(residuals.RiskDataError,
+                                  residuals.ResidualTable.from_json, doc,
+                                  'r.json')
+            self.assertIn(what, str(e))
+
+    def test_unreadable_file(self):
+        tmp = self.useFixture(fixtures.TempDir()).path
+        path = os.path.join(tmp, 'r.json')
+        e = self.assertRaises(residuals.RiskDataError,
+                              residuals.ResidualTable.load, path)
+        self.assertIn(path, str(e))
+        with open(path, 'w') as f:
+            f.write('{"groups": ')
+        self.assertRaises(residuals.RiskDataError,
+                          residuals.ResidualTable.load, path)
+
+
+class TestShippedFile(base.BaseTestCase):
+
+    def test_shipped_file_is_what_learn_writes(self):
+        # Generated from the testbed by the documented command, not
+        # written by hand: learning again gives the same file.
+        doc = learn.build(os.path.join(campaign.DATA_DIR, 'campaign.csv'),
+                          fit.DEFAULT_PARAMS_PATH)
+        with open(residuals.DEFAULT_PATH) as f:
+            shipped = json.load(f)
+        self.assertEqual(shipped, json.loads(json.dumps(doc)))
+
+    def test_learn_writes_the_file(self):
+        tmp = self.useFixture(fixtures.TempDir()).path
+        out = os.path.join(tmp, 'r.json')
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', open(os.devnull,
+                                                                'w')))
+        self.assertEqual(0, learn.main(['--out', out]))
+        table = residuals.ResidualTable.load(out)
+        with open(out) as f:
+            runs = json.load(f)['runs']
+        self.assertEqual(runs, table.groups['all'].runs)
+        self.assertGreater(runs, 100)
+        # Only runs the fit never saw (repeats 2 and 3).
+        self.assertEqual(fit.HOLDOUT_REPEAT, table.origin['holdout_repeat'])
+
+    def test_shipped_ratios_are_measured_pauses(self):
+        t = residuals.load_cached()
+        for g in t.groups.values():
+            self.assertGreater(g.runs, 0)
+            self.assertTrue(0.3 < g.mean < 2.0, (g.name, g.mean))
