@@ -192,7 +192,8 @@ def _read(pol, label, key, raw, sla_allowed, level_index, mechanisms):
         return
     if key not in SYNTAX:
         pol.errors.append('%s %s: unknown qslm key (known: %s)' % (
-            label, exception.show_name(key), ', '.join(FLAVOR_KEYS)))
+            label, exception.show_name(key), ', '.join(
+                k for k in FLAVOR_KEYS if k != DIRTY_RATE_MBPS)))
         return
     try:
         value = SYNTAX[key](key, raw)
