@@ -35,37 +35,30 @@ import os
 import time
 
 import fixtures
+import yaml
 
 from tests.functional import base
+from tests.functional import test_scheduler
 
 EPOCH = int(time.time()) - 600
 ATTESTED = datetime.datetime.fromtimestamp(
     EPOCH, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
 TRUSTED = {'qslm:require_trusted_host': 'true'}
-# The scheduler tests' cloud (tests/functional/test_scheduler.py), with no
-# trust in the file: Nova's records say who is trusted.
-TOPOLOGY = """
-version: 1
-hosts:
-  compute-a1: {site: a, mechanisms: [none, tls]}
-  compute-a2: {site: a, mechanisms: [none, tls]}
-  compute-b1: {site: b, mechanisms: [none, tls]}
-  compute-b2: {site: b, mechanisms: [none]}
-nodes:
-  tor-a: {kind: switch, site: a}
-  tor-b: {kind: switch, site: b}
-  router-a: {kind: router, site: a}
-  router-b: {kind: router, site: b}
-links:
-  - {between: [compute-a1, tor-a], bandwidth_gbps: 25, security: private}
-  - {between: [compute-a2, tor-a], bandwidth_gbps: 10, security: private}
-  - {between: [compute-b1, tor-b], bandwidth_gbps: 25, security: private}
-  - {between: [compute-b2, tor-b], bandwidth_gbps: 25, security: private}
-  - {between: [tor-a, router-a], bandwidth_gbps: 100, security: private}
-  - {between: [tor-b, router-b], bandwidth_gbps: 100, security: private}
-  - {between: [router-a, router-b], bandwidth_gbps: 1, latency_ms: 20,
-     security: wan}
-"""
+
+
+def _untrusted_topology():
+    """The scheduler tests' cloud (tests/functional/test_scheduler.py).
+
+    With no trust in the file: Nova's records say who is trusted.
+    """
+    doc = yaml.safe_load(test_scheduler.TOPOLOGY)
+    for host in doc['hosts'].values():
+        host.pop('trusted', None)
+        host.pop('attested_at', None)
+    return yaml.safe_dump(doc)
+
+
+TOPOLOGY = _untrusted_topology()
 
 
 class _HostTrustFromNova:
