@@ -81,8 +81,10 @@ import dataclasses
 import datetime
 import os
 import random
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 import zlib
 
@@ -94,8 +96,10 @@ from bench import topogen
 from qslm_nova import decision
 from qslm_nova.decision import options as decision_options
 from qslm_nova import estimator
+from qslm_nova.history import join
 from qslm_nova import policy as policy_mod
 from qslm_nova.risk import assess as risk_assess
+from qslm_nova.risk import learn
 from qslm_nova import topology as topology_mod
 from qslm_nova import trust as trust_mod
 from qslm_nova.trust import static
@@ -455,8 +459,55 @@ def _host_load(topo, host, settings):
         settings.default_host_cpu_load
 
 
+def _truth_of(topo, settings, req, seed, idx, ratios, stress):
+    pol = policy_mod.effective_policy(
+        settings.defaults, topo.levels, topo.mechanisms,
+        req.flavor_extra_specs, req.image_props, req.metadata)
+    return pol, Truth(_seed(seed, idx), pol.dirty_rate_mibps,
+                      settings.params, ratios, stress)
+
+
+def learn_history(topo, eng, count, seed, ratios, stress, path):
+    """Residuals of a simulated history of the cloud, written to path.
+
+    ``count`` earlier requests (their own seed), each placed on the best
+    host of ``eng`` and measured by the truth: the estimate at decision
+    time and the measured pause, paired and turned into a residuals file
+    by the code of ``qslm-nova calibrate --from-history --residuals-out``.
+    :returns: the residuals document and how many pairs were left out.
+    """
+    settings = eng.settings
+    names = sorted(topo.hosts)
+    pairs = []
+    for idx, (_cls, req) in enumerate(make_requests(topo, count, seed)):
+        pol, truth = _truth_of(topo, settings, req, seed, idx, ratios,
+                               stress)
+        cands = [h for h in names if h != req.source_host]
+        allowed = [d for d in eng.decide(req, cands) if d.allowed]
+        if not allowed:
+            continue
+        best = max(allowed, key=lambda d: d.score)
+        mech, _e2e, _link = mechanism_of(topo, best.mechanism)
+        load = max(_host_load(topo, req.source_host, settings),
+                   _host_load(topo, best.host, settings))
+        down, done = truth.downtime(
+            req, [best.host], [_path_of(topo, req.source_host, best, pol)],
+            mech, [load], settings.libvirt)
+        if done[0]:
+            pairs.append(join.Pair(
+                {'mechanism': best.mechanism,
+                 'expected_downtime_ms': best.expected_downtime_ms},
+                {'downtime_ms': float(down[0])}))
+    doc, left_out = learn.history_document(pairs, ['simulated history'])
+    learn.write(doc, path)
+    return doc, left_out
+
+
 def simulate(hosts=300, sites=4, count=1200, seed=11, stress=False,
-             ratios=None):
+             ratios=None, history=None):
+    """:param history: earlier requests the history residuals are
+        learned from (default twice ``count``).
+    """
     if ratios is None:
         ratios = testbed_ratios(Testbed())
     doc, topo = make_cloud(hosts, sites, seed)
@@ -471,18 +522,38 @@ def simulate(hosts=300, sites=4, count=1200, seed=11, stress=False,
             topo, params=dataclasses.replace(
                 base, **_ablation_changes(change)))))
     confident = frontier.engines(topo, make_engine)
+    workdir = tempfile.mkdtemp(prefix='qslm-bench-quality-')
+    try:
+        hist_path = os.path.join(workdir, 'residuals.json')
+        hist_doc, hist_left = learn_history(
+            topo, risky, history or 2 * count, _seed(seed, 'history'),
+            ratios, stress,
+            hist_path)
+        confident += frontier.engines(topo, make_engine, hist_path)
+        out = _simulate(topo, doc, qslm, paper, strict, risky, ablated,
+                        confident, hosts, sites, count, seed, stress,
+                        ratios)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    out['history_residuals'] = {
+        'runs': hist_doc['runs'], 'left_out': hist_left,
+        'groups': {k: len(v) for k, v in hist_doc['groups'].items()}}
+    return out
+
+
+def _simulate(topo, doc, qslm, paper, strict, risky, ablated, confident,
+              hosts, sites, count, seed, stress, ratios):  # long: one loop
     informed = frontier.Informed()
     settings = qslm.settings
     libvirt = settings.libvirt
-    params = settings.params
     names = sorted(topo.hosts)
     requests = make_requests(topo, count, seed)
     stats = {p: {'placed': 0, 'good': 0, 'security_violations': 0,
-                 'sla_worst_aborted': 0,
+                 'sla_worst_aborted': 0, 'beyond_held': 0,
                  'sla_violations': 0, 'failed_migrations': 0,
                  'downtime': [], 'by_class': {}}
              for p in POLICIES + tuple(a[0] for a in ABLATIONS) +
-             frontier.NAMES}
+             frontier.NAMES + frontier.HISTORY_NAMES}
     estimates = []
     # Margin over the pause before noise -> [placed, SLA violations].
     top = float(np.max(ratios))
@@ -490,12 +561,9 @@ def simulate(hosts=300, sites=4, count=1200, seed=11, stress=False,
                                    top)}
     t_start = time.perf_counter()
     for idx, (cls, req) in enumerate(requests):
-        pol = policy_mod.effective_policy(
-            settings.defaults, topo.levels, topo.mechanisms,
-            req.flavor_extra_specs, req.image_props, req.metadata)
+        pol, truth = _truth_of(topo, settings, req, seed, idx, ratios,
+                               stress)
         limit = _limit(pol, req)
-        truth = Truth(_seed(seed, idx), pol.dirty_rate_mibps, params,
-                      ratios, stress)
         cands = [h for h in names if h != req.source_host]
         src_load = _host_load(topo, req.source_host, settings)
         anyway = topo.widest_paths(req.source_host, 0)
@@ -520,6 +588,10 @@ def simulate(hosts=300, sites=4, count=1200, seed=11, stress=False,
                 bc[3] += 1
                 return
             s['downtime'].append(float(down[0]))
+            if (dec is not None and dec.budget_left_ms is not None and
+                    down[0] > dec.limit_ms - dec.budget_left_ms):
+                # Over the pause held against the limit.
+                s['beyond_held'] += 1
             if limit is not None and down[0] > limit:
                 s['sla_violations'] += 1
                 bc[2] += 1
@@ -665,7 +737,8 @@ def _report(stats, estimates, count, hosts, sites, seed, stress, elapsed,
            'classes': {c[0]: {'share': c[1], 'memory_mb': c[2],
                               'extra_specs': c[3]} for c in CLASSES},
            'policies': {}}
-    for p in POLICIES + tuple(a[0] for a in ABLATIONS) + frontier.NAMES:
+    for p in (POLICIES + tuple(a[0] for a in ABLATIONS) + frontier.NAMES +
+              frontier.HISTORY_NAMES):
         s = stats[p]
         down = s['downtime']
         out['policies'][p] = {
@@ -677,6 +750,7 @@ def _report(stats, estimates, count, hosts, sites, seed, stress, elapsed,
             'security_violations': s['security_violations'],
             'sla_violations': s['sla_violations'],
             'sla_violations_worst_case_aborts': s['sla_worst_aborted'],
+            'beyond_held': s['beyond_held'],
             'failed_migrations': s['failed_migrations'],
             'mean_downtime_ms': statistics.mean(down) if down else None,
             'p95_downtime_ms': (float(np.percentile(down, 95))
@@ -771,15 +845,20 @@ def main(argv=None):
     p.add_argument('--requests', type=int, default=1200)
     p.add_argument('--seed', type=int, default=11)
     p.add_argument('--no-stress', action='store_true')
+    p.add_argument('--history', type=int, default=None,
+                   help='earlier requests of the simulated history the '
+                        '/history residuals are learned from (default '
+                        'twice --requests)')
     p.add_argument('--output', default=bench.RESULTS)
     args = p.parse_args(argv)
     testbed = Testbed()
     ratios = testbed_ratios(testbed)
     runs = [simulate(args.hosts, args.sites, args.requests, args.seed,
-                     ratios=ratios)]
+                     ratios=ratios, history=args.history)]
     if not args.no_stress:
         runs.append(simulate(args.hosts, args.sites, args.requests,
-                             args.seed, stress=True, ratios=ratios))
+                             args.seed, stress=True, ratios=ratios,
+                             history=args.history))
     # The same for every run: read and estimated once.
     cover = testbed_coverage(testbed, {
         name: _ablation_changes(change)

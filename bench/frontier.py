@@ -29,6 +29,17 @@ For each QSLM point the table shows the realised violation rate against
 the nominal one (1 - c) and the informed policy's best share of the
 oracle at no more violations (the gap in percentage points).
 
+The QSLM points come twice: with the residuals shipped (the testbed's
+real migrations, which know nothing of how wrong a declared dirty rate or
+a link's bandwidth may be) and with residuals learned from a simulated
+history of the same cloud (``qslm@c/history``): an earlier stream of
+migrations placed by the expected pause and measured, turned into a
+residuals file by the code of ``qslm-nova calibrate --from-history
+--residuals-out``, as an operator running the agents would. Besides the
+violations per placement, each point shows the share of placed
+migrations whose true pause exceeded the pause held (``beyond``): the
+calibration of the bound against 1 - c.
+
 Judged by real migrations too, out of sample: the testbed's held-out runs
 are split by repeat; each half is judged with residuals learned from the
 other half only, under the limits of ``bench_quality.TESTBED_LIMITS``.
@@ -42,14 +53,19 @@ from qslm_nova.risk import residuals as residuals_mod
 
 CONFIDENCES = (0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
 NAMES = tuple('qslm@%g' % c for c in CONFIDENCES)
+HISTORY_NAMES = tuple(n + '/history' for n in NAMES)
 MARGINS = tuple(float(m) for m in
                 np.round(np.arange(1.0, 5.0001, 0.05), 2))
 
 
-def engines(topo, make_engine):
-    """(policy name, engine) of every confidence."""
+def engines(topo, make_engine, residuals_file=None):
+    """(policy name, engine) of every confidence; with residuals_file,
+    the history-calibrated ones.
+    """
+    names = NAMES if residuals_file is None else HISTORY_NAMES
     return [(name, make_engine(topo, risk=assess.RiskSettings(
-        sla_confidence=c))) for name, c in zip(NAMES, CONFIDENCES)]
+        sla_confidence=c, residuals_file=residuals_file)))
+        for name, c in zip(names, CONFIDENCES)]
 
 
 class Informed:
@@ -75,20 +91,27 @@ class Informed:
 def trace(res, informed):
     """The frontier of one run (JSON-ready)."""
     oracle = float(res['policies']['oracle']['placed']) or 1.0
-    points = []
-    for name, c in zip(NAMES, CONFIDENCES):
-        r = res['policies'][name]
-        viol, placed = r['sla_violations'], r['placed']
-        best = [p / oracle for p, v in zip(informed.placed,
-                                           informed.violations)
-                if v <= viol]
-        points.append({
-            'confidence': c, 'placed': placed, 'of_oracle': placed / oracle,
-            'sla_violations': viol,
-            'realised_rate': viol / float(placed) if placed else 0.0,
-            'nominal_rate': 1.0 - c,
-            'informed_of_oracle': max(best) if best else None})
-    return {'qslm': points, 'informed': [
+
+    def points(names):
+        out = []
+        for name, c in zip(names, CONFIDENCES):
+            r = res['policies'][name]
+            viol, placed = r['sla_violations'], r['placed']
+            best = [p / oracle for p, v in zip(informed.placed,
+                                               informed.violations)
+                    if v <= viol]
+            out.append({
+                'name': name, 'confidence': c, 'placed': placed,
+                'of_oracle': placed / oracle, 'sla_violations': viol,
+                'realised_rate': viol / float(placed) if placed else 0.0,
+                'beyond_held': (r['beyond_held'] / float(placed)
+                                if placed else 0.0),
+                'nominal_rate': 1.0 - c,
+                'informed_of_oracle': max(best) if best else None})
+        return out
+    return {'qslm': points(NAMES), 'qslm_history': (
+        points(HISTORY_NAMES) if HISTORY_NAMES[0] in res['policies']
+        else []), 'informed': [
         {'margin': float(m), 'placed': int(p), 'of_oracle': p / oracle,
          'sla_violations': int(v)}
         for m, p, v in zip(MARGINS, informed.placed, informed.violations)]}
@@ -100,18 +123,19 @@ def format_trace(res):
              'policy (knows actual dirty rates and bandwidth, not the '
              'noise) at no more SLA violations' % (
                  ' (STRESS)' if res['stress'] else ''),
-             '  %-11s %6s %7s %5s %9s %8s %9s %7s' % (
+             '  %-19s %6s %7s %5s %9s %7s %8s %9s %7s' % (
                  'policy', 'placed', '/oracle', 'viol', 'realised',
-                 'nominal', 'informed', 'gap pp')]
-    for p in front['qslm']:
+                 'beyond', 'nominal', 'informed', 'gap pp')]
+    for p in front['qslm'] + front.get('qslm_history', []):
         inf = p['informed_of_oracle']
-        lines.append('  %-11s %6d %6.1f%% %5d %8.2f%% %7.2f%% %8s %7s' % (
-            'qslm@%g' % p['confidence'], p['placed'],
-            100 * p['of_oracle'], p['sla_violations'],
-            100 * p['realised_rate'], 100 * p['nominal_rate'],
-            '-' if inf is None else '%.1f%%' % (100 * inf),
-            '-' if inf is None else '%.1f' % (
-                100 * (inf - p['of_oracle']))))
+        lines.append('  %-19s %6d %6.1f%% %5d %8.2f%% %6.2f%% %7.2f%% %8s '
+                     '%7s' % (
+                         p['name'], p['placed'], 100 * p['of_oracle'],
+                         p['sla_violations'], 100 * p['realised_rate'],
+                         100 * p['beyond_held'], 100 * p['nominal_rate'],
+                         '-' if inf is None else '%.1f%%' % (100 * inf),
+                         '-' if inf is None else '%.1f' % (
+                             100 * (inf - p['of_oracle']))))
     # The informed frontier: the best share at each violation count.
     best = {}
     for p in front['informed']:
@@ -122,6 +146,16 @@ def format_trace(res):
                  'count (margin): ' + ', '.join(
                      '%d: %.1f%% (x%.2f)' % (v, 100 * s, m)
                      for v, (s, m) in sorted(best.items())[:12]))
+    hist = res.get('history_residuals')
+    if hist:
+        lines.append('  (realised: SLA violations per placement; beyond: '
+                     'placements whose true pause exceeded the pause held. '
+                     '/history: residuals of %d simulated earlier '
+                     'migrations (%s), %d left out)' % (
+                         hist['runs'], ', '.join(
+                             '%s %d' % kv for kv in sorted(
+                                 hist['groups'].items())),
+                         hist['left_out']))
     return '\n'.join(lines)
 
 

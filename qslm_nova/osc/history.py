@@ -19,6 +19,8 @@ from qslm_nova import exception
 from qslm_nova.history import join
 from qslm_nova.history import refit
 from qslm_nova.osc import decisions as rows_mod
+from qslm_nova.risk import learn
+from qslm_nova.risk import residuals
 
 COLUMNS = ('Host pair', 'Transport', 'Migrations', 'Held out',
            'Downtime error then %', 'Downtime error refit %',
@@ -36,6 +38,14 @@ def add_arguments(parser):
              'median error by host pair and transport at decision time '
              'and after the refit (a third of the migrations held out), '
              'and the [qslm] options that set the refit constants.')
+    parser.add_argument(
+        '--residuals-out', metavar='PATH',
+        help='With --from-history: also write the measured / expected '
+             'pause of every paired migration, per transport and regime, '
+             'to this residuals file for [qslm] residuals_file (the '
+             'sla_confidence bounds and breach probabilities then come '
+             'from this cloud\'s own migrations, for the model in force '
+             'when they were decided).')
 
 
 def calibrate(cmd, parsed_args):
@@ -56,6 +66,9 @@ def calibrate(cmd, parsed_args):
             'no measured migration in %s has its estimate: collect both '
             'the decision side\'s and the agents\' notifications '
             '(qslm-nova-collect)' % ', '.join(parsed_args.from_history))
+    written = None
+    if parsed_args.residuals_out:
+        written = write_residuals(cmd, pairs, parsed_args)
     fitted = refit.refit(pairs)
     rows = [(r.host_pair, r.mechanism, r.migrations, r.held_out,
              rows_mod.Number(r.downtime_error_then),
@@ -66,7 +79,31 @@ def calibrate(cmd, parsed_args):
              rows_mod.Hundredths(r.worst_covered_refit))
             for r in refit.report(pairs, fitted)]
     cmd.history_hint = hint(fitted, len(pairs))
+    if written:
+        cmd.history_hint += '\n\n' + written
     return COLUMNS, rows
+
+
+def write_residuals(cmd, pairs, parsed_args):
+    """Write the history's residuals file; what to tell the operator."""
+    path = parsed_args.residuals_out
+    try:
+        doc, skipped = learn.history_document(pairs,
+                                              parsed_args.from_history)
+        learn.write(doc, path)
+    except residuals.RiskDataError as e:
+        raise exception.QSLMError('--residuals-out %s: %s' % (path, e))
+    except OSError as e:
+        raise exception.QSLMError('--residuals-out %s: cannot write it: %s'
+                                  % (path, e))
+    if skipped:
+        cmd.warn('%d migration(s) left out of the residuals (transport '
+                 'without a group, or no positive expected pause)' % skipped)
+    groups = ', '.join('%s %d' % (name, len(ratios))
+                       for name, ratios in sorted(doc['groups'].items()))
+    return ('Residuals of %d migrations (%s) written to %s. To use them, in '
+            'nova.conf of the scheduler and nova-api:\n\n[qslm]\n'
+            'residuals_file = %s' % (doc['runs'], groups, path, path))
 
 
 def hint(fitted, count):

@@ -12,9 +12,10 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Learn the residuals file from the testbed's real migrations.
+"""Learn the residuals file from real migrations.
 
-Run from the repository root after any new campaign or refit::
+From the testbed, run from the repository root after any new campaign or
+refit::
 
     python -m qslm_nova.risk.learn
 
@@ -25,6 +26,15 @@ and writes measured end-to-end pause / expected pause per transport and
 regime to ``qslm_nova/risk/residuals.json`` (``--out`` elsewhere). Runs
 the fit saw are left out: their residuals would be too small for a
 conformal bound.
+
+From a cloud's own history (the estimates the scheduler and the
+pre-check published, joined with the pauses the compute agents
+measured), ``qslm-nova calibrate --from-history FILE ... --residuals-out
+PATH`` writes the same kind of file with :func:`history_document`: the
+pause each migration really had over the pause expected when it was
+decided. Those ratios hold all the model's error in that cloud, the
+declared dirty rates and the link bandwidths included, but only for the
+model and inputs in force when the history was collected.
 """
 
 import argparse
@@ -85,6 +95,62 @@ def build(csv_path, params_path):
     }
 
 
+def history_residuals(pairs):
+    """({(transport, regime value): [ratio, ...]}, pairs left out) of
+    joined history pairs (:func:`qslm_nova.history.join.join`).
+
+    A pair is left out when its transport has no group (ipsec and
+    tunnelled end to end, like the testbed) or its expected pause is
+    not positive.
+    """
+    out, skipped = {}, 0
+    for pair in pairs:
+        label = str(pair.estimate.get('mechanism') or '')
+        transport = residuals.TRANSPORT_OF_MECHANISM.get(
+            label.split(' ', 1)[0])
+        try:
+            expected = float(pair.estimate['expected_downtime_ms'])
+            measured = float(pair.measured['downtime_ms'])
+        except (KeyError, TypeError, ValueError):
+            transport = None
+        if transport is None or not expected > 0 or not measured >= 0:
+            skipped += 1
+            continue
+        regime = residuals.Regime.of(expected)
+        out.setdefault((transport, regime.value), []).append(
+            measured / expected)
+    return out, skipped
+
+
+def history_document(pairs, files):
+    """(residuals document, pairs left out) of a cloud's history."""
+    found, skipped = history_residuals(pairs)
+    if not found:
+        raise residuals.RiskDataError(
+            'no migration of the history has a transport with residuals '
+            '(none, tls or ssh end to end) and a positive expected pause')
+    return {
+        'what': 'measured pause / pause expected at decision time of the '
+                'migrations of a cloud\'s history, per transport/regime',
+        'command': 'qslm-nova calibrate --from-history ... --residuals-out',
+        'history': [os.path.basename(f) for f in files],
+        'short_pause_ms': residuals.SHORT_PAUSE_MS,
+        'runs': sum(len(v) for v in found.values()),
+        'groups': {'%s/%s' % k: [round(r, 4) for r in sorted(v)]
+                   for k, v in sorted(found.items())},
+    }, skipped
+
+
+def write(doc, path):
+    """Check a residuals document and write it atomically to path."""
+    residuals.ResidualTable.from_json(doc, path)   # checks it
+    tmp = path + '.tmp'
+    with open(tmp, 'w', encoding='utf-8') as f:
+        json.dump(doc, f, indent=1, sort_keys=True)
+        f.write('\n')
+    os.replace(tmp, path)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--csv', default=os.path.join(campaign.DATA_DIR,
@@ -93,12 +159,7 @@ def main(argv=None):
     p.add_argument('--out', default=residuals.DEFAULT_PATH)
     args = p.parse_args(argv)
     doc = build(args.csv, args.params)
-    residuals.ResidualTable.from_json(doc, args.out)   # checks it
-    tmp = args.out + '.tmp'
-    with open(tmp, 'w', encoding='utf-8') as f:
-        json.dump(doc, f, indent=1, sort_keys=True)
-        f.write('\n')
-    os.replace(tmp, args.out)
+    write(doc, args.out)
     print('%d residuals in %d groups written to %s' % (
         doc['runs'], len(doc['groups']), args.out))
     return 0

@@ -215,9 +215,17 @@ class ResidualTable:
         return cls.from_json(doc, path)
 
 
-@functools.lru_cache(maxsize=4)
 def load_cached(path=DEFAULT_PATH):
-    """The table of a file, read once per process (the file ships with
-    the package or is written by the operator's own calibration).
+    """The table of a file, read again only when the file changes (it
+    ships with the package or the operator's calibration rewrites it).
     """
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        raise RiskDataError('%s: %s' % (path, e))
+    return _load_version(path, st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_version(path, _mtime_ns, _size):
     return ResidualTable.load(path)

@@ -104,6 +104,15 @@ class TestBenchSmoke(test.NoDBTestCase):
         self.assertEqual(placed, sorted(placed, reverse=True))
         informed = [p['placed'] for p in runs[0]['frontier']['informed']]
         self.assertEqual(informed, sorted(informed, reverse=True))
+        # And with residuals learned from the simulated history.
+        hist = runs[0]['frontier']['qslm_history']
+        self.assertEqual(len(placed), len(hist))
+        self.assertEqual([p['placed'] for p in hist],
+                         sorted([p['placed'] for p in hist], reverse=True))
+        self.assertGreater(runs[0]['history_residuals']['runs'], 0)
+        for p in hist:
+            self.assertTrue(0.0 <= p['beyond_held'] <= 1.0, p)
+        self.assertIn('qslm@0.9/history', out.getvalue())
         allowed = [p['allowed'] for p in
                    runs[-1]['testbed_frontier']['points']]
         self.assertEqual(allowed, sorted(allowed, reverse=True))

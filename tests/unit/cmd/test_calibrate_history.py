@@ -19,6 +19,8 @@ import os
 
 import fixtures
 
+from qslm_nova.history import join
+from qslm_nova.risk import residuals
 from tests.unit.cmd import base
 from tests.unit.history import test_refit
 
@@ -65,3 +67,35 @@ class TestFromHistory(base.CLITestCase):
                                      os.path.join(self.dir, 'nope'))
         self.assertEqual(2, rc)
         self.assertIn('No such file', err)
+
+    def test_residuals_out_holds_every_pair(self):
+        out_path = os.path.join(self.dir, 'residuals.json')
+        rc, out, err = self.run_cli('calibrate', '--from-history', self.path,
+                                    '--residuals-out', out_path)
+        self.assertEqual(0, rc, err)
+        self.assertIn('Residuals of 30 migrations (', out)
+        self.assertIn('residuals_file = %s' % out_path, out)
+        table = residuals.ResidualTable.load(out_path)
+        # Each ratio is the measured pause over the pause expected when
+        # the migration was decided, in the group of its transport.
+        pairs, _alone = join.join(join.read([self.path]))
+        want = {}
+        for p in pairs:
+            expected = p.estimate['expected_downtime_ms']
+            name = '%s/%s' % ({'none': 'tcp'}.get(p.mechanism, p.mechanism),
+                              residuals.Regime.of(expected).value)
+            want.setdefault(name, []).append(
+                p.measured['downtime_ms'] / expected)
+        self.assertEqual({'tcp', 'tls'},
+                         {n.split('/')[0] for n in want})
+        for name, ratios in want.items():
+            self.assertEqual(sorted(round(r, 4) for r in ratios),
+                             list(table.groups[name].ratios), name)
+        self.assertEqual(30, table.groups['all'].runs)
+
+    def test_residuals_out_errors_name_the_path(self):
+        bad = os.path.join(self.dir, 'no-such-dir', 'residuals.json')
+        rc, _out, err = self.run_cli('calibrate', '--from-history', self.path,
+                                     '--residuals-out', bad)
+        self.assertEqual(2, rc)
+        self.assertIn('--residuals-out %s: cannot write it' % bad, err)

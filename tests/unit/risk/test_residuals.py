@@ -22,6 +22,7 @@ import fixtures
 import numpy as np
 from oslotest import base
 
+from qslm_nova.history import join
 from qslm_nova.risk import learn
 from qslm_nova.risk import residuals
 from qslm_nova.testbed import campaign
@@ -191,3 +192,49 @@ class TestShippedFile(base.BaseTestCase):
         for g in t.groups.values():
             self.assertGreater(g.runs, 0)
             self.assertTrue(0.3 < g.mean < 2.0, (g.name, g.mean))
+
+
+class TestHistoryResiduals(base.BaseTestCase):
+
+    def pair(self, mechanism, expected, measured):
+        return join.Pair({'mechanism': mechanism,
+                          'expected_downtime_ms': expected},
+                         {'downtime_ms': measured})
+
+    def test_groups_by_transport_and_regime(self):
+        found, skipped = learn.history_residuals([
+            self.pair('none', 50.0, 60.0),
+            self.pair('tls', 200.0, 100.0),
+            self.pair('none (+ipsec on 2 links)', 400.0, 400.0),
+            # No group for these transports, or nothing to divide by.
+            self.pair('ipsec', 50.0, 50.0),
+            self.pair('tunnelled', 50.0, 50.0),
+            self.pair('tls', 0.0, 10.0),
+            self.pair('tls', 'n/a', 10.0),
+        ])
+        self.assertEqual({('tcp', 'short'): [1.2], ('tls', 'long'): [0.5],
+                          ('tcp', 'long'): [1.0]}, found)
+        self.assertEqual(4, skipped)
+
+    def test_nothing_usable_is_an_error(self):
+        self.assertRaisesRegex(
+            residuals.RiskDataError, 'no migration of the history',
+            learn.history_document, [self.pair('ipsec', 5.0, 5.0)], ['h'])
+
+    def test_a_rewritten_file_is_read_again(self):
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'r.json')
+        doc, _ = learn.history_document([self.pair('tls', 100.0, 150.0)],
+                                        ['h'])
+        learn.write(doc, path)
+        self.assertEqual([1.5], list(
+            residuals.load_cached(path).groups['all'].ratios))
+        doc, _ = learn.history_document([self.pair('tls', 100.0, 250.0),
+                                         self.pair('tls', 100.0, 50.0)],
+                                        ['h'])
+        learn.write(doc, path)
+        self.assertEqual([0.5, 2.5], list(
+            residuals.load_cached(path).groups['all'].ratios))
+        os.unlink(path)
+        self.assertRaisesRegex(residuals.RiskDataError, path,
+                               residuals.load_cached, path)
