@@ -222,6 +222,11 @@ def libvirt_campaign_main(argv=None):
         print('testbed error: %s' % e, file=sys.stderr)
         return 2
     csv_name = args.csv or csv_name
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as e:
+        print('testbed error: --out %s: %s' % (args.out, e), file=sys.stderr)
+        return 2
     rows = campaign.read_rows(os.path.join(args.out, csv_name))
     todo = libvirt_campaign.pending(specs, rows)[:args.limit or None]
     earlier = [r for name in sorted(os.listdir(args.out))
