@@ -51,7 +51,7 @@ from qslm_nova.risk import assess
 from qslm_nova.risk import learn
 from qslm_nova.risk import residuals as residuals_mod
 
-CONFIDENCES = (0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
+CONFIDENCES = (0.9, 0.95, 0.97, 0.98, 0.99, 0.993, 0.995, 0.999)
 NAMES = tuple('qslm@%g' % c for c in CONFIDENCES)
 HISTORY_NAMES = tuple(n + '/history' for n in NAMES)
 MARGINS = tuple(float(m) for m in
