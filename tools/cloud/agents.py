@@ -27,6 +27,7 @@ does, so that ``qemu:///system`` is that host's libvirtd and its
 import os
 
 import identity
+import nova_services
 
 
 def paths(state, host):
@@ -39,32 +40,20 @@ def paths(state, host):
 def configure(sup, state, host, compute_conf):
     """The plugin's configure_qslm_agent for *host*; the file it wrote."""
     conf, state_path = paths(state, host)
-    env = {
-        'STACK_USER': 'root',
-        'DEST': os.path.join(state.dir, 'data'),
-        'DATA_DIR': os.path.join(state.dir, 'data'),
-        'QSLM_DIR': state.repo,
-        'QSLM_CONF_DIR': os.path.dirname(conf),
-        'QSLM_PYTHON': os.path.join(state.venv, 'bin', 'python'),
+    env = nova_services.plugin_env(sup, state, os.path.dirname(conf),
+                                   'n-cpu,qslm-agent')
+    env.update({
         'QSLM_AGENT_CONF': conf,
         'QSLM_AGENT_STATE': state_path,
         'QSLM_AGENT_NOVA_CONF': compute_conf,
         'KEYSTONE_SERVICE_URI': state.url('keystone'),
         'SERVICE_PASSWORD': identity.SERVICE_PASSWORD,
         'REGION_NAME': identity.REGION,
-        'ENABLED_SERVICES': 'n-cpu,qslm-agent',
-        'STUB_LOG': sup.log_path('devstack-plugin'),
-    }
+    })
     # Sourced with a phase nothing matches: only the functions are
     # defined; then the one a compute node's post-config phase calls.
-    script = ('set -eu -o pipefail\n'
-              'source "$1"\n'
-              'source "$2" agent configure\n'
-              'configure_qslm_agent\n')
-    sup.run('devstack-plugin', [
-        'bash', '-c', script, 'plugin',
-        os.path.join(state.repo, 'tests', 'devstack', 'functions-stub.sh'),
-        os.path.join(state.repo, 'devstack', 'plugin.sh')], env=env)
+    nova_services.source_plugin(sup, state, env, 'agent configure',
+                                then='configure_qslm_agent')
     return conf
 
 

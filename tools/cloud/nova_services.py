@@ -81,33 +81,49 @@ def base_nova_conf(state, db, rabbit):
     return etc
 
 
-def run_plugin(sup, state, extra_env=None):
-    """devstack/plugin.sh stack post-config on this cloud's files."""
-    etc = os.path.join(state.dir, 'etc')
-    env = {
-        'NOVA_CONF': os.path.join(etc, 'nova', 'nova.conf'),
-        'NOVA_API_PASTE_INI': os.path.join(etc, 'nova', 'api-paste.ini'),
+def plugin_env(sup, state, conf_dir, services):
+    """The variables every run of devstack/plugin.sh here needs."""
+    return {
         'STACK_USER': 'root',
         'DEST': os.path.join(state.dir, 'data'),
         'DATA_DIR': os.path.join(state.dir, 'data'),
         'QSLM_DIR': state.repo,
-        'QSLM_CONF_DIR': os.path.join(etc, 'qslm-nova'),
-        'QSLM_STATE_FILE': os.path.join(state.dir, 'data', 'qslm-nova',
-                                        'devstack.state'),
+        'QSLM_CONF_DIR': conf_dir,
         'QSLM_PYTHON': os.path.join(state.venv, 'bin', 'python'),
-        'ENABLED_SERVICES': 'n-api,n-cond,n-sch,n-cpu,placement-api',
+        'ENABLED_SERVICES': services,
         'STUB_LOG': sup.log_path('devstack-plugin'),
-        'PATH': os.path.join(state.venv, 'bin') + os.pathsep +
-        os.environ.get('PATH', '/usr/bin:/bin'),
     }
-    env.update(extra_env or {})
+
+
+def source_plugin(sup, state, env, phase, then=''):
+    """Source devstack/plugin.sh with *phase* (e.g. ``stack
+    post-config``) over the devstack stub, then run the shell line
+    *then*.
+    """
     script = ('set -eu -o pipefail\n'
               'source "$1"\n'
-              'source "$2" stack post-config\n')
+              'source "$2" %s\n' % phase + (then and then + '\n'))
     sup.run('devstack-plugin', [
         'bash', '-c', script, 'plugin',
         os.path.join(state.repo, 'tests', 'devstack', 'functions-stub.sh'),
         os.path.join(state.repo, 'devstack', 'plugin.sh')], env=env)
+
+
+def run_plugin(sup, state, extra_env=None):
+    """devstack/plugin.sh stack post-config on this cloud's files."""
+    etc = os.path.join(state.dir, 'etc')
+    env = plugin_env(sup, state, os.path.join(etc, 'qslm-nova'),
+                     'n-api,n-cond,n-sch,n-cpu,placement-api')
+    env.update({
+        'NOVA_CONF': os.path.join(etc, 'nova', 'nova.conf'),
+        'NOVA_API_PASTE_INI': os.path.join(etc, 'nova', 'api-paste.ini'),
+        'QSLM_STATE_FILE': os.path.join(state.dir, 'data', 'qslm-nova',
+                                        'devstack.state'),
+        'PATH': os.path.join(state.venv, 'bin') + os.pathsep +
+        os.environ.get('PATH', '/usr/bin:/bin'),
+    })
+    env.update(extra_env or {})
+    source_plugin(sup, state, env, 'stack post-config')
     return env['QSLM_CONF_DIR']
 
 
