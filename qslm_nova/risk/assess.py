@@ -60,12 +60,6 @@ class RiskSettings:
             self.residuals_file or residuals_mod.DEFAULT_PATH)
 
 
-def _transport(option):
-    """The testbed transport of a transport option (None: no data)."""
-    end_to_end = option.label.split(' ', 1)[0]
-    return residuals_mod.TRANSPORT_OF_MECHANISM.get(end_to_end)
-
-
 class Assessment:
     """The risk of the estimated candidates of one request.
 
@@ -101,7 +95,8 @@ class Assessment:
             return [], [], np.zeros(0, dtype=int), str(e)
         # One group per (option, regime) present, then per candidate the
         # index of its group.
-        transports = [_transport(opt) for opt in self._options]
+        transports = [residuals_mod.transport_of(opt.label)
+                      for opt in self._options]
         short = self.expected_ms < residuals_mod.SHORT_PAUSE_MS
         key = self._option * 2 + short
         groups, bounds = [], []

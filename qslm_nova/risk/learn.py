@@ -70,11 +70,22 @@ def residuals_of(rows, fitted):
         expected = est['downtime_ms']
         if expected <= 0:
             continue
-        measured = model.measured_downtime(row, fitted.downtime_source)
-        regime = residuals.Regime.of(expected)
-        out.setdefault((row['transport'], regime.value), []).append(
-            measured / expected)
+        _add(out, row['transport'], expected,
+             model.measured_downtime(row, fitted.downtime_source))
     return out
+
+
+def _add(found, transport, expected, measured):
+    """Put measured / expected into its transport's and regime's list."""
+    regime = residuals.Regime.of(expected)
+    found.setdefault((transport, regime.value), []).append(
+        measured / expected)
+
+
+def _groups(found):
+    """The JSON form of {(transport, regime value): [ratio, ...]}."""
+    return {'%s/%s' % k: [round(r, 4) for r in sorted(v)]
+            for k, v in sorted(found.items())}
 
 
 def build(csv_path, params_path):
@@ -90,8 +101,7 @@ def build(csv_path, params_path):
         'holdout_repeat': fitted.holdout_repeat,
         'short_pause_ms': residuals.SHORT_PAUSE_MS,
         'runs': sum(len(v) for v in found.values()),
-        'groups': {'%s/%s' % k: [round(r, 4) for r in sorted(v)]
-                   for k, v in sorted(found.items())},
+        'groups': _groups(found),
     }
 
 
@@ -105,9 +115,7 @@ def history_residuals(pairs):
     """
     out, skipped = {}, 0
     for pair in pairs:
-        label = str(pair.estimate.get('mechanism') or '')
-        transport = residuals.TRANSPORT_OF_MECHANISM.get(
-            label.split(' ', 1)[0])
+        transport = residuals.transport_of(pair.estimate.get('mechanism'))
         try:
             expected = float(pair.estimate['expected_downtime_ms'])
             measured = float(pair.measured['downtime_ms'])
@@ -116,9 +124,7 @@ def history_residuals(pairs):
         if transport is None or not expected > 0 or not measured >= 0:
             skipped += 1
             continue
-        regime = residuals.Regime.of(expected)
-        out.setdefault((transport, regime.value), []).append(
-            measured / expected)
+        _add(out, transport, expected, measured)
     return out, skipped
 
 
@@ -136,8 +142,7 @@ def history_document(pairs, files):
         'history': [os.path.basename(f) for f in files],
         'short_pause_ms': residuals.SHORT_PAUSE_MS,
         'runs': sum(len(v) for v in found.values()),
-        'groups': {'%s/%s' % k: [round(r, 4) for r in sorted(v)]
-                   for k, v in sorted(found.items())},
+        'groups': _groups(found),
     }, skipped
 
 

@@ -60,6 +60,14 @@ MIN_RUNS = 20
 MAX_RUNS = 1000000
 
 
+def transport_of(label):
+    """The testbed transport of a decision's mechanism label (``tls``,
+    ``none (+ipsec on 2 links)``): its end-to-end mechanism's; None
+    when the testbed has no runs of it.
+    """
+    return TRANSPORT_OF_MECHANISM.get(str(label or '').split(' ', 1)[0])
+
+
 class RiskDataError(exception.QSLMError):
     """A residuals file that cannot be read or makes no sense."""
 
