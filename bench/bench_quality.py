@@ -81,7 +81,6 @@ import dataclasses
 import datetime
 import os
 import random
-import shutil
 import statistics
 import sys
 import tempfile
@@ -486,13 +485,12 @@ def learn_history(topo, eng, count, seed, ratios, stress, path):
         allowed = [d for d in eng.decide(req, cands) if d.allowed]
         if not allowed:
             continue
-        best = max(allowed, key=lambda d: d.score)
-        mech, _e2e, _link = mechanism_of(topo, best.mechanism)
+        best, route, mech, _e2e, _link = _placement(
+            topo, req, pol, allowed)
         load = max(_host_load(topo, req.source_host, settings),
                    _host_load(topo, best.host, settings))
-        down, done = truth.downtime(
-            req, [best.host], [_path_of(topo, req.source_host, best, pol)],
-            mech, [load], settings.libvirt)
+        down, done = truth.downtime(req, [best.host], [route], mech, [load],
+                                    settings.libvirt)
         if done[0]:
             pairs.append(join.Pair(
                 {'mechanism': best.mechanism,
@@ -510,6 +508,15 @@ def simulate(hosts=300, sites=4, count=1200, seed=11, stress=False,
     """
     if ratios is None:
         ratios = testbed_ratios(Testbed())
+    # The history's residuals file lives as long as the run.
+    with tempfile.TemporaryDirectory(prefix='qslm-bench-quality-') as tmp:
+        return _simulate(hosts, sites, count, seed, stress, ratios,
+                         history or 2 * count,
+                         os.path.join(tmp, 'residuals.json'))
+
+
+def _simulate(hosts, sites, count, seed, stress, ratios, history,
+              hist_path):  # long: one loop over the requests
     doc, topo = make_cloud(hosts, sites, seed)
     qslm = make_engine(topo)
     paper = make_engine(topo, PaperEngine)
@@ -521,28 +528,11 @@ def simulate(hosts=300, sites=4, count=1200, seed=11, stress=False,
         ablated.append((name, make_engine(
             topo, params=dataclasses.replace(
                 base, **_ablation_changes(change)))))
-    confident = frontier.engines(topo, make_engine)
-    workdir = tempfile.mkdtemp(prefix='qslm-bench-quality-')
-    try:
-        hist_path = os.path.join(workdir, 'residuals.json')
-        hist_doc, hist_left = learn_history(
-            topo, risky, history or 2 * count, _seed(seed, 'history'),
-            ratios, stress,
-            hist_path)
-        confident += frontier.engines(topo, make_engine, hist_path)
-        out = _simulate(topo, doc, qslm, paper, strict, risky, ablated,
-                        confident, hosts, sites, count, seed, stress,
-                        ratios)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    out['history_residuals'] = {
-        'runs': hist_doc['runs'], 'left_out': hist_left,
-        'groups': {k: len(v) for k, v in hist_doc['groups'].items()}}
-    return out
-
-
-def _simulate(topo, doc, qslm, paper, strict, risky, ablated, confident,
-              hosts, sites, count, seed, stress, ratios):  # long: one loop
+    hist_doc, hist_left = learn_history(
+        topo, risky, history, _seed(seed, 'history'), ratios, stress,
+        hist_path)
+    confident = (frontier.engines(topo, make_engine) +
+                 frontier.engines(topo, make_engine, hist_path))
     informed = frontier.Informed()
     settings = qslm.settings
     libvirt = settings.libvirt
@@ -629,9 +619,8 @@ def _simulate(topo, doc, qslm, paper, strict, risky, ablated, confident,
             allowed = [d for d in decs if d.allowed]
             if not allowed:
                 continue
-            best = max(allowed, key=lambda d: d.score)
-            mech, e2e, link = mechanism_of(topo, best.mechanism)
-            path = _path_of(topo, req.source_host, best, pol)
+            best, path, mech, e2e, link = _placement(topo, req, pol,
+                                                     allowed)
             judge(policy, best.host, path, mech, e2e, link, best)
 
         # Oracle: any destination and option that truly works.
@@ -660,11 +649,23 @@ def _simulate(topo, doc, qslm, paper, strict, risky, ablated, confident,
                        if out['policies']['oracle']['placed'] else None)}
         for m, row in sorted(margins.items())]
     out['frontier'] = frontier.trace(out, informed)
+    out['history_residuals'] = {
+        'runs': hist_doc['runs'], 'left_out': hist_left,
+        'groups': {k: len(v) for k, v in hist_doc['groups'].items()}}
     out['testbed_ratio'] = {
         'runs': len(ratios), 'median': float(np.median(ratios)),
         'p95': float(np.percentile(ratios, 95)),
         'max': float(np.max(ratios))}
     return out
+
+
+def _placement(topo, req, pol, allowed):
+    """(best Decision by score, its path, mechanism, end-to-end and link
+    mechanism names) among the allowed ones.
+    """
+    best = max(allowed, key=lambda d: d.score)
+    mech, e2e, link = mechanism_of(topo, best.mechanism)
+    return best, _path_of(topo, req.source_host, best, pol), mech, e2e, link
 
 
 def _path_of(topo, src, d, pol):
