@@ -293,14 +293,32 @@ def libvirt_plan_main(argv=None):
                         '(another campaign: another number, so run ids '
                         'differ)')
     p.add_argument('--description', default='')
+    p.add_argument('--repeat-of', metavar='PLAN',
+                   help='instead: run configurations of this earlier plan '
+                        'again (group "repeat", the noise floor of the '
+                        'report)')
+    p.add_argument('--configs', type=int, default=8,
+                   help='with --repeat-of: how many configurations '
+                        '(%(default)s)')
+    p.add_argument('--times', type=int, default=4,
+                   help='with --repeat-of: runs of each (%(default)s)')
     args = p.parse_args(argv)
     if len(args.per_outcome) != 2:
         print('--per-outcome: two numbers, fitting,held-out',
               file=sys.stderr)
         return 2
-    specs = libvirt_plan.make(args.steps_fit, args.steps_held,
-                              args.per_outcome, args.seed,
-                              args.first_repeat)
+    try:
+        if args.repeat_of:
+            specs = libvirt_plan.repeats(
+                libvirt_plan.load(args.repeat_of)[0], args.configs,
+                args.times, args.seed, args.first_repeat)
+        else:
+            specs = libvirt_plan.make(args.steps_fit, args.steps_held,
+                                      args.per_outcome, args.seed,
+                                      args.first_repeat)
+    except TestbedError as e:
+        print(e, file=sys.stderr)
+        return 2
     libvirt_plan.save(specs, args.path, args.csv, args.description)
     print('%d runs in %s, about %.0f min' % (
         len(specs), args.path, libvirt_plan.estimate_s(specs) / 60.0))

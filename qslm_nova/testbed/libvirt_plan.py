@@ -25,6 +25,11 @@ that dirties faster than the link: ``abort`` and ``force-complete``
 permitted; one connection, as Nova refuses parallel connections with
 post-copy on QEMU before 10.1) and ``auto-converge``.
 
+A third group, ``repeat`` (:func:`repeats`), runs configurations of an
+earlier plan again, unchanged: the spread between runs of one
+configuration is the floor under any model's error, and neither the fit
+nor the held-out tables count these runs.
+
 A plan is a JSON file (:func:`save`, :func:`load`): the campaign runs its
 specs in order, skips those the CSV already holds and prints how long the
 rest should take (:func:`estimate_s`) before it starts.
@@ -39,6 +44,9 @@ from qslm_nova.testbed import guest as guest_mod
 from qslm_nova.testbed import libvirt_runner
 from qslm_nova.testbed import nova_monitor
 from qslm_nova.testbed import TestbedError
+
+#: Labels whose runs end in a pause (the others abort or crawl).
+PAUSING_LABELS = ('steps', 'force-complete', 'post-copy')
 
 # Dimension -> values. Workloads: ('steady', MiB/s, wss MiB) or
 # ('bursty', MiB/s while writing, on ms, off ms, wss MiB).
@@ -150,6 +158,48 @@ def make(steps_fit=22, steps_held=14, per_outcome=(6, 5), seed=17,
                                    first_repeat + i))
     rng.shuffle(specs)
     return specs
+
+
+def repeats(specs, configs, times, seed=17, first_repeat=0):
+    """Specs that run *configs* configurations of *specs* *times* each.
+
+    The configurations are drawn among the pausing labels (``steps``,
+    ``force-complete``, ``post-copy``), one transport after another so
+    each gets its share; every round runs each configuration once, in a
+    new order, so a drift of the machine spreads over all of them.
+
+    :param specs: the plan the configurations come from.
+    """
+    if configs < 1 or times < 2:
+        raise TestbedError('a repeat plan wants at least one '
+                           'configuration, run at least twice (got %d '
+                           'configurations x %d)' % (configs, times))
+    rng = random.Random(seed)
+    by_transport = {}
+    for spec in specs:
+        if spec.label in PAUSING_LABELS:
+            key = (spec.transport, spec.nova.parallel_connections)
+            by_transport.setdefault(key, []).append(spec)
+    for pool in by_transport.values():
+        rng.shuffle(pool)
+    chosen = []
+    while len(chosen) < configs and any(by_transport.values()):
+        for key in sorted(by_transport):
+            if by_transport[key] and len(chosen) < configs:
+                chosen.append(by_transport[key].pop())
+    if len(chosen) < configs:
+        raise TestbedError('the plan has %d configurations of the labels '
+                           '%s, %d asked' % (len(chosen),
+                                             ', '.join(PAUSING_LABELS),
+                                             configs))
+    out = []
+    for i in range(times):
+        round_ = [dataclasses.replace(s, group='repeat',
+                                      repeat=first_repeat + i)
+                  for s in chosen]
+        rng.shuffle(round_)
+        out.extend(round_)
+    return out
 
 
 def spec_to_json(spec):

@@ -24,7 +24,10 @@ absolute percentage error of the pause (end to end) and of the total
 time, the worst case's coverage and its median ratio to the measured
 pause, beside three references measured in the same run: the nearest
 fitted cell's mean, the paper's VMSize/LinkSpeed bound and QEMU's own
-``expected-downtime``; then the issue's targets.
+``expected-downtime``; the model's error on the ``repeat`` runs (a
+configuration run again, :func:`libvirt_plan.repeats`) beside how well a
+run is predicted by its configuration's other runs (:func:`repeat_noise`,
+the floor under any model); then the issue's targets.
 
     python -m qslm_nova.testbed.libvirt_report [--csv PATH ...] [--out FILE]
 """
@@ -119,6 +122,65 @@ def stats(rows, ests, baseline):
     }
 
 
+def configuration(row):
+    """The run id without its repeat number: one configuration."""
+    return str(row['run_id']).rsplit('-', 1)[0]
+
+
+def _leave_one_out(values):
+    """Per value, its error when predicted by the mean of the others."""
+    values = np.asarray(values, dtype=float)
+    others = (values.sum() - values) / (len(values) - 1)
+    return fit.ape(others, values, 1.0)
+
+
+def repeat_noise(rows):
+    """How far runs of one configuration stray from each other.
+
+    Over the usable runs of every configuration run at least twice (the
+    ``repeat`` group's and any other): the median error of predicting a
+    run by the mean of the configuration's other runs, for the pause
+    (paused runs) and the total time; and per configuration, the largest
+    pause over the median one. No model that takes only the
+    configuration can do better than the first two on these runs, and a
+    worst case that covers every run of a configuration stands at least
+    the third above its median run. None when no configuration repeats.
+    """
+    paused, total = (collections.defaultdict(list) for _ in range(2))
+    for r in rows:
+        if lm.unusable(r) is not None:
+            continue
+        total[configuration(r)].append(lm.measured_total(r))
+        if r['outcome'] in lm.PAUSED_OUTCOMES:
+            paused[configuration(r)].append(lm.measured_pause(r))
+    paused = {k: v for k, v in paused.items() if len(v) > 1}
+    total = {k: v for k, v in total.items() if len(v) > 1}
+    if not paused:
+        return None
+    return {
+        'configurations': len(paused),
+        'paused_runs': sum(len(v) for v in paused.values()),
+        'dt': float(np.median(np.concatenate(
+            [_leave_one_out(v) for v in paused.values()]))),
+        'tt': float(np.median(np.concatenate(
+            [_leave_one_out(v) for v in total.values()]))),
+        'total_runs': sum(len(v) for v in total.values()),
+        'spread': float(np.median([max(v) / max(np.median(v), 1.0)
+                                   for v in paused.values()])),
+    }
+
+
+def format_noise(noise):
+    if noise is None:
+        return 'runs of one configuration: no configuration ran twice'
+    return ('runs of one configuration (%(configurations)d configurations '
+            'run 2+ times, %(paused_runs)d paused runs): predicted by the '
+            'mean of the others, the pause misses by %(dt).1f %% and the '
+            'total time (%(total_runs)d runs) by %(tt).1f %% (median); '
+            'largest / median pause of a configuration: %(spread).2f '
+            '(median)' % noise)
+
+
 def unseen_values(row):
     """The dimensions on which *row* takes a value the fit never saw
     (:data:`libvirt_plan.HELD_OUT`, the hot held-out guest included).
@@ -204,6 +266,7 @@ def evaluate(rows, goodput, variant, out):
     ok = [r for r in rows if lm.unusable(r) is None]
     train = [r for r in ok if r['group'] == 'fit']
     held = [r for r in ok if r['group'] == 'held-out']
+    repeated = [r for r in ok if r['group'] == 'repeat']
     fitted = lm.fit_rows(train, goodput, variant)
     out.append('')
     out.append('== model %s; fitted on %d runs (objective %.1f, worst case '
@@ -212,7 +275,10 @@ def evaluate(rows, goodput, variant, out):
                    fitted.fit_worst_coverage * 100))
     out.append(_describe(fitted))
     summary = {}
-    for name, subset in (('held-out', held), ('fit', train)):
+    for name, subset in (('held-out', held), ('fit', train),
+                         ('repeat', repeated)):
+        if not subset:
+            continue
         ests = lm.estimate_rows(subset, fitted, variant)
         base = nearest_cell_means(train, subset)
         out.append('-- %s runs' % name)
@@ -220,7 +286,7 @@ def evaluate(rows, goodput, variant, out):
         for scope, part in scopes(list(zip(subset, ests, base))):
             s = stats([x[0] for x in part], [x[1] for x in part],
                       [x[2] for x in part])
-            if s is None or (name == 'fit' and scope != 'overall'):
+            if s is None or (name != 'held-out' and scope != 'overall'):
                 continue
             out.append(_line(scope, s))
             summary['%s/%s' % (name, scope)] = s
@@ -228,9 +294,13 @@ def evaluate(rows, goodput, variant, out):
 
 
 def targets(summaries, rows, out):
-    """The issue's targets on held-out configurations, before and after."""
+    """The issue's targets on held-out configurations, before and after,
+    with what the repeated configurations show where there are some.
+    """
     out.append('targets on held-out configurations (before -> after, '
-               'target, met after):')
+               'target, met after; repeats: a run predicted by its '
+               'configuration\'s other runs, on the repeated ones):')
+    noise = repeat_noise(rows) or {}
     checks = (('pause median error %', 'dt', '<=', 10.0),
               ('total time median error %', 'tt', '<=', 5.0),
               ('worst case covers', 'covered', '>=', 0.99),
@@ -240,9 +310,11 @@ def targets(summaries, rows, out):
         value = after.get(key, float('nan'))
         met = not math.isnan(value) and (
             value <= target if op == '<=' else value >= target)
-        out.append('  %-28s %8.3f -> %8.3f %s %-6g %s' % (
+        floor = noise.get({'worst_ratio': 'spread'}.get(key, key))
+        out.append('  %-28s %8.3f -> %8.3f %s %-6g %-3s%s' % (
             label, before.get(key, float('nan')), value, op, target,
-            'yes' if met else 'NO'))
+            'yes' if met else 'NO', '' if floor is None else
+            '  repeats %.3f' % floor))
     ok = [r for r in rows if lm.unusable(r) is None]
     labels = collections.Counter(r['label'] for r in ok)
     held = collections.Counter(r['label'] for r in ok
@@ -302,6 +374,7 @@ def main(argv=None):
                sum(r['group'] == 'held-out' for r in ok),
                ', '.join(os.path.basename(p) for p in paths))]
     libvirt_facts.report(rows, out)
+    out.append(format_noise(repeat_noise(rows)))
     out.append('columns: dt%/tt% median abs. % error of pause (end to end) '
                '/ total time; cov: pause <= worst case; wc/m: median '
                'worst/measured; cell-dt/tt: nearest fitted cell mean; '

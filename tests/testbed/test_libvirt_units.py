@@ -14,6 +14,7 @@
 
 """Offline tests of the libvirt campaign's plan, model and report."""
 
+import dataclasses
 import json
 import math
 import os
@@ -165,6 +166,30 @@ class TestModel(testtools.TestCase):
         self.assertEqual(200.0, base[0][0])
         self.assertEqual(900.0, base[1][0])
 
+    def test_repeat_noise(self):
+        # Two configurations run 3 and 2 times, one run once, one run
+        # unusable: each run against the mean of its configuration's
+        # other runs.
+        rows = [_row(run_id='a-1', downtime_e2e_ms=100),
+                _row(run_id='a-2', downtime_e2e_ms=100),
+                _row(run_id='a-3', downtime_e2e_ms=400),
+                _row(run_id='b-1', downtime_e2e_ms=200),
+                _row(run_id='b-2', downtime_e2e_ms=200),
+                _row(run_id='b-3', downtime_e2e_ms=900, status='error'),
+                _row(run_id='c-1', downtime_e2e_ms=50)]
+        noise = libvirt_report.repeat_noise(rows)
+        self.assertEqual(2, noise['configurations'])
+        self.assertEqual(5, noise['paused_runs'])
+        # a: 250 vs 100 (150 %) twice, 100 vs 400 (75 %); b: 0 % twice.
+        self.assertEqual(75.0, noise['dt'])
+        # Largest / median pause: a 4.0, b 1.0.
+        self.assertEqual(2.5, noise['spread'])
+        self.assertEqual(0.0, noise['tt'])
+        self.assertIn('2 configurations', libvirt_report.format_noise(noise))
+        self.assertIsNone(libvirt_report.repeat_noise(rows[-1:]))
+        self.assertIn('no configuration ran twice',
+                      libvirt_report.format_noise(None))
+
     def test_unseen_values(self):
         self.assertEqual([], libvirt_report.unseen_values(_row()))
         row = _row(memory_mib=1280, bandwidth_mbps=700, workload='bursty',
@@ -215,6 +240,40 @@ class TestPlanFile(testtools.TestCase):
             json.dump({'csv': 'x.csv', 'runs': [{'memory_mib': 1}]}, f)
         e = self.assertRaises(TestbedError, libvirt_plan.load, path)
         self.assertIn('not a run spec', str(e))
+
+    def test_repeats(self):
+        specs = libvirt_plan.make(6, 4, (2, 2), seed=5)
+        again = libvirt_plan.repeats(specs, 4, 3, seed=2, first_repeat=700)
+        self.assertEqual(12, len(again))
+
+        configs = {s.run_id.rsplit('-', 1)[0] for s in again}
+        self.assertEqual(4, len(configs))
+
+        def config(spec):
+            # Nothing but the group and the repeat number may change.
+            return dataclasses.replace(spec, group='-', repeat=0)
+        originals = [config(s) for s in specs]
+        for s in again:
+            self.assertEqual('repeat', s.group)
+            self.assertIn(s.label, libvirt_plan.PAUSING_LABELS)
+            self.assertIn(config(s), originals)
+        # Every round runs each configuration once, ids never repeat.
+        for i in range(3):
+            self.assertEqual(configs, {s.run_id.rsplit('-', 1)[0]
+                                       for s in again[4 * i:4 * i + 4]})
+        self.assertEqual(12, len({s.run_id for s in again}))
+        # Transports take turns.
+        self.assertGreater(len({(s.transport, s.nova.parallel_connections)
+                                for s in again}), 1)
+
+    def test_repeats_refused(self):
+        specs = libvirt_plan.make(1, 0, (0, 0), seed=5)
+        e = self.assertRaises(TestbedError, libvirt_plan.repeats, specs,
+                              3, 2)
+        self.assertIn('1 configurations', str(e))
+        e = self.assertRaises(TestbedError, libvirt_plan.repeats, specs,
+                              1, 1)
+        self.assertIn('at least twice', str(e))
 
     def test_post_copy_over_one_connection(self):
         for s in libvirt_plan.make():
