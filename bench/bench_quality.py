@@ -29,8 +29,11 @@ and the same truth:
   when both hosts have it, else plain TCP, over the widest path.
 * ``trust-only``: like ``nova``, but only attested hosts for classes that
   require trust (the old TrustedFilter).
-* ``qslm``: the Engine as shipped (worst-case estimate held against the
-  SLA), best score wins (the weigher).
+* ``qslm``: the Engine with ``[qslm] sla_confidence`` empty: the
+  worst-case estimate held against the SLA (the shipped behaviour until
+  the option had a default), best score wins (the weigher). The shipped
+  default, ``sla_confidence = 0.95``, is ``qslm@0.95`` in the frontier
+  (:mod:`bench.frontier`).
 * ``qslm-paper``: the same engine, but the SLA test uses the paper's
   bound VMSize / LinkSpeed + confirmation + activation (no convergence
   model).
@@ -189,9 +192,12 @@ class StrictEngine(decision.Engine):
 
 def make_engine(topo, cls=decision.Engine, params=None, sla_estimate='worst',
                 risk=None):
-    settings = decision.Settings(params=params or estimator.ModelParams(),
-                                 sla_estimate=sla_estimate,
-                                 risk=risk or risk_assess.RiskSettings())
+    """An engine over topo; without risk, one that holds sla_estimate
+    (``sla_confidence`` empty): the named policies and ablations.
+    """
+    settings = decision.Settings(
+        params=params or estimator.ModelParams(), sla_estimate=sla_estimate,
+        risk=risk or risk_assess.RiskSettings(sla_confidence=None))
     provider = static.StaticTrustProvider(None)
     evaluator = trust_mod.TrustEvaluator([provider], 'all', 365 * 86400)
     return cls(settings, lambda: topo, evaluator)
@@ -790,6 +796,11 @@ def format_quality(res):
                          r['failed_migrations'],
                          r['mean_downtime_ms'] or 0,
                          r['p95_downtime_ms'] or 0))
+    lines.append('(qslm, qslm-paper, qslm-strict, qslm-expected: '
+                 'sla_confidence empty; the shipped default %g is '
+                 'qslm@%g in the frontier)' % (
+                     risk_assess.DEFAULT_CONFIDENCE,
+                     risk_assess.DEFAULT_CONFIDENCE))
     if 'testbed_ratio' in res:
         lines.append('Truth noise: measured / expected pause of %(runs)d '
                      'testbed migrations: median %(median).2f, p95 '

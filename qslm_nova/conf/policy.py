@@ -178,18 +178,22 @@ Related options:
                         ('expected', 'Compare the expected downtime with '
                                      'the SLA (places more, may violate).')],
                help="""
-Which downtime estimate is held against the SLA limits.
+Which downtime estimate is held against the SLA without a confidence.
 
-Every decision estimates an expected downtime and a worst case (the guest
-dirtying faster, less bandwidth, QEMU stopping with more left, scheduling
-jitter). Holding the worst case against ``qslm:max_downtime_ms`` and the
-downtime budget keeps nearly every real pause within its limit but turns
-away migrations that would have met it; the expected estimate allows
-most of those, at the price of some pauses over the limit. The operator
-documentation's downtime model chapter gives measured numbers for both.
+Held against the limits when ``sla_confidence`` is empty; with a
+confidence (the default), it only picks among a destination's transport
+options. Every decision estimates an expected downtime and a worst case
+(the guest dirtying faster, less bandwidth, QEMU stopping with more left,
+scheduling jitter). Holding the worst case against
+``qslm:max_downtime_ms`` and the downtime budget keeps nearly every real
+pause within its limit but turns away migrations that would have met it;
+the expected estimate allows most of those, at the price of some pauses
+over the limit. The operator documentation's downtime model chapter
+gives measured numbers for both.
 
 Related options:
 
+* ``sla_confidence``: set (0.95 by default), it decides the pause held.
 * ``worst_dirty_factor``, ``worst_bandwidth_factor``,
   ``worst_stop_share``, ``worst_extra_ms``: shape the worst case.
 """),

@@ -31,13 +31,15 @@ from qslm_nova.risk import loss as loss_mod
 from qslm_nova.risk import residuals as residuals_mod
 
 RANK_BY = ('headroom', 'expected_loss')
+#: ``[qslm] sla_confidence``'s default.
+DEFAULT_CONFIDENCE = 0.95
 
 
 @dataclasses.dataclass(frozen=True)
 class RiskSettings:
     """``[qslm] sla_confidence``, ``rank_by`` and ``residuals_file``."""
 
-    sla_confidence: float = None
+    sla_confidence: float = DEFAULT_CONFIDENCE
     rank_by: str = 'headroom'
     residuals_file: str = None
 

@@ -238,8 +238,8 @@ class BudgetPreCheckTest(PreCheckTestBase):
         resp = self.live_migrate(self.server, host=None)
         msg = self.assertRefused(
             resp, 'none of the 3 candidate hosts qualifies',
-            'host compute-a2: worst-case downtime',
-            'hosts compute-b1, compute-b2: worst-case downtime',
+            'host compute-a2: 0.95-confidence downtime',
+            'hosts compute-b1, compute-b2: 0.95-confidence downtime',
             'exceeds the remaining SLA budget of 0 ms')
         self.assertNotIn('compute-a1', msg)  # the source is no candidate
         self.assertEqual([], self.get_migrations(self.server))

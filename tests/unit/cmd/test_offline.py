@@ -61,12 +61,16 @@ class TestPlan(base.CLITestCase):
                             ('Bottleneck Gbit/s', 2)):
             self.assertEqual(round(a2[key], digits), a2[key], key)
         # Over the WAN the gold VM may only converge at Nova's largest
-        # downtime step: its worst case breaks the 300 ms SLA.
+        # downtime step in its worst case, which would break the 300 ms
+        # SLA; at the default confidence the pause held is the expected
+        # one times the measured tls/long bound, and it fits.
         b1 = by_host['compute-b1']
-        self.assertIs(False, b1['Allowed'])
+        self.assertIs(True, b1['Allowed'])
         self.assertEqual('wan', b1['Weakest link'])
         self.assertEqual(300, b1['Budget left ms'])
-        self.assertIn('exceeds the per-migration maximum of 300 ms',
+        self.assertGreater(b1['Worst ms'], 300)
+        self.assertIn('may not converge', ' '.join(b1['Reasons']))
+        self.assertIn('pause held at 0.95 confidence',
                       ' '.join(b1['Reasons']))
         self.assertIn('not trusted', by_host['compute-a3']['Reasons'][0])
         # Denied before any estimate: nulls, not strings.

@@ -15,19 +15,35 @@
 
 """[qslm] options of decisions under uncertainty."""
 
+import os
+
+import fixtures
+
 from qslm_nova import decision
+from qslm_nova.risk import assess
 from tests.unit.conf import base
 
 
 class TestRiskOptions(base.ConfTestCase):
 
-    def test_defaults_change_nothing(self):
+    def test_defaults(self):
         group = self.conf.qslm
-        self.assertIsNone(group.sla_confidence)
+        self.assertEqual(0.95, group.sla_confidence)
         self.assertEqual('headroom', group.rank_by)
         self.assertIsNone(group.residuals_file)
+        # The option's defaults are the library's.
         risk = decision.Settings.from_conf(group).risk
         self.assertEqual(decision.Settings().risk, risk)
+        self.assertEqual(assess.DEFAULT_CONFIDENCE, risk.sla_confidence)
+
+    def test_empty_holds_the_estimate(self):
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'qslm.conf')
+        with open(path, 'w') as f:
+            f.write('[qslm]\nsla_confidence =\n')
+        self.conf(['--config-file', path], project='qslm-nova-test')
+        self.assertIsNone(decision.Settings.from_conf(
+            self.conf.qslm).risk.sla_confidence)
 
     def test_set_and_bounds(self):
         self.fixture.config(sla_confidence=0.99, rank_by='expected_loss',

@@ -15,6 +15,7 @@
 """Holding the estimates against the SLA, and convergence."""
 
 from qslm_nova import estimator
+from qslm_nova.risk import assess
 from tests.unit.decision.base import DecisionTestCase
 from tests.unit import fixtures as fx
 
@@ -29,14 +30,26 @@ class TestDowntime(DecisionTestCase):
         self.assertEqual('completed', d.outcome)
 
     def test_exceeds_per_migration_maximum(self):
+        # The default: the pause held at sla_confidence 0.95.
         d = self.decide('dst', flavor={'qslm:max_downtime_ms': '1'})
+        self.assertIn('0.95-confidence downtime', d.reasons[0])
+        self.assertIn('exceeds the per-migration maximum of 1 ms '
+                      '(qslm:max_downtime_ms)', d.reasons[0])
+        self.assertLess(d.budget_left_ms, 0)
+
+    def test_worst_estimate_setting(self):
+        d = self.decide('dst', engine=fx.make_engine(
+            risk=assess.RiskSettings(sla_confidence=None)),
+            flavor={'qslm:max_downtime_ms': '1'})
         self.assertDenied(
             d, 'worst-case downtime %.0f ms exceeds the per-migration '
                'maximum of 1 ms (qslm:max_downtime_ms)'
                % d.worst_downtime_ms)
 
     def test_expected_estimate_setting(self):
-        engine = fx.make_engine(sla_estimate='expected')
+        engine = fx.make_engine(
+            sla_estimate='expected',
+            risk=assess.RiskSettings(sla_confidence=None))
         d = self.decide('dst', engine=engine,
                         flavor={'qslm:max_downtime_ms': '1'})
         self.assertIn(
@@ -58,11 +71,17 @@ class TestDowntime(DecisionTestCase):
         self.assertEqual(900, d.limit_ms)
 
     def test_remaining_budget_exhausted(self):
-        d = self.engine.decide(self._budget(990, '2026-11-10'), ['dst'])[0]
-        self.assertDenied(
-            d, 'worst-case downtime %.0f ms exceeds the remaining SLA budget '
-               'of 10 ms' % d.worst_downtime_ms)
-        self.assertEqual(10, d.remaining_budget_ms)
+        for engine, held in (
+                (self.engine, '0.95-confidence downtime'),
+                (fx.make_engine(risk=assess.RiskSettings(
+                    sla_confidence=None)), 'worst-case downtime')):
+            d = engine.decide(self._budget(990, '2026-11-10'), ['dst'])[0]
+            self.assertFalse(d.allowed)
+            self.assertEqual(1, len(d.reasons), d.reasons)
+            self.assertIn(held, d.reasons[0])
+            self.assertIn('exceeds the remaining SLA budget of 10 ms',
+                          d.reasons[0])
+            self.assertEqual(10, d.remaining_budget_ms)
 
     def test_ledger_period_rolls_over(self):
         # 2026-10-20 + 30 days = 2026-11-19 <= 2026-11-25: a new period.

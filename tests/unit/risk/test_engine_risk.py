@@ -49,7 +49,7 @@ def engine(topo=None, **risk):
     return fx.make_engine(topo, risk=assess.RiskSettings(**risk))
 
 
-class TestDefaultUnchanged(base.DecisionTestCase):
+class TestDefaults(base.DecisionTestCase):
 
     def test_verdicts_and_scores_as_without_risk(self):
         hosts = ['dst', 'plain', 'far', 'farplain', 'rogue']
@@ -72,8 +72,20 @@ class TestDefaultUnchanged(base.DecisionTestCase):
         d = self.decide('dst', flavor={'qslm:max_downtime_ms': '300'})
         self.assertAllowed(d)
         self.assertTrue(0 < d.exceed_probability < 0.1)
-        self.assertAlmostEqual(300 - d.worst_downtime_ms, d.budget_left_ms)
+        # The default holds the pause at 0.95 confidence.
+        bound = assess.RiskSettings().table().bound(
+            residuals.TRANSPORT_OF_MECHANISM[d.mechanism],
+            residuals.Regime.of(d.expected_downtime_ms), 0.95)[0]
+        self.assertAlmostEqual(300 - d.expected_downtime_ms * bound,
+                               d.budget_left_ms)
         self.assertIsNone(d.expected_loss)
+        # With sla_confidence empty, the worst case.
+        w = self.decide('dst', engine(sla_confidence=None),
+                        flavor={'qslm:max_downtime_ms': '300'})
+        self.assertAlmostEqual(300 - w.worst_downtime_ms, w.budget_left_ms)
+        # Its group is the finest with runs for the confidence: here
+        # the 20-run one, the 1/21 floor over its runs.
+        self.assertTrue(0 < w.exceed_probability < 0.1)
         # No maximum: nothing to exceed, no budget.
         d = self.decide('dst')
         self.assertIsNone(d.exceed_probability)
@@ -129,12 +141,19 @@ class TestConfidence(base.DecisionTestCase):
         self.assertEqual(0.9, s.confidence_for(
             {'qslm:sla_confidence': '0.6'}))
         self.assertEqual(0.9, s.confidence_for({}))
-        self.assertEqual(0.7, assess.RiskSettings().confidence_for(
+        unset = assess.RiskSettings(sla_confidence=None)
+        self.assertEqual(0.7, unset.confidence_for(
             {'qslm:sla_confidence': '0.7'}))
-        self.assertIsNone(assess.RiskSettings().confidence_for({}))
-        # The flavor's key alone turns calibration on.
-        d = self.decide('dst', flavor={'qslm:sla_confidence': '0.9',
-                                       'qslm:max_downtime_ms': '5000'})
+        self.assertIsNone(unset.confidence_for({}))
+        # The default: 0.95, raised and never lowered.
+        self.assertEqual(0.95, assess.RiskSettings().confidence_for({}))
+        self.assertEqual(0.95, assess.RiskSettings().confidence_for(
+            {'qslm:sla_confidence': '0.7'}))
+        # With the option empty, the flavor's key alone turns
+        # calibration on.
+        d = self.decide('dst', engine(sla_confidence=None),
+                        flavor={'qslm:sla_confidence': '0.9',
+                                'qslm:max_downtime_ms': '5000'})
         self.assertTrue(any('pause held at 0.9 confidence' in n
                             for n in d.notes), d.notes)
 
@@ -188,7 +207,8 @@ class TestLossRanking(base.DecisionTestCase):
         table = risk.table()
         group = table.group_for(
             residuals.TRANSPORT_OF_MECHANISM[d.mechanism],
-            residuals.Regime.of(d.expected_downtime_ms))
+            residuals.Regime.of(d.expected_downtime_ms),
+            risk.sla_confidence)
         want = (100 * d.expected_downtime_ms * group.mean / 1000 +
                 10 * d.total_time_s)
         self.assertAlmostEqual(want, d.expected_loss)
