@@ -51,7 +51,8 @@ from qslm_nova.risk import assess
 from qslm_nova.risk import learn
 from qslm_nova.risk import residuals as residuals_mod
 
-CONFIDENCES = (0.9, 0.95, 0.97, 0.98, 0.99, 0.993, 0.995, 0.999)
+CONFIDENCES = (0.9, 0.95, 0.97, 0.98, 0.99, 0.992, 0.993, 0.994, 0.995,
+               0.996, 0.997, 0.998, 0.999)
 NAMES = tuple('qslm@%g' % c for c in CONFIDENCES)
 HISTORY_NAMES = tuple(n + '/history' for n in NAMES)
 MARGINS = tuple(float(m) for m in
@@ -128,9 +129,11 @@ def format_trace(res):
                  'beyond', 'nominal', 'informed', 'gap pp')]
     for p in front['qslm'] + front.get('qslm_history', []):
         inf = p['informed_of_oracle']
+        default = p['confidence'] == assess.DEFAULT_CONFIDENCE
         lines.append('  %-19s %6d %6.1f%% %5d %8.2f%% %6.2f%% %7.2f%% %8s '
                      '%7s' % (
-                         p['name'], p['placed'], 100 * p['of_oracle'],
+                         p['name'] + ('*' if default else ''), p['placed'],
+                         100 * p['of_oracle'],
                          p['sla_violations'], 100 * p['realised_rate'],
                          100 * p['beyond_held'], 100 * p['nominal_rate'],
                          '-' if inf is None else '%.1f%%' % (100 * inf),
@@ -146,9 +149,11 @@ def format_trace(res):
                  'count (margin): ' + ', '.join(
                      '%d: %.1f%% (x%.2f)' % (v, 100 * s, m)
                      for v, (s, m) in sorted(best.items())[:12]))
+    lines.extend(_zero_violations(res, best))
     hist = res.get('history_residuals')
     if hist:
-        lines.append('  (realised: SLA violations per placement; beyond: '
+        lines.append('  (*: the default sla_confidence; realised: SLA '
+                     'violations per placement; beyond: '
                      'placements whose true pause exceeded the pause held. '
                      '/history: residuals of %d simulated earlier '
                      'migrations (%s), %d left out)' % (
@@ -157,6 +162,32 @@ def format_trace(res):
                                  hist['groups'].items())),
                          hist['left_out']))
     return '\n'.join(lines)
+
+
+def _zero_violations(res, best):
+    """Lines on the 0-violation point: QSLM's best share there against
+    the informed policy's, whose margin is picked in hindsight, and
+    against the informed policy that covers the largest measured ratio
+    (a margin fixed before the run).
+    """
+    front = res['frontier']
+    out = []
+    for key, label in (('qslm', 'shipped residuals'),
+                       ('qslm_history', 'history residuals')):
+        zero = [p['of_oracle'] for p in front.get(key, [])
+                if p['sla_violations'] == 0]
+        if zero:
+            out.append('%s %.1f%%' % (label, 100 * max(zero)))
+    cover = [k for k in res.get('known_rates', ())
+             if k['margin'] == max(r['margin'] for r in res['known_rates'])]
+    if not out or 0 not in best or not cover:
+        return []
+    return ['  at 0 violations: QSLM with %s; informed %.1f%% with its '
+            'margin picked after the run (x%.2f), %.1f%% with a margin '
+            'covering the largest measured ratio (x%.2f, %d violations)' % (
+                ' and '.join(out), 100 * best[0][0], best[0][1],
+                100 * (cover[0]['of_oracle'] or 0), cover[0]['margin'],
+                cover[0]['sla_violations'])]
 
 
 def _bound(table, transport, expected, worst, confidence):
