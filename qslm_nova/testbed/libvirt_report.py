@@ -108,6 +108,9 @@ def stats(rows, ests, baseline):
     return {
         'runs': len(rows), 'paused': len(paused),
         'dt': med(dt), 'tt': med(tt),
+        # Which way the pause errs: median measured / expected.
+        'bias': med(meas_dt / np.maximum(
+            [ests[i]['downtime_ms'] for i in paused], 1.0)),
         'covered': float(np.mean(meas_dt <= worst)) if len(paused) else
         float('nan'),
         'worst_ratio': med(worst / np.maximum(meas_dt, 1.0)),
@@ -229,9 +232,9 @@ def scopes(items):
                                             if key(x[0]) == value]
 
 
-HEAD = ('%-22s %4s %4s %7s %7s %6s %6s %7s %7s %6s %7s %7s %6s'
-        % ('scope', 'runs', 'pau', 'dt%', 'tt%', 'cov', 'wc/m', 'cell-dt',
-           'cell-tt', 'paper', 'pap/m', 'qemu-dt', 'outc'))
+HEAD = ('%-22s %4s %4s %7s %5s %7s %6s %6s %7s %7s %6s %7s %7s %6s'
+        % ('scope', 'runs', 'pau', 'dt%', 'm/e', 'tt%', 'cov', 'wc/m',
+           'cell-dt', 'cell-tt', 'paper', 'pap/m', 'qemu-dt', 'outc'))
 
 
 def _line(scope, s):
@@ -239,8 +242,9 @@ def _line(scope, s):
         if v is None or (isinstance(v, float) and math.isnan(v)):
             return '-'
         return '%.0f%%' % (v * 100) if pct else '%.1f' % v
-    return '%-22s %4d %4d %7s %7s %6s %6s %7s %7s %6s %7s %7s %6s' % (
-        scope[:22], s['runs'], s['paused'], f(s['dt']), f(s['tt']),
+    return '%-22s %4d %4d %7s %5s %7s %6s %6s %7s %7s %6s %7s %7s %6s' % (
+        scope[:22], s['runs'], s['paused'], f(s['dt']),
+        '-' if math.isnan(s['bias']) else '%.2f' % s['bias'], f(s['tt']),
         f(s['covered'], True), f(s['worst_ratio']), f(s['base_dt']),
         f(s['base_tt']), f(s['paper_covered'], True), f(s['paper_ratio']),
         f(s['qemu_dt']), f(s['outcome_ok'], True))
@@ -286,7 +290,9 @@ def evaluate(rows, goodput, variant, out):
         for scope, part in scopes(list(zip(subset, ests, base))):
             s = stats([x[0] for x in part], [x[1] for x in part],
                       [x[2] for x in part])
-            if s is None or (name != 'held-out' and scope != 'overall'):
+            if s is None or (name == 'fit' and scope != 'overall') or (
+                    name == 'repeat' and scope != 'overall' and
+                    not scope.startswith('label=')):
                 continue
             out.append(_line(scope, s))
             summary['%s/%s' % (name, scope)] = s
@@ -376,7 +382,8 @@ def main(argv=None):
     libvirt_facts.report(rows, out)
     out.append(format_noise(repeat_noise(rows)))
     out.append('columns: dt%/tt% median abs. % error of pause (end to end) '
-               '/ total time; cov: pause <= worst case; wc/m: median '
+               '/ total time; m/e: median measured / expected pause; '
+               'cov: pause <= worst case; wc/m: median '
                'worst/measured; cell-dt/tt: nearest fitted cell mean; '
                'paper: VMSize/LinkSpeed covers, pap/m its ratio; qemu-dt: '
                'QEMU expected-downtime error; outc: outcome predicted')
