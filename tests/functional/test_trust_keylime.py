@@ -69,7 +69,7 @@ class TestKeylimeTrustInNova(test_scheduler.QSLMSchedulerTestBase):
         self.flags(verifier_url=self.verifier.url, cafile=self.pki.cafile,
                    certfile=self.pki.client_cert,
                    keyfile=self.pki.client_key, cache_ttl=TTL,
-                   connect_timeout=1.0, read_timeout=1.0,
+                   connect_timeout=5.0, read_timeout=5.0,
                    group='qslm_keylime')
         self.offset = [0.0]
         real = keylime._clock
