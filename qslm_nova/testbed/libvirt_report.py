@@ -26,8 +26,9 @@ pause, beside three references measured in the same run: the nearest
 fitted cell's mean, the paper's VMSize/LinkSpeed bound and QEMU's own
 ``expected-downtime``; the model's error on the ``repeat`` runs (a
 configuration run again, :func:`libvirt_plan.repeats`) beside how well a
-run is predicted by its configuration's other runs (:func:`repeat_noise`,
-the floor under any model); then the issue's targets.
+run is predicted by its configuration's other runs
+(:func:`libvirt_repeats.repeat_noise`, the floor under any model); then
+the issue's targets.
 
     python -m qslm_nova.testbed.libvirt_report [--csv PATH ...] [--out FILE]
 """
@@ -46,6 +47,7 @@ from qslm_nova.testbed import fit
 from qslm_nova.testbed import libvirt_facts
 from qslm_nova.testbed import libvirt_model as lm
 from qslm_nova.testbed import libvirt_plan
+from qslm_nova.testbed import libvirt_repeats
 
 TARGETS = {'downtime_ape_median': 10.0, 'total_ape_median': 5.0,
            'worst_coverage': 0.99, 'worst_ratio_median': 1.5,
@@ -123,65 +125,6 @@ def stats(rows, ests, baseline):
         'outcome_ok': float(np.mean([e['outcome'] == r['outcome']
                                      for r, e in zip(rows, ests)])),
     }
-
-
-def configuration(row):
-    """The run id without its repeat number: one configuration."""
-    return str(row['run_id']).rsplit('-', 1)[0]
-
-
-def _leave_one_out(values):
-    """Per value, its error when predicted by the mean of the others."""
-    values = np.asarray(values, dtype=float)
-    others = (values.sum() - values) / (len(values) - 1)
-    return fit.ape(others, values, 1.0)
-
-
-def repeat_noise(rows):
-    """How far runs of one configuration stray from each other.
-
-    Over the usable runs of every configuration run at least twice (the
-    ``repeat`` group's and any other): the median error of predicting a
-    run by the mean of the configuration's other runs, for the pause
-    (paused runs) and the total time; and per configuration, the largest
-    pause over the median one. No model that takes only the
-    configuration can do better than the first two on these runs, and a
-    worst case that covers every run of a configuration stands at least
-    the third above its median run. None when no configuration repeats.
-    """
-    paused, total = (collections.defaultdict(list) for _ in range(2))
-    for r in rows:
-        if lm.unusable(r) is not None:
-            continue
-        total[configuration(r)].append(lm.measured_total(r))
-        if r['outcome'] in lm.PAUSED_OUTCOMES:
-            paused[configuration(r)].append(lm.measured_pause(r))
-    paused = {k: v for k, v in paused.items() if len(v) > 1}
-    total = {k: v for k, v in total.items() if len(v) > 1}
-    if not paused:
-        return None
-    return {
-        'configurations': len(paused),
-        'paused_runs': sum(len(v) for v in paused.values()),
-        'dt': float(np.median(np.concatenate(
-            [_leave_one_out(v) for v in paused.values()]))),
-        'tt': float(np.median(np.concatenate(
-            [_leave_one_out(v) for v in total.values()]))),
-        'total_runs': sum(len(v) for v in total.values()),
-        'spread': float(np.median([max(v) / max(np.median(v), 1.0)
-                                   for v in paused.values()])),
-    }
-
-
-def format_noise(noise):
-    if noise is None:
-        return 'runs of one configuration: no configuration ran twice'
-    return ('runs of one configuration (%(configurations)d configurations '
-            'run 2+ times, %(paused_runs)d paused runs): predicted by the '
-            'mean of the others, the pause misses by %(dt).1f %% and the '
-            'total time (%(total_runs)d runs) by %(tt).1f %% (median); '
-            'largest / median pause of a configuration: %(spread).2f '
-            '(median)' % noise)
 
 
 def unseen_values(row):
@@ -306,7 +249,7 @@ def targets(summaries, rows, out):
     out.append('targets on held-out configurations (before -> after, '
                'target, met after; repeats: a run predicted by its '
                'configuration\'s other runs, on the repeated ones):')
-    noise = repeat_noise(rows) or {}
+    noise = libvirt_repeats.repeat_noise(rows) or {}
     checks = (('pause median error %', 'dt', '<=', 10.0),
               ('total time median error %', 'tt', '<=', 5.0),
               ('worst case covers', 'covered', '>=', 0.99),
@@ -380,7 +323,8 @@ def main(argv=None):
                sum(r['group'] == 'held-out' for r in ok),
                ', '.join(os.path.basename(p) for p in paths))]
     libvirt_facts.report(rows, out)
-    out.append(format_noise(repeat_noise(rows)))
+    out.append(libvirt_repeats.format_noise(
+        libvirt_repeats.repeat_noise(rows)))
     out.append('columns: dt%/tt% median abs. % error of pause (end to end) '
                '/ total time; m/e: median measured / expected pause; '
                'cov: pause <= worst case; wc/m: median '

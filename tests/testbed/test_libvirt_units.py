@@ -30,6 +30,7 @@ from qslm_nova.testbed import libvirt_facts
 from qslm_nova.testbed import libvirt_model
 from qslm_nova.testbed import libvirt_plan
 from qslm_nova.testbed import libvirt_record
+from qslm_nova.testbed import libvirt_repeats
 from qslm_nova.testbed import libvirt_report
 from qslm_nova.testbed import namespace
 from qslm_nova.testbed import nova_monitor
@@ -177,7 +178,7 @@ class TestModel(testtools.TestCase):
                 _row(run_id='b-2', downtime_e2e_ms=200),
                 _row(run_id='b-3', downtime_e2e_ms=900, status='error'),
                 _row(run_id='c-1', downtime_e2e_ms=50)]
-        noise = libvirt_report.repeat_noise(rows)
+        noise = libvirt_repeats.repeat_noise(rows)
         self.assertEqual(2, noise['configurations'])
         self.assertEqual(5, noise['paused_runs'])
         # a: 250 vs 100 (150 %) twice, 100 vs 400 (75 %); b: 0 % twice.
@@ -185,10 +186,10 @@ class TestModel(testtools.TestCase):
         # Largest / median pause: a 4.0, b 1.0.
         self.assertEqual(2.5, noise['spread'])
         self.assertEqual(0.0, noise['tt'])
-        self.assertIn('2 configurations', libvirt_report.format_noise(noise))
-        self.assertIsNone(libvirt_report.repeat_noise(rows[-1:]))
+        self.assertIn('2 configurations', libvirt_repeats.format_noise(noise))
+        self.assertIsNone(libvirt_repeats.repeat_noise(rows[-1:]))
         self.assertIn('no configuration ran twice',
-                      libvirt_report.format_noise(None))
+                      libvirt_repeats.format_noise(None))
 
     def test_unseen_values(self):
         self.assertEqual([], libvirt_report.unseen_values(_row()))
