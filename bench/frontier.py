@@ -178,16 +178,16 @@ def _zero_violations(res, best):
                 if p['sla_violations'] == 0]
         if zero:
             out.append('%s %.1f%%' % (label, 100 * max(zero)))
-    cover = [k for k in res.get('known_rates', ())
-             if k['margin'] == max(r['margin'] for r in res['known_rates'])]
-    if not out or 0 not in best or not cover:
+    cover = max(res.get('known_rates') or (), default=None,
+                key=lambda k: k['margin'])
+    if not out or 0 not in best or cover is None:
         return []
     return ['  at 0 violations: QSLM with %s; informed %.1f%% with its '
             'margin picked after the run (x%.2f), %.1f%% with a margin '
             'covering the largest measured ratio (x%.2f, %d violations)' % (
                 ' and '.join(out), 100 * best[0][0], best[0][1],
-                100 * (cover[0]['of_oracle'] or 0), cover[0]['margin'],
-                cover[0]['sla_violations'])]
+                100 * (cover['of_oracle'] or 0), cover['margin'],
+                cover['sla_violations'])]
 
 
 def _bound(table, transport, expected, worst, confidence):

@@ -97,7 +97,8 @@ def stats(rows, ests, baseline):
               if r['outcome'] in lm.PAUSED_OUTCOMES]
     meas_dt = np.array([lm.measured_pause(rows[i]) for i in paused])
     meas_tt = np.array([lm.measured_total(r) for r in rows])
-    dt = fit.ape([ests[i]['downtime_ms'] for i in paused], meas_dt, 1.0)
+    est_dt = np.array([ests[i]['downtime_ms'] for i in paused])
+    dt = fit.ape(est_dt, meas_dt, 1.0)
     tt = fit.ape([e['total_ms'] for e in ests], meas_tt, 1.0)
     worst = np.array([ests[i]['worst_downtime_ms'] for i in paused])
     paper = np.array([ests[i]['paper_ms'] for i in paused])
@@ -111,8 +112,7 @@ def stats(rows, ests, baseline):
         'runs': len(rows), 'paused': len(paused),
         'dt': med(dt), 'tt': med(tt),
         # Which way the pause errs: median measured / expected.
-        'bias': med(meas_dt / np.maximum(
-            [ests[i]['downtime_ms'] for i in paused], 1.0)),
+        'bias': med(meas_dt / np.maximum(est_dt, 1.0)),
         'covered': float(np.mean(meas_dt <= worst)) if len(paused) else
         float('nan'),
         'worst_ratio': med(worst / np.maximum(meas_dt, 1.0)),
@@ -242,14 +242,16 @@ def evaluate(rows, goodput, variant, out):
     return fitted, summary
 
 
-def targets(summaries, rows, out):
+def targets(summaries, rows, noise, out):
     """The issue's targets on held-out configurations, before and after,
     with what the repeated configurations show where there are some.
+
+    :param noise: :func:`libvirt_repeats.repeat_noise` of the rows.
     """
     out.append('targets on held-out configurations (before -> after, '
                'target, met after; repeats: a run predicted by its '
                'configuration\'s other runs, on the repeated ones):')
-    noise = libvirt_repeats.repeat_noise(rows) or {}
+    noise = noise or {}
     checks = (('pause median error %', 'dt', '<=', 10.0),
               ('total time median error %', 'tt', '<=', 5.0),
               ('worst case covers', 'covered', '>=', 0.99),
@@ -323,8 +325,8 @@ def main(argv=None):
                sum(r['group'] == 'held-out' for r in ok),
                ', '.join(os.path.basename(p) for p in paths))]
     libvirt_facts.report(rows, out)
-    out.append(libvirt_repeats.format_noise(
-        libvirt_repeats.repeat_noise(rows)))
+    noise = libvirt_repeats.repeat_noise(rows)
+    out.append(libvirt_repeats.format_noise(noise))
     out.append('columns: dt%/tt% median abs. % error of pause (end to end) '
                '/ total time; m/e: median measured / expected pause; '
                'cov: pause <= worst case; wc/m: median '
@@ -335,7 +337,7 @@ def main(argv=None):
     for variant in (lm.BEFORE, lm.AFTER):
         fitted, summary = evaluate(rows, goodput, variant, out)
         summaries.append(summary)
-    targets(summaries, rows, out)
+    targets(summaries, rows, noise, out)
     if args.save_fit:
         fit.save(fitted, args.save_fit)
     text = '\n'.join(out)
