@@ -49,6 +49,9 @@ ALLOWED_MECHANISMS = PREFIX + 'allowed_mechanisms'
 DIRTY_RATE = PREFIX + 'dirty_rate_mibps'
 #: Deprecated alias of DIRTY_RATE: it holds MiB/s despite its name.
 DIRTY_RATE_MBPS = PREFIX + 'dirty_rate_mbps'
+#: The memory the guest keeps writing, MiB. Flavor only: it lowers the
+#: estimates of forced pauses and post-copy, so no one else may set it.
+WORKING_SET = PREFIX + 'working_set_mb'
 LEDGER_USED = PREFIX + 'downtime_used_ms'
 LEDGER_START = PREFIX + 'budget_period_start'
 # Written by the compute agent (qslm_nova.agent): the Nova migrations
@@ -56,9 +59,9 @@ LEDGER_START = PREFIX + 'budget_period_start'
 LEDGER_CHARGED = PREFIX + 'charged_migrations'
 OBSERVED_DIRTY_RATE = PREFIX + 'observed_dirty_rate'
 
-# Risk and money (qslm_nova.risk.keys): SLA keys the decision reads
-# from the flavor itself.
-SLA_KEYS = (MAX_DOWNTIME, BUDGET, PERIOD_DAYS) + risk_keys.NAMES
+# Risk and money (qslm_nova.risk.keys) and the working set: SLA keys the
+# decision reads from the flavor itself.
+SLA_KEYS = (MAX_DOWNTIME, BUDGET, PERIOD_DAYS, WORKING_SET) + risk_keys.NAMES
 SECURITY_KEYS = (REQUIRE_TRUSTED, MIN_LINK_SECURITY, REQUIRE_ENCRYPTION,
                  ALLOWED_MECHANISMS, DIRTY_RATE, DIRTY_RATE_MBPS)
 #: Keys only admins and [qslm] ledger_writer_roles may write.
@@ -78,6 +81,8 @@ SYNTAX = {
     ALLOWED_MECHANISMS: policy_values.parse_name_list,
     DIRTY_RATE: lambda k, v: policy_values.parse_float(k, v, 0.0),
     DIRTY_RATE_MBPS: lambda k, v: policy_values.parse_float(k, v, 0.0),
+    WORKING_SET: lambda k, v: policy_values.parse_float(
+        k, v, 1.0, policy_values.MAX_MEMORY_MB),
 }
 SYNTAX.update(risk_keys.SYNTAX)
 
@@ -117,6 +122,7 @@ class Policy:
     dirty_rate_mibps: float
     max_downtime_ms: int = None
     downtime_budget_ms: int = None
+    working_set_mb: float = None
     budget_period_days: int = 30
     errors: list = dataclasses.field(default_factory=list)
     notes: list = dataclasses.field(default_factory=list)
@@ -239,6 +245,8 @@ def _apply(pol, key, value, level_index, mechanisms):
         pol.downtime_budget_ms = value
     elif key == PERIOD_DAYS:
         pol.budget_period_days = value
+    elif key == WORKING_SET:
+        pol.working_set_mb = value
     elif key == REQUIRE_TRUSTED:
         pol.require_trusted_host = pol.require_trusted_host or value
     elif key == REQUIRE_ENCRYPTION:

@@ -44,6 +44,7 @@ MAX_VALUE_CHARS = 255          # Nova's limit for extra specs and metadata
 MAX_MS = 2 ** 31 - 1           # about 24.8 days, in milliseconds
 MAX_PERIOD_DAYS = 3660         # ten years
 MAX_DIRTY_RATE = 1048576.0     # 1 TiB/s, in MiB/s
+MAX_MEMORY_MB = 1048576.0      # 1 TiB, in MiB
 MAX_LEDGER_MS = 2 ** 53        # every such integer is exact as a float
 # Only ASCII digits and blanks: int() also reads '١٢', '1_000',
 # '+5' and non-ASCII spaces, which no operator means.

@@ -56,8 +56,11 @@ Time, in milliseconds, for the destination to confirm its copy.
 
 The destination confirms it holds a consistent copy of the guest (the
 paper's ConfirmationTime). It is part of every downtime: the guest stays
-paused until the destination confirms. A larger value raises every
-downtime estimate by the same amount.
+paused until the destination confirms. The value is for an idle host:
+where the busier host has a load of L runnable threads per CPU, it takes
+1 + L times as long (the libvirt testbed measured QEMU's switch-over and
+the destination's resume stretching that way). A larger value raises
+every downtime estimate.
 
 Possible values:
 
@@ -73,8 +76,9 @@ Related options:
 Time, in milliseconds, to activate the guest on the destination.
 
 The paper calls it ActivationTime. It is part of every downtime: the
-guest runs again only once it is activated. A larger value raises every
-downtime estimate by the same amount.
+guest runs again only once it is activated. Like ``confirmation_ms``, the
+value is for an idle host and is stretched by 1 + the load per CPU. A
+larger value raises every downtime estimate.
 
 Possible values:
 

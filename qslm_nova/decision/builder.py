@@ -147,6 +147,8 @@ class DecisionBuilder:
                         else float(req.touched_mb)),
             disk_gb=float(req.disk_gb),
             dirty_rate_mibps=float(self.pol.dirty_rate_mibps),
+            working_set_mb=(None if self.pol.working_set_mb is None
+                            else float(self.pol.working_set_mb)),
             bandwidth_gbps=float(paths.bandwidth_gbps[j]),
             rtt_ms=float(paths.rtt_ms[j]),
             cpu_load=float(paths.cpu_load[j]),

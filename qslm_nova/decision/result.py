@@ -42,6 +42,7 @@ class EstimateInputs:
     streams: float
     mechanism: dict
     libvirt: dict
+    working_set_mb: float = None
 
 
 @dataclasses.dataclass(slots=True)

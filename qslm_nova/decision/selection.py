@@ -142,7 +142,7 @@ def estimate_groups(req, pol, settings, groups, crypto=None, streams=None):
         mechanism,
         np.concatenate([g[3] for g in groups]),
         settings.libvirt, settings.params, touched_mb=req.touched_mb,
-        disk_gb=req.disk_gb,
+        disk_gb=req.disk_gb, working_set_mb=pol.working_set_mb,
         streams=None if streams is None else np.concatenate(streams))
     out, start = [], 0
     for m in sizes:

@@ -106,6 +106,18 @@ def effective_rate(bandwidth_gbps, rtt_ms, mechanism, cpu_load, libvirt,
     return rate
 
 
+def buffered_mb(mechanism, libvirt, streams, shape):
+    """What the connections still hold at the stop, MiB per candidate.
+
+    Each connection has buffers of its own (``mechanism.buffered_mb``
+    each); their content is sent during the pause.
+    """
+    if streams is None:
+        streams = libvirt.parallel_connections
+    return np.broadcast_to(mechanism.buffered_mb * np.maximum(
+        streams, 1.0), shape).astype(float)
+
+
 def _per_core_Bps(send_gbps, crypto_gbps):
     """Bytes/s one thread sends on a whole core: send and cipher costs per
     byte add (inf: no limit).
@@ -117,13 +129,14 @@ def _per_core_Bps(send_gbps, crypto_gbps):
                         np.inf)
 
 
-def distinct_inputs(rate, stop_rate, rtt_s, mechanism, load):
+def distinct_inputs(rate, stop_rate, rtt_s, mechanism, load, buffered):
     """The columns with distinct model inputs, to simulate each once.
 
     Past the effective rate, a column's run depends only on its rates,
-    RTT, host load (libvirt's prepare) and the mechanism's handshake and
-    buffer: thousands of candidates whose bandwidth differs often share
-    them (a cipher's limit, or the link, binds). Each element is
+    RTT, host load (libvirt's prepare), the mechanism's handshake and
+    what its connections buffer (*buffered*): thousands of candidates
+    whose bandwidth differs often share them (a cipher's limit, or the
+    link, binds). Each element is
     simulated on its own, so spreading the distinct results back gives
     what every column would.
 
@@ -134,10 +147,10 @@ def distinct_inputs(rate, stop_rate, rtt_s, mechanism, load):
     n = rate.shape[0]
     if n < COMPACT_MIN:
         return None
-    keys = [load, rtt_s, stop_rate, rate]
+    keys = [buffered, load, rtt_s, stop_rate, rate]
     columns = isinstance(mechanism, MechanismColumns)
     if columns:
-        keys = [mechanism.buffered_mb, mechanism.handshake_rtts] + keys
+        keys = [mechanism.handshake_rtts] + keys
     order = np.lexsort(keys)
     new = np.zeros(n, dtype=bool)
     for key in keys:

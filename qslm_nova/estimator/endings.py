@@ -46,11 +46,11 @@ class ColumnEndings:
         if params.first_sample_ms <= 0 or self.bound.all():
             return
         first = params.first_sample_ms / 1000.0
-        buf = self.mechanism.buffered_mb * MIB
+        buf = self.buffered
         pending = self.pending
         moved = np.minimum(pending, self.rate * first + buf)
         rest = pending - moved
-        dirtied = (np.minimum(self.dirty_Bps * first, self.touched) *
+        dirtied = (np.minimum(self.dirty_Bps * first, self.working) *
                    moved / np.maximum(pending, 1.0))
         threshold = ((self.rate + buf / first) * self.schedule.first_limit *
                      self.share)
@@ -123,15 +123,13 @@ class ColumnEndings:
         if self.libvirt.timeout_action == 'abort':
             self.abort(mask)
         elif self.libvirt.permit_post_copy:
-            # The guest moves at once; its remaining pages follow on
-            # demand: what one pass over memory leaves dirty.
-            rate = self.rate[mask]
+            # The guest moves at once; what is left (the round's unsent
+            # part and what the guest dirtied, at most its working set)
+            # follows, sent in the background and pulled on demand.
             self.outcome[mask] = Outcome.POST_COPY
             self.downtime[mask] = (self.tail[mask] / self.stop_rate[mask] +
                                    self.rtt_s[mask] + self.fixed_down[mask])
-            self.after[mask] = np.minimum(
-                self.touched,
-                self.dirty_Bps[mask] * self.touched / rate) / rate
+            self.after[mask] = self.pending[mask] / self.rate[mask]
             self.sent[mask] += self.pending[mask]
         else:
             self.outcome[mask] = Outcome.FORCED_PAUSE

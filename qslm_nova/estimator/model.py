@@ -47,16 +47,18 @@ class Estimate:
 
 
 def simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
-             mechanism, libvirt, params, disk_gb, bound, load):
+             mechanism, libvirt, params, disk_gb, bound, load, buffered_mb,
+             working_mb=None):
     """Run the pre-copy model (:class:`precopy.PreCopyRun`) once."""
     return precopy.PreCopyRun(memory_mb, touched_mb, dirty_Bps, rate,
                               stop_rate, rtt_s, mechanism, libvirt, params,
-                              disk_gb, bound, load).run()
+                              disk_gb, bound, load, buffered_mb,
+                              working_mb).run()
 
 
 def estimate(memory_mb, dirty_rate_mibps, bandwidth_gbps, rtt_ms,
              mechanism, cpu_load, libvirt, params, touched_mb=None,
-             disk_gb=0.0, streams=None):
+             disk_gb=0.0, streams=None, working_set_mb=None):
     """Estimate downtime and total time for every candidate at once.
 
     :param memory_mb: guest RAM (MiB).
@@ -71,6 +73,9 @@ def estimate(memory_mb, dirty_rate_mibps, bandwidth_gbps, rtt_ms,
         1 / (1 + load) of a core and libvirt's prepare takes 1 + load
         times as long as on an idle host.
     :param touched_mb: non-zero guest memory (MiB); default all of it.
+    :param working_set_mb: the memory the guest keeps writing (MiB);
+        default all it touched. What one round leaves dirty, and so what
+        Nova's forced pause or post-copy still moves, is at most this.
     :param disk_gb: disk copied by a block migration (GiB); it only
         scales Nova's step delay and timeout here.
     :param streams: connections per candidate (or one number), default
@@ -84,25 +89,21 @@ def estimate(memory_mb, dirty_rate_mibps, bandwidth_gbps, rtt_ms,
                                                        memory_mb)
     if streams is not None:
         streams = np.broadcast_to(np.asarray(streams, dtype=float), bw.shape)
-    rate = np.maximum(columns_mod.effective_rate(
-        bw, rtt, mechanism, load, libvirt, params, streams), 1.0)
-    stop_rate = rate
-    if libvirt.bandwidth_mibps:
-        # QEMU lifts the bandwidth cap for the stop-and-copy.
-        uncapped = dataclasses.replace(libvirt, bandwidth_mibps=0)
-        stop_rate = np.maximum(columns_mod.effective_rate(
-            bw, rtt, mechanism, load, uncapped, params, streams), rate)
+    buffered = columns_mod.buffered_mb(mechanism, libvirt, streams, bw.shape)
+    rate, stop_rate = _rates(bw, rtt, mechanism, load, libvirt, params,
+                             streams)
     rtt_s = rtt / 1000.0
     dirty = max(dirty_rate_mibps, 0.0) * MIB
     distinct = columns_mod.distinct_inputs(rate, stop_rate, rtt_s,
-                                           mechanism, load)
+                                           mechanism, load, buffered)
     if distinct is None:
-        sim_rate, sim_stop, sim_rtt, sim_mech, sim_load = (
-            rate, stop_rate, rtt_s, mechanism, load)
+        sim_rate, sim_stop, sim_rtt, sim_mech, sim_load, sim_buf = (
+            rate, stop_rate, rtt_s, mechanism, load, buffered)
     else:
         pick, inverse, sim_mech = distinct
-        sim_rate, sim_stop, sim_rtt, sim_load = (
-            rate[pick], stop_rate[pick], rtt_s[pick], load[pick])
+        sim_rate, sim_stop, sim_rtt, sim_load, sim_buf = (
+            rate[pick], stop_rate[pick], rtt_s[pick], load[pick],
+            buffered[pick])
     # The expected and the worst-case run of every column, side by side
     # in one simulation (the model's loop costs mostly per round).
     m = sim_rate.shape[0]
@@ -116,7 +117,9 @@ def estimate(memory_mb, dirty_rate_mibps, bandwidth_gbps, rtt_ms,
         np.concatenate((sim_stop, np.maximum(sim_stop * wf, 1.0))),
         np.concatenate((sim_rtt, sim_rtt)), sim_mech, libvirt, params,
         disk_gb, bound=np.repeat([False, True], m),
-        load=np.concatenate((sim_load, sim_load)))
+        load=np.concatenate((sim_load, sim_load)),
+        buffered_mb=np.concatenate((sim_buf, sim_buf)),
+        working_mb=working_set_mb)
     exp = [a[:m] for a in both]
     worst = [a[m:] for a in both]
     if distinct is not None:
@@ -131,6 +134,18 @@ def estimate(memory_mb, dirty_rate_mibps, bandwidth_gbps, rtt_ms,
                     outcome=exp[3],
                     worst_outcome=worst[3],
                     rounds=exp[4])
+
+
+def _rates(bw, rtt, mechanism, load, libvirt, params, streams):
+    """(pre-copy rate, stop-and-copy rate), bytes/s per candidate."""
+    rate = np.maximum(columns_mod.effective_rate(
+        bw, rtt, mechanism, load, libvirt, params, streams), 1.0)
+    if not libvirt.bandwidth_mibps:
+        return rate, rate
+    # QEMU lifts the bandwidth cap for the stop-and-copy.
+    uncapped = dataclasses.replace(libvirt, bandwidth_mibps=0)
+    return rate, np.maximum(columns_mod.effective_rate(
+        bw, rtt, mechanism, load, uncapped, params, streams), rate)
 
 
 def paper_worst_case_ms(memory_mb, bandwidth_gbps, params, rate_mibps=None):

@@ -53,12 +53,18 @@ class PreCopyRun(endings.ColumnEndings):
         Nova's first step and timeout action late). Expected and
         worst-case columns share one run.
     :param load: per column, the load per CPU of the busier host: it
-        stretches libvirt's prepare (``setup_ms``).
+        stretches libvirt's prepare (``setup_ms``) and its part of the
+        pause (``confirmation_ms``, ``activation_ms``).
+    :param buffered_mb: per column, what the connections' buffers hold
+        at the stop (MiB).
+    :param working_mb: the memory the guest keeps writing (MiB; default
+        all it touched): what a round leaves dirty is at most this.
 
     """
 
     # Per-column arrays; they leave the run together when columns finish.
-    COLUMN_STATE = ('rate', 'stop_rate', 'rtt_s', 'tail', 't', 'pending',
+    COLUMN_STATE = ('rate', 'stop_rate', 'rtt_s', 'tail', 'buffered', 't',
+                    'pending',
                     'sent', 'throttle', 'high', 'outcome', 'downtime',
                     'after', 'rounds', 'dirty_Bps', 'share', 'fixed_down',
                     'bound', 'expected')
@@ -66,24 +72,29 @@ class PreCopyRun(endings.ColumnEndings):
     RESULTS = ('t', 'sent', 'downtime', 'outcome', 'after', 'rounds')
 
     def __init__(self, memory_mb, touched_mb, dirty_Bps, rate, stop_rate,
-                 rtt_s, mechanism, libvirt, params, disk_gb, bound, load):
+                 rtt_s, mechanism, libvirt, params, disk_gb, bound, load,
+                 buffered_mb, working_mb=None):
         n = rate.shape[0]
         self.params = params
         self.libvirt = libvirt
         self.schedule = settings_mod.StepSchedule(
             libvirt, settings_mod.data_gb(memory_mb, disk_gb), params)
         self.touched = touched_mb * MIB
+        self.working = (self.touched if working_mb is None else
+                        min(working_mb, touched_mb) * MIB)
         zero_pages = max(memory_mb - touched_mb, 0.0) * MIB / 4096.0
         self.mechanism = mechanism
         self.rate, self.stop_rate, self.rtt_s = rate, stop_rate, rtt_s
         self.dirty_Bps, self.bound = dirty_Bps, bound
         # Device state and what sits in socket/tunnel buffers at the stop.
-        self.tail = np.broadcast_to(
-            (params.device_state_mb + mechanism.buffered_mb) * MIB, (n,))
-        # libvirt's prepare (the destination QEMU's start) is work of
-        # threads that wait for a core: 1 + load times longer.
+        self.buffered = np.broadcast_to(buffered_mb, (n,)) * MIB
+        self.tail = params.device_state_mb * MIB + self.buffered
+        # libvirt's prepare (the destination QEMU's start) and its part of
+        # the pause (QEMU's switch-over, the destination's resume) are
+        # work of threads that wait for a core: 1 + load times longer.
         stretch = 1.0 + np.maximum(load, 0.0)
-        fixed = (params.confirmation_ms + params.activation_ms) / 1000.0
+        fixed = (params.confirmation_ms + params.activation_ms) / 1000.0 * (
+            stretch)
         self.share = np.where(bound, params.worst_stop_share,
                               params.stop_share)
         self.fixed_down = np.where(
@@ -207,8 +218,16 @@ class PreCopyRun(endings.ColumnEndings):
             return active
         span = event[cross] - self.t[cross]
         self.sent[cross] += self.rate[cross] * span
-        self.pending[cross] = np.minimum(
-            self.pending[cross] - net[cross] * span, self.touched)
+        # What is left: the round's unsent part plus what the guest
+        # dirtied again of the part already sent (at most the working
+        # set's share of that part).
+        pending = self.pending[cross]
+        sent = np.minimum(self.rate[cross] * span, pending)
+        dirtied = (self.rate[cross] - net[cross]) * span
+        again = np.minimum(dirtied,
+                           self.working * sent / np.maximum(pending, 1.0))
+        self.pending[cross] = np.minimum(pending - sent + again,
+                                         self.touched)
         self.t[cross] = event[cross]
         return active & ~cross
 
@@ -243,7 +262,7 @@ class PreCopyRun(endings.ColumnEndings):
         """Send the whole round; what the guest dirtied meanwhile is the
         next one. Auto-converge throttles a guest that stays hot.
         """
-        new_pending = np.minimum(dirty_now * duration, self.touched)
+        new_pending = np.minimum(dirty_now * duration, self.working)
         stuck = active & (new_pending >= self.pending * 0.999)
         if self.libvirt.auto_converge:
             hot = active & (new_pending > 0.5 * self.pending)

@@ -59,6 +59,7 @@ def estimate_pair(pair, fitted):
         _mechanism(i, fitted), np.array([i['cpu_load']]),
         estimator.LibvirtSettings(**i['libvirt']), fitted.params,
         touched_mb=i.get('touched_mb'), disk_gb=i.get('disk_gb') or 0.0,
+        working_set_mb=i.get('working_set_mb'),
         streams=np.array([i.get('streams') or 1.0]))
     return (float(est.expected_downtime_ms[0]),
             float(est.worst_downtime_ms[0]), float(est.total_time_s[0]))

@@ -106,6 +106,13 @@ EXTRA_SPEC_VALIDATORS = [
         value={'type': str, 'pattern': _NUMBER,
                'description': 'A number from 0 to %d.' % (
                    limits.MAX_DIRTY_RATE)}),
+    QSLMValidator(
+        name=policy.WORKING_SET,
+        description='Memory the guest keeps writing, in MiB (default: all '
+                    'its memory).',
+        value={'type': str, 'pattern': _NUMBER,
+               'description': 'A number from 1 to %d.' % (
+                   limits.MAX_MEMORY_MB)}),
 ] + [
     QSLMValidator(
         name=key.name, description=key.description,

@@ -36,6 +36,7 @@ import numpy as np
 
 from qslm_nova import estimator
 from qslm_nova.testbed import fit
+from qslm_nova.testbed import libvirt_parts
 from qslm_nova.testbed import model
 
 PAUSED_OUTCOMES = ('completed', 'forced-pause', 'post-copy')
@@ -82,6 +83,11 @@ def unusable(row):
     return None
 
 
+def working_set_mb(row):
+    """The memory the run's guest keeps writing (MiB; None: unknown)."""
+    return num(row, 'wss_mib') or None
+
+
 def measured_pause(row):
     return num(row, 'downtime_e2e_ms', -1.0)
 
@@ -118,13 +124,17 @@ class Variant(object):
     ``cpu_load`` (else 0, an idle host); ``thread_cap``: the fit sets
     ``migration_gbps_per_core`` (else unlimited); ``late_monitor``: the
     worst case's late first step and timeout action
-    (``monitor_delay_s`` = :data:`MONITOR_DELAY_S`, else 0).
+    (``monitor_delay_s`` = :data:`MONITOR_DELAY_S`, else 0);
+    ``pause_parts``: the stop-and-copy and the fixed part of the pause
+    come from the runs' measured parts (:mod:`.libvirt_parts`), the
+    search fits the rest (else it searches them too).
     """
 
     name: str
     host_load: bool = True
     thread_cap: bool = True
     late_monitor: bool = True
+    pause_parts: bool = True
 
     def base_params(self, params=None):
         p = params or estimator.ModelParams()
@@ -133,16 +143,19 @@ class Variant(object):
         return dataclasses.replace(
             p, monitor_delay_s=MONITOR_DELAY_S if self.late_monitor else 0.0)
 
-    def space(self):
-        return [(n, v) for n, v in SPACE
-                if self.thread_cap or n != 'migration_gbps_per_core']
+    def space(self, fixed=()):
+        """What the search fits: :data:`SPACE` less *fixed* names."""
+        return [(n, v) for n, v in SPACE if n not in fixed and (
+            self.thread_cap or n != 'migration_gbps_per_core')]
 
 
 #: The estimator before this model (no host load, no migration-thread
 #: limit, Nova always on time) and as it is now.
 BEFORE = Variant('before: no load input, no thread limit, Nova on time',
-                 host_load=False, thread_cap=False, late_monitor=False)
-AFTER = Variant('after: load input, thread limit, late first step')
+                 host_load=False, thread_cap=False, late_monitor=False,
+                 pause_parts=False)
+AFTER = Variant('after: load input, thread limit, late first step, '
+                'measured pause parts')
 
 
 def link_gbps(row, fitted):
@@ -170,7 +183,8 @@ def estimate_rows(rows, fitted, variant=AFTER):
                                  model.LOOPBACK_RTT_MS)]),
             mechanism=model.mechanism_for(row['transport'], fitted),
             cpu_load=np.array([load]), libvirt=settings(row),
-            params=fitted.params, touched_mb=model.touched_mb(row, fitted))
+            params=fitted.params, touched_mb=model.touched_mb(row, fitted),
+            working_set_mb=working_set_mb(row))
         out.append({
             'downtime_ms': float(est.expected_downtime_ms[0]),
             'worst_downtime_ms': float(est.worst_downtime_ms[0]),
@@ -210,7 +224,10 @@ SPACE = (
     ('setup_ms', np.geomspace(50, 3000, 25)),
     ('fixed_down_ms', np.concatenate([[0.0], np.geomspace(1, 600, 25)])),
     ('device_state_mb', np.geomspace(0.05, 16, 16)),
-    ('stop_share', np.linspace(0.5, 3.0, 26)),
+    ('stop_share', np.linspace(0.25, 3.0, 23)),
+    ('iteration_ms', np.array([0.0, 10.0, 25.0, 50.0])),
+    ('buffer:tcp', np.geomspace(0.25, 16, 13)),
+    ('buffer:tls', np.geomspace(0.25, 16, 13)),
     ('migration_gbps_per_core', np.geomspace(0.5, 40, 30)),
     ('crypto:tls', np.concatenate([np.geomspace(0.5, 40, 30), [math.inf]])),
 )
@@ -224,8 +241,12 @@ def fit_rows(rows, goodput, variant=AFTER, base_params=None):
         link_goodput_mbps=dict(goodput),
         crypto_gbps_per_core={'tcp': math.inf, 'tls': math.inf},
         downtime_source='e2e', holdout_repeat=-1, fit_runs=len(rows))
+    parts = (libvirt_parts.measured(rows, goodput, load_per_cpu)
+             if variant.pause_parts else {})
+    for name, value in parts.items():
+        fitted = fit.with_value(fitted, name, value)
     fitted, best = fit.search(
-        rows, fitted, variant.space(), passes=3,
+        rows, fitted, variant.space(fixed=parts), passes=3,
         score=lambda rs, f: objective(rs, f, variant))
     fitted = dataclasses.replace(fitted, objective=round(best, 3))
     return worst_case(rows, fitted, variant)

@@ -205,6 +205,27 @@ class TestEffectivePolicy(base.BaseTestCase):
             'come from the flavor only'], pol.notes)
         self.assertEqual([], pol.errors)
 
+    def test_working_set_from_the_flavor_only(self):
+        pol = effective(flavor={'qslm:working_set_mb': '512'})
+        self.assertEqual(512.0, pol.working_set_mb)
+        self.assertEqual([], pol.errors)
+        # A smaller working set lowers the estimates: no tenant or image
+        # owner may declare one.
+        for source in ('image', 'metadata'):
+            pol = effective(**{source: {'qslm:working_set_mb': '1'}})
+            self.assertIsNone(pol.working_set_mb)
+            self.assertEqual([], pol.errors)
+            self.assertIn('qslm:working_set_mb ignored: SLA keys come '
+                          'from the flavor only', pol.notes[0])
+
+    def test_bad_working_set_is_an_error(self):
+        for raw in ('0', '0.5', 'lots', '1e3', '-4', '2000000', 'nan'):
+            pol = effective(flavor={'qslm:working_set_mb': raw})
+            self.assertIsNone(pol.working_set_mb, raw)
+            self.assertEqual(
+                ['flavor extra spec qslm:working_set_mb: must be a number '
+                 'from 1.0 to 1048576.0, got %r' % raw], pol.errors)
+
     def test_sla_keys_from_image_ignored_with_note(self):
         pol = effective(image={'qslm:max_downtime_ms': 'garbage'})
         self.assertIsNone(pol.max_downtime_ms)

@@ -98,7 +98,7 @@ class TestPlan(base.CLITestCase):
                                     '--sort-column', 'Worst ms')
         self.assertEqual(0, rc, err)
         lines = [line.split() for line in out.splitlines()]
-        self.assertEqual(['compute-a2', '183.8'], lines[0])
+        self.assertEqual(['compute-a2', '203.8'], lines[0])
         self.assertEqual('None', lines[-1][1])
 
     def test_allowed_only_and_best(self):
@@ -228,7 +228,7 @@ class TestCheckAndMigrate(base.CLITestCase):
         self.assertEqual(0, rc)
         self.assertEqual(check, json.loads(out))
         self.assertEqual('dry run: would live-migrate web-1 from compute-a2 '
-                         'to compute-b1 via tls (downtime 120.1 / 256.2 ms '
+                         'to compute-b1 via tls (downtime 140.1 / 276.2 ms '
                          'expected / worst)\n', err)
         rc, plan = self.json_cli('plan', 'web-1', '--long')
         self.assertEqual(check, [r for r in plan

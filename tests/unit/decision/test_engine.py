@@ -101,6 +101,15 @@ class TestPolicySources(DecisionTestCase):
                       'keys come from the flavor only', d.notes)
         self.assertIsNone(d.limit_ms)
 
+    def test_flavor_working_set_reaches_the_estimate(self):
+        plain = self.decide('dst')
+        small = self.decide('dst', flavor={'qslm:working_set_mb': '64'})
+        self.assertAllowed(small)
+        self.assertLessEqual(small.expected_downtime_ms,
+                             plain.expected_downtime_ms)
+        self.assertEqual(64.0, small.inputs.working_set_mb)
+        self.assertIsNone(plain.inputs.working_set_mb)
+
     def test_image_sla_key_ignored_with_note(self):
         d = self.decide('dst', image={'qslm:downtime_budget_ms': '0'})
         self.assertAllowed(d)

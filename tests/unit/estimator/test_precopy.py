@@ -82,7 +82,8 @@ class TestEstimate(base.BaseTestCase):
         # libvirt's prepare is CPU work: 1 + load times as long.
         lv = estimator.LibvirtSettings(downtime_ms=500, downtime_steps=1)
         fast = dataclasses.replace(PARAMS, migration_gbps_per_core=1e6,
-                                   setup_ms=1000.0)
+                                   setup_ms=1000.0, confirmation_ms=0.0,
+                                   activation_ms=0.0)
         args = (512, 0.0, 1.0, 0.2, MECH['none'])
         t0 = estimator.estimate(*args, 0.0, lv, fast).total_time_s[0]
         t3 = estimator.estimate(*args, 3.0, lv, fast).total_time_s[0]
@@ -125,6 +126,39 @@ class TestEstimate(base.BaseTestCase):
         self.assertEqual('forced-pause', est.outcome_name(0))
         # The whole dirty set (4 GiB) goes during the pause.
         self.assertGreater(est.expected_downtime_ms[0], 4 * 8 * 1000 * 0.9)
+
+    def test_working_set_bounds_the_forced_pause(self):
+        # The guest rewrites 256 MiB of its 4 GiB: what is left at Nova's
+        # timeout, and so the forced pause, is at most that (about 2.1 s
+        # over 1 Gbit/s), not the whole guest.
+        lv = estimator.LibvirtSettings(timeout_action='force_complete')
+        args = dict(memory_mb=4096, dirty=2048.0, bw=1.0, libvirt=lv)
+        whole = draws.est(**args)
+        small = draws.est(working_set_mb=256, **args)
+        self.assertEqual('forced-pause', small.outcome_name(0))
+        self.assertLess(small.expected_downtime_ms[0],
+                        whole.expected_downtime_ms[0] / 8)
+        self.assertGreater(small.expected_downtime_ms[0], 256 / 119 * 1000)
+        self.assertLess(small.expected_downtime_ms[0], 2.6 * 1000)
+        # Unset, or larger than the guest: all of it.
+        big = draws.est(working_set_mb=1e6, **args)
+        self.assertEqual(whole.expected_downtime_ms[0],
+                         big.expected_downtime_ms[0])
+
+    def test_buffers_of_every_connection_go_in_the_pause(self):
+        # Each of the 4 connections still holds its buffers (2.5 MiB for
+        # none) at the stop: 10 MiB more at the stop-and-copy rate than
+        # with empty buffers.
+        lv = estimator.LibvirtSettings(parallel_connections=4)
+        empty = dataclasses.replace(MECH['none'], buffered_mb=0.0)
+        args = (1024, 1.0, np.array([10.0]), 0.2)
+        full = estimator.estimate(*args, MECH['none'], 0.2, lv, PARAMS)
+        none = estimator.estimate(*args, empty, 0.2, lv, PARAMS)
+        self.assertEqual('completed', full.outcome_name(0))
+        self.assertAlmostEqual(
+            4 * 2.5 / full.rate_mibps[0] * 1000,
+            full.expected_downtime_ms[0] - none.expected_downtime_ms[0],
+            places=6)
 
     def test_no_timeout_never_converges(self):
         lv = estimator.LibvirtSettings(completion_timeout_s=0)
@@ -276,12 +310,18 @@ class TestProperties(base.BaseTestCase):
             est = draws.run(d)
             rate = est.rate_mibps * PARAMS.worst_bandwidth_factor
             # VMSize here is the memory plus what else the pause carries:
-            # the device state and the bytes buffered in the transport.
-            extra = PARAMS.device_state_mb + MECH[d['mech']].buffered_mb
-            # Our worst case also allows worst_extra_ms of host jitter.
+            # the device state and the bytes buffered in the transport's
+            # connections.
+            extra = PARAMS.device_state_mb + MECH[d['mech']].buffered_mb * (
+                d['libvirt'].parallel_connections)
+            # Our worst case also allows worst_extra_ms of host jitter, and
+            # confirmation and activation take 1 + load times as long on a
+            # loaded host.
+            fixed = PARAMS.confirmation_ms + PARAMS.activation_ms
             paper = estimator.paper_worst_case_ms(
                 d['memory_mb'] + extra, None, PARAMS,
-                rate_mibps=rate) + PARAMS.worst_extra_ms
+                rate_mibps=rate) + PARAMS.worst_extra_ms + fixed * np.maximum(
+                    d['load'], 0.0)
             done = est.worst_outcome == estimator.Outcome.COMPLETED
             for k in np.nonzero(done & (est.worst_downtime_ms >
                                         paper * (1 + draws.RTOL)))[0]:

@@ -41,6 +41,8 @@ CASES = {
                                 ('tls;ssh', 'tls,', ',tls', '', 'TLS')),
     policy.DIRTY_RATE: (('0', '16', '12.5'), ('fast', '-1', '1.', '')),
     policy.DIRTY_RATE_MBPS: (('0', '16', '12.5'), ('fast', '-1', '1.', '')),
+    policy.WORKING_SET: (('1', '512', '64.5', '1048576'),
+                         ('0', '0.5', 'big', '1048577', '1e3', '')),
     risk_keys.DOWNTIME_COST.name: (('0', '50', '0.25', '1000000000'),
                                    ('-1', '1e3', '1000000001', 'cheap', '')),
     risk_keys.BREACH_PENALTY.name: (('0', '2000', '99.5'),

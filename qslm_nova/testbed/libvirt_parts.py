@@ -1,0 +1,104 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The pause's constants as its measured parts give them.
+
+Runs recorded since campaign 3 split the pause into QEMU's switch-over,
+the stop-and-copy transfer and the destination's resume. On the fitting
+runs that completed in pre-copy:
+
+* the transfer, in bytes at the link's goodput, is a share of QEMU's
+  threshold (goodput x the downtime limit in force) plus what each
+  connection still held in its buffers: a least-squares fit with no
+  negative term gives ``stop_share`` and ``buffer:<transport>`` per
+  connection;
+* switch-over plus resume, per (1 + load per CPU), is the work of
+  QEMU's and libvirt's threads: its median is ``fixed_down_ms``.
+
+QEMU's check between send bursts (``iteration_ms``) would leave less
+than the threshold; the measured transfers carry more, so it is 0 here.
+"""
+
+import itertools
+
+import numpy as np
+
+from qslm_nova.testbed import model
+
+num = model.num
+
+#: What :func:`measured` sets, with what the fit then leaves alone.
+NAMES = ('stop_share', 'iteration_ms', 'fixed_down_ms', 'buffer:tcp',
+         'buffer:tls')
+
+
+def _goodput_mbytes(row, goodput):
+    """The run's link goodput, MB/s (decimal, as the transfer is timed)."""
+    mbps = num(row, 'link_goodput_mbps', 0.0) or float(
+        goodput.get('%g' % num(row, 'bandwidth_mbps'), 0.0))
+    return mbps / 8.0
+
+
+def split_runs(rows, goodput):
+    """The completed runs that carry the pause's parts and a goodput."""
+    return [r for r in rows
+            if r.get('outcome') == 'completed' and r.get('transfer_ms')
+            and r.get('limit_at_stop_ms') and _goodput_mbytes(r, goodput)]
+
+
+def nonnegative_lstsq(x, y):
+    """Least squares with no negative coefficient (every subset of the
+    columns is tried: there are only a few).
+    """
+    best, best_err = np.zeros(x.shape[1]), float(np.sum(y ** 2))
+    for k in range(1, x.shape[1] + 1):
+        for cols in itertools.combinations(range(x.shape[1]), k):
+            coef = np.linalg.lstsq(x[:, cols], y, rcond=None)[0]
+            if (coef < 0).any():
+                continue
+            err = float(np.sum((x[:, cols] @ coef - y) ** 2))
+            if err < best_err:
+                best = np.zeros(x.shape[1])
+                best[list(cols)] = coef
+                best_err = err
+    return best
+
+
+def measured(rows, goodput, load_per_cpu):
+    """{name: value} for :data:`NAMES` from *rows*' pause parts, or {}
+    when fewer than 5 runs carry them (the fit then searches them).
+
+    :param load_per_cpu: the run's load per CPU (a function of a row).
+    """
+    runs = split_runs(rows, goodput)
+    if len(runs) < 5:
+        return {}
+    transports = sorted({r['transport'] for r in runs})
+    x, y = [], []
+    for r in runs:
+        rate = _goodput_mbytes(r, goodput)
+        streams = max(int(num(r, 'parallel', 1)), 1)
+        x.append([rate * num(r, 'limit_at_stop_ms') / 1000.0] +
+                 [streams if r['transport'] == t else 0.0
+                  for t in transports])
+        y.append(rate * num(r, 'transfer_ms') / 1000.0)
+    coef = nonnegative_lstsq(np.array(x), np.array(y))
+    mib = 1e6 / 2.0 ** 20
+    values = {'stop_share': float(coef[0]), 'iteration_ms': 0.0}
+    for t, c in zip(transports, coef[1:]):
+        values['buffer:%s' % t] = float(c) * mib
+    fixed = [(num(r, 'switchover_ms') + num(r, 'resume_ms')) /
+             (1.0 + max(load_per_cpu(r), 0.0)) for r in runs]
+    values['fixed_down_ms'] = float(np.median(fixed))
+    return values
