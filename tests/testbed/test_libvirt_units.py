@@ -24,6 +24,7 @@ import testtools
 
 from qslm_nova import estimator
 from qslm_nova.testbed import campaign as raw_campaign
+from qslm_nova.testbed import cli
 from qslm_nova.testbed import hostload
 from qslm_nova.testbed import libvirt_campaign
 from qslm_nova.testbed import libvirt_facts
@@ -278,6 +279,26 @@ class TestPlanFile(testtools.TestCase):
         e = self.assertRaises(TestbedError, libvirt_plan.repeats, specs,
                               1, 1)
         self.assertIn('at least twice', str(e))
+
+    def test_cli_errors_name_the_plan(self):
+        tmp = self.useFixture(fixtures.TempDir()).path
+        err = self.useFixture(fixtures.StringStream('stderr')).stream
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', err))
+        missing = os.path.join(tmp, 'missing.json')
+        self.assertEqual(2, cli.main([
+            'libvirt-plan', '--csv', 'x.csv', '--repeat-of', missing,
+            os.path.join(tmp, 'out.json')]))
+        self.assertEqual(2, cli.main([
+            'libvirt-plan', '--csv', 'x.csv',
+            os.path.join(tmp, 'no', 'such', 'dir.json')]))
+        err.seek(0)
+        lines = err.read().splitlines()
+        self.assertEqual(2, len(lines), lines)
+        self.assertTrue(lines[0].startswith(
+            'testbed error: cannot read the plan %s: ' % missing), lines)
+        self.assertTrue(lines[1].startswith(
+            'testbed error: %s: ' % os.path.join(tmp, 'no', 'such',
+                                                 'dir.json')), lines)
 
     def test_post_copy_over_one_connection(self):
         for s in libvirt_plan.make():
