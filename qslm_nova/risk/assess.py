@@ -108,10 +108,16 @@ class Assessment:
                       residuals_mod.Regime.LONG)
             transport = transports[k // 2] if k >= 0 else None
             member[key == k] = len(groups)
-            groups.append(table.group_for(transport, regime,
-                                          self.confidence))
-            bounds.append(table.bound(transport, regime, self.confidence)[0]
-                          if self.calibrates else None)
+            if self.calibrates:
+                # The bound's group is group_for's: every group it may
+                # use has at least MIN_RUNS runs.
+                bound, group = table.bound(transport, regime,
+                                           self.confidence)
+            else:
+                bound = None
+                group = table.group_for(transport, regime, self.confidence)
+            groups.append(group)
+            bounds.append(bound)
         return groups, bounds, member, None
 
     @property

@@ -101,6 +101,16 @@ class TestTable(base.BaseTestCase):
         self.assertEqual(math.inf,
                          t.group_for('tcp', short, 0.999).quantile(0.999))
 
+    def test_bound_comes_from_the_group_for(self):
+        # The assessment takes the bound's group as the candidate's group.
+        t = self.table()
+        for transport in ('tcp', 'tls', None):
+            for regime in residuals.Regime:
+                for c in (0.5, 0.9, 0.95, 0.97, 0.99, 0.999):
+                    self.assertIs(t.group_for(transport, regime, c),
+                                  t.bound(transport, regime, c)[1],
+                                  (transport, regime, c))
+
     def test_bound_grows_with_the_confidence(self):
         # The group changes with the confidence (tcp/short, then tcp,
         # then all); the bound never falls.
