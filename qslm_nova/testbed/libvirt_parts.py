@@ -24,7 +24,9 @@ runs that completed in pre-copy:
   negative term gives ``stop_share`` and ``buffer:<transport>`` per
   connection;
 * switch-over plus resume, per (1 + load per CPU), is the work of
-  QEMU's and libvirt's threads: its median is ``fixed_down_ms``.
+  QEMU's and libvirt's threads: its median is ``fixed_down_ms``;
+* libvirt's prepare (Nova's call to QEMU's start), per (1 + load), on
+  every fitting run that timed it: its median is ``setup_ms``.
 
 QEMU's check between send bursts (``iteration_ms``) would leave less
 than the threshold; the measured transfers carry more, so it is 0 here.
@@ -40,7 +42,7 @@ num = model.num
 
 #: What :func:`measured` sets, with what the fit then leaves alone.
 NAMES = ('stop_share', 'iteration_ms', 'fixed_down_ms', 'buffer:tcp',
-         'buffer:tls')
+         'buffer:tls', 'setup_ms')
 
 
 def _goodput_mbytes(row, goodput):
@@ -101,4 +103,9 @@ def measured(rows, goodput, load_per_cpu):
     fixed = [(num(r, 'switchover_ms') + num(r, 'resume_ms')) /
              (1.0 + max(load_per_cpu(r), 0.0)) for r in runs]
     values['fixed_down_ms'] = float(np.median(fixed))
+    started = [num(r, 'qemu_start_s') * 1000.0 /
+               (1.0 + max(load_per_cpu(r), 0.0)) for r in rows
+               if r.get('qemu_start_s') not in (None, '')]
+    if len(started) >= 5:
+        values['setup_ms'] = float(np.median(started))
     return values

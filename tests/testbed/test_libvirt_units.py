@@ -20,6 +20,7 @@ import math
 import os
 
 import fixtures
+import numpy as np
 import testtools
 
 from qslm_nova import estimator
@@ -29,6 +30,7 @@ from qslm_nova.testbed import hostload
 from qslm_nova.testbed import libvirt_campaign
 from qslm_nova.testbed import libvirt_facts
 from qslm_nova.testbed import libvirt_model
+from qslm_nova.testbed import libvirt_parts
 from qslm_nova.testbed import libvirt_plan
 from qslm_nova.testbed import libvirt_record
 from qslm_nova.testbed import libvirt_repeats
@@ -330,3 +332,53 @@ class TestSmall(testtools.TestCase):
         self.assertIn("Nova's first downtime call", out[1])
         with open(os.path.splitext(path)[0] + '-environment.json') as f:
             self.assertIn('700', json.load(f)['link_goodput_mbps'])
+
+
+class TestPauseParts(testtools.TestCase):
+
+    def _rows(self):
+        # Transfers made of 0.8 x the threshold plus 2 MB per TCP and 3 MB
+        # per TLS connection; switch-over + resume 10 ms and prepare 300
+        # ms per (1 + load).
+        rows = []
+        for i, (transport, parallel, limit, load) in enumerate([
+                ('tcp', 1, 30, 0.5), ('tcp', 2, 40, 1.0), ('tcp', 3, 50, 2.0),
+                ('tls', 1, 40, 0.0), ('tls', 3, 30, 1.5),
+                ('tcp', 1, 50, 3.0)]):
+            goodput = 60.0 + 10 * i           # MB/s
+            mb = 0.8 * goodput * limit / 1000.0 + {'tcp': 2.0,
+                                                   'tls': 3.0}[
+                transport] * parallel
+            rows.append({
+                'outcome': 'completed', 'transport': transport,
+                'parallel': str(parallel), 'limit_at_stop_ms': str(limit),
+                'link_goodput_mbps': str(goodput * 8),
+                'transfer_ms': str(mb / goodput * 1000.0),
+                'switchover_ms': str(4.0 * (1 + load)),
+                'resume_ms': str(6.0 * (1 + load)),
+                'qemu_start_s': str(0.3 * (1 + load)),
+                'load': load})
+        return rows
+
+    def test_measured_recovers_the_parts(self):
+        got = libvirt_parts.measured(self._rows(), {},
+                                     lambda r: r['load'])
+        self.assertAlmostEqual(0.8, got['stop_share'], places=6)
+        mib = 1e6 / 2 ** 20
+        self.assertAlmostEqual(2.0 * mib, got['buffer:tcp'], places=6)
+        self.assertAlmostEqual(3.0 * mib, got['buffer:tls'], places=6)
+        self.assertAlmostEqual(10.0, got['fixed_down_ms'], places=6)
+        self.assertAlmostEqual(300.0, got['setup_ms'], places=6)
+        self.assertEqual(0.0, got['iteration_ms'])
+
+    def test_too_few_runs_leave_it_to_the_search(self):
+        self.assertEqual({}, libvirt_parts.measured(
+            self._rows()[:4], {}, lambda r: r['load']))
+
+    def test_no_negative_term(self):
+        x = np.array([[1.0, 1.0], [2.0, 1.0], [3.0, 1.0]])
+        y = np.array([3.0, 2.0, 1.0])      # unconstrained: slope -1
+        coef = libvirt_parts.nonnegative_lstsq(x, y)
+        self.assertTrue((coef >= 0).all())
+        self.assertAlmostEqual(2.0, coef[1])
+        self.assertEqual(0.0, coef[0])
