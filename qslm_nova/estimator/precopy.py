@@ -64,10 +64,9 @@ class PreCopyRun(endings.ColumnEndings):
 
     # Per-column arrays; they leave the run together when columns finish.
     COLUMN_STATE = ('rate', 'stop_rate', 'rtt_s', 'tail', 'buffered', 't',
-                    'pending',
-                    'sent', 'throttle', 'high', 'outcome', 'downtime',
-                    'after', 'rounds', 'dirty_Bps', 'share', 'fixed_down',
-                    'bound', 'expected')
+                    'pending', 'sent', 'throttle', 'high', 'outcome',
+                    'downtime', 'after', 'rounds', 'dirty_Bps', 'share',
+                    'fixed_down', 'bound', 'expected')
     # What a finished column keeps.
     RESULTS = ('t', 'sent', 'downtime', 'outcome', 'after', 'rounds')
 
@@ -93,8 +92,8 @@ class PreCopyRun(endings.ColumnEndings):
         # the pause (QEMU's switch-over, the destination's resume) are
         # work of threads that wait for a core: 1 + load times longer.
         stretch = 1.0 + np.maximum(load, 0.0)
-        fixed = (params.confirmation_ms + params.activation_ms) / 1000.0 * (
-            stretch)
+        fixed = stretch * (params.confirmation_ms +
+                           params.activation_ms) / 1000.0
         self.share = np.where(bound, params.worst_stop_share,
                               params.stop_share)
         self.fixed_down = np.where(
