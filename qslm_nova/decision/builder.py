@@ -149,6 +149,7 @@ class DecisionBuilder:
             dirty_rate_mibps=float(self.pol.dirty_rate_mibps),
             working_set_mb=(None if self.pol.working_set_mb is None
                             else float(self.pol.working_set_mb)),
+            fixed_pause_ms=float(self.chosen.fixed_pause_ms),
             bandwidth_gbps=float(paths.bandwidth_gbps[j]),
             rtt_ms=float(paths.rtt_ms[j]),
             cpu_load=float(paths.cpu_load[j]),

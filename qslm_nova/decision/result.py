@@ -43,6 +43,9 @@ class EstimateInputs:
     mechanism: dict
     libvirt: dict
     working_set_mb: float = None
+    # confirmation_ms + activation_ms on idle hosts: the history puts a
+    # migration in the regime of its idle-host pause with it.
+    fixed_pause_ms: float = None
 
 
 @dataclasses.dataclass(slots=True)

@@ -67,11 +67,23 @@ class ChosenEstimates:
     # codes) and the PlannedPaths estimated, for the Decision's sources.
     load_source: np.ndarray = None
     paths: object = None
+    # The idle hosts' confirmation_ms + activation_ms of the estimates.
+    fixed_pause_ms: float = 0.0
 
     def held_downtime_ms(self, sla_estimate):
         """The downtime held against the SLA (``[qslm] sla_estimate``)."""
         return (self.worst_downtime_ms if sla_estimate == 'worst'
                 else self.expected_downtime_ms)
+
+    def idle_downtime_ms(self):
+        """The expected pauses as on idle hosts (the residuals' regimes
+        are of such pauses).
+        """
+        if self.paths is None:
+            return self.expected_downtime_ms
+        return estimator.idle_pause_ms(self.expected_downtime_ms,
+                                       self.paths.cpu_load,
+                                       self.fixed_pause_ms)
 
 
 @dataclasses.dataclass
@@ -220,4 +232,6 @@ def choose(req, pol, settings, paths, option_of_key, key_options):
         option=best.option, options=options, level=paths.weakest_level,
         protects=np.array([opt.mechanism.protects for opt in options],
                           dtype=bool)[best.option],
+        fixed_pause_ms=(settings.params.confirmation_ms +
+                        settings.params.activation_ms),
         **best.fields)

@@ -73,6 +73,7 @@ Outcome = outcomes.Outcome
 Estimate = model.Estimate
 estimate = model.estimate
 paper_worst_case_ms = model.paper_worst_case_ms
+idle_pause_ms = model.idle_pause_ms
 
 #: Outcome labels by number, as the result arrays hold them.
 OUTCOMES = tuple(o.label for o in Outcome)

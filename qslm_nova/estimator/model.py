@@ -136,6 +136,19 @@ def estimate(memory_mb, dirty_rate_mibps, bandwidth_gbps, rtt_ms,
                     rounds=exp[4])
 
 
+def idle_pause_ms(expected_ms, cpu_load, fixed_ms):
+    """The expected pause as it would be on idle hosts.
+
+    The load stretches the pause's fixed part (``fixed_ms``, the idle
+    ``confirmation_ms`` + ``activation_ms``) by 1 + load; this takes the
+    stretch off. The residuals' regimes are of such pauses: the testbed
+    learnt them on idle hosts.
+    """
+    expected = np.asarray(expected_ms, dtype=float)
+    return np.maximum(expected - fixed_ms * np.maximum(
+        np.asarray(cpu_load, dtype=float), 0.0), 0.0)
+
+
 def _rates(bw, rtt, mechanism, load, libvirt, params, streams):
     """(pre-copy rate, stop-and-copy rate), bytes/s per candidate."""
     rate = np.maximum(columns_mod.effective_rate(

@@ -39,9 +39,11 @@ model and inputs in force when the history was collected.
 
 import argparse
 import json
+import math
 import os
 import sys
 
+from qslm_nova import estimator
 from qslm_nova.risk import residuals
 from qslm_nova.testbed import campaign
 from qslm_nova.testbed import fit
@@ -75,9 +77,11 @@ def residuals_of(rows, fitted):
     return out
 
 
-def _add(found, transport, expected, measured):
-    """Put measured / expected into its transport's and regime's list."""
-    regime = residuals.Regime.of(expected)
+def _add(found, transport, expected, measured, idle=None):
+    """Put measured / expected into its transport's and regime's list
+    (the regime of the idle-host pause *idle*, default *expected*).
+    """
+    regime = residuals.Regime.of(expected if idle is None else idle)
     found.setdefault((transport, regime.value), []).append(
         measured / expected)
 
@@ -124,8 +128,23 @@ def history_residuals(pairs):
         if transport is None or not expected > 0 or not measured >= 0:
             skipped += 1
             continue
-        _add(out, transport, expected, measured)
+        _add(out, transport, expected, measured, _idle(pair, expected))
     return out, skipped
+
+
+def _idle(pair, expected):
+    """The pair's expected pause as on idle hosts, or None (an estimate
+    from before the inputs carried the pause's fixed part).
+    """
+    inputs = pair.estimate.get('inputs') or {}
+    try:
+        fixed = float(inputs['fixed_pause_ms'])
+        load = float(inputs['cpu_load'])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (math.isfinite(fixed) and math.isfinite(load)):
+        return None
+    return float(estimator.idle_pause_ms(expected, load, fixed))
 
 
 def history_document(pairs, files):

@@ -97,6 +97,44 @@ class TestDefaults(base.DecisionTestCase):
         self.assertEqual(1.0, ps[-1])
 
 
+class _Option(object):
+    def __init__(self, label):
+        self.label = label
+
+
+class _Chosen(object):
+    """Two TCP candidates with the same expected pause, one on idle and
+    one on loaded hosts.
+    """
+
+    def __init__(self, expected, loads, fixed=40.0):
+        self.expected_downtime_ms = np.array(expected, float)
+        self.worst_downtime_ms = self.expected_downtime_ms * 2
+        self.total_time_s = np.ones(len(expected))
+        self.option = np.zeros(len(expected), dtype=int)
+        self.options = [_Option('none')]
+        self.loads, self.fixed = np.array(loads, float), fixed
+
+    def idle_downtime_ms(self):
+        return self.expected_downtime_ms - self.fixed * self.loads
+
+
+class TestRegimeOfIdlePause(base.DecisionTestCase):
+
+    def test_load_stretch_does_not_change_the_regime(self):
+        # 120 ms on idle hosts is a long pause; 120 ms at load 1 is 80 ms
+        # on idle hosts, a short one (the shipped residuals' regimes are
+        # of the testbed's idle runs).
+        risk = assess.Assessment(assess.RiskSettings(), {}, 300,
+                                 _Chosen([120.0, 120.0], [0.0, 1.0]))
+        table = assess.RiskSettings().table()
+        want = [table.bound('tcp', residuals.Regime.LONG, 0.95)[0],
+                table.bound('tcp', residuals.Regime.SHORT, 0.95)[0]]
+        self.assertEqual(['tcp/long', 'tcp/short'],
+                         [risk.groups[m].name for m in risk.member])
+        np.testing.assert_allclose(np.multiply(120.0, want), risk.held_ms())
+
+
 class TestConfidence(base.DecisionTestCase):
 
     def allowed_count(self, confidence, flavor):

@@ -226,6 +226,28 @@ class TestHistoryResiduals(base.BaseTestCase):
                           ('tcp', 'long'): [1.0]}, found)
         self.assertEqual(4, skipped)
 
+    def test_regime_of_the_idle_host_pause(self):
+        # 120 ms expected on hosts at load 1: 80 ms of it would be paused
+        # on idle hosts (40 ms fixed part, stretched x 2), so it counts
+        # with the short pauses, like the testbed's idle runs.
+        loaded = join.Pair({'mechanism': 'none',
+                            'expected_downtime_ms': 120.0,
+                            'inputs': {'fixed_pause_ms': 40.0,
+                                       'cpu_load': 1.0}},
+                           {'downtime_ms': 150.0})
+        found, _ = learn.history_residuals([
+            loaded, self.pair('none', 120.0, 150.0)])
+        self.assertEqual({('tcp', 'short'): [1.25], ('tcp', 'long'): [1.25]},
+                         found)
+        for bad in ({'fixed_pause_ms': None, 'cpu_load': 1.0},
+                    {'fixed_pause_ms': 'x', 'cpu_load': 1.0},
+                    {'fixed_pause_ms': 40.0, 'cpu_load': float('nan')}):
+            pair = join.Pair({'mechanism': 'none',
+                              'expected_downtime_ms': 120.0,
+                              'inputs': bad}, {'downtime_ms': 150.0})
+            found, _ = learn.history_residuals([pair])
+            self.assertEqual({('tcp', 'long'): [1.25]}, found, bad)
+
     def test_nothing_usable_is_an_error(self):
         self.assertRaisesRegex(
             residuals.RiskDataError, 'no migration of the history',
