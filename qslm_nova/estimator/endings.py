@@ -132,8 +132,11 @@ class ColumnEndings:
             self.after[mask] = self.pending[mask] / self.rate[mask]
             self.sent[mask] += self.pending[mask]
         else:
+            # Paused where it stands; a late action (the worst case) waits
+            # for at least what was left when it was due.
             self.outcome[mask] = Outcome.FORCED_PAUSE
-            self.downtime[mask] = ((self.pending[mask] + self.tail[mask]) /
+            left = np.maximum(self.pending[mask], self.left_on_time[mask])
+            self.downtime[mask] = ((left + self.tail[mask]) /
                                    self.stop_rate[mask] +
                                    self.fixed_down[mask])
         self.done[mask] = True

@@ -66,7 +66,7 @@ class PreCopyRun(endings.ColumnEndings):
     COLUMN_STATE = ('rate', 'stop_rate', 'rtt_s', 'tail', 'buffered', 't',
                     'pending', 'sent', 'throttle', 'high', 'outcome',
                     'downtime', 'after', 'rounds', 'dirty_Bps', 'share',
-                    'fixed_down', 'bound', 'expected')
+                    'fixed_down', 'bound', 'expected', 'left_on_time')
     # What a finished column keeps.
     RESULTS = ('t', 'sent', 'downtime', 'outcome', 'after', 'rounds')
 
@@ -113,6 +113,9 @@ class PreCopyRun(endings.ColumnEndings):
         self.downtime = np.zeros(n)
         self.after = np.zeros(n)  # post-copy: pulling the rest afterwards
         self.rounds = np.zeros(n, dtype=int)
+        # What was left when Nova's timeout was due (-1: not yet): a
+        # worst-case column's late forced pause carries at least that.
+        self.left_on_time = np.full(n, -1.0)
         self.floor = self.first_interval_floor()
         # Columns still running, by their number in the caller's arrays;
         # finished ones move to ``finished``.
@@ -152,6 +155,9 @@ class PreCopyRun(endings.ColumnEndings):
                 len(active) >= columns_mod.COMPACT_MIN):
             self.compact(active)
             active = ~self.done
+        due = (active & (self.left_on_time < 0) &
+               (self.t >= self.schedule.timeout_s))
+        self.left_on_time[due] = self.pending[due]
         late = active & (self.t >= self.schedule.timeout(self.bound))
         if late.any():
             self.timeout_action(late)

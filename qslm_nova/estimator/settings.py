@@ -177,9 +177,15 @@ class StepSchedule:
         return np.where(bound, self._timeout_at[1], self._timeout_at[0])
 
     def next_event(self, at, bound, index=None):
-        """Time of the next downtime step or of the timeout."""
+        """Time of the next downtime step or of the timeout (for a
+        worst-case column, the timeout on time too: what is left then
+        bounds its late forced pause from below).
+        """
         if index is None:
             index = self.index(at)
         timeout = self.timeout(bound)
-        return np.minimum(self.next_step_at[index],
-                          np.where(at < timeout, timeout, np.inf))
+        on_time = self._timeout_at[0]
+        step = self.next_step_at[index]
+        late = np.where(at < timeout, timeout, np.inf)
+        due = np.where(at < on_time, on_time, np.inf)
+        return np.minimum(np.minimum(step, late), due)

@@ -145,6 +145,23 @@ class TestEstimate(base.BaseTestCase):
         self.assertEqual(whole.expected_downtime_ms[0],
                          big.expected_downtime_ms[0])
 
+    def test_late_forced_pause_waits_for_what_was_due(self):
+        # Nova's timeout (4 s) comes in the first pass; in the worst case
+        # its action lands 20 s late, after the pass, when only the
+        # 64 MiB working set is left. What was left when it was due must
+        # still bound that late pause: the worst case is not below the
+        # expected one slowed to the worst rate.
+        lv = estimator.LibvirtSettings(timeout_action='force_complete',
+                                       completion_timeout_s=2)
+        params = dataclasses.replace(PARAMS, monitor_delay_s=20.0)
+        est = estimator.estimate(1024, 64.0, np.array([1.0]), 0.2,
+                                 MECH['none'], 0.0, lv, params,
+                                 working_set_mb=64)
+        self.assertEqual('forced-pause', est.outcome_name(0))
+        self.assertEqual('forced-pause', est.outcome_name(0, worst=True))
+        self.assertGreater(est.worst_downtime_ms[0],
+                           est.expected_downtime_ms[0] * 1.2)
+
     def test_buffers_of_every_connection_go_in_the_pause(self):
         # Each of the 4 connections still holds its buffers (2.5 MiB for
         # none) at the stop: 10 MiB more at the stop-and-copy rate than
