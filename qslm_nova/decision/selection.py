@@ -67,7 +67,7 @@ class ChosenEstimates:
     # codes) and the PlannedPaths estimated, for the Decision's sources.
     load_source: np.ndarray = None
     paths: object = None
-    # The idle hosts' confirmation_ms + activation_ms of the estimates.
+    # The estimates' ModelParams.fixed_pause_ms (on idle hosts).
     fixed_pause_ms: float = 0.0
 
     def held_downtime_ms(self, sla_estimate):
@@ -232,6 +232,5 @@ def choose(req, pol, settings, paths, option_of_key, key_options):
         option=best.option, options=options, level=paths.weakest_level,
         protects=np.array([opt.mechanism.protects for opt in options],
                           dtype=bool)[best.option],
-        fixed_pause_ms=(settings.params.confirmation_ms +
-                        settings.params.activation_ms),
+        fixed_pause_ms=settings.params.fixed_pause_ms,
         **best.fields)

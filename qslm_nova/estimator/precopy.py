@@ -92,8 +92,7 @@ class PreCopyRun(endings.ColumnEndings):
         # the pause (QEMU's switch-over, the destination's resume) are
         # work of threads that wait for a core: 1 + load times longer.
         stretch = 1.0 + np.maximum(load, 0.0)
-        fixed = stretch * (params.confirmation_ms +
-                           params.activation_ms) / 1000.0
+        fixed = stretch * params.fixed_pause_ms / 1000.0
         self.share = np.where(bound, params.worst_stop_share,
                               params.stop_share)
         self.fixed_down = np.where(

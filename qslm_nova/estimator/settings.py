@@ -132,6 +132,13 @@ class ModelParams:
         'qemu_default_downtime_ms', 300.0)
     monitor_delay_s: float = conf_fields.option('monitor_delay_s', 0.0)
 
+    @property
+    def fixed_pause_ms(self):
+        """The pause's fixed part on an idle host: confirmation +
+        activation.
+        """
+        return self.confirmation_ms + self.activation_ms
+
     @classmethod
     def from_conf(cls, group):
         return conf_fields.from_group(cls, group)

@@ -78,9 +78,7 @@ class Assessment:
         self.expected_ms = np.asarray(chosen.expected_downtime_ms, float)
         # Regimes are of the pause on idle hosts, as the testbed's runs
         # that the shipped residuals come from.
-        idle = getattr(chosen, 'idle_downtime_ms', None)
-        self.regime_ms = (self.expected_ms if idle is None
-                          else np.asarray(idle(), float))
+        self.regime_ms = np.asarray(chosen.idle_downtime_ms(), float)
         self.worst_ms = np.asarray(chosen.worst_downtime_ms, float)
         self.total_s = np.asarray(chosen.total_time_s, float)
         self._settings = settings

@@ -40,10 +40,6 @@ from qslm_nova.testbed import model
 
 num = model.num
 
-#: What :func:`measured` sets, with what the fit then leaves alone.
-NAMES = ('stop_share', 'iteration_ms', 'fixed_down_ms', 'buffer:tcp',
-         'buffer:tls', 'setup_ms')
-
 
 def _goodput_mbytes(row, goodput):
     """The run's link goodput, MB/s (decimal, as the transfer is timed)."""
@@ -78,7 +74,9 @@ def nonnegative_lstsq(x, y):
 
 
 def measured(rows, goodput, load_per_cpu):
-    """{name: value} for :data:`NAMES` from *rows*' pause parts, or {}
+    """{name: value} of the constants above (``stop_share``,
+    ``iteration_ms``, ``buffer:<transport>``, ``fixed_down_ms``,
+    ``setup_ms``) from *rows*' pause parts, or {}
     when fewer than 5 runs carry them (the fit then searches them).
 
     :param load_per_cpu: the run's load per CPU (a function of a row).

@@ -199,7 +199,7 @@ def _describe(fitted):
             'device_state_mb=%.2f stop_share=%.2f migration_gbps_per_core='
             '%.2f tls_gbps_per_core=%s worst: bw x%.2f share %.2f +%.0f ms, '
             'Nova %.0f s late' % (
-                p.setup_ms, p.confirmation_ms + p.activation_ms,
+                p.setup_ms, p.fixed_pause_ms,
                 p.device_state_mb, p.stop_share, p.migration_gbps_per_core,
                 '%.2f' % fitted.crypto_gbps_per_core.get('tls', math.inf),
                 p.worst_bandwidth_factor, p.worst_stop_share,

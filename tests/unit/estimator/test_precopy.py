@@ -334,7 +334,7 @@ class TestProperties(base.BaseTestCase):
             # Our worst case also allows worst_extra_ms of host jitter, and
             # confirmation and activation take 1 + load times as long on a
             # loaded host.
-            fixed = PARAMS.confirmation_ms + PARAMS.activation_ms
+            fixed = PARAMS.fixed_pause_ms
             paper = estimator.paper_worst_case_ms(
                 d['memory_mb'] + extra, None, PARAMS,
                 rate_mibps=rate) + PARAMS.worst_extra_ms + fixed * np.maximum(
