@@ -40,7 +40,9 @@ def figure(gbps):
     if gbps <= 0 or not math.isfinite(gbps):
         return None
     scale = 10 ** (math.floor(math.log10(gbps)) - 1)
-    return round(math.floor(gbps / scale) * scale, 6)
+    # 8.7 / 0.1 is 86.99999999999999 in binary floating point: a rate
+    # that is already a two-digit figure must stay that figure.
+    return round(math.floor(gbps / scale + 1e-9) * scale, 6)
 
 
 def hint(rows):
