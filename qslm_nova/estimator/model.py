@@ -171,5 +171,4 @@ def paper_worst_case_ms(memory_mb, bandwidth_gbps, params, rate_mibps=None):
         rate = np.asarray(rate_mibps, dtype=float) * MIB
     else:
         rate = np.asarray(bandwidth_gbps, dtype=float) * 1e9 / 8.0
-    return (memory_mb * MIB / rate * 1000.0 + params.confirmation_ms +
-            params.activation_ms)
+    return memory_mb * MIB / rate * 1000.0 + params.fixed_pause_ms

@@ -163,9 +163,8 @@ def link_gbps(row, fitted):
     row's own measurement when it carries one).
     """
     p = fitted.params
-    bw = num(row, 'bandwidth_mbps')
-    goodput = num(row, 'link_goodput_mbps', 0.0) or (
-        fitted.link_goodput_mbps.get('%g' % bw, bw))
+    goodput = model.goodput_mbps(row, fitted.link_goodput_mbps,
+                                 num(row, 'bandwidth_mbps'))
     return goodput * (p.mss_bytes + p.frame_overhead_bytes) / (
         p.mss_bytes * 1000.0)
 

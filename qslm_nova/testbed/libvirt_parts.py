@@ -43,9 +43,7 @@ num = model.num
 
 def _goodput_mbytes(row, goodput):
     """The run's link goodput, MB/s (decimal, as the transfer is timed)."""
-    mbps = num(row, 'link_goodput_mbps', 0.0) or float(
-        goodput.get('%g' % num(row, 'bandwidth_mbps'), 0.0))
-    return mbps / 8.0
+    return model.goodput_mbps(row, goodput) / 8.0
 
 
 def split_runs(rows, goodput):

@@ -106,6 +106,15 @@ def measured_downtime(row, source='e2e'):
     return num(row, 'downtime_ms')
 
 
+def goodput_mbps(row, table, default=0.0):
+    """TCP goodput of the run's link, Mbit/s: the run's own measurement
+    when it carries one, else *table*'s figure for its nominal speed
+    (``{'%g' % Mbit/s: goodput}``), else *default*.
+    """
+    return num(row, 'link_goodput_mbps', 0.0) or float(
+        table.get('%g' % num(row, 'bandwidth_mbps'), default))
+
+
 def mechanism_for(transport, fitted):
     mech = mechanisms.BUILTIN[MECHANISM[transport]]
     crypto = fitted.crypto_gbps_per_core.get(transport)

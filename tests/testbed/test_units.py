@@ -242,6 +242,16 @@ class TestModelFitReport(testtools.TestCase):
         self.assertAlmostEqual(0.94, payload)
         self.assertEqual(1.0, model.nominal_link_gbps(_row(), fitted))
 
+    def test_goodput_own_then_table_then_default(self):
+        table = {'1000': 940.0}
+        self.assertEqual(940.0, model.goodput_mbps(_row(), table))
+        self.assertEqual(910.0, model.goodput_mbps(
+            _row(link_goodput_mbps='910'), table))
+        self.assertEqual(0.0, model.goodput_mbps(
+            _row(bandwidth_mbps=700), table))
+        self.assertEqual(700.0, model.goodput_mbps(
+            _row(bandwidth_mbps=700), table, 700.0))
+
     def test_split_and_fit_roundtrip(self):
         rows = [_row(t, r, downtime=d, total=tt)
                 for t in ('tcp', 'tls', 'ssh') for r in range(3)
