@@ -20,9 +20,11 @@ runs that completed in pre-copy:
 
 * the transfer, in bytes at the link's goodput, is a share of QEMU's
   threshold (goodput x the downtime limit in force) plus what each
-  connection still held in its buffers: a least-squares fit with no
-  negative term gives ``stop_share`` and ``buffer:<transport>`` per
-  connection;
+  connection still held in its socket buffers: a least-squares fit with
+  no negative term gives ``stop_share`` and one buffer per connection,
+  the ``buffer:<transport>`` of every transport (TLS adds no more than
+  a record to the kernel's buffers; two separate buffers fitted worse on
+  the held-out runs);
 * switch-over plus resume, per (1 + load per CPU), is the work of
   QEMU's and libvirt's threads: its median is ``fixed_down_ms``;
 * libvirt's prepare (Nova's call to QEMU's start), per (1 + load), on
@@ -82,20 +84,17 @@ def measured(rows, goodput, load_per_cpu):
     runs = split_runs(rows, goodput)
     if len(runs) < 5:
         return {}
-    transports = sorted({r['transport'] for r in runs})
     x, y = [], []
     for r in runs:
         rate = _goodput_mbytes(r, goodput)
-        streams = max(int(num(r, 'parallel', 1)), 1)
-        x.append([rate * num(r, 'limit_at_stop_ms') / 1000.0] +
-                 [streams if r['transport'] == t else 0.0
-                  for t in transports])
+        x.append([rate * num(r, 'limit_at_stop_ms') / 1000.0,
+                  max(int(num(r, 'parallel', 1)), 1)])
         y.append(rate * num(r, 'transfer_ms') / 1000.0)
-    coef = nonnegative_lstsq(np.array(x), np.array(y))
-    mib = 1e6 / 2.0 ** 20
-    values = {'stop_share': float(coef[0]), 'iteration_ms': 0.0}
-    for t, c in zip(transports, coef[1:]):
-        values['buffer:%s' % t] = float(c) * mib
+    share, per_connection = nonnegative_lstsq(np.array(x), np.array(y))
+    values = {'stop_share': float(share), 'iteration_ms': 0.0}
+    # The buffers are the kernel's socket buffers: TLS adds a record.
+    for t in sorted({r['transport'] for r in runs}):
+        values['buffer:%s' % t] = float(per_connection) * 1e6 / 2.0 ** 20
     fixed = [(num(r, 'switchover_ms') + num(r, 'resume_ms')) /
              (1.0 + max(load_per_cpu(r), 0.0)) for r in runs]
     values['fixed_down_ms'] = float(np.median(fixed))

@@ -358,18 +358,16 @@ class TestSmall(testtools.TestCase):
 class TestPauseParts(testtools.TestCase):
 
     def _rows(self):
-        # Transfers made of 0.8 x the threshold plus 2 MB per TCP and 3 MB
-        # per TLS connection; switch-over + resume 10 ms and prepare 300
-        # ms per (1 + load).
+        # Transfers made of 0.8 x the threshold plus 2.5 MB per
+        # connection, TCP or TLS; switch-over + resume 10 ms and prepare
+        # 300 ms per (1 + load).
         rows = []
         for i, (transport, parallel, limit, load) in enumerate([
                 ('tcp', 1, 30, 0.5), ('tcp', 2, 40, 1.0), ('tcp', 3, 50, 2.0),
                 ('tls', 1, 40, 0.0), ('tls', 3, 30, 1.5),
                 ('tcp', 1, 50, 3.0)]):
             goodput = 60.0 + 10 * i           # MB/s
-            mb = 0.8 * goodput * limit / 1000.0 + {'tcp': 2.0,
-                                                   'tls': 3.0}[
-                transport] * parallel
+            mb = 0.8 * goodput * limit / 1000.0 + 2.5 * parallel
             rows.append({
                 'outcome': 'completed', 'transport': transport,
                 'parallel': str(parallel), 'limit_at_stop_ms': str(limit),
@@ -386,8 +384,9 @@ class TestPauseParts(testtools.TestCase):
                                      lambda r: r['load'])
         self.assertAlmostEqual(0.8, got['stop_share'], places=6)
         mib = 1e6 / 2 ** 20
-        self.assertAlmostEqual(2.0 * mib, got['buffer:tcp'], places=6)
-        self.assertAlmostEqual(3.0 * mib, got['buffer:tls'], places=6)
+        # One buffer per connection, the same for both transports.
+        self.assertAlmostEqual(2.5 * mib, got['buffer:tcp'], places=6)
+        self.assertAlmostEqual(2.5 * mib, got['buffer:tls'], places=6)
         self.assertAlmostEqual(10.0, got['fixed_down_ms'], places=6)
         self.assertAlmostEqual(300.0, got['setup_ms'], places=6)
         self.assertEqual(0.0, got['iteration_ms'])
