@@ -28,7 +28,10 @@ runs that completed in pre-copy:
 * switch-over plus resume, per (1 + load per CPU), is the work of
   QEMU's and libvirt's threads: its median is ``fixed_down_ms``;
 * libvirt's prepare (Nova's call to QEMU's start), per (1 + load), on
-  every fitting run that timed it: its median is ``setup_ms``.
+  every fitting run that timed it: its median is ``setup_ms``;
+* how long after Nova's completion timeout the guest paused or switched
+  to post-copy (Nova's next poll, then libvirt's job): its median over
+  the fitting runs that ended so is ``timeout_action_s``.
 
 QEMU's check between send bursts (``iteration_ms``) would leave less
 than the threshold; the measured transfers carry more, so it is 0 here.
@@ -38,6 +41,7 @@ import itertools
 
 import numpy as np
 
+from qslm_nova.estimator import settings
 from qslm_nova.testbed import model
 
 num = model.num
@@ -76,7 +80,7 @@ def nonnegative_lstsq(x, y):
 def measured(rows, goodput, load_per_cpu):
     """{name: value} of the constants above (``stop_share``,
     ``iteration_ms``, ``buffer:<transport>``, ``fixed_down_ms``,
-    ``setup_ms``) from *rows*' pause parts, or {}
+    ``setup_ms``, ``timeout_action_s``) from *rows*' pause parts, or {}
     when fewer than 5 runs carry them (the fit then searches them).
 
     :param load_per_cpu: the run's load per CPU (a function of a row).
@@ -103,4 +107,23 @@ def measured(rows, goodput, load_per_cpu):
                if r.get('qemu_start_s') not in (None, '')]
     if len(started) >= 5:
         values['setup_ms'] = float(np.median(started))
+    lags = [action_lag_s(r) for r in rows
+            if r.get('outcome') in ('forced-pause', 'post-copy')]
+    lags = [v for v in lags if v is not None]
+    if len(lags) >= 5:
+        values['timeout_action_s'] = float(np.median(lags))
     return values
+
+
+def action_lag_s(row):
+    """Seconds from Nova's completion timeout to the run's forced pause
+    or post-copy switch (None when the row does not time it).
+    """
+    key = {'forced-pause': 'pause_at_s',
+           'post-copy': 'postcopy_at_s'}.get(row.get('outcome'))
+    at = num(row, key, -1.0) if key else -1.0
+    timeout = num(row, 'nova_completion_timeout_s') * settings.data_gb(
+        num(row, 'memory_mib'))
+    if at < 0 or timeout <= 0:
+        return None
+    return at - timeout

@@ -391,6 +391,27 @@ class TestPauseParts(testtools.TestCase):
         self.assertAlmostEqual(300.0, got['setup_ms'], places=6)
         self.assertEqual(0.0, got['iteration_ms'])
 
+    def test_timeout_action_lag(self):
+        # Nova's timeout: 3 s per GiB of at least 2 GiB -> 6 s.
+        row = {'outcome': 'forced-pause', 'pause_at_s': '6.5',
+               'nova_completion_timeout_s': '3', 'memory_mib': '1280'}
+        self.assertAlmostEqual(0.5, libvirt_parts.action_lag_s(row))
+        row = dict(row, outcome='post-copy', postcopy_at_s='13.0',
+                   memory_mib='4096')
+        self.assertAlmostEqual(1.0, libvirt_parts.action_lag_s(row))
+        for bad in (dict(row, outcome='aborted'), dict(row, postcopy_at_s=''),
+                    dict(row, nova_completion_timeout_s='0')):
+            self.assertIsNone(libvirt_parts.action_lag_s(bad))
+        rows = self._rows()
+        self.assertNotIn('timeout_action_s', libvirt_parts.measured(
+            rows, {}, lambda r: r['load']))
+        for lag in (0.4, 0.5, 0.6, 0.7, 2.0):
+            rows.append({'outcome': 'forced-pause', 'memory_mib': '1024',
+                         'pause_at_s': str(6.0 + lag),
+                         'nova_completion_timeout_s': '3'})
+        self.assertAlmostEqual(0.6, libvirt_parts.measured(
+            rows, {}, lambda r: r.get('load', 0.0))['timeout_action_s'])
+
     def test_too_few_runs_leave_it_to_the_search(self):
         self.assertEqual({}, libvirt_parts.measured(
             self._rows()[:4], {}, lambda r: r['load']))

@@ -459,6 +459,38 @@ class TestFirstInterval(base.BaseTestCase):
         self.assertAlmostEqual(on_time.worst_total_time_s[0] + 10.0,
                                late.worst_total_time_s[0], places=6)
 
+    def test_forced_pause_and_switch_land_after_the_timeout(self):
+        # Nova's next poll, then libvirt's job: a force-complete lands
+        # timeout_action_s after the 2 x 10 s timeout; an abort does not.
+        def est(action, lag_s, post_copy=False):
+            lv = estimator.LibvirtSettings(
+                downtime_ms=100, downtime_steps=1, completion_timeout_s=10,
+                timeout_action=action, permit_post_copy=post_copy)
+            p = dataclasses.replace(PARAMS, timeout_action_s=lag_s)
+            return estimator.estimate(1024, 2000.0, 1.0, 0.2, MECH['none'],
+                                      0.0, lv, p)
+        for post_copy in (False, True):
+            now = est('force_complete', 0.0, post_copy)
+            later = est('force_complete', 0.6, post_copy)
+            self.assertEqual(now.outcome_name(0), later.outcome_name(0))
+            self.assertNotEqual('aborted', later.outcome_name(0))
+            # Pre-copy runs on for 0.6 s: the pause may hold less, but
+            # the whole migration takes longer.
+            self.assertGreater(later.total_time_s[0], now.total_time_s[0])
+            self.assertGreater(later.bytes_sent[0], now.bytes_sent[0])
+        self.assertEqual(est('abort', 0.0).total_time_s[0],
+                         est('abort', 0.6).total_time_s[0])
+        self.assertAlmostEqual(20.0, est('abort', 0.6).total_time_s[0],
+                               delta=0.5)
+
+    def test_no_timeout_no_action(self):
+        sched = estimator.settings.StepSchedule(
+            estimator.LibvirtSettings(completion_timeout_s=0,
+                                      timeout_action='force_complete'),
+            2.0, PARAMS)
+        self.assertEqual(np.inf, sched.timeout_s)
+        self.assertTrue(np.isinf(sched.timeout(np.array([True, False]))).all())
+
 
 class TestManyColumns(base.BaseTestCase):
     """Finished columns leave the simulation early (``columns.COMPACT_MIN``).
