@@ -44,6 +44,7 @@ import numpy as np
 
 from qslm_nova.testbed import campaign as raw_campaign
 from qslm_nova.testbed import fit
+from qslm_nova.testbed import libvirt_bounds
 from qslm_nova.testbed import libvirt_facts
 from qslm_nova.testbed import libvirt_model as lm
 from qslm_nova.testbed import libvirt_plan
@@ -338,6 +339,9 @@ def main(argv=None):
         fitted, summary = evaluate(rows, goodput, variant, out)
         summaries.append(summary)
     targets(summaries, rows, noise, out)
+    libvirt_bounds.report([r for r in ok if r['group'] == 'fit'],
+                          [r for r in ok if r['group'] == 'held-out'],
+                          fitted, out)
     if args.save_fit:
         fit.save(fitted, args.save_fit)
     text = '\n'.join(out)

@@ -27,6 +27,7 @@ from qslm_nova import estimator
 from qslm_nova.testbed import campaign as raw_campaign
 from qslm_nova.testbed import cli
 from qslm_nova.testbed import hostload
+from qslm_nova.testbed import libvirt_bounds
 from qslm_nova.testbed import libvirt_campaign
 from qslm_nova.testbed import libvirt_facts
 from qslm_nova.testbed import libvirt_model
@@ -423,3 +424,35 @@ class TestPauseParts(testtools.TestCase):
         self.assertTrue((coef >= 0).all())
         self.assertAlmostEqual(2.0, coef[1])
         self.assertEqual(0.0, coef[0])
+
+
+class TestBounds(testtools.TestCase):
+
+    def _rows(self, ratios, group):
+        # Expected 100 ms each (see the fake estimate): pause = 100 x ratio.
+        return [{'outcome': 'completed', 'group': group,
+                 'downtime_e2e_ms': str(100.0 * r)} for r in ratios]
+
+    def test_conformal_factor_and_held_out_cover(self):
+        self.useFixture(fixtures.MonkeyPatch(
+            'qslm_nova.testbed.libvirt_model.estimate_rows',
+            lambda rows, fitted, variant=None: [{'downtime_ms': 100.0}
+                                                for _ in rows]))
+        train = self._rows([0.5 + 0.1 * i for i in range(9)], 'fit')
+        held = self._rows([0.6, 0.9, 1.2, 1.5], 'held-out')
+        got = libvirt_bounds.tradeoff(train, held, None,
+                                      confidences=(0.5, 0.9, 0.95))
+        # 9 runs: rank ceil(10 x 0.5) = 5 -> 0.9; ceil(9) = 9 -> 1.3;
+        # ceil(9.5) = 10 > 9 -> no bound.
+        self.assertAlmostEqual(0.9, got[0][1])
+        self.assertEqual(0.5, got[0][2])
+        self.assertAlmostEqual(1.3, got[1][1])
+        self.assertEqual(0.75, got[1][2])
+        self.assertAlmostEqual(np.median([1.3 / r for r in
+                                          (0.6, 0.9, 1.2, 1.5)]), got[1][3])
+        self.assertEqual(math.inf, got[2][1])
+        self.assertEqual(1.0, got[2][2])
+        out = []
+        libvirt_bounds.report(train, held, None, out)
+        self.assertIn('conformal rank', out[0])
+        self.assertEqual(len(libvirt_bounds.CONFIDENCES) + 1, len(out))
