@@ -78,13 +78,22 @@ class AgentTestCase(base.RealCloudTestCase):
             time.sleep(2)
 
     def settled(self, host, server_id):
-        """(MeasuredMigration, Nova migration id, result, done_at)."""
-        spool = spool_mod.Spool(self.agents[host]['state_path'])
-        try:
-            return [h for h in spool.history()
-                    if h[0].instance_uuid == server_id]
-        finally:
-            spool.close()
+        """[(MeasuredMigration, Nova migration id, result, done_at)] of
+        the server in *host*'s agent history, once there is one (each
+        agent settles on its own: the source's may record the migration
+        after the destination's has charged it).
+        """
+        deadline = time.monotonic() + AGENT_TIMEOUT
+        while True:
+            spool = spool_mod.Spool(self.agents[host]['state_path'])
+            try:
+                found = [h for h in spool.history()
+                         if h[0].instance_uuid == server_id]
+            finally:
+                spool.close()
+            if found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.5)
 
 
 class TestMeasuredDowntimeCharged(AgentTestCase):
