@@ -84,9 +84,14 @@ def specs(seed=7):
 
 
 def main(argv):
-    return libvirt_plan.write_main(argv, specs(), 'libvirt-campaign-7.csv',
-                                   'working sets the fit never saw (tools/'
-                                   'libvirt_plan_7.py)')
+    path = argv[1] if len(argv) > 1 else 'data/testbed/libvirt-plan-7.json'
+    runs = specs()
+    libvirt_plan.save(runs, path, 'libvirt-campaign-7.csv',
+                      'working sets the fit never saw (tools/'
+                      'libvirt_plan_7.py)')
+    print('%d runs in %s, about %.0f min' % (
+        len(runs), path, libvirt_plan.estimate_s(runs) / 60.0))
+    return 0
 
 
 if __name__ == '__main__':

@@ -228,19 +228,6 @@ def save(specs, path, csv_name, description=''):
         f.write('\n')
 
 
-def write_main(argv, specs, csv_name, description):
-    """A plan-writing tool's main: write *specs* to ``argv[1]`` (default:
-    ``data/testbed/libvirt-plan-N.json`` for ``libvirt-campaign-N.csv``)
-    and print how many runs and how long they should take.
-    """
-    path = argv[1] if len(argv) > 1 else 'data/testbed/%s.json' % (
-        csv_name[:-len('.csv')].replace('campaign', 'plan'))
-    save(specs, path, csv_name, description)
-    print('%d runs in %s, about %.0f min' % (
-        len(specs), path, estimate_s(specs) / 60.0))
-    return 0
-
-
 def load(path):
     """(specs, CSV name) of the plan file *path*."""
     try:

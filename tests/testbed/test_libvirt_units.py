@@ -238,27 +238,6 @@ class TestPlanFile(testtools.TestCase):
             s.run_id for s in libvirt_campaign.pending(specs, rows)])
         self.assertGreater(libvirt_plan.estimate_s(specs), 0)
 
-    def test_write_main_names_the_plan_after_its_campaign(self):
-        specs = libvirt_plan.make(2, 0, (0, 0), seed=5)
-        tmp = self.useFixture(fixtures.TempDir()).path
-        out = self.useFixture(fixtures.StringStream('stdout'))
-        self.useFixture(fixtures.MonkeyPatch('sys.stdout', out.stream))
-        path = os.path.join(tmp, 'p.json')
-        self.assertEqual(0, libvirt_plan.write_main(
-            ['tool', path], specs, 'libvirt-campaign-9.csv', 'nine'))
-        self.assertEqual((specs, 'libvirt-campaign-9.csv'),
-                         libvirt_plan.load(path))
-        self.assertIn('2 runs in %s, about ' % path,
-                      out.getDetails()['stdout'].as_text())
-        # Without a path: beside the campaigns, named after its CSV.
-        os.makedirs(os.path.join(tmp, 'data', 'testbed'))
-        self.addCleanup(os.chdir, os.getcwd())
-        os.chdir(tmp)
-        libvirt_plan.write_main(['tool'], specs, 'libvirt-campaign-9.csv',
-                                'nine')
-        self.assertEqual(specs, libvirt_plan.load(os.path.join(
-            tmp, 'data', 'testbed', 'libvirt-plan-9.json'))[0])
-
     def test_bad_plan_is_named(self):
         path = os.path.join(self.useFixture(fixtures.TempDir()).path,
                             'plan.json')
