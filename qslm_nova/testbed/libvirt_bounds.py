@@ -22,10 +22,9 @@ it ships). On the held-out runs, what it covers and how loose it is at
 each confidence shows the trade-off between the worst-case targets.
 """
 
-import math
-
 import numpy as np
 
+from qslm_nova.risk import residuals
 from qslm_nova.testbed import libvirt_model as lm
 
 CONFIDENCES = (0.8, 0.9, 0.95, 0.99)
@@ -43,11 +42,11 @@ def tradeoff(train, held, fitted, confidences=CONFIDENCES):
     """[(confidence, factor, held-out covered, median bound/measured)]:
     factor is inf where the fit has too few runs for the confidence.
     """
-    fit_r, held_r = np.sort(ratios(train, fitted)), ratios(held, fitted)
+    group = residuals.ResidualGroup('fit', np.sort(ratios(train, fitted)))
+    held_r = ratios(held, fitted)
     out = []
     for c in confidences:
-        k = math.ceil((len(fit_r) + 1) * c - 1e-9)
-        factor = float(fit_r[k - 1]) if 0 < k <= len(fit_r) else math.inf
+        factor = group.quantile(c)
         covered = float(np.mean(held_r <= factor)) if len(held_r) else \
             float('nan')
         loose = float(np.median(factor / np.maximum(held_r, 1e-9))) if \

@@ -107,9 +107,7 @@ def measured(rows, goodput, load_per_cpu):
                if r.get('qemu_start_s') not in (None, '')]
     if len(started) >= 5:
         values['setup_ms'] = float(np.median(started))
-    lags = [action_lag_s(r) for r in rows
-            if r.get('outcome') in ('forced-pause', 'post-copy')]
-    lags = [v for v in lags if v is not None]
+    lags = [v for v in map(action_lag_s, rows) if v is not None]
     if len(lags) >= 5:
         values['timeout_action_s'] = float(np.median(lags))
     return values
