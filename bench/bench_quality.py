@@ -72,6 +72,9 @@ Last, where the testbed can, the decisions are judged by real migrations:
 each held-out testbed migration under each of ``TESTBED_LIMITS`` is a
 request with one destination, allowed when the estimate (the testbed's
 fitted constants) meets the limit, and true when QEMU's real pause did.
+Those runs repeat cells the fit saw; the libvirt testbed's held-out runs,
+driven by Nova's monitor, have values it never saw, and judge QSLM's
+calibrated bound the same way (:mod:`bench.libvirt_judged`).
 
 Security is judged independently of the engine from the placement: trust
 of both hosts, every link of the path at or above the required level or
@@ -94,6 +97,7 @@ import numpy as np
 
 import bench
 from bench import frontier
+from bench import libvirt_judged
 from bench import topogen
 from qslm_nova import decision
 from qslm_nova.decision import options as decision_options
@@ -879,13 +883,17 @@ def main(argv=None):
         run['testbed_coverage'] = cover
     real = testbed_decisions(testbed)
     real_front = frontier.testbed_frontier(testbed, TESTBED_LIMITS)
+    unseen = libvirt_judged.judge(libvirt_judged.LibvirtRuns(),
+                                  TESTBED_LIMITS)
     text = '\n\n'.join([format_quality(r) for r in runs] +
                        [format_testbed_decisions(real)] +
                        [frontier.format_trace(r) for r in runs] +
                        [frontier.format_testbed_frontier(real_front,
-                                                         TESTBED_LIMITS)])
+                                                         TESTBED_LIMITS),
+                        libvirt_judged.format_judged(unseen)])
     runs.append({'testbed_decisions': real,
-                 'testbed_frontier': real_front})
+                 'testbed_frontier': real_front,
+                 'libvirt_judged': unseen})
     print(text)
     bench.write_results(args.output, 'quality', text, runs)
     return runs

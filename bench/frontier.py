@@ -118,6 +118,24 @@ def trace(res, informed):
         for m, p, v in zip(MARGINS, informed.placed, informed.violations)]}
 
 
+def informed_best(points):
+    """{violations: (best share of the oracle, its margin)} of the
+    informed policy's points: its frontier.
+    """
+    best = {}
+    for p in points:
+        v = p['sla_violations']
+        if p['of_oracle'] > best.get(v, (-1, 0))[0]:
+            best[v] = (p['of_oracle'], p['margin'])
+    return best
+
+
+def format_best(best, count=12):
+    """The first *count* points of :func:`informed_best`, one line."""
+    return ', '.join('%d: %.1f%% (x%.2f)' % (v, 100 * s, m)
+                     for v, (s, m) in sorted(best.items())[:count])
+
+
 def format_trace(res):
     front = res['frontier']
     lines = ['Frontier%s: QSLM at each sla_confidence against the informed '
@@ -139,16 +157,9 @@ def format_trace(res):
                          '-' if inf is None else '%.1f%%' % (100 * inf),
                          '-' if inf is None else '%.1f' % (
                              100 * (inf - p['of_oracle']))))
-    # The informed frontier: the best share at each violation count.
-    best = {}
-    for p in front['informed']:
-        v = p['sla_violations']
-        if p['of_oracle'] > best.get(v, (-1, 0))[0]:
-            best[v] = (p['of_oracle'], p['margin'])
+    best = informed_best(front['informed'])
     lines.append('  informed, best share of the oracle per violation '
-                 'count (margin): ' + ', '.join(
-                     '%d: %.1f%% (x%.2f)' % (v, 100 * s, m)
-                     for v, (s, m) in sorted(best.items())[:12]))
+                 'count (margin): ' + format_best(best))
     lines.extend(_zero_violations(res, best))
     hist = res.get('history_residuals')
     if hist:
@@ -190,7 +201,11 @@ def _zero_violations(res, best):
                 cover['sla_violations'])]
 
 
-def _bound(table, transport, expected, worst, confidence):
+def held_pause(table, transport, expected, worst, confidence):
+    """The pause qslm@confidence holds (ms): the expected pause times the
+    table's bound, past what its runs can show the worst case (never
+    under the largest ratio measured), as the engine holds it.
+    """
     q, group = table.bound(transport, residuals_mod.Regime.of(expected),
                            confidence)
     if np.isfinite(q):
@@ -222,9 +237,9 @@ def testbed_frontier(testbed, limits):
         for rep, table in folds:
             for i, (r, e) in enumerate(zip(rows, est)):
                 if int(model.num(r, 'repeat')) == rep:
-                    bound[i] = _bound(table, r['transport'],
-                                      e['downtime_ms'],
-                                      e['worst_downtime_ms'], c)
+                    bound[i] = held_pause(table, r['transport'],
+                                          e['downtime_ms'],
+                                          e['worst_downtime_ms'], c)
         allowed = np.concatenate([bound <= lim for lim in limits])
         out['points'].append({
             'confidence': c, 'allowed': int(np.sum(allowed)),

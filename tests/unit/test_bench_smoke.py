@@ -123,3 +123,17 @@ class TestBenchSmoke(test.NoDBTestCase):
         # The paper's bound lies above the expected pause: it allows less.
         self.assertLess(real['policies']["paper's bound"]['allowed'],
                         real['policies']['expected pause']['allowed'])
+        # Judged by the libvirt testbed's unseen configurations.
+        self.assertIn('Judged by Nova-driven libvirt migrations',
+                      out.getvalue())
+        unseen = runs[-1]['libvirt_judged']
+        requests = unseen['runs'] * len(unseen['limits'])
+        self.assertGreater(unseen['runs'], 0)
+        for key in ('qslm', 'informed'):
+            allowed = [p['allowed'] for p in unseen[key]]
+            self.assertEqual(allowed, sorted(allowed, reverse=True), key)
+        for p in (unseen['qslm'] + unseen['informed'] +
+                  list(unseen['fixed'].values())):
+            self.assertLessEqual(p['sla_violations'], p['allowed'], p)
+            self.assertLessEqual(p['allowed'], requests, p)
+            self.assertTrue(0.0 <= p['beyond'] <= 1.0, p)

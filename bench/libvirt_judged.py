@@ -1,0 +1,186 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Decisions judged by Nova-driven libvirt migrations of unseen
+configurations.
+
+Part of ``python -m bench.bench_quality`` (issue 20, item 3). The raw-QEMU
+testbed's held-out runs repeat grid cells the fit saw; the libvirt
+testbed's held-out runs (``data/testbed/libvirt-campaign*.csv``, split by
+``qslm-nova-testbed libvirt-report``) have values the fit never saw, and
+Nova's monitor drove them: its downtime steps, timeout actions and
+post-copy. Every such run that paused, under each downtime limit, is one
+request with one destination.
+
+Two kinds of policy allow or deny it:
+
+* ``qslm@c``: the expected pause (the libvirt-fitted constants, the run's
+  own measured inputs) times the conformal bound at confidence c of the
+  measured / expected ratios of every *other configuration's* held-out
+  runs, grouped per transport and regime exactly as the shipped residuals
+  are (:class:`qslm_nova.risk.residuals.ResidualTable`). Leaving out the
+  whole configuration, not only the run, keeps its repeats from teaching
+  the bound its own noise. Past what the runs can show, the worst case.
+* ``informed xm``: the expected pause times a margin m picked after the
+  fact, for every m of :data:`bench.frontier.MARGINS`. On a real run the
+  expected pause already has the true dirty rate and bandwidth, so this
+  is the frontier's informed policy with real noise, not drawn noise.
+
+Beside them the fitted worst case, the expected pause and the paper's
+bound, and per confidence the share of runs whose real pause exceeded
+the bound held (the calibration against 1 - c).
+"""
+
+import os
+
+import numpy as np
+
+from bench import frontier
+from qslm_nova.risk import residuals
+from qslm_nova.testbed import campaign
+from qslm_nova.testbed import fit
+from qslm_nova.testbed import libvirt_model as lm
+from qslm_nova.testbed import libvirt_repeats
+from qslm_nova.testbed import libvirt_report
+
+PARAMS = os.path.join(campaign.DATA_DIR, 'libvirt-fitted-params.json')
+
+
+class LibvirtRuns:
+    """The libvirt testbed's held-out runs that paused, estimated once.
+
+    ``expected``, ``worst``, ``paper``: the libvirt-fitted model's
+    pauses (ms); ``measured``: the real end-to-end pause (ms);
+    ``configuration``: each run's configuration (its id less the repeat).
+    """
+
+    def __init__(self, paths=None, params_path=PARAMS):
+        self.paths = paths or libvirt_report.default_csvs()
+        rows, _goodput = libvirt_report.read_campaigns(self.paths)
+        self.fitted = fit.load(params_path)
+        paused = [r for r in rows if lm.unusable(r) is None and
+                  r['group'] == 'held-out' and
+                  r.get('outcome') in lm.PAUSED_OUTCOMES]
+        ests = lm.estimate_rows(paused, self.fitted)
+        # A run the model expects no pause for has no ratio to learn.
+        keep = [i for i, e in enumerate(ests) if e['downtime_ms'] > 0]
+        self.left_out = len(paused) - len(keep)
+        self.rows = [paused[i] for i in keep]
+        ests = [ests[i] for i in keep]
+        self.expected = np.array([e['downtime_ms'] for e in ests])
+        self.worst = np.array([e['worst_downtime_ms'] for e in ests])
+        self.paper = np.array([e['paper_ms'] for e in ests])
+        self.measured = np.array([lm.measured_pause(r) for r in self.rows])
+        self.transport = [r['transport'] for r in self.rows]
+        self.configuration = [libvirt_repeats.configuration(r)
+                              for r in self.rows]
+
+    def tables(self):
+        """Per run, the residual table of every other configuration."""
+        ratio = self.measured / self.expected
+        regime = [residuals.Regime.of(e).value for e in self.expected]
+        by_config = {}
+        for i, name in enumerate(self.configuration):
+            by_config.setdefault(name, []).append(i)
+        out = {}
+        for name in by_config:
+            leaves = {}
+            for j, other in enumerate(self.configuration):
+                if other != name:
+                    leaves.setdefault((self.transport[j], regime[j]),
+                                      []).append(ratio[j])
+            out[name] = residuals.ResidualTable(
+                {k: np.array(v) for k, v in leaves.items()})
+        return [out[name] for name in self.configuration]
+
+    def held(self, tables, confidence):
+        """The pause qslm@confidence holds for each run (ms)."""
+        return np.array([
+            frontier.held_pause(t, tr, e, w, confidence)
+            for t, tr, e, w in zip(tables, self.transport, self.expected,
+                                   self.worst)])
+
+
+def _judge(bound, measured, met, limits):
+    allowed = np.concatenate([bound <= lim for lim in limits])
+    return {'allowed': int(np.sum(allowed)),
+            'sla_violations': int(np.sum(allowed & ~met)),
+            'of_oracle': float(np.sum(allowed & met)) / max(
+                int(np.sum(met)), 1),
+            'beyond': float(np.mean(measured > bound))}
+
+
+def judge(runs, limits):
+    """The decisions of every policy on the runs (JSON-ready)."""
+    met = np.concatenate([runs.measured <= lim for lim in limits])
+    out = {'runs': len(runs.rows), 'left_out': runs.left_out,
+           'configurations': len(set(runs.configuration)),
+           'campaigns': [os.path.basename(p) for p in runs.paths],
+           'limits': list(limits), 'oracle': int(np.sum(met)),
+           'fixed': {}, 'qslm': [], 'informed': []}
+    for name, bound in (('worst case', runs.worst),
+                        ('expected pause', runs.expected),
+                        ("paper's bound", runs.paper)):
+        out['fixed'][name] = _judge(bound, runs.measured, met, limits)
+    for m in frontier.MARGINS:
+        point = _judge(runs.expected * m, runs.measured, met, limits)
+        point['margin'] = m
+        out['informed'].append(point)
+    tables = runs.tables()
+    for c in frontier.CONFIDENCES:
+        point = _judge(runs.held(tables, c), runs.measured, met, limits)
+        best = [p['of_oracle'] for p in out['informed']
+                if p['sla_violations'] <= point['sla_violations']]
+        point.update(confidence=c, informed_of_oracle=max(best))
+        out['qslm'].append(point)
+    return out
+
+
+def format_judged(res):
+    lines = [
+        'Judged by Nova-driven libvirt migrations of unseen configurations: '
+        '%d held-out runs that paused (%d configurations; %d left out, no '
+        'pause expected) x %d limits (%s ms) = %d requests, one '
+        'destination each; the real pause met the limit in %d. '
+        'qslm@c: the libvirt-fitted expected pause times the conformal '
+        'bound of the other configurations\' runs' % (
+            res['runs'], res['configurations'], res['left_out'],
+            len(res['limits']), ', '.join(map(str, res['limits'])),
+            res['runs'] * len(res['limits']), res['oracle']),
+        '  %-16s %7s %5s %9s %8s %8s %7s %9s %7s' % (
+            'policy', 'allowed', 'viol', 'realised', 'nominal', '/oracle',
+            'beyond', 'informed', 'gap pp')]
+    for name, p in res['fixed'].items():
+        lines.append('  %-16s %7d %5d %8.2f%% %8s %7.1f%% %6.2f%%' % (
+            name, p['allowed'], p['sla_violations'],
+            100.0 * p['sla_violations'] / max(p['allowed'], 1), '-',
+            100 * p['of_oracle'], 100 * p['beyond']))
+    for p in res['qslm']:
+        lines.append(
+            '  %-16s %7d %5d %8.2f%% %7.2f%% %7.1f%% %6.2f%% %8.1f%% '
+            '%7.1f' % (
+                'qslm@%g' % p['confidence'], p['allowed'],
+                p['sla_violations'],
+                100.0 * p['sla_violations'] / max(p['allowed'], 1),
+                100 * (1 - p['confidence']), 100 * p['of_oracle'],
+                100 * p['beyond'], 100 * p['informed_of_oracle'],
+                100 * (p['informed_of_oracle'] - p['of_oracle'])))
+    lines.append('  informed (the expected pause times a margin picked '
+                 'after the run), best share of the oracle per violation '
+                 'count (margin): ' + frontier.format_best(
+                     frontier.informed_best(res['informed'])))
+    lines.append('  (realised: SLA violations per allowed request; beyond: '
+                 'share of the runs whose real pause exceeded the pause '
+                 'held, the calibration against the nominal 1 - c)')
+    return '\n'.join(lines)

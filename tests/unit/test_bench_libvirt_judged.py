@@ -1,0 +1,69 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The libvirt-judged decisions of bench_quality learn out of sample."""
+
+import numpy as np
+import testtools
+
+from bench import libvirt_judged
+from qslm_nova.risk import residuals
+
+
+def _runs(configurations, ratios, expected=50.0, worst=500.0):
+    runs = libvirt_judged.LibvirtRuns.__new__(libvirt_judged.LibvirtRuns)
+    n = len(configurations)
+    runs.paths, runs.rows, runs.left_out = [], [{}] * n, 0
+    runs.configuration = list(configurations)
+    runs.transport = ['tcp'] * n
+    runs.expected = np.full(n, expected)
+    runs.worst = np.full(n, worst)
+    runs.paper = np.full(n, worst * 2)
+    runs.measured = runs.expected * np.asarray(ratios, dtype=float)
+    return runs
+
+
+class TestLibvirtJudged(testtools.TestCase):
+
+    def test_a_configuration_never_learns_from_its_own_runs(self):
+        # 40 configurations of ratio 1.0 and one whose two runs are 3x:
+        # its own bound must not see the 3x, every other one must.
+        configs = ['c%d' % i for i in range(40)] + ['odd', 'odd']
+        runs = _runs(configs, [1.0] * 40 + [3.0, 3.0])
+        tables = runs.tables()
+        odd = tables[-1].groups[residuals.ALL]
+        self.assertEqual(40, odd.runs)
+        self.assertEqual(1.0, odd.ratios[-1])
+        other = tables[0].groups[odd.name]
+        self.assertEqual(41, other.runs)
+        self.assertEqual(3.0, other.ratios[-1])
+
+    def test_judged_counts(self):
+        configs = ['c%d' % i for i in range(40)]
+        ratios = np.linspace(0.8, 1.6, 40)
+        res = libvirt_judged.judge(_runs(configs, ratios), (60, 1000))
+        # Every run meets 1000 ms; at 60 ms those under ratio 1.2 do.
+        self.assertEqual(40 + int(np.sum(50 * ratios <= 60)), res['oracle'])
+        self.assertEqual(80, res['fixed']['expected pause']['allowed'])
+        self.assertEqual(
+            int(np.sum(50 * ratios > 60)),
+            res['fixed']['expected pause']['sla_violations'])
+        # The worst case (500 ms) is allowed at 1000 ms only, never wrong.
+        self.assertEqual(40, res['fixed']['worst case']['allowed'])
+        self.assertEqual(0, res['fixed']['worst case']['sla_violations'])
+        for p in res['qslm']:
+            # Each held bound is at least the expected pause and a
+            # confidence's calibration is a share of the runs.
+            self.assertGreaterEqual(p['allowed'], 40)
+            self.assertLessEqual(p['beyond'], 1 - p['confidence'] + 0.05)
