@@ -39,6 +39,7 @@ from qslm_nova.testbed import libvirt_plan
 from qslm_nova.testbed import libvirt_runner
 from qslm_nova.testbed import netns
 from qslm_nova.testbed import TestbedError
+from qslm_nova.testbed import threadshare
 
 LOG = logging.getLogger(__name__)
 CSV_NAME = 'libvirt-campaign.csv'
@@ -80,6 +81,7 @@ def environment(src, dst, link, bandwidths):
             '%Y-%m-%dT%H:%M:%SZ'),
         'qemu': qemu, 'libvirt': libvirt.getVersion(),
         'accel': 'tcg', 'cpus': os.cpu_count(),
+        'sched_autogroup_enabled': threadshare.autogroup_enabled(),
         'cpu_model': raw_campaign.calibrate.cpu_model(),
         'link_goodput_mbps': {'%g' % bw: measure_goodput(src, dst, link, bw)
                               for bw in bandwidths},

@@ -28,6 +28,7 @@ import numpy as np
 
 from qslm_nova.testbed import libvirt_model as lm
 from qslm_nova.testbed import libvirt_record
+from qslm_nova.testbed import threadshare
 
 num = lm.num
 
@@ -148,11 +149,31 @@ def alive(rows, out):
                            r.get('dest_console_tail', '')[-60:]))
 
 
+def threads(rows, out):
+    """The CPU share the migration's threads got while runnable
+    (:mod:`.threadshare`) against the model's 1 / (1 + load per CPU).
+    Runs from before the sampler have none and print nothing.
+    """
+    ok = [r for r in rows if lm.unusable(r) is None]
+    for role, name in (('dst_recv', "destination QEMU's main thread "
+                                    '(receives)'),
+                       ('src_send', "source's live_migration thread")):
+        got = [(threadshare.share(r[role + '_run_s'], r[role + '_wait_s']),
+                lm.load_per_cpu(r)) for r in ok if _has(r, role + '_run_s')]
+        got = [(s, load) for s, load in got if s is not None]
+        if got:
+            out.append('  %s, share of a CPU while runnable: %s; the '
+                       'model\'s 1 / (1 + load per CPU): %s' % (
+                           name, _med([s for s, _ in got]),
+                           _med([1.0 / (1.0 + load) for _, load in got])))
+
+
 def report(rows, out):
     out.append('facts measured in these runs (median / p95 (n)):')
     monitor(rows, out)
     handoffs(rows, out)
     rates(rows, out)
+    threads(rows, out)
     alive(rows, out)
     excluded = collections.Counter(lm.unusable(r) for r in rows
                                    if lm.unusable(r))

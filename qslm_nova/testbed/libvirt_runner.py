@@ -38,6 +38,7 @@ from qslm_nova.testbed import libvirt_record
 from qslm_nova.testbed import nova_monitor
 from qslm_nova.testbed import qmp
 from qslm_nova.testbed import TestbedError
+from qslm_nova.testbed import threadshare
 
 LOG = logging.getLogger(__name__)
 
@@ -60,10 +61,8 @@ FIELDS = (
     'expected_downtime_ms', 'qemu_dirty_rate_mibps', 'guest_rate_mibps',
     'guest_alive_on_dest', 'dest_progress_s', 'dest_qemu_cpu_s',
     'dest_state', 'dest_console_tail', 'source_alive_after', 'event_loop',
-    'load1_start',
-    'load1_end', 'cpu_busy',
-    'cpu_steal', 'cpus', 'wall_s', 'error',
-)
+    'load1_start', 'load1_end', 'cpu_busy', 'cpu_steal', 'cpus',
+) + threadshare.FIELDS + ('wall_s', 'error')
 TRANSPORTS = ('tcp', 'tls')
 
 
@@ -192,10 +191,14 @@ def run(spec, src, dst, elf):
                     last.update(info)
 
         load = hostload.LoadSample.start()
-        result = nova_monitor.live_migrate(dom, dst.name, spec.nova,
-                                           spec.memory_mib, on_poll=on_poll,
-                                           deadline_s=spec.deadline_s)
+        pidfile = '/run/libvirt/qemu/%s.pid' % g.name
+        with threadshare.Sampler({'src': src.host_path(pidfile),
+                                  'dst': dst.host_path(pidfile)}) as shares:
+            result = nova_monitor.live_migrate(
+                dom, dst.name, spec.nova, spec.memory_mib, on_poll=on_poll,
+                deadline_s=spec.deadline_s)
         row.update(load.stop().as_row())
+        row.update(shares.columns())
         libvirt_record.record_monitor(row, result)
         libvirt_record.record_qemu(row, result, swatch, dwatch)
         row['expected_downtime_ms'] = last.get('expected-downtime', '')

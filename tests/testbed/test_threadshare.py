@@ -1,0 +1,123 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The migration threads' CPU, read from schedstat (no libvirt needed)."""
+
+import os
+import threading
+import time
+
+import fixtures
+import testtools
+
+from qslm_nova.testbed import threadshare
+
+
+def _spin(seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+class TestThreadShare(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.tmp = self.useFixture(fixtures.TempDir()).path
+        self.pidfile = os.path.join(self.tmp, 'qemu.pid')
+
+    def test_threads_of_this_process(self):
+        # This process plays both QEMUs: its main thread receives, a
+        # thread named like QEMU's sender sends.
+        with open(self.pidfile, 'w') as f:
+            f.write('%d\n' % os.getpid())
+        ready, done = threading.Event(), threading.Event()
+
+        def sender():
+            with open('/proc/self/task/%d/comm' % threading.get_native_id(),
+                      'w') as f:
+                f.write('live_migration')
+            ready.set()
+            _spin(0.4)
+            done.wait(5)
+
+        t = threading.Thread(target=sender)
+        t.start()
+        ready.wait(5)
+        with threadshare.Sampler({'src': self.pidfile, 'dst': self.pidfile},
+                                 interval=0.05) as shares:
+            _spin(0.3)
+        done.set()
+        t.join()
+        cols = shares.columns()
+        self.assertEqual(set(threadshare.FIELDS), set(cols))
+        # Both spun for most of the sampled time; run + wait cannot
+        # exceed the wall-clock time sampled (about 0.3 s, 2 CPUs shared).
+        self.assertGreater(cols['src_send_run_s'], 0.05)
+        self.assertGreater(cols['dst_recv_run_s'], 0.05)
+        for role in threadshare.ROLES:
+            total = cols[role + '_run_s'] + cols[role + '_wait_s']
+            self.assertLess(total, 2.0, role)
+            self.assertGreater(threadshare.share(
+                cols[role + '_run_s'], cols[role + '_wait_s']), 0.0)
+
+    def test_unseen_threads_are_empty(self):
+        with threadshare.Sampler({'src': self.pidfile, 'dst': self.pidfile},
+                                 interval=0.05) as shares:
+            time.sleep(0.1)
+        self.assertEqual(dict.fromkeys(threadshare.FIELDS, ''),
+                         shares.columns())
+
+    def test_share(self):
+        self.assertEqual(0.25, threadshare.share('1.0', '3.0'))
+        self.assertIsNone(threadshare.share('', ''))
+        self.assertIsNone(threadshare.share(None, 1))
+        self.assertIsNone(threadshare.share(0, 0))
+
+    def test_autogroup(self):
+        path = os.path.join(self.tmp, 'autogroup')
+        self.assertIsNone(threadshare.autogroup_enabled(path))
+        with open(path, 'w') as f:
+            f.write('0\n')
+        self.assertEqual(0, threadshare.autogroup_enabled(path))
+
+
+class TestFacts(testtools.TestCase):
+
+    def _row(self, **kw):
+        row = {'run_id': 'r', 'group': 'held-out', 'label': 'steps',
+               'outcome': 'completed', 'status': 'ok', 'event_loop': '1',
+               'guest_alive_on_dest': '1', 'load1_start': '6',
+               'load1_end': '6', 'cpus': '2'}
+        row.update(kw)
+        return row
+
+    def test_shares_beside_the_model(self):
+        from qslm_nova.testbed import libvirt_facts
+        rows = [self._row(dst_recv_run_s='1.0', dst_recv_wait_s='0.5',
+                          src_send_run_s='', src_send_wait_s=''),
+                self._row()]
+        out = []
+        libvirt_facts.threads(rows, out)
+        # Load 3 per CPU: the model says 1 / 4; the thread got 2 / 3.
+        self.assertEqual(1, len(out), out)
+        self.assertIn('share of a CPU while runnable: 0.667 / 0.667 (n=1); '
+                      "the model's 1 / (1 + load per CPU): 0.25 / 0.25 "
+                      '(n=1)', out[0])
+
+    def test_old_runs_print_nothing(self):
+        from qslm_nova.testbed import libvirt_facts
+        out = []
+        libvirt_facts.threads([self._row()], out)
+        self.assertEqual([], out)
