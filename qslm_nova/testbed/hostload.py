@@ -66,7 +66,15 @@ class LoadSample(object):
 
 
 class CPUHogs(object):
-    """*count* busy loops inside each of *hosts* (LibvirtHost objects)."""
+    """*count* busy loops inside each of *hosts* (LibvirtHost objects).
+
+    Each loop runs in a session of its own, as libvirt starts each QEMU:
+    the load stands for other guests. Where the kernel shares CPU between
+    sessions (``kernel.sched_autogroup_enabled``), loops in one session
+    would be one group, and the load average would count their threads
+    as contention a QEMU thread does not meet (``data/testbed/README.md``;
+    campaigns up to 9 ran them so).
+    """
 
     def __init__(self, hosts, count):
         self.hosts = list(hosts)
@@ -79,7 +87,7 @@ class CPUHogs(object):
                 self.procs.append(host.popen(
                     ['sh', '-c', 'while :; do :; done'],
                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL))
+                    stderr=subprocess.DEVNULL, start_new_session=True))
         return self
 
     def __exit__(self, *exc):

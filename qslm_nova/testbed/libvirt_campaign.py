@@ -82,6 +82,7 @@ def environment(src, dst, link, bandwidths):
         'qemu': qemu, 'libvirt': libvirt.getVersion(),
         'accel': 'tcg', 'cpus': os.cpu_count(),
         'sched_autogroup_enabled': threadshare.autogroup_enabled(),
+        'hogs': 'one session each',
         'cpu_model': raw_campaign.calibrate.cpu_model(),
         'link_goodput_mbps': {'%g' % bw: measure_goodput(src, dst, link, bw)
                               for bw in bandwidths},

@@ -121,3 +121,29 @@ class TestFacts(testtools.TestCase):
         out = []
         libvirt_facts.threads([self._row()], out)
         self.assertEqual([], out)
+
+
+class _LocalHost(object):
+    def popen(self, cmd, **kwargs):
+        import subprocess
+        return subprocess.Popen(cmd, **kwargs)
+
+
+def _session(pid):
+    with open('/proc/%d/stat' % pid) as f:
+        return int(f.read().rsplit(')', 1)[1].split()[3])
+
+
+class TestHogs(testtools.TestCase):
+
+    def test_each_hog_in_a_session_of_its_own(self):
+        from qslm_nova.testbed import hostload
+        with hostload.CPUHogs([_LocalHost(), _LocalHost()], 2) as hogs:
+            procs = list(hogs.procs)
+            sessions = {_session(p.pid) for p in procs}
+        self.assertEqual(4, len(procs))
+        self.assertEqual(4, len(sessions))
+        self.assertNotIn(_session(os.getpid()), sessions)
+        # And all of them gone after.
+        for p in procs:
+            self.assertIsNotNone(p.poll())
