@@ -157,7 +157,9 @@ def threads(rows, out):
     ok = [r for r in rows if lm.unusable(r) is None]
     for role, name in (('dst_recv', "destination QEMU's main thread "
                                     '(receives)'),
-                       ('src_send', "source's live_migration thread")):
+                       ('src_send', "source's live_migration thread"),
+                       ('dst_multifd', "destination's multifd threads"),
+                       ('src_multifd', "source's multifd threads")):
         got = [(threadshare.share(r[role + '_run_s'], r[role + '_wait_s']),
                 lm.load_per_cpu(r)) for r in ok if _has(r, role + '_run_s')]
         got = [(s, load) for s, load in got if s is not None]

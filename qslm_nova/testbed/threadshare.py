@@ -33,8 +33,13 @@ import os
 import threading
 
 #: The threads sampled: role -> (host side, thread name or None for the
-#: process's main thread).
-ROLES = {'dst_recv': ('dst', None), 'src_send': ('src', 'live_migration')}
+#: process's main thread; a name ending in ``*`` is a prefix). Over one
+#: connection the destination's main thread receives and the source's
+#: ``live_migration`` thread sends; over parallel connections (multifd)
+#: one thread per connection on each side moves the pages.
+ROLES = {'dst_recv': ('dst', None), 'src_send': ('src', 'live_migration'),
+         'dst_multifd': ('dst', 'multifdrecv_*'),
+         'src_multifd': ('src', 'multifdsend_*')}
 
 FIELDS = tuple('%s_%s_s' % (role, what) for role in ROLES
                for what in ('run', 'wait'))
@@ -59,6 +64,12 @@ def schedstat(pid, tid):
         return None
 
 
+def _named(comm, name):
+    if name.endswith('*'):
+        return comm.startswith(name[:-1])
+    return comm == name
+
+
 def thread_ids(pid, name):
     """Thread ids of *pid* named *name* (its main thread for None)."""
     if name is None:
@@ -71,7 +82,7 @@ def thread_ids(pid, name):
     for tid in tids:
         try:
             with open('/proc/%d/task/%s/comm' % (pid, tid)) as f:
-                if f.read().strip() == name:
+                if _named(f.read().strip(), name):
                     out.append(int(tid))
         except (OSError, ValueError):
             continue

@@ -66,7 +66,10 @@ class TestThreadShare(testtools.TestCase):
         # exceed the wall-clock time sampled (about 0.3 s, 2 CPUs shared).
         self.assertGreater(cols['src_send_run_s'], 0.05)
         self.assertGreater(cols['dst_recv_run_s'], 0.05)
-        for role in threadshare.ROLES:
+        # No multifd threads here.
+        self.assertEqual('', cols['src_multifd_run_s'])
+        self.assertEqual('', cols['dst_multifd_wait_s'])
+        for role in ('src_send', 'dst_recv'):
             total = cols[role + '_run_s'] + cols[role + '_wait_s']
             self.assertLess(total, 2.0, role)
             self.assertGreater(threadshare.share(
@@ -91,6 +94,40 @@ class TestThreadShare(testtools.TestCase):
         with open(path, 'w') as f:
             f.write('0\n')
         self.assertEqual(0, threadshare.autogroup_enabled(path))
+
+
+class TestNames(testtools.TestCase):
+
+    def test_prefix(self):
+        me = os.getpid()
+        started, done = threading.Event(), threading.Event()
+        tids = []
+
+        def worker(name):
+            tid = threading.get_native_id()
+            with open('/proc/self/task/%d/comm' % tid, 'w') as f:
+                f.write(name)
+            tids.append(tid)
+            started.set()
+            done.wait(5)
+
+        threads = [threading.Thread(target=worker, args=(n,))
+                   for n in ('multifdsend_0', 'multifdsend_1',
+                             'multifdrecv_0')]
+        try:
+            for t in threads:
+                started.clear()
+                t.start()
+                started.wait(5)
+            found = threadshare.thread_ids(me, 'multifdsend_*')
+            self.assertEqual(sorted(tids[:2]), sorted(found))
+            self.assertEqual([tids[2]],
+                             threadshare.thread_ids(me, 'multifdrecv_0'))
+            self.assertEqual([], threadshare.thread_ids(me, 'multifd'))
+        finally:
+            done.set()
+            for t in threads:
+                t.join()
 
 
 class TestFacts(testtools.TestCase):
