@@ -326,14 +326,19 @@ Related options:
 """),
 ]
 
+#: estimator.MAX_CPU_LOAD, written out so that listing the options does
+#: not import numpy (a unit test checks that the two agree).
+MAX_HOST_CPU_LOAD = 16.0
+
 host_opts = [
     cfg.FloatOpt('default_host_cpu_load',
-                 default=0.3, min=0.0, max=0.95,
+                 default=0.3, min=0.0, max=MAX_HOST_CPU_LOAD,
                  help="""
 CPU load assumed for hosts whose topology entry gives none.
 
-The estimator reads a host's load as runnable threads per CPU (below
-saturation about the CPUs' busy share). On the busier of the two hosts
+The estimator reads a host's load as runnable threads per CPU (the load
+average over the CPU count; below saturation about the CPUs' busy share),
+as the compute agent publishes it. On the busier of the two hosts
 the migration stream gets 1 / (1 + load) of a core, with or without a
 cipher, and libvirt's prepare takes 1 + load times as long, so a higher
 load gives slower migrations and longer downtime estimates. Set
@@ -342,7 +347,8 @@ published profile overrides both.
 
 Possible values:
 
-* A share between 0 (idle) and 0.95.
+* Runnable threads per CPU, from 0 (idle) to 16 (the migration thread
+  gets 1/17 of a core).
 
 Related options:
 

@@ -65,6 +65,7 @@ MIB = columns.MIB
 GIB = columns.GIB
 
 LibvirtSettings = settings.LibvirtSettings
+MAX_CPU_LOAD = settings.MAX_CPU_LOAD
 ModelParams = settings.ModelParams
 data_gb = settings.data_gb
 MechanismColumns = columns.MechanismColumns

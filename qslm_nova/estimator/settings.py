@@ -27,6 +27,12 @@ import numpy as np
 from qslm_nova import conf_fields
 
 
+#: The heaviest host load the model takes (runnable threads per CPU):
+#: the migration thread gets 1/17 of a core. Heavier loads read as this
+#: (the testbed's heaviest run had 18, ``data/testbed/README.md``).
+MAX_CPU_LOAD = 16.0
+
+
 @dataclasses.dataclass(frozen=True)
 class LibvirtSettings:
     """The Nova [libvirt] live-migration settings the model follows.

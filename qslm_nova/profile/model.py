@@ -85,7 +85,8 @@ class HostProfile:
         parallel connections, post-copy, auto-converge).
     :param cipher_gbps_per_core: measured AES-GCM throughput of one TLS
         stream on one core (Gbit/s).
-    :param cpu_load: measured CPU load, 0..1 (rounded up to 5 %).
+    :param cpu_load: measured CPU load, runnable threads per CPU, 0..16
+        (rounded up to a step, :func:`traits.load_trait_value`).
     :param cores: online CPUs.
     :param seen_at: when the agent last published (epoch seconds, to ten
         minutes).

@@ -25,11 +25,12 @@ provider's ``CUSTOM_QSLM_ATTESTED_AT_<epoch>`` does::
     CUSTOM_QSLM_MIG_DOWNTIME_MS_500        live_migration_downtime
     ...
     CUSTOM_QSLM_MIG_CIPHER_MBPS_2400       one core's AES-GCM stream, Mbit/s
-    CUSTOM_QSLM_MIG_CPU_LOAD_PCT_35        CPU load, rounded up to 5 %
+    CUSTOM_QSLM_MIG_CPU_LOAD_PCT_35        runnable threads per CPU, %
     CUSTOM_QSLM_MIG_SEEN_1764057600        last published, to ten minutes
 
 Measured values are rounded (cipher down to two significant digits, load
-up to 5 %, time down to ten minutes) so that a fleet shares few distinct
+up to a step: 5 % up to 100 %, 25 % up to 400 %, then 100 % to the cap
+of 1600 %, time down to ten minutes) so that a fleet shares few distinct
 traits: Placement keeps every trait ever created, and the destination
 table is read with one query per distinct value.
 """
@@ -46,7 +47,10 @@ ACCEPTS_TLS = PREFIX + 'ACCEPTS_TLS'
 TRANSPORT = PREFIX + 'TRANSPORT_'
 TIMEOUT_ACTION = PREFIX + 'TIMEOUT_ACTION_'
 SEEN_STEP_S = 600
-LOAD_STEP_PCT = 5
+#: Load steps: (up to this percent, round up to a multiple of this).
+LOAD_STEPS_PCT = ((100, 5), (400, 25), (None, 100))
+#: The heaviest load published and read (estimator.MAX_CPU_LOAD).
+MAX_LOAD_PCT = int(estimator.MAX_CPU_LOAD * 100)
 
 #: Whole-number [libvirt] options: trait stem -> LibvirtSettings field.
 LIBVIRT_NUMBERS = (
@@ -92,10 +96,15 @@ def cipher_trait_value(gbps):
 
 
 def load_trait_value(load):
-    """Percent rounded up to the step: a load reads no lighter than it is.
+    """Percent rounded up to its step: a load reads no lighter than it is
+    (up to the cap; an unknown one, NaN, reads as the cap).
     """
-    pct = math.ceil(max(min(load, 1.0), 0.0) * 100.0 / LOAD_STEP_PCT)
-    return int(pct * LOAD_STEP_PCT)
+    pct = load * 100.0
+    pct = max(pct, 0.0) if pct <= MAX_LOAD_PCT else MAX_LOAD_PCT
+    for upto, step in LOAD_STEPS_PCT:
+        if upto is None or pct <= upto:
+            return min(int(math.ceil(pct / step - 1e-9)) * step,
+                       MAX_LOAD_PCT)
 
 
 def encode(profile):
@@ -203,7 +212,7 @@ def decode(node, names, partial=False):
     if host['cipher_gbps_per_core'] is not None:
         host['cipher_gbps_per_core'] = host['cipher_gbps_per_core'] / 1000.0
     if host['cpu_load'] is not None:
-        host['cpu_load'] = min(host['cpu_load'], 100) / 100.0
+        host['cpu_load'] = min(host['cpu_load'], MAX_LOAD_PCT) / 100.0
     if host['cores'] == 0:
         host['cores'] = None
     return model.HostProfile(

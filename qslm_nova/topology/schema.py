@@ -30,6 +30,7 @@ import datetime
 
 import networkx as nx
 
+from qslm_nova import estimator
 from qslm_nova import exception
 from qslm_nova import mechanisms as mech_mod
 from qslm_nova import policy as policy_mod
@@ -213,7 +214,7 @@ def _parse_hosts(doc, chk, mechs, graph):
             attested_at=attested,
             mechanisms=host_mechs,
             cpu_load=chk.number(entry, 'cpu_load', place, minimum=0,
-                                below=1),
+                                maximum=estimator.MAX_CPU_LOAD),
             agent_id=chk.string(entry, 'agent_id', place))
         graph.add_node(str(name), kind='host')
     return hosts

@@ -131,21 +131,76 @@ class TestHostInfo(base.BaseTestCase):
 
 class TestLoad(base.BaseTestCase):
 
-    def test_busy_share_between_readings(self):
+    def setUp(self):
+        super().setUp()
         d = self.useFixture(fixtures.TempDir()).path
-        stat = os.path.join(d, 'stat')
+        self.stat = os.path.join(d, 'stat')
+        self.loadavg = os.path.join(d, 'loadavg')
+        self.write_loadavg('0.00')
 
-        def write(user, idle, iowait):
-            with open(stat, 'w') as f:
-                f.write('cpu  %d 0 0 %d %d 0 0 0 0 0\ncpu0 1 2 3\n'
-                        % (user, idle, iowait))
+    def write_stat(self, user, idle, iowait, cpus=2):
+        with open(self.stat, 'w') as f:
+            f.write('cpu  %d 0 0 %d %d 0 0 0 0 0\n' % (user, idle, iowait))
+            for n in range(cpus):
+                f.write('cpu%d 1 2 3 4 5 6 7 8 0 0\n' % n)
+            f.write('intr 1 2\nctxt 9\nprocs_running 3\n')
 
-        write(100, 900, 0)
-        meter = cpuload.LoadMeter(stat)
-        write(400, 1400, 100)
+    def write_loadavg(self, load1):
+        with open(self.loadavg, 'w') as f:
+            f.write('%s 0.50 0.40 3/700 12345\n' % load1)
+
+    def meter(self):
+        return cpuload.LoadMeter(self.stat, self.loadavg)
+
+    def test_busy_share_between_readings(self):
+        self.write_stat(100, 900, 0)
+        meter = self.meter()
+        self.write_stat(400, 1400, 100)
         self.assertAlmostEqual(300 / 900.0, meter.sample())
-        self.assertIsNone(cpuload.LoadMeter(stat).load)
-        self.assertGreaterEqual(cpuload.LoadMeter().sample() or 0.0, 0.0)
+        self.assertIsNone(self.meter().load)
+
+    def test_saturated_host_reads_its_run_queue(self):
+        # Both CPUs busy, 7 threads runnable on 2 CPUs: the busy share
+        # stops at 1, the load average per CPU does not.
+        self.write_stat(100, 900, 0, cpus=2)
+        meter = self.meter()
+        self.write_stat(1100, 900, 0, cpus=2)
+        self.write_loadavg('7.00')
+        self.assertAlmostEqual(3.5, meter.sample())
+        self.assertEqual((1.0, 3.5), meter.parts)
+        # A load that just rose: the busy share leads the average.
+        self.write_stat(1500, 1500, 0, cpus=2)
+        self.write_loadavg('0.20')
+        self.assertAlmostEqual(0.4, meter.sample())
+
+    def test_no_time_passed_keeps_the_last_load(self):
+        self.write_stat(100, 900, 0)
+        meter = self.meter()
+        self.assertIsNone(meter.sample())
+
+    def test_unreadable_load_average_falls_back_to_busy_share(self):
+        self.write_stat(100, 900, 0)
+        meter = cpuload.LoadMeter(self.stat, self.loadavg + '.missing')
+        self.write_stat(400, 1400, 100)
+        with self.assertLogs('qslm_nova.agent.cpuload', 'WARNING') as logs:
+            self.assertAlmostEqual(300 / 900.0, meter.sample())
+        self.assertIn('busy share alone', logs.output[0])
+
+    def test_bad_files_are_named(self):
+        self.write_loadavg('nan')
+        self.assertRaisesRegex(ValueError, 'loadavg has no load average',
+                               cpuload.read_load_average, self.loadavg)
+        with open(self.stat, 'w') as f:
+            f.write('intr 1\n')
+        self.assertRaisesRegex(ValueError, 'does not start with the cpu',
+                               cpuload.read_times, self.stat)
+
+    def test_this_host(self):
+        meter = cpuload.LoadMeter()
+        time.sleep(0.05)
+        load = meter.sample()
+        self.assertTrue(load is None or 0.0 <= load <= os.cpu_count() * 64)
+        self.assertEqual(os.cpu_count(), cpuload.read_times()[2])
 
 
 class TestCipher(base.BaseTestCase):

@@ -229,6 +229,12 @@ class TestFaults(AgentTestCase):
         self.assertEqual(2, len(self.placement.published))
         self.assertIn('CUSTOM_QSLM_MIG_CPU_LOAD_PCT_75',
                       self.placement.published[-1])
+        # A saturated host: runnable threads per CPU, above 100 %.
+        self.meter.load = 2.6
+        self.ticks(11)
+        self.assertEqual(3, len(self.placement.published))
+        self.assertIn('CUSTOM_QSLM_MIG_CPU_LOAD_PCT_275',
+                      self.placement.published[-1])
 
     def test_libvirt_down_then_up(self):
         self.watcher.up = False

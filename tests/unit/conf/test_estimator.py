@@ -15,6 +15,7 @@
 
 """[qslm] constants of the downtime model: defaults and bounds."""
 
+from qslm_nova.conf import estimator as estimator_conf
 from qslm_nova import estimator as estimator_mod
 from tests.unit.conf import base
 
@@ -26,14 +27,20 @@ class TestEstimatorOptions(base.ConfTestCase):
                          estimator_mod.ModelParams.from_conf(self.conf.qslm))
         self.assertEqual(0.3, self.conf.qslm.default_host_cpu_load)
 
+    def test_load_range_is_the_models(self):
+        # Written out in the options module to keep numpy out of it.
+        self.assertEqual(estimator_mod.MAX_CPU_LOAD,
+                         estimator_conf.MAX_HOST_CPU_LOAD)
+
     def test_bounds(self):
         self.fixture.config(worst_bandwidth_factor=1.0, worst_dirty_factor=1,
-                            default_host_cpu_load=0.95, iteration_ms=0,
+                            default_host_cpu_load=16, iteration_ms=0,
                             group='qslm')
         self.assertRefused(setup_ms=-1, confirmation_ms=-1, activation_ms=-1,
                            device_state_mb=-1, worst_dirty_factor=0.5,
                            worst_bandwidth_factor=0.0,
                            stop_share=0.05, worst_stop_share=0.05,
                            worst_extra_ms=-1, iteration_ms=-1,
-                           first_sample_ms=-1, default_host_cpu_load=0.96)
+                           first_sample_ms=-1, default_host_cpu_load=16.01)
+        self.assertRefused(default_host_cpu_load=-0.01)
         self.assertRefused(worst_bandwidth_factor=1.01)

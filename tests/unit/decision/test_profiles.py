@@ -22,6 +22,7 @@ from qslm_nova import observed
 from qslm_nova import policy
 from qslm_nova.profile import model
 from qslm_nova.profile import store
+from qslm_nova.profile import traits
 from tests.unit.decision import base
 from tests.unit import fixtures as fx
 
@@ -177,6 +178,18 @@ class TestFigures(ProfileTestCase):
         self.assertEqual('topology', d.sources.cpu_load)
         self.assertIn('published profile of src is 120 min old: its CPU '
                       'load is not used', d.notes)
+
+    def test_saturated_source_through_its_traits(self):
+        # Seven busy threads on two CPUs, as the agent publishes it and
+        # the destination table reads it back: 3.5 threads per CPU.
+        published = traits.decode('src', traits.encode(
+            prof('src', 'tls', True, cpu_load=3.5)))
+        self.assertEqual(3.5, published.cpu_load)
+        d = self.decide('dst', engine=self.engine_with(
+            published, prof('dst', 'tls', True)))
+        self.assertEqual('profile', d.sources.cpu_load)
+        per_core = 1e9 / 8 / (1 / 2.5 + 1 / 10.0)
+        self.assertAlmostEqual(per_core / 4.5 / 2 ** 20, d.rate_mibps)
 
     def test_no_profiles_decide_as_before(self):
         engine = self.engine_with()

@@ -66,8 +66,21 @@ class TestEncode(base.BaseTestCase):
 
     def test_rounding_edges(self):
         self.assertEqual(0, traits.load_trait_value(0.0))
-        self.assertEqual(100, traits.load_trait_value(1.7))
+        self.assertEqual(0, traits.load_trait_value(-0.5))
         self.assertEqual(5, traits.load_trait_value(0.0001))
+        self.assertEqual(35, traits.load_trait_value(0.35))
+        self.assertEqual(100, traits.load_trait_value(1.0))
+        # Above one runnable thread per CPU the steps widen: 25 % to
+        # 400 %, then 100 % up to the cap.
+        self.assertEqual(125, traits.load_trait_value(1.0001))
+        self.assertEqual(175, traits.load_trait_value(1.7))
+        self.assertEqual(400, traits.load_trait_value(4.0))
+        self.assertEqual(500, traits.load_trait_value(4.01))
+        self.assertEqual(1600, traits.load_trait_value(15.5))
+        for heavy in (16.01, 1e300, float('inf'), float('nan')):
+            self.assertEqual(1600, traits.load_trait_value(heavy), heavy)
+        steps = {traits.load_trait_value(x / 100.0) for x in range(2000)}
+        self.assertEqual(45, len(steps))
         self.assertEqual(11000, traits.cipher_trait_value(11.99))
         self.assertEqual(950, traits.cipher_trait_value(0.95))
         self.assertIsNone(traits.cipher_trait_value(float('inf')))
@@ -99,6 +112,15 @@ class TestDecode(base.BaseTestCase):
         got = traits.decode('cmp-1', names)
         self.assertIsNone(got.transport)
         self.assertIn('2 transports published (none, tls)', got.errors)
+
+    def test_saturated_load_round_trips(self):
+        back = traits.decode('cmp-1', traits.encode(profile(cpu_load=2.6)))
+        self.assertEqual(2.75, back.cpu_load)
+
+    def test_load_beyond_the_cap_reads_as_the_cap(self):
+        names = set(traits.encode(profile(cpu_load=None))) | {
+            'CUSTOM_QSLM_MIG_CPU_LOAD_PCT_999999999999999'}
+        self.assertEqual(16.0, traits.decode('cmp-1', names).cpu_load)
 
     def test_two_values_of_one_figure_are_dropped(self):
         names = set(traits.encode(profile())) | {

@@ -268,14 +268,23 @@ class TestParseErrors(base.BaseTestCase):
     def test_bad_host_fields(self):
         doc = fx.cloud_doc()
         doc['hosts']['src']['trusted'] = 'yes'
-        doc['hosts']['src']['cpu_load'] = 1
+        doc['hosts']['src']['cpu_load'] = 16.5
         doc['hosts']['src']['site'] = ''
         self.assertErrors(doc, [
             "topology.yaml: hosts.src.site: must be a non-empty string, "
             "got ''",
             "topology.yaml: hosts.src.trusted: must be true or false, got "
             "'yes'",
-            'topology.yaml: hosts.src.cpu_load: must be < 1, got 1'])
+            'topology.yaml: hosts.src.cpu_load: must be <= 16.0, got 16.5'])
+
+    def test_saturated_host_load(self):
+        # Runnable threads per CPU: a saturated host reads above 1.
+        doc = fx.cloud_doc()
+        doc['hosts']['src']['cpu_load'] = 2.5
+        doc['hosts']['dst']['cpu_load'] = 16
+        topo = fx.make_topology(doc)
+        self.assertEqual(2.5, topo.hosts['src'].cpu_load)
+        self.assertEqual(16.0, topo.hosts['dst'].cpu_load)
 
     def test_host_not_a_mapping(self):
         doc = fx.cloud_doc()
