@@ -169,11 +169,15 @@ def link_gbps(row, fitted):
         p.mss_bytes * 1000.0)
 
 
-def estimate_rows(rows, fitted, variant=AFTER):
-    """Per row: expected and worst pause and total (ms), outcome, paper."""
+def estimate_rows(rows, fitted, variant=AFTER, load_of=load_per_cpu):
+    """Per row: expected and worst pause and total (ms), outcome, paper.
+
+    :param load_of: the row's load per CPU as the estimate takes it
+        (default the fit's: the load average over the CPUs).
+    """
     out = []
     for row in rows:
-        load = load_per_cpu(row) if variant.host_load else 0.0
+        load = load_of(row) if variant.host_load else 0.0
         mem = num(row, 'memory_mib')
         est = estimator.estimate(
             memory_mb=mem, dirty_rate_mibps=num(row, 'dirty_rate_mibps'),

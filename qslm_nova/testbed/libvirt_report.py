@@ -46,6 +46,7 @@ from qslm_nova.testbed import campaign as raw_campaign
 from qslm_nova.testbed import fit
 from qslm_nova.testbed import libvirt_bounds
 from qslm_nova.testbed import libvirt_facts
+from qslm_nova.testbed import libvirt_loadinput
 from qslm_nova.testbed import libvirt_model as lm
 from qslm_nova.testbed import libvirt_plan
 from qslm_nova.testbed import libvirt_repeats
@@ -339,9 +340,11 @@ def main(argv=None):
         fitted, summary = evaluate(rows, goodput, variant, out)
         summaries.append(summary)
     targets(summaries, rows, noise, out)
-    libvirt_bounds.report([r for r in ok if r['group'] == 'fit'],
-                          [r for r in ok if r['group'] == 'held-out'],
-                          fitted, out)
+    fit_rows = [r for r in ok if r['group'] == 'fit']
+    held = [r for r in ok if r['group'] == 'held-out']
+    libvirt_bounds.report(fit_rows, held, fitted, out)
+    libvirt_loadinput.report((('held-out', held), ('fit', fit_rows)),
+                             fitted, out)
     if args.save_fit:
         fit.save(fitted, args.save_fit)
     text = '\n'.join(out)

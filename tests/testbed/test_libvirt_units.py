@@ -26,10 +26,12 @@ import testtools
 from qslm_nova import estimator
 from qslm_nova.testbed import campaign as raw_campaign
 from qslm_nova.testbed import cli
+from qslm_nova.testbed import fit
 from qslm_nova.testbed import hostload
 from qslm_nova.testbed import libvirt_bounds
 from qslm_nova.testbed import libvirt_campaign
 from qslm_nova.testbed import libvirt_facts
+from qslm_nova.testbed import libvirt_loadinput
 from qslm_nova.testbed import libvirt_model
 from qslm_nova.testbed import libvirt_parts
 from qslm_nova.testbed import libvirt_plan
@@ -403,6 +405,45 @@ class TestPauseParts(testtools.TestCase):
         self.assertTrue((coef >= 0).all())
         self.assertAlmostEqual(2.0, coef[1])
         self.assertEqual(0.0, coef[0])
+
+
+class TestLoadInput(testtools.TestCase):
+
+    def test_saturated_host_by_each_measure(self):
+        # Eight runnable threads on two CPUs, both CPUs busy all the run,
+        # a 10 Gbit/s link: the migration thread is the limit.
+        row = _row(load1_start=8, load1_end=8, cpu_busy=1.0,
+                   bandwidth_mbps=10000)
+        self.assertEqual(1.0, libvirt_loadinput.busy_share(row))
+        self.assertEqual(4.0, libvirt_loadinput.agent_load(row))
+        # Below saturation the busy share leads a lagging load average.
+        idle = _row(load1_start=0.2, load1_end=0.2, cpu_busy=0.45)
+        self.assertEqual(0.45, libvirt_loadinput.agent_load(idle))
+        fitted = fit.load(os.path.join(raw_campaign.DATA_DIR,
+                                       'libvirt-fitted-params.json'))
+        capped, agent = (libvirt_model.estimate_rows([row], fitted,
+                                                     load_of=f)[0]
+                         for f in (libvirt_loadinput.busy_share,
+                                   libvirt_loadinput.agent_load))
+        # The stream gets 1/5 of a core, not 1/2: 2.5 times as long to
+        # send (less the fixed setup and hand-off).
+        self.assertGreater(agent['total_ms'], 2.0 * capped['total_ms'])
+        self.assertGreater(agent['downtime_ms'], capped['downtime_ms'])
+
+    def test_report_per_group_and_band(self):
+        fitted = fit.load(os.path.join(raw_campaign.DATA_DIR,
+                                       'libvirt-fitted-params.json'))
+        rows = [_row(load1_start=8, load1_end=8, cpu_busy=1.0),
+                _row(load1_start=1, load1_end=1, cpu_busy=0.6)]
+        out = []
+        libvirt_loadinput.report((('held-out', rows), ('fit', rows[1:])),
+                                 fitted, out)
+        # Header; held-out: all, light, loaded; fit: all and light
+        # (nothing loaded).
+        self.assertEqual(1 + 5 * (1 + len(libvirt_loadinput.INPUTS)),
+                         len(out))
+        self.assertIn('held-out, load/CPU <= 1 (1 runs)', out[5])
+        self.assertIn('held-out, load/CPU > 1 (1 runs)', out[9])
 
 
 class TestBounds(testtools.TestCase):

@@ -96,7 +96,7 @@ class TestValidate(base.CLITestCase):
 
     def test_problems_with_full_paths(self):
         bad = write(os.path.join(self.tmp, 'bad.yaml'), {
-            'version': 2, 'hosts': {'h1': {'cpu_load': 3}},
+            'version': 2, 'hosts': {'h1': {'cpu_load': 30}},
             'links': [{'between': ['h1', 'x'], 'bandwidth_gbps': -1,
                        'security': 'private'}]})
         rc, doc, err = self.validate(bad)
