@@ -126,7 +126,7 @@ schedule_opts = [
 Seconds between two publications of the host profile at the latest.
 
 The profile is published at start, whenever a figure changes (the CPU
-load by a 5 % step, nova.conf) and at least this often, with a time
+load by a step, nova.conf) and at least this often, with a time
 stamp the decision uses to tell a live agent from a dead one.
 
 Possible values:
@@ -144,10 +144,13 @@ Related options:
                help="""
 Seconds between two readings of the host's CPU load.
 
-The load is the busy share of all CPUs over the interval, read from
-``/proc/stat`` (two reads of one file: the cheapest measure there is).
-A change of a 5 % step or more is published at most once per
-interval.
+The load is what the downtime model takes, runnable threads per CPU:
+the larger of the one-minute load average over the online CPUs
+(``/proc/loadavg``) and the busy share of all CPUs over the interval
+(``/proc/stat``). The first goes above 1 when threads queue for the
+cores, the second sees a load that has just risen. It is rounded up to
+a step (5 % up to 100 %, 25 % up to 400 %, 100 % up to 1600 %); a new
+step is published at most once per interval.
 
 Possible values:
 
