@@ -30,6 +30,8 @@ cloud that does not answer fails them.
 
 import json
 import os
+import subprocess
+import sys
 import time
 import uuid
 
@@ -139,6 +141,33 @@ class RealCloudTestCase(testtools.TestCase):
 
     def nova(self, account='qslm-admin', microversion=MICROVERSION):
         return self.cloud.nova(account, microversion)
+
+    def run_command(self, name, argv):
+        """Run a console script of this Python against the cloud.
+
+        With the cloud's clouds.yaml and none of the caller's OS_*
+        credentials.
+        """
+        env = dict(os.environ, OS_CLIENT_CONFIG_FILE=self.cloud.clouds_yaml)
+        for key in [k for k in env if k.startswith('OS_') and k not in (
+                'OS_CLIENT_CONFIG_FILE', 'OS_NOVA_DISABLE_EVENTLET_PATCHING',
+                'OS_TEST_TIMEOUT')]:
+            del env[key]
+        exe = os.path.join(os.path.dirname(sys.executable), name)
+        return subprocess.run([exe] + argv, env=env, capture_output=True,
+                              text=True, timeout=300)
+
+    def qslm_nova(self, *args, account='qslm-admin'):
+        """``qslm-nova`` in live mode with the scheduler's nova.conf."""
+        return self.run_command(
+            'qslm-nova', ['--config-file', self.cloud.nova_conf] +
+            list(args) + ['--os-cloud', account])
+
+    def openstack_qslm(self, *args, account='qslm-admin'):
+        """``openstack qslm``, the OSC plugin, as :meth:`qslm_nova`."""
+        return self.run_command(
+            'openstack', ['--os-cloud', account, 'qslm'] + list(args) +
+            ['--config-file', self.cloud.nova_conf])
 
     def record(self, kind, **figures):
         """Append a measurement for tools/cloud/run-tests to print."""

@@ -22,7 +22,10 @@ migration record, the compute node provider's traits, the scheduler's
 decision.
 """
 
+import json
 import os
+import signal
+import subprocess
 import time
 
 from keystoneauth1 import adapter
@@ -30,6 +33,7 @@ from novaclient import exceptions as nova_exc
 
 from qslm_nova.agent import ledger as agent_ledger
 from qslm_nova.agent import spool as spool_mod
+from qslm_nova import estimator
 from qslm_nova import policy
 from qslm_nova.profile import traits
 from tests.realcloud import base
@@ -189,3 +193,60 @@ class TestPublishedProfile(AgentTestCase):
         self.assertEqual([], self.migrations(server.id))
         self.assertEqual(source,
                          self.host_of(self.admin.servers.get(server.id)))
+
+
+class TestPublishedLoad(AgentTestCase):
+    """A saturated host publishes runnable threads per CPU, above 1, and
+    the decision gives the migration thread 1 / (1 + load) of a core.
+    """
+
+    def hogs(self, count):
+        """*count* busy loops at the lowest priority: each counts in the
+        load average and the busy share, and the cloud's services still
+        get the CPU they ask for.
+        """
+        procs = [subprocess.Popen(['nice', '-n', '19', 'sh', '-c',
+                                   'while :; do :; done'],
+                                  start_new_session=True)
+                 for _ in range(count)]
+
+        def stop():
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGKILL)
+                proc.wait()
+        self.addCleanup(stop)
+
+    def loads(self, *hosts):
+        return tuple(self.published_profile(h).cpu_load for h in hosts)
+
+    def test_saturated_hosts_load_is_the_decisions(self):
+        source, dest = self.cloud.hosts[:2]
+        server = self.boot(self.flavor(), source)
+        # Both hosts are this machine: four busy loops per CPU put each
+        # above one runnable thread per CPU within a minute (the load
+        # average's time constant), published at the agents' next
+        # reading.
+        self.hogs(4 * os.cpu_count())
+        per_core = estimator.ModelParams().migration_gbps_per_core
+        deadline = time.monotonic() + AGENT_TIMEOUT
+        while True:
+            before = self.loads(source, dest)
+            proc = self.qslm_nova('check', server.id, '--host', dest,
+                                  '--long', '-f', 'json')
+            self.assertEqual(0, proc.returncode, proc.stderr)
+            row, = json.loads(proc.stdout)
+            if max(before) > 1.0 and before == self.loads(source, dest):
+                break
+            if time.monotonic() > deadline:
+                self.fail('published loads %s, none above 1 in %d s' % (
+                    before, AGENT_TIMEOUT))
+            time.sleep(2)
+        # Plain TCP over 10 Gbit/s links: the thread is the limit, at
+        # its core's share on the busier host.
+        used = per_core * 1e9 / 8 / 2 ** 20 / row['Rate MiB/s'] - 1.0
+        self.assertAlmostEqual(max(before), used, delta=0.01)
+        self.record('agent-load', source_load=before[0],
+                    dest_load=before[1], rate_mibps=row['Rate MiB/s'],
+                    load_in_decision=round(used, 3),
+                    loadavg=os.getloadavg()[0], cpus=os.cpu_count())

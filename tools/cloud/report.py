@@ -85,6 +85,12 @@ def report(state_dir, out=sys.stdout):
             w('  %-12s %14s %14s\n' % (
                 e['dest'], _fmt(e.get('downtime_ms'), ' ms'),
                 _fmt(e.get('end_to_charge_ms'), ' ms')))
+    for e in (e for e in entries if e['kind'] == 'agent-load'):
+        figures = (e['source_load'], e['dest_load'], _fmt(e.get('loadavg')),
+                   e.get('cpus'), e['load_in_decision'], e['rate_mibps'])
+        w('agent load under CPU hogs: published %s and %s runnable threads '
+          'per CPU (load average %s on %s CPUs); the decision used %s '
+          '(%s MiB/s)\n' % figures)
     return 0
 
 
