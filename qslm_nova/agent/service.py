@@ -176,6 +176,11 @@ class Agent:
         if self.load is None or traits.load_trait_value(load) != \
                 traits.load_trait_value(self.load):
             self.next['profile'] = min(self.next['profile'], now)
+            parts = getattr(self.load_meter, 'parts', None)
+            LOG.debug('CPU load now %.2f runnable threads per CPU%s: '
+                      'publishing it', load,
+                      '' if parts is None else ' (busy share %.2f, load '
+                      'average per CPU %.2f)' % parts)
         self.load = load
 
     def _profile(self):

@@ -231,7 +231,12 @@ class TestFaults(AgentTestCase):
                       self.placement.published[-1])
         # A saturated host: runnable threads per CPU, above 100 %.
         self.meter.load = 2.6
-        self.ticks(11)
+        self.meter.parts = (1.0, 2.6)
+        with self.assertLogs('qslm_nova.agent.service', 'DEBUG') as logs:
+            self.ticks(11)
+        self.assertIn('CPU load now 2.60 runnable threads per CPU (busy '
+                      'share 1.00, load average per CPU 2.60)',
+                      '\n'.join(logs.output))
         self.assertEqual(3, len(self.placement.published))
         self.assertIn('CUSTOM_QSLM_MIG_CPU_LOAD_PCT_275',
                       self.placement.published[-1])
