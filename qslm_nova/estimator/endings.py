@@ -125,11 +125,13 @@ class ColumnEndings:
         elif self.libvirt.permit_post_copy:
             # The guest moves at once; what is left (the round's unsent
             # part and what the guest dirtied, at most its working set)
-            # follows, sent in the background and pulled on demand.
+            # follows, sent in the background and pulled on demand, at a
+            # share of the pre-copy rate.
             self.outcome[mask] = Outcome.POST_COPY
             self.downtime[mask] = (self.tail[mask] / self.stop_rate[mask] +
                                    self.rtt_s[mask] + self.fixed_down[mask])
-            self.after[mask] = self.pending[mask] / self.rate[mask]
+            self.after[mask] = self.pending[mask] / (
+                self.rate[mask] * self.params.postcopy_rate_share)
             self.sent[mask] += self.pending[mask]
         else:
             # Paused where it stands; a late action (the worst case) waits

@@ -129,6 +129,11 @@ class ModelParams:
     # The stream gets 1 / (1 + load) of its core.
     migration_gbps_per_core: float = conf_fields.option(
         'migration_gbps_per_core', 10.0)
+    # After a post-copy switch the rest moves at this share of the
+    # pre-copy rate (the destination places each page with a fault-safe
+    # copy while it also serves the guest's page faults).
+    postcopy_rate_share: float = conf_fields.option(
+        'postcopy_rate_share', 0.7)
     # QEMU's own downtime limit, in force until Nova's first
     # migrateSetMaxDowntime lands; in the worst case that call (and the
     # timeout action) is this late (libvirt's client can lose the wake-up

@@ -127,7 +127,9 @@ class Variant(object):
     (``monitor_delay_s`` = :data:`MONITOR_DELAY_S`, else 0);
     ``pause_parts``: the stop-and-copy and the fixed part of the pause
     come from the runs' measured parts (:mod:`.libvirt_parts`), the
-    search fits the rest (else it searches them too).
+    search fits the rest (else it searches them too); ``postcopy_share``:
+    the fit sets ``postcopy_rate_share`` from the fitting runs that
+    switched to post-copy (else the rest moves at the pre-copy rate).
     """
 
     name: str
@@ -135,11 +137,14 @@ class Variant(object):
     thread_cap: bool = True
     late_monitor: bool = True
     pause_parts: bool = True
+    postcopy_share: bool = True
 
     def base_params(self, params=None):
         p = params or estimator.ModelParams()
         if not self.thread_cap:
             p = dataclasses.replace(p, migration_gbps_per_core=math.inf)
+        if not self.postcopy_share:
+            p = dataclasses.replace(p, postcopy_rate_share=1.0)
         return dataclasses.replace(
             p, monitor_delay_s=MONITOR_DELAY_S if self.late_monitor else 0.0)
 
@@ -153,7 +158,7 @@ class Variant(object):
 #: limit, Nova always on time) and as it is now.
 BEFORE = Variant('before: no load input, no thread limit, Nova on time',
                  host_load=False, thread_cap=False, late_monitor=False,
-                 pause_parts=False)
+                 pause_parts=False, postcopy_share=False)
 AFTER = Variant('after: load input, thread limit, late first step, '
                 'measured pause parts')
 
@@ -248,11 +253,41 @@ def fit_rows(rows, goodput, variant=AFTER, base_params=None):
              if variant.pause_parts else {})
     for name, value in parts.items():
         fitted = fit.with_value(fitted, name, value)
+    if variant.postcopy_share:
+        # Before the search too, so that no default share shapes it.
+        fitted = postcopy_share(rows, fitted, variant)
     fitted, best = fit.search(
         rows, fitted, variant.space(fixed=parts), passes=3,
         score=lambda rs, f: objective(rs, f, variant))
     fitted = dataclasses.replace(fitted, objective=round(best, 3))
+    if variant.postcopy_share:
+        fitted = postcopy_share(rows, fitted, variant)
     return worst_case(rows, fitted, variant)
+
+
+#: Candidates of ``postcopy_rate_share``.
+POSTCOPY_SHARES = np.round(np.linspace(0.3, 1.0, 71), 2)
+
+
+def postcopy_share(rows, fitted, variant=AFTER):
+    """*fitted* with the ``postcopy_rate_share`` whose total times best
+    match (least median absolute % error) the runs that switched to
+    post-copy; unchanged when none did. The share only stretches what
+    follows the switch, so the rest of the model holds still.
+    """
+    switched = [r for r in rows if r.get('outcome') == 'post-copy']
+    if not switched:
+        return fitted
+    measured = [measured_total(r) for r in switched]
+    best = None
+    for share in POSTCOPY_SHARES:
+        trial = fit.with_value(fitted, 'postcopy_rate_share', float(share))
+        err = float(np.median(fit.ape(
+            [e['total_ms'] for e in estimate_rows(switched, trial, variant)],
+            measured, 1.0)))
+        if best is None or err < best[0]:
+            best = (err, trial)
+    return best[1]
 
 
 WORST_GRID = {'worst_bandwidth_factor': (0.9, 0.8, 0.7, 0.6, 0.5, 0.4),

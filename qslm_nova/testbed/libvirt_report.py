@@ -199,11 +199,12 @@ def _describe(fitted):
     p = fitted.params
     return ('   setup_ms=%.0f (x (1 + load)) hand-off_ms=%.0f '
             'device_state_mb=%.2f stop_share=%.2f migration_gbps_per_core='
-            '%.2f tls_gbps_per_core=%s worst: bw x%.2f share %.2f +%.0f ms, '
-            'Nova %.0f s late' % (
+            '%.2f tls_gbps_per_core=%s postcopy_rate_share=%.2f worst: bw '
+            'x%.2f share %.2f +%.0f ms, Nova %.0f s late' % (
                 p.setup_ms, p.fixed_pause_ms,
                 p.device_state_mb, p.stop_share, p.migration_gbps_per_core,
                 '%.2f' % fitted.crypto_gbps_per_core.get('tls', math.inf),
+                p.postcopy_rate_share,
                 p.worst_bandwidth_factor, p.worst_stop_share,
                 p.worst_extra_ms, p.monitor_delay_s))
 

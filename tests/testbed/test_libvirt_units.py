@@ -163,6 +163,34 @@ class TestModel(testtools.TestCase):
                                 after['downtime_ms'])
         self.assertEqual('completed', after['outcome'])
 
+    def test_postcopy_share_fitted_from_switched_runs(self):
+        fitted = libvirt_model.LibvirtFitted(
+            params=estimator.ModelParams(setup_ms=300.0,
+                                         migration_gbps_per_core=5.0),
+            crypto_gbps_per_core={'tcp': math.inf})
+        row = _row(nova_timeout_action='force_complete', post_copy=1,
+                   nova_completion_timeout_s=3, dirty_rate_mibps=200,
+                   bandwidth_mbps=500, memory_mib=1536, outcome='post-copy',
+                   handoff_ms=0, load1_start=1, load1_end=1)
+        switch_ms = 3000 * 1.5 + 600
+
+        def at(share):
+            trial = dataclasses.replace(fitted, params=dataclasses.replace(
+                fitted.params, postcopy_rate_share=share))
+            return libvirt_model.estimate_rows([row], trial)[0]['total_ms']
+
+        # Runs whose rest took as long as a share of 0.5 says: the fit
+        # finds 0.5 again, and the rest is what stretches.
+        self.assertGreater(at(1.0), switch_ms)
+        runs = [dict(row, api_total_ms=str(at(0.5) * f))
+                for f in (1.0, 1.0, 1.1)]
+        got = libvirt_model.postcopy_share(runs + [_row()], fitted)
+        self.assertEqual(0.5, got.params.postcopy_rate_share)
+        # Without runs that switched, nothing to fit; BEFORE keeps 1.
+        self.assertIs(fitted, libvirt_model.postcopy_share([_row()], fitted))
+        self.assertEqual(1.0, libvirt_model.BEFORE.base_params()
+                         .postcopy_rate_share)
+
     def test_nearest_cell_baseline(self):
         train = [_row(downtime_e2e_ms=100, memory_mib=1024),
                  _row(downtime_e2e_ms=300, memory_mib=1024),

@@ -109,6 +109,7 @@ class TestConfFields(conf_base.ConfTestCase):
                   'worst_extra_ms': 60.0, 'iteration_ms': 40.0,
                   'first_sample_ms': 200.0,
                   'migration_gbps_per_core': 4.0,
+                  'postcopy_rate_share': 0.55,
                   'qemu_default_downtime_ms': 250.0, 'monitor_delay_s': 3.0,
                   'default_require_trusted_host': True,
                   'default_min_link_security': 'shared',

@@ -121,7 +121,8 @@ Related options:
                          'live_migration_parallel_connections',
                          'precheck_rate_limit', 'max_concurrent_requests',
                          'history_estimates', 'topology_max_depth',
-                         'topology_max_values', 'sla_confidence'}
+                         'topology_max_values', 'sla_confidence',
+                         'postcopy_rate_share'}
         units = ('milliseconds', 'seconds', 'mib', 'days', 'bytes',
                  'gbit/s')
         for _group, group_opts in opts.list_opts():

@@ -120,6 +120,39 @@ class TestEstimate(base.BaseTestCase):
         self.assertEqual('post-copy', est.outcome_name(0))
         self.assertLess(est.expected_downtime_ms[0], 500.0)
 
+    def test_post_copy_rest_moves_at_its_share_of_the_rate(self):
+        # Only what follows the switch slows down: same switch time, same
+        # pause, the rest takes 1 / share as long.
+        lv = estimator.LibvirtSettings(timeout_action='force_complete',
+                                       permit_post_copy=True)
+        args = dict(memory_mb=4096, dirty=2048.0, bw=1.0, libvirt=lv)
+        full = estimator.estimate(
+            args['memory_mb'], args['dirty'], args['bw'], 0.2,
+            MECH['none'], 0.2, lv,
+            dataclasses.replace(PARAMS, postcopy_rate_share=1.0))
+        half = estimator.estimate(
+            args['memory_mb'], args['dirty'], args['bw'], 0.2,
+            MECH['none'], 0.2, lv,
+            dataclasses.replace(PARAMS, postcopy_rate_share=0.5))
+        self.assertEqual('post-copy', half.outcome_name(0))
+        self.assertEqual(full.expected_downtime_ms[0],
+                         half.expected_downtime_ms[0])
+        # Nova switches at 800 s per GiB; the rest took > 0 s at full rate.
+        switch = 800.0 * 4
+        rest = full.total_time_s[0] - switch
+        self.assertGreater(rest, 1.0)
+        self.assertAlmostEqual(switch + 2 * rest, half.total_time_s[0],
+                               delta=1.0)
+        # A completed migration does not depend on it.
+        quick = dict(memory_mb=1024, dirty=1.0, bw=10.0)
+        self.assertEqual(
+            draws.est(**quick).total_time_s[0],
+            estimator.estimate(
+                1024, 1.0, 10.0, 0.2, MECH['none'], 0.2,
+                estimator.LibvirtSettings(),
+                dataclasses.replace(PARAMS, postcopy_rate_share=0.5)
+            ).total_time_s[0])
+
     def test_force_complete_pause(self):
         lv = estimator.LibvirtSettings(timeout_action='force_complete')
         est = draws.est(memory_mb=4096, dirty=2048.0, bw=1.0, libvirt=lv)
