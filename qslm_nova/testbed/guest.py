@@ -121,6 +121,18 @@ def build(cache_dir):
     return elf
 
 
+def symbol_address(elf, name):
+    """Address of the guest's global *name* in *elf* (``nm``), or None.
+    """
+    proc = subprocess.run([_tool('nm'), elf], capture_output=True,
+                          text=True, timeout=30)
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == name:
+            return int(parts[0], 16)
+    return None
+
+
 def _run(cmd):
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode:

@@ -149,6 +149,26 @@ def alive(rows, out):
                            r.get('dest_console_tail', '')[-60:]))
 
 
+def stale_memory(rows, out):
+    """Runs whose destination held an older tick counter than the
+    guest's last line on the source (a write the migration lost), by
+    label. Runs from before this check have neither column.
+    """
+    by = collections.defaultdict(list)
+    for r in rows:
+        if _has(r, 'dest_ticks_in_memory') and _has(r, 'src_last_ticks'):
+            by[r['label']].append(num(r, 'src_last_ticks') -
+                                  num(r, 'dest_ticks_in_memory'))
+    if by:
+        out.append(
+            "  the guest's tick counter in the destination's memory at "
+            "the check, behind its last line on the source, by label: %s"
+            % '; '.join('%s %d of %d (by %s ticks)' % (
+                label, sum(1 for b in v if b > 0), len(v),
+                _med([b for b in v if b > 0]))
+                for label, v in sorted(by.items())))
+
+
 def threads(rows, out):
     """The CPU share the migration's threads got while runnable
     (:mod:`.threadshare`) against the model's 1 / (1 + load per CPU).
@@ -177,6 +197,7 @@ def report(rows, out):
     rates(rows, out)
     threads(rows, out)
     alive(rows, out)
+    stale_memory(rows, out)
     excluded = collections.Counter(lm.unusable(r) for r in rows
                                    if lm.unusable(r))
     out.append('  left out of the accuracy tables: %s' % dict(excluded))

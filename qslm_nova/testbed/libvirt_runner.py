@@ -26,6 +26,7 @@ import contextlib
 import dataclasses
 import os
 import shutil
+import subprocess
 import threading
 import time
 
@@ -60,6 +61,7 @@ FIELDS = (
     'resume_ms', 'qemu_events', 'api_total_ms', 'resume_at_ms', 'handoff_ms',
     'expected_downtime_ms', 'qemu_dirty_rate_mibps', 'guest_rate_mibps',
     'guest_alive_on_dest', 'dest_progress_s', 'dest_qemu_cpu_s',
+    'src_last_ticks', 'dest_ticks_in_memory',
     'dest_state', 'dest_console_tail', 'source_alive_after', 'event_loop',
     'load1_start', 'load1_end', 'cpu_busy', 'cpu_steal', 'cpus',
 ) + threadshare.FIELDS + ('wall_s', 'error')
@@ -206,6 +208,7 @@ def run(spec, src, dst, elf):
             moved = cdst.lookupByUUIDString(g.uuid)
             stats = moved.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
             libvirt_record.record_stats(row, stats)
+            _check_memory(row, g, src, dwatch, elf, result.outcome)
             _check_alive(row, g, dst, moved, dwatch)
         elif result.outcome == 'aborted':
             seen = len(g.progress(src))
@@ -261,6 +264,36 @@ def _set_status(row, result):
     if failed_switch:
         row['error'] = (row['error'] + '; ' if row['error'] else '') + (
             'post-copy switch refused %d times' % len(failed_switch))
+
+
+def _check_memory(row, g, src, dwatch, elf, outcome):
+    """Does the destination's memory hold what the source last showed?
+
+    ``src_last_ticks``: the tick count of the guest's last progress line
+    on the source, printed before the stop; ``dest_ticks_in_memory``: its
+    tick counter in the destination's RAM, read (HMP ``xp``) as the
+    check begins. The counter only grows, so a smaller value means the
+    destination received an older copy of that page than the source had
+    when it stopped: a write the migration did not carry over. Not read
+    after a post-copy switch (the page may still be on the source).
+    """
+    points = g.progress(src)
+    if points:
+        row['src_last_ticks'] = points[-1][0]
+    if outcome == 'post-copy' or dwatch.watcher is None:
+        return
+    try:
+        address = guest_mod.symbol_address(elf, 'ticks')
+    except (TestbedError, OSError, subprocess.SubprocessError) as e:
+        LOG.warning('guest symbol table unreadable: %s', e)
+        return
+    if address is None:
+        return
+    with contextlib.suppress(TestbedError, ValueError, IndexError):
+        text = dwatch.watcher.execute(
+            'human-monitor-command', timeout=2.0,
+            **{'command-line': 'xp /1wu 0x%x' % address})
+        row['dest_ticks_in_memory'] = int(str(text).split()[-1])
 
 
 def _check_alive(row, g, dst, dom, dwatch, wait_s=10.0, late_s=50.0):

@@ -38,6 +38,7 @@ from qslm_nova.testbed import libvirt_plan
 from qslm_nova.testbed import libvirt_record
 from qslm_nova.testbed import libvirt_repeats
 from qslm_nova.testbed import libvirt_report
+from qslm_nova.testbed import libvirt_runner
 from qslm_nova.testbed import namespace
 from qslm_nova.testbed import nova_monitor
 from qslm_nova.testbed import TestbedError
@@ -190,6 +191,54 @@ class TestModel(testtools.TestCase):
         self.assertIs(fitted, libvirt_model.postcopy_share([_row()], fitted))
         self.assertEqual(1.0, libvirt_model.BEFORE.base_params()
                          .postcopy_rate_share)
+
+    def test_memory_check_reads_the_tick_counter(self):
+        asked = []
+
+        class Watcher(object):
+            def execute(self, command, timeout, **args):
+                asked.append((command, args['command-line']))
+                return '000000000010701c: 16000\r\n'
+
+        class Guest(object):
+            def progress(self, host):
+                return [(52251, 1), (52501, 2)]
+
+        dwatch = type('W', (), {'watcher': Watcher()})()
+        self.useFixture(fixtures.MockPatch(
+            'qslm_nova.testbed.guest.symbol_address',
+            return_value=0x10701c))
+        row = {}
+        libvirt_runner._check_memory(row, Guest(), 'src', dwatch, 'elf',
+                                     'completed')
+        self.assertEqual({'src_last_ticks': 52501,
+                          'dest_ticks_in_memory': 16000}, row)
+        self.assertEqual([('human-monitor-command', 'xp /1wu 0x10701c')],
+                         asked)
+        # After a post-copy switch the page may still be on the source.
+        row = {}
+        libvirt_runner._check_memory(row, Guest(), 'src', dwatch, 'elf',
+                                     'post-copy')
+        self.assertEqual({'src_last_ticks': 52501}, row)
+        self.assertEqual(1, len(asked))
+
+    def test_stale_memory_by_label(self):
+        rows = [_row(label='auto-converge', src_last_ticks=52501,
+                     dest_ticks_in_memory=16000),
+                _row(label='auto-converge', src_last_ticks=1000,
+                     dest_ticks_in_memory=1200),
+                _row(label='steps', src_last_ticks=5000,
+                     dest_ticks_in_memory=5100),
+                _row(label='steps')]
+        out = []
+        libvirt_facts.stale_memory(rows, out)
+        self.assertEqual(1, len(out))
+        self.assertIn('auto-converge 1 of 2 (by 3.65e+04 / 3.65e+04 '
+                      '(n=1) ticks)', out[0])
+        self.assertIn('steps 0 of 1 (by - ticks)', out[0])
+        out = []
+        libvirt_facts.stale_memory([_row()], out)
+        self.assertEqual([], out)
 
     def test_nearest_cell_baseline(self):
         train = [_row(downtime_e2e_ms=100, memory_mib=1024),

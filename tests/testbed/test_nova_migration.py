@@ -111,6 +111,11 @@ class TestNovaDrivenMigration(testtools.TestCase):
                            row['downtime_e2e_ms'])
         self.assertGreater(row['memory_processed'], 100 << 20)
         self.assertEqual(1, row['guest_alive_on_dest'])
+        # The destination's memory carries the guest's last writes: its
+        # tick counter is at least what the source last printed.
+        self.assertGreater(row['src_last_ticks'], 0)
+        self.assertGreaterEqual(row['dest_ticks_in_memory'],
+                                row['src_last_ticks'])
         self.assertGreater(row['cpu_busy'], 0)
         self.assertGreater(row['load1_start'], 0)
 
