@@ -278,16 +278,11 @@ def postcopy_share(rows, fitted, variant=AFTER):
     switched = [r for r in rows if r.get('outcome') == 'post-copy']
     if not switched:
         return fitted
-    measured = [measured_total(r) for r in switched]
-    best = None
-    for share in POSTCOPY_SHARES:
-        trial = fit.with_value(fitted, 'postcopy_rate_share', float(share))
-        err = float(np.median(fit.ape(
-            [e['total_ms'] for e in estimate_rows(switched, trial, variant)],
-            measured, 1.0)))
-        if best is None or err < best[0]:
-            best = (err, trial)
-    return best[1]
+    fitted, _ = fit.search(
+        switched, fitted, [('postcopy_rate_share', POSTCOPY_SHARES)],
+        passes=1, score=lambda rs, f: float(np.median(
+            errors(rs, f, variant)[2])))
+    return fitted
 
 
 WORST_GRID = {'worst_bandwidth_factor': (0.9, 0.8, 0.7, 0.6, 0.5, 0.4),
