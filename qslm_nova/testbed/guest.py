@@ -15,6 +15,7 @@
 """Build the testbed guest (a multiboot ELF) and describe its workload."""
 
 import dataclasses
+import functools
 import hashlib
 import os
 import shutil
@@ -121,8 +122,12 @@ def build(cache_dir):
     return elf
 
 
+@functools.lru_cache(maxsize=16)
 def symbol_address(elf, name):
     """Address of the guest's global *name* in *elf* (``nm``), or None.
+
+    Read once per ELF and name: a campaign asks it after every run, and
+    its ELF (named by the sources' hash) never changes.
     """
     proc = subprocess.run([_tool('nm'), elf], capture_output=True,
                           text=True, timeout=30)

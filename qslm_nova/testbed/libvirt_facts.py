@@ -159,14 +159,16 @@ def stale_memory(rows, out):
         if _has(r, 'dest_ticks_in_memory') and _has(r, 'src_last_ticks'):
             by[r['label']].append(num(r, 'src_last_ticks') -
                                   num(r, 'dest_ticks_in_memory'))
-    if by:
+    parts = []
+    for label, gaps in sorted(by.items()):
+        behind = [b for b in gaps if b > 0]
+        parts.append('%s %d of %d (by %s ticks)' % (
+            label, len(behind), len(gaps), _med(behind)))
+    if parts:
         out.append(
             "  the guest's tick counter in the destination's memory at "
             "the check, behind its last line on the source, by label: %s"
-            % '; '.join('%s %d of %d (by %s ticks)' % (
-                label, sum(1 for b in v if b > 0), len(v),
-                _med([b for b in v if b > 0]))
-                for label, v in sorted(by.items())))
+            % '; '.join(parts))
 
 
 def threads(rows, out):
