@@ -29,9 +29,8 @@ import uuid as uuid_mod
 from xml.sax import saxutils
 
 from qslm_nova.testbed import guest as guest_mod
+from qslm_nova.testbed import runner
 from qslm_nova.testbed import TestbedError
-
-QEMU_BINARY = '/usr/bin/qemu-system-x86_64'
 
 
 @dataclasses.dataclass
@@ -71,7 +70,8 @@ class Guest(object):
             'name': esc(self.name), 'uuid': self.uuid,
             'mem': self.memory_mib, 'kernel': esc(self.kernel(host)),
             'cmdline': esc(self.workload.cmdline()),
-            'emulator': QEMU_BINARY, 'console': esc(self.console(host)),
+            'emulator': esc(runner.check_qemu()[0]),
+            'console': esc(self.console(host)),
             'qmp': esc(self.qmp_socket(host))}
         # A second QMP monitor for the testbed (events with QEMU's time
         # stamps, expected-downtime); libvirt marks the domain tainted
@@ -87,6 +87,7 @@ class Guest(object):
     <kernel>%(kernel)s</kernel>
     <cmdline>%(cmdline)s</cmdline>
   </os>
+  <features><acpi/><apic/></features>
   <cpu mode='custom' match='exact'><model fallback='forbid'>qemu64</model>
   </cpu>
   <clock offset='utc'/>

@@ -34,6 +34,8 @@ from qslm_nova.testbed import transports
 LOG = logging.getLogger(__name__)
 
 QEMU = 'qemu-system-x86_64'
+# Another QEMU binary for the testbed (raw and libvirt runs alike).
+QEMU_ENV = 'QSLM_TESTBED_QEMU'
 # max-bandwidth for "no cap" (QEMU's default would be 32 MiB/s).
 UNLIMITED_BPS = 1 << 40
 FINAL_STATES = ('completed', 'failed', 'cancelled')
@@ -87,13 +89,25 @@ class MigrationSpec(object):
 
 
 def check_qemu():
-    """Return (path, version string) or raise TestbedError."""
-    path = shutil.which(QEMU)
+    """Return (path, version string) or raise TestbedError.
+
+    The binary is ``$QSLM_TESTBED_QEMU`` when set (for example a newer
+    QEMU unpacked by ``tools/testbed-qemu.sh``), else
+    ``qemu-system-x86_64`` on the PATH.
+    """
+    wanted = os.environ.get(QEMU_ENV)
+    if wanted:
+        if not (os.path.isfile(wanted) and os.access(wanted, os.X_OK)):
+            raise TestbedError('%s=%s is not an executable file'
+                               % (QEMU_ENV, wanted))
+        path = os.path.abspath(wanted)
+    else:
+        path = shutil.which(QEMU)
     if not path:
         raise TestbedError('the testbed needs %s (Debian package '
                            'qemu-system-x86)' % QEMU)
     out = subprocess.run([path, '--version'], capture_output=True,
-                         text=True).stdout
+                         text=True, timeout=30).stdout
     return path, out.splitlines()[0] if out else 'unknown'
 
 

@@ -196,10 +196,25 @@ class TestTransports(testtools.TestCase):
         self.assertIn('openssh-server', str(e))
 
     def test_missing_qemu_is_clear(self):
+        self.useFixture(fixtures.EnvironmentVariable(runner.QEMU_ENV))
         self.useFixture(fixtures.MockPatch('shutil.which',
                                            return_value=None))
         e = self.assertRaises(TestbedError, runner.check_qemu)
         self.assertIn('qemu-system-x86', str(e))
+
+    def test_qemu_from_the_environment(self):
+        d = self.useFixture(fixtures.TempDir()).path
+        fake = os.path.join(d, 'qemu')
+        with open(fake, 'w') as f:
+            f.write('#!/bin/sh\necho "QEMU emulator version 10.0.2"\n')
+        self.useFixture(fixtures.EnvironmentVariable(runner.QEMU_ENV, fake))
+        # Not executable yet: named, not silently replaced by PATH's.
+        e = self.assertRaises(TestbedError, runner.check_qemu)
+        self.assertIn(runner.QEMU_ENV, str(e))
+        self.assertIn(fake, str(e))
+        os.chmod(fake, 0o755)
+        self.assertEqual((fake, 'QEMU emulator version 10.0.2'),
+                         runner.check_qemu())
 
 
 def _row(transport='tcp', repeat=0, downtime=300.0, total=600.0, **kw):
