@@ -106,6 +106,26 @@ def pending(specs, rows):
             errors.get(s.run_id, 0) < ATTEMPTS]
 
 
+def same_qemu(env_path):
+    """Refuse to resume a campaign with another QEMU than its runs so far.
+
+    A campaign's CSV has one environment file, which names one QEMU; the
+    report reads each run's QEMU from there.
+    """
+    try:
+        with open(env_path) as f:
+            before = json.load(f).get('qemu')
+    except (OSError, ValueError):
+        return
+    _, now = raw_campaign.runner.check_qemu()
+    if before and before != now:
+        raise TestbedError(
+            '%s: its runs so far used "%s", this one would use "%s" '
+            '(set or unset %s, or start another CSV)'
+            % (os.path.basename(env_path), before, now,
+               raw_campaign.runner.QEMU_ENV))
+
+
 def run_campaign(out_dir=raw_campaign.DATA_DIR, csv_name=CSV_NAME,
                  specs=None, limit=None, progress=None, base_dir=None,
                  stop=None):
@@ -121,9 +141,13 @@ def run_campaign(out_dir=raw_campaign.DATA_DIR, csv_name=CSV_NAME,
         todo = todo[:limit]
     if not todo:
         return path
+    new = not os.path.exists(path) or os.path.getsize(path) == 0
+    env_path = os.path.join(out_dir, os.path.splitext(csv_name)[0] +
+                            '-environment.json')
+    if not new:
+        same_qemu(env_path)
     base = base_dir or tempfile.mkdtemp(prefix='qslm-lvcampaign-')
     elf = libvirt_guest.build_elf(os.path.join(base, 'build'))
-    new = not os.path.exists(path) or os.path.getsize(path) == 0
     fields = libvirt_runner.FIELDS
     if not new:
         # Append in the file's own columns (older runs may lack new ones).
@@ -131,8 +155,6 @@ def run_campaign(out_dir=raw_campaign.DATA_DIR, csv_name=CSV_NAME,
             fields = next(csv.reader(f))
     with libvirt_host.host_pair(base, tls=True, names=('cmpsrc', 'cmpdst'),
                                 subnet='198.18.9') as (src, dst, link):
-        env_path = os.path.join(out_dir, os.path.splitext(csv_name)[0] +
-                                '-environment.json')
         bws = sorted({s.bandwidth_mbps for s in specs})
         with open(env_path, 'w') as f:
             json.dump(environment(src, dst, link, bws), f, indent=2,

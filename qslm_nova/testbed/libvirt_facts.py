@@ -152,23 +152,24 @@ def alive(rows, out):
 def stale_memory(rows, out):
     """Runs whose destination held an older tick counter than the
     guest's last line on the source (a write the migration lost), by
-    label. Runs from before this check have neither column.
+    QEMU release and label. Runs from before this check have neither
+    column.
     """
-    by = collections.defaultdict(list)
+    by = collections.defaultdict(lambda: collections.defaultdict(list))
     for r in rows:
         if _has(r, 'dest_ticks_in_memory') and _has(r, 'src_last_ticks'):
-            by[r['label']].append(num(r, 'src_last_ticks') -
-                                  num(r, 'dest_ticks_in_memory'))
-    parts = []
-    for label, gaps in sorted(by.items()):
-        behind = [b for b in gaps if b > 0]
-        parts.append('%s %d of %d (by %s ticks)' % (
-            label, len(behind), len(gaps), _med(behind)))
-    if parts:
+            by[r.get('qemu', '?')][r['label']].append(
+                num(r, 'src_last_ticks') - num(r, 'dest_ticks_in_memory'))
+    for qemu, labels in sorted(by.items()):
+        parts = []
+        for label, gaps in sorted(labels.items()):
+            behind = [b for b in gaps if b > 0]
+            parts.append('%s %d of %d (by %s ticks)' % (
+                label, len(behind), len(gaps), _med(behind)))
         out.append(
             "  the guest's tick counter in the destination's memory at "
-            "the check, behind its last line on the source, by label: %s"
-            % '; '.join(parts))
+            "the check, behind its last line on the source, QEMU %s, by "
+            "label: %s" % (qemu, '; '.join(parts)))
 
 
 def threads(rows, out):

@@ -31,8 +31,11 @@ from qslm_nova.testbed import libvirt_model as lm
 
 
 def configuration(row):
-    """The run id without its repeat number: one configuration."""
-    return str(row['run_id']).rsplit('-', 1)[0]
+    """The run id without its repeat number, and the QEMU that ran it:
+    one configuration.
+    """
+    return '%s@%s' % (str(row['run_id']).rsplit('-', 1)[0],
+                      row.get('qemu', ''))
 
 
 def _leave_one_out(values):

@@ -38,6 +38,7 @@ import collections
 import json
 import math
 import os
+import re
 import sys
 
 import numpy as np
@@ -171,6 +172,7 @@ def scopes(items):
             ('hogs', lambda r: r['hogs']),
             ('workload', lambda r: r['workload']),
             ('campaign', lambda r: r['campaign'].replace('libvirt-', '')),
+            ('qemu', lambda r: r.get('qemu', '?')),
             ('unseen dims', lambda r: '%d of 6' % len(unseen_values(r)))):
         for value in sorted({key(x[0]) for x in items}):
             yield '%s=%s' % (name, value), [x for x in items
@@ -289,17 +291,26 @@ def _fmt(v):
         else '%.2f' % v
 
 
+def qemu_release(version):
+    """'7.2.22' from QEMU's --version line ('?' when it names none)."""
+    m = re.search(r'version (\d+(?:\.\d+)*)', version or '')
+    return m.group(1) if m else '?'
+
+
 def read_campaigns(paths):
     """Rows of every CSV, each with its campaign name and link goodput."""
     rows, goodput = [], {}
     for path in paths:
         env_path = os.path.splitext(path)[0] + '-environment.json'
         with open(env_path) as f:
-            measured = json.load(f)['link_goodput_mbps']
+            env = json.load(f)
+        measured = env['link_goodput_mbps']
         goodput.update(measured)
         name = os.path.splitext(os.path.basename(path))[0]
+        qemu = qemu_release(env.get('qemu', ''))
         for row in raw_campaign.read_rows(path):
             row['campaign'] = name
+            row['qemu'] = qemu
             row.setdefault('link_goodput_mbps', measured.get(
                 '%g' % lm.num(row, 'bandwidth_mbps'), ''))
             rows.append(row)

@@ -224,18 +224,22 @@ class TestModel(testtools.TestCase):
 
     def test_stale_memory_by_label(self):
         rows = [_row(label='auto-converge', src_last_ticks=52501,
-                     dest_ticks_in_memory=16000),
+                     dest_ticks_in_memory=16000, qemu='7.2.22'),
                 _row(label='auto-converge', src_last_ticks=1000,
-                     dest_ticks_in_memory=1200),
+                     dest_ticks_in_memory=1200, qemu='7.2.22'),
+                _row(label='auto-converge', src_last_ticks=40251,
+                     dest_ticks_in_memory=40434, qemu='10.0.2'),
                 _row(label='steps', src_last_ticks=5000,
-                     dest_ticks_in_memory=5100),
+                     dest_ticks_in_memory=5100, qemu='7.2.22'),
                 _row(label='steps')]
         out = []
         libvirt_facts.stale_memory(rows, out)
-        self.assertEqual(1, len(out))
-        self.assertIn('auto-converge 1 of 2 (by 3.65e+04 / 3.65e+04 '
-                      '(n=1) ticks)', out[0])
-        self.assertIn('steps 0 of 1 (by - ticks)', out[0])
+        self.assertEqual(2, len(out))
+        self.assertIn('QEMU 10.0.2, by label: auto-converge 0 of 1 (by - '
+                      'ticks)', out[0])
+        self.assertIn('QEMU 7.2.22, by label: auto-converge 1 of 2 (by '
+                      '3.65e+04 / 3.65e+04 (n=1) ticks)', out[1])
+        self.assertIn('steps 0 of 1 (by - ticks)', out[1])
         out = []
         libvirt_facts.stale_memory([_row()], out)
         self.assertEqual([], out)
@@ -271,8 +275,20 @@ class TestModel(testtools.TestCase):
         self.assertEqual(0.0, noise['tt'])
         self.assertIn('2 configurations', libvirt_repeats.format_noise(noise))
         self.assertIsNone(libvirt_repeats.repeat_noise(rows[-1:]))
+        # One run id on two QEMUs: two configurations, neither repeated.
+        self.assertIsNone(libvirt_repeats.repeat_noise(
+            [_row(run_id='d-1', qemu='7.2.22'),
+             _row(run_id='d-2', qemu='10.0.2')]))
         self.assertIn('no configuration ran twice',
                       libvirt_repeats.format_noise(None))
+
+    def test_qemu_release(self):
+        self.assertEqual('10.0.2', libvirt_report.qemu_release(
+            'QEMU emulator version 10.0.2 (Debian 1:10.0.2+ds-2)'))
+        self.assertEqual('7.2.22', libvirt_report.qemu_release(
+            'QEMU emulator version 7.2.22'))
+        self.assertEqual('?', libvirt_report.qemu_release('unknown'))
+        self.assertEqual('?', libvirt_report.qemu_release(None))
 
     def test_unseen_values(self):
         self.assertEqual([], libvirt_report.unseen_values(_row()))
@@ -295,6 +311,23 @@ class TestModel(testtools.TestCase):
 
 
 class TestPlanFile(testtools.TestCase):
+
+    def test_resume_with_the_same_qemu_only(self):
+        d = self.useFixture(fixtures.TempDir()).path
+        env = os.path.join(d, 'libvirt-campaign-9-environment.json')
+        self.useFixture(fixtures.MockPatch(
+            'qslm_nova.testbed.runner.check_qemu', return_value=(
+                '/opt/q/qemu', 'QEMU emulator version 10.0.2')))
+        libvirt_campaign.same_qemu(env)  # no file yet: a new campaign
+        with open(env, 'w') as f:
+            json.dump({'qemu': 'QEMU emulator version 10.0.2'}, f)
+        libvirt_campaign.same_qemu(env)
+        with open(env, 'w') as f:
+            json.dump({'qemu': 'QEMU emulator version 7.2.22'}, f)
+        e = self.assertRaises(TestbedError, libvirt_campaign.same_qemu, env)
+        for part in ('libvirt-campaign-9-environment.json', '7.2.22',
+                     '10.0.2', 'QSLM_TESTBED_QEMU'):
+            self.assertIn(part, str(e))
 
     def test_round_trip_and_pending(self):
         specs = libvirt_plan.make(3, 2, (1, 1), seed=5, first_repeat=200)
