@@ -55,6 +55,9 @@ from qslm_nova.testbed import libvirt_repeats
 from qslm_nova.testbed import libvirt_report
 
 PARAMS = os.path.join(campaign.DATA_DIR, 'libvirt-fitted-params.json')
+# The QEMU release of the runs PARAMS was fitted on (libvirt-report
+# --qemu 7.2.22); the runs judged are of the same release.
+PARAMS_QEMU = '7.2.22'
 
 
 class LibvirtRuns:
@@ -63,13 +66,15 @@ class LibvirtRuns:
     ``expected``, ``worst``, ``paper``: the libvirt-fitted model's
     pauses (ms); ``measured``: the real end-to-end pause (ms);
     ``configuration``: each run's configuration (its id less the repeat).
+    Only runs of the QEMU release *qemu* are judged (the fit's).
     """
 
-    def __init__(self, paths=None, params_path=PARAMS):
+    def __init__(self, paths=None, params_path=PARAMS, qemu=PARAMS_QEMU):
         self.paths = paths or libvirt_report.default_csvs()
         rows, _goodput = libvirt_report.read_campaigns(self.paths)
         self.fitted = fit.load(params_path)
         paused = [r for r in rows if lm.unusable(r) is None and
+                  r['qemu'] == qemu and
                   r['group'] == 'held-out' and
                   r.get('outcome') in lm.PAUSED_OUTCOMES]
         ests = lm.estimate_rows(paused, self.fitted)

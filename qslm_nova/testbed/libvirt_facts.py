@@ -193,14 +193,60 @@ def threads(rows, out):
                            _med([1.0 / (1.0 + load) for _, load in got])))
 
 
-def report(rows, out):
+def _release(row):
+    """QEMU release of *row* as a sortable tuple (() when unknown)."""
+    try:
+        return tuple(int(x) for x in row.get('qemu', '').split('.'))
+    except ValueError:
+        return ()
+
+
+def qemu_pairs(rows, out):
+    """Configurations run on two QEMU releases: the later release's
+    median pause and total time over the earlier one's, per
+    configuration (usable runs only), by label.
+    """
+    runs = collections.defaultdict(lambda: collections.defaultdict(list))
+    for r in rows:
+        if lm.unusable(r) is None and _release(r):
+            runs[str(r['run_id']).rsplit('-', 1)[0]][_release(r)].append(r)
+    by_label = collections.defaultdict(lambda: ([], []))
+    names = set()
+    for by_release in runs.values():
+        if len(by_release) < 2:
+            continue
+        old, new = sorted(by_release)[0], sorted(by_release)[-1]
+        names.add(('.'.join(map(str, old)), '.'.join(map(str, new))))
+        label = by_release[new][0]['label']
+        for i, measure in enumerate((lm.measured_pause, lm.measured_total)):
+            a = [measure(r) for r in by_release[old] if measure(r) > 0]
+            b = [measure(r) for r in by_release[new] if measure(r) > 0]
+            if a and b:
+                by_label[label][i].append(
+                    float(np.median(b)) / float(np.median(a)))
+    if not by_label:
+        return
+    parts = ['%s pause %s, total %s' % (label, _med(p), _med(t))
+             for label, (p, t) in sorted(by_label.items())]
+    out.append('  one configuration on two QEMUs (%s), the later\'s median '
+               'over the earlier\'s, per configuration, by label: %s' % (
+                   ', '.join('%s -> %s' % n for n in sorted(names)),
+                   '; '.join(parts)))
+
+
+def report(rows, out, every=None):
+    """The facts of *rows*; QEMU's lost writes and the pairs of QEMU
+    releases over *every* run (default *rows*).
+    """
+    every = rows if every is None else every
     out.append('facts measured in these runs (median / p95 (n)):')
     monitor(rows, out)
     handoffs(rows, out)
     rates(rows, out)
     threads(rows, out)
     alive(rows, out)
-    stale_memory(rows, out)
+    stale_memory(every, out)
+    qemu_pairs(every, out)
     excluded = collections.Counter(lm.unusable(r) for r in rows
                                    if lm.unusable(r))
     out.append('  left out of the accuracy tables: %s' % dict(excluded))

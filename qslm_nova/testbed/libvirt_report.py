@@ -329,16 +329,31 @@ def main(argv=None):
                              'libvirt-campaign*.csv in data/testbed)')
     parser.add_argument('--out', help='also write the report here')
     parser.add_argument('--save-fit', help='write the fit (JSON)')
+    parser.add_argument('--qemu', metavar='RELEASE',
+                        help='only the runs of this QEMU release (as the '
+                             'campaigns\' environment files name it, e.g. '
+                             '10.0.2): facts, fit, tables and targets; '
+                             'default: every run')
     args = parser.parse_args(argv)
     paths = args.csv or default_csvs()
-    rows, goodput = read_campaigns(paths)
+    every, goodput = read_campaigns(paths)
+    rows = every
+    if args.qemu:
+        rows = [r for r in every if r['qemu'] == args.qemu]
+        if not rows:
+            print('error: no runs of QEMU %s; the campaigns hold QEMU %s'
+                  % (args.qemu, ', '.join(sorted({r['qemu'] for r in
+                                                  every}))),
+                  file=sys.stderr)
+            return 2
     ok = [r for r in rows if lm.unusable(r) is None]
     out = ['libvirt testbed: %d runs (%d usable: %d fit, %d held-out), '
-           'Nova 34 monitor, libvirt from %s' % (
+           'Nova 34 monitor, QEMU %s, libvirt from %s' % (
                len(rows), len(ok), sum(r['group'] == 'fit' for r in ok),
                sum(r['group'] == 'held-out' for r in ok),
-               ', '.join(os.path.basename(p) for p in paths))]
-    libvirt_facts.report(rows, out)
+               ', '.join(sorted({r['qemu'] for r in rows})),
+               ', '.join(sorted({r['campaign'] + '.csv' for r in rows})))]
+    libvirt_facts.report(rows, out, every)
     noise = libvirt_repeats.repeat_noise(rows)
     out.append(libvirt_repeats.format_noise(noise))
     out.append('columns: dt%/tt% median abs. % error of pause (end to end) '

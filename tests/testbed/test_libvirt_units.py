@@ -282,6 +282,28 @@ class TestModel(testtools.TestCase):
         self.assertIn('no configuration ran twice',
                       libvirt_repeats.format_noise(None))
 
+    def test_one_configuration_on_two_qemus(self):
+        old = dict(qemu='7.2.22', label='steps', resume_at_ms=5000,
+                   api_total_ms=6000)
+        new = dict(old, qemu='10.0.2')
+        rows = [_row(run_id='a-1', downtime_e2e_ms=100, **old),
+                _row(run_id='a-2', downtime_e2e_ms=300, **old),
+                _row(run_id='a-3', downtime_e2e_ms=400, **new),
+                _row(run_id='b-1', downtime_e2e_ms=100, **old),
+                # Only one QEMU, or not usable on the other: no pair.
+                _row(run_id='c-1', downtime_e2e_ms=100, **old),
+                _row(run_id='b-2', downtime_e2e_ms=900, status='error',
+                     **new)]
+        out = []
+        libvirt_facts.qemu_pairs(rows, out)
+        self.assertEqual(1, len(out))
+        self.assertIn('(7.2.22 -> 10.0.2)', out[0])
+        # a: 400 over the median of 100 and 300.
+        self.assertIn('steps pause 2 / 2 (n=1), total 1 / 1 (n=1)', out[0])
+        out = []
+        libvirt_facts.qemu_pairs(rows[:2], out)
+        self.assertEqual([], out)
+
     def test_qemu_release(self):
         self.assertEqual('10.0.2', libvirt_report.qemu_release(
             'QEMU emulator version 10.0.2 (Debian 1:10.0.2+ds-2)'))
@@ -445,6 +467,16 @@ class TestSmall(testtools.TestCase):
         self.assertIn("Nova's first downtime call", out[1])
         with open(os.path.splitext(path)[0] + '-environment.json') as f:
             self.assertIn('700', json.load(f)['link_goodput_mbps'])
+
+    def test_report_of_a_qemu_without_runs(self):
+        path = os.path.join(raw_campaign.DATA_DIR, 'libvirt-campaign-12.csv')
+        err = self.useFixture(fixtures.StringStream('stderr')).stream
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', err))
+        self.assertEqual(2, libvirt_report.main(['--csv', path,
+                                                 '--qemu', '9.9.9']))
+        err.seek(0)
+        self.assertEqual('error: no runs of QEMU 9.9.9; the campaigns hold '
+                         'QEMU 7.2.22\n', err.read())
 
 
 class TestPauseParts(testtools.TestCase):
