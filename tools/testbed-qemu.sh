@@ -9,13 +9,14 @@
 # destination's memory is behind the source's last output; see
 # data/testbed/README.md). The backports QEMU does not. Nothing under /usr
 # changes: the packages are unpacked with dpkg -x into DIR/root and a small
-# wrapper points QEMU at its own firmware and option ROMs.
+# wrapper points QEMU at its own firmware, option ROMs and modules (it
+# mounts, so it runs as root, as the testbed does).
 set -euo pipefail
 
 DIR=${1:-/opt/qslm-qemu}
 SUITE=bookworm-backports
 WORK=$(mktemp -d)
-chmod 755 "$WORK"  # apt downloads as _apt
+
 trap 'rm -rf "$WORK"' EXIT
 
 cat > "$WORK/backports.sources" <<EOF
@@ -27,10 +28,10 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
 mkdir -p "$WORK/lists/partial" "$WORK/debs"
 APT=(-o "Dir::Etc::sourcelist=$WORK/backports.sources" -o "Dir::Etc::sourceparts=-"
-     -o "Dir::State::Lists=$WORK/lists")
+     -o "Dir::State::Lists=$WORK/lists" -o "APT::Sandbox::User=root")
 timeout 300 apt-get "${APT[@]}" update -qq
 (cd "$WORK/debs" && timeout 600 apt-get "${APT[@]}" download -qq \
-    qemu-system-x86 qemu-system-common qemu-system-data 2>/dev/null)
+    qemu-system-x86 qemu-system-common qemu-system-data)
 
 rm -rf "$DIR.new"
 mkdir -p "$DIR.new/bin"
