@@ -16,7 +16,6 @@ set -euo pipefail
 DIR=${1:-/opt/qslm-qemu}
 SUITE=bookworm-backports
 WORK=$(mktemp -d)
-
 trap 'rm -rf "$WORK"' EXIT
 
 cat > "$WORK/backports.sources" <<EOF
