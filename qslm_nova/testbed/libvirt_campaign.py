@@ -146,6 +146,7 @@ def run_campaign(out_dir=raw_campaign.DATA_DIR, csv_name=CSV_NAME,
                             '-environment.json')
     if not new:
         same_qemu(env_path)
+    import libvirt
     base = base_dir or tempfile.mkdtemp(prefix='qslm-lvcampaign-')
     elf = libvirt_guest.build_elf(os.path.join(base, 'build'))
     fields = libvirt_runner.FIELDS
@@ -171,7 +172,8 @@ def run_campaign(out_dir=raw_campaign.DATA_DIR, csv_name=CSV_NAME,
                 link.shape(spec.bandwidth_mbps, spec.rtt_ms)
                 try:
                     row = libvirt_runner.run(spec, src, dst, elf)
-                except TestbedError as e:
+                except (TestbedError, libvirt.libvirtError) as e:
+                    # One run's failure is its row, never the campaign's.
                     LOG.warning('%s failed: %s', spec.run_id, e)
                     row = dict.fromkeys(libvirt_runner.FIELDS, '')
                     row.update(run_id=spec.run_id, group=spec.group,

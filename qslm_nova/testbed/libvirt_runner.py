@@ -205,7 +205,14 @@ def run(spec, src, dst, elf):
         libvirt_record.record_qemu(row, result, swatch, dwatch)
         row['expected_downtime_ms'] = last.get('expected-downtime', '')
         if result.outcome in ('completed', 'forced-pause', 'post-copy'):
-            moved = cdst.lookupByUUIDString(g.uuid)
+            try:
+                moved = cdst.lookupByUUIDString(g.uuid)
+            except libvirt.libvirtError as e:
+                # Seen once on QEMU 10: Nova's abort at the timeout raced
+                # the end of the migration and the guest ran nowhere.
+                raise TestbedError(
+                    'the migration ended %s but %s has no such domain: '
+                    '%s' % (result.outcome, dst.name, e))
             stats = moved.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
             libvirt_record.record_stats(row, stats)
             _check_memory(row, g, src, dwatch, elf, result.outcome)
