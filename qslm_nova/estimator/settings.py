@@ -186,7 +186,6 @@ class StepSchedule:
         self.start_s = np.array([s[0] for s in steps], dtype=float)
         limits = np.array([s[1] for s in steps], dtype=float) / 1000.0
         self.first_limit = limits[0]
-        self.max_limit = limits[-1]
         self.limit_at = np.concatenate((limits[:1], limits))
         self.next_step_at = np.append(self.start_s, np.inf)
         timeout = libvirt.completion_timeout_s * gib

@@ -225,6 +225,23 @@ class TestEstimate(base.BaseTestCase):
         self.assertEqual('aborted', plain.outcome_name(0))
         self.assertEqual('completed', throttled.outcome_name(0))
 
+    def test_throttled_guest_stops_under_the_limit_in_force(self):
+        # It converges long before Nova's last step: the expected pause
+        # is under the step in force then, not Nova's largest limit.
+        lv = estimator.LibvirtSettings(permit_auto_converge=True)
+        est = draws.est(memory_mb=4096, dirty=200.0, bw=1.0, libvirt=lv)
+        steps = lv.steps(4.0)
+        done = est.total_time_s[0]
+        in_force = [ms for at, ms in steps if at <= done][-1]
+        self.assertEqual(50, in_force)
+        # 50 ms of transfer, 40 ms fixed, the device state and what the
+        # throttled guest dirtied meanwhile; at Nova's 500 ms it was 554.
+        pause = est.expected_downtime_ms[0]
+        self.assertLess(pause, 1.25 * (in_force * PARAMS.stop_share +
+                                       PARAMS.fixed_pause_ms))
+        self.assertGreater(pause, in_force * PARAMS.stop_share +
+                           PARAMS.fixed_pause_ms)
+
     def test_auto_converge_off_with_post_copy(self):
         # Nova does not use auto-converge when post-copy is permitted.
         lv = estimator.LibvirtSettings(permit_auto_converge=True,
