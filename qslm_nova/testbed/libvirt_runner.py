@@ -205,14 +205,7 @@ def run(spec, src, dst, elf):
         libvirt_record.record_qemu(row, result, swatch, dwatch)
         row['expected_downtime_ms'] = last.get('expected-downtime', '')
         if result.outcome in ('completed', 'forced-pause', 'post-copy'):
-            try:
-                moved = cdst.lookupByUUIDString(g.uuid)
-            except libvirt.libvirtError as e:
-                # Seen once on QEMU 10: Nova's abort at the timeout raced
-                # the end of the migration and the guest ran nowhere.
-                raise TestbedError(
-                    'the migration ended %s but %s has no such domain: '
-                    '%s' % (result.outcome, dst.name, e))
+            moved = _moved(cdst, g, dst, result.outcome)
             stats = moved.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
             libvirt_record.record_stats(row, stats)
             _check_memory(row, g, src, dwatch, elf, result.outcome)
@@ -234,6 +227,20 @@ def run(spec, src, dst, elf):
     _set_status(row, result)
     row['wall_s'] = round(time.monotonic() - started, 2)
     return row
+
+
+def _moved(cdst, g, dst, outcome):
+    """The guest's domain on *dst* after a migration that ended
+    *outcome*; TestbedError when the destination has none.
+    """
+    import libvirt
+    try:
+        return cdst.lookupByUUIDString(g.uuid)
+    except libvirt.libvirtError as e:
+        # Seen once on QEMU 10: Nova's abort at the timeout raced the end
+        # of the migration; the destination had no domain.
+        raise TestbedError('the migration ended %s but %s has no such '
+                           'domain: %s' % (outcome, dst.name, e))
 
 
 def _dirty_rate(dom, libvirt, seconds=1):

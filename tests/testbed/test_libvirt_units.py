@@ -31,6 +31,7 @@ from qslm_nova.testbed import hostload
 from qslm_nova.testbed import libvirt_bounds
 from qslm_nova.testbed import libvirt_campaign
 from qslm_nova.testbed import libvirt_facts
+from qslm_nova.testbed import libvirt_guest
 from qslm_nova.testbed import libvirt_loadinput
 from qslm_nova.testbed import libvirt_model
 from qslm_nova.testbed import libvirt_parts
@@ -444,6 +445,23 @@ class TestPlanFile(testtools.TestCase):
 
 
 class TestSmall(testtools.TestCase):
+
+    def test_guest_on_neither_host_is_the_runs_error(self):
+        import libvirt
+
+        class Conn(object):
+            def lookupByUUIDString(self, uuid):
+                raise libvirt.libvirtError('Domain not found: ' + uuid)
+
+        class Host(object):
+            name = 'cmpdst'
+
+        g = libvirt_guest.Guest(1024, None, uuid='0e7a')
+        dst = Host()
+        e = self.assertRaises(TestbedError, libvirt_runner._moved, Conn(),
+                              g, dst, 'completed')
+        self.assertEqual('the migration ended completed but cmpdst has no '
+                         'such domain: Domain not found: 0e7a', str(e))
 
     def test_load_sample(self):
         s = hostload.LoadSample.start().stop()
