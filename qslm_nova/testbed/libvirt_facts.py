@@ -28,6 +28,7 @@ import numpy as np
 
 from qslm_nova.testbed import libvirt_model as lm
 from qslm_nova.testbed import libvirt_record
+from qslm_nova.testbed import libvirt_repeats
 from qslm_nova.testbed import threadshare
 
 num = lm.num
@@ -209,13 +210,14 @@ def qemu_pairs(rows, out):
     runs = collections.defaultdict(lambda: collections.defaultdict(list))
     for r in rows:
         if lm.unusable(r) is None and _release(r):
-            runs[str(r['run_id']).rsplit('-', 1)[0]][_release(r)].append(r)
+            runs[libvirt_repeats.settings(r)][_release(r)].append(r)
     by_label = collections.defaultdict(lambda: ([], []))
     names = set()
     for by_release in runs.values():
         if len(by_release) < 2:
             continue
-        old, new = sorted(by_release)[0], sorted(by_release)[-1]
+        releases = sorted(by_release)
+        old, new = releases[0], releases[-1]
         names.add(('.'.join(map(str, old)), '.'.join(map(str, new))))
         label = by_release[new][0]['label']
         for i, measure in enumerate((lm.measured_pause, lm.measured_total)):

@@ -70,7 +70,7 @@ class Guest(object):
             'name': esc(self.name), 'uuid': self.uuid,
             'mem': self.memory_mib, 'kernel': esc(self.kernel(host)),
             'cmdline': esc(self.workload.cmdline()),
-            'emulator': esc(runner.check_qemu()[0]),
+            'emulator': esc(runner.qemu_path()),
             'console': esc(self.console(host)),
             'qmp': esc(self.qmp_socket(host))}
         # A second QMP monitor for the testbed (events with QEMU's time

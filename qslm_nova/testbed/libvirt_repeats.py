@@ -30,12 +30,14 @@ from qslm_nova.testbed import fit
 from qslm_nova.testbed import libvirt_model as lm
 
 
+def settings(row):
+    """The run id without its repeat number: what the run was told."""
+    return str(row['run_id']).rsplit('-', 1)[0]
+
+
 def configuration(row):
-    """The run id without its repeat number, and the QEMU that ran it:
-    one configuration.
-    """
-    return '%s@%s' % (str(row['run_id']).rsplit('-', 1)[0],
-                      row.get('qemu', ''))
+    """Its settings and the QEMU that ran it: one configuration."""
+    return '%s@%s' % (settings(row), row.get('qemu', ''))
 
 
 def _leave_one_out(values):

@@ -89,11 +89,18 @@ class MigrationSpec(object):
 
 
 def check_qemu():
-    """Return (path, version string) or raise TestbedError.
+    """Return (path, version string) or raise TestbedError."""
+    path = qemu_path()
+    out = subprocess.run([path, '--version'], capture_output=True,
+                         text=True, timeout=30).stdout
+    return path, out.splitlines()[0] if out else 'unknown'
 
-    The binary is ``$QSLM_TESTBED_QEMU`` when set (for example a newer
-    QEMU unpacked by ``tools/testbed-qemu.sh``), else
-    ``qemu-system-x86_64`` on the PATH.
+
+def qemu_path():
+    """The testbed's QEMU binary, or raise TestbedError.
+
+    ``$QSLM_TESTBED_QEMU`` when set (for example a newer QEMU unpacked by
+    ``tools/testbed-qemu.sh``), else ``qemu-system-x86_64`` on the PATH.
     """
     wanted = os.environ.get(QEMU_ENV)
     if wanted:
@@ -106,9 +113,7 @@ def check_qemu():
     if not path:
         raise TestbedError('the testbed needs %s (Debian package '
                            'qemu-system-x86)' % QEMU)
-    out = subprocess.run([path, '--version'], capture_output=True,
-                         text=True, timeout=30).stdout
-    return path, out.splitlines()[0] if out else 'unknown'
+    return path
 
 
 class _Qemu(object):
@@ -118,7 +123,7 @@ class _Qemu(object):
         self.sock = os.path.join(workdir, '%s.qmp' % role)
         self.debuglog = os.path.join(workdir, '%s.debugcon' % role)
         self.stderr_path = os.path.join(workdir, '%s.stderr' % role)
-        path, _ = check_qemu()
+        path = qemu_path()
         cmd = [path, '-machine', 'pc,accel=tcg', '-cpu', 'qemu64',
                '-m', str(spec.memory_mib), '-smp', '1',
                '-nodefaults', '-no-user-config', '-display', 'none',
