@@ -32,14 +32,18 @@ load it met, in the model's terms.
 import os
 import threading
 
-#: The threads sampled: role -> (host side, thread name or None for the
+#: The threads sampled: role -> (host side, thread names, or None for the
 #: process's main thread; a name ending in ``*`` is a prefix). Over one
 #: connection the destination's main thread receives and the source's
-#: ``live_migration`` thread sends; over parallel connections (multifd)
-#: one thread per connection on each side moves the pages.
-ROLES = {'dst_recv': ('dst', None), 'src_send': ('src', 'live_migration'),
-         'dst_multifd': ('dst', 'multifdrecv_*'),
-         'src_multifd': ('src', 'multifdsend_*')}
+#: migration thread sends; over parallel connections (multifd) one thread
+#: per connection on each side moves the pages. QEMU 10 names them
+#: otherwise than 7.2 (``mig/src/main`` for ``live_migration``,
+#: ``mig/src/send_N`` for ``multifdsend_N``, ``mig/dst/recv_N`` for
+#: ``multifdrecv_N``): both names count, so one sampler reads both.
+ROLES = {'dst_recv': ('dst', None),
+         'src_send': ('src', ('live_migration', 'mig/src/main')),
+         'dst_multifd': ('dst', ('multifdrecv_*', 'mig/dst/recv_*')),
+         'src_multifd': ('src', ('multifdsend_*', 'mig/src/send_*'))}
 
 FIELDS = tuple('%s_%s_s' % (role, what) for role in ROLES
                for what in ('run', 'wait'))
@@ -64,15 +68,15 @@ def schedstat(pid, tid):
         return None
 
 
-def _named(comm, name):
-    if name.endswith('*'):
-        return comm.startswith(name[:-1])
-    return comm == name
+def _named(comm, names):
+    return any(comm.startswith(n[:-1]) if n.endswith('*') else comm == n
+               for n in names)
 
 
-def thread_ids(pid, name):
-    """Thread ids of *pid* named *name* (its main thread for None)."""
-    if name is None:
+def thread_ids(pid, names):
+    """Thread ids of *pid* with one of *names* (its main thread for None).
+    """
+    if names is None:
         return [pid]
     out = []
     try:
@@ -82,7 +86,7 @@ def thread_ids(pid, name):
     for tid in tids:
         try:
             with open('/proc/%d/task/%s/comm' % (pid, tid)) as f:
-                if _named(f.read().strip(), name):
+                if _named(f.read().strip(), names):
                     out.append(int(tid))
         except (OSError, ValueError):
             continue
@@ -106,11 +110,11 @@ class Sampler(object):
                                         name='threadshare')
 
     def sample(self):
-        for role, (side, name) in ROLES.items():
+        for role, (side, names) in ROLES.items():
             pid = read_pid(self.pidfiles[side])
             if pid is None:
                 continue
-            for tid in thread_ids(pid, name):
+            for tid in thread_ids(pid, names):
                 now = schedstat(pid, tid)
                 if now is not None:
                     self.seen.setdefault((role, pid, tid),

@@ -75,6 +75,41 @@ class TestThreadShare(testtools.TestCase):
             self.assertGreater(threadshare.share(
                 cols[role + '_run_s'], cols[role + '_wait_s']), 0.0)
 
+    def _named_threads(self, names, seconds):
+        """Threads of this process named *names*, each spinning."""
+        ready = threading.Barrier(len(names) + 1)
+        done = threading.Event()
+
+        def worker(name):
+            with open('/proc/self/task/%d/comm' % threading.get_native_id(),
+                      'w') as f:
+                f.write(name)
+            ready.wait(5)
+            _spin(seconds)
+            done.wait(5)
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in names]
+        for t in threads:
+            t.start()
+        ready.wait(5)
+        return threads, done
+
+    def test_qemu_10_names(self):
+        # QEMU 10's names for the sender and the multifd threads.
+        with open(self.pidfile, 'w') as f:
+            f.write('%d\n' % os.getpid())
+        threads, done = self._named_threads(
+            ['mig/src/main', 'mig/src/send_0', 'mig/dst/recv_1'], 0.3)
+        with threadshare.Sampler({'src': self.pidfile, 'dst': self.pidfile},
+                                 interval=0.05) as shares:
+            _spin(0.2)
+        done.set()
+        for t in threads:
+            t.join()
+        cols = shares.columns()
+        for role in ('src_send', 'src_multifd', 'dst_multifd'):
+            self.assertGreater(cols[role + '_run_s'], 0.02, role)
+
     def test_unseen_threads_are_empty(self):
         with threadshare.Sampler({'src': self.pidfile, 'dst': self.pidfile},
                                  interval=0.05) as shares:
