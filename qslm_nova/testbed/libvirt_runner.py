@@ -64,6 +64,7 @@ FIELDS = (
     'src_last_ticks', 'dest_ticks_in_memory',
     'dest_state', 'dest_console_tail', 'source_alive_after', 'event_loop',
     'load1_start', 'load1_end', 'cpu_busy', 'cpu_steal', 'cpus',
+    'runnable_per_cpu',
 ) + threadshare.FIELDS + ('wall_s', 'error')
 TRANSPORTS = ('tcp', 'tls')
 
@@ -195,11 +196,13 @@ def run(spec, src, dst, elf):
         load = hostload.LoadSample.start()
         pidfile = '/run/libvirt/qemu/%s.pid' % g.name
         with threadshare.Sampler({'src': src.host_path(pidfile),
-                                  'dst': dst.host_path(pidfile)}) as shares:
+                                  'dst': dst.host_path(pidfile)}) as shares, \
+                hostload.RunQueue() as queue:
             result = nova_monitor.live_migrate(
                 dom, dst.name, spec.nova, spec.memory_mib, on_poll=on_poll,
                 deadline_s=spec.deadline_s)
         row.update(load.stop().as_row())
+        row.update(queue.as_row())
         row.update(shares.columns())
         libvirt_record.record_monitor(row, result)
         libvirt_record.record_qemu(row, result, swatch, dwatch)

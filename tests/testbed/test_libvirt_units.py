@@ -18,6 +18,7 @@ import dataclasses
 import json
 import math
 import os
+import time
 
 import fixtures
 import numpy as np
@@ -472,6 +473,36 @@ class TestSmall(testtools.TestCase):
         s = hostload.LoadSample.start().stop()
         self.assertTrue(0.0 <= s.busy <= 1.0)
         self.assertEqual(os.cpu_count(), s.as_row()['cpus'])
+
+    def test_procs_running(self):
+        tmp = self.useFixture(fixtures.TempDir()).path
+        path = os.path.join(tmp, 'stat')
+        with open(path, 'w') as f:
+            f.write('cpu  1 2 3 4 5 6 7 8\nprocs_running 7\n'
+                    'procs_blocked 1\n')
+        self.assertEqual(7, hostload.procs_running(path))
+        with open(path, 'w') as f:
+            f.write('cpu  1 2 3 4 5 6 7 8\n')
+        self.assertIsNone(hostload.procs_running(path))
+        self.assertIsNone(hostload.procs_running(os.path.join(tmp, 'no')))
+
+    def test_run_queue(self):
+        tmp = self.useFixture(fixtures.TempDir()).path
+        path = os.path.join(tmp, 'stat')
+        with open(path, 'w') as f:
+            f.write('procs_running 5\n')
+        with hostload.RunQueue(interval=0.01, path=path) as queue:
+            time.sleep(0.05)
+        # The sampler's own thread is not counted: 4 per os.cpu_count().
+        self.assertEqual(round(4.0 / os.cpu_count(), 3),
+                         queue.as_row()['runnable_per_cpu'])
+        with hostload.RunQueue(path=os.path.join(tmp, 'no')) as queue:
+            pass
+        self.assertEqual({'runnable_per_cpu': ''}, queue.as_row())
+        # The real file: this process's own test thread at least.
+        with hostload.RunQueue(interval=0.01) as queue:
+            time.sleep(0.03)
+        self.assertGreaterEqual(queue.as_row()['runnable_per_cpu'], 0.0)
 
     def test_host_name_checked(self):
         self.assertRaises(TestbedError, namespace.HostNamespace,
