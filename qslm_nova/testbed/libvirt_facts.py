@@ -175,13 +175,14 @@ def stale_memory(rows, out):
 
 def threads(rows, out):
     """The CPU share the migration's threads got while runnable
-    (:mod:`.threadshare`) against the model's 1 / (1 + load per CPU).
-    Runs from before the sampler have none and print nothing.
+    (:mod:`.threadshare`) against the model's 1 / (1 + load per CPU),
+    and the run queue over the run against the load average. Runs from
+    before the samplers have none and print nothing.
     """
     ok = [r for r in rows if lm.unusable(r) is None]
     for role, name in (('dst_recv', "destination QEMU's main thread "
                                     '(receives)'),
-                       ('src_send', "source's live_migration thread"),
+                       ('src_send', "source's migration thread"),
                        ('dst_multifd', "destination's multifd threads"),
                        ('src_multifd', "source's multifd threads")):
         got = [(threadshare.share(r[role + '_run_s'], r[role + '_wait_s']),
@@ -192,6 +193,13 @@ def threads(rows, out):
                        'model\'s 1 / (1 + load per CPU): %s' % (
                            name, _med([s for s, _ in got]),
                            _med([1.0 / (1.0 + load) for _, load in got])))
+    queued = [r for r in ok if _has(r, 'runnable_per_cpu')]
+    if queued:
+        out.append('  runnable threads per CPU over the run (the run '
+                   'queue, sampled): %s; the load average / CPUs: %s' % (
+                       _med([lm.num(r, 'runnable_per_cpu')
+                             for r in queued]),
+                       _med([lm.load_per_cpu(r) for r in queued])))
 
 
 def _release(row):

@@ -69,12 +69,15 @@ def schedstat(pid, tid):
 
 
 def _named(comm, names):
+    if isinstance(names, str):
+        names = (names,)
     return any(comm.startswith(n[:-1]) if n.endswith('*') else comm == n
                for n in names)
 
 
 def thread_ids(pid, names):
-    """Thread ids of *pid* with one of *names* (its main thread for None).
+    """Thread ids of *pid* with one of *names* (a name or a tuple of
+    them; its main thread for None).
     """
     if names is None:
         return [pid]
