@@ -883,14 +883,15 @@ def main(argv=None):
         run['testbed_coverage'] = cover
     real = testbed_decisions(testbed)
     real_front = frontier.testbed_frontier(testbed, TESTBED_LIMITS)
-    unseen = libvirt_judged.judge(libvirt_judged.LibvirtRuns(),
-                                  TESTBED_LIMITS)
+    unseen = [libvirt_judged.judge(libvirt_judged.LibvirtRuns(
+        params_path=params, qemu=qemu), TESTBED_LIMITS)
+        for qemu, params in libvirt_judged.RELEASES]
     text = '\n\n'.join([format_quality(r) for r in runs] +
                        [format_testbed_decisions(real)] +
                        [frontier.format_trace(r) for r in runs] +
                        [frontier.format_testbed_frontier(real_front,
-                                                         TESTBED_LIMITS),
-                        libvirt_judged.format_judged(unseen)])
+                                                         TESTBED_LIMITS)] +
+                       [libvirt_judged.format_judged(u) for u in unseen])
     runs.append({'testbed_decisions': real,
                  'testbed_frontier': real_front,
                  'libvirt_judged': unseen})

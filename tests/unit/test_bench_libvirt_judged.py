@@ -25,6 +25,7 @@ def _runs(configurations, ratios, expected=50.0, worst=500.0):
     runs = libvirt_judged.LibvirtRuns.__new__(libvirt_judged.LibvirtRuns)
     n = len(configurations)
     runs.paths, runs.rows, runs.left_out = [], [{}] * n, 0
+    runs.qemu = '10.0.2'
     runs.configuration = list(configurations)
     runs.transport = ['tcp'] * n
     runs.expected = np.full(n, expected)
@@ -53,6 +54,8 @@ class TestLibvirtJudged(testtools.TestCase):
         configs = ['c%d' % i for i in range(40)]
         ratios = np.linspace(0.8, 1.6, 40)
         res = libvirt_judged.judge(_runs(configs, ratios), (60, 1000))
+        self.assertEqual('10.0.2', res['qemu'])
+        self.assertIn('QEMU 10.0.2:', libvirt_judged.format_judged(res))
         # Every run meets 1000 ms; at 60 ms those under ratio 1.2 do.
         self.assertEqual(40 + int(np.sum(50 * ratios <= 60)), res['oracle'])
         self.assertEqual(80, res['fixed']['expected pause']['allowed'])

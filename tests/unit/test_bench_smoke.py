@@ -26,6 +26,7 @@ from nova import test
 
 from bench import bench_quality
 from bench import bench_scale
+from bench import libvirt_judged
 from bench import topogen
 from qslm_nova.scheduler import request as qslm_request
 from qslm_nova import topology
@@ -126,14 +127,17 @@ class TestBenchSmoke(test.NoDBTestCase):
         # Judged by the libvirt testbed's unseen configurations.
         self.assertIn('Judged by Nova-driven libvirt migrations',
                       out.getvalue())
-        unseen = runs[-1]['libvirt_judged']
-        requests = unseen['runs'] * len(unseen['limits'])
-        self.assertGreater(unseen['runs'], 0)
-        for key in ('qslm', 'informed'):
-            allowed = [p['allowed'] for p in unseen[key]]
-            self.assertEqual(allowed, sorted(allowed, reverse=True), key)
-        for p in (unseen['qslm'] + unseen['informed'] +
-                  list(unseen['fixed'].values())):
-            self.assertLessEqual(p['sla_violations'], p['allowed'], p)
-            self.assertLessEqual(p['allowed'], requests, p)
-            self.assertTrue(0.0 <= p['beyond'] <= 1.0, p)
+        judged = runs[-1]['libvirt_judged']
+        self.assertEqual([q for q, _ in libvirt_judged.RELEASES],
+                         [u['qemu'] for u in judged])
+        for unseen in judged:
+            requests = unseen['runs'] * len(unseen['limits'])
+            self.assertGreater(unseen['runs'], 0)
+            for key in ('qslm', 'informed'):
+                allowed = [p['allowed'] for p in unseen[key]]
+                self.assertEqual(allowed, sorted(allowed, reverse=True), key)
+            for p in (unseen['qslm'] + unseen['informed'] +
+                      list(unseen['fixed'].values())):
+                self.assertLessEqual(p['sla_violations'], p['allowed'], p)
+                self.assertLessEqual(p['allowed'], requests, p)
+                self.assertTrue(0.0 <= p['beyond'] <= 1.0, p)
