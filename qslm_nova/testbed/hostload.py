@@ -80,7 +80,35 @@ def procs_running(path='/proc/stat'):
     return None
 
 
-class RunQueue(object):
+class Periodic(object):
+    """A daemon thread that calls :meth:`sample` every *interval* seconds
+    while the context is open, and once when it opens.
+    """
+
+    def __init__(self, interval, name):
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True,
+                                        name=name)
+
+    def sample(self):
+        raise NotImplementedError()
+
+    def _loop(self):
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def __enter__(self):
+        self.sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(5.0)
+
+
+class RunQueue(Periodic):
     """The runnable threads per CPU over a run, sampled every *interval*.
 
     The one-minute load average lags: a run of 20 s after a run with
@@ -91,30 +119,14 @@ class RunQueue(object):
     """
 
     def __init__(self, interval=0.25, path='/proc/stat'):
-        self.interval = interval
+        super().__init__(interval, 'runqueue')
         self.path = path
         self.samples = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True,
-                                        name='runqueue')
 
-    def _sample(self):
+    def sample(self):
         n = procs_running(self.path)
         if n is not None:
             self.samples.append(max(n - 1, 0))
-
-    def _loop(self):
-        while not self._stop.wait(self.interval):
-            self._sample()
-
-    def __enter__(self):
-        self._sample()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(5.0)
 
     def as_row(self):
         """``runnable_per_cpu``: the mean over the samples ('' if none)."""

@@ -30,7 +30,8 @@ load it met, in the model's terms.
 """
 
 import os
-import threading
+
+from qslm_nova.testbed import hostload
 
 #: The threads sampled: role -> (host side, thread names, or None for the
 #: process's main thread; a name ending in ``*`` is a prefix). Over one
@@ -96,21 +97,19 @@ def thread_ids(pid, names):
     return out
 
 
-class Sampler(object):
-    """Reads the threads of :data:`ROLES` every *interval* seconds.
+class Sampler(hostload.Periodic):
+    """Reads the threads of :data:`ROLES` every *interval* seconds, and
+    once more when the context closes.
 
     :param pidfiles: {'src': path, 'dst': path} of the QEMU pid files
         (the destination's appears when libvirt starts it).
     """
 
     def __init__(self, pidfiles, interval=0.25):
+        super().__init__(interval, 'threadshare')
         self.pidfiles = dict(pidfiles)
-        self.interval = interval
         # (role, pid, tid) -> [first (run, wait), last (run, wait)]
         self.seen = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True,
-                                        name='threadshare')
 
     def sample(self):
         for role, (side, names) in ROLES.items():
@@ -123,18 +122,8 @@ class Sampler(object):
                     self.seen.setdefault((role, pid, tid),
                                          [now, now])[1] = now
 
-    def _loop(self):
-        while not self._stop.wait(self.interval):
-            self.sample()
-
-    def __enter__(self):
-        self.sample()
-        self._thread.start()
-        return self
-
     def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(5.0)
+        super().__exit__(*exc)
         self.sample()
 
     def columns(self):
