@@ -63,13 +63,12 @@ def main(argv):
     path = argv[1] if len(argv) > 1 else os.path.join(
         DATA, 'libvirt-plan-13.json')
     runs = specs()
-    libvirt_plan.save(runs, path, 'libvirt-campaign-13.csv',
-                      'campaign 13: QEMU 10.0.2 (tools/testbed-qemu.sh): '
-                      'new held-out configurations, campaign 6\'s '
-                      'configurations twice and campaign 12\'s '
-                      'auto-converge ones again (tools/libvirt_plan_13.py)')
-    print('%d runs in %s, about %.0f min' % (
-        len(runs), path, libvirt_plan.estimate_s(runs) / 60.0))
+    description = ('campaign 13: QEMU 10.0.2 (tools/testbed-qemu.sh): '
+                   'new held-out configurations, campaign 6\'s '
+                   'configurations twice and campaign 12\'s '
+                   'auto-converge ones again (tools/libvirt_plan_13.py)')
+    print(libvirt_plan.write(runs, path, 'libvirt-campaign-13.csv',
+                             description))
 
 
 if __name__ == '__main__':

@@ -50,12 +50,11 @@ def main(argv):
     path = argv[1] if len(argv) > 1 else os.path.join(
         DATA, 'libvirt-plan-17.json')
     runs = specs()
-    libvirt_plan.save(runs, path, 'libvirt-campaign-17.csv',
-                      'campaign 17: fitting runs with %d hogs per host on '
-                      'QEMU 10.0.2 (tools/testbed-qemu.sh; '
-                      'tools/libvirt_plan_17.py)' % HOGS)
-    print('%d runs in %s, about %.0f min' % (
-        len(runs), path, libvirt_plan.estimate_s(runs) / 60.0))
+    description = ('campaign 17: fitting runs with %d hogs per host on '
+                   'QEMU 10.0.2 (tools/testbed-qemu.sh; '
+                   'tools/libvirt_plan_17.py)' % HOGS)
+    print(libvirt_plan.write(runs, path, 'libvirt-campaign-17.csv',
+                             description))
 
 
 if __name__ == '__main__':

@@ -86,11 +86,10 @@ def specs(seed=7):
 def main(argv):
     path = argv[1] if len(argv) > 1 else 'data/testbed/libvirt-plan-7.json'
     runs = specs()
-    libvirt_plan.save(runs, path, 'libvirt-campaign-7.csv',
-                      'working sets the fit never saw (tools/'
-                      'libvirt_plan_7.py)')
-    print('%d runs in %s, about %.0f min' % (
-        len(runs), path, libvirt_plan.estimate_s(runs) / 60.0))
+    description = ('working sets the fit never saw (tools/'
+                   'libvirt_plan_7.py)')
+    print(libvirt_plan.write(runs, path, 'libvirt-campaign-7.csv',
+                             description))
     return 0
 
 

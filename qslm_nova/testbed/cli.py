@@ -320,12 +320,11 @@ def libvirt_plan_main(argv=None):
         print('testbed error: %s' % e, file=sys.stderr)
         return 2
     try:
-        libvirt_plan.save(specs, args.path, args.csv, args.description)
+        print(libvirt_plan.write(specs, args.path, args.csv,
+                                 args.description))
     except OSError as e:
         print('testbed error: %s: %s' % (args.path, e), file=sys.stderr)
         return 2
-    print('%d runs in %s, about %.0f min' % (
-        len(specs), args.path, libvirt_plan.estimate_s(specs) / 60.0))
     return 0
 
 

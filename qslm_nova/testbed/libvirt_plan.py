@@ -228,6 +228,13 @@ def save(specs, path, csv_name, description=''):
         f.write('\n')
 
 
+def write(specs, path, csv_name, description=''):
+    """:func:`save` the plan; the line that says what was written."""
+    save(specs, path, csv_name, description)
+    return '%d runs in %s, about %.0f min' % (
+        len(specs), path, estimate_s(specs) / 60.0)
+
+
 def load(path):
     """(specs, CSV name) of the plan file *path*."""
     try:
