@@ -49,26 +49,7 @@ class TestThreadShare(testtools.TestCase):
     def test_threads_of_this_process(self):
         # This process plays both QEMUs: its main thread receives, a
         # thread named like QEMU's sender sends.
-        with open(self.pidfile, 'w') as f:
-            f.write('%d\n' % os.getpid())
-        ready, done = threading.Event(), threading.Event()
-
-        def sender():
-            with open('/proc/self/task/%d/comm' % threading.get_native_id(),
-                      'w') as f:
-                f.write('live_migration')
-            ready.set()
-            _spin_until(done)
-
-        t = threading.Thread(target=sender)
-        t.start()
-        ready.wait(5)
-        with threadshare.Sampler({'src': self.pidfile, 'dst': self.pidfile},
-                                 interval=0.05) as shares:
-            _spin(0.3)
-        done.set()
-        t.join()
-        cols = shares.columns()
+        cols = self._sampled(['live_migration'])
         self.assertEqual(set(threadshare.FIELDS), set(cols))
         # Both spun while sampled: each ran (how long depends on the
         # machine's load); run + wait cannot exceed the wall-clock time
@@ -84,10 +65,12 @@ class TestThreadShare(testtools.TestCase):
             self.assertGreater(threadshare.share(
                 cols[role + '_run_s'], cols[role + '_wait_s']), 0.0)
 
-    def _named_threads(self, names):
-        """Threads of this process named *names*, each spinning until
-        the event returned is set.
+    def _sampled(self, names):
+        """The sampler's columns for this process, its main thread and
+        threads named *names* all spinning while it samples.
         """
+        with open(self.pidfile, 'w') as f:
+            f.write('%d\n' % os.getpid())
         ready = threading.Barrier(len(names) + 1)
         done = threading.Event()
 
@@ -102,21 +85,18 @@ class TestThreadShare(testtools.TestCase):
         for t in threads:
             t.start()
         ready.wait(5)
-        return threads, done
-
-    def test_qemu_10_names(self):
-        # QEMU 10's names for the sender and the multifd threads.
-        with open(self.pidfile, 'w') as f:
-            f.write('%d\n' % os.getpid())
-        threads, done = self._named_threads(
-            ['mig/src/main', 'mig/src/send_0', 'mig/dst/recv_1'])
         with threadshare.Sampler({'src': self.pidfile, 'dst': self.pidfile},
                                  interval=0.05) as shares:
             _spin(0.3)
         done.set()
         for t in threads:
             t.join()
-        cols = shares.columns()
+        return shares.columns()
+
+    def test_qemu_10_names(self):
+        # QEMU 10's names for the sender and the multifd threads.
+        cols = self._sampled(
+            ['mig/src/main', 'mig/src/send_0', 'mig/dst/recv_1'])
         for role in ('src_send', 'src_multifd', 'dst_multifd'):
             self.assertGreater(cols[role + '_run_s'], 0.0, role)
 
