@@ -24,10 +24,9 @@ change them only from measurements of your own hosts.
 from oslo_config import cfg
 
 from qslm_nova.conf import groups
+from qslm_nova.conf import worst_case
 
-_CALIBRATE = """
-The testbed fits it to real migrations (``qslm-nova-testbed campaign``,
-then ``fit``; the operator documentation's downtime model chapter)."""
+_CALIBRATE = worst_case.CALIBRATE
 
 timing_opts = [
     cfg.FloatOpt('setup_ms',
@@ -105,105 +104,6 @@ Possible values:
 Related options:
 
 * ``live_migration_bandwidth``: does not limit the stop-and-copy.
-"""),
-]
-
-worst_case_opts = [
-    cfg.FloatOpt('worst_dirty_factor',
-                 default=2.0, min=1.0, advanced=True,
-                 help="""
-Factor on the guest's dirty rate in the worst-case estimate.
-
-The worst-case estimate multiplies the instance's dirty rate
-(``qslm:dirty_rate_mibps`` or ``default_dirty_rate_mibps``) by this factor.
-A larger factor protects against guests that get busier than their flavor
-says, at the price of refusing destinations that would have met the SLA.
-
-Possible values:
-
-* A number of 1 or more (1: the worst case assumes the expected rate).
-
-Related options:
-
-* ``default_dirty_rate_mibps``
-* ``sla_estimate``: whether the worst case is held against the SLA.
-"""),
-    cfg.FloatOpt('worst_bandwidth_factor',
-                 default=0.7, min=0.01, max=1.0, advanced=True,
-                 help="""
-Share of the available path bandwidth the worst case assumes.
-
-The worst-case estimate runs the migration over this share of the rate
-the expected case uses, for links busier than the topology file's
-utilisation says. A smaller share makes the worst case more cautious and
-refuses more destinations.
-
-Possible values:
-
-* A share between 0.01 and 1 (1: the full available bandwidth).
-
-Related options:
-
-* ``sla_estimate``
-* ``worst_dirty_factor``
-"""),
-    cfg.FloatOpt('stop_share',
-                 default=1.0, min=0.1, advanced=True,
-                 help="""
-Data left for the stop-and-copy, in rate x downtime limit (expected).
-
-QEMU pauses the guest as soon as what is left to send fits its downtime
-limit at the bandwidth it measured; its bandwidth estimate runs high, so
-it leaves more than the limit allows and the pause exceeds the limit. The
-model's threshold is this multiple of rate x current limit: a larger
-value gives longer expected pauses and fewer rounds.
-""" + _CALIBRATE + """
-
-Possible values:
-
-* A multiple of 0.1 or more.
-
-Related options:
-
-* ``worst_stop_share``: the same multiple for the worst case.
-* ``live_migration_downtime``: the limit.
-"""),
-    cfg.FloatOpt('worst_stop_share',
-                 default=1.75, min=0.1, advanced=True,
-                 help="""
-Data left for the stop-and-copy, in rate x downtime limit (worst case).
-
-The worst-case counterpart of ``stop_share``. It is what keeps the
-worst-case estimate above the pauses real migrations show: setting it to
-``stop_share`` lets noticeably more migrations through, and more of them
-pause longer than their limit.
-
-Possible values:
-
-* A multiple of 0.1 or more; normally at least ``stop_share``.
-
-Related options:
-
-* ``stop_share``
-* ``sla_estimate``
-"""),
-    cfg.FloatOpt('worst_extra_ms',
-                 default=50.0, min=0.0, advanced=True,
-                 help="""
-Milliseconds added to the worst-case pause for host scheduling jitter.
-
-A busy compute node resumes the guest later than an idle one. Lowering it
-allows more migrations against tight SLAs; do that only after measuring
-the pauses of your own loaded hosts.
-
-Possible values:
-
-* 0 or a positive number of milliseconds.
-
-Related options:
-
-* ``worst_stop_share``
-* ``sla_estimate``
 """),
 ]
 
@@ -382,7 +282,7 @@ Related options:
 """),
 ]
 
-ALL_OPTS = timing_opts + worst_case_opts + qemu_opts + host_opts
+ALL_OPTS = timing_opts + worst_case.opts + qemu_opts + host_opts
 
 
 def register_opts(conf):

@@ -49,8 +49,10 @@ over every candidate destination of one request:
 The worst case runs the same model with the guest dirtying
 ``worst_dirty_factor`` times faster over ``worst_bandwidth_factor`` of
 the bandwidth, ``worst_stop_share`` of the threshold left for the pause
-and ``worst_extra_ms`` of host jitter; when that run would be aborted it
-still bounds a late completion at the largest limit reached. The testbed
+and ``worst_extra_ms`` of host jitter, and a post-copy switch with
+``worst_postcopy_buffer_factor`` times the buffered data; when that run
+would be aborted it still bounds a late completion at the largest limit
+reached. The testbed
 (``qslm_nova/testbed``) fits these constants to real migrations. The
 paper's bound (VMSize / LinkSpeed + confirmation + activation) is kept as
 :func:`paper_worst_case_ms` for comparison.

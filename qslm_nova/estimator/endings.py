@@ -128,7 +128,8 @@ class ColumnEndings:
             # follows, sent in the background and pulled on demand, at a
             # share of the pre-copy rate.
             self.outcome[mask] = Outcome.POST_COPY
-            self.downtime[mask] = (self.tail[mask] / self.stop_rate[mask] +
+            self.downtime[mask] = (self.switch_tail(mask) /
+                                   self.stop_rate[mask] +
                                    self.rtt_s[mask] + self.fixed_down[mask])
             self.after[mask] = self.pending[mask] / (
                 self.rate[mask] * self.params.postcopy_rate_share)
@@ -142,6 +143,18 @@ class ColumnEndings:
                                    self.stop_rate[mask] +
                                    self.fixed_down[mask])
         self.done[mask] = True
+
+    def switch_tail(self, mask):
+        """What the masked columns still send at a post-copy switch: the
+        device state and the connections' buffers, those
+        ``worst_postcopy_buffer_factor`` times in the worst case.
+        """
+        tail = self.tail[mask]
+        if not self.any_bound:
+            return tail
+        more = self.params.worst_postcopy_buffer_factor - 1.0
+        return tail + np.where(self.bound[mask], more, 0.0) * \
+            self.buffered[mask]
 
     def abort(self, mask):
         """Nova aborts: no pause. The worst case must still bound any run

@@ -115,6 +115,10 @@ class ModelParams:
     worst_stop_share: float = conf_fields.option('worst_stop_share', 1.75)
     # Added to the worst-case pause: scheduling jitter of loaded hosts.
     worst_extra_ms: float = conf_fields.option('worst_extra_ms', 50.0)
+    # The worst case of a post-copy switch: this many times what the
+    # connections buffer is still to go through before the guest runs.
+    worst_postcopy_buffer_factor: float = conf_fields.option(
+        'worst_postcopy_buffer_factor', 5.0)
     # QEMU checks what is left between send bursts of up to this long
     # (its MAX_WAIT); a stop inside a round leaves on average half a burst
     # less than the threshold. 0: check continuously.

@@ -110,6 +110,7 @@ class TestConfFields(conf_base.ConfTestCase):
                   'first_sample_ms': 200.0,
                   'migration_gbps_per_core': 4.0,
                   'postcopy_rate_share': 0.55,
+                  'worst_postcopy_buffer_factor': 5.0,
                   'qemu_default_downtime_ms': 250.0, 'monitor_delay_s': 3.0,
                   'default_require_trusted_host': True,
                   'default_min_link_security': 'shared',

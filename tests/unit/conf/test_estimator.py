@@ -35,7 +35,8 @@ class TestEstimatorOptions(base.ConfTestCase):
     def test_bounds(self):
         self.fixture.config(worst_bandwidth_factor=1.0, worst_dirty_factor=1,
                             default_host_cpu_load=16, iteration_ms=0,
-                            postcopy_rate_share=1.0, group='qslm')
+                            postcopy_rate_share=1.0,
+                            worst_postcopy_buffer_factor=1.0, group='qslm')
         self.assertRefused(setup_ms=-1, confirmation_ms=-1, activation_ms=-1,
                            device_state_mb=-1, worst_dirty_factor=0.5,
                            worst_bandwidth_factor=0.0,
@@ -46,3 +47,4 @@ class TestEstimatorOptions(base.ConfTestCase):
         self.assertRefused(worst_bandwidth_factor=1.01)
         self.assertRefused(postcopy_rate_share=0.0)
         self.assertRefused(postcopy_rate_share=1.01)
+        self.assertRefused(worst_postcopy_buffer_factor=0.99)

@@ -122,7 +122,8 @@ Related options:
                          'precheck_rate_limit', 'max_concurrent_requests',
                          'history_estimates', 'topology_max_depth',
                          'topology_max_values', 'sla_confidence',
-                         'postcopy_rate_share'}
+                         'postcopy_rate_share',
+                         'worst_postcopy_buffer_factor'}
         units = ('milliseconds', 'seconds', 'mib', 'days', 'bytes',
                  'gbit/s')
         for _group, group_opts in opts.list_opts():

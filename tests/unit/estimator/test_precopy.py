@@ -153,6 +153,35 @@ class TestEstimate(base.BaseTestCase):
                 dataclasses.replace(PARAMS, postcopy_rate_share=0.5)
             ).total_time_s[0])
 
+    def test_post_copy_worst_case_buffers_more(self):
+        # The factor multiplies what the connections buffer in the worst
+        # case of a post-copy switch, sent at the worst-case rate; the
+        # expected pause and other outcomes do not depend on it.
+        lv = estimator.LibvirtSettings(timeout_action='force_complete',
+                                       permit_post_copy=True)
+
+        def run(factor, libvirt=lv, dirty=2048.0):
+            return estimator.estimate(
+                4096, dirty, 1.0, 0.2, MECH['none'], 0.2, libvirt,
+                dataclasses.replace(PARAMS,
+                                    worst_postcopy_buffer_factor=factor))
+
+        once, thrice = run(1.0), run(3.0)
+        self.assertEqual('post-copy', thrice.outcome_name(0, worst=True))
+        self.assertEqual(once.expected_downtime_ms[0],
+                         thrice.expected_downtime_ms[0])
+        worst_rate = (once.rate_mibps[0] * estimator.MIB *
+                      PARAMS.worst_bandwidth_factor)
+        more = 2 * MECH['none'].buffered_mb * estimator.MIB / worst_rate
+        self.assertAlmostEqual(
+            once.worst_downtime_ms[0] + 1000.0 * more,
+            thrice.worst_downtime_ms[0], places=6)
+        # A forced pause (no post-copy) and a completed run: unchanged.
+        forced = estimator.LibvirtSettings(timeout_action='force_complete')
+        for libvirt, dirty in ((forced, 2048.0), (lv, 1.0)):
+            self.assertEqual(run(1.0, libvirt, dirty).worst_downtime_ms[0],
+                             run(3.0, libvirt, dirty).worst_downtime_ms[0])
+
     def test_force_complete_pause(self):
         lv = estimator.LibvirtSettings(timeout_action='force_complete')
         est = draws.est(memory_mb=4096, dirty=2048.0, bw=1.0, libvirt=lv)
