@@ -202,13 +202,15 @@ def _describe(fitted):
     return ('   setup_ms=%.0f (x (1 + load)) hand-off_ms=%.0f '
             'device_state_mb=%.2f stop_share=%.2f migration_gbps_per_core='
             '%.2f tls_gbps_per_core=%s postcopy_rate_share=%.2f worst: bw '
-            'x%.2f share %.2f +%.0f ms, Nova %.0f s late' % (
+            'x%.2f share %.2f +%.0f ms, Nova %.0f s late, post-copy '
+            'buffers x%.1f' % (
                 p.setup_ms, p.fixed_pause_ms,
                 p.device_state_mb, p.stop_share, p.migration_gbps_per_core,
                 '%.2f' % fitted.crypto_gbps_per_core.get('tls', math.inf),
                 p.postcopy_rate_share,
                 p.worst_bandwidth_factor, p.worst_stop_share,
-                p.worst_extra_ms, p.monitor_delay_s))
+                p.worst_extra_ms, p.monitor_delay_s,
+                p.worst_postcopy_buffer_factor))
 
 
 def evaluate(rows, goodput, variant, out):
