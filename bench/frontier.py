@@ -201,12 +201,15 @@ def _zero_violations(res, best):
                 cover['sla_violations'])]
 
 
-def held_pause(table, transport, expected, worst, confidence):
+def held_pause(table, transport, expected, worst, confidence,
+               post_copy=False):
     """The pause qslm@confidence holds (ms): the expected pause times the
     table's bound, past what its runs can show the worst case (never
     under the largest ratio measured), as the engine holds it.
+    *post_copy*: the model expects Nova's switch (its own regime).
     """
-    q, group = table.bound(transport, residuals_mod.Regime.of(expected),
+    q, group = table.bound(transport,
+                           residuals_mod.Regime.of(expected, post_copy),
                            confidence)
     if np.isfinite(q):
         return expected * q

@@ -29,7 +29,9 @@ Two kinds of policy allow or deny it:
   own measured inputs) times the conformal bound at confidence c of the
   measured / expected ratios of every *other configuration's* held-out
   runs, grouped per transport and regime exactly as the shipped residuals
-  are (:class:`qslm_nova.risk.residuals.ResidualTable`). Leaving out the
+  are (:class:`qslm_nova.risk.residuals.ResidualTable`; a run the model
+  expects to switch to post-copy is of the post-copy regime, which pools
+  only with itself). Leaving out the
   whole configuration, not only the run, keeps its repeats from teaching
   the bound its own noise. Past what the runs can show, the worst case.
 * ``informed xm``: the expected pause times a margin m picked after the
@@ -97,13 +99,15 @@ class LibvirtRuns:
         self.paper = np.array([e['paper_ms'] for e in ests])
         self.measured = np.array([lm.measured_pause(r) for r in self.rows])
         self.transport = [r['transport'] for r in self.rows]
+        self.post_copy = [e['outcome'] == 'post-copy' for e in ests]
         self.configuration = [libvirt_repeats.configuration(r)
                               for r in self.rows]
 
     def tables(self):
         """Per run, the residual table of every other configuration."""
         ratio = self.measured / self.expected
-        regime = [residuals.Regime.of(e).value for e in self.expected]
+        regime = [residuals.Regime.of(e, p).value
+                  for e, p in zip(self.expected, self.post_copy)]
         by_config = {}
         for i, name in enumerate(self.configuration):
             by_config.setdefault(name, []).append(i)
@@ -121,9 +125,10 @@ class LibvirtRuns:
     def held(self, tables, confidence):
         """The pause qslm@confidence holds for each run (ms)."""
         return np.array([
-            frontier.held_pause(t, tr, e, w, confidence)
-            for t, tr, e, w in zip(tables, self.transport, self.expected,
-                                   self.worst)])
+            frontier.held_pause(t, tr, e, w, confidence, p)
+            for t, tr, e, w, p in zip(tables, self.transport,
+                                      self.expected, self.worst,
+                                      self.post_copy)])
 
 
 def _judge(bound, measured, met, limits):

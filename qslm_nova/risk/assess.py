@@ -26,6 +26,7 @@ import dataclasses
 
 import numpy as np
 
+from qslm_nova import estimator
 from qslm_nova.risk import keys
 from qslm_nova.risk import loss as loss_mod
 from qslm_nova.risk import residuals as residuals_mod
@@ -79,6 +80,9 @@ class Assessment:
         # Regimes are of the pause on idle hosts, as the testbed's runs
         # that the shipped residuals come from.
         self.regime_ms = np.asarray(chosen.idle_downtime_ms(), float)
+        # A post-copy switch is a regime of its own.
+        self.post_copy = (np.asarray(chosen.outcome, dtype=int) ==
+                          estimator.Outcome.POST_COPY.value)
         self.worst_ms = np.asarray(chosen.worst_downtime_ms, float)
         self.total_s = np.asarray(chosen.total_time_s, float)
         self._settings = settings
@@ -102,14 +106,17 @@ class Assessment:
         # index of its group.
         transports = [residuals_mod.transport_of(opt.label)
                       for opt in self._options]
-        short = self.regime_ms < residuals_mod.SHORT_PAUSE_MS
-        key = self._option * 2 + short
+        regimes = (residuals_mod.Regime.LONG, residuals_mod.Regime.SHORT,
+                   residuals_mod.Regime.POST_COPY)
+        kind = np.where(self.post_copy, 2,
+                        self.regime_ms < residuals_mod.SHORT_PAUSE_MS)
+        key = self._option * len(regimes) + kind
         groups, bounds = [], []
         member = np.zeros(len(key), dtype=int)
         for k in np.unique(key):
-            regime = (residuals_mod.Regime.SHORT if k % 2 else
-                      residuals_mod.Regime.LONG)
-            transport = transports[k // 2] if k >= 0 else None
+            regime = regimes[k % len(regimes)]
+            transport = (transports[k // len(regimes)] if k >= 0 else
+                         None)
             member[key == k] = len(groups)
             if self.calibrates:
                 # The bound's group is group_for's: every group it may

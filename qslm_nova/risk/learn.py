@@ -73,15 +73,19 @@ def residuals_of(rows, fitted):
         if expected <= 0:
             continue
         _add(out, row['transport'], expected,
-             model.measured_downtime(row, fitted.downtime_source))
+             model.measured_downtime(row, fitted.downtime_source),
+             post_copy=est['outcome'] == 'post-copy')
     return out
 
 
-def _add(found, transport, expected, measured, idle=None):
+def _add(found, transport, expected, measured, idle=None,
+         post_copy=False):
     """Put measured / expected into its transport's and regime's list
-    (the regime of the idle-host pause *idle*, default *expected*).
+    (the regime of the idle-host pause *idle*, default *expected*; the
+    post-copy regime when the model expected Nova's switch).
     """
-    regime = residuals.Regime.of(expected if idle is None else idle)
+    regime = residuals.Regime.of(expected if idle is None else idle,
+                                 post_copy)
     found.setdefault((transport, regime.value), []).append(
         measured / expected)
 
@@ -128,7 +132,8 @@ def history_residuals(pairs):
         if transport is None or not expected > 0 or not measured >= 0:
             skipped += 1
             continue
-        _add(out, transport, expected, measured, _idle(pair, expected))
+        _add(out, transport, expected, measured, _idle(pair, expected),
+             pair.estimate.get('outcome') == 'post-copy')
     return out, skipped
 
 

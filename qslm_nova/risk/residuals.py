@@ -20,7 +20,10 @@ downtime model expected for that migration (the testbed's runs,
 model grows with the pause, so it is a ratio, not a difference. The
 residuals are kept per transport (``tcp``, ``tls``, ``ssh``) and regime
 (the model's expected pause under ``SHORT_PAUSE_MS``, where a few
-milliseconds of scheduling jitter weigh much, or not).
+milliseconds of scheduling jitter weigh much, or not; or a migration the
+model expects Nova to switch to post-copy, whose pause is of another
+kind: what the connections still hold when the guest moves, not what a
+pre-copy round left).
 
 Split-conformal reading: with ``n`` residuals of runs the fit never saw,
 and a new migration exchangeable with them, its ratio stays at or under
@@ -31,7 +34,10 @@ lands beyond it. ``n`` runs cannot show a confidence above ``n / (n +
 1)`` nor a risk under ``1 / (n + 1)``: a group too small for the asked
 confidence gives way to its pool (all regimes of the transport, then
 everything), and past the largest pool :meth:`ResidualGroup.quantile`
-is infinite and the caller falls back to the model's worst case.
+is infinite and the caller falls back to the model's worst case. The
+post-copy regime pools only with itself (``post-copy``, every
+transport): a switch's pause is not exchangeable with a pre-copy stop's,
+so neither bounds the other.
 """
 
 import dataclasses
@@ -54,6 +60,8 @@ SHORT_PAUSE_MS = 100.0
 TRANSPORT_OF_MECHANISM = {'none': 'tcp', 'tls': 'tls', 'ssh': 'ssh'}
 #: The pool every group falls back to.
 ALL = 'all'
+#: The pool of the post-copy regime's groups (they join no other pool).
+POST_COPY_POOL = 'post-copy'
 #: A group with fewer runs does not stand for itself without a
 #: confidence to meet (the mean and the risk of a handful of runs).
 MIN_RUNS = 20
@@ -75,9 +83,15 @@ class RiskDataError(exception.QSLMError):
 class Regime(enum.Enum):
     SHORT = 'short'
     LONG = 'long'
+    POST_COPY = 'post-copy'
 
     @classmethod
-    def of(cls, expected_ms):
+    def of(cls, expected_ms, post_copy=False):
+        """The regime of a migration whose expected pause is
+        *expected_ms*; *post_copy*: the model expects the switch.
+        """
+        if post_copy:
+            return cls.POST_COPY
         return cls.SHORT if expected_ms < SHORT_PAUSE_MS else cls.LONG
 
 
@@ -139,16 +153,25 @@ class ResidualTable:
         for (transport, regime), ratios in leaves.items():
             name = '%s/%s' % (transport, regime)
             self.groups[name] = ResidualGroup(name, np.sort(ratios))
+            if regime == Regime.POST_COPY.value:
+                pools.setdefault(POST_COPY_POOL, []).append(ratios)
+                continue
             pools.setdefault(transport, []).append(ratios)
             pools.setdefault(ALL, []).append(ratios)
         for name, parts in pools.items():
             self.groups[name] = ResidualGroup(
                 name, np.sort(np.concatenate(parts)))
         if ALL not in self.groups:
-            raise RiskDataError('no residuals at all')
+            raise RiskDataError('no residuals of pre-copy stops (short or '
+                                'long regime), the pool every group falls '
+                                'back to')
 
     def chain(self, transport, regime):
         """The group names to try for one migration, finest first."""
+        if regime is Regime.POST_COPY:
+            if transport is None:
+                return (POST_COPY_POOL,)
+            return ('%s/%s' % (transport, regime.value), POST_COPY_POOL)
         if transport is None:
             return (ALL,)
         return ('%s/%s' % (transport, regime.value), transport, ALL)
@@ -199,9 +222,10 @@ class ResidualTable:
                     regime not in [r.value for r in Regime]):
                 raise RiskDataError(
                     '%s: group %r is not transport/regime (transports '
-                    '%s, regimes short, long)' % (
+                    '%s, regimes %s)' % (
                         where, name,
-                        ', '.join(sorted(TRANSPORT_OF_MECHANISM.values()))))
+                        ', '.join(sorted(TRANSPORT_OF_MECHANISM.values())),
+                        ', '.join(r.value for r in Regime)))
             if (not isinstance(ratios, list) or not ratios or
                     len(ratios) > MAX_RUNS or
                     any(isinstance(r, bool) or

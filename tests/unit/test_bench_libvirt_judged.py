@@ -21,13 +21,15 @@ from bench import libvirt_judged
 from qslm_nova.risk import residuals
 
 
-def _runs(configurations, ratios, expected=50.0, worst=500.0):
+def _runs(configurations, ratios, expected=50.0, worst=500.0,
+          post_copy=None):
     runs = libvirt_judged.LibvirtRuns.__new__(libvirt_judged.LibvirtRuns)
     n = len(configurations)
     runs.paths, runs.rows, runs.left_out = [], [{}] * n, 0
     runs.qemu = '10.0.2'
     runs.configuration = list(configurations)
     runs.transport = ['tcp'] * n
+    runs.post_copy = list(post_copy or [False] * n)
     runs.expected = np.full(n, expected)
     runs.worst = np.full(n, worst)
     runs.paper = np.full(n, worst * 2)
@@ -70,3 +72,19 @@ class TestLibvirtJudged(testtools.TestCase):
             # confidence's calibration is a share of the runs.
             self.assertGreaterEqual(p['allowed'], 40)
             self.assertLessEqual(p['beyond'], 1 - p['confidence'] + 0.05)
+
+    def test_switches_neither_learn_from_nor_teach_stops(self):
+        # 40 pre-copy stops at ratio 1 and 5 post-copy switches at 3: a
+        # stop's bound never sees the 3x; a switch, with too few of its
+        # kind for any confidence, holds the worst case.
+        configs = ['c%d' % i for i in range(45)]
+        switched = [False] * 40 + [True] * 5
+        runs = _runs(configs, [1.0] * 40 + [3.0] * 5, post_copy=switched)
+        tables = runs.tables()
+        self.assertEqual(39, tables[0].groups[residuals.ALL].runs)
+        self.assertEqual(1.0, tables[0].groups[residuals.ALL].ratios[-1])
+        self.assertEqual(5, tables[0].groups['post-copy'].runs)
+        held = runs.held(tables, 0.9)
+        np.testing.assert_allclose(50.0, held[:40])
+        np.testing.assert_allclose(500.0, held[40:])
+

@@ -14,12 +14,14 @@
 
 """The engine with risk: confidence, breach probability, loss ranking."""
 
+import json
 import os
 
 import fixtures
 import numpy as np
 
 from qslm_nova import decision
+from qslm_nova import estimator
 from qslm_nova.risk import assess
 from qslm_nova.risk import residuals
 from tests.unit.decision import base
@@ -107,11 +109,14 @@ class _Chosen(object):
     one on loaded hosts.
     """
 
-    def __init__(self, expected, loads, fixed=40.0):
+    def __init__(self, expected, loads, fixed=40.0, outcome=None):
         self.expected_downtime_ms = np.array(expected, float)
         self.worst_downtime_ms = self.expected_downtime_ms * 2
         self.total_time_s = np.ones(len(expected))
         self.option = np.zeros(len(expected), dtype=int)
+        self.outcome = np.array(
+            [estimator.Outcome[o.upper().replace('-', '_')].value
+             for o in outcome or ['completed'] * len(expected)])
         self.options = [_Option('none')]
         self.loads, self.fixed = np.array(loads, float), fixed
 
@@ -133,6 +138,50 @@ class TestRegimeOfIdlePause(base.DecisionTestCase):
         self.assertEqual(['tcp/long', 'tcp/short'],
                          [risk.groups[m].name for m in risk.member])
         np.testing.assert_allclose(np.multiply(120.0, want), risk.held_ms())
+
+
+class TestPostCopyRegime(base.DecisionTestCase):
+
+    def settings(self, groups, confidence=0.9):
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'r.json')
+        with open(path, 'w') as f:
+            json.dump({'groups': groups}, f)
+        return assess.RiskSettings(sla_confidence=confidence,
+                                   residuals_file=path)
+
+    def test_a_switch_is_held_by_switches_or_the_worst_case(self):
+        chosen = _Chosen([60.0, 60.0], [0.0, 0.0],
+                         outcome=['completed', 'post-copy'])
+        pre = [round(x, 3) for x in np.linspace(1.0, 1.2, 30)]
+        post = [round(x, 3) for x in np.linspace(1.0, 3.0, 25)]
+        risk = assess.Assessment(
+            self.settings({'tcp/short': pre, 'tcp/post-copy': post}), {},
+            300, chosen)
+        self.assertEqual(['tcp/short', 'tcp/post-copy'],
+                         [risk.groups[m].name for m in risk.member])
+        table = risk._settings.table()
+        np.testing.assert_allclose(
+            [60.0 * table.groups['tcp/short'].quantile(0.9),
+             60.0 * table.groups['tcp/post-copy'].quantile(0.9)],
+            risk.held_ms())
+        # Past the switches' runs (0.97 needs 32), the worst case (2 x
+        # the expected pause here), though the pre-copy runs could
+        # bound it: they are no evidence about a switch.
+        risk = assess.Assessment(
+            self.settings({'tcp/short': pre * 2, 'tcp/post-copy': post},
+                          0.97), {}, 300, chosen)
+        held = risk.held_ms()
+        self.assertLess(held[0], 60.0 * 1.21)
+        self.assertEqual(120.0, held[1])
+        self.assertTrue(risk.beyond_data(1))
+        self.assertFalse(risk.beyond_data(0))
+        # The shipped residuals have no switch: the worst case, and as
+        # everywhere past the data, never under the largest ratio known.
+        risk = assess.Assessment(assess.RiskSettings(), {}, 300, chosen)
+        largest = risk._settings.table().groups['all'].ratios[-1]
+        self.assertEqual(max(120.0, 60.0 * largest), risk.held_ms()[1])
+        self.assertTrue(risk.beyond_data(1))
 
 
 class TestConfidence(base.DecisionTestCase):

@@ -141,6 +141,40 @@ class TestTable(base.BaseTestCase):
     def test_regime(self):
         self.assertEqual(residuals.Regime.SHORT, residuals.Regime.of(99.9))
         self.assertEqual(residuals.Regime.LONG, residuals.Regime.of(100.0))
+        for ms in (99.9, 100.0):
+            self.assertEqual(residuals.Regime.POST_COPY,
+                             residuals.Regime.of(ms, post_copy=True))
+
+    def test_post_copy_pools_only_with_itself(self):
+        # Post-copy switches and pre-copy stops bound each other in no
+        # pool: the pre-copy groups keep their own ratios, a post-copy
+        # candidate never takes a pre-copy bound.
+        t = residuals.ResidualTable({
+            ('tcp', 'long'): np.linspace(1, 1.2, 40),
+            ('tcp', 'post-copy'): np.linspace(1, 3, 15),
+            ('tls', 'post-copy'): np.linspace(1, 4, 10)})
+        self.assertEqual(40, t.groups['tcp'].runs)
+        self.assertEqual(40, t.groups['all'].runs)
+        self.assertEqual(25, t.groups['post-copy'].runs)
+        post = residuals.Regime.POST_COPY
+        self.assertEqual(('tcp/post-copy', 'post-copy'),
+                         t.chain('tcp', post))
+        self.assertEqual(('post-copy',), t.chain(None, post))
+        # 15 runs: too few; the post-copy pool (25) stands for it, and
+        # its 0.9 bound is over the pre-copy maximum.
+        q, g = t.bound('tcp', post, 0.9)
+        self.assertEqual('post-copy', g.name)
+        self.assertEqual(t.groups['post-copy'].quantile(0.9), q)
+        self.assertGreater(q, 1.2)
+        # Past the post-copy pool: infinite (the worst case), not the
+        # pre-copy pool's bound.
+        self.assertEqual(math.inf, t.bound('tls', post, 0.97)[0])
+        self.assertLessEqual(t.bound('tcp', residuals.Regime.LONG,
+                                     0.95)[0], 1.2)
+        # Without post-copy runs at all, the worst case.
+        plain = residuals.ResidualTable({
+            ('tcp', 'long'): np.linspace(1, 1.2, 40)})
+        self.assertEqual(math.inf, plain.bound('tcp', post, 0.5)[0])
 
     def test_bad_documents_named(self):
         bad = [
@@ -153,6 +187,8 @@ class TestTable(base.BaseTestCase):
             ({'groups': {'tcp/long': [True]}}, 'group tcp/long'),
             ({'groups': {'tcp/long': [float('nan')]}}, 'group tcp/long'),
             ({'groups': {}}, 'no residuals'),
+            ({'groups': {'tcp/post-copy': [1.0]}},
+             'no residuals of pre-copy stops'),
         ]
         for doc, what in bad:
             e = self.assertRaises(residuals.RiskDataError,
@@ -247,6 +283,17 @@ class TestHistoryResiduals(base.BaseTestCase):
                               'inputs': bad}, {'downtime_ms': 150.0})
             found, _ = learn.history_residuals([pair])
             self.assertEqual({('tcp', 'long'): [1.25]}, found, bad)
+
+    def test_post_copy_estimates_learn_apart(self):
+        # The regime is the estimate's: a migration expected to switch to
+        # post-copy is of the post-copy regime, however long its pause.
+        switched = join.Pair({'mechanism': 'tls', 'outcome': 'post-copy',
+                              'expected_downtime_ms': 60.0},
+                             {'downtime_ms': 150.0})
+        found, _ = learn.history_residuals([
+            switched, self.pair('tls', 60.0, 66.0)])
+        self.assertEqual({('tls', 'post-copy'): [2.5],
+                          ('tls', 'short'): [1.1]}, found)
 
     def test_nothing_usable_is_an_error(self):
         self.assertRaisesRegex(
