@@ -52,8 +52,8 @@ def specs():
                   'downtime_ms': random.Random(i).choice(
                       libvirt_plan.FIT['downtime_ms']),
                   'transport': transport, 'hogs': hogs}
-        out.append(libvirt_plan._spec(choice, 'fit', LABEL,
-                                      FIRST_REPEAT + i))
+        out.append(libvirt_plan.spec(choice, 'fit', LABEL,
+                                     FIRST_REPEAT + i))
     random.Random(19).shuffle(out)
     return out
 

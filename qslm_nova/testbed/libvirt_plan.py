@@ -121,7 +121,10 @@ def _pick(rng, group, label):
                                   label)) for k in FIT}
 
 
-def _spec(choice, group, label, repeat):
+def spec(choice, group, label, repeat):
+    """The run of one *choice* (a value per dimension of :data:`FIT`)
+    with the Nova settings and workload of its *label*.
+    """
     transport, parallel = choice['transport']
     extra = dict(OUTCOME_LABELS.get(label, {}))
     work = choice['workload']
@@ -149,13 +152,13 @@ def make(steps_fit=22, steps_held=14, per_outcome=(6, 5), seed=17,
     specs = []
     for group, count in (('fit', steps_fit), ('held-out', steps_held)):
         for i in range(count):
-            specs.append(_spec(_pick(rng, group, 'steps'), group, 'steps',
-                               first_repeat + i))
+            specs.append(spec(_pick(rng, group, 'steps'), group, 'steps',
+                              first_repeat + i))
     for label in OUTCOME_LABELS:
         for group, count in zip(('fit', 'held-out'), per_outcome):
             for i in range(count):
-                specs.append(_spec(_pick(rng, group, label), group, label,
-                                   first_repeat + i))
+                specs.append(spec(_pick(rng, group, label), group, label,
+                                  first_repeat + i))
     rng.shuffle(specs)
     return specs
 
