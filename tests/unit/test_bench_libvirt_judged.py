@@ -87,4 +87,3 @@ class TestLibvirtJudged(testtools.TestCase):
         held = runs.held(tables, 0.9)
         np.testing.assert_allclose(50.0, held[:40])
         np.testing.assert_allclose(500.0, held[40:])
-
