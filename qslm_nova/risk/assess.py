@@ -256,6 +256,14 @@ class Assessment:
             return ('residuals unavailable (%s): the worst case is held'
                     % self.error)
         group = self.groups[self.member[j]]
+        if self.beyond_data(j) and self.post_copy[j]:
+            switches = self._settings.table().groups.get(
+                residuals_mod.POST_COPY_POOL)
+            return ('a post-copy switch: sla_confidence %g needs %d '
+                    'measured switches, %d are known: the worst case is '
+                    'held' % (self.confidence,
+                              residuals_mod.runs_needed(self.confidence),
+                              switches.runs if switches else 0))
         if self.beyond_data(j):
             return ('sla_confidence %g needs %d measured runs, %d %s runs '
                     'are known: the worst case is held' % (

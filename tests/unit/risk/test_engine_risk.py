@@ -165,7 +165,7 @@ class TestPostCopyRegime(base.DecisionTestCase):
             [60.0 * table.groups['tcp/short'].quantile(0.9),
              60.0 * table.groups['tcp/post-copy'].quantile(0.9)],
             risk.held_ms())
-        # Past the switches' runs (0.97 needs 32), the worst case (2 x
+        # Past the switches' runs (0.97 needs 33), the worst case (2 x
         # the expected pause here), though the pre-copy runs could
         # bound it: they are no evidence about a switch.
         risk = assess.Assessment(
@@ -176,12 +176,17 @@ class TestPostCopyRegime(base.DecisionTestCase):
         self.assertEqual(120.0, held[1])
         self.assertTrue(risk.beyond_data(1))
         self.assertFalse(risk.beyond_data(0))
+        self.assertEqual('a post-copy switch: sla_confidence 0.97 needs 33 '
+                         'measured switches, 25 are known: the worst case '
+                         'is held', risk.describe_bound(1))
         # The shipped residuals have no switch: the worst case, and as
         # everywhere past the data, never under the largest ratio known.
         risk = assess.Assessment(assess.RiskSettings(), {}, 300, chosen)
         largest = risk._settings.table().groups['all'].ratios[-1]
         self.assertEqual(max(120.0, 60.0 * largest), risk.held_ms()[1])
         self.assertTrue(risk.beyond_data(1))
+        self.assertIn('20 measured switches, 0 are known',
+                      risk.describe_bound(1))
 
 
 class TestConfidence(base.DecisionTestCase):
