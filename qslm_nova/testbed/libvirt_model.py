@@ -154,6 +154,18 @@ class Variant(object):
         return dataclasses.replace(
             p, monitor_delay_s=MONITOR_DELAY_S if self.late_monitor else 0.0)
 
+    def fits_pause(self, row):
+        """True if *row*'s pause shapes the constants every pause shares
+        (the search's pause errors, the worst-case factors): a run that
+        paused, but with ``postcopy_worst`` not one that switched to
+        post-copy (its spread on loaded hosts, 1 to 3.6 times the
+        expected pause in one configuration, has a worst case of its
+        own).
+        """
+        outcome = row.get('outcome')
+        return outcome in PAUSED_OUTCOMES and not (
+            self.postcopy_worst and outcome == 'post-copy')
+
     def space(self, fixed=()):
         """What the search fits: :data:`SPACE` less *fixed* names."""
         return [(n, v) for n, v in SPACE if n not in fixed and (
@@ -214,9 +226,11 @@ def estimate_rows(rows, fitted, variant=AFTER, load_of=load_per_cpu):
 
 
 def errors(rows, fitted, variant=AFTER):
+    """(estimates, pause errors of the runs whose pauses the variant fits
+    (:meth:`Variant.fits_pause`), total-time errors of every run).
+    """
     ests = estimate_rows(rows, fitted, variant)
-    paused = [i for i, r in enumerate(rows)
-              if r.get('outcome') in PAUSED_OUTCOMES]
+    paused = [i for i, r in enumerate(rows) if variant.fits_pause(r)]
     dt = fit.ape([ests[i]['downtime_ms'] for i in paused],
                  [measured_pause(rows[i]) for i in paused], 1.0)
     tt = fit.ape([e['total_ms'] for e in ests],
@@ -226,21 +240,9 @@ def errors(rows, fitted, variant=AFTER):
 
 def objective(rows, fitted, variant=AFTER):
     """Median absolute % errors of pause and total plus a quarter of
-    their 95th percentiles. With ``postcopy_worst`` the pauses of
-    post-copy switches count for the total only: they have a worst case
-    of their own, and their spread on loaded hosts (1 to 3.6 times the
-    expected pause in one configuration) would set the constants every
-    pause shares.
+    their 95th percentiles (see :func:`errors` for which pauses count).
     """
-    if variant.postcopy_worst:
-        ests, _, tt = errors(rows, fitted, variant)
-        kept = [i for i, r in enumerate(rows)
-                if r.get('outcome') in PAUSED_OUTCOMES and
-                r.get('outcome') != 'post-copy']
-        dt = fit.ape([ests[i]['downtime_ms'] for i in kept],
-                     [measured_pause(rows[i]) for i in kept], 1.0)
-    else:
-        _, dt, tt = errors(rows, fitted, variant)
+    _, dt, tt = errors(rows, fitted, variant)
     dt = np.where(np.isfinite(dt), dt, 1e4)
     tt = np.where(np.isfinite(tt), tt, 1e4)
     return float(np.median(dt) + np.median(tt) +
@@ -287,6 +289,11 @@ def fit_rows(rows, goodput, variant=AFTER, base_params=None):
     return fitted
 
 
+def _switched(rows):
+    """The runs that switched to post-copy."""
+    return [r for r in rows if r.get('outcome') == 'post-copy']
+
+
 #: Candidates of ``postcopy_rate_share``.
 POSTCOPY_SHARES = np.round(np.linspace(0.3, 1.0, 71), 2)
 
@@ -297,7 +304,7 @@ def postcopy_share(rows, fitted, variant=AFTER):
     post-copy; unchanged when none did. The share only stretches what
     follows the switch, so the rest of the model holds still.
     """
-    switched = [r for r in rows if r.get('outcome') == 'post-copy']
+    switched = _switched(rows)
     if not switched:
         return fitted
     fitted, _ = fit.search(
@@ -317,9 +324,7 @@ def worst_case(rows, fitted, variant=AFTER):
     (least median worst/measured) among those (with ``postcopy_worst``,
     of the runs that did not switch to post-copy).
     """
-    paused = [r for r in rows if r.get('outcome') in PAUSED_OUTCOMES and
-              not (variant.postcopy_worst and
-                   r.get('outcome') == 'post-copy')]
+    paused = [r for r in rows if variant.fits_pause(r)]
     meas = np.array([measured_pause(r) for r in paused])
     best = None
     names = list(WORST_GRID)
@@ -350,7 +355,7 @@ def worst_postcopy(rows, fitted, variant=AFTER):
     fitting pauses. The factor only changes the worst pause of a
     post-copy switch, so the other factors hold still.
     """
-    switched = [r for r in rows if r.get('outcome') == 'post-copy']
+    switched = _switched(rows)
     best = None
     for factor in POSTCOPY_BUFFER_FACTORS if switched else ():
         trial = fit.with_value(fitted, 'worst_postcopy_buffer_factor',
