@@ -106,11 +106,9 @@ class Assessment:
         # index of its group.
         transports = [residuals_mod.transport_of(opt.label)
                       for opt in self._options]
-        regimes = (residuals_mod.Regime.LONG, residuals_mod.Regime.SHORT,
-                   residuals_mod.Regime.POST_COPY)
-        kind = np.where(self.post_copy, 2,
-                        self.regime_ms < residuals_mod.SHORT_PAUSE_MS)
-        key = self._option * len(regimes) + kind
+        regimes = tuple(residuals_mod.Regime)
+        key = (self._option * len(regimes) +
+               residuals_mod.Regime.codes(self.regime_ms, self.post_copy))
         groups, bounds = [], []
         member = np.zeros(len(key), dtype=int)
         for k in np.unique(key):

@@ -90,9 +90,15 @@ class Regime(enum.Enum):
         """The regime of a migration whose expected pause is
         *expected_ms*; *post_copy*: the model expects the switch.
         """
-        if post_copy:
-            return cls.POST_COPY
-        return cls.SHORT if expected_ms < SHORT_PAUSE_MS else cls.LONG
+        return tuple(cls)[int(cls.codes(expected_ms, post_copy))]
+
+    @staticmethod
+    def codes(expected_ms, post_copy=False):
+        """:meth:`of` for arrays: per migration, the index of its regime
+        in ``tuple(Regime)``.
+        """
+        short = np.asarray(expected_ms, dtype=float) < SHORT_PAUSE_MS
+        return np.where(post_copy, 2, np.where(short, 0, 1))
 
 
 def rank_of(runs, confidence):
