@@ -27,6 +27,7 @@ import json
 import numpy as np
 
 from qslm_nova.testbed import libvirt_model as lm
+from qslm_nova.testbed import libvirt_parts
 from qslm_nova.testbed import libvirt_record
 from qslm_nova.testbed import libvirt_repeats
 from qslm_nova.testbed import threadshare
@@ -122,6 +123,23 @@ def rates(rows, out):
     out.append('  pre-copy Mbit/s x (1 + load) where the link does not '
                'bind (the thread\'s throughput per core), by transport: %s'
                % ', '.join('%s %s' % kv for kv in sorted(per_core.items())))
+
+
+def receiving(rows, out):
+    """The destination's receiving thread per CPU second, and the
+    cipher's throughput its medians give (:mod:`.libvirt_parts`).
+    """
+    ok = [r for r in rows if lm.unusable(r) is None]
+    got = {t: [g for g in (libvirt_parts.receive_gbps(r) for r in ok
+                           if r['transport'] == t) if g]
+           for t in ('tcp', 'tls')}
+    cipher = libvirt_parts.cipher_gbps(ok)
+    out.append('  Gbit per CPU second of the destination\'s receiving '
+               'thread, one connection: tcp %s, tls %s; TLS\'s own Gbit/s '
+               'per core from these medians: %s (the fit takes its own '
+               'runs\' medians)' % (
+                   _med(got['tcp']), _med(got['tls']),
+                   '-' if cipher is None else '%.3g' % cipher))
 
 
 def alive(rows, out):
@@ -253,6 +271,7 @@ def report(rows, out, every=None):
     monitor(rows, out)
     handoffs(rows, out)
     rates(rows, out)
+    receiving(rows, out)
     threads(rows, out)
     alive(rows, out)
     stale_memory(every, out)

@@ -12,7 +12,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The pause's constants as its measured parts give them.
+"""Model constants taken from what the runs measured, not searched for.
 
 Runs recorded since campaign 3 split the pause into QEMU's switch-over,
 the stop-and-copy transfer and the destination's resume. On the fitting
@@ -31,7 +31,13 @@ runs that completed in pre-copy:
   every fitting run that timed it: its median is ``setup_ms``;
 * how long after Nova's completion timeout the guest paused or switched
   to post-copy (Nova's next poll, then libvirt's job): its median over
-  the fitting runs that ended so is ``timeout_action_s``.
+  the fitting runs that ended so is ``timeout_action_s``;
+* the cipher's cost per byte, from the CPU time of the destination's
+  receiving thread (the side that binds on this testbed) in the runs
+  over one connection: a gigabit costs that thread ``1 / tls`` seconds
+  with TLS and ``1 / tcp`` without, the costs per byte add, so TLS's own
+  throughput per core is ``crypto:tls = 1 / (1 / tls - 1 / tcp)`` (each
+  the median over the fitting runs of its transport).
 
 QEMU's check between send bursts (``iteration_ms``) would leave less
 than the threshold; the measured transfers carry more, so it is 0 here.
@@ -80,8 +86,10 @@ def nonnegative_lstsq(x, y):
 def measured(rows, goodput, load_per_cpu):
     """{name: value} of the constants above (``stop_share``,
     ``iteration_ms``, ``buffer:<transport>``, ``fixed_down_ms``,
-    ``setup_ms``, ``timeout_action_s``) from *rows*' pause parts, or {}
-    when fewer than 5 runs carry them (the fit then searches them).
+    ``setup_ms``, ``timeout_action_s``, ``crypto:tls``) from *rows*'
+    pause parts and thread times, or {} when fewer than 5 runs carry the
+    pause's parts (the fit then searches them; it searches each of the
+    last three that fewer than 5 runs time).
 
     :param load_per_cpu: the run's load per CPU (a function of a row).
     """
@@ -110,7 +118,37 @@ def measured(rows, goodput, load_per_cpu):
     lags = [v for v in map(action_lag_s, rows) if v is not None]
     if len(lags) >= 5:
         values['timeout_action_s'] = float(np.median(lags))
+    cipher = cipher_gbps(rows)
+    if cipher is not None:
+        values['crypto:tls'] = cipher
     return values
+
+
+def receive_gbps(row):
+    """Gbit the destination's receiving thread took per CPU second in
+    *row*: a run over one connection that times that thread, else None.
+    """
+    cpu_s = num(row, 'dst_recv_run_s', 0.0)
+    sent = num(row, 'memory_processed', 0.0)
+    if int(num(row, 'parallel', 1)) != 1 or cpu_s <= 0 or sent <= 0:
+        return None
+    return sent * 8e-9 / cpu_s
+
+
+def cipher_gbps(rows):
+    """TLS's own Gbit/s per core from the receiving thread's CPU time
+    (see the module's notes); inf when TLS costs that thread no more
+    than TCP; None when fewer than 5 runs of either transport time it.
+    """
+    per = {}
+    for t in ('tcp', 'tls'):
+        found = [g for g in (receive_gbps(r) for r in rows
+                             if r.get('transport') == t) if g]
+        if len(found) < 5:
+            return None
+        per[t] = float(np.median(found))
+    extra = 1.0 / per['tls'] - 1.0 / per['tcp']
+    return 1.0 / extra if extra > 0 else float('inf')
 
 
 def action_lag_s(row):

@@ -590,6 +590,35 @@ class TestPauseParts(testtools.TestCase):
         self.assertAlmostEqual(0.6, libvirt_parts.measured(
             rows, {}, lambda r: r.get('load', 0.0))['timeout_action_s'])
 
+    def test_cipher_from_the_receiving_thread(self):
+        # 1 GB through the destination's thread: 0.25 CPU s over TCP
+        # (32 Gbit per CPU s), 0.5 s over TLS (16): TLS's own cost is
+        # 1 / 16 - 1 / 32 CPU s per Gbit, 32 Gbit/s per core.
+        def run(transport, cpu_s, parallel=1):
+            return {'outcome': 'completed', 'transport': transport,
+                    'parallel': str(parallel), 'memory_processed': '4e9',
+                    'dst_recv_run_s': str(cpu_s)}
+        self.assertAlmostEqual(32.0, libvirt_parts.receive_gbps(
+            run('tcp', 1.0)))
+        for no in (run('tcp', 1.0, parallel=2), run('tcp', 0),
+                   run('tcp', ''), dict(run('tls', 1.0),
+                                        memory_processed='')):
+            self.assertIsNone(libvirt_parts.receive_gbps(no))
+        rows = ([run('tcp', s) for s in (0.9, 1.0, 1.0, 1.1, 5.0)] +
+                [run('tls', s) for s in (1.9, 2.0, 2.0, 2.1, 0.1)])
+        self.assertAlmostEqual(32.0, libvirt_parts.cipher_gbps(rows))
+        # The fit takes it rather than searching it.
+        got = libvirt_parts.measured(self._rows() + rows, {},
+                                     lambda r: r.get('load', 0.0))
+        self.assertAlmostEqual(32.0, got['crypto:tls'])
+        # Fewer than 5 runs of a transport: the search keeps it.
+        self.assertIsNone(libvirt_parts.cipher_gbps(rows[1:]))
+        self.assertNotIn('crypto:tls', libvirt_parts.measured(
+            self._rows() + rows[1:], {}, lambda r: r.get('load', 0.0)))
+        # TLS no dearer than TCP: no cipher limit.
+        self.assertEqual(math.inf, libvirt_parts.cipher_gbps(
+            rows[:5] + [run('tls', 1.0)] * 5))
+
     def test_too_few_runs_leave_it_to_the_search(self):
         self.assertEqual({}, libvirt_parts.measured(
             self._rows()[:4], {}, lambda r: r['load']))
