@@ -213,8 +213,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if silent:
             v.stopping.wait()
             return
-        if delay and v.stopping.wait(delay):
-            return
+        if delay:
+            with v.lock:
+                v.in_flight += 1
+                v.peak = max(v.peak, v.in_flight)
+            try:
+                if v.stopping.wait(delay):
+                    return
+            finally:
+                with v.lock:
+                    v.in_flight -= 1
         if body_size:
             return self._send_huge(body_size)
         if trickle:
@@ -318,6 +326,10 @@ class FakeVerifier:
         self.agents = {}
         self.paths = []
         self.delay = 0
+        # Requests stalled by ``delay`` at this moment, and the most at
+        # once since start.
+        self.in_flight = 0
+        self.peak = 0
         self.force_status = None
         self.trickle = 0
         self.silent = False

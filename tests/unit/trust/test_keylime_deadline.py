@@ -273,7 +273,9 @@ class TestPoolAndCache(DeadlineTestCase):
         self.flags(cache_ttl=30, max_concurrent_requests=1)
         names = self.cloud(12)
         self.verifier.delay = 0.25
-        for _i in range(8):
+        # About 4 answers fit in one deadline; a busy machine fits
+        # fewer, so the decisions are not counted, only bounded.
+        for _i in range(40):
             got = self.trust(names)
             if all(s.trusted for s in got.values()):
                 break
