@@ -156,3 +156,26 @@ def member(value, key, what):
         raise BodyError(400, '%s must have a JSON object %r, not %s.' % (
             what, key, type(found).__name__))
     return found
+
+
+#: The most characters of one request value a log line carries.
+LOG_VALUE_LIMIT = 200
+
+
+def loggable(value, limit=LOG_VALUE_LIMIT):
+    """A value from the request as a log line may show it.
+
+    The caller writes it, so it must not forge lines of its own: a
+    character that is not printable (a newline, NUL, an escape sequence,
+    a Unicode line separator) is shown escaped, as Python writes it in a
+    string, and text past *limit* characters is cut. A value that is not
+    a string is shown as Python writes it.
+    """
+    text = value if isinstance(value, str) else repr(value)
+    if not text.isprintable():
+        text = ''.join(c if c.isprintable() else
+                       c.encode('unicode_escape').decode('ascii')
+                       for c in text)
+    if len(text) > limit:
+        text = '%s... (%d characters)' % (text[:limit], len(text))
+    return text

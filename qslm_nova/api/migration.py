@@ -265,8 +265,10 @@ def _audit(environ, ctxt, move, uuid, host, force, verdict, info, seconds):
              '%(cands)d: %(outcome)s in %(ms).1f ms: %(reasons)s',
              {'req': request_id(environ, ctxt), 'move': move, 'uuid': uuid,
               'user': ctxt.user_id, 'project': ctxt.project_id,
-              'source': info.get('source'), 'host': host or '(any)',
-              'force': force, 'cands': info.get('candidates', 0),
+              'source': info.get('source'),
+              'host': body_mod.loggable(host) if host else '(any)',
+              'force': body_mod.loggable(force),
+              'cands': info.get('candidates', 0),
               'outcome': verdict.outcome, 'ms': seconds * 1000.0,
               'reasons': ' | '.join(verdict.reasons) or '-'})
 

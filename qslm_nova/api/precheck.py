@@ -111,7 +111,8 @@ def _ledger_refusal(environ, ctxt, route, what):
              {'req': migration.request_id(environ, ctxt),
               'target': route.target.value, 'uuid': route.server_id or '-',
               'user': ctxt.user_id, 'project': ctxt.project_id,
-              'roles': ','.join(ctxt.roles or ()) or '-', 'what': what})
+              'roles': ','.join(ctxt.roles or ()) or '-',
+              'what': body_mod.loggable(what)})
     return Verdict.refuse(403, (
         'Only roles in [qslm] ledger_writer_roles (%s) may change the '
         'downtime ledger metadata keys %s of a server; this request would '

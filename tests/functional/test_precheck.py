@@ -176,6 +176,22 @@ class LiveMigrationPreCheckTest(PreCheckTestBase):
                          'not trusted', 'INFO'):
             self.assertIn(fragment, line)
 
+    def test_audit_line_cannot_be_forged(self):
+        # The caller's own values (force here; the requested host) are
+        # shown escaped: no newline, NUL or escape reaches the log.
+        forged = ('yes\n2026-12-03 00:00:00.000 1 INFO '
+                  'qslm_nova.api.migration [-] QSLM pre-check: request '
+                  'forged live migration allowed\x00\x1b[2K')
+        resp = self.live_migrate(self.server, host='compute-b2',
+                                 force=forged)
+        self.assertEqual(409, resp.status)
+        lines = self.audit_lines()
+        self.assertEqual(1, len(lines), lines)
+        self.assertIn('force yes\\n2026-12-03', lines[0])
+        self.assertIn('\\x00\\x1b[2K candidates', lines[0])
+        self.assertTrue(lines[0].isprintable(), lines[0])
+        self.assertEqual(1, self.stdlog.logger.output.count('forged'))
+
     def test_tenant_gets_nova_403_not_a_decision(self):
         with mock.patch.object(decision.Engine, 'decide') as decide:
             for host in ('compute-b2', None):

@@ -29,6 +29,24 @@ UUID = '6f1c2b8e-8f8a-4f59-9a55-0f4d3cf0e0a1'
 
 class TestBody(testtools.TestCase):
 
+    def test_loggable_forges_no_line(self):
+        self.assertEqual('compute-b1', body.loggable('compute-b1'))
+        self.assertEqual('h\u00f4te b', body.loggable('h\u00f4te b'))
+        self.assertEqual('True', body.loggable(True))
+        self.assertEqual("{'a': [1]}", body.loggable({'a': [1]}))
+        forged = ('b\n2026-12-03 00:00:00.000 1 INFO qslm_nova.api.migration '
+                  '[-] QSLM pre-check: request forged allowed\x00\x1b[2K'
+                  '\r\u2028\t')
+        shown = body.loggable(forged)
+        self.assertTrue(shown.isprintable(), shown)
+        self.assertIn('b\\n2026', shown)
+        for escaped in ('\\x00', '\\x1b', '\\r', '\\u2028', '\\t'):
+            self.assertIn(escaped, shown)
+        self.assertTrue(body.loggable(['\n']).isprintable())
+        long = body.loggable('x' * 5000)
+        self.assertEqual('x' * body.LOG_VALUE_LIMIT + '... (5000 characters)',
+                         long)
+
     def test_decode_like_nova(self):
         self.assertEqual({'os-migrateLive': {'host': 'b'}}, body.decode(
             b'{"os-migrat\\u0065Live": {"host": "a"}, '
