@@ -51,7 +51,9 @@ export OS_TEST_TIMEOUT=${OS_TEST_TIMEOUT:-300}
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-count() { grep -E "^ - $1: [0-9]+" "$log" | tail -n 1 | awk '{print $3}'; }
+# -a: test output may hold any byte (a fuzzed request logged, for one);
+# grep would call the log binary and print no line.
+count() { grep -aE "^ - $1: [0-9]+" "$log" | tail -n 1 | awk '{print $3}'; }
 passed=0; failed=0; skipped=0; rc=0
 # add_counts NAME: add the counts of the run whose output is in $log.
 add_counts() {
