@@ -149,8 +149,8 @@ class PreCheck:
             verdict = Verdict.refuse(e.status, e.message, 'unreadable')
         except Exception as e:  # noqa: never a 500 because of us
             LOG.exception('QSLM pre-check failed on %s %s',
-                          environ.get('REQUEST_METHOD'),
-                          environ.get('PATH_INFO'))
+                          body_mod.loggable(environ.get('REQUEST_METHOD')),
+                          body_mod.loggable(environ.get('PATH_INFO')))
             verdict = Verdict.refuse(409, (
                 'The QSLM pre-check could not check this request (%s); it '
                 'is refused.' % e), 'error')

@@ -24,6 +24,7 @@ import json
 import types
 from unittest import mock
 
+import fixtures
 from nova import exception as nova_exception
 from oslo_config import fixture as config_fixture
 from oslotest import base
@@ -544,6 +545,19 @@ class TestFailures(PreCheckTestCase):
                                side_effect=ZeroDivisionError()):
             req, resp = self.migrate('a')
         self.assertFault(resp, 409, 'conflictingRequest')
+
+    def test_error_log_shows_the_path_escaped(self):
+        logger = self.useFixture(fixtures.FakeLogger(
+            name='qslm_nova.api.precheck'))
+        with mock.patch.object(precheck.ROUTER, 'match',
+                               side_effect=ZeroDivisionError()):
+            req, resp = self.request(
+                'PUT', '/servers/%s/metadata\nforged line' % UUID,
+                {'metadata': {'a': 'b'}},
+                ctxt=FakeContext(is_admin=False, roles=['member']))
+        self.assertFault(resp, 409, 'conflictingRequest')
+        self.assertIn('metadata\\nforged line', logger.output)
+        self.assertNotIn('\nforged', logger.output)
 
     def test_needs_protection(self):
         req = decision.MigrationRequest(UUID, 'src', 1024)
