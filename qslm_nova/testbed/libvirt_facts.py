@@ -130,9 +130,7 @@ def receiving(rows, out):
     cipher's throughput its medians give (:mod:`.libvirt_parts`).
     """
     ok = [r for r in rows if lm.unusable(r) is None]
-    got = {t: [g for g in (libvirt_parts.receive_gbps(r) for r in ok
-                           if r['transport'] == t) if g]
-           for t in ('tcp', 'tls')}
+    got = libvirt_parts.receive_samples(ok)
     cipher = libvirt_parts.cipher_gbps(ok)
     out.append('  Gbit per CPU second of the destination\'s receiving '
                'thread, one connection: tcp %s, tls %s; TLS\'s own Gbit/s '

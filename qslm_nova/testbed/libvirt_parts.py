@@ -135,18 +135,24 @@ def receive_gbps(row):
     return sent * 8e-9 / cpu_s
 
 
+def receive_samples(rows):
+    """{'tcp': [...], 'tls': [...]}: :func:`receive_gbps` of the *rows*
+    of each transport that time the receiving thread.
+    """
+    return {t: [g for g in (receive_gbps(r) for r in rows
+                            if r.get('transport') == t) if g]
+            for t in ('tcp', 'tls')}
+
+
 def cipher_gbps(rows):
     """TLS's own Gbit/s per core from the receiving thread's CPU time
     (see the module's notes); inf when TLS costs that thread no more
     than TCP; None when fewer than 5 runs of either transport time it.
     """
-    per = {}
-    for t in ('tcp', 'tls'):
-        found = [g for g in (receive_gbps(r) for r in rows
-                             if r.get('transport') == t) if g]
-        if len(found) < 5:
-            return None
-        per[t] = float(np.median(found))
+    samples = receive_samples(rows)
+    if any(len(found) < 5 for found in samples.values()):
+        return None
+    per = {t: float(np.median(found)) for t, found in samples.items()}
     extra = 1.0 / per['tls'] - 1.0 / per['tcp']
     return 1.0 / extra if extra > 0 else float('inf')
 
