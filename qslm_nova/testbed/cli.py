@@ -212,7 +212,17 @@ def libvirt_campaign_main(argv=None):
     p.add_argument('--estimate', action='store_true',
                    help='print what is left and how long it takes; run '
                         'nothing')
+    p.add_argument('--settle-s', type=float, default=0.0,
+                   help='before a run whose hog count differs from the '
+                        'run before, run its hogs this many seconds so '
+                        'the load average reaches its load (120 s: 86 %%; '
+                        'with a plan made with libvirt-plan --by-load); '
+                        'default %(default)s')
     args = p.parse_args(argv)
+    if not 0.0 <= args.settle_s <= 3600.0:
+        print('--settle-s: 0 to 3600 seconds, got %g' % args.settle_s,
+              file=sys.stderr)
+        return 2
     try:
         if args.plan:
             specs, csv_name = libvirt_plan.load(args.plan)
@@ -263,7 +273,8 @@ def libvirt_campaign_main(argv=None):
     try:
         path = libvirt_campaign.run_campaign(
             out_dir=args.out, csv_name=csv_name, specs=specs,
-            limit=args.limit, progress=progress, stop=stopping)
+            limit=args.limit, progress=progress, stop=stopping,
+            settle=args.settle_s)
     except TestbedError as e:
         print('testbed error: %s' % e, file=sys.stderr)
         return 2
@@ -302,6 +313,10 @@ def libvirt_plan_main(argv=None):
                         '(%(default)s)')
     p.add_argument('--times', type=int, default=4,
                    help='with --repeat-of: runs of each (%(default)s)')
+    p.add_argument('--by-load', action='store_true',
+                   help='order the runs in blocks of one hog count, '
+                        'fewest first (with libvirt-campaign --settle-s: '
+                        'each run reads the load it has)')
     args = p.parse_args(argv)
     if len(args.per_outcome) != 2:
         print('--per-outcome: two numbers, fitting,held-out',
@@ -319,6 +334,8 @@ def libvirt_plan_main(argv=None):
     except TestbedError as e:
         print('testbed error: %s' % e, file=sys.stderr)
         return 2
+    if args.by_load:
+        specs = libvirt_plan.by_load(specs)
     try:
         print(libvirt_plan.write(specs, args.path, args.csv,
                                  args.description))

@@ -24,6 +24,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 
 # /proc/stat "cpu" columns: user nice system idle iowait irq softirq steal
 _IDLE = (3, 4)
@@ -168,3 +169,20 @@ class CPUHogs(object):
                 proc.send_signal(signal.SIGKILL)
             proc.wait()
         self.procs = []
+
+
+def settle(hosts, count, seconds, stop=None):
+    """Run *count* hogs in each of *hosts* for *seconds* before a run, so
+    the one-minute load average reaches the load the run will have (it
+    moves 1 - exp(-t / 60) of the way in t seconds: 86 % in 120 s).
+
+    :param stop: a threading.Event that ends the wait early.
+    :returns: the seconds waited.
+    """
+    if seconds <= 0:
+        return 0.0
+    stop = stop or threading.Event()
+    started = time.monotonic()
+    with CPUHogs(hosts, count):
+        stop.wait(seconds)
+    return time.monotonic() - started

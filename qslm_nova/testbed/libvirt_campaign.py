@@ -33,6 +33,7 @@ import tempfile
 from oslo_log import log as logging
 
 from qslm_nova.testbed import campaign as raw_campaign
+from qslm_nova.testbed import hostload
 from qslm_nova.testbed import libvirt_guest
 from qslm_nova.testbed import libvirt_host
 from qslm_nova.testbed import libvirt_plan
@@ -126,13 +127,26 @@ def same_qemu(env_path):
                raw_campaign.runner.QEMU_ENV))
 
 
+def settle_s(spec, previous, seconds):
+    """Seconds of hogs to run before *spec*: *seconds* when its hog
+    count differs from the run before (*previous*, None at the start),
+    else 0: consecutive runs of one count keep the load where it is.
+    """
+    if previous is not None and previous.hogs == spec.hogs:
+        return 0.0
+    return max(float(seconds or 0.0), 0.0)
+
+
 def run_campaign(out_dir=raw_campaign.DATA_DIR, csv_name=CSV_NAME,
                  specs=None, limit=None, progress=None, base_dir=None,
-                 stop=None):
+                 stop=None, settle=0.0):
     """Run *specs* (default :func:`plan`), appending rows; resumes.
 
     :param stop: a threading.Event; once set, the campaign ends after the
         run in progress (hosts stopped, namespaces removed).
+    :param settle: seconds of the next run's hogs before each run whose
+        hog count differs from the one before
+        (:func:`hostload.settle`; with :func:`libvirt_plan.by_load`).
     """
     specs = plan() if specs is None else specs
     path = os.path.join(out_dir, csv_name)
@@ -157,18 +171,26 @@ def run_campaign(out_dir=raw_campaign.DATA_DIR, csv_name=CSV_NAME,
     with libvirt_host.host_pair(base, tls=True, names=('cmpsrc', 'cmpdst'),
                                 subnet='198.18.9') as (src, dst, link):
         bws = sorted({s.bandwidth_mbps for s in specs})
+        env = environment(src, dst, link, bws)
+        env['settle_s'] = settle
         with open(env_path, 'w') as f:
-            json.dump(environment(src, dst, link, bws), f, indent=2,
-                      sort_keys=True)
+            json.dump(env, f, indent=2, sort_keys=True)
             f.write('\n')
         with open(path, 'a', newline='') as f:
             writer = csv.DictWriter(f, fieldnames=fields,
                                     extrasaction='ignore')
             if new:
                 writer.writeheader()
+            previous = None
             for i, spec in enumerate(todo):
                 if stop is not None and stop.is_set():
                     break
+                wait = settle_s(spec, previous, settle)
+                if wait:
+                    LOG.info('%d hogs per host for %.0f s before %s',
+                             spec.hogs, wait, spec.run_id)
+                    hostload.settle((src, dst), spec.hogs, wait, stop)
+                previous = spec
                 link.shape(spec.bandwidth_mbps, spec.rtt_ms)
                 try:
                     row = libvirt_runner.run(spec, src, dst, elf)

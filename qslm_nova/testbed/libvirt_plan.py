@@ -205,6 +205,19 @@ def repeats(specs, configs, times, seed=17, first_repeat=0):
     return out
 
 
+def by_load(specs):
+    """*specs* in blocks of one hog count (fewest first), each block in
+    its own order.
+
+    The model reads the host's one-minute load average, which lags a
+    change of load by about a minute: a run right after runs with other
+    hogs reads mostly their load. In blocks (and with the campaign's
+    ``--settle-s``), each run reads the load it really has, as on a
+    compute host whose guests hold their load.
+    """
+    return sorted(specs, key=lambda s: s.hogs)
+
+
 def spec_to_json(spec):
     d = dataclasses.asdict(spec)
     d['run_id'] = spec.run_id

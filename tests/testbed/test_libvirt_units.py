@@ -18,6 +18,7 @@ import dataclasses
 import json
 import math
 import os
+import threading
 import time
 
 import fixtures
@@ -438,6 +439,81 @@ class TestPlanFile(testtools.TestCase):
         self.assertTrue(lines[1].startswith(
             'testbed error: %s: ' % os.path.join(tmp, 'no', 'such',
                                                  'dir.json')), lines)
+
+    def test_by_load_blocks(self):
+        specs = libvirt_plan.make(0, 12, (0, 2), seed=21)
+        ordered = libvirt_plan.by_load(specs)
+        self.assertEqual(sorted(s.run_id for s in specs),
+                         sorted(s.run_id for s in ordered))
+        hogs = [s.hogs for s in ordered]
+        self.assertEqual(sorted(hogs), hogs)
+        self.assertGreater(len(set(hogs)), 1)
+        # Within a block, the plan's own (shuffled) order.
+        for count in set(hogs):
+            self.assertEqual([s for s in specs if s.hogs == count],
+                             [s for s in ordered if s.hogs == count])
+        tmp = self.useFixture(fixtures.TempDir()).path
+        path = os.path.join(tmp, 'plan.json')
+        self.assertEqual(0, cli.main([
+            'libvirt-plan', '--csv', 'x.csv', '--steps-fit', '0',
+            '--steps-held', '12', '--per-outcome', '0,2', '--seed', '21',
+            '--by-load', path]))
+        self.assertEqual(ordered, libvirt_plan.load(path)[0])
+
+    def test_settle_only_when_the_hogs_change(self):
+        specs = libvirt_plan.by_load(libvirt_plan.make(0, 12, (0, 0),
+                                                       seed=21))
+        waits, previous = [], None
+        for spec in specs:
+            waits.append(libvirt_campaign.settle_s(spec, previous, 120))
+            previous = spec
+        blocks = len({s.hogs for s in specs})
+        self.assertEqual(blocks, sum(1 for w in waits if w == 120.0))
+        self.assertEqual(len(specs) - blocks, waits.count(0.0))
+        self.assertEqual(0.0, libvirt_campaign.settle_s(specs[0], None, 0))
+        self.assertEqual(0.0, libvirt_campaign.settle_s(specs[0], None,
+                                                        -5))
+
+    def test_settle_runs_the_hogs_and_stops_early(self):
+        started = []
+
+        class Proc(object):
+            def __init__(self):
+                self.killed = False
+
+            def poll(self):
+                return 0 if self.killed else None
+
+            def send_signal(self, sig):
+                self.killed = True
+
+            def wait(self):
+                return 0
+
+        class Host(object):
+            def popen(self, argv, **kw):
+                started.append(Proc())
+                return started[-1]
+
+        self.assertEqual(0.0, hostload.settle([Host()], 2, 0))
+        self.assertEqual([], started)
+        waited = hostload.settle([Host(), Host()], 2, 0.05)
+        self.assertGreaterEqual(waited, 0.05)
+        self.assertEqual(4, len(started))
+        self.assertTrue(all(p.killed for p in started))
+        stop = threading.Event()
+        stop.set()
+        waited = hostload.settle([Host()], 1, 3600, stop)
+        self.assertLess(waited, 60)
+        self.assertTrue(all(p.killed for p in started))
+
+    def test_settle_option_checked(self):
+        err = self.useFixture(fixtures.StringStream('stderr')).stream
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', err))
+        self.assertEqual(2, cli.main(['libvirt-campaign', '--settle-s',
+                                      '-1', '--estimate']))
+        err.seek(0)
+        self.assertIn('--settle-s: 0 to 3600 seconds, got -1', err.read())
 
     def test_post_copy_over_one_connection(self):
         for s in libvirt_plan.make():
