@@ -279,13 +279,26 @@ def targets(summaries, rows, noise, out):
                                if r['group'] == 'held-out')
     for label in sorted(labels):
         s = summaries[1].get('held-out/label=%s' % label) or {}
+        floor = libvirt_repeats.repeat_noise(
+            [r for r in rows if r['label'] == label])
         out.append('  label %-14s %3d real runs (%d held out; >= 10 %s): '
                    'held-out pause %s %%, total %s %%, covered %s, '
-                   'worst/measured %s' % (
+                   'worst/measured %s%s' % (
                        label, labels[label], held[label],
                        'yes' if labels[label] >= 10 else 'NO',
                        _fmt(s.get('dt')), _fmt(s.get('tt')),
-                       _fmt(s.get('covered')), _fmt(s.get('worst_ratio'))))
+                       _fmt(s.get('covered')), _fmt(s.get('worst_ratio')),
+                       _label_floor(floor)))
+
+
+def _label_floor(noise):
+    """'; repeats ...': one label's own noise floor, where it repeats."""
+    if noise is None:
+        return ''
+    return ('; repeats pause %.2f %%, total %.2f %% (%d configurations, '
+            '%d paused runs)' % (noise['dt'], noise['tt'],
+                                 noise['configurations'],
+                                 noise['paused_runs']))
 
 
 def _fmt(v):

@@ -285,6 +285,20 @@ class TestModel(testtools.TestCase):
         self.assertIn('no configuration ran twice',
                       libvirt_repeats.format_noise(None))
 
+    def test_targets_show_each_labels_own_floor(self):
+        # steps: one configuration run twice (100, 300 ms: each misses
+        # the other by 66.7 and 200 %); post-copy: no repeat.
+        rows = [_row(run_id='s-1', downtime_e2e_ms=100),
+                _row(run_id='s-2', downtime_e2e_ms=300),
+                _row(run_id='p-1', label='post-copy', outcome='post-copy')]
+        out = []
+        libvirt_report.targets(({}, {}), rows, None, out)
+        steps = [line for line in out if 'label steps' in line]
+        post = [line for line in out if 'label post-copy' in line]
+        self.assertIn('; repeats pause 133.33 %, total 0.00 % '
+                      '(1 configurations, 2 paused runs)', steps[0])
+        self.assertNotIn('repeats', post[0])
+
     def test_one_configuration_on_two_qemus(self):
         old = dict(qemu='7.2.22', label='steps', resume_at_ms=5000,
                    api_total_ms=6000)
