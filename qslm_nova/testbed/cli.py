@@ -189,10 +189,10 @@ def calibrate_main(argv=None):
     return 0
 
 
-def libvirt_campaign_main(argv=None):
+def _libvirt_campaign_args(argv):
+    """The parsed arguments of libvirt-campaign."""
     from qslm_nova.testbed import campaign
     from qslm_nova.testbed import libvirt_campaign
-    from qslm_nova.testbed import libvirt_plan
 
     p = argparse.ArgumentParser(
         prog='qslm-nova-testbed libvirt-campaign',
@@ -218,7 +218,15 @@ def libvirt_campaign_main(argv=None):
                         'the load average reaches its load (120 s: 86 %%; '
                         'with a plan made with libvirt-plan --by-load); '
                         'default %(default)s')
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
+
+
+def libvirt_campaign_main(argv=None):
+    from qslm_nova.testbed import campaign
+    from qslm_nova.testbed import libvirt_campaign
+    from qslm_nova.testbed import libvirt_plan
+
+    args = _libvirt_campaign_args(argv)
     if not 0.0 <= args.settle_s <= 3600.0:
         print('--settle-s: 0 to 3600 seconds, got %g' % args.settle_s,
               file=sys.stderr)

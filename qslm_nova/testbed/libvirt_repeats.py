@@ -92,3 +92,13 @@ def format_noise(noise):
             'total time (%(total_runs)d runs) by %(tt).1f %% (median); '
             'largest / median pause of a configuration: %(spread).2f '
             '(median)' % noise)
+
+
+def format_floor(noise):
+    """'; repeats ...': one label's own noise floor ('' if none)."""
+    if noise is None:
+        return ''
+    return ('; repeats pause %.2f %%, total %.2f %% (%d configurations, '
+            '%d paused runs)' % (noise['dt'], noise['tt'],
+                                 noise['configurations'],
+                                 noise['paused_runs']))

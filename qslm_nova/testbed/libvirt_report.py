@@ -288,17 +288,7 @@ def targets(summaries, rows, noise, out):
                        'yes' if labels[label] >= 10 else 'NO',
                        _fmt(s.get('dt')), _fmt(s.get('tt')),
                        _fmt(s.get('covered')), _fmt(s.get('worst_ratio')),
-                       _label_floor(floor)))
-
-
-def _label_floor(noise):
-    """'; repeats ...': one label's own noise floor, where it repeats."""
-    if noise is None:
-        return ''
-    return ('; repeats pause %.2f %%, total %.2f %% (%d configurations, '
-            '%d paused runs)' % (noise['dt'], noise['tt'],
-                                 noise['configurations'],
-                                 noise['paused_runs']))
+                       libvirt_repeats.format_floor(floor)))
 
 
 def _fmt(v):
