@@ -59,17 +59,11 @@ def specs():
     return held + paired + converge
 
 
-def main(argv):
-    path = argv[1] if len(argv) > 1 else os.path.join(
-        DATA, 'libvirt-plan-13.json')
-    runs = specs()
-    description = ('campaign 13: QEMU 10.0.2 (tools/testbed-qemu.sh): '
-                   'new held-out configurations, campaign 6\'s '
-                   'configurations twice and campaign 12\'s '
-                   'auto-converge ones again (tools/libvirt_plan_13.py)')
-    print(libvirt_plan.write(runs, path, 'libvirt-campaign-13.csv',
-                             description))
+DESCRIPTION = ('campaign 13: QEMU 10.0.2 (tools/testbed-qemu.sh): '
+               'new held-out configurations, campaign 6\'s '
+               'configurations twice and campaign 12\'s '
+               'auto-converge ones again (tools/libvirt_plan_13.py)')
 
 
 if __name__ == '__main__':
-    main(sys.argv)
+    print(libvirt_plan.write_numbered(13, specs(), DESCRIPTION, sys.argv))

@@ -30,12 +30,10 @@ unseen. Run it with the backports QEMU (tools/testbed-qemu.sh)::
 """
 
 import dataclasses
-import os
 import sys
 
 from qslm_nova.testbed import libvirt_plan
 
-DATA = os.path.join(os.path.dirname(__file__), '..', 'data', 'testbed')
 FIRST_REPEAT = 1700
 HOGS = 3
 
@@ -46,16 +44,10 @@ def specs():
         first_repeat=FIRST_REPEAT)]
 
 
-def main(argv):
-    path = argv[1] if len(argv) > 1 else os.path.join(
-        DATA, 'libvirt-plan-17.json')
-    runs = specs()
-    description = ('campaign 17: fitting runs with %d hogs per host on '
-                   'QEMU 10.0.2 (tools/testbed-qemu.sh; '
-                   'tools/libvirt_plan_17.py)' % HOGS)
-    print(libvirt_plan.write(runs, path, 'libvirt-campaign-17.csv',
-                             description))
+DESCRIPTION = ('campaign 17: fitting runs with %d hogs per host on '
+               'QEMU 10.0.2 (tools/testbed-qemu.sh; '
+               'tools/libvirt_plan_17.py)' % HOGS)
 
 
 if __name__ == '__main__':
-    main(sys.argv)
+    print(libvirt_plan.write_numbered(17, specs(), DESCRIPTION, sys.argv))

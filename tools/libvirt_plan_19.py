@@ -30,13 +30,11 @@ held out. Run it with the backports QEMU (tools/testbed-qemu.sh)::
 """
 
 import itertools
-import os
 import random
 import sys
 
 from qslm_nova.testbed import libvirt_plan
 
-DATA = os.path.join(os.path.dirname(__file__), '..', 'data', 'testbed')
 FIRST_REPEAT = 1900
 LABEL = 'post-copy'
 
@@ -58,15 +56,10 @@ def specs():
     return out
 
 
-def main(argv):
-    path = argv[1] if len(argv) > 1 else os.path.join(
-        DATA, 'libvirt-plan-19.json')
-    description = ('campaign 19: post-copy fitting runs with 1 or 3 hogs '
-                   'per host on QEMU 10.0.2 (tools/testbed-qemu.sh; '
-                   'tools/libvirt_plan_19.py)')
-    print(libvirt_plan.write(specs(), path, 'libvirt-campaign-19.csv',
-                             description))
+DESCRIPTION = ('campaign 19: post-copy fitting runs with 1 or 3 hogs '
+               'per host on QEMU 10.0.2 (tools/testbed-qemu.sh; '
+               'tools/libvirt_plan_19.py)')
 
 
 if __name__ == '__main__':
-    main(sys.argv)
+    print(libvirt_plan.write_numbered(19, specs(), DESCRIPTION, sys.argv))

@@ -28,12 +28,10 @@ QEMU (tools/testbed-qemu.sh)::
         --plan data/testbed/libvirt-plan-20.json
 """
 
-import os
 import sys
 
 from qslm_nova.testbed import libvirt_plan
 
-DATA = os.path.join(os.path.dirname(__file__), '..', 'data', 'testbed')
 FIRST_REPEAT = 2000
 LABEL = 'post-copy'
 RUNS = 12
@@ -45,14 +43,9 @@ def specs():
         first_repeat=FIRST_REPEAT) if s.label == LABEL]
 
 
-def main(argv):
-    path = argv[1] if len(argv) > 1 else os.path.join(
-        DATA, 'libvirt-plan-20.json')
-    description = ('campaign 20: held-out post-copy runs on QEMU 10.0.2 '
-                   '(tools/testbed-qemu.sh; tools/libvirt_plan_20.py)')
-    print(libvirt_plan.write(specs(), path, 'libvirt-campaign-20.csv',
-                             description))
+DESCRIPTION = ('campaign 20: held-out post-copy runs on QEMU 10.0.2 '
+               '(tools/testbed-qemu.sh; tools/libvirt_plan_20.py)')
 
 
 if __name__ == '__main__':
-    main(sys.argv)
+    print(libvirt_plan.write_numbered(20, specs(), DESCRIPTION, sys.argv))

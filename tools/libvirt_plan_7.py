@@ -83,15 +83,9 @@ def specs(seed=7):
     return out
 
 
-def main(argv):
-    path = argv[1] if len(argv) > 1 else 'data/testbed/libvirt-plan-7.json'
-    runs = specs()
-    description = ('working sets the fit never saw (tools/'
-                   'libvirt_plan_7.py)')
-    print(libvirt_plan.write(runs, path, 'libvirt-campaign-7.csv',
-                             description))
-    return 0
+DESCRIPTION = ('working sets the fit never saw (tools/'
+               'libvirt_plan_7.py)')
 
 
 if __name__ == '__main__':
-    sys.exit(main(sys.argv))
+    print(libvirt_plan.write_numbered(7, specs(), DESCRIPTION, sys.argv))

@@ -37,9 +37,11 @@ rest should take (:func:`estimate_s`) before it starts.
 
 import dataclasses
 import json
+import os
 import random
 import statistics
 
+from qslm_nova.testbed import campaign
 from qslm_nova.testbed import guest as guest_mod
 from qslm_nova.testbed import libvirt_runner
 from qslm_nova.testbed import nova_monitor
@@ -249,6 +251,18 @@ def write(specs, path, csv_name, description=''):
     save(specs, path, csv_name, description)
     return '%d runs in %s, about %.0f min' % (
         len(specs), path, estimate_s(specs) / 60.0)
+
+
+def write_numbered(number, specs, description, argv=()):
+    """:func:`write` campaign *number*'s plan, as the plan tools of
+    ``tools/`` do: to ``argv[1]`` when given, else
+    ``data/testbed/libvirt-plan-<number>.json``; its campaign appends to
+    ``libvirt-campaign-<number>.csv``.
+    """
+    path = argv[1] if len(argv) > 1 else os.path.join(
+        campaign.DATA_DIR, 'libvirt-plan-%d.json' % number)
+    return write(specs, path, 'libvirt-campaign-%d.csv' % number,
+                 description)
 
 
 def load(path):

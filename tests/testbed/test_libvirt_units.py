@@ -368,6 +368,20 @@ class TestPlanFile(testtools.TestCase):
                      '10.0.2', 'QSLM_TESTBED_QEMU'):
             self.assertIn(part, str(e))
 
+    def test_write_numbered(self):
+        specs = libvirt_plan.make(2, 1, (0, 0), seed=5, first_repeat=300)
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'p.json')
+        line = libvirt_plan.write_numbered(31, specs, 'campaign 31',
+                                           ['tool', path])
+        self.assertTrue(line.startswith('3 runs in %s' % path), line)
+        loaded, csv_name = libvirt_plan.load(path)
+        self.assertEqual('libvirt-campaign-31.csv', csv_name)
+        self.assertEqual([s.run_id for s in specs],
+                         [s.run_id for s in loaded])
+        with open(path) as f:
+            self.assertEqual('campaign 31', json.load(f)['description'])
+
     def test_round_trip_and_pending(self):
         specs = libvirt_plan.make(3, 2, (1, 1), seed=5, first_repeat=200)
         path = os.path.join(self.useFixture(fixtures.TempDir()).path,
