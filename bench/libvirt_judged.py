@@ -58,7 +58,7 @@ from qslm_nova.testbed import campaign
 from qslm_nova.testbed import fit
 from qslm_nova.testbed import libvirt_model as lm
 from qslm_nova.testbed import libvirt_repeats
-from qslm_nova.testbed import libvirt_report
+from qslm_nova.testbed import libvirt_runs
 
 PARAMS = os.path.join(campaign.DATA_DIR, 'libvirt-fitted-params.json')
 # The QEMU release of the runs PARAMS was fitted on (libvirt-report
@@ -80,9 +80,9 @@ class LibvirtRuns:
     """
 
     def __init__(self, paths=None, params_path=PARAMS, qemu=PARAMS_QEMU):
-        self.paths = paths or libvirt_report.default_csvs()
+        self.paths = paths or libvirt_runs.default_csvs()
         self.qemu = qemu
-        rows, _goodput = libvirt_report.read_campaigns(self.paths)
+        rows, _goodput = libvirt_runs.read_campaigns(self.paths)
         self.fitted = fit.load(params_path)
         paused = [r for r in rows if lm.unusable(r) is None and
                   r['qemu'] == qemu and

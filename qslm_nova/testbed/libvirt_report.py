@@ -35,15 +35,11 @@ the issue's targets.
 
 import argparse
 import collections
-import json
 import math
-import os
-import re
 import sys
 
 import numpy as np
 
-from qslm_nova.testbed import campaign as raw_campaign
 from qslm_nova.testbed import fit
 from qslm_nova.testbed import libvirt_bounds
 from qslm_nova.testbed import libvirt_facts
@@ -51,6 +47,7 @@ from qslm_nova.testbed import libvirt_loadinput
 from qslm_nova.testbed import libvirt_model as lm
 from qslm_nova.testbed import libvirt_plan
 from qslm_nova.testbed import libvirt_repeats
+from qslm_nova.testbed import libvirt_runs
 
 TARGETS = {'downtime_ape_median': 10.0, 'total_ape_median': 5.0,
            'worst_coverage': 0.99, 'worst_ratio_median': 1.5,
@@ -296,38 +293,7 @@ def _fmt(v):
         else '%.2f' % v
 
 
-def qemu_release(version):
-    """'7.2.22' from QEMU's --version line ('?' when it names none)."""
-    m = re.search(r'version (\d+(?:\.\d+)*)', version or '')
-    return m.group(1) if m else '?'
-
-
-def read_campaigns(paths):
-    """Rows of every CSV, each with its campaign name and link goodput."""
-    rows, goodput = [], {}
-    for path in paths:
-        env_path = os.path.splitext(path)[0] + '-environment.json'
-        with open(env_path) as f:
-            env = json.load(f)
-        measured = env['link_goodput_mbps']
-        goodput.update(measured)
-        name = os.path.splitext(os.path.basename(path))[0]
-        qemu = qemu_release(env.get('qemu', ''))
-        for row in raw_campaign.read_rows(path):
-            row['campaign'] = name
-            row['qemu'] = qemu
-            row.setdefault('link_goodput_mbps', measured.get(
-                '%g' % lm.num(row, 'bandwidth_mbps'), ''))
-            rows.append(row)
-    return rows, goodput
-
-
-def default_csvs(data_dir=raw_campaign.DATA_DIR):
-    return sorted(os.path.join(data_dir, n) for n in os.listdir(data_dir)
-                  if n.startswith('libvirt-campaign') and n.endswith('.csv'))
-
-
-def main(argv=None):
+def _args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--csv', action='append',
                         help='a campaign CSV (repeat; default: every '
@@ -339,9 +305,18 @@ def main(argv=None):
                              'campaigns\' environment files name it, e.g. '
                              '10.0.2): facts, fit, tables and targets; '
                              'default: every run')
-    args = parser.parse_args(argv)
-    paths = args.csv or default_csvs()
-    every, goodput = read_campaigns(paths)
+    parser.add_argument('--settled-fit', action='store_true',
+                        help='fit only on the fitting runs of campaigns '
+                             'made in blocks of one hog count after their '
+                             'load settled (libvirt-campaign --settle-s); '
+                             'the other fitting runs are left out')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = _args(argv)
+    paths = args.csv or libvirt_runs.default_csvs()
+    every, goodput = libvirt_runs.read_campaigns(paths)
     rows = every
     if args.qemu:
         rows = [r for r in every if r['qemu'] == args.qemu]
@@ -351,6 +326,7 @@ def main(argv=None):
                                                   every}))),
                   file=sys.stderr)
             return 2
+    moved = libvirt_runs.settled_fit(rows) if args.settled_fit else 0
     ok = [r for r in rows if lm.unusable(r) is None]
     out = ['libvirt testbed: %d runs (%d usable: %d fit, %d held-out), '
            'Nova 34 monitor, QEMU %s, libvirt from %s' % (
@@ -358,6 +334,9 @@ def main(argv=None):
                sum(r['group'] == 'held-out' for r in ok),
                ', '.join(sorted({r['qemu'] for r in rows})),
                ', '.join(sorted({r['campaign'] + '.csv' for r in rows})))]
+    if args.settled_fit:
+        out.append('fit on settled runs only (--settled-fit): %d fitting '
+                   'runs of campaigns not held still left out' % moved)
     libvirt_facts.report(rows, out, every)
     noise = libvirt_repeats.repeat_noise(rows)
     out.append(libvirt_repeats.format_noise(noise))

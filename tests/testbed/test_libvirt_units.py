@@ -14,6 +14,7 @@
 
 """Offline tests of the libvirt campaign's plan, model and report."""
 
+import collections
 import dataclasses
 import json
 import math
@@ -42,6 +43,7 @@ from qslm_nova.testbed import libvirt_record
 from qslm_nova.testbed import libvirt_repeats
 from qslm_nova.testbed import libvirt_report
 from qslm_nova.testbed import libvirt_runner
+from qslm_nova.testbed import libvirt_runs
 from qslm_nova.testbed import namespace
 from qslm_nova.testbed import nova_monitor
 from qslm_nova.testbed import TestbedError
@@ -322,12 +324,12 @@ class TestModel(testtools.TestCase):
         self.assertEqual([], out)
 
     def test_qemu_release(self):
-        self.assertEqual('10.0.2', libvirt_report.qemu_release(
+        self.assertEqual('10.0.2', libvirt_runs.qemu_release(
             'QEMU emulator version 10.0.2 (Debian 1:10.0.2+ds-2)'))
-        self.assertEqual('7.2.22', libvirt_report.qemu_release(
+        self.assertEqual('7.2.22', libvirt_runs.qemu_release(
             'QEMU emulator version 7.2.22'))
-        self.assertEqual('?', libvirt_report.qemu_release('unknown'))
-        self.assertEqual('?', libvirt_report.qemu_release(None))
+        self.assertEqual('?', libvirt_runs.qemu_release('unknown'))
+        self.assertEqual('?', libvirt_runs.qemu_release(None))
 
     def test_unseen_values(self):
         self.assertEqual([], libvirt_report.unseen_values(_row()))
@@ -635,6 +637,30 @@ class TestSmall(testtools.TestCase):
         err.seek(0)
         self.assertEqual('error: no runs of QEMU 9.9.9; the campaigns hold '
                          'QEMU 7.2.22\n', err.read())
+
+    def test_settled_fit_leaves_out_fitting_runs_not_held_still(self):
+        paths = [os.path.join(raw_campaign.DATA_DIR,
+                              'libvirt-campaign-%d.csv' % n)
+                 for n in (14, 21, 23)]
+        rows, _goodput = libvirt_runs.read_campaigns(paths)
+        settle = {r['campaign']: r['settle_s'] for r in rows}
+        self.assertEqual({'libvirt-campaign-14': 0.0,
+                          'libvirt-campaign-21': 120.0,
+                          'libvirt-campaign-23': 120.0}, settle)
+        before = collections.Counter((r['campaign'], r['group'])
+                                     for r in rows)
+        self.assertEqual(40, libvirt_runs.settled_fit(rows))
+        after = collections.Counter((r['campaign'], r['group'])
+                                    for r in rows)
+        self.assertEqual(before[('libvirt-campaign-14', 'fit')],
+                         after[('libvirt-campaign-14',
+                                libvirt_runs.UNSETTLED_FIT)])
+        self.assertEqual(0, after[('libvirt-campaign-14', 'fit')])
+        # Settled fitting runs and every held-out run stay where they are.
+        for key in (('libvirt-campaign-23', 'fit'),
+                    ('libvirt-campaign-21', 'held-out')):
+            self.assertEqual(before[key], after[key])
+            self.assertGreater(after[key], 0)
 
 
 class TestPauseParts(testtools.TestCase):

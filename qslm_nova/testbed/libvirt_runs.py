@@ -1,0 +1,86 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The libvirt campaigns' runs, as the report and the benchmark read them.
+
+Each CSV ``data/testbed/libvirt-campaign*.csv`` has an environment file
+beside it (``...-environment.json``): the QEMU release, the links'
+measured goodput and, for campaigns made in blocks of one hog count,
+the seconds each block's hogs ran before its first run (``settle_s``).
+"""
+
+import json
+import os
+import re
+
+from qslm_nova.testbed import campaign as raw_campaign
+from qslm_nova.testbed import libvirt_model as lm
+
+#: The group a fitting run is moved to when the fit takes settled runs
+#: only (:func:`settled_fit`): no table reads it.
+UNSETTLED_FIT = 'fit-unsettled'
+
+
+def qemu_release(version):
+    """'7.2.22' from QEMU's --version line ('?' when it names none)."""
+    m = re.search(r'version (\d+(?:\.\d+)*)', version or '')
+    return m.group(1) if m else '?'
+
+
+def read_campaigns(paths):
+    """Rows of every CSV, each with its campaign name, QEMU release, the
+    seconds its load settled before its block (0: not held still) and
+    its link's goodput; and {bandwidth: goodput} of all the links.
+    """
+    rows, goodput = [], {}
+    for path in paths:
+        env_path = os.path.splitext(path)[0] + '-environment.json'
+        with open(env_path) as f:
+            env = json.load(f)
+        measured = env['link_goodput_mbps']
+        goodput.update(measured)
+        name = os.path.splitext(os.path.basename(path))[0]
+        qemu = qemu_release(env.get('qemu', ''))
+        settle_s = float(env.get('settle_s') or 0.0)
+        for row in raw_campaign.read_rows(path):
+            row['campaign'] = name
+            row['qemu'] = qemu
+            row['settle_s'] = settle_s
+            row.setdefault('link_goodput_mbps', measured.get(
+                '%g' % lm.num(row, 'bandwidth_mbps'), ''))
+            rows.append(row)
+    return rows, goodput
+
+
+def default_csvs(data_dir=raw_campaign.DATA_DIR):
+    """Every libvirt campaign CSV of *data_dir*, sorted."""
+    return sorted(os.path.join(data_dir, n) for n in os.listdir(data_dir)
+                  if n.startswith('libvirt-campaign') and n.endswith('.csv'))
+
+
+def settled_fit(rows):
+    """Move the fitting runs of campaigns not held still (no
+    ``settle_s``) out of the fit (group :data:`UNSETTLED_FIT`); return
+    how many moved.
+
+    A run of such a campaign often read the one-minute load average of
+    the runs before it, which had another hog count, so its load input
+    is not the load it ran under.
+    """
+    moved = 0
+    for row in rows:
+        if row['group'] == 'fit' and not row['settle_s'] > 0:
+            row['group'] = UNSETTLED_FIT
+            moved += 1
+    return moved
