@@ -29,29 +29,18 @@ held out. Run it with the backports QEMU (tools/testbed-qemu.sh)::
         --plan data/testbed/libvirt-plan-19.json
 """
 
-import itertools
 import random
 import sys
 
 from qslm_nova.testbed import libvirt_plan
 
 FIRST_REPEAT = 1900
-LABEL = 'post-copy'
 
 
 def specs():
-    grid = itertools.product(libvirt_plan.FIT['bandwidth_mbps'],
-                             (('tcp', 1), ('tls', 1)),
-                             libvirt_plan.FIT['memory_mib'], (1, 3))
-    out = []
-    for i, (bw, transport, mem, hogs) in enumerate(grid):
-        choice = {'memory_mib': mem, 'workload': None,
-                  'bandwidth_mbps': bw, 'rtt_ms': 0,
-                  'downtime_ms': random.Random(i).choice(
-                      libvirt_plan.FIT['downtime_ms']),
-                  'transport': transport, 'hogs': hogs}
-        out.append(libvirt_plan.spec(choice, 'fit', LABEL,
-                                     FIRST_REPEAT + i))
+    out = libvirt_plan.post_copy_grid(
+        FIRST_REPEAT, (1, 3), lambda i: random.Random(i).choice(
+            libvirt_plan.FIT['downtime_ms']))
     random.Random(19).shuffle(out)
     return out
 

@@ -34,7 +34,6 @@ Run it with the backports QEMU (tools/testbed-qemu.sh)::
 """
 
 import dataclasses
-import itertools
 import random
 import sys
 
@@ -42,24 +41,6 @@ from qslm_nova.testbed import libvirt_plan
 
 FIRST_REPEAT = 2400
 LOADED_HOGS = 3
-
-
-def post_copy(first_repeat):
-    """Campaign 19's grid: every bandwidth, one-connection transport,
-    memory and hog count (1, 3) of the fit, post-copy.
-    """
-    grid = itertools.product(libvirt_plan.FIT['bandwidth_mbps'],
-                             (('tcp', 1), ('tls', 1)),
-                             libvirt_plan.FIT['memory_mib'],
-                             (1, LOADED_HOGS))
-    rng = random.Random(24)
-    return [libvirt_plan.spec(
-        {'memory_mib': mem, 'workload': None, 'bandwidth_mbps': bw,
-         'rtt_ms': 0, 'downtime_ms': rng.choice(
-             libvirt_plan.FIT['downtime_ms']),
-         'transport': transport, 'hogs': hogs},
-        'fit', 'post-copy', first_repeat + i)
-        for i, (bw, transport, mem, hogs) in enumerate(grid)]
 
 
 def specs():
@@ -70,8 +51,11 @@ def specs():
               for s in libvirt_plan.make(steps_fit=20, steps_held=0,
                                          per_outcome=(2, 0), seed=25,
                                          first_repeat=FIRST_REPEAT + 50)]
-    return libvirt_plan.by_load(light + loaded +
-                                post_copy(FIRST_REPEAT + 80))
+    rng = random.Random(24)
+    post_copy = libvirt_plan.post_copy_grid(
+        FIRST_REPEAT + 80, (1, LOADED_HOGS),
+        lambda i: rng.choice(libvirt_plan.FIT['downtime_ms']))
+    return libvirt_plan.by_load(light + loaded + post_copy)
 
 
 DESCRIPTION = ('campaign 24: fitting runs on QEMU 10.0.2 in blocks of '

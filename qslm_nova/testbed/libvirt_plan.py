@@ -36,6 +36,7 @@ rest should take (:func:`estimate_s`) before it starts.
 """
 
 import dataclasses
+import itertools
 import json
 import os
 import random
@@ -251,6 +252,23 @@ def write(specs, path, csv_name, description=''):
     save(specs, path, csv_name, description)
     return '%d runs in %s, about %.0f min' % (
         len(specs), path, estimate_s(specs) / 60.0)
+
+
+def post_copy_grid(first_repeat, hogs, pick_downtime):
+    """Post-copy fitting runs over every combination of the fit's
+    bandwidths, one-connection transports (as Nova runs post-copy),
+    memory sizes and the given *hogs* counts; run *i* of the grid gets
+    repeat ``first_repeat + i`` and the limit ``pick_downtime(i)``.
+    """
+    grid = itertools.product(FIT['bandwidth_mbps'],
+                             _values(FIT, 'transport', 'post-copy'),
+                             FIT['memory_mib'], hogs)
+    return [spec({'memory_mib': mem, 'workload': None,
+                  'bandwidth_mbps': bw, 'rtt_ms': 0,
+                  'downtime_ms': pick_downtime(i),
+                  'transport': transport, 'hogs': hog},
+                 'fit', 'post-copy', first_repeat + i)
+            for i, (bw, transport, mem, hog) in enumerate(grid)]
 
 
 def write_numbered(number, specs, description, argv=()):

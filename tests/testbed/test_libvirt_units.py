@@ -384,6 +384,18 @@ class TestPlanFile(testtools.TestCase):
         with open(path) as f:
             self.assertEqual('campaign 31', json.load(f)['description'])
 
+    def test_post_copy_grid(self):
+        specs = libvirt_plan.post_copy_grid(500, (1, 3), lambda i: 300 + i)
+        self.assertEqual(16, len(specs))
+        self.assertEqual(list(range(500, 516)), [s.repeat for s in specs])
+        self.assertEqual({'post-copy'}, {s.label for s in specs})
+        self.assertEqual({'fit'}, {s.group for s in specs})
+        self.assertEqual({1, 3}, {s.hogs for s in specs})
+        # One connection, as Nova runs post-copy.
+        self.assertEqual({1}, {s.nova.parallel_connections for s in specs})
+        self.assertEqual(list(range(300, 316)),
+                         [s.nova.downtime_ms for s in specs])
+
     def test_round_trip_and_pending(self):
         specs = libvirt_plan.make(3, 2, (1, 1), seed=5, first_repeat=200)
         path = os.path.join(self.useFixture(fixtures.TempDir()).path,
