@@ -254,7 +254,9 @@ def targets(summaries, rows, noise, out):
     """
     out.append('targets on held-out configurations (before -> after, '
                'target, met after; repeats: a run predicted by its '
-               'configuration\'s other runs, on the repeated ones):')
+               'configuration\'s other runs, on the repeated ones; mean '
+               'known: by its configuration\'s true mean, for the worst '
+               'case a bound covering 99 % of them):')
     noise = noise or {}
     checks = (('pause median error %', 'dt', '<=', 10.0),
               ('total time median error %', 'tt', '<=', 5.0),
@@ -266,14 +268,23 @@ def targets(summaries, rows, noise, out):
         met = not math.isnan(value) and (
             value <= target if op == '<=' else value >= target)
         floor = noise.get({'worst_ratio': 'spread'}.get(key, key))
-        out.append('  %-28s %8.3f -> %8.3f %s %-6g %-3s%s' % (
+        known = noise.get({'dt': 'dt_known', 'tt': 'tt_known',
+                           'worst_ratio': 'ratio99'}.get(key, ''))
+        out.append('  %-28s %8.3f -> %8.3f %s %-6g %-3s%s%s' % (
             label, before.get(key, float('nan')), value, op, target,
             'yes' if met else 'NO', '' if floor is None else
-            '  repeats %.3f' % floor))
+            '  repeats %.3f' % floor, '' if known is None else
+            ', mean known %.3f' % known))
     ok = [r for r in rows if lm.unusable(r) is None]
     labels = collections.Counter(r['label'] for r in ok)
     held = collections.Counter(r['label'] for r in ok
                                if r['group'] == 'held-out')
+    mixed = libvirt_repeats.mixed_floor(rows, collections.Counter(
+        r['label'] for r in ok if r['group'] == 'held-out' and
+        r['outcome'] in lm.PAUSED_OUTCOMES))
+    if mixed is not None:
+        out.append('  pause floor on the held-out runs\' mix of outcomes '
+                   '(each label\'s repeats, mean known): %.2f %%' % mixed)
     for label in sorted(labels):
         s = summaries[1].get('held-out/label=%s' % label) or {}
         floor = libvirt_repeats.repeat_noise(
@@ -305,6 +316,11 @@ def _args(argv):
                              'campaigns\' environment files name it, e.g. '
                              '10.0.2): facts, fit, tables and targets; '
                              'default: every run')
+    parser.add_argument('--without', action='append', default=[],
+                        metavar='CAMPAIGN',
+                        help='leave this campaign\'s runs out (its CSV '
+                             'name without .csv, e.g. libvirt-campaign-23; '
+                             'repeat)')
     parser.add_argument('--settled-fit', action='store_true',
                         help='fit only on the fitting runs of campaigns '
                              'made in blocks of one hog count after their '
@@ -317,6 +333,13 @@ def main(argv=None):
     args = _args(argv)
     paths = args.csv or libvirt_runs.default_csvs()
     every, goodput = libvirt_runs.read_campaigns(paths)
+    unknown = set(args.without) - {r['campaign'] for r in every}
+    if unknown:
+        print('error: --without %s: no such campaign among %s' % (
+            ', '.join(sorted(unknown)), ', '.join(sorted(
+                {r['campaign'] for r in every}))), file=sys.stderr)
+        return 2
+    every = [r for r in every if r['campaign'] not in args.without]
     rows = every
     if args.qemu:
         rows = [r for r in every if r['qemu'] == args.qemu]

@@ -278,7 +278,26 @@ class TestModel(testtools.TestCase):
         # Largest / median pause: a 4.0, b 1.0.
         self.assertEqual(2.5, noise['spread'])
         self.assertEqual(0.0, noise['tt'])
+        # The true mean known: a's errors shrink by sqrt(2 / 3), b's stay
+        # 0; the median is a's third run, 75 % x 0.816.
+        self.assertAlmostEqual(75.0 * math.sqrt(2.0 / 3.0),
+                               noise['dt_known'])
+        self.assertEqual(0.0, noise['tt_known'])
+        # Log residuals x sqrt(n / (n - 1)): a -u, -u, 2u with u = ln 4 /
+        # 3 x sqrt(3 / 2), b 0, 0. One label: its 0.99 quantile (linear)
+        # is 0.96 x 2u; the median run's bound / measured is that over
+        # b's residual 0.
+        u = math.log(4.0) / 3.0 * math.sqrt(1.5)
+        self.assertAlmostEqual(math.exp(0.96 * 2 * u), noise['ratio99'])
+        # b under its own label: its bound sits on its runs (1.0), and
+        # that is the median of the five runs' bound / measured.
+        for row in rows[3:5]:
+            row['label'] = 'post-copy'
+        self.assertAlmostEqual(
+            1.0, libvirt_repeats.repeat_noise(rows)['ratio99'])
         self.assertIn('2 configurations', libvirt_repeats.format_noise(noise))
+        self.assertIn('mean known exactly',
+                      libvirt_repeats.format_noise(noise))
         self.assertIsNone(libvirt_repeats.repeat_noise(rows[-1:]))
         # One run id on two QEMUs: two configurations, neither repeated.
         self.assertIsNone(libvirt_repeats.repeat_noise(
@@ -286,6 +305,26 @@ class TestModel(testtools.TestCase):
              _row(run_id='d-2', qemu='10.0.2')]))
         self.assertIn('no configuration ran twice',
                       libvirt_repeats.format_noise(None))
+
+    def test_mixed_floor_weighs_labels_as_the_mix(self):
+        # steps: 100, 300 ms (errors 200 and 66.7 % x sqrt(1 / 2)):
+        # 141.4 and 47.1 %; post-copy: 100, 100 (0 % twice).
+        rows = [_row(run_id='s-1', downtime_e2e_ms=100),
+                _row(run_id='s-2', downtime_e2e_ms=300),
+                _row(run_id='p-1', label='post-copy', outcome='post-copy'),
+                _row(run_id='p-2', label='post-copy', outcome='post-copy')]
+        low = 200.0 / 3.0 * math.sqrt(0.5)
+        # Only steps in the mix: the lower of its two errors.
+        self.assertAlmostEqual(low, libvirt_repeats.mixed_floor(
+            rows, {'steps': 5}))
+        # Post-copy weighs 3 of 4: its 0 % is the median.
+        self.assertEqual(0.0, libvirt_repeats.mixed_floor(
+            rows, {'steps': 1, 'post-copy': 3}))
+        # Steps weighs 3 of 4: the lower steps error is the median.
+        self.assertAlmostEqual(low, libvirt_repeats.mixed_floor(
+            rows, {'steps': 3, 'post-copy': 1}))
+        self.assertIsNone(libvirt_repeats.mixed_floor(rows, {'abort': 4}))
+        self.assertIsNone(libvirt_repeats.mixed_floor(rows[:1], {'steps': 1}))
 
     def test_targets_show_each_labels_own_floor(self):
         # steps: one configuration run twice (100, 300 ms: each misses
@@ -297,8 +336,14 @@ class TestModel(testtools.TestCase):
         libvirt_report.targets(({}, {}), rows, None, out)
         steps = [line for line in out if 'label steps' in line]
         post = [line for line in out if 'label post-copy' in line]
+        # The true mean known: 200 and 66.7 % shrink by sqrt(1 / 2).
+        # Bound: log residuals +-a, a = ln 3 / 2 x sqrt(2); the 0.99
+        # quantile is 0.98 a, so the runs' bound / measured are
+        # exp(1.98 a) and exp(-0.02 a), median 2.82.
         self.assertIn('; repeats pause 133.33 %, total 0.00 % '
-                      '(1 configurations, 2 paused runs)', steps[0])
+                      '(1 configurations, 2 paused runs; mean known: '
+                      'pause 94.28 %, total 0.00 %, 99 % bound at 2.82)',
+                      steps[0])
         self.assertNotIn('repeats', post[0])
 
     def test_one_configuration_on_two_qemus(self):
@@ -640,15 +685,33 @@ class TestSmall(testtools.TestCase):
         with open(os.path.splitext(path)[0] + '-environment.json') as f:
             self.assertIn('700', json.load(f)['link_goodput_mbps'])
 
-    def test_report_of_a_qemu_without_runs(self):
+    def _report_error(self, *argv):
+        """(exit code, stderr) of the report on campaign 12 and *argv*."""
         path = os.path.join(raw_campaign.DATA_DIR, 'libvirt-campaign-12.csv')
         err = self.useFixture(fixtures.StringStream('stderr')).stream
         self.useFixture(fixtures.MonkeyPatch('sys.stderr', err))
-        self.assertEqual(2, libvirt_report.main(['--csv', path,
-                                                 '--qemu', '9.9.9']))
+        code = libvirt_report.main(['--csv', path] + list(argv))
         err.seek(0)
-        self.assertEqual('error: no runs of QEMU 9.9.9; the campaigns hold '
-                         'QEMU 7.2.22\n', err.read())
+        return code, err.read()
+
+    def test_report_of_a_qemu_without_runs(self):
+        self.assertEqual(
+            (2, 'error: no runs of QEMU 9.9.9; the campaigns hold QEMU '
+                '7.2.22\n'), self._report_error('--qemu', '9.9.9'))
+
+    def test_report_without_an_unknown_campaign(self):
+        self.assertEqual(
+            (2, 'error: --without libvirt-campaign-99: no such campaign '
+                'among libvirt-campaign-12\n'),
+            self._report_error('--without', 'libvirt-campaign-12',
+                               '--without', 'libvirt-campaign-99'))
+
+    def test_report_without_every_campaign_of_a_qemu(self):
+        # Left out, the campaign's runs are gone before --qemu looks.
+        code, err = self._report_error('--without', 'libvirt-campaign-12',
+                                       '--qemu', '7.2.22')
+        self.assertEqual(2, code)
+        self.assertIn('error: no runs of QEMU 7.2.22', err)
 
     def test_settled_fit_leaves_out_fitting_runs_not_held_still(self):
         paths = [os.path.join(raw_campaign.DATA_DIR,
