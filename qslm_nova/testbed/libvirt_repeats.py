@@ -109,8 +109,9 @@ def mixed_floor(rows, mix):
     """The pause floor of a model that knew each configuration's mean
     (:func:`_known_mean`), on another mix of outcome labels: the
     weighted median of the repeated runs' errors, each label's runs
-    weighing as many runs as *mix* gives it. None when no label of
-    *mix* repeats.
+    weighing as many runs as *mix* gives it. A label of *mix* with no
+    repeated configuration drops out of the median. None when no label
+    of *mix* repeats.
 
     :param mix: {label: paused runs}, e.g. the held-out runs' labels.
     """
