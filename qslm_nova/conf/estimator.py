@@ -108,6 +108,28 @@ Related options:
 ]
 
 qemu_opts = [
+    cfg.FloatOpt('auto_converge_sync_s',
+                 default=5.0, min=0.0, advanced=True,
+                 help="""
+Seconds between the forced dirty-bitmap syncs of auto-converging QEMU.
+
+With auto-converge, QEMU judges once a second at most, at a sync of its
+dirty bitmap, whether the guest dirtied more than half of what was sent
+since the last judgement; every second such period starts the CPU
+throttle at 20 % or raises it by 10 points. Syncs end every pass over
+memory; since QEMU 9.2 a timer also forces one when a pass has run this
+long without one (round 0 excepted), so a large guest's throttle rises
+every few seconds, not once per long pass.
+
+Possible values:
+
+* A positive number of seconds (QEMU 9.2 and later: 5).
+* 0: syncs only at the end of a pass (QEMU before 9.2).
+
+Related options:
+
+* ``live_migration_permit_auto_converge``
+"""),
     cfg.FloatOpt('iteration_ms',
                  default=50.0, min=0.0, advanced=True,
                  help="""

@@ -40,7 +40,9 @@ over every candidate destination of one request:
   switches to post-copy when permitted, or pauses the guest.
 * With auto-converge (only when post-copy is not permitted, as Nova
   does) QEMU throttles the guest CPU when it dirties memory faster than
-  half the transfer rate: 20 % first, 10 % more per further round.
+  half the transfer rate: judged at dirty-bitmap syncs at most once a
+  second, every second hot period starts the throttle at 20 % or adds
+  10 points (``auto_converge_sync_s``: QEMU 9.2's forced syncs).
 * The rate is the path's available bandwidth less frame and mechanism
   overhead, capped by the mechanism's crypto throughput on one core of
   the loaded hosts, by the TCP window over the round-trip time and by

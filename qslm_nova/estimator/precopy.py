@@ -66,7 +66,9 @@ class PreCopyRun(endings.ColumnEndings):
     COLUMN_STATE = ('rate', 'stop_rate', 'rtt_s', 'tail', 'buffered', 't',
                     'pending', 'sent', 'throttle', 'high', 'outcome',
                     'downtime', 'after', 'rounds', 'dirty_Bps', 'share',
-                    'fixed_down', 'bound', 'expected', 'left_on_time')
+                    'fixed_down', 'bound', 'expected', 'left_on_time',
+                    'period_at', 'period_sent', 'period_dirty',
+                    'synced_at', 'cool', 'calls')
     # What a finished column keeps.
     RESULTS = ('t', 'sent', 'downtime', 'outcome', 'after', 'rounds')
 
@@ -107,6 +109,15 @@ class PreCopyRun(endings.ColumnEndings):
         self.sent = np.zeros(n)
         self.throttle = np.zeros(n)
         self.high = np.zeros(n, dtype=int)
+        # Auto-converge's measuring period: since when (QEMU's first
+        # bitmap sync, at the start), what was sent before it, and what
+        # the round ends since found dirty.
+        self.period_at = self.t.copy()
+        self.period_sent = np.zeros(n)
+        self.period_dirty = np.zeros(n)
+        self.synced_at = self.t.copy()
+        self.cool = np.zeros(n, dtype=bool)
+        self.calls = np.zeros(n, dtype=int)
         self.done = np.zeros(n, dtype=bool)
         self.outcome = np.full(n, Outcome.COMPLETED.value)
         self.downtime = np.zeros(n)
@@ -133,19 +144,20 @@ class PreCopyRun(endings.ColumnEndings):
             column.
         """
         self.first_sample_stop()
-        for _ in range(self.params.max_rounds):
-            if not self.one_round():
-                break
-        else:
-            left = ~self.done
-            self.outcome[left] = Outcome.NO_CONVERGENCE
-            self.downtime[left] = np.inf
+        while self.one_round():
+            pass
         return self.results()
 
     def one_round(self):
         """One pre-copy round of every running column; False when none
         runs any more.
         """
+        # A column still running after max_rounds calls does not
+        # converge (calls that went to a forced sync do not count).
+        over = ~self.done & (self.calls >= self.params.max_rounds)
+        self.outcome[over] = Outcome.NO_CONVERGENCE
+        self.downtime[over] = np.inf
+        self.done |= over
         active = ~self.done
         running = np.count_nonzero(active)
         if not running:
@@ -163,6 +175,7 @@ class PreCopyRun(endings.ColumnEndings):
             active = ~self.done
             if not active.any():
                 return False
+        self.calls += active
         index = self.schedule.index(self.t)
         threshold = self.stop_threshold(index)
         fits = active & (self.pending <= threshold)
@@ -175,10 +188,20 @@ class PreCopyRun(endings.ColumnEndings):
         # (rate - dirty) per second.
         net = self.rate - dirty_now
         event = self.schedule.next_event(self.t, self.bound, index)
+        if self.libvirt.auto_converge:
+            forced = self.forced_sync_at()
+            event = np.minimum(event, forced)
         active = self.stop_inside_round(active, threshold, net, duration,
                                         event)
-        active = self.go_to_event(active, net, duration, event)
-        if not self.libvirt.auto_converge:
+        active, cross, again = self.go_to_event(active, net, duration,
+                                                event)
+        if self.libvirt.auto_converge:
+            synced = cross & (event == forced)
+            self.synced_at[synced] = self.t[synced]
+            self.calls -= synced
+            hot = self.throttle_at_sync(synced, again)
+            self.cool |= synced & ~hot
+        else:
             self.skip_converging_rounds(active, dirty_now, threshold,
                                         event)
         self.whole_round(active, dirty_now, duration)
@@ -210,12 +233,18 @@ class PreCopyRun(endings.ColumnEndings):
         return ~self.done
 
     def go_to_event(self, active, net, duration, event):
-        """A step or the timeout comes first, within this round: go there
-        (a larger limit, or Nova's timeout action, applies from then).
+        """A step, the timeout or a forced sync comes first, within this
+        round: go there (a larger limit, or Nova's timeout action, applies
+        from then).
+
+        :returns: (the columns still in their round, the columns that
+            went to their event, per column what the guest dirtied again
+            of the part already sent: what a sync there finds).
         """
         cross = active & (event - self.t < duration)
+        found = np.zeros(len(cross))
         if not cross.any():
-            return active
+            return active, cross, found
         span = event[cross] - self.t[cross]
         self.sent[cross] += self.rate[cross] * span
         # What is left: the round's unsent part plus what the guest
@@ -229,7 +258,26 @@ class PreCopyRun(endings.ColumnEndings):
         self.pending[cross] = np.minimum(pending - sent + again,
                                          self.touched)
         self.t[cross] = event[cross]
-        return active & ~cross
+        found[cross] = again
+        return active & ~cross, cross, found
+
+    def forced_sync_at(self):
+        """When QEMU's timer forces a dirty-bitmap sync into a long pass
+        (QEMU 9.2 and later, with auto-converge; inf: none).
+
+        The timer ticks every ``auto_converge_sync_s`` and syncs at a
+        tick when none happened since the tick before, so 1 to 2 ticks
+        after the last sync: 1.5 on average. Not in round 0; nor, until
+        the pass ends, once a forced sync found the period cool or the
+        throttle is at its top: the rest of the pass would judge alike
+        and change nothing.
+        """
+        every = self.params.auto_converge_sync_s
+        if every <= 0:
+            return np.full(len(self.t), np.inf)
+        return np.where((self.rounds >= 1) & ~self.cool &
+                        (self.throttle < 0.99),
+                        self.synced_at + 1.5 * every, np.inf)
 
     def skip_converging_rounds(self, active, dirty_now, threshold, event):
         """Slow geometric convergence (each round leaves 80-99.9 % of the
@@ -264,20 +312,44 @@ class PreCopyRun(endings.ColumnEndings):
         """
         new_pending = np.minimum(dirty_now * duration, self.working)
         stuck = active & (new_pending >= self.pending * 0.999)
-        if self.libvirt.auto_converge:
-            hot = active & (new_pending > 0.5 * self.pending)
-            self.high = np.where(hot, self.high + 1, 0)
-            bump = hot & (self.high >= 2)
-            self.throttle = np.where(
-                bump & (self.throttle == 0), 0.2,
-                np.where(bump, np.minimum(self.throttle + 0.1, 0.99),
-                         self.throttle))
         self.t = np.where(active, self.t + duration, self.t)
         self.sent = np.where(active, self.sent + self.pending, self.sent)
         self.rounds = np.where(active, self.rounds + 1, self.rounds)
         self.pending = np.where(active, new_pending, self.pending)
+        if self.libvirt.auto_converge:
+            self.synced_at = np.where(active, self.t, self.synced_at)
+            self.cool &= ~active
+            self.throttle_at_sync(active, new_pending)
         if stuck.any():
             self.wait_when_stuck(stuck)
+
+    def throttle_at_sync(self, active, found):
+        """QEMU's auto-converge at a dirty-bitmap sync of the masked
+        columns (*active*): the end of a round, or one forced into it.
+
+        It judges a period once more than a second has passed since the
+        last judged one: the period is hot when the pages its syncs found
+        newly dirty (*found*, bytes per column) exceed half the bytes
+        sent in it. Every second
+        hot period (the count never falls back on a cool one) starts the
+        throttle at 20 % or raises it by 10 points, up to 99 %.
+        """
+        self.period_dirty = np.where(active, self.period_dirty + found,
+                                     self.period_dirty)
+        judged = active & (self.t > self.period_at + 1.0)
+        hot = judged & (self.period_dirty >
+                        0.5 * (self.sent - self.period_sent))
+        high = np.where(hot, self.high + 1, self.high)
+        bump = hot & (high >= 2)
+        self.high = np.where(bump, 0, high)
+        self.throttle = np.where(
+            bump & (self.throttle == 0), 0.2,
+            np.where(bump, np.minimum(self.throttle + 0.1, 0.99),
+                     self.throttle))
+        self.period_at = np.where(judged, self.t, self.period_at)
+        self.period_sent = np.where(judged, self.sent, self.period_sent)
+        self.period_dirty = np.where(judged, 0.0, self.period_dirty)
+        return hot
 
     def wait_when_stuck(self, stuck):
         """No progress at this limit: nothing changes until Nova raises

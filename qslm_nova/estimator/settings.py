@@ -119,6 +119,11 @@ class ModelParams:
     # connections buffer is still to go through before the guest runs.
     worst_postcopy_buffer_factor: float = conf_fields.option(
         'worst_postcopy_buffer_factor', 5.0)
+    # With auto-converge, QEMU 9.2 and later force a dirty-bitmap sync
+    # when a pass (after the first) has run this long without one, s
+    # (0: syncs only end passes, as before 9.2).
+    auto_converge_sync_s: float = conf_fields.option(
+        'auto_converge_sync_s', 5.0)
     # QEMU checks what is left between send bursts of up to this long
     # (its MAX_WAIT); a stop inside a round leaves on average half a burst
     # less than the threshold. 0: check continuously.

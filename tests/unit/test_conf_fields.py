@@ -107,7 +107,7 @@ class TestConfFields(conf_base.ConfTestCase):
                   'worst_dirty_factor': 3.0, 'worst_bandwidth_factor': 0.5,
                   'stop_share': 1.1, 'worst_stop_share': 2.0,
                   'worst_extra_ms': 60.0, 'iteration_ms': 40.0,
-                  'first_sample_ms': 200.0,
+                  'first_sample_ms': 200.0, 'auto_converge_sync_s': 2.5,
                   'migration_gbps_per_core': 4.0,
                   'postcopy_rate_share': 0.55,
                   'worst_postcopy_buffer_factor': 5.0,
