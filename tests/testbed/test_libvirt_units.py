@@ -126,6 +126,16 @@ class TestModel(testtools.TestCase):
         self.assertEqual('force_complete', lv.timeout_action)
         self.assertEqual((0, 50), lv.steps(2.0)[0])
 
+    def test_forced_syncs_only_from_qemu_9_2(self):
+        params = estimator.ModelParams()
+        self.assertEqual(5.0, params.auto_converge_sync_s)
+        for release, sync in (('7.2.22', 0.0), ('9.1.3', 0.0),
+                              ('9.2.0', 5.0), ('10.0.2', 5.0), ('?', 5.0),
+                              ('', 5.0)):
+            self.assertEqual(sync, libvirt_model.params_for(
+                {'qemu': release}, params).auto_converge_sync_s, release)
+        self.assertIs(params, libvirt_model.params_for({}, params))
+
     def test_measured_total_per_outcome(self):
         self.assertEqual(9000, libvirt_model.measured_total(_row()))
         self.assertEqual(6500, libvirt_model.measured_total(
