@@ -123,7 +123,8 @@ every few seconds, not once per long pass.
 
 Possible values:
 
-* A positive number of seconds (QEMU 9.2 and later: 5).
+* A positive number of seconds (QEMU 9.2 and later: 5). The model never
+  forces a sync within a second of the last one.
 * 0: syncs only at the end of a pass (QEMU before 9.2).
 
 Related options:

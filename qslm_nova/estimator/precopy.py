@@ -267,7 +267,9 @@ class PreCopyRun(endings.ColumnEndings):
 
         The timer ticks every ``auto_converge_sync_s`` and syncs at a
         tick when none happened since the tick before, so 1 to 2 ticks
-        after the last sync: 1.5 on average. Not in round 0; nor, until
+        after the last sync: 1.5 on average, and never within a second
+        of it (QEMU judges a period at most once a second, so a shorter
+        tick would only add calls). Not in round 0; nor, until
         the pass ends, once a forced sync found the period cool or the
         throttle is at its top: the rest of the pass would judge alike
         and change nothing.
@@ -277,7 +279,8 @@ class PreCopyRun(endings.ColumnEndings):
             return np.full(len(self.t), np.inf)
         return np.where((self.rounds >= 1) & ~self.cool &
                         (self.throttle < 0.99),
-                        self.synced_at + 1.5 * every, np.inf)
+                        self.synced_at + max(1.5 * every, 1.001),
+                        np.inf)
 
     def skip_converging_rounds(self, active, dirty_now, threshold, event):
         """Slow geometric convergence (each round leaves 80-99.9 % of the

@@ -687,3 +687,26 @@ class TestAutoConverge(base.BaseTestCase):
         off = self._run(auto_converge_sync_s=0.0)
         off.rounds[:] = 3
         self.assertEqual(np.inf, off.forced_sync_at()[0])
+        # A tiny tick forces no sync QEMU would not judge.
+        tiny = self._run(auto_converge_sync_s=1e-6)
+        tiny.rounds[:] = 1
+        tiny.synced_at[:] = 40.0
+        self.assertGreater(tiny.forced_sync_at()[0], 41.0)
+
+    def test_forced_syncs_stop_when_cool_or_at_the_top(self):
+        run = self._run()
+        run.rounds[:] = 2
+        run.cool[:] = True
+        self.assertEqual(np.inf, run.forced_sync_at()[0])
+        run.cool[:] = False
+        run.throttle[:] = 0.99
+        self.assertEqual(np.inf, run.forced_sync_at()[0])
+
+    def test_tiny_tick_on_a_huge_guest_still_ends(self):
+        # 64 GiB dirtied at 800 MiB/s over 10 Gbit/s with a 1 us tick:
+        # the forced syncs stay about one a second and the run ends.
+        lv = estimator.LibvirtSettings(permit_auto_converge=True)
+        tiny = dataclasses.replace(PARAMS, auto_converge_sync_s=1e-6)
+        est = estimator.estimate(65536, 800.0, 10.0, 0.2, MECH['none'],
+                                 0.2, lv, tiny)
+        self.assertEqual('completed', est.outcome_name(0))
