@@ -218,14 +218,6 @@ def threads(rows, out):
                        _med([lm.load_per_cpu(r) for r in queued])))
 
 
-def _release(row):
-    """QEMU release of *row* as a sortable tuple (() when unknown)."""
-    try:
-        return tuple(int(x) for x in row.get('qemu', '').split('.'))
-    except ValueError:
-        return ()
-
-
 def qemu_pairs(rows, out):
     """Configurations run on two QEMU releases: the later release's
     median pause and total time over the earlier one's, per
@@ -233,8 +225,8 @@ def qemu_pairs(rows, out):
     """
     runs = collections.defaultdict(lambda: collections.defaultdict(list))
     for r in rows:
-        if lm.unusable(r) is None and _release(r):
-            runs[libvirt_repeats.settings(r)][_release(r)].append(r)
+        if lm.unusable(r) is None and lm.release(r):
+            runs[libvirt_repeats.settings(r)][lm.release(r)].append(r)
     by_label = collections.defaultdict(lambda: ([], []))
     names = set()
     for by_release in runs.values():

@@ -193,14 +193,17 @@ def link_gbps(row, fitted):
         p.mss_bytes * 1000.0)
 
 
+def release(row):
+    """QEMU release of *row* as a sortable tuple (() when unknown)."""
+    try:
+        return tuple(int(x) for x in (row.get('qemu') or '').split('.'))
+    except ValueError:
+        return ()
+
+
 def params_for(row, params):
-    """*params* as the row's QEMU release (``row['qemu']``) runs them:
-    before 9.2, QEMU forces no dirty-bitmap syncs into long auto-converge
-    passes (``auto_converge_sync_s`` 0).
-    """
-    release = tuple(int(x) for x in (row.get('qemu') or '').split('.')[:2]
-                    if x.isdigit())
-    if len(release) == 2 and release < (9, 2):
+    """*params* as *row*'s QEMU runs them (no forced syncs before 9.2)."""
+    if () < release(row) < (9, 2):
         return dataclasses.replace(params, auto_converge_sync_s=0.0)
     return params
 
@@ -276,13 +279,14 @@ SPACE = (
 
 
 def fit_rows(rows, goodput, variant=AFTER, base_params=None):
-    """Fit the model constants on *rows* (the campaigns' fit group); the
-    fit keeps the forced syncs of their QEMU (:func:`params_for`).
+    """Fit the model constants on *rows* (the campaigns' fit group),
+    with their QEMU's forced syncs if they share them (:func:`params_for`).
     """
     rows = [r for r in rows if unusable(r) is None]
     params = variant.base_params(base_params)
-    if rows and all(params_for(r, params) is not params for r in rows):
-        params = params_for(rows[0], params)
+    syncs = {params_for(r, params).auto_converge_sync_s for r in rows}
+    if len(syncs) == 1:
+        params = dataclasses.replace(params, auto_converge_sync_s=syncs.pop())
     fitted = LibvirtFitted(
         params=params,
         link_goodput_mbps=dict(goodput),
