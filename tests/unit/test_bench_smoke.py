@@ -26,6 +26,7 @@ from nova import test
 
 from bench import bench_quality
 from bench import bench_scale
+from bench import frontier
 from bench import libvirt_judged
 from bench import topogen
 from qslm_nova.scheduler import request as qslm_request
@@ -114,6 +115,15 @@ class TestBenchSmoke(test.NoDBTestCase):
         for p in hist:
             self.assertTrue(0.0 <= p['beyond_held'] <= 1.0, p)
         self.assertIn('qslm@0.9/history', out.getvalue())
+        # The violations risked: a wider margin places less and risks
+        # no more; no point risks more than it placed.
+        risked = [p['expected_violations']
+                  for p in runs[0]['frontier']['informed']]
+        self.assertEqual(risked, sorted(risked, reverse=True))
+        for p in runs[0]['frontier']['qslm'] + hist:
+            self.assertTrue(0.0 <= p['expected_violations'] <= p['placed'],
+                            p)
+        self.assertIn('by violations risked', out.getvalue())
         allowed = [p['allowed'] for p in
                    runs[-1]['testbed_frontier']['points']]
         self.assertEqual(allowed, sorted(allowed, reverse=True))
@@ -141,3 +151,52 @@ class TestBenchSmoke(test.NoDBTestCase):
                 self.assertLessEqual(p['sla_violations'], p['allowed'], p)
                 self.assertLessEqual(p['allowed'], requests, p)
                 self.assertTrue(0.0 <= p['beyond'] <= 1.0, p)
+
+
+class TestFrontier(test.NoDBTestCase):
+
+    def test_exceedance(self):
+        ratios = [0.5, 1.0, 2.0, 4.0]
+        # Over 1.5 times the pause: two ratios of four.
+        self.assertEqual(0.5, frontier.exceedance(ratios, 100.0, 150.0))
+        # A pause equal to the limit meets it: only 4.0 is over 2.0.
+        self.assertEqual(0.25, frontier.exceedance(ratios, 100.0, 200.0))
+        self.assertEqual(0.0, frontier.exceedance(ratios, 100.0, 400.0))
+        self.assertEqual(1.0, frontier.exceedance(ratios, 100.0, 10.0))
+        # No limit, or no pause: nothing to exceed.
+        self.assertEqual(0.0, frontier.exceedance(ratios, 100.0, None))
+        self.assertEqual(0.0, frontier.exceedance(ratios, 0.0, 150.0))
+
+    def test_informed_risk(self):
+        informed = frontier.Informed([0.5, 1.0, 2.0, 4.0])
+        # 100 ms before noise, 130 ms drawn, limit 150: placed by the
+        # margins up to 1.5, each risking half a violation; none counted.
+        informed.add((100.0, 130.0), 150.0)
+        placed = informed.margins <= 1.5
+        self.assertEqual(placed.tolist(),
+                         informed.placed.astype(bool).tolist())
+        self.assertEqual([0.5 if p else 0.0 for p in placed],
+                         informed.expected.tolist())
+        self.assertEqual(0, informed.violations.sum())
+        # Drawn over the limit: counted once per margin that placed it.
+        informed.add((100.0, 250.0), 150.0)
+        self.assertEqual((2 * placed).tolist(), informed.placed.tolist())
+        self.assertEqual(placed.astype(int).tolist(),
+                         informed.violations.tolist())
+        self.assertEqual([1.0 if p else 0.0 for p in placed],
+                         informed.expected.tolist())
+
+    def test_frontier_only(self):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            runs = bench_quality.main(['--frontier-only', '--hosts', '30',
+                                       '--requests', '20', '--output', '-'])
+        self.assertIn('by violations risked', out.getvalue())
+        self.assertNotIn('Decision quality', out.getvalue())
+        (run,) = runs
+        # Only the frontier's policies ran, and the oracle.
+        self.assertEqual(0, run['policies']['nova']['placed'])
+        self.assertEqual(0, run['policies']['qslm']['placed'])
+        self.assertGreater(run['policies']['oracle']['placed'], 0)
+        for p in run['frontier']['qslm'] + run['frontier']['qslm_history']:
+            self.assertIn('informed_risked_of_oracle', p)
