@@ -867,6 +867,14 @@ def format_quality(res):
     return '\n'.join(lines)
 
 
+def format_frontier_only(res):
+    """The report of ``--frontier-only``: its run, then the frontier."""
+    return ('Frontier only: %(requests)d live-migration requests, %(hosts)d '
+            'hosts (%(trusted_hosts)d trusted), %(sites)d sites, seed '
+            '%(seed)d, qslm-nova %(commit)s, the requests in %(elapsed_s).0f '
+            's\n' % res + frontier.format_trace(res))
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--hosts', type=int, default=300)
@@ -891,7 +899,7 @@ def main(argv=None):
         run = simulate(args.hosts, args.sites, args.requests, args.seed,
                        ratios=ratios, history=args.history,
                        only=frontier.NAMES + frontier.HISTORY_NAMES)
-        text = frontier.format_trace(run)
+        text = format_frontier_only(run)
         print(text)
         bench.write_results(args.output, 'frontier', text, [run])
         return [run]
