@@ -40,6 +40,14 @@ violations per placement, each point shows the share of placed
 migrations whose true pause exceeded the pause held (``beyond``): the
 calibration of the bound against 1 - c.
 
+A run counts a handful of violations per point, mostly the luck of the
+noise draws; so every point also sums, over its placements, the
+probability that the noise takes the pause before noise over the limit
+(the violations it *risked*), and each QSLM point is set against the
+informed policy's best share at no more risked.
+``python -m bench.bench_quality --frontier-only`` runs the frontier
+alone.
+
 Judged by real migrations too, out of sample: the testbed's held-out runs
 are split by repeat; each half is judged with residuals learned from the
 other half only, under the limits of ``bench_quality.TESTBED_LIMITS``.
