@@ -104,8 +104,11 @@ class TestNovaDrivenMigration(testtools.TestCase):
         self.assertEqual([[0, 100], [6, 166], [12, 233], [18, 300]],
                          json.loads(row['steps']))
         # Nova's monitor set its first step (or tried to) within a poll or
-        # two of the start.
-        self.assertLess(row['first_downtime_call_s'], 1.5)
+        # two of QEMU's start. It acts only once libvirt reports the job
+        # (not VIR_DOMAIN_JOB_NONE), so libvirt's prepare is not counted:
+        # on CI's loaded host that alone once took 4.7 s.
+        self.assertLess(row['first_downtime_call_s'] - row['qemu_start_s'],
+                        1.5)
         self.assertGreater(row['downtime_e2e_ms'], 0)
         self.assertGreater(row['libvirt_time_elapsed_ms'],
                            row['downtime_e2e_ms'])
