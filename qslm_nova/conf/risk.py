@@ -34,7 +34,9 @@ allowed when its pause stays within the limit with at least this
 probability, as far as the measured runs can show. The closer to 1, the
 fewer pauses over the limit and the fewer destinations allowed; a
 confidence beyond what the runs can show (the 123 shipped runs show at
-most 0.992) holds the model's worst case instead. A flavor may raise it,
+most 0.992) holds the model's worst case instead, and so does a guest
+that dirties a larger share of its path's bandwidth than every run of
+its group (the file's ``dirty_share_max``). A flavor may raise it,
 never lower it, with ``qslm:sla_confidence``. Every decision reports its
 probability of exceeding ``qslm:max_downtime_ms`` whatever this says.
 
@@ -96,16 +98,18 @@ JSON file of measured / expected pause ratios of real migrations.
 
 The ratios behind ``sla_confidence`` and every decision's probability of
 exceeding its downtime limit, per transport (tcp, tls, ssh) and regime
-(expected pause under 100 ms or not). Unset, the file shipped with
-qslm-nova is read, learned from the held-out migrations of its testbed
-(``python -m qslm_nova.risk.learn`` writes it; ``--csv`` and
-``--params`` take another campaign). A file that cannot be read makes
-decisions hold the model's worst case and report no probability.
+(expected pause under 100 ms or not), with the largest dirty share of
+each group's runs. Unset, the file shipped with qslm-nova is read,
+learned from the held-out migrations of its testbed (``python -m
+qslm_nova.risk.learn`` writes it; ``--csv`` and ``--params`` take
+another campaign). A file that cannot be read makes decisions hold the
+model's worst case and report no probability.
 
 Possible values:
 
 * Unset: the shipped residuals.
-* A path to a file written by ``python -m qslm_nova.risk.learn``.
+* A path to a file written by ``python -m qslm_nova.risk.learn`` or
+  ``qslm-nova calibrate --from-history ... --residuals-out``.
 
 Related options:
 

@@ -184,7 +184,7 @@ class Engine:
             chosen = self.choose(req, topo, pol, src, found)
             risk = risk_assess.Assessment(
                 self.settings.risk, req.flavor_extra_specs,
-                pol.max_downtime_ms, chosen)
+                pol.max_downtime_ms, chosen, pol.dirty_rate_mibps)
             verdicts = self.judge(pol, remaining, chosen,
                                   max(len(topo.levels) - 1, 1), risk)
             verdicts.score = risk.rank(verdicts.allowed, verdicts.score)

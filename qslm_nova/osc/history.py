@@ -99,8 +99,11 @@ def write_residuals(cmd, pairs, parsed_args):
     if skipped:
         cmd.warn('%d migration(s) left out of the residuals (transport '
                  'without a group, or no positive expected pause)' % skipped)
-    groups = ', '.join('%s %d' % (name, len(ratios))
-                       for name, ratios in sorted(doc['groups'].items()))
+    shares = doc['dirty_share_max']
+    groups = ', '.join(
+        '%s %d%s' % (name, len(ratios), '' if name not in shares else
+                     ' dirtying at most %.1f %%' % (100 * shares[name]))
+        for name, ratios in sorted(doc['groups'].items()))
     return ('Residuals of %d migrations (%s) written to %s. To use them, in '
             'nova.conf of the scheduler and nova-api:\n\n[qslm]\n'
             'residuals_file = %s' % (doc['runs'], groups, path, path))

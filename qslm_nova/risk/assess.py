@@ -68,9 +68,12 @@ class Assessment:
 
     :param chosen: the engine's ChosenEstimates (arrays over the
         estimated candidates).
+    :param dirty_rate_mibps: the guest's dirty rate the estimates used
+        (None: no candidate is judged outside the runs' dirty shares).
     """
 
-    def __init__(self, settings, flavor_specs, max_downtime_ms, chosen):
+    def __init__(self, settings, flavor_specs, max_downtime_ms, chosen,
+                 dirty_rate_mibps=None):
         self.confidence = settings.confidence_for(flavor_specs)
         self.terms = loss_mod.LossTerms.of_flavor(flavor_specs)
         self.rank_by_loss = (settings.rank_by == 'expected_loss' and
@@ -85,6 +88,10 @@ class Assessment:
                           estimator.Outcome.POST_COPY.value)
         self.worst_ms = np.asarray(chosen.worst_downtime_ms, float)
         self.total_s = np.asarray(chosen.total_time_s, float)
+        paths = getattr(chosen, 'paths', None)
+        self.share = (None if paths is None or dirty_rate_mibps is None
+                      else residuals_mod.dirty_share(
+                          dirty_rate_mibps, paths.bandwidth_gbps))
         self._settings = settings
         self._option = np.asarray(chosen.option, dtype=int)
         self._options = chosen.options or ()
@@ -94,14 +101,18 @@ class Assessment:
         # else only when a Decision is built (the scheduler builds none).
 
     def _index(self):
-        """(groups, their bounds, each candidate's group, error)."""
+        """(groups, their bounds, each candidate's group, error, per
+        candidate whether it dirties more than its group's runs did).
+        """
         return self._once('index', self._group)
 
     def _group(self):
+        n = len(self.expected_ms)
         try:
             table = self._settings.table()
         except residuals_mod.RiskDataError as e:
-            return [], [], np.zeros(0, dtype=int), str(e)
+            return ([], [], np.zeros(0, dtype=int), str(e),
+                    np.zeros(n, dtype=bool))
         # One group per (option, regime) present, then per candidate the
         # index of its group.
         transports = [residuals_mod.transport_of(opt.label)
@@ -111,6 +122,7 @@ class Assessment:
                residuals_mod.Regime.codes(self.regime_ms, self.post_copy))
         groups, bounds = [], []
         member = np.zeros(len(key), dtype=int)
+        outside = np.zeros(n, dtype=bool)
         for k in np.unique(key):
             regime = regimes[k % len(regimes)]
             transport = (transports[k // len(regimes)] if k >= 0 else
@@ -126,7 +138,10 @@ class Assessment:
                 group = table.group_for(transport, regime, self.confidence)
             groups.append(group)
             bounds.append(bound)
-        return groups, bounds, member, None
+            if self.calibrates and self.share is not None:
+                at = key == k
+                outside[at] = group.outside(self.share[at])
+        return groups, bounds, member, None, outside
 
     @property
     def groups(self):
@@ -144,6 +159,14 @@ class Assessment:
     def error(self):
         """Why the residuals could not be read, or None."""
         return self._index()[3]
+
+    @property
+    def outside(self):
+        """Per candidate, True if its guest dirties a larger share of its
+        path than every run its bound comes from: not exchangeable with
+        them, it is held at the worst case.
+        """
+        return self._index()[4]
 
     @property
     def calibrates(self):
@@ -169,8 +192,9 @@ class Assessment:
     def held_ms(self):
         """The pause held against the SLA at the confidence: the expected
         pause times the conformal bound of its group's ratio. Past what
-        the measured runs can show (or without them) the model's worst
-        case, and never under the largest ratio measured.
+        the measured runs can show (or without them, or for a guest that
+        dirties more than they did) the model's worst case, and never
+        under the largest ratio measured.
         """
         return self._once('held_ms', self._held_ms)
 
@@ -188,13 +212,22 @@ class Assessment:
         for g in range(len(self.groups)):
             at = self.member == g
             out[at] = bound(g, at)
+        far = self.outside
+        if far.any():
+            top = np.array([g.ratios[-1] for g in self.groups])
+            out[far] = np.maximum(
+                self.worst_ms[far],
+                self.expected_ms[far] * top[self.member[far]])
         return out
 
     def beyond_data(self, j):
-        """True if candidate j's confidence is more than its runs show."""
+        """True if candidate j's confidence is more than its runs show,
+        or its guest dirties more than theirs did.
+        """
         if self.error is not None:
             return True
-        return not np.isfinite(self.bounds[self.member[j]])
+        return (not np.isfinite(self.bounds[self.member[j]]) or
+                bool(self.outside[j]))
 
     def exceed_probability(self):
         """P(pause > qslm:max_downtime_ms) per candidate; 0 without a
@@ -254,6 +287,12 @@ class Assessment:
             return ('residuals unavailable (%s): the worst case is held'
                     % self.error)
         group = self.groups[self.member[j]]
+        if self.outside[j]:
+            return ('the guest dirties %.1f %% of its path\'s bandwidth, '
+                    'more than any of the %d measured %s runs (at most '
+                    '%.1f %%): outside the data, the worst case is held'
+                    % (100.0 * self.share[j], group.runs, group.name,
+                       100.0 * group.share_max))
         if self.beyond_data(j) and self.post_copy[j]:
             switches = self._settings.table().groups.get(
                 residuals_mod.POST_COPY_POOL)

@@ -23,9 +23,9 @@ It reads ``data/testbed/campaign.csv`` and the constants fitted to it
 (``data/testbed/fitted-params.json``), estimates every migration over a
 shaped link that the fit did not see (repeat >= the hold-out repeat),
 and writes measured end-to-end pause / expected pause per transport and
-regime to ``qslm_nova/risk/residuals.json`` (``--out`` elsewhere). Runs
-the fit saw are left out: their residuals would be too small for a
-conformal bound.
+regime to ``qslm_nova/risk/residuals.json`` (``--out`` elsewhere), with
+the largest dirty share of each group's runs. Runs the fit saw are left
+out: their residuals would be too small for a conformal bound.
 
 From a cloud's own history (the estimates the scheduler and the
 pre-check published, joined with the pauses the compute agents
@@ -34,7 +34,9 @@ PATH`` writes the same kind of file with :func:`history_document`: the
 pause each migration really had over the pause expected when it was
 decided. Those ratios hold all the model's error in that cloud, the
 declared dirty rates and the link bandwidths included, but only for the
-model and inputs in force when the history was collected.
+model and inputs in force when the history was collected, and only for
+guests that dirtied no more of their path than those migrations did
+(each group keeps the largest share its estimates' inputs show).
 """
 
 import argparse
@@ -48,6 +50,33 @@ from qslm_nova.risk import residuals
 from qslm_nova.testbed import campaign
 from qslm_nova.testbed import fit
 from qslm_nova.testbed import model
+
+
+class Found(dict):
+    """{(transport, regime value): [ratio, ...]}; ``shares``: per key,
+    the dirty shares of its runs (those known).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.shares = {}
+
+    def add(self, transport, expected, measured, idle=None,
+            post_copy=False, share=None):
+        """Put measured / expected into its transport's and regime's
+        list (the regime of the idle-host pause *idle*, default
+        *expected*; the post-copy regime when the model expected Nova's
+        switch), with the run's dirty share when known.
+        """
+        key = (transport, residuals.Regime.of(
+            expected if idle is None else idle, post_copy).value)
+        self.setdefault(key, []).append(measured / expected)
+        if share is not None and math.isfinite(share):
+            self.shares.setdefault(key, []).append(share)
+
+    def share_bounds(self):
+        """{(transport, regime value): largest dirty share}."""
+        return {k: residuals.share_bound(v) for k, v in self.shares.items()}
 
 
 def shaped_held_out(rows, fitted):
@@ -66,28 +95,19 @@ def held_out_residuals(rows, fitted):
 
 
 def residuals_of(rows, fitted):
-    """{(transport, regime value): [ratio, ...]} of these runs."""
-    out = {}
+    """A :class:`Found` of these runs."""
+    out = Found()
     for row, est in zip(rows, model.estimate_rows(rows, fitted)):
         expected = est['downtime_ms']
         if expected <= 0:
             continue
-        _add(out, row['transport'], expected,
-             model.measured_downtime(row, fitted.downtime_source),
-             post_copy=est['outcome'] == 'post-copy')
+        share = float(residuals.dirty_share(
+            model.num(row, 'dirty_rate_mibps'),
+            model.num(row, 'bandwidth_mbps') / 1000.0))
+        out.add(row['transport'], expected,
+                model.measured_downtime(row, fitted.downtime_source),
+                post_copy=est['outcome'] == 'post-copy', share=share)
     return out
-
-
-def _add(found, transport, expected, measured, idle=None,
-         post_copy=False):
-    """Put measured / expected into its transport's and regime's list
-    (the regime of the idle-host pause *idle*, default *expected*; the
-    post-copy regime when the model expected Nova's switch).
-    """
-    regime = residuals.Regime.of(expected if idle is None else idle,
-                                 post_copy)
-    found.setdefault((transport, regime.value), []).append(
-        measured / expected)
 
 
 def _groups(found):
@@ -110,18 +130,24 @@ def build(csv_path, params_path):
         'short_pause_ms': residuals.SHORT_PAUSE_MS,
         'runs': sum(len(v) for v in found.values()),
         'groups': _groups(found),
+        'dirty_share_max': _share_groups(found),
     }
 
 
+def _share_groups(found):
+    """The JSON form of the found groups' largest dirty shares."""
+    return {'%s/%s' % k: v for k, v in sorted(found.share_bounds().items())}
+
+
 def history_residuals(pairs):
-    """({(transport, regime value): [ratio, ...]}, pairs left out) of
-    joined history pairs (:func:`qslm_nova.history.join.join`).
+    """(:class:`Found`, pairs left out) of joined history pairs
+    (:func:`qslm_nova.history.join.join`).
 
     A pair is left out when its transport has no group (ipsec and
     tunnelled end to end, like the testbed) or its expected pause is
     not positive.
     """
-    out, skipped = {}, 0
+    out, skipped = Found(), 0
     for pair in pairs:
         transport = residuals.transport_of(pair.estimate.get('mechanism'))
         try:
@@ -132,9 +158,22 @@ def history_residuals(pairs):
         if transport is None or not expected > 0 or not measured >= 0:
             skipped += 1
             continue
-        _add(out, transport, expected, measured, _idle(pair, expected),
-             pair.estimate.get('outcome') == 'post-copy')
+        out.add(transport, expected, measured, _idle(pair, expected),
+                pair.estimate.get('outcome') == 'post-copy',
+                _share(pair))
     return out, skipped
+
+
+def _share(pair):
+    """The dirty share of the pair's estimate's inputs, or None."""
+    inputs = pair.estimate.get('inputs') or {}
+    try:
+        share = float(residuals.dirty_share(
+            float(inputs['dirty_rate_mibps']),
+            float(inputs['bandwidth_gbps'])))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return share if math.isfinite(share) else None
 
 
 def _idle(pair, expected):
@@ -167,6 +206,7 @@ def history_document(pairs, files):
         'short_pause_ms': residuals.SHORT_PAUSE_MS,
         'runs': sum(len(v) for v in found.values()),
         'groups': _groups(found),
+        'dirty_share_max': _share_groups(found),
     }, skipped
 
 

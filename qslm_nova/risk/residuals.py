@@ -38,6 +38,14 @@ is infinite and the caller falls back to the model's worst case. The
 post-copy regime pools only with itself (``post-copy``, every
 transport): a switch's pause is not exchangeable with a pre-copy stop's,
 so neither bounds the other.
+
+Exchangeable also means alike: a file may say, per group, the largest
+dirty share of its runs (``dirty_share_max``: the rate the guest dirtied
+memory over its path's bandwidth, :func:`dirty_share`). The model's
+error grows as a guest dirties more of its link, so a migration that
+dirties more than every run of its group is outside what the runs show,
+and the caller holds the model's worst case for it, as past the largest
+pool. A file without the field bounds every migration, as before.
 """
 
 import dataclasses
@@ -66,6 +74,26 @@ POST_COPY_POOL = 'post-copy'
 #: confidence to meet (the mean and the risk of a handful of runs).
 MIN_RUNS = 20
 MAX_RUNS = 1000000
+MIB = 1024 * 1024
+
+
+def dirty_share(dirty_rate_mibps, bandwidth_gbps):
+    """The share of its path's bandwidth a guest dirties: the dirty rate
+    (MiB/s) over the bandwidth (Gbit/s), both in bytes per second;
+    infinite without bandwidth. Numbers or arrays.
+    """
+    rate = np.asarray(dirty_rate_mibps, dtype=float) * MIB
+    bandwidth = np.asarray(bandwidth_gbps, dtype=float) * 1e9 / 8.0
+    with np.errstate(divide='ignore', invalid='ignore'):
+        return np.where(bandwidth > 0, rate / np.where(
+            bandwidth > 0, bandwidth, 1.0), np.inf)
+
+
+def share_bound(shares):
+    """The ``dirty_share_max`` of some runs' shares: their largest,
+    rounded up to the file's four decimals (never under a run's share).
+    """
+    return math.ceil(max(shares) * 1e4 - 1e-6) / 1e4
 
 
 def transport_of(label):
@@ -119,10 +147,13 @@ def runs_needed(confidence):
 
 @dataclasses.dataclass(frozen=True)
 class ResidualGroup:
-    """Residuals (measured / expected pause) of one group, sorted."""
+    """Residuals (measured / expected pause) of one group, sorted;
+    share_max: the largest dirty share of its runs, None if unknown.
+    """
 
     name: str
     ratios: np.ndarray
+    share_max: float = None
 
     @property
     def runs(self):
@@ -147,26 +178,43 @@ class ResidualGroup:
         beyond = self.runs - np.searchsorted(self.ratios, x, side='right')
         return (beyond + 1.0) / (self.runs + 1.0)
 
+    def outside(self, share):
+        """Per element of share (a dirty share, NaN: unknown), True if
+        it is larger than every run's of the group (never when the
+        group's largest is unknown).
+        """
+        x = np.asarray(share, dtype=float)
+        if self.share_max is None:
+            return np.zeros(x.shape, dtype=bool)
+        return x > self.share_max
+
 
 class ResidualTable:
     """Residual groups per transport and regime, with their pools."""
 
-    def __init__(self, leaves, origin=None):
-        """:param leaves: {(transport, regime value): ratios}."""
+    def __init__(self, leaves, origin=None, shares=None):
+        """:param leaves: {(transport, regime value): ratios}.
+        :param shares: {(transport, regime value): largest dirty share},
+            for the leaves whose runs' shares are known.
+        """
         self.origin = dict(origin or {})
         self.groups = {}
+        shares = shares or {}
         pools = {}
         for (transport, regime), ratios in leaves.items():
             name = '%s/%s' % (transport, regime)
-            self.groups[name] = ResidualGroup(name, np.sort(ratios))
-            if regime == Regime.POST_COPY.value:
-                pools.setdefault(POST_COPY_POOL, []).append(ratios)
-                continue
-            pools.setdefault(transport, []).append(ratios)
-            pools.setdefault(ALL, []).append(ratios)
+            share = shares.get((transport, regime))
+            self.groups[name] = ResidualGroup(name, np.sort(ratios), share)
+            pool = ((POST_COPY_POOL,) if regime == Regime.POST_COPY.value
+                    else (transport, ALL))
+            for pname in pool:
+                pools.setdefault(pname, []).append((ratios, share))
         for name, parts in pools.items():
+            # A pool's largest share is known when each part's is.
+            known = [s for _r, s in parts if s is not None]
             self.groups[name] = ResidualGroup(
-                name, np.sort(np.concatenate(parts)))
+                name, np.sort(np.concatenate([r for r, _s in parts])),
+                max(known) if len(known) == len(parts) else None)
         if ALL not in self.groups:
             raise RiskDataError('no residuals of pre-copy stops (short or '
                                 'long regime), the pool every group falls '
@@ -241,7 +289,11 @@ class ResidualTable:
                     '%s: group %s: expected a list of 1 to %d ratios, '
                     'each a number from 0 to 1e6' % (where, name, MAX_RUNS))
             leaves[(transport, regime)] = np.array(ratios, dtype=float)
-        return cls(leaves, {k: v for k, v in doc.items() if k != 'groups'})
+        shares = _shares_of(doc.get('dirty_share_max', {}), doc['groups'],
+                            where)
+        return cls(leaves, {k: v for k, v in doc.items()
+                            if k not in ('groups', 'dirty_share_max')},
+                   shares)
 
     @classmethod
     def load(cls, path=DEFAULT_PATH):
@@ -251,6 +303,29 @@ class ResidualTable:
         except (OSError, ValueError) as e:
             raise RiskDataError('%s: %s' % (path, e))
         return cls.from_json(doc, path)
+
+
+def _shares_of(found, groups, where):
+    """{(transport, regime value): share} of a file's dirty_share_max.
+    """
+    if not isinstance(found, dict):
+        raise RiskDataError('%s: dirty_share_max: expected an object of '
+                            'group: largest dirty share' % where)
+    out = {}
+    for name, share in found.items():
+        if name not in groups:
+            raise RiskDataError(
+                '%s: dirty_share_max: %r is not one of the groups' %
+                (where, name))
+        if (isinstance(share, bool) or
+                not isinstance(share, (int, float)) or
+                not 0.0 <= share < 1e6):
+            raise RiskDataError(
+                '%s: dirty_share_max: %s: expected a number from 0 to 1e6'
+                % (where, name))
+        transport, _sep, regime = name.partition('/')
+        out[(transport, regime)] = float(share)
+    return out
 
 
 def load_cached(path=DEFAULT_PATH):

@@ -92,6 +92,20 @@ class TestFromHistory(base.CLITestCase):
             self.assertEqual(sorted(round(r, 4) for r in ratios),
                              list(table.groups[name].ratios), name)
         self.assertEqual(30, table.groups['all'].runs)
+        # Each group keeps the largest dirty share of its estimates'
+        # inputs, and the command says it.
+        for name in want:
+            shares = [float(residuals.dirty_share(
+                p.estimate['inputs']['dirty_rate_mibps'],
+                p.estimate['inputs']['bandwidth_gbps'])) for p in pairs
+                if '%s/%s' % ({'none': 'tcp'}.get(p.mechanism, p.mechanism),
+                              residuals.Regime.of(
+                                  p.estimate['expected_downtime_ms']).value)
+                == name]
+            share = residuals.share_bound(shares)
+            self.assertEqual(share, table.groups[name].share_max)
+            self.assertIn('%s %d dirtying at most %.1f %%' % (
+                name, len(want[name]), 100 * share), out)
 
     def test_residuals_out_errors_name_the_path(self):
         bad = os.path.join(self.dir, 'no-such-dir', 'residuals.json')

@@ -273,6 +273,68 @@ class TestConfidence(base.DecisionTestCase):
                             for n in d.notes), d.notes)
 
 
+class TestOutsideTheRunsShares(base.DecisionTestCase):
+
+    def residuals_file(self, share=None):
+        """Every transport and regime: 30 ratios from 1 to 1.5; each
+        group's largest dirty share *share* (None: the field is absent).
+        """
+        groups = {'%s/%s' % (t, r): [round(x, 3) for x in
+                                     np.linspace(1.0, 1.5, 30)]
+                  for t in ('tcp', 'tls', 'ssh') for r in ('short', 'long')}
+        doc = {'groups': groups}
+        if share is not None:
+            doc['dirty_share_max'] = {name: share for name in groups}
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'r.json')
+        with open(path, 'w') as f:
+            json.dump(doc, f)
+        return path
+
+    def decide(self, share):
+        return super().decide(
+            'dst', engine(sla_confidence=0.9,
+                          residuals_file=self.residuals_file(share)),
+            flavor={'qslm:max_downtime_ms': '100000'})
+
+    def test_a_guest_that_dirties_more_is_held_at_the_worst_case(self):
+        inside = self.decide(None)
+        held = 100000 - inside.budget_left_ms
+        # The 28th of 30 ratios (ceil(31 x 0.9)).
+        self.assertAlmostEqual(
+            inside.expected_downtime_ms * round(1 + 0.5 * 27 / 29, 3), held,
+            places=6)
+        share = float(residuals.dirty_share(
+            inside.inputs.dirty_rate_mibps, inside.inputs.bandwidth_gbps))
+        self.assertGreater(share, 0.0)
+        # Runs that dirtied as much or more: the same bound.
+        for at_most in (residuals.share_bound([share]), 1.0):
+            d = self.decide(at_most)
+            self.assertEqual(inside.budget_left_ms, d.budget_left_ms)
+            self.assertTrue(any('pause held at 0.9 confidence' in n
+                                for n in d.notes), d.notes)
+        # Runs that all dirtied less: the worst case (and never under the
+        # largest ratio), with the share in the note.
+        d = self.decide(share / 2)
+        self.assertAlmostEqual(
+            max(d.worst_downtime_ms, d.expected_downtime_ms * 1.5),
+            100000 - d.budget_left_ms, places=6)
+        self.assertGreater(100000 - d.budget_left_ms, held)
+        note = [n for n in d.notes if 'outside the data' in n]
+        self.assertEqual(1, len(note), d.notes)
+        self.assertIn('dirties %.1f %% of its path' % (100 * share), note[0])
+        self.assertIn('(at most %.1f %%)' % (50 * share), note[0])
+        # The breach probability is still its group's.
+        self.assertEqual(inside.exceed_probability, d.exceed_probability)
+
+    def test_without_a_confidence_no_guard(self):
+        e = engine(sla_confidence=None,
+                   residuals_file=self.residuals_file(1e-6))
+        plain = super().decide('dst', e)
+        self.assertFalse(any('outside the data' in n for n in plain.notes),
+                         plain.notes)
+
+
 class TestLossRanking(base.DecisionTestCase):
 
     def test_rank_by_loss_changes_the_best_host(self):

@@ -196,6 +196,58 @@ class TestTable(base.BaseTestCase):
                                   'r.json')
             self.assertIn(what, str(e))
 
+    def test_dirty_shares(self):
+        # 64 MiB/s over 0.7 Gbit/s: 77 % of the link.
+        self.assertAlmostEqual(0.767, float(residuals.dirty_share(64, 0.7)),
+                               places=3)
+        self.assertEqual(math.inf, float(residuals.dirty_share(1, 0.0)))
+        self.assertEqual(0.1235, residuals.share_bound([0.1, 0.12341]))
+        self.assertEqual(0.25, residuals.share_bound([0.25]))
+        t = residuals.ResidualTable(
+            {('tcp', 'short'): np.ones(30), ('tcp', 'long'): np.ones(30),
+             ('tls', 'long'): np.ones(30),
+             ('tls', 'post-copy'): np.ones(5)},
+            shares={('tcp', 'short'): 0.1, ('tcp', 'long'): 0.4,
+                    ('tls', 'post-copy'): 0.9})
+        self.assertEqual(0.1, t.groups['tcp/short'].share_max)
+        # A pool's largest is its parts' largest, unknown when one part's
+        # is (tls/long has none).
+        self.assertEqual(0.4, t.groups['tcp'].share_max)
+        self.assertIsNone(t.groups['tls'].share_max)
+        self.assertIsNone(t.groups['all'].share_max)
+        self.assertEqual(0.9, t.groups['post-copy'].share_max)
+        np.testing.assert_array_equal(
+            [False, False, True, False],
+            t.groups['tcp/short'].outside([0.05, 0.1, 0.11, np.nan]))
+        # Unknown: nothing is outside.
+        self.assertFalse(t.groups['all'].outside([1e9]).any())
+
+    def test_shares_from_the_file(self):
+        doc = {'groups': {'tcp/long': [1.0, 2.0], 'tls/long': [1.5]},
+               'dirty_share_max': {'tcp/long': 0.3},
+               'what': 'test'}
+        t = residuals.ResidualTable.from_json(doc)
+        self.assertEqual(0.3, t.groups['tcp/long'].share_max)
+        self.assertIsNone(t.groups['tls/long'].share_max)
+        self.assertEqual({'what': 'test'}, t.origin)
+        # Without the field, as before: no group's largest is known.
+        del doc['dirty_share_max']
+        t = residuals.ResidualTable.from_json(doc)
+        self.assertIsNone(t.groups['tcp/long'].share_max)
+        groups = {'tcp/long': [1.0]}
+        for shares, what in (
+                ([0.3], 'expected an object'),
+                ({'tls/long': 0.3}, "'tls/long' is not one of the groups"),
+                ({'tcp/long': -0.1}, 'tcp/long: expected a number'),
+                ({'tcp/long': True}, 'tcp/long: expected a number'),
+                ({'tcp/long': '0.3'}, 'tcp/long: expected a number'),
+                ({'tcp/long': float('inf')}, 'tcp/long: expected a number'),
+                ({'tcp/long': float('nan')}, 'tcp/long: expected a number')):
+            e = self.assertRaises(
+                residuals.RiskDataError, residuals.ResidualTable.from_json,
+                {'groups': groups, 'dirty_share_max': shares}, 'r.json')
+            self.assertIn('r.json: dirty_share_max: ' + what, str(e))
+
     def test_unreadable_file(self):
         tmp = self.useFixture(fixtures.TempDir()).path
         path = os.path.join(tmp, 'r.json')
@@ -232,6 +284,25 @@ class TestShippedFile(base.BaseTestCase):
         self.assertGreater(runs, 100)
         # Only runs the fit never saw (repeats 2 and 3).
         self.assertEqual(fit.HOLDOUT_REPEAT, table.origin['holdout_repeat'])
+
+    def test_shipped_shares_are_the_held_out_runs(self):
+        # Every group says the largest dirty share of its runs: the
+        # held-out runs of the campaign, over their shaped links.
+        rows = learn.shaped_held_out(
+            campaign.read_rows(os.path.join(campaign.DATA_DIR,
+                                            'campaign.csv')),
+            fit.load(fit.DEFAULT_PARAMS_PATH))
+        t = residuals.load_cached()
+        for transport in ('tcp', 'tls', 'ssh'):
+            shares = [float(residuals.dirty_share(
+                float(r['dirty_rate_mibps']),
+                float(r['bandwidth_mbps']) / 1000.0))
+                for r in rows if r['transport'] == transport]
+            pool = t.groups[transport]
+            self.assertEqual(residuals.share_bound(shares), pool.share_max)
+            self.assertGreater(pool.share_max, 0.1)
+        self.assertEqual(max(g.share_max for g in t.groups.values()),
+                         t.groups['all'].share_max)
 
     def test_shipped_ratios_are_measured_pauses(self):
         t = residuals.load_cached()
@@ -294,6 +365,33 @@ class TestHistoryResiduals(base.BaseTestCase):
             switched, self.pair('tls', 60.0, 66.0)])
         self.assertEqual({('tls', 'post-copy'): [2.5],
                           ('tls', 'short'): [1.1]}, found)
+
+    def test_shares_of_the_estimates_inputs(self):
+        def pair(expected, dirty, gbps):
+            inputs = {'dirty_rate_mibps': dirty, 'bandwidth_gbps': gbps}
+            return join.Pair({'mechanism': 'tls', 'inputs': inputs,
+                              'expected_downtime_ms': expected},
+                             {'downtime_ms': expected})
+        found, _ = learn.history_residuals([
+            pair(200.0, 8.0, 1.0), pair(300.0, 32.0, 1.0),
+            pair(50.0, 8.0, 10.0),
+            # Unknown shares: the ratio counts, the share does not.
+            pair(400.0, None, 1.0), pair(400.0, 8.0, 0.0),
+            self.pair('tls', 400.0, 400.0)])
+        self.assertEqual({('tls', 'long'): [1.0] * 5,
+                          ('tls', 'short'): [1.0]}, found)
+        self.assertEqual({('tls', 'long'): 0.2685,
+                          ('tls', 'short'): 0.0068}, found.share_bounds())
+        doc, _ = learn.history_document([pair(200.0, 8.0, 1.0)], ['h'])
+        self.assertEqual({'tls/long': 0.0672}, doc['dirty_share_max'])
+        table = residuals.ResidualTable.from_json(doc)
+        self.assertEqual(0.0672, table.groups['all'].share_max)
+        # Estimates without inputs: no largest share, no guard.
+        doc, _ = learn.history_document([self.pair('tls', 200.0, 200.0)],
+                                        ['h'])
+        self.assertEqual({}, doc['dirty_share_max'])
+        self.assertIsNone(
+            residuals.ResidualTable.from_json(doc).groups['all'].share_max)
 
     def test_nothing_usable_is_an_error(self):
         self.assertRaisesRegex(
