@@ -102,7 +102,8 @@ class Assessment:
 
     def _index(self):
         """(groups, their bounds, each candidate's group, error, per
-        candidate whether it dirties more than its group's runs did).
+        candidate whether it dirties more than its nearest runs did,
+        per group those nearest runs' group).
         """
         return self._once('index', self._group)
 
@@ -112,7 +113,7 @@ class Assessment:
             table = self._settings.table()
         except residuals_mod.RiskDataError as e:
             return ([], [], np.zeros(0, dtype=int), str(e),
-                    np.zeros(n, dtype=bool))
+                    np.zeros(n, dtype=bool), [])
         # One group per (option, regime) present, then per candidate the
         # index of its group.
         transports = [residuals_mod.transport_of(opt.label)
@@ -120,7 +121,7 @@ class Assessment:
         regimes = tuple(residuals_mod.Regime)
         key = (self._option * len(regimes) +
                residuals_mod.Regime.codes(self.regime_ms, self.post_copy))
-        groups, bounds = [], []
+        groups, bounds, near = [], [], []
         member = np.zeros(len(key), dtype=int)
         outside = np.zeros(n, dtype=bool)
         for k in np.unique(key):
@@ -138,10 +139,12 @@ class Assessment:
                 group = table.group_for(transport, regime, self.confidence)
             groups.append(group)
             bounds.append(bound)
+            near.append(table.nearest(transport, regime))
             if self.calibrates and self.share is not None:
                 at = key == k
-                outside[at] = group.outside(self.share[at])
-        return groups, bounds, member, None, outside
+                outside[at] = table.outside(transport, regime,
+                                            self.share[at])
+        return groups, bounds, member, None, outside, near
 
     @property
     def groups(self):
@@ -163,7 +166,8 @@ class Assessment:
     @property
     def outside(self):
         """Per candidate, True if its guest dirties a larger share of its
-        path than every run its bound comes from: not exchangeable with
+        path than every run of its nearest group (the finest that stands
+        for itself, ``ResidualTable.nearest``): not exchangeable with
         them, it is held at the worst case.
         """
         return self._index()[4]
@@ -288,11 +292,12 @@ class Assessment:
                     % self.error)
         group = self.groups[self.member[j]]
         if self.outside[j]:
+            near = self._index()[5][self.member[j]]
             return ('the guest dirties %.1f %% of its path\'s bandwidth, '
                     'more than any of the %d measured %s runs (at most '
                     '%.1f %%): outside the data, the worst case is held'
-                    % (100.0 * self.share[j], group.runs, group.name,
-                       100.0 * group.share_max))
+                    % (100.0 * self.share[j], near.runs, near.name,
+                       100.0 * near.share_max))
         if self.beyond_data(j) and self.post_copy[j]:
             switches = self._settings.table().groups.get(
                 residuals_mod.POST_COPY_POOL)

@@ -43,9 +43,12 @@ Exchangeable also means alike: a file may say, per group, the largest
 dirty share of its runs (``dirty_share_max``: the rate the guest dirtied
 memory over its path's bandwidth, :func:`dirty_share`). The model's
 error grows as a guest dirties more of its link, so a migration that
-dirties more than every run of its group is outside what the runs show,
-and the caller holds the model's worst case for it, as past the largest
-pool. A file without the field bounds every migration, as before.
+dirties more than every run of its nearest group (:meth:`ResidualTable.
+nearest`: the finest of at least ``MIN_RUNS`` runs, whatever the
+confidence, so that a higher confidence never allows more) is outside
+what the runs show, and the caller holds the model's worst case for it,
+as past the largest pool. A file without the field bounds every
+migration, as before.
 """
 
 import dataclasses
@@ -240,6 +243,27 @@ class ResidualTable:
             if group is not None and group.runs >= need:
                 return group
         return self.groups[ALL]
+
+    def nearest(self, transport, regime):
+        """The finest group of at least ``MIN_RUNS`` runs for one
+        migration (None if no group has them): the runs most like it
+        that stand for themselves, whose largest dirty share it must not
+        exceed.
+        """
+        for name in self.chain(transport, regime):
+            group = self.groups.get(name)
+            if group is not None and group.runs >= MIN_RUNS:
+                return group
+        return None
+
+    def outside(self, transport, regime, share):
+        """True where share (per migration of this transport and regime)
+        is larger than every run's of :meth:`nearest`.
+        """
+        near = self.nearest(transport, regime)
+        if near is None:
+            return np.zeros(np.shape(share), dtype=bool)
+        return near.outside(share)
 
     def bound(self, transport, regime, confidence):
         """(ratio held at confidence, group it comes from).

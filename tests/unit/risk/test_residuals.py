@@ -222,6 +222,37 @@ class TestTable(base.BaseTestCase):
         # Unknown: nothing is outside.
         self.assertFalse(t.groups['all'].outside([1e9]).any())
 
+    def test_the_nearest_group_decides_what_is_outside(self):
+        short, post = residuals.Regime.SHORT, residuals.Regime.POST_COPY
+        t = residuals.ResidualTable(
+            {('tcp', 'short'): np.linspace(1, 2, 20),
+             ('tcp', 'long'): np.linspace(1, 3, 30),
+             ('tcp', 'post-copy'): np.ones(5)},
+            shares={('tcp', 'short'): 0.1, ('tcp', 'long'): 0.5,
+                    ('tcp', 'post-copy'): 0.2})
+        self.assertEqual('tcp/short', t.nearest('tcp', short).name)
+        # At 0.97 the bound comes from the transport's pool, whose runs
+        # dirtied up to 50 %; a short pause dirtying 30 % is still unlike
+        # the 20 short runs (at most 10 %), at every confidence: a higher
+        # one never allows more.
+        self.assertEqual('tcp', t.bound('tcp', short, 0.97)[1].name)
+        np.testing.assert_array_equal([False, True],
+                                      t.outside('tcp', short, [0.1, 0.3]))
+        # No group of MIN_RUNS runs (5 switches): nothing is outside;
+        # the bound is infinite anyway.
+        self.assertIsNone(t.nearest('tcp', post))
+        self.assertFalse(t.outside('tcp', post, [9.0]).any())
+        from bench import frontier
+        for share, want in ((0.3, [400.0] * 4), (0.05, None)):
+            held = [frontier.held_pause(t, 'tcp', 80.0, 400.0, c,
+                                        share=share)
+                    for c in (0.5, 0.9, 0.95, 0.97)]
+            self.assertEqual(sorted(held), held)
+            if want is not None:
+                self.assertEqual(want, held)
+            else:
+                self.assertLess(held[0], 400.0)
+
     def test_shares_from_the_file(self):
         doc = {'groups': {'tcp/long': [1.0, 2.0], 'tls/long': [1.5]},
                'dirty_share_max': {'tcp/long': 0.3},
