@@ -103,6 +103,7 @@ from qslm_nova import decision
 from qslm_nova.decision import options as decision_options
 from qslm_nova import estimator
 from qslm_nova.history import join
+from qslm_nova.history import notifications
 from qslm_nova import policy as policy_mod
 from qslm_nova.risk import assess as risk_assess
 from qslm_nova.risk import learn
@@ -481,8 +482,9 @@ def learn_history(topo, eng, count, seed, ratios, stress, path):
 
     ``count`` earlier requests (their own seed), each placed on the best
     host of ``eng`` and measured by the truth: the estimate at decision
-    time and the measured pause, paired and turned into a residuals file
-    by the code of ``qslm-nova calibrate --from-history --residuals-out``.
+    time (the payload the scheduler publishes, its inputs included) and
+    the measured pause, paired and turned into a residuals file by the
+    code of ``qslm-nova calibrate --from-history --residuals-out``.
     :returns: the residuals document and how many pairs were left out.
     """
     settings = eng.settings
@@ -503,8 +505,8 @@ def learn_history(topo, eng, count, seed, ratios, stress, path):
                                     settings.libvirt)
         if done[0]:
             pairs.append(join.Pair(
-                {'mechanism': best.mechanism,
-                 'expected_downtime_ms': best.expected_downtime_ms},
+                notifications.estimate_payload(
+                    best, req.instance_uuid, req.source_host, NOW),
                 {'downtime_ms': float(down[0])}))
     doc, left_out = learn.history_document(pairs, ['simulated history'])
     learn.write(doc, path)

@@ -290,16 +290,17 @@ def _zero_violations(res, best):
 
 
 def held_pause(table, transport, expected, worst, confidence,
-               post_copy=False):
+               post_copy=False, share=None):
     """The pause qslm@confidence holds (ms): the expected pause times the
-    table's bound, past what its runs can show the worst case (never
-    under the largest ratio measured), as the engine holds it.
+    table's bound, past what its runs can show (or for a guest that
+    dirties a larger *share* of its path than they did) the worst case
+    (never under the largest ratio measured), as the engine holds it.
     *post_copy*: the model expects Nova's switch (its own regime).
     """
-    q, group = table.bound(transport,
-                           residuals_mod.Regime.of(expected, post_copy),
-                           confidence)
-    if np.isfinite(q):
+    regime = residuals_mod.Regime.of(expected, post_copy)
+    q, group = table.bound(transport, regime, confidence)
+    if np.isfinite(q) and not (share is not None and
+                               table.outside(transport, regime, share)):
         return expected * q
     return max(worst, expected * group.ratios[-1])
 
@@ -318,9 +319,13 @@ def testbed_frontier(testbed, limits):
     folds = []
     for rep in repeats:
         learn_rows = [r for r in rows if int(model.num(r, 'repeat')) != rep]
+        found = learn.residuals_of(learn_rows, fitted)
         folds.append((rep, residuals_mod.ResidualTable(
-            {k: np.array(v) for k, v in learn.residuals_of(
-                learn_rows, fitted).items()})))
+            {k: np.array(v) for k, v in found.items()},
+            shares=found.share_bounds())))
+    share = [float(residuals_mod.dirty_share(
+        model.num(r, 'dirty_rate_mibps'),
+        model.num(r, 'bandwidth_mbps') / 1000.0)) for r in rows]
     met = np.concatenate([measured <= lim for lim in limits])
     out = {'runs': len(rows), 'oracle': int(np.sum(met)), 'points': []}
     for c in CONFIDENCES:
@@ -330,7 +335,8 @@ def testbed_frontier(testbed, limits):
                 if int(model.num(r, 'repeat')) == rep:
                     bound[i] = held_pause(table, r['transport'],
                                           e['downtime_ms'],
-                                          e['worst_downtime_ms'], c)
+                                          e['worst_downtime_ms'], c,
+                                          share=share[i])
         allowed = np.concatenate([bound <= lim for lim in limits])
         out['points'].append({
             'confidence': c, 'allowed': int(np.sum(allowed)),

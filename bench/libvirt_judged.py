@@ -59,6 +59,7 @@ from qslm_nova.testbed import fit
 from qslm_nova.testbed import libvirt_model as lm
 from qslm_nova.testbed import libvirt_repeats
 from qslm_nova.testbed import libvirt_runs
+from qslm_nova.testbed import model
 
 PARAMS = os.path.join(campaign.DATA_DIR, 'libvirt-fitted-params.json')
 # The QEMU release of the runs PARAMS was fitted on (libvirt-report
@@ -102,9 +103,14 @@ class LibvirtRuns:
         self.post_copy = [e['outcome'] == 'post-copy' for e in ests]
         self.configuration = [libvirt_repeats.configuration(r)
                               for r in self.rows]
+        self.share = [float(residuals.dirty_share(
+            model.num(r, 'dirty_rate_mibps'),
+            model.num(r, 'bandwidth_mbps') / 1000.0)) for r in self.rows]
 
     def tables(self):
-        """Per run, the residual table of every other configuration."""
+        """Per run, the residual table of every other configuration, with
+        the largest dirty share of each group's runs.
+        """
         ratio = self.measured / self.expected
         regime = [residuals.Regime.of(e, p).value
                   for e, p in zip(self.expected, self.post_copy)]
@@ -113,22 +119,25 @@ class LibvirtRuns:
             by_config.setdefault(name, []).append(i)
         out = {}
         for name in by_config:
-            leaves = {}
+            leaves, shares = {}, {}
             for j, other in enumerate(self.configuration):
                 if other != name:
-                    leaves.setdefault((self.transport[j], regime[j]),
-                                      []).append(ratio[j])
+                    key = (self.transport[j], regime[j])
+                    leaves.setdefault(key, []).append(ratio[j])
+                    shares.setdefault(key, []).append(self.share[j])
             out[name] = residuals.ResidualTable(
-                {k: np.array(v) for k, v in leaves.items()})
+                {k: np.array(v) for k, v in leaves.items()},
+                shares={k: residuals.share_bound(v)
+                        for k, v in shares.items()})
         return [out[name] for name in self.configuration]
 
     def held(self, tables, confidence):
         """The pause qslm@confidence holds for each run (ms)."""
         return np.array([
-            frontier.held_pause(t, tr, e, w, confidence, p)
-            for t, tr, e, w, p in zip(tables, self.transport,
-                                      self.expected, self.worst,
-                                      self.post_copy)])
+            frontier.held_pause(t, tr, e, w, confidence, p, s)
+            for t, tr, e, w, p, s in zip(tables, self.transport,
+                                         self.expected, self.worst,
+                                         self.post_copy, self.share)])
 
 
 def _judge(bound, measured, met, limits):
