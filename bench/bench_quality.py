@@ -877,6 +877,28 @@ def format_frontier_only(res):
             's\n' % res + frontier.format_trace(res))
 
 
+def _judged_by_real_runs(testbed):
+    """(the testbed's calibrated-bound frontier, the libvirt tables)."""
+    return (frontier.testbed_frontier(testbed, TESTBED_LIMITS),
+            [libvirt_judged.judge(libvirt_judged.LibvirtRuns(
+                params_path=params, qemu=qemu), TESTBED_LIMITS)
+             for qemu, params in libvirt_judged.RELEASES])
+
+
+def _real_only(testbed, output):
+    """The report of ``--real-only``, printed and written."""
+    front, unseen = _judged_by_real_runs(testbed)
+    text = '\n\n'.join(
+        ['Real runs only, qslm-nova %s' % bench.source_commit(),
+         frontier.format_testbed_frontier(front, TESTBED_LIMITS)] +
+        [libvirt_judged.format_judged(u) for u in unseen])
+    print(text)
+    out = {'commit': bench.source_commit(), 'testbed_frontier': front,
+           'libvirt_judged': unseen}
+    bench.write_results(output, 'real', text, [out])
+    return out
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--hosts', type=int, default=300)
@@ -893,9 +915,16 @@ def main(argv=None):
                         'and the history residuals, the informed policy '
                         'and the oracle), without the stress run: about a '
                         'third of the time; writes frontier.txt/.json')
+    p.add_argument('--real-only', action='store_true',
+                   help='judge by real migrations only (the testbed\'s '
+                        'held-out runs and the libvirt runs of unseen '
+                        'configurations), no simulation: seconds; writes '
+                        'real.txt/.json')
     p.add_argument('--output', default=bench.RESULTS)
     args = p.parse_args(argv)
     testbed = Testbed()
+    if args.real_only:
+        return [_real_only(testbed, args.output)]
     ratios = testbed_ratios(testbed)
     if args.frontier_only:
         run = simulate(args.hosts, args.sites, args.requests, args.seed,
@@ -918,10 +947,7 @@ def main(argv=None):
     for run in runs:
         run['testbed_coverage'] = cover
     real = testbed_decisions(testbed)
-    real_front = frontier.testbed_frontier(testbed, TESTBED_LIMITS)
-    unseen = [libvirt_judged.judge(libvirt_judged.LibvirtRuns(
-        params_path=params, qemu=qemu), TESTBED_LIMITS)
-        for qemu, params in libvirt_judged.RELEASES]
+    real_front, unseen = _judged_by_real_runs(testbed)
     text = '\n\n'.join([format_quality(r) for r in runs] +
                        [format_testbed_decisions(real)] +
                        [frontier.format_trace(r) for r in runs] +

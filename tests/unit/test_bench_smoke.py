@@ -200,3 +200,18 @@ class TestFrontier(test.NoDBTestCase):
         self.assertGreater(run['policies']['oracle']['placed'], 0)
         for p in run['frontier']['qslm'] + run['frontier']['qslm_history']:
             self.assertIn('informed_risked_of_oracle', p)
+
+    def test_real_only(self):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            (res,) = bench_quality.main(['--real-only', '--output', '-'])
+        self.assertIn('Calibrated bound judged by real migrations',
+                      out.getvalue())
+        self.assertIn('Judged by Nova-driven libvirt migrations',
+                      out.getvalue())
+        self.assertNotIn('Frontier:', out.getvalue())
+        points = res['testbed_frontier']['points']
+        allowed = [p['allowed'] for p in points]
+        self.assertEqual(allowed, sorted(allowed, reverse=True))
+        self.assertEqual(len(libvirt_judged.RELEASES),
+                         len(res['libvirt_judged']))
