@@ -22,7 +22,7 @@ from qslm_nova.risk import residuals
 
 
 def _runs(configurations, ratios, expected=50.0, worst=500.0,
-          post_copy=None):
+          post_copy=None, share=None):
     runs = libvirt_judged.LibvirtRuns.__new__(libvirt_judged.LibvirtRuns)
     n = len(configurations)
     runs.paths, runs.rows, runs.left_out = [], [{}] * n, 0
@@ -34,6 +34,7 @@ def _runs(configurations, ratios, expected=50.0, worst=500.0,
     runs.worst = np.full(n, worst)
     runs.paper = np.full(n, worst * 2)
     runs.measured = runs.expected * np.asarray(ratios, dtype=float)
+    runs.share = list(share or [0.1] * n)
     return runs
 
 
@@ -84,6 +85,20 @@ class TestLibvirtJudged(testtools.TestCase):
         self.assertEqual(39, tables[0].groups[residuals.ALL].runs)
         self.assertEqual(1.0, tables[0].groups[residuals.ALL].ratios[-1])
         self.assertEqual(5, tables[0].groups['post-copy'].runs)
+        held = runs.held(tables, 0.9)
+        np.testing.assert_allclose(50.0, held[:40])
+        np.testing.assert_allclose(500.0, held[40:])
+
+    def test_a_configuration_dirtying_more_holds_the_worst_case(self):
+        # 40 configurations dirtying 10 % of their link and one dirtying
+        # 60 %: its runs are unlike every other configuration's, so the
+        # worst case is held for them; the others keep their bound, as
+        # the 60 % runs teach them their share.
+        configs = ['c%d' % i for i in range(40)] + ['hot', 'hot']
+        runs = _runs(configs, [1.0] * 42, share=[0.1] * 40 + [0.6, 0.6])
+        tables = runs.tables()
+        self.assertEqual(0.1, tables[-1].groups[residuals.ALL].share_max)
+        self.assertEqual(0.6, tables[0].groups[residuals.ALL].share_max)
         held = runs.held(tables, 0.9)
         np.testing.assert_allclose(50.0, held[:40])
         np.testing.assert_allclose(500.0, held[40:])
