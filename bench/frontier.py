@@ -323,9 +323,7 @@ def testbed_frontier(testbed, limits):
         folds.append((rep, residuals_mod.ResidualTable(
             {k: np.array(v) for k, v in found.items()},
             shares=found.share_bounds())))
-    share = [float(residuals_mod.dirty_share(
-        model.num(r, 'dirty_rate_mibps'),
-        model.num(r, 'bandwidth_mbps') / 1000.0)) for r in rows]
+    share = [learn.row_share(r) for r in rows]
     met = np.concatenate([measured <= lim for lim in limits])
     out = {'runs': len(rows), 'oracle': int(np.sum(met)), 'points': []}
     for c in CONFIDENCES:

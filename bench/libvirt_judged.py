@@ -53,13 +53,13 @@ import os
 import numpy as np
 
 from bench import frontier
+from qslm_nova.risk import learn
 from qslm_nova.risk import residuals
 from qslm_nova.testbed import campaign
 from qslm_nova.testbed import fit
 from qslm_nova.testbed import libvirt_model as lm
 from qslm_nova.testbed import libvirt_repeats
 from qslm_nova.testbed import libvirt_runs
-from qslm_nova.testbed import model
 
 PARAMS = os.path.join(campaign.DATA_DIR, 'libvirt-fitted-params.json')
 # The QEMU release of the runs PARAMS was fitted on (libvirt-report
@@ -103,32 +103,24 @@ class LibvirtRuns:
         self.post_copy = [e['outcome'] == 'post-copy' for e in ests]
         self.configuration = [libvirt_repeats.configuration(r)
                               for r in self.rows]
-        self.share = [float(residuals.dirty_share(
-            model.num(r, 'dirty_rate_mibps'),
-            model.num(r, 'bandwidth_mbps') / 1000.0)) for r in self.rows]
+        self.share = [learn.row_share(r) for r in self.rows]
 
     def tables(self):
         """Per run, the residual table of every other configuration, with
         the largest dirty share of each group's runs.
         """
-        ratio = self.measured / self.expected
-        regime = [residuals.Regime.of(e, p).value
-                  for e, p in zip(self.expected, self.post_copy)]
-        by_config = {}
-        for i, name in enumerate(self.configuration):
-            by_config.setdefault(name, []).append(i)
         out = {}
-        for name in by_config:
-            leaves, shares = {}, {}
+        for name in set(self.configuration):
+            found = learn.Found()
             for j, other in enumerate(self.configuration):
                 if other != name:
-                    key = (self.transport[j], regime[j])
-                    leaves.setdefault(key, []).append(ratio[j])
-                    shares.setdefault(key, []).append(self.share[j])
+                    found.add(self.transport[j], self.expected[j],
+                              self.measured[j],
+                              post_copy=self.post_copy[j],
+                              share=self.share[j])
             out[name] = residuals.ResidualTable(
-                {k: np.array(v) for k, v in leaves.items()},
-                shares={k: residuals.share_bound(v)
-                        for k, v in shares.items()})
+                {k: np.array(v) for k, v in found.items()},
+                shares=found.share_bounds())
         return [out[name] for name in self.configuration]
 
     def held(self, tables, confidence):

@@ -139,11 +139,12 @@ class Assessment:
                 group = table.group_for(transport, regime, self.confidence)
             groups.append(group)
             bounds.append(bound)
-            near.append(table.nearest(transport, regime))
-            if self.calibrates and self.share is not None:
+            nearest = table.nearest(transport, regime)
+            near.append(nearest)
+            if (self.calibrates and self.share is not None and
+                    nearest is not None):
                 at = key == k
-                outside[at] = table.outside(transport, regime,
-                                            self.share[at])
+                outside[at] = nearest.outside(self.share[at])
         return groups, bounds, member, None, outside, near
 
     @property

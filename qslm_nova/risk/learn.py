@@ -79,6 +79,15 @@ class Found(dict):
         return {k: residuals.share_bound(v) for k, v in self.shares.items()}
 
 
+def row_share(row):
+    """The dirty share of a testbed run (its dirty rate over its shaped
+    link's bandwidth).
+    """
+    return float(residuals.dirty_share(
+        model.num(row, 'dirty_rate_mibps'),
+        model.num(row, 'bandwidth_mbps') / 1000.0))
+
+
 def shaped_held_out(rows, fitted):
     """The usable runs over shaped links that the fit did not see."""
     return [r for r in fit.usable(rows)
@@ -101,12 +110,10 @@ def residuals_of(rows, fitted):
         expected = est['downtime_ms']
         if expected <= 0:
             continue
-        share = float(residuals.dirty_share(
-            model.num(row, 'dirty_rate_mibps'),
-            model.num(row, 'bandwidth_mbps') / 1000.0))
         out.add(row['transport'], expected,
                 model.measured_downtime(row, fitted.downtime_source),
-                post_copy=est['outcome'] == 'post-copy', share=share)
+                post_copy=est['outcome'] == 'post-copy',
+                share=row_share(row))
     return out
 
 

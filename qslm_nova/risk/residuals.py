@@ -60,6 +60,7 @@ import os
 
 import numpy as np
 
+from qslm_nova import estimator
 from qslm_nova import exception
 
 DEFAULT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -77,7 +78,6 @@ POST_COPY_POOL = 'post-copy'
 #: confidence to meet (the mean and the risk of a handful of runs).
 MIN_RUNS = 20
 MAX_RUNS = 1000000
-MIB = 1024 * 1024
 
 
 def dirty_share(dirty_rate_mibps, bandwidth_gbps):
@@ -85,7 +85,7 @@ def dirty_share(dirty_rate_mibps, bandwidth_gbps):
     (MiB/s) over the bandwidth (Gbit/s), both in bytes per second;
     infinite without bandwidth. Numbers or arrays.
     """
-    rate = np.asarray(dirty_rate_mibps, dtype=float) * MIB
+    rate = np.asarray(dirty_rate_mibps, dtype=float) * estimator.MIB
     bandwidth = np.asarray(bandwidth_gbps, dtype=float) * 1e9 / 8.0
     with np.errstate(divide='ignore', invalid='ignore'):
         return np.where(bandwidth > 0, rate / np.where(
