@@ -85,6 +85,7 @@ allowed and supported by both hosts.
 import argparse
 import dataclasses
 import datetime
+import json
 import os
 import random
 import statistics
@@ -107,6 +108,7 @@ from qslm_nova.history import notifications
 from qslm_nova import policy as policy_mod
 from qslm_nova.risk import assess as risk_assess
 from qslm_nova.risk import learn
+from qslm_nova.risk import residuals
 from qslm_nova import topology as topology_mod
 from qslm_nova import trust as trust_mod
 from qslm_nova.trust import static
@@ -878,23 +880,30 @@ def format_frontier_only(res):
 
 
 def _judged_by_real_runs(testbed):
-    """(the testbed's calibrated-bound frontier, the libvirt tables)."""
+    """(the testbed's calibrated-bound frontier, the libvirt tables with
+    each release's fit, the libvirt tables of what ships).
+    """
+    shipped = residuals.load_cached()
     return (frontier.testbed_frontier(testbed, TESTBED_LIMITS),
             [libvirt_judged.judge(libvirt_judged.LibvirtRuns(
                 params_path=params, qemu=qemu), TESTBED_LIMITS)
+             for qemu, params in libvirt_judged.RELEASES],
+            [libvirt_judged.judge(libvirt_judged.LibvirtRuns(
+                params_path=params, qemu=qemu, shipped=True),
+                TESTBED_LIMITS, shipped_table=shipped)
              for qemu, params in libvirt_judged.RELEASES])
 
 
 def _real_only(testbed, output):
     """The report of ``--real-only``, printed and written."""
-    front, unseen = _judged_by_real_runs(testbed)
+    front, unseen, ships = _judged_by_real_runs(testbed)
     text = '\n\n'.join(
         ['Real runs only, qslm-nova %s' % bench.source_commit(),
          frontier.format_testbed_frontier(front, TESTBED_LIMITS)] +
-        [libvirt_judged.format_judged(u) for u in unseen])
+        [libvirt_judged.format_judged(u) for u in unseen + ships])
     print(text)
     out = {'commit': bench.source_commit(), 'testbed_frontier': front,
-           'libvirt_judged': unseen}
+           'libvirt_judged': unseen, 'libvirt_shipped': ships}
     bench.write_results(output, 'real', text, [out])
     return out
 
@@ -920,8 +929,17 @@ def main(argv=None):
                         'held-out runs and the libvirt runs of unseen '
                         'configurations), no simulation: seconds; writes '
                         'real.txt/.json')
+    p.add_argument('--render', metavar='JSON',
+                   help='print the report of a saved --frontier-only run '
+                        '(its .json) again with this code\'s lines; runs '
+                        'nothing, writes nothing')
     p.add_argument('--output', default=bench.RESULTS)
     args = p.parse_args(argv)
+    if args.render:
+        with open(args.render) as f:
+            saved = json.load(f)
+        print(format_frontier_only(saved[0]))
+        return saved
     testbed = Testbed()
     if args.real_only:
         return [_real_only(testbed, args.output)]
@@ -947,16 +965,17 @@ def main(argv=None):
     for run in runs:
         run['testbed_coverage'] = cover
     real = testbed_decisions(testbed)
-    real_front, unseen = _judged_by_real_runs(testbed)
+    real_front, unseen, ships = _judged_by_real_runs(testbed)
     text = '\n\n'.join([format_quality(r) for r in runs] +
                        [format_testbed_decisions(real)] +
                        [frontier.format_trace(r) for r in runs] +
                        [frontier.format_testbed_frontier(real_front,
                                                          TESTBED_LIMITS)] +
-                       [libvirt_judged.format_judged(u) for u in unseen])
+                       [libvirt_judged.format_judged(u)
+                        for u in unseen + ships])
     runs.append({'testbed_decisions': real,
                  'testbed_frontier': real_front,
-                 'libvirt_judged': unseen})
+                 'libvirt_judged': unseen, 'libvirt_shipped': ships})
     print(text)
     bench.write_results(args.output, 'quality', text, runs)
     return runs

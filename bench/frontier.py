@@ -201,6 +201,7 @@ def format_trace(res):
     best = informed_best(front['informed'])
     lines.append('  informed, best share of the oracle per violation '
                  'count (margin): ' + format_best(best))
+    lines.extend(_steps(front, 'sla_violations', COUNTS, 'counted'))
     lines.extend(_zero_violations(res, best))
     lines.extend(_risked(res))
     hist = res.get('history_residuals')
@@ -256,6 +257,40 @@ def _risked(res):
                 cap, 100 * share, margin, risked))
     lines.append('  informed, best share of the oracle at no more '
                  'violations risked (margin): ' + ', '.join(best))
+    lines.extend(_steps(front, 'expected_violations', RISKED, 'risked'))
+    return lines
+
+
+#: Violation counts at which the step frontiers are compared.
+COUNTS = tuple(range(11))
+
+
+def step_gaps(points, informed, key, caps):
+    """{cap: informed's best share minus QSLM's best share (points)} at
+    no more than cap violations (*key*: counted or risked), QSLM's best
+    taken over all its confidences: the two frontiers compared as
+    steps, not only at the points QSLM's confidences land on.
+    """
+    out = {}
+    for cap in caps:
+        ours = [p['of_oracle'] for p in points if p[key] <= cap + 1e-9]
+        theirs = [p['of_oracle'] for p in informed if p[key] <= cap + 1e-9]
+        if theirs:
+            out[cap] = 100 * (max(theirs) - max(ours, default=0.0))
+    return out
+
+
+def _steps(front, key, caps, label):
+    lines = []
+    for name, title in (('qslm', 'shipped'), ('qslm_history', 'history')):
+        if front.get(name):
+            gaps = step_gaps(front[name], front['informed'], key, caps)
+            lines.append('  step frontier by violations %s, %s residuals '
+                         '(informed minus QSLM\'s best over its '
+                         'confidences at no more, points): %s' % (
+                             label, title, ', '.join(
+                                 '%g: %+.1f' % kv
+                                 for kv in sorted(gaps.items()))))
     return lines
 
 

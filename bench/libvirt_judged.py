@@ -46,13 +46,21 @@ the bound held (the calibration against 1 - c).
 Each QEMU release of :data:`RELEASES` is judged on its own runs with its
 own fit: QEMU 10.0.2 first, which keeps the guest's writes under TCG
 (``data/testbed/README.md``), then Debian 12's 7.2, which loses some.
+
+Then what ships, judged the same way (``shipped=True``): the default
+constants (``ModelParams()``) and the built-in mechanisms in place of a
+fit, so every run of the release is judged, the fitting runs too, and
+beside ``qslm@c`` the shipped residuals file (``shipped@c``). The
+testbed's facts stay: each run's measured inputs and its link's goodput.
 """
 
+import dataclasses
 import os
 
 import numpy as np
 
 from bench import frontier
+from qslm_nova import estimator
 from qslm_nova.risk import learn
 from qslm_nova.risk import residuals
 from qslm_nova.testbed import campaign
@@ -71,23 +79,37 @@ PARAMS_QEMU10 = os.path.join(campaign.DATA_DIR,
 RELEASES = (('10.0.2', PARAMS_QEMU10), (PARAMS_QEMU, PARAMS))
 
 
+def shipped_constants(fitted):
+    """*fitted*'s testbed facts with the constants qslm-nova ships: the
+    ``ModelParams`` defaults and the built-in mechanisms' costs.
+    """
+    return dataclasses.replace(fitted, params=estimator.ModelParams(),
+                               crypto_gbps_per_core={}, buffered_mb={})
+
+
 class LibvirtRuns:
     """The libvirt testbed's held-out runs that paused, estimated once.
 
     ``expected``, ``worst``, ``paper``: the libvirt-fitted model's
     pauses (ms); ``measured``: the real end-to-end pause (ms);
     ``configuration``: each run's configuration (its id less the repeat).
-    Only runs of the QEMU release *qemu* are judged (the fit's).
+    Only runs of the QEMU release *qemu* are judged (the fit's): its
+    held-out runs, or with *shipped* every run, estimated with
+    :func:`shipped_constants` (no run taught them).
     """
 
-    def __init__(self, paths=None, params_path=PARAMS, qemu=PARAMS_QEMU):
+    def __init__(self, paths=None, params_path=PARAMS, qemu=PARAMS_QEMU,
+                 shipped=False):
         self.paths = paths or libvirt_runs.default_csvs()
         self.qemu = qemu
+        self.shipped = shipped
         rows, _goodput = libvirt_runs.read_campaigns(self.paths)
         self.fitted = fit.load(params_path)
+        if shipped:
+            self.fitted = shipped_constants(self.fitted)
         paused = [r for r in rows if lm.unusable(r) is None and
                   r['qemu'] == qemu and
-                  r['group'] == 'held-out' and
+                  (shipped or r['group'] == 'held-out') and
                   r.get('outcome') in lm.PAUSED_OUTCOMES]
         ests = lm.estimate_rows(paused, self.fitted)
         # A run the model expects no pause for has no ratio to learn.
@@ -141,10 +163,14 @@ def _judge(bound, measured, met, limits):
             'beyond': float(np.mean(measured > bound))}
 
 
-def judge(runs, limits):
-    """The decisions of every policy on the runs (JSON-ready)."""
+def judge(runs, limits, shipped_table=None):
+    """The decisions of every policy on the runs (JSON-ready).
+
+    :param shipped_table: a residual table every run is also judged by
+        (``shipped@c``: the shipped file's).
+    """
     met = np.concatenate([runs.measured <= lim for lim in limits])
-    out = {'qemu': runs.qemu,
+    out = {'qemu': runs.qemu, 'shipped': runs.shipped,
            'runs': len(runs.rows), 'left_out': runs.left_out,
            'configurations': len(set(runs.configuration)),
            'campaigns': [os.path.basename(p) for p in runs.paths],
@@ -158,27 +184,41 @@ def judge(runs, limits):
         point = _judge(runs.expected * m, runs.measured, met, limits)
         point['margin'] = m
         out['informed'].append(point)
-    tables = runs.tables()
-    for c in frontier.CONFIDENCES:
-        point = _judge(runs.held(tables, c), runs.measured, met, limits)
-        best = [p['of_oracle'] for p in out['informed']
-                if p['sla_violations'] <= point['sla_violations']]
-        point.update(confidence=c, informed_of_oracle=max(best))
-        out['qslm'].append(point)
+    judged = [('qslm', runs.tables())]
+    if shipped_table is not None:
+        out['shipped_file'] = []
+        judged.append(('shipped_file', [shipped_table] * len(runs.rows)))
+    for key, tables in judged:
+        for c in frontier.CONFIDENCES:
+            point = _judge(runs.held(tables, c), runs.measured, met, limits)
+            best = [p['of_oracle'] for p in out['informed']
+                    if p['sla_violations'] <= point['sla_violations']]
+            point.update(confidence=c, informed_of_oracle=max(best))
+            out[key].append(point)
     return out
 
 
 def format_judged(res):
+    if res.get('shipped'):
+        head = ('What ships (the default constants and built-in '
+                'mechanisms), judged by every Nova-driven libvirt '
+                'migration, QEMU %s: %d runs that paused')
+        bound = ('qslm@c: the expected pause (the default constants) times '
+                 'the conformal bound of the other configurations\' runs; '
+                 'shipped@c: times the shipped residuals file\'s bound')
+    else:
+        head = ('Judged by Nova-driven libvirt migrations of unseen '
+                'configurations, QEMU %s: %d held-out runs that paused')
+        bound = ('qslm@c: the expected pause (that release\'s fit) times '
+                 'the conformal bound of the other configurations\' runs')
     lines = [
-        'Judged by Nova-driven libvirt migrations of unseen configurations, '
-        'QEMU %s: %d held-out runs that paused (%d configurations; %d left '
-        'out, no pause expected) x %d limits (%s ms) = %d requests, one '
-        'destination each; the real pause met the limit in %d. '
-        'qslm@c: the expected pause (that release\'s fit) times the '
-        'conformal bound of the other configurations\' runs' % (
-            res['qemu'], res['runs'], res['configurations'], res['left_out'],
+        head % (res['qemu'], res['runs']) +
+        ' (%d configurations; %d left out, no pause expected) x %d limits '
+        '(%s ms) = %d requests, one destination each; the real pause met '
+        'the limit in %d. %s' % (
+            res['configurations'], res['left_out'],
             len(res['limits']), ', '.join(map(str, res['limits'])),
-            res['runs'] * len(res['limits']), res['oracle']),
+            res['runs'] * len(res['limits']), res['oracle'], bound),
         '  %-16s %7s %5s %9s %8s %8s %7s %9s %7s' % (
             'policy', 'allowed', 'viol', 'realised', 'nominal', '/oracle',
             'beyond', 'informed', 'gap pp')]
@@ -187,11 +227,13 @@ def format_judged(res):
             name, p['allowed'], p['sla_violations'],
             100.0 * p['sla_violations'] / max(p['allowed'], 1), '-',
             100 * p['of_oracle'], 100 * p['beyond']))
-    for p in res['qslm']:
+    named = ([('qslm', p) for p in res['qslm']] +
+             [('shipped', p) for p in res.get('shipped_file', [])])
+    for name, p in named:
         lines.append(
             '  %-16s %7d %5d %8.2f%% %7.2f%% %7.1f%% %6.2f%% %8.1f%% '
             '%7.1f' % (
-                'qslm@%g' % p['confidence'], p['allowed'],
+                '%s@%g' % (name, p['confidence']), p['allowed'],
                 p['sla_violations'],
                 100.0 * p['sla_violations'] / max(p['allowed'], 1),
                 100 * (1 - p['confidence']), 100 * p['of_oracle'],

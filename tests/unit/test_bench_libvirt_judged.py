@@ -26,7 +26,7 @@ def _runs(configurations, ratios, expected=50.0, worst=500.0,
     runs = libvirt_judged.LibvirtRuns.__new__(libvirt_judged.LibvirtRuns)
     n = len(configurations)
     runs.paths, runs.rows, runs.left_out = [], [{}] * n, 0
-    runs.qemu = '10.0.2'
+    runs.qemu, runs.shipped = '10.0.2', False
     runs.configuration = list(configurations)
     runs.transport = ['tcp'] * n
     runs.post_copy = list(post_copy or [False] * n)
@@ -102,3 +102,36 @@ class TestLibvirtJudged(testtools.TestCase):
         held = runs.held(tables, 0.9)
         np.testing.assert_allclose(50.0, held[:40])
         np.testing.assert_allclose(500.0, held[40:])
+
+    def test_a_shipped_table_judges_every_run_alike(self):
+        # The shipped file's table is the same for every run: a run's own
+        # ratio is in it, unlike the other configurations' tables.
+        configs = ['c%d' % i for i in range(40)]
+        runs = _runs(configs, np.linspace(0.8, 1.6, 40))
+        runs.shipped = True
+        tight = residuals.ResidualTable({
+            ('tcp', residuals.Regime.SHORT.value): np.full(40, 1.0)})
+        res = libvirt_judged.judge(runs, (60, 1000), shipped_table=tight)
+        self.assertTrue(res['shipped'])
+        self.assertEqual(len(res['qslm']), len(res['shipped_file']))
+        at_09 = res['shipped_file'][0]
+        # Held at the expected pause (ratio 1.0): allowed wherever the
+        # expected pause is, so the runs over ratio 1.2 break 60 ms.
+        self.assertEqual(80, at_09['allowed'])
+        self.assertEqual(int(np.sum(np.linspace(0.8, 1.6, 40) > 1.2)),
+                         at_09['sla_violations'])
+        text = libvirt_judged.format_judged(res)
+        self.assertIn('What ships', text)
+        self.assertIn('shipped@0.9 ', text)
+        self.assertIn('qslm@0.9 ', text)
+
+    def test_shipped_constants_keep_the_testbed_facts(self):
+        from qslm_nova import estimator
+        from qslm_nova.testbed import fit
+        fitted = fit.load(libvirt_judged.PARAMS_QEMU10)
+        shipped = libvirt_judged.shipped_constants(fitted)
+        self.assertEqual(estimator.ModelParams(), shipped.params)
+        self.assertEqual({}, shipped.crypto_gbps_per_core)
+        self.assertEqual({}, shipped.buffered_mb)
+        self.assertEqual(fitted.link_goodput_mbps, shipped.link_goodput_mbps)
+        self.assertNotEqual(fitted.params, shipped.params)

@@ -20,10 +20,12 @@ that the invariants they report hold at small scale; they time nothing.
 
 import contextlib
 import io
+import os
 
 import fixtures
 from nova import test
 
+import bench
 from bench import bench_quality
 from bench import bench_scale
 from bench import frontier
@@ -151,6 +153,19 @@ class TestBenchSmoke(test.NoDBTestCase):
                 self.assertLessEqual(p['sla_violations'], p['allowed'], p)
                 self.assertLessEqual(p['allowed'], requests, p)
                 self.assertTrue(0.0 <= p['beyond'] <= 1.0, p)
+        # What ships, judged by every run of each release: more runs
+        # than the held-out ones, and the shipped file beside qslm@c.
+        self.assertIn('What ships', out.getvalue())
+        ships = runs[-1]['libvirt_shipped']
+        self.assertEqual([u['qemu'] for u in judged],
+                         [u['qemu'] for u in ships])
+        for unseen, shipped in zip(judged, ships):
+            self.assertTrue(shipped['shipped'])
+            self.assertGreater(shipped['runs'], unseen['runs'])
+            self.assertEqual(len(frontier.CONFIDENCES),
+                             len(shipped['shipped_file']))
+            allowed = [p['allowed'] for p in shipped['shipped_file']]
+            self.assertEqual(allowed, sorted(allowed, reverse=True))
 
 
 class TestFrontier(test.NoDBTestCase):
@@ -166,6 +181,34 @@ class TestFrontier(test.NoDBTestCase):
         # No limit, or no pause: nothing to exceed.
         self.assertEqual(0.0, frontier.exceedance(ratios, 100.0, None))
         self.assertEqual(0.0, frontier.exceedance(ratios, 0.0, 150.0))
+
+    def test_step_gaps(self):
+        # QSLM's best at no more than each cap, over all its points,
+        # against the informed policy's: a cap between QSLM's points
+        # takes the lower one.
+        ours = [{'of_oracle': 0.5, 'sla_violations': 0},
+                {'of_oracle': 0.9, 'sla_violations': 3}]
+        theirs = [{'of_oracle': 0.4, 'sla_violations': 0},
+                  {'of_oracle': 0.7, 'sla_violations': 1},
+                  {'of_oracle': 0.95, 'sla_violations': 4}]
+        gaps = frontier.step_gaps(ours, theirs, 'sla_violations',
+                                  (0, 1, 3, 4))
+        self.assertAlmostEqual(-10.0, gaps[0])
+        self.assertAlmostEqual(20.0, gaps[1])
+        self.assertAlmostEqual(-20.0, gaps[3])
+        self.assertAlmostEqual(5.0, gaps[4])
+        # No informed point under a cap: no gap there.
+        self.assertEqual({}, frontier.step_gaps(
+            ours, theirs[2:], 'sla_violations', (0,)))
+
+    def test_render_a_saved_run(self):
+        saved = os.path.join(bench.RESULTS, 'frontier.json')
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            bench_quality.main(['--render', saved])
+        self.assertTrue(out.getvalue().startswith('Frontier only:'))
+        self.assertIn('step frontier by violations risked, history',
+                      out.getvalue())
 
     def test_informed_risk(self):
         informed = frontier.Informed([0.5, 1.0, 2.0, 4.0])
