@@ -54,37 +54,23 @@ beside ``qslm@c`` the shipped residuals file (``shipped@c``). The
 testbed's facts stay: each run's measured inputs and its link's goodput.
 """
 
-import dataclasses
 import os
 
 import numpy as np
 
 from bench import frontier
-from qslm_nova import estimator
 from qslm_nova.risk import learn
 from qslm_nova.risk import residuals
-from qslm_nova.testbed import campaign
 from qslm_nova.testbed import fit
 from qslm_nova.testbed import libvirt_model as lm
 from qslm_nova.testbed import libvirt_repeats
 from qslm_nova.testbed import libvirt_runs
 
-PARAMS = os.path.join(campaign.DATA_DIR, 'libvirt-fitted-params.json')
-# The QEMU release of the runs PARAMS was fitted on (libvirt-report
-# --qemu 7.2.22); the runs judged are of the same release.
-PARAMS_QEMU = '7.2.22'
-PARAMS_QEMU10 = os.path.join(campaign.DATA_DIR,
-                             'libvirt-fitted-params-qemu10.json')
 #: (QEMU release, its fit) judged by the benchmark, in this order.
-RELEASES = (('10.0.2', PARAMS_QEMU10), (PARAMS_QEMU, PARAMS))
-
-
-def shipped_constants(fitted):
-    """*fitted*'s testbed facts with the constants qslm-nova ships: the
-    ``ModelParams`` defaults and the built-in mechanisms' costs.
-    """
-    return dataclasses.replace(fitted, params=estimator.ModelParams(),
-                               crypto_gbps_per_core={}, buffered_mb={})
+RELEASES = libvirt_runs.RELEASE_FITS
+# The QEMU 7.2.22 runs and their fit (libvirt-report --qemu 7.2.22).
+PARAMS_QEMU, PARAMS = RELEASES[1]
+PARAMS_QEMU10 = RELEASES[0][1]
 
 
 class LibvirtRuns:
@@ -95,7 +81,8 @@ class LibvirtRuns:
     ``configuration``: each run's configuration (its id less the repeat).
     Only runs of the QEMU release *qemu* are judged (the fit's): its
     held-out runs, or with *shipped* every run, estimated with
-    :func:`shipped_constants` (no run taught them).
+    :func:`~qslm_nova.testbed.libvirt_runs.shipped_constants` (no run
+    taught them).
     """
 
     def __init__(self, paths=None, params_path=PARAMS, qemu=PARAMS_QEMU,
@@ -106,7 +93,7 @@ class LibvirtRuns:
         rows, _goodput = libvirt_runs.read_campaigns(self.paths)
         self.fitted = fit.load(params_path)
         if shipped:
-            self.fitted = shipped_constants(self.fitted)
+            self.fitted = libvirt_runs.shipped_constants(self.fitted)
         paused = [r for r in rows if lm.unusable(r) is None and
                   r['qemu'] == qemu and
                   (shipped or r['group'] == 'held-out') and

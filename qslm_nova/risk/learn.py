@@ -14,18 +14,27 @@
 
 """Learn the residuals file from real migrations.
 
-From the testbed, run from the repository root after any new campaign or
-refit::
+From the testbed, run from the repository root after any new campaign::
 
     python -m qslm_nova.risk.learn
 
-It reads ``data/testbed/campaign.csv`` and the constants fitted to it
-(``data/testbed/fitted-params.json``), estimates every migration over a
-shaped link that the fit did not see (repeat >= the hold-out repeat),
-and writes measured end-to-end pause / expected pause per transport and
-regime to ``qslm_nova/risk/residuals.json`` (``--out`` elsewhere), with
-the largest dirty share of each group's runs. Runs the fit saw are left
-out: their residuals would be too small for a conformal bound.
+It reads the Nova-driven libvirt campaigns
+(``data/testbed/libvirt-campaign*.csv``, every QEMU release of
+:data:`~qslm_nova.testbed.libvirt_runs.RELEASE_FITS`), estimates every
+usable run that paused with the constants qslm-nova ships (the
+``ModelParams`` defaults and built-in mechanisms, with the testbed's
+link goodput and the run's measured inputs), and writes measured
+end-to-end pause / expected pause per transport and regime to
+``qslm_nova/risk/residuals.json`` (``--out`` elsewhere), with the
+largest dirty share of each group's runs. No run taught those
+constants, so every run counts; the ratios are those of the constants
+a cloud runs with, which is what makes their bound hold there.
+
+``--csv CAMPAIGN --params FIT`` learns from a raw-QEMU testbed campaign
+and the constants fitted to it instead (only the runs over shaped links
+that the fit did not see, repeat >= its hold-out repeat: runs the fit
+saw would give residuals too small for a conformal bound), for a cloud
+that runs with that fit.
 
 From a cloud's own history (the estimates the scheduler and the
 pre-check published, joined with the pauses the compute agents
@@ -49,6 +58,8 @@ from qslm_nova import estimator
 from qslm_nova.risk import residuals
 from qslm_nova.testbed import campaign
 from qslm_nova.testbed import fit
+from qslm_nova.testbed import libvirt_model
+from qslm_nova.testbed import libvirt_runs
 from qslm_nova.testbed import model
 
 
@@ -134,6 +145,58 @@ def build(csv_path, params_path):
         'campaign': os.path.basename(csv_path),
         'fitted_params': os.path.basename(params_path),
         'holdout_repeat': fitted.holdout_repeat,
+        'short_pause_ms': residuals.SHORT_PAUSE_MS,
+        'runs': sum(len(v) for v in found.values()),
+        'groups': _groups(found),
+        'dirty_share_max': _share_groups(found),
+    }
+
+
+def libvirt_residuals(rows, release_fits=libvirt_runs.RELEASE_FITS):
+    """(:class:`Found`, runs per QEMU release) of Nova-driven libvirt
+    runs, each estimated with the shipped constants over its release's
+    testbed facts; the regime is that of the idle-host pause, as the
+    engine chooses it.
+    """
+    found, per_release = Found(), {}
+    for qemu, params_path in release_fits:
+        fitted = libvirt_runs.shipped_constants(fit.load(params_path))
+        paused = [r for r in rows
+                  if r.get('qemu') == qemu and
+                  libvirt_model.unusable(r) is None and
+                  r.get('outcome') in libvirt_model.PAUSED_OUTCOMES]
+        ests = libvirt_model.estimate_rows(paused, fitted)
+        idle = libvirt_model.estimate_rows(paused, fitted,
+                                           load_of=lambda _row: 0.0)
+        kept = 0
+        for row, est, est_idle in zip(paused, ests, idle):
+            if est['downtime_ms'] <= 0 or est_idle['downtime_ms'] <= 0:
+                continue
+            found.add(row['transport'], est['downtime_ms'],
+                      libvirt_model.measured_pause(row),
+                      idle=est_idle['downtime_ms'],
+                      post_copy=est['outcome'] == 'post-copy',
+                      share=row_share(row))
+            kept += 1
+        per_release[qemu] = kept
+    return found, per_release
+
+
+def build_libvirt(paths=None):
+    """The shipped residuals document (JSON-ready): the Nova-driven
+    libvirt campaigns against the shipped constants.
+    """
+    paths = sorted(paths or libvirt_runs.default_csvs())
+    rows, _goodput = libvirt_runs.read_campaigns(paths)
+    found, per_release = libvirt_residuals(rows)
+    return {
+        'what': 'measured end-to-end pause / expected pause with the '
+                'shipped constants (ModelParams defaults, built-in '
+                'mechanisms) of Nova-driven libvirt migrations, per '
+                'transport/regime',
+        'command': 'python -m qslm_nova.risk.learn',
+        'campaigns': [os.path.basename(p) for p in paths],
+        'runs_per_qemu': per_release,
         'short_pause_ms': residuals.SHORT_PAUSE_MS,
         'runs': sum(len(v) for v in found.values()),
         'groups': _groups(found),
@@ -229,12 +292,20 @@ def write(doc, path):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--csv', default=os.path.join(campaign.DATA_DIR,
-                                                 'campaign.csv'))
-    p.add_argument('--params', default=fit.DEFAULT_PARAMS_PATH)
+    p.add_argument('--csv', metavar='CAMPAIGN',
+                   help='a raw-QEMU testbed campaign to learn from '
+                        'instead of the libvirt campaigns (with --params)')
+    p.add_argument('--params', default=fit.DEFAULT_PARAMS_PATH,
+                   help='the constants fitted to --csv\'s campaign')
+    p.add_argument('--libvirt', metavar='CSV', nargs='+',
+                   help='libvirt campaigns (default: every one of '
+                        'data/testbed)')
     p.add_argument('--out', default=residuals.DEFAULT_PATH)
     args = p.parse_args(argv)
-    doc = build(args.csv, args.params)
+    if args.csv and args.libvirt:
+        p.error('--csv and --libvirt are two sources: give one')
+    doc = (build(args.csv, args.params) if args.csv
+           else build_libvirt(args.libvirt))
     write(doc, args.out)
     print('%d residuals in %d groups written to %s' % (
         doc['runs'], len(doc['groups']), args.out))

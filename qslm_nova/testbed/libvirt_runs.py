@@ -20,16 +20,34 @@ measured goodput and, for campaigns made in blocks of one hog count,
 the seconds each block's hogs ran before its first run (``settle_s``).
 """
 
+import dataclasses
 import json
 import os
 import re
 
+from qslm_nova import estimator
 from qslm_nova.testbed import campaign as raw_campaign
 from qslm_nova.testbed import libvirt_model as lm
 
 #: The group a fitting run is moved to when the fit takes settled runs
 #: only (:func:`settled_fit`): no table reads it.
 UNSETTLED_FIT = 'fit-unsettled'
+#: (QEMU release of the campaigns, the constants fitted to its runs),
+#: newest first.
+RELEASE_FITS = (
+    ('10.0.2', os.path.join(raw_campaign.DATA_DIR,
+                            'libvirt-fitted-params-qemu10.json')),
+    ('7.2.22', os.path.join(raw_campaign.DATA_DIR,
+                            'libvirt-fitted-params.json')))
+
+
+def shipped_constants(fitted):
+    """*fitted*'s testbed facts (its links' goodput, the guests' zero
+    pages) with the constants qslm-nova ships: the ``ModelParams``
+    defaults and the built-in mechanisms' costs.
+    """
+    return dataclasses.replace(fitted, params=estimator.ModelParams(),
+                               crypto_gbps_per_core={}, buffered_mb={})
 
 
 def qemu_release(version):

@@ -128,8 +128,9 @@ class TestLibvirtJudged(testtools.TestCase):
     def test_shipped_constants_keep_the_testbed_facts(self):
         from qslm_nova import estimator
         from qslm_nova.testbed import fit
+        from qslm_nova.testbed import libvirt_runs
         fitted = fit.load(libvirt_judged.PARAMS_QEMU10)
-        shipped = libvirt_judged.shipped_constants(fitted)
+        shipped = libvirt_runs.shipped_constants(fitted)
         self.assertEqual(estimator.ModelParams(), shipped.params)
         self.assertEqual({}, shipped.crypto_gbps_per_core)
         self.assertEqual({}, shipped.buffered_mb)

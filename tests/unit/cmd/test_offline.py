@@ -60,22 +60,20 @@ class TestPlan(base.CLITestCase):
                             ('Total s', 1), ('Score', 3),
                             ('Bottleneck Gbit/s', 2)):
             self.assertEqual(round(a2[key], digits), a2[key], key)
-        # Over the WAN the gold VM dirties 77 % of the 0.7 Gbit/s link,
-        # more than any measured tls run (45 %): the residuals do not
-        # speak for it, so the worst case is held, and it may only
-        # converge at Nova's largest downtime step, over the 300 ms SLA.
+        # Over the WAN the gold VM dirties 77 % of the 0.7 Gbit/s link:
+        # the measured tls/long runs dirtied up to 161 % of theirs, so
+        # they speak for it and the pause held is the expected one times
+        # their bound, under the 300 ms SLA, though the worst case might
+        # never converge.
         b1 = by_host['compute-b1']
-        self.assertIs(False, b1['Allowed'])
+        self.assertIs(True, b1['Allowed'])
         self.assertEqual('wan', b1['Weakest link'])
-        self.assertEqual(300, b1['Budget left ms'])
+        self.assertEqual('tls', b1['Mechanism'])
         self.assertGreater(b1['Worst ms'], 300)
         reasons = ' '.join(b1['Reasons'])
         self.assertIn('may not converge', reasons)
-        self.assertIn('0.95-confidence downtime %d ms exceeds' %
-                      round(b1['Worst ms']), reasons)
-        self.assertIn('dirties 76.7 % of its path\'s bandwidth, more than '
-                      'any of the 29 measured tls/long runs (at most '
-                      '44.7 %): outside the data', reasons)
+        self.assertIn('measured tls/long runs', reasons)
+        self.assertNotIn('outside the data', reasons)
         # Inside the runs' shares, the pause held is the expected one
         # times its group's bound.
         self.assertIn('pause held at 0.95 confidence',

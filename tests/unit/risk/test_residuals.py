@@ -27,6 +27,7 @@ from qslm_nova.risk import learn
 from qslm_nova.risk import residuals
 from qslm_nova.testbed import campaign
 from qslm_nova.testbed import fit
+from qslm_nova.testbed import libvirt_runs
 
 
 def group(values, name='tcp/long'):
@@ -294,10 +295,9 @@ class TestTable(base.BaseTestCase):
 class TestShippedFile(base.BaseTestCase):
 
     def test_shipped_file_is_what_learn_writes(self):
-        # Generated from the testbed by the documented command, not
-        # written by hand: learning again gives the same file.
-        doc = learn.build(os.path.join(campaign.DATA_DIR, 'campaign.csv'),
-                          fit.DEFAULT_PARAMS_PATH)
+        # Generated from the libvirt testbed by the documented command,
+        # not written by hand: learning again gives the same file.
+        doc = learn.build_libvirt()
         with open(residuals.DEFAULT_PATH) as f:
             shipped = json.load(f)
         self.assertEqual(shipped, json.loads(json.dumps(doc)))
@@ -310,28 +310,49 @@ class TestShippedFile(base.BaseTestCase):
         self.assertEqual(0, learn.main(['--out', out]))
         table = residuals.ResidualTable.load(out)
         with open(out) as f:
-            runs = json.load(f)['runs']
-        self.assertEqual(runs, table.groups['all'].runs)
-        self.assertGreater(runs, 100)
-        # Only runs the fit never saw (repeats 2 and 3).
-        self.assertEqual(fit.HOLDOUT_REPEAT, table.origin['holdout_repeat'])
+            doc = json.load(f)
+        # Every release's runs; the switches pool apart from the stops.
+        self.assertEqual(sorted(q for q, _p in libvirt_runs.RELEASE_FITS),
+                         sorted(doc['runs_per_qemu']))
+        self.assertEqual(doc['runs'], sum(doc['runs_per_qemu'].values()))
+        self.assertEqual(doc['runs'], table.groups['all'].runs +
+                         table.groups['post-copy'].runs)
+        self.assertGreater(table.groups['post-copy'].runs, 100)
 
-    def test_shipped_shares_are_the_held_out_runs(self):
+    def test_learn_from_a_raw_campaign(self):
+        # --csv learns the raw-QEMU testbed against its fit: only the
+        # runs the fit never saw (repeats 2 and 3).
+        tmp = self.useFixture(fixtures.TempDir()).path
+        out = os.path.join(tmp, 'r.json')
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', open(os.devnull,
+                                                                'w')))
+        self.assertEqual(0, learn.main([
+            '--csv', os.path.join(campaign.DATA_DIR, 'campaign.csv'),
+            '--out', out]))
+        table = residuals.ResidualTable.load(out)
+        self.assertEqual(fit.HOLDOUT_REPEAT, table.origin['holdout_repeat'])
+        self.assertGreater(table.groups['all'].runs, 100)
+        self.assertEqual(0.4474, table.groups['all'].share_max)
+
+    def test_two_sources_are_refused(self):
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', open(os.devnull,
+                                                                'w')))
+        e = self.assertRaises(SystemExit, learn.main, [
+            '--csv', 'a.csv', '--libvirt', 'b.csv'])
+        self.assertEqual(2, e.code)
+
+    def test_shipped_shares_are_the_runs_shares(self):
         # Every group says the largest dirty share of its runs: the
-        # held-out runs of the campaign, over their shaped links.
-        rows = learn.shaped_held_out(
-            campaign.read_rows(os.path.join(campaign.DATA_DIR,
-                                            'campaign.csv')),
-            fit.load(fit.DEFAULT_PARAMS_PATH))
+        # libvirt runs' dirty rate over their shaped links' bandwidth.
+        rows, _goodput = libvirt_runs.read_campaigns(
+            libvirt_runs.default_csvs())
+        found, _per = learn.libvirt_residuals(rows)
         t = residuals.load_cached()
-        for transport in ('tcp', 'tls', 'ssh'):
-            shares = [float(residuals.dirty_share(
-                float(r['dirty_rate_mibps']),
-                float(r['bandwidth_mbps']) / 1000.0))
-                for r in rows if r['transport'] == transport]
-            pool = t.groups[transport]
-            self.assertEqual(residuals.share_bound(shares), pool.share_max)
-            self.assertGreater(pool.share_max, 0.1)
+        for key, shares in found.shares.items():
+            name = '%s/%s' % key
+            self.assertEqual(residuals.share_bound(shares),
+                             t.groups[name].share_max)
+        self.assertGreater(t.groups['all'].share_max, 1.0)
         self.assertEqual(max(g.share_max for g in t.groups.values()),
                          t.groups['all'].share_max)
 
