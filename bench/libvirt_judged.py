@@ -99,8 +99,10 @@ class LibvirtRuns:
                   (shipped or r['group'] == 'held-out') and
                   r.get('outcome') in lm.PAUSED_OUTCOMES]
         ests = lm.estimate_rows(paused, self.fitted)
-        # A run the model expects no pause for has no ratio to learn.
-        keep = [i for i, e in enumerate(ests) if e['downtime_ms'] > 0]
+        # A run the model expects no pause for has no ratio to learn, nor
+        # one whose probe saw no pause (as the shipped file learns).
+        keep = [i for i, (r, e) in enumerate(zip(paused, ests))
+                if e['downtime_ms'] > 0 and lm.measured_pause(r) > 0]
         self.left_out = len(paused) - len(keep)
         self.rows = [paused[i] for i in keep]
         ests = [ests[i] for i in keep]
@@ -200,7 +202,8 @@ def format_judged(res):
                  'the conformal bound of the other configurations\' runs')
     lines = [
         head % (res['qemu'], res['runs']) +
-        ' (%d configurations; %d left out, no pause expected) x %d limits '
+        ' (%d configurations; %d left out: no pause expected or measured) x '
+        '%d limits '
         '(%s ms) = %d requests, one destination each; the real pause met '
         'the limit in %d. %s' % (
             res['configurations'], res['left_out'],

@@ -170,10 +170,14 @@ def libvirt_residuals(rows, release_fits=libvirt_runs.RELEASE_FITS):
                                            load_of=lambda _row: 0.0)
         kept = 0
         for row, est, est_idle in zip(paused, ests, idle):
-            if est['downtime_ms'] <= 0 or est_idle['downtime_ms'] <= 0:
+            measured = libvirt_model.measured_pause(row)
+            # No ratio without an expected pause, nor from a run whose
+            # guest-side probe saw no pause at all (one 7.2 run: 0 ms
+            # end to end while libvirt reported 70).
+            if (est['downtime_ms'] <= 0 or est_idle['downtime_ms'] <= 0 or
+                    measured <= 0):
                 continue
-            found.add(row['transport'], est['downtime_ms'],
-                      libvirt_model.measured_pause(row),
+            found.add(row['transport'], est['downtime_ms'], measured,
                       idle=est_idle['downtime_ms'],
                       post_copy=est['outcome'] == 'post-copy',
                       share=row_share(row))
