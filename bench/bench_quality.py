@@ -885,14 +885,18 @@ def _judged_by_real_runs(testbed):
     each release's fit, the libvirt tables of what ships).
     """
     shipped = residuals.load_cached()
+    every = [libvirt_judged.LibvirtRuns(params_path=params, qemu=qemu,
+                                        shipped=True)
+             for qemu, params in libvirt_judged.RELEASES]
     return (frontier.testbed_frontier(testbed, TESTBED_LIMITS),
             [libvirt_judged.judge(libvirt_judged.LibvirtRuns(
                 params_path=params, qemu=qemu), TESTBED_LIMITS)
              for qemu, params in libvirt_judged.RELEASES],
-            [libvirt_judged.judge(libvirt_judged.LibvirtRuns(
-                params_path=params, qemu=qemu, shipped=True),
-                TESTBED_LIMITS, shipped_table=shipped)
-             for qemu, params in libvirt_judged.RELEASES])
+            # Each release judged out of sample as the shipped file
+            # learns: from every release's other configurations.
+            [libvirt_judged.judge(runs, TESTBED_LIMITS, shipped_table=shipped,
+                                  others=[o for o in every if o is not runs])
+             for runs in every])
 
 
 def _real_only(testbed, output):

@@ -325,14 +325,17 @@ def _zero_violations(res, best):
 
 
 def held_pause(table, transport, expected, worst, confidence,
-               post_copy=False, share=None):
+               post_copy=False, share=None, idle=None):
     """The pause qslm@confidence holds (ms): the expected pause times the
     table's bound, past what its runs can show (or for a guest that
     dirties a larger *share* of its path than they did) the worst case
     (never under the largest ratio measured), as the engine holds it.
-    *post_copy*: the model expects Nova's switch (its own regime).
+    *post_copy*: the model expects Nova's switch (its own regime);
+    *idle*: the expected pause on idle hosts, whose regime it is
+    (default *expected*).
     """
-    regime = residuals_mod.Regime.of(expected, post_copy)
+    regime = residuals_mod.Regime.of(
+        expected if idle is None else idle, post_copy)
     q, group = table.bound(transport, regime, confidence)
     if np.isfinite(q) and not (share is not None and
                                table.outside(transport, regime, share)):

@@ -99,13 +99,18 @@ class LibvirtRuns:
                   (shipped or r['group'] == 'held-out') and
                   r.get('outcome') in lm.PAUSED_OUTCOMES]
         ests = lm.estimate_rows(paused, self.fitted)
+        # The regime is that of the pause on idle hosts, as the engine
+        # and the shipped file choose it.
+        idle = lm.estimate_rows(paused, self.fitted, load_of=lambda _r: 0.0)
         # A run the model expects no pause for has no ratio to learn, nor
         # one whose probe saw no pause (as the shipped file learns).
-        keep = [i for i, (r, e) in enumerate(zip(paused, ests))
-                if e['downtime_ms'] > 0 and lm.measured_pause(r) > 0]
+        keep = [i for i, (r, e, z) in enumerate(zip(paused, ests, idle))
+                if e['downtime_ms'] > 0 and z['downtime_ms'] > 0 and
+                lm.measured_pause(r) > 0]
         self.left_out = len(paused) - len(keep)
         self.rows = [paused[i] for i in keep]
         ests = [ests[i] for i in keep]
+        self.idle = np.array([idle[i]['downtime_ms'] for i in keep])
         self.expected = np.array([e['downtime_ms'] for e in ests])
         self.worst = np.array([e['worst_downtime_ms'] for e in ests])
         self.paper = np.array([e['paper_ms'] for e in ests])
@@ -116,31 +121,37 @@ class LibvirtRuns:
                               for r in self.rows]
         self.share = [learn.row_share(r) for r in self.rows]
 
-    def tables(self):
+    def tables(self, others=()):
         """Per run, the residual table of every other configuration, with
-        the largest dirty share of each group's runs.
+        the largest dirty share of each group's runs; *others*: more
+        :class:`LibvirtRuns` (other QEMU releases) to learn from, their
+        runs of the same configuration left out too.
         """
         out = {}
         for name in set(self.configuration):
             found = learn.Found()
-            for j, other in enumerate(self.configuration):
-                if other != name:
-                    found.add(self.transport[j], self.expected[j],
-                              self.measured[j],
-                              post_copy=self.post_copy[j],
-                              share=self.share[j])
+            for runs in (self,) + tuple(others):
+                runs.add_to(found, name)
             out[name] = residuals.ResidualTable(
                 {k: np.array(v) for k, v in found.items()},
                 shares=found.share_bounds())
         return [out[name] for name in self.configuration]
 
+    def add_to(self, found, left_out):
+        """Add the ratio of every run but configuration *left_out*'s."""
+        for j, other in enumerate(self.configuration):
+            if other != left_out:
+                found.add(self.transport[j], self.expected[j],
+                          self.measured[j], idle=self.idle[j],
+                          post_copy=self.post_copy[j], share=self.share[j])
+
     def held(self, tables, confidence):
         """The pause qslm@confidence holds for each run (ms)."""
         return np.array([
-            frontier.held_pause(t, tr, e, w, confidence, p, s)
-            for t, tr, e, w, p, s in zip(tables, self.transport,
-                                         self.expected, self.worst,
-                                         self.post_copy, self.share)])
+            frontier.held_pause(t, tr, e, w, confidence, p, s, z)
+            for t, tr, e, w, p, s, z in zip(
+                tables, self.transport, self.expected, self.worst,
+                self.post_copy, self.share, self.idle)])
 
 
 def _judge(bound, measured, met, limits):
@@ -152,11 +163,13 @@ def _judge(bound, measured, met, limits):
             'beyond': float(np.mean(measured > bound))}
 
 
-def judge(runs, limits, shipped_table=None):
+def judge(runs, limits, shipped_table=None, others=()):
     """The decisions of every policy on the runs (JSON-ready).
 
     :param shipped_table: a residual table every run is also judged by
         (``shipped@c``: the shipped file's).
+    :param others: :class:`LibvirtRuns` of other releases the bounds
+        also learn from (the shipped file's runs are every release's).
     """
     met = np.concatenate([runs.measured <= lim for lim in limits])
     out = {'qemu': runs.qemu, 'shipped': runs.shipped,
@@ -173,7 +186,7 @@ def judge(runs, limits, shipped_table=None):
         point = _judge(runs.expected * m, runs.measured, met, limits)
         point['margin'] = m
         out['informed'].append(point)
-    judged = [('qslm', runs.tables())]
+    judged = [('qslm', runs.tables(others))]
     if shipped_table is not None:
         out['shipped_file'] = []
         judged.append(('shipped_file', [shipped_table] * len(runs.rows)))

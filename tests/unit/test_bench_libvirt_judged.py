@@ -31,6 +31,7 @@ def _runs(configurations, ratios, expected=50.0, worst=500.0,
     runs.transport = ['tcp'] * n
     runs.post_copy = list(post_copy or [False] * n)
     runs.expected = np.full(n, expected)
+    runs.idle = np.full(n, expected)
     runs.worst = np.full(n, worst)
     runs.paper = np.full(n, worst * 2)
     runs.measured = runs.expected * np.asarray(ratios, dtype=float)
@@ -136,3 +137,28 @@ class TestLibvirtJudged(testtools.TestCase):
         self.assertEqual({}, shipped.buffered_mb)
         self.assertEqual(fitted.link_goodput_mbps, shipped.link_goodput_mbps)
         self.assertNotEqual(fitted.params, shipped.params)
+
+    def test_other_releases_teach_but_never_the_same_configuration(self):
+        # The shipped file learns every release's runs: a release's bound
+        # learns from the other's too, less the configuration judged.
+        ten = _runs(['c%d' % i for i in range(30)], [1.0] * 30)
+        seven = _runs(['c0', 'x1'], [4.0, 2.0])
+        tables = ten.tables(others=[seven])
+        # c0's table: 29 of its own release, x1 of the other; c0's run
+        # of the other release is left out with the configuration.
+        pool = tables[0].groups[residuals.ALL]
+        self.assertEqual(30, pool.runs)
+        self.assertEqual(2.0, pool.ratios[-1])
+        self.assertEqual(31, tables[1].groups[residuals.ALL].runs)
+        self.assertEqual(4.0, tables[1].groups[residuals.ALL].ratios[-1])
+
+    def test_the_regime_is_the_idle_pause_s(self):
+        # 120 ms expected on a loaded host, 80 ms on an idle one: a short
+        # pause, learnt and held as such, as the engine does.
+        runs = _runs(['c%d' % i for i in range(41)], [1.0] * 41,
+                     expected=120.0)
+        runs.idle = np.full(41, 80.0)
+        tables = runs.tables()
+        self.assertIn('tcp/short', tables[0].groups)
+        self.assertNotIn('tcp/long', tables[0].groups)
+        np.testing.assert_allclose(120.0, runs.held(tables, 0.9))
