@@ -295,7 +295,8 @@ def write(doc, path):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p = argparse.ArgumentParser(prog='python -m qslm_nova.risk.learn',
+                                description=__doc__.split('\n\n')[0])
     p.add_argument('--csv', metavar='CAMPAIGN',
                    help='a raw-QEMU testbed campaign to learn from '
                         'instead of the libvirt campaigns (with --params)')
@@ -308,9 +309,18 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.csv and args.libvirt:
         p.error('--csv and --libvirt are two sources: give one')
-    doc = (build(args.csv, args.params) if args.csv
-           else build_libvirt(args.libvirt))
-    write(doc, args.out)
+    try:
+        for path in [args.csv, args.params] if args.csv else (
+                args.libvirt or []):
+            if not os.path.isfile(path):
+                raise residuals.RiskDataError('%s: no such file' % path)
+        doc = (build(args.csv, args.params) if args.csv
+               else build_libvirt(args.libvirt))
+        write(doc, args.out)
+    except (OSError, ValueError, residuals.RiskDataError) as e:
+        # A missing or foreign campaign, or one without a usable run.
+        print('%s: error: %s' % (p.prog, e), file=sys.stderr)
+        return 2
     print('%d residuals in %d groups written to %s' % (
         doc['runs'], len(doc['groups']), args.out))
     return 0

@@ -14,6 +14,7 @@
 
 """Residual groups: conformal quantiles, exceedance, pools, the file."""
 
+import io
 import json
 import math
 import os
@@ -333,6 +334,25 @@ class TestShippedFile(base.BaseTestCase):
         self.assertEqual(fit.HOLDOUT_REPEAT, table.origin['holdout_repeat'])
         self.assertGreater(table.groups['all'].runs, 100)
         self.assertEqual(0.4474, table.groups['all'].share_max)
+
+    def test_a_bad_source_is_a_clear_error(self):
+        tmp = self.useFixture(fixtures.TempDir()).path
+        err = io.StringIO()
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', err))
+        out = os.path.join(tmp, 'r.json')
+        missing = os.path.join(tmp, 'none.csv')
+        for argv in (['--csv', missing], ['--libvirt', missing]):
+            self.assertEqual(2, learn.main(argv + ['--out', out]))
+            self.assertIn('%s: no such file' % missing, err.getvalue())
+        # A campaign without one usable run: no file, and why.
+        empty = os.path.join(tmp, 'empty.csv')
+        with open(os.path.join(campaign.DATA_DIR, 'campaign.csv')) as f:
+            header = f.readline()
+        with open(empty, 'w') as f:
+            f.write(header)
+        self.assertEqual(2, learn.main(['--csv', empty, '--out', out]))
+        self.assertIn('no residuals of pre-copy stops', err.getvalue())
+        self.assertFalse(os.path.exists(out))
 
     def test_two_sources_are_refused(self):
         self.useFixture(fixtures.MonkeyPatch('sys.stderr', open(os.devnull,
