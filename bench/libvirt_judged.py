@@ -94,23 +94,11 @@ class LibvirtRuns:
         self.fitted = fit.load(params_path)
         if shipped:
             self.fitted = libvirt_runs.shipped_constants(self.fitted)
-        paused = [r for r in rows if lm.unusable(r) is None and
-                  r['qemu'] == qemu and
-                  (shipped or r['group'] == 'held-out') and
-                  r.get('outcome') in lm.PAUSED_OUTCOMES]
-        ests = lm.estimate_rows(paused, self.fitted)
-        # The regime is that of the pause on idle hosts, as the engine
-        # and the shipped file choose it.
-        idle = lm.estimate_rows(paused, self.fitted, load_of=lambda _r: 0.0)
-        # A run the model expects no pause for has no ratio to learn, nor
-        # one whose probe saw no pause (as the shipped file learns).
-        keep = [i for i, (r, e, z) in enumerate(zip(paused, ests, idle))
-                if e['downtime_ms'] > 0 and z['downtime_ms'] > 0 and
-                lm.measured_pause(r) > 0]
-        self.left_out = len(paused) - len(keep)
-        self.rows = [paused[i] for i in keep]
-        ests = [ests[i] for i in keep]
-        self.idle = np.array([idle[i]['downtime_ms'] for i in keep])
+        else:
+            rows = [r for r in rows if r['group'] == 'held-out']
+        self.rows, ests, idle, self.left_out = libvirt_runs.paused_runs(
+            rows, qemu, self.fitted)
+        self.idle = np.array([z['downtime_ms'] for z in idle])
         self.expected = np.array([e['downtime_ms'] for e in ests])
         self.worst = np.array([e['worst_downtime_ms'] for e in ests])
         self.paper = np.array([e['paper_ms'] for e in ests])

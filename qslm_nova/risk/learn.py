@@ -161,28 +161,15 @@ def libvirt_residuals(rows, release_fits=libvirt_runs.RELEASE_FITS):
     found, per_release = Found(), {}
     for qemu, params_path in release_fits:
         fitted = libvirt_runs.shipped_constants(fit.load(params_path))
-        paused = [r for r in rows
-                  if r.get('qemu') == qemu and
-                  libvirt_model.unusable(r) is None and
-                  r.get('outcome') in libvirt_model.PAUSED_OUTCOMES]
-        ests = libvirt_model.estimate_rows(paused, fitted)
-        idle = libvirt_model.estimate_rows(paused, fitted,
-                                           load_of=lambda _row: 0.0)
-        kept = 0
-        for row, est, est_idle in zip(paused, ests, idle):
-            measured = libvirt_model.measured_pause(row)
-            # No ratio without an expected pause, nor from a run whose
-            # guest-side probe saw no pause at all (one 7.2 run: 0 ms
-            # end to end while libvirt reported 70).
-            if (est['downtime_ms'] <= 0 or est_idle['downtime_ms'] <= 0 or
-                    measured <= 0):
-                continue
-            found.add(row['transport'], est['downtime_ms'], measured,
+        runs, ests, idle, _left_out = libvirt_runs.paused_runs(
+            rows, qemu, fitted)
+        for row, est, est_idle in zip(runs, ests, idle):
+            found.add(row['transport'], est['downtime_ms'],
+                      libvirt_model.measured_pause(row),
                       idle=est_idle['downtime_ms'],
                       post_copy=est['outcome'] == 'post-copy',
                       share=row_share(row))
-            kept += 1
-        per_release[qemu] = kept
+        per_release[qemu] = len(runs)
     return found, per_release
 
 

@@ -50,6 +50,29 @@ def shipped_constants(fitted):
                                crypto_gbps_per_core={}, buffered_mb={})
 
 
+def paused_runs(rows, qemu, fitted):
+    """The usable runs of QEMU release *qemu* that paused and have a
+    ratio to learn, estimated with *fitted*: (runs, their estimates,
+    their estimates on idle hosts, how many paused runs were left out).
+
+    A run is left out when the model expects no pause, on its hosts or
+    on idle ones, or when its guest-side probe saw none (one 7.2 run:
+    0 ms end to end while libvirt reported 70).
+    """
+    paused = [r for r in rows
+              if r.get('qemu') == qemu and lm.unusable(r) is None and
+              r.get('outcome') in lm.PAUSED_OUTCOMES]
+    ests = lm.estimate_rows(paused, fitted)
+    # The regime is that of the pause on idle hosts, as the engine
+    # chooses it.
+    idle = lm.estimate_rows(paused, fitted, load_of=lambda _row: 0.0)
+    keep = [i for i, (r, e, z) in enumerate(zip(paused, ests, idle))
+            if e['downtime_ms'] > 0 and z['downtime_ms'] > 0 and
+            lm.measured_pause(r) > 0]
+    return ([paused[i] for i in keep], [ests[i] for i in keep],
+            [idle[i] for i in keep], len(paused) - len(keep))
+
+
 def qemu_release(version):
     """'7.2.22' from QEMU's --version line ('?' when it names none)."""
     m = re.search(r'version (\d+(?:\.\d+)*)', version or '')
