@@ -880,6 +880,21 @@ def format_frontier_only(res):
             's\n' % res + frontier.format_trace(res))
 
 
+def format_full(runs):
+    """The report of a whole run: its simulations (the last item of
+    *runs* holds what real migrations judged).
+    """
+    sims, real = runs[:-1], runs[-1]
+    return '\n\n'.join(
+        [format_quality(r) for r in sims] +
+        [format_testbed_decisions(real['testbed_decisions'])] +
+        [frontier.format_trace(r) for r in sims] +
+        [frontier.format_testbed_frontier(real['testbed_frontier'],
+                                          TESTBED_LIMITS)] +
+        [libvirt_judged.format_judged(u) for u in
+         real.get('libvirt_judged', []) + real.get('libvirt_shipped', [])])
+
+
 def _judged_by_real_runs(testbed):
     """(the testbed's calibrated-bound frontier, the libvirt tables with
     each release's fit, the libvirt tables of what ships).
@@ -935,15 +950,17 @@ def main(argv=None):
                         'configurations), no simulation: seconds; writes '
                         'real.txt/.json')
     p.add_argument('--render', metavar='JSON',
-                   help='print the report of a saved --frontier-only run '
-                        '(its .json) again with this code\'s lines; runs '
-                        'nothing, writes nothing')
+                   help='print the report of a saved run (its .json: '
+                        'quality.json or a --frontier-only run\'s) again '
+                        'with this code\'s lines; runs nothing, writes '
+                        'nothing')
     p.add_argument('--output', default=bench.RESULTS)
     args = p.parse_args(argv)
     if args.render:
         with open(args.render) as f:
             saved = json.load(f)
-        print(format_frontier_only(saved[0]))
+        print(format_full(saved) if 'testbed_decisions' in saved[-1]
+              else format_frontier_only(saved[0]))
         return saved
     testbed = Testbed()
     if args.real_only:
@@ -971,16 +988,10 @@ def main(argv=None):
         run['testbed_coverage'] = cover
     real = testbed_decisions(testbed)
     real_front, unseen, ships = _judged_by_real_runs(testbed)
-    text = '\n\n'.join([format_quality(r) for r in runs] +
-                       [format_testbed_decisions(real)] +
-                       [frontier.format_trace(r) for r in runs] +
-                       [frontier.format_testbed_frontier(real_front,
-                                                         TESTBED_LIMITS)] +
-                       [libvirt_judged.format_judged(u)
-                        for u in unseen + ships])
     runs.append({'testbed_decisions': real,
                  'testbed_frontier': real_front,
                  'libvirt_judged': unseen, 'libvirt_shipped': ships})
+    text = format_full(runs)
     print(text)
     bench.write_results(args.output, 'quality', text, runs)
     return runs

@@ -55,6 +55,7 @@ other half only, under the limits of ``bench_quality.TESTBED_LIMITS``.
 
 import numpy as np
 
+from bench import redraws
 from qslm_nova.risk import assess
 from qslm_nova.risk import learn
 from qslm_nova.risk import residuals as residuals_mod
@@ -202,6 +203,7 @@ def format_trace(res):
     lines.append('  informed, best share of the oracle per violation '
                  'count (margin): ' + format_best(best))
     lines.extend(_steps(front, 'sla_violations', COUNTS, 'counted'))
+    lines.extend(_redrawn(front))
     lines.extend(_zero_violations(res, best))
     lines.extend(_risked(res))
     hist = res.get('history_residuals')
@@ -291,6 +293,25 @@ def _steps(front, key, caps, label):
                              label, title, ', '.join(
                                  '%g: %+.1f' % kv
                                  for kv in sorted(gaps.items()))))
+    return lines
+
+
+def _redrawn(front):
+    """Lines of the counted step frontier over many draws of the noise
+    (:mod:`bench.redraws`).
+    """
+    lines = []
+    for name, title in (('qslm', 'shipped'), ('qslm_history', 'history')):
+        gaps = redraws.expected_step_gaps(front.get(name) or [],
+                                          front['informed'], COUNTS[:6])
+        if gaps:
+            lines.append(
+                '  the same over %d draws of the noise (each point counts '
+                'its risked violations, nested Poisson; mean gap, and the '
+                'share of draws where informed / QSLM leads by over 3 '
+                'points), %s '
+                'residuals: %s' % (redraws.DRAWS, title,
+                                   redraws.format_gaps(gaps)))
     return lines
 
 

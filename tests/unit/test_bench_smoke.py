@@ -24,12 +24,14 @@ import os
 
 import fixtures
 from nova import test
+import numpy as np
 
 import bench
 from bench import bench_quality
 from bench import bench_scale
 from bench import frontier
 from bench import libvirt_judged
+from bench import redraws
 from bench import topogen
 from qslm_nova.scheduler import request as qslm_request
 from qslm_nova import topology
@@ -201,6 +203,37 @@ class TestFrontier(test.NoDBTestCase):
         self.assertEqual({}, frontier.step_gaps(
             ours, theirs[2:], 'sla_violations', (0,)))
 
+    def test_nested_counts(self):
+        rng = np.random.default_rng(3)
+        risked = [0.5, 4.0, 0.0, 2.0]
+        counts = redraws.nested_counts(risked, 20000, rng)
+        self.assertEqual((20000, 4), counts.shape)
+        # Each point counts its risked violations on average.
+        for got, mean in zip(counts.mean(axis=0), risked):
+            self.assertAlmostEqual(mean, got, delta=0.05)
+        # Nested: a point that risks more counts at least as many in
+        # every draw; one that risks nothing counts none.
+        self.assertTrue(np.all(counts[:, 1] >= counts[:, 3]))
+        self.assertTrue(np.all(counts[:, 3] >= counts[:, 0]))
+        self.assertEqual(0, counts[:, 2].max())
+
+    def test_expected_step_gaps(self):
+        informed = [{'of_oracle': 0.6, 'expected_violations': 0.0},
+                    {'of_oracle': 0.9, 'expected_violations': 1.0},
+                    {'of_oracle': 1.0, 'expected_violations': 3.0}]
+        # Ten points more at every risk: QSLM leads at every count.
+        ours = [dict(p, of_oracle=p['of_oracle'] + 0.1) for p in informed]
+        gaps = redraws.expected_step_gaps(ours, informed, (0, 1, 5),
+                                          draws=5000)
+        for cap, (mean, theirs, qslm) in gaps.items():
+            self.assertLess(mean, -3.0, cap)
+            self.assertLess(theirs, qslm, cap)
+        # At 5 violations both reach their largest share nearly always.
+        self.assertAlmostEqual(-10.0, gaps[5][0], delta=0.5)
+        # A point the draws cannot judge: no gaps.
+        self.assertEqual({}, redraws.expected_step_gaps(
+            ours, [{'of_oracle': 0.5, 'sla_violations': 0}], (0,)))
+
     def test_render_a_saved_run(self):
         saved = os.path.join(bench.RESULTS, 'frontier.json')
         out = io.StringIO()
@@ -209,6 +242,7 @@ class TestFrontier(test.NoDBTestCase):
         self.assertTrue(out.getvalue().startswith('Frontier only:'))
         self.assertIn('step frontier by violations risked, history',
                       out.getvalue())
+        self.assertIn('draws of the noise', out.getvalue())
 
     def test_informed_risk(self):
         informed = frontier.Informed([0.5, 1.0, 2.0, 4.0])
