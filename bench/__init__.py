@@ -33,6 +33,14 @@ def write_results(directory, name, text, data):
         json.dump(data, f, indent=1, sort_keys=True)
 
 
+def in_order(found, order):
+    """The keys of *found* in *order* (as the run computed them: a saved
+    run's JSON has them sorted), any others after, sorted.
+    """
+    rank = {name: i for i, name in enumerate(order)}
+    return sorted(found, key=lambda k: (rank.get(k, len(rank)), k))
+
+
 def source_commit():
     """The git commit benchmarked, with '+dirty' for local changes."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

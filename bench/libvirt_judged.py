@@ -58,6 +58,7 @@ import os
 
 import numpy as np
 
+import bench
 from bench import frontier
 from qslm_nova.risk import learn
 from qslm_nova.risk import residuals
@@ -71,6 +72,8 @@ RELEASES = libvirt_runs.RELEASE_FITS
 # The QEMU 7.2.22 runs and their fit (libvirt-report --qemu 7.2.22).
 PARAMS_QEMU, PARAMS = RELEASES[1]
 PARAMS_QEMU10 = RELEASES[0][1]
+#: The fixed bounds beside QSLM's, in order.
+FIXED = ('worst case', 'expected pause', "paper's bound")
 
 
 class LibvirtRuns:
@@ -166,9 +169,7 @@ def judge(runs, limits, shipped_table=None, others=()):
            'campaigns': [os.path.basename(p) for p in runs.paths],
            'limits': list(limits), 'oracle': int(np.sum(met)),
            'fixed': {}, 'qslm': [], 'informed': []}
-    for name, bound in (('worst case', runs.worst),
-                        ('expected pause', runs.expected),
-                        ("paper's bound", runs.paper)):
+    for name, bound in zip(FIXED, (runs.worst, runs.expected, runs.paper)):
         out['fixed'][name] = _judge(bound, runs.measured, met, limits)
     for m in frontier.MARGINS:
         point = _judge(runs.expected * m, runs.measured, met, limits)
@@ -213,7 +214,8 @@ def format_judged(res):
         '  %-16s %7s %5s %9s %8s %8s %7s %9s %7s' % (
             'policy', 'allowed', 'viol', 'realised', 'nominal', '/oracle',
             'beyond', 'informed', 'gap pp')]
-    for name, p in res['fixed'].items():
+    for name in bench.in_order(res['fixed'], FIXED):
+        p = res['fixed'][name]
         lines.append('  %-16s %7d %5d %8.2f%% %8s %7.1f%% %6.2f%%' % (
             name, p['allowed'], p['sla_violations'],
             100.0 * p['sla_violations'] / max(p['allowed'], 1), '-',
