@@ -265,6 +265,8 @@ def _risked(res):
 
 #: Violation counts at which the step frontiers are compared.
 COUNTS = tuple(range(11))
+#: (key of a QSLM policy's points in a frontier, its residuals' name).
+FAMILIES = (('qslm', 'shipped'), ('qslm_history', 'history'))
 
 
 def step_gaps(points, informed, key, caps):
@@ -284,7 +286,7 @@ def step_gaps(points, informed, key, caps):
 
 def _steps(front, key, caps, label):
     lines = []
-    for name, title in (('qslm', 'shipped'), ('qslm_history', 'history')):
+    for name, title in FAMILIES:
         if front.get(name):
             gaps = step_gaps(front[name], front['informed'], key, caps)
             lines.append('  step frontier by violations %s, %s residuals '
@@ -301,7 +303,7 @@ def _redrawn(front):
     (:mod:`bench.redraws`).
     """
     lines = []
-    for name, title in (('qslm', 'shipped'), ('qslm_history', 'history')):
+    for name, title in FAMILIES:
         gaps = redraws.expected_step_gaps(front.get(name) or [],
                                           front['informed'], COUNTS[:6])
         if gaps:
@@ -309,9 +311,8 @@ def _redrawn(front):
                 '  the same over %d draws of the noise (each point counts '
                 'its risked violations, nested Poisson; mean gap, and the '
                 'share of draws where informed / QSLM leads by over 3 '
-                'points), %s '
-                'residuals: %s' % (redraws.DRAWS, title,
-                                   redraws.format_gaps(gaps)))
+                'points), %s residuals: %s' % (
+                    redraws.DRAWS, title, redraws.format_gaps(gaps)))
     return lines
 
 
@@ -323,12 +324,11 @@ def _zero_violations(res, best):
     """
     front = res['frontier']
     out = []
-    for key, label in (('qslm', 'shipped residuals'),
-                       ('qslm_history', 'history residuals')):
+    for key, title in FAMILIES:
         zero = [p['of_oracle'] for p in front.get(key, [])
                 if p['sla_violations'] == 0]
         if zero:
-            out.append('%s %.1f%%' % (label, 100 * max(zero)))
+            out.append('%s residuals %.1f%%' % (title, 100 * max(zero)))
     cover = max(res.get('known_rates') or (), default=None,
                 key=lambda k: k['margin'])
     if not out or 0 not in best or cover is None:
