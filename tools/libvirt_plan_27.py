@@ -21,9 +21,10 @@ machine's other users made that load. Between them the pool has no run,
 so a bound at a confidence between theirs cannot exist. This campaign
 measures the loaded hosts on purpose: QEMU 7.2 (Debian's), 3 and then 5
 CPU hogs in each host's namespace, each block after 120 s of its hogs,
-with the labels whose runs pause (Nova's steps, force-complete,
-post-copy), configurations drawn as every campaign's are
-(``libvirt_plan.make``, seed 27: fitting and held-out values)::
+with the labels whose runs pause (``libvirt_plan.PAUSING_LABELS``:
+Nova's steps, force-complete, post-copy), configurations drawn as every
+campaign's are (``libvirt_plan.make``, seeds 27 and 28, one per block:
+fitting and held-out values)::
 
     python tools/libvirt_plan_27.py data/testbed/libvirt-plan-27.json
     qslm-nova-testbed libvirt-campaign \\
@@ -37,7 +38,6 @@ from qslm_nova.testbed import libvirt_plan
 
 FIRST_REPEAT = 2700
 HOGS = (3, 5)
-LABELS = ('steps', 'force-complete', 'post-copy')
 
 
 def specs():
@@ -47,7 +47,7 @@ def specs():
                                  per_outcome=(4, 2), seed=27 + i,
                                  first_repeat=FIRST_REPEAT + 50 * i)
         out += [dataclasses.replace(s, hogs=hogs) for s in made
-                if s.label in LABELS]
+                if s.label in libvirt_plan.PAUSING_LABELS]
     return libvirt_plan.by_load(out)
 
 
