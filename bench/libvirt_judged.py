@@ -28,10 +28,12 @@ Two kinds of policy allow or deny it:
 * ``qslm@c``: the expected pause (the libvirt-fitted constants, the run's
   own measured inputs) times the conformal bound at confidence c of the
   measured / expected ratios of every *other configuration's* held-out
-  runs, grouped per transport and regime exactly as the shipped residuals
-  are (:class:`qslm_nova.risk.residuals.ResidualTable`; a run the model
-  expects to switch to post-copy is of the post-copy regime, which pools
-  only with itself). Leaving out the
+  runs, grouped per transport, regime and host load exactly as the
+  shipped residuals are (:class:`qslm_nova.risk.residuals.ResidualTable`;
+  a run the model expects to switch to post-copy is of the post-copy
+  regime, which pools only with itself; runs between hosts loaded to
+  :data:`qslm_nova.risk.learn.LOADED_CPU_LOAD` runnable threads per CPU
+  are groups of their own). Leaving out the
   whole configuration, not only the run, keeps its repeats from teaching
   the bound its own noise. Past what the runs can show, the worst case.
 * ``informed xm``: the expected pause times a margin m picked after the
@@ -89,10 +91,11 @@ class LibvirtRuns:
     """
 
     def __init__(self, paths=None, params_path=PARAMS, qemu=PARAMS_QEMU,
-                 shipped=False):
+                 shipped=False, loaded_cpu_load=learn.LOADED_CPU_LOAD):
         self.paths = paths or libvirt_runs.default_csvs()
         self.qemu = qemu
         self.shipped = shipped
+        self.loaded_cpu_load = loaded_cpu_load
         rows, _goodput = libvirt_runs.read_campaigns(self.paths)
         self.fitted = fit.load(params_path)
         if shipped:
@@ -106,7 +109,12 @@ class LibvirtRuns:
         self.worst = np.array([e['worst_downtime_ms'] for e in ests])
         self.paper = np.array([e['paper_ms'] for e in ests])
         self.measured = np.array([lm.measured_pause(r) for r in self.rows])
-        self.transport = [r['transport'] for r in self.rows]
+        self.load = [lm.load_per_cpu(r) for r in self.rows]
+        # Each run's transport as the residual groups name it (with its
+        # hosts' load).
+        self.transport = [
+            residuals.keyed(r['transport'], load, loaded_cpu_load)
+            for r, load in zip(self.rows, self.load)]
         self.post_copy = [e['outcome'] == 'post-copy' for e in ests]
         self.configuration = [libvirt_repeats.configuration(r)
                               for r in self.rows]
@@ -125,7 +133,8 @@ class LibvirtRuns:
                 runs.add_to(found, name)
             out[name] = residuals.ResidualTable(
                 {k: np.array(v) for k, v in found.items()},
-                shares=found.share_bounds())
+                shares=found.share_bounds(),
+                loaded_cpu_load=self.loaded_cpu_load)
         return [out[name] for name in self.configuration]
 
     def add_to(self, found, left_out):
@@ -139,10 +148,12 @@ class LibvirtRuns:
     def held(self, tables, confidence):
         """The pause qslm@confidence holds for each run (ms)."""
         return np.array([
-            frontier.held_pause(t, tr, e, w, confidence, p, s, z)
-            for t, tr, e, w, p, s, z in zip(
-                tables, self.transport, self.expected, self.worst,
-                self.post_copy, self.share, self.idle)])
+            frontier.held_pause(
+                t, t.keyed(residuals.base_transport(tr), load), e, w,
+                confidence, p, s, z)
+            for t, tr, load, e, w, p, s, z in zip(
+                tables, self.transport, self.load, self.expected,
+                self.worst, self.post_copy, self.share, self.idle)])
 
 
 def _judge(bound, measured, met, limits):

@@ -27,6 +27,7 @@ import dataclasses
 import numpy as np
 
 from qslm_nova import estimator
+from qslm_nova.risk import conformal
 from qslm_nova.risk import keys
 from qslm_nova.risk import loss as loss_mod
 from qslm_nova.risk import residuals as residuals_mod
@@ -92,6 +93,11 @@ class Assessment:
         self.share = (None if paths is None or dirty_rate_mibps is None
                       else residuals_mod.dirty_share(
                           dirty_rate_mibps, paths.bandwidth_gbps))
+        # The busier host's load the estimates used: the residuals of
+        # loaded hosts are a group of their own.
+        self.cpu_load = np.broadcast_to(np.asarray(
+            np.nan if paths is None else paths.cpu_load, dtype=float),
+            self.expected_ms.shape)
         self._settings = settings
         self._option = np.asarray(chosen.option, dtype=int)
         self._options = chosen.options or ()
@@ -114,21 +120,23 @@ class Assessment:
         except residuals_mod.RiskDataError as e:
             return ([], [], np.zeros(0, dtype=int), str(e),
                     np.zeros(n, dtype=bool), [])
-        # One group per (option, regime) present, then per candidate the
-        # index of its group.
+        # One group per (option, load class, regime) present, then per
+        # candidate the index of its group.
         transports = [residuals_mod.transport_of(opt.label)
                       for opt in self._options]
         regimes = tuple(residuals_mod.Regime)
-        key = (self._option * len(regimes) +
-               residuals_mod.Regime.codes(self.regime_ms, self.post_copy))
+        cells = np.stack([
+            self._option, table.loaded(self.cpu_load).astype(int),
+            residuals_mod.Regime.codes(self.regime_ms, self.post_copy)],
+            axis=1).reshape(n, 3)
+        found, member = np.unique(cells, axis=0, return_inverse=True)
+        member = member.reshape(n)
         groups, bounds, near = [], [], []
-        member = np.zeros(len(key), dtype=int)
         outside = np.zeros(n, dtype=bool)
-        for k in np.unique(key):
-            regime = regimes[k % len(regimes)]
-            transport = (transports[k // len(regimes)] if k >= 0 else
-                         None)
-            member[key == k] = len(groups)
+        for k, (option, loaded, code) in enumerate(found):
+            regime = regimes[code]
+            transport = (None if option < 0 else residuals_mod.loaded_name(
+                transports[option], loaded))
             if self.calibrates:
                 # The bound's group is group_for's: every group it may
                 # use has at least MIN_RUNS runs.
@@ -143,8 +151,8 @@ class Assessment:
             near.append(nearest)
             if (self.calibrates and self.share is not None and
                     nearest is not None):
-                at = key == k
-                outside[at] = nearest.outside(self.share[at])
+                outside[member == k] = nearest.outside(
+                    self.share[member == k])
         return groups, bounds, member, None, outside, near
 
     @property
@@ -305,18 +313,26 @@ class Assessment:
             return ('a post-copy switch: sla_confidence %g needs %d '
                     'measured switches, %d are known: the worst case is '
                     'held' % (self.confidence,
-                              residuals_mod.runs_needed(self.confidence),
+                              conformal.runs_needed(self.confidence),
                               switches.runs if switches else 0))
         if self.beyond_data(j):
             return ('sla_confidence %g needs %d measured runs, %d %s runs '
                     'are known: the worst case is held' % (
                         self.confidence,
-                        residuals_mod.runs_needed(self.confidence),
+                        conformal.runs_needed(self.confidence),
                         group.runs, group.name))
         return ('pause held at %g confidence: expected x %.2f (bound of '
-                '%d measured %s runs)' % (
+                '%d measured %s runs%s)' % (
                     self.confidence, self.bounds[self.member[j]],
-                    group.runs, group.name))
+                    group.runs, group.name, self._load_note(j)))
+
+    def _load_note(self, j):
+        """Why candidate j is in the groups of loaded hosts, or ''."""
+        table = self._settings.table()
+        if not table.loaded(self.cpu_load[j]):
+            return ''
+        return ('; the busier host runs %.2f threads per CPU, loaded '
+                'from %g' % (self.cpu_load[j], table.loaded_cpu_load))
 
 
 def explain(d, risk, j, held_ms):

@@ -25,16 +25,11 @@ model expects Nova to switch to post-copy, whose pause is of another
 kind: what the connections still hold when the guest moves, not what a
 pre-copy round left).
 
-Split-conformal reading: with ``n`` residuals of runs the fit never saw,
-and a new migration exchangeable with them, its ratio stays at or under
-the ``k``-th smallest residual, ``k = ceil((n + 1) c)``, with probability
-at least ``c``; and the share of runs beyond a ratio ``x``, counted
-``(#{r > x} + 1) / (n + 1)``, bounds the probability that the new one
-lands beyond it. ``n`` runs cannot show a confidence above ``n / (n +
-1)`` nor a risk under ``1 / (n + 1)``: a group too small for the asked
-confidence gives way to its pool (all regimes of the transport, then
-everything), and past the largest pool :meth:`ResidualGroup.quantile`
-is infinite and the caller falls back to the model's worst case. The
+Each group is read split-conformally (:mod:`qslm_nova.risk.conformal`):
+a group too small for the asked confidence gives way to its pool (all
+regimes of the transport, then everything), and past the largest pool
+the bound is infinite and the caller falls back to the model's worst
+case. The
 post-copy regime pools only with itself (``post-copy``, every
 transport): a switch's pause is not exchangeable with a pre-copy stop's,
 so neither bounds the other.
@@ -49,9 +44,19 @@ confidence, so that a higher confidence never allows more) is outside
 what the runs show, and the caller holds the model's worst case for it,
 as past the largest pool. A file without the field bounds every
 migration, as before.
+
+Exchangeable also means as loaded: the pause Nova forces when a
+migration does not converge grows with the load of the hosts (the
+testbed's hosts with three and five CPU hogs per CPU paused up to three
+times longer than the model expected, idle ones seldom more than
+1.5 times). A file that says ``loaded_cpu_load`` (runnable threads per
+CPU) keeps the runs between hosts that loaded, the busier of the two, in
+groups of their own, ``tcp@loaded/long`` and so on, pooled in
+``tcp@loaded``, then with the idle runs in ``tcp``, then ``all``; the
+idle runs' groups keep the plain names. A migration is in the loaded
+groups when the load the estimate used (of the busier host) reaches it.
 """
 
-import dataclasses
 import enum
 import functools
 import json
@@ -62,6 +67,7 @@ import numpy as np
 
 from qslm_nova import estimator
 from qslm_nova import exception
+from qslm_nova.risk import conformal
 
 DEFAULT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                             'residuals.json')
@@ -74,9 +80,11 @@ TRANSPORT_OF_MECHANISM = {'none': 'tcp', 'tls': 'tls', 'ssh': 'ssh'}
 ALL = 'all'
 #: The pool of the post-copy regime's groups (they join no other pool).
 POST_COPY_POOL = 'post-copy'
-#: A group with fewer runs does not stand for itself without a
-#: confidence to meet (the mean and the risk of a handful of runs).
-MIN_RUNS = 20
+#: The suffix of a transport's groups of runs between loaded hosts.
+LOADED = '@loaded'
+#: The largest ``loaded_cpu_load`` a file may say (runnable threads per
+#: CPU, as the hosts publish it).
+MAX_LOADED_CPU_LOAD = 16.0
 MAX_RUNS = 1000000
 
 
@@ -107,6 +115,28 @@ def transport_of(label):
     return TRANSPORT_OF_MECHANISM.get(str(label or '').split(' ', 1)[0])
 
 
+def keyed(transport, cpu_load, loaded_cpu_load):
+    """The transport's name in a table's groups for a migration whose
+    busier host runs *cpu_load* runnable threads per CPU: with the
+    ``@loaded`` suffix from *loaded_cpu_load* on (None: no split).
+    """
+    return loaded_name(transport, loaded_cpu_load is not None and
+                       cpu_load >= loaded_cpu_load)
+
+
+def loaded_name(transport, loaded):
+    """The transport's name in the groups of loaded hosts if *loaded*."""
+    return transport + LOADED if loaded and transport is not None \
+        else transport
+
+
+def base_transport(transport):
+    """The transport of a group's transport name (``tcp@loaded``: tcp).
+    """
+    return transport[:-len(LOADED)] if transport.endswith(LOADED) \
+        else transport
+
+
 class RiskDataError(exception.QSLMError):
     """A residuals file that cannot be read or makes no sense."""
 
@@ -132,90 +162,43 @@ class Regime(enum.Enum):
         return np.where(post_copy, 2, np.where(short, 0, 1))
 
 
-def rank_of(runs, confidence):
-    """``ceil((runs + 1) * confidence)``, safe from float rounding."""
-    return math.ceil((runs + 1) * confidence - 1e-9)
-
-
-def runs_needed(confidence):
-    """The fewest runs whose conformal quantile at confidence is finite.
-    """
-    if confidence is None:
-        return MIN_RUNS
-    n = max(int(confidence / (1.0 - confidence)) - 1, 1)
-    while rank_of(n, confidence) > n:
-        n += 1
-    return max(n, MIN_RUNS)
-
-
-@dataclasses.dataclass(frozen=True)
-class ResidualGroup:
-    """Residuals (measured / expected pause) of one group, sorted;
-    share_max: the largest dirty share of its runs, None if unknown.
-    """
-
-    name: str
-    ratios: np.ndarray
-    share_max: float = None
-
-    @property
-    def runs(self):
-        return len(self.ratios)
-
-    @property
-    def mean(self):
-        return float(np.mean(self.ratios))
-
-    def quantile(self, confidence):
-        """The conformal bound of the ratio at confidence (inf if the
-        group is too small for it).
-        """
-        k = rank_of(self.runs, confidence)
-        return float(self.ratios[k - 1]) if k <= self.runs else math.inf
-
-    def exceedance(self, ratio_limit):
-        """Per element of ratio_limit, the conformal probability that a
-        new run's ratio exceeds it: ``(#{r > x} + 1) / (n + 1)``.
-        """
-        x = np.asarray(ratio_limit, dtype=float)
-        beyond = self.runs - np.searchsorted(self.ratios, x, side='right')
-        return (beyond + 1.0) / (self.runs + 1.0)
-
-    def outside(self, share):
-        """Per element of share (a dirty share, NaN: unknown), True if
-        it is larger than every run's of the group (never when the
-        group's largest is unknown).
-        """
-        x = np.asarray(share, dtype=float)
-        if self.share_max is None:
-            return np.zeros(x.shape, dtype=bool)
-        return x > self.share_max
-
-
 class ResidualTable:
     """Residual groups per transport and regime, with their pools."""
 
-    def __init__(self, leaves, origin=None, shares=None):
-        """:param leaves: {(transport, regime value): ratios}.
+    def __init__(self, leaves, origin=None, shares=None,
+                 loaded_cpu_load=None):
+        """:param leaves: {(transport, regime value): ratios}; a
+            transport with the ``@loaded`` suffix holds the runs between
+            loaded hosts.
         :param shares: {(transport, regime value): largest dirty share},
             for the leaves whose runs' shares are known.
+        :param loaded_cpu_load: the load per CPU from which a migration
+            is in the ``@loaded`` groups (None: the runs are not split,
+            and there must be no such group).
         """
         self.origin = dict(origin or {})
+        self.loaded_cpu_load = loaded_cpu_load
         self.groups = {}
         shares = shares or {}
         pools = {}
         for (transport, regime), ratios in leaves.items():
             name = '%s/%s' % (transport, regime)
+            if transport.endswith(LOADED) and loaded_cpu_load is None:
+                raise RiskDataError(
+                    'group %s: runs of loaded hosts need the load they '
+                    'start at (loaded_cpu_load)' % name)
             share = shares.get((transport, regime))
-            self.groups[name] = ResidualGroup(name, np.sort(ratios), share)
+            self.groups[name] = conformal.ResidualGroup(
+                name, np.sort(ratios), share)
             pool = ((POST_COPY_POOL,) if regime == Regime.POST_COPY.value
-                    else (transport, ALL))
+                    else tuple(dict.fromkeys(
+                        (transport, base_transport(transport), ALL))))
             for pname in pool:
                 pools.setdefault(pname, []).append((ratios, share))
         for name, parts in pools.items():
             # A pool's largest share is known when each part's is.
             known = [s for _r, s in parts if s is not None]
-            self.groups[name] = ResidualGroup(
+            self.groups[name] = conformal.ResidualGroup(
                 name, np.sort(np.concatenate([r for r, _s in parts])),
                 max(known) if len(known) == len(parts) else None)
         if ALL not in self.groups:
@@ -223,21 +206,38 @@ class ResidualTable:
                                 'long regime), the pool every group falls '
                                 'back to')
 
+    def keyed(self, transport, cpu_load):
+        """:func:`keyed` with this table's ``loaded_cpu_load``."""
+        return keyed(transport, cpu_load, self.loaded_cpu_load)
+
+    def loaded(self, cpu_load):
+        """Per load (runnable threads per CPU, of the busier host), True
+        if its migrations are in the ``@loaded`` groups.
+        """
+        load = np.asarray(cpu_load, dtype=float)
+        if self.loaded_cpu_load is None:
+            return np.zeros(load.shape, dtype=bool)
+        return load >= self.loaded_cpu_load
+
     def chain(self, transport, regime):
-        """The group names to try for one migration, finest first."""
+        """The group names to try for one migration, finest first;
+        *transport* as :meth:`keyed` names it.
+        """
         if regime is Regime.POST_COPY:
             if transport is None:
                 return (POST_COPY_POOL,)
             return ('%s/%s' % (transport, regime.value), POST_COPY_POOL)
         if transport is None:
             return (ALL,)
-        return ('%s/%s' % (transport, regime.value), transport, ALL)
+        return tuple(dict.fromkeys((
+            '%s/%s' % (transport, regime.value), transport,
+            base_transport(transport), ALL)))
 
     def group_for(self, transport, regime, confidence=None):
         """The finest group with the runs the confidence needs; the
         largest pool when none has.
         """
-        need = runs_needed(confidence)
+        need = conformal.runs_needed(confidence)
         for name in self.chain(transport, regime):
             group = self.groups.get(name)
             if group is not None and group.runs >= need:
@@ -252,7 +252,7 @@ class ResidualTable:
         """
         for name in self.chain(transport, regime):
             group = self.groups.get(name)
-            if group is not None and group.runs >= MIN_RUNS:
+            if group is not None and group.runs >= conformal.MIN_RUNS:
                 return group
         return None
 
@@ -272,13 +272,24 @@ class ResidualTable:
         largest ratio of a finer group of at least ``MIN_RUNS`` runs that
         was too small for the confidence: so the bound only grows with
         the confidence, though the group changes. Infinite when no group
-        has the runs.
+        has the runs. A migration between loaded hosts is never held to
+        less than one between idle hosts: the idle runs' bound and group
+        when theirs is the larger.
         """
-        need = runs_needed(confidence)
+        found = self._bound(transport, regime, confidence)
+        if transport is not None and transport.endswith(LOADED):
+            idle = self._bound(base_transport(transport), regime,
+                               confidence)
+            if idle[0] > found[0]:
+                return idle
+        return found
+
+    def _bound(self, transport, regime, confidence):
+        need = conformal.runs_needed(confidence)
         floor = 0.0
         for name in self.chain(transport, regime):
             group = self.groups.get(name)
-            if group is None or group.runs < MIN_RUNS:
+            if group is None or group.runs < conformal.MIN_RUNS:
                 continue
             if group.runs >= need:
                 return max(group.quantile(confidence), floor), group
@@ -293,17 +304,24 @@ class ResidualTable:
                 doc.get('groups'), dict):
             raise RiskDataError(
                 '%s: expected an object with "groups"' % where)
+        loaded_cpu_load = _loaded_cpu_load_of(doc, where)
         leaves = {}
         for name, ratios in doc['groups'].items():
             transport, _sep, regime = str(name).partition('/')
-            if (transport not in TRANSPORT_OF_MECHANISM.values() or
+            if (base_transport(transport) not in
+                    TRANSPORT_OF_MECHANISM.values() or
                     regime not in [r.value for r in Regime]):
                 raise RiskDataError(
                     '%s: group %r is not transport/regime (transports '
-                    '%s, regimes %s)' % (
+                    '%s, each maybe with %s; regimes %s)' % (
                         where, name,
                         ', '.join(sorted(TRANSPORT_OF_MECHANISM.values())),
-                        ', '.join(r.value for r in Regime)))
+                        LOADED, ', '.join(r.value for r in Regime)))
+            if transport.endswith(LOADED) and loaded_cpu_load is None:
+                raise RiskDataError(
+                    '%s: group %s holds runs of loaded hosts but the file '
+                    'does not say loaded_cpu_load, the load they start at'
+                    % (where, name))
             if (not isinstance(ratios, list) or not ratios or
                     len(ratios) > MAX_RUNS or
                     any(isinstance(r, bool) or
@@ -316,8 +334,9 @@ class ResidualTable:
         shares = _shares_of(doc.get('dirty_share_max', {}), doc['groups'],
                             where)
         return cls(leaves, {k: v for k, v in doc.items()
-                            if k not in ('groups', 'dirty_share_max')},
-                   shares)
+                            if k not in ('groups', 'dirty_share_max',
+                                         'loaded_cpu_load')},
+                   shares, loaded_cpu_load)
 
     @classmethod
     def load(cls, path=DEFAULT_PATH):
@@ -327,6 +346,19 @@ class ResidualTable:
         except (OSError, ValueError) as e:
             raise RiskDataError('%s: %s' % (path, e))
         return cls.from_json(doc, path)
+
+
+def _loaded_cpu_load_of(doc, where):
+    """A file's ``loaded_cpu_load``, or None when it does not say one."""
+    value = doc.get('loaded_cpu_load')
+    if value is None:
+        return None
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or
+            not 0.0 < value <= MAX_LOADED_CPU_LOAD):
+        raise RiskDataError(
+            '%s: loaded_cpu_load: expected a number of runnable threads '
+            'per CPU above 0 and at most %g' % (where, MAX_LOADED_CPU_LOAD))
+    return float(value)
 
 
 def _shares_of(found, groups, where):

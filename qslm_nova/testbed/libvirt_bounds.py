@@ -24,7 +24,7 @@ each confidence shows the trade-off between the worst-case targets.
 
 import numpy as np
 
-from qslm_nova.risk import residuals
+from qslm_nova.risk import conformal
 from qslm_nova.testbed import libvirt_model as lm
 
 CONFIDENCES = (0.8, 0.9, 0.95, 0.99)
@@ -42,7 +42,7 @@ def tradeoff(train, held, fitted, confidences=CONFIDENCES):
     """[(confidence, factor, held-out covered, median bound/measured)]:
     factor is inf where the fit has too few runs for the confidence.
     """
-    group = residuals.ResidualGroup('fit', np.sort(ratios(train, fitted)))
+    group = conformal.ResidualGroup('fit', np.sort(ratios(train, fitted)))
     held_r = ratios(held, fitted)
     out = []
     for c in confidences:

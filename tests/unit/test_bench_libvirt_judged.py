@@ -22,13 +22,15 @@ from qslm_nova.risk import residuals
 
 
 def _runs(configurations, ratios, expected=50.0, worst=500.0,
-          post_copy=None, share=None):
+          post_copy=None, share=None, load=None):
     runs = libvirt_judged.LibvirtRuns.__new__(libvirt_judged.LibvirtRuns)
     n = len(configurations)
     runs.paths, runs.rows, runs.left_out = [], [{}] * n, 0
     runs.qemu, runs.shipped = '10.0.2', False
     runs.configuration = list(configurations)
-    runs.transport = ['tcp'] * n
+    runs.loaded_cpu_load = 3.0
+    runs.load = list(load or [0.5] * n)
+    runs.transport = [residuals.keyed('tcp', x, 3.0) for x in runs.load]
     runs.post_copy = list(post_copy or [False] * n)
     runs.expected = np.full(n, expected)
     runs.idle = np.full(n, expected)
@@ -162,3 +164,24 @@ class TestLibvirtJudged(testtools.TestCase):
         self.assertIn('tcp/short', tables[0].groups)
         self.assertNotIn('tcp/long', tables[0].groups)
         np.testing.assert_allclose(120.0, runs.held(tables, 0.9))
+
+    def test_loaded_hosts_runs_bound_their_own(self):
+        # 40 configurations on idle hosts at ratio 1 and 30 on hosts with
+        # 4 threads per CPU at ratio 2: each kind is held to its own
+        # runs' bound; a loaded run is never held under an idle one.
+        configs = ['c%d' % i for i in range(70)]
+        runs = _runs(configs, [1.0] * 40 + [2.0] * 30,
+                     load=[0.5] * 40 + [4.0] * 30)
+        tables = runs.tables()
+        self.assertEqual(29, tables[-1].groups['tcp@loaded/short'].runs)
+        self.assertEqual(40, tables[-1].groups['tcp/short'].runs)
+        self.assertEqual(69, tables[-1].groups['tcp'].runs)
+        held = runs.held(tables, 0.9)
+        np.testing.assert_allclose(50.0, held[:40])
+        np.testing.assert_allclose(100.0, held[40:])
+        # Unsplit, the idle runs' bound would be the loaded ones' 2x.
+        runs.transport = ['tcp'] * 70
+        runs.loaded_cpu_load = None
+        unsplit = runs.tables()
+        self.assertIsNone(unsplit[0].loaded_cpu_load)
+        np.testing.assert_allclose(100.0, runs.held(unsplit, 0.9)[:40])

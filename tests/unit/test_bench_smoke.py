@@ -292,3 +292,15 @@ class TestFrontier(test.NoDBTestCase):
         self.assertEqual(allowed, sorted(allowed, reverse=True))
         self.assertEqual(len(libvirt_judged.RELEASES),
                          len(res['libvirt_judged']))
+
+    def test_the_simulated_noise_is_the_idle_hosts_runs(self):
+        # The simulated hosts run under the residuals' loaded_cpu_load:
+        # their noise is the idle hosts' runs, every one of them.
+        from qslm_nova.risk import residuals
+        table = residuals.load_cached()
+        idle = sorted(r for name, g in table.groups.items()
+                      if '/' in name and residuals.LOADED not in name
+                      for r in g.ratios)
+        np.testing.assert_allclose(idle, bench_quality.nova_driven_ratios(),
+                                   atol=5e-5)
+        self.assertLess(len(idle), table.origin['runs'])

@@ -399,3 +399,58 @@ class TestBadKeys(base.DecisionTestCase):
                       'SLA keys come from the flavor only', d.notes)
         self.assertIn('instance metadata qslm:sla_confidence ignored: SLA '
                       'keys come from the flavor only', d.notes)
+
+
+class TestLoadedHosts(base.DecisionTestCase):
+    """Runs between loaded hosts bound migrations between loaded hosts.
+    """
+
+    def residuals_file(self, loaded_ratio):
+        """Idle runs from 1 to 1.2, loaded ones at *loaded_ratio*."""
+        idle = [round(x, 3) for x in np.linspace(1.0, 1.2, 30)]
+        doc = {'loaded_cpu_load': 3.0,
+               'groups': {'tcp/long': idle, 'tcp/short': idle,
+                          'tcp@loaded/long': [loaded_ratio] * 30,
+                          'tcp@loaded/short': [loaded_ratio] * 30}}
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'r.json')
+        with open(path, 'w') as f:
+            json.dump(doc, f)
+        return path
+
+    def decide_at(self, dst_load, loaded_ratio=2.5):
+        doc = fx.star_doc(1)
+        doc['hosts']['src']['cpu_load'] = 0.5
+        doc['hosts']['h0']['cpu_load'] = dst_load
+        e = engine(fx.make_topology(doc), sla_confidence=0.9,
+                   residuals_file=self.residuals_file(loaded_ratio))
+        return super().decide('h0', e,
+                              flavor={'qslm:max_downtime_ms': '100000'})
+
+    def held(self, d):
+        return 100000 - d.budget_left_ms
+
+    #: The 28th of the 30 idle ratios (ceil(31 x 0.9)).
+    IDLE_BOUND = round(1 + 0.2 * 27 / 29, 3)
+
+    def test_the_busier_host_picks_the_group(self):
+        idle = self.decide_at(2.9)
+        self.assertAlmostEqual(idle.expected_downtime_ms * self.IDLE_BOUND,
+                               self.held(idle), places=6)
+        self.assertFalse(any('loaded' in n for n in idle.notes),
+                         idle.notes)
+        loaded = self.decide_at(3.0)
+        self.assertAlmostEqual(loaded.expected_downtime_ms * 2.5,
+                               self.held(loaded), places=6)
+        note = [n for n in loaded.notes if 'pause held' in n]
+        self.assertEqual(1, len(note), loaded.notes)
+        self.assertIn('measured tcp@loaded/', note[0])
+        self.assertIn('the busier host runs 3.00 threads per CPU, loaded '
+                      'from 3', note[0])
+
+    def test_a_loaded_host_is_never_held_under_an_idle_one(self):
+        # Loaded runs better than the idle ones: the idle runs' bound.
+        d = self.decide_at(4.0, loaded_ratio=0.5)
+        self.assertAlmostEqual(d.expected_downtime_ms * self.IDLE_BOUND,
+                               self.held(d), places=6)
+        self.assertFalse(any('tcp@loaded' in n for n in d.notes), d.notes)

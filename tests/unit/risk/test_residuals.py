@@ -24,6 +24,7 @@ import numpy as np
 from oslotest import base
 
 from qslm_nova.history import join
+from qslm_nova.risk import conformal
 from qslm_nova.risk import learn
 from qslm_nova.risk import residuals
 from qslm_nova.testbed import campaign
@@ -32,7 +33,7 @@ from qslm_nova.testbed import libvirt_runs
 
 
 def group(values, name='tcp/long'):
-    return residuals.ResidualGroup(name, np.sort(np.array(values, float)))
+    return conformal.ResidualGroup(name, np.sort(np.array(values, float)))
 
 
 class TestGroup(base.BaseTestCase):
@@ -63,14 +64,14 @@ class TestGroup(base.BaseTestCase):
             self.assertGreater(float(g.exceedance(below)), 1 - c)
 
     def test_runs_needed(self):
-        self.assertEqual(residuals.MIN_RUNS, residuals.runs_needed(None))
-        self.assertEqual(residuals.MIN_RUNS, residuals.runs_needed(0.9))
-        self.assertEqual(99, residuals.runs_needed(0.99))
-        self.assertEqual(999, residuals.runs_needed(0.999))
+        self.assertEqual(conformal.MIN_RUNS, conformal.runs_needed(None))
+        self.assertEqual(conformal.MIN_RUNS, conformal.runs_needed(0.9))
+        self.assertEqual(99, conformal.runs_needed(0.99))
+        self.assertEqual(999, conformal.runs_needed(0.999))
         for c in (0.9, 0.95, 0.99, 0.995, 0.999):
-            n = residuals.runs_needed(c)
+            n = conformal.runs_needed(c)
             self.assertTrue(math.isfinite(group(range(n)).quantile(c)))
-            if n > residuals.MIN_RUNS:
+            if n > conformal.MIN_RUNS:
                 self.assertEqual(math.inf, group(range(n - 1)).quantile(c))
 
 
@@ -191,12 +192,77 @@ class TestTable(base.BaseTestCase):
             ({'groups': {}}, 'no residuals'),
             ({'groups': {'tcp/post-copy': [1.0]}},
              'no residuals of pre-copy stops'),
-        ]
+            ({'groups': {'tcp@loaded/long': [1.0]}},
+             'group tcp@loaded/long holds runs of loaded hosts but the '
+             'file does not say loaded_cpu_load'),
+            ({'groups': {'tcp@busy/long': [1.0]}}, "group 'tcp@busy/long'"),
+            ({'groups': {'@loaded/long': [1.0]}}, "group '@loaded/long'"),
+        ] + [({'loaded_cpu_load': bad, 'groups': {'tcp/long': [1.0]}},
+              'loaded_cpu_load: expected a number of runnable threads')
+             for bad in (0, -1.0, 16.5, '3', True, float('nan'), [3])]
         for doc, what in bad:
             e = self.assertRaises(residuals.RiskDataError,
                                   residuals.ResidualTable.from_json, doc,
                                   'r.json')
             self.assertIn(what, str(e))
+
+    def loaded_table(self):
+        return residuals.ResidualTable.from_json({
+            'loaded_cpu_load': 3,
+            'groups': {'tcp/long': list(np.linspace(1, 1.2, 30)),
+                       'tcp@loaded/long': list(np.linspace(1, 3, 30)),
+                       'tcp@loaded/short': [0.5] * 5,
+                       'tcp@loaded/post-copy': [1.0] * 5}}, 'r.json')
+
+    def test_loaded_hosts_runs_pool_apart_then_with_the_idle_ones(self):
+        t = self.loaded_table()
+        self.assertEqual(3.0, t.loaded_cpu_load)
+        self.assertNotIn('loaded_cpu_load', t.origin)
+        self.assertEqual(35, t.groups['tcp@loaded'].runs)
+        self.assertEqual(65, t.groups['tcp'].runs)
+        self.assertEqual(65, t.groups['all'].runs)
+        self.assertEqual(5, t.groups['post-copy'].runs)
+        long, post = residuals.Regime.LONG, residuals.Regime.POST_COPY
+        self.assertEqual(('tcp@loaded/long', 'tcp@loaded', 'tcp', 'all'),
+                         t.chain('tcp@loaded', long))
+        self.assertEqual(('tcp/long', 'tcp', 'all'), t.chain('tcp', long))
+        self.assertEqual(('tcp@loaded/post-copy', 'post-copy'),
+                         t.chain('tcp@loaded', post))
+        # The busier host's load picks the name, from the file's load on.
+        self.assertEqual('tcp', t.keyed('tcp', 2.99))
+        self.assertEqual('tcp@loaded', t.keyed('tcp', 3.0))
+        self.assertIsNone(t.keyed(None, 5.0))
+        self.assertEqual('tcp', residuals.keyed('tcp', 9.0, None))
+        np.testing.assert_array_equal([False, True, True],
+                                      t.loaded([0.0, 3.0, 4.0]))
+        self.assertEqual('tcp', residuals.base_transport('tcp@loaded'))
+
+    def test_loaded_bound_is_the_loaded_runs_never_under_the_idle(self):
+        t = self.loaded_table()
+        long, short = residuals.Regime.LONG, residuals.Regime.SHORT
+        q, group = t.bound('tcp@loaded', long, 0.9)
+        self.assertEqual('tcp@loaded/long', group.name)
+        self.assertEqual(group.quantile(0.9), q)
+        self.assertGreater(q, t.bound('tcp', long, 0.9)[0])
+        # Five loaded short runs at 0.5 are too few to stand alone; their
+        # pool holds the loaded long runs too.
+        self.assertEqual('tcp@loaded', t.bound('tcp@loaded', short,
+                                               0.9)[1].name)
+        # A table whose loaded runs paused less than the idle ones: the
+        # idle runs' bound and group.
+        better = residuals.ResidualTable(
+            {('tcp', 'long'): np.linspace(1, 2, 30),
+             ('tcp@loaded', 'long'): np.full(30, 0.5)},
+            loaded_cpu_load=3.0)
+        q, group = better.bound('tcp@loaded', long, 0.9)
+        self.assertEqual(('tcp/long', better.groups['tcp/long'].quantile(
+            0.9)), (group.name, q))
+
+    def test_loaded_groups_need_the_load(self):
+        e = self.assertRaises(
+            residuals.RiskDataError, residuals.ResidualTable,
+            {('tcp@loaded', 'long'): np.ones(3)})
+        self.assertIn('tcp@loaded/long', str(e))
 
     def test_dirty_shares(self):
         # 64 MiB/s over 0.7 Gbit/s: 77 % of the link.
@@ -353,6 +419,37 @@ class TestShippedFile(base.BaseTestCase):
         self.assertEqual(2, learn.main(['--csv', empty, '--out', out]))
         self.assertIn('no residuals of pre-copy stops', err.getvalue())
         self.assertFalse(os.path.exists(out))
+
+    def test_loaded_runs_apart_or_together(self):
+        tmp = self.useFixture(fixtures.TempDir()).path
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', open(os.devnull,
+                                                                'w')))
+        split, together = (os.path.join(tmp, n) for n in ('s', 't'))
+        self.assertEqual(0, learn.main(['--out', split]))
+        self.assertEqual(0, learn.main(['--loaded-cpu-load', '0',
+                                        '--out', together]))
+        split, together = (residuals.ResidualTable.load(p)
+                           for p in (split, together))
+        self.assertEqual(learn.LOADED_CPU_LOAD, split.loaded_cpu_load)
+        self.assertIsNone(together.loaded_cpu_load)
+        self.assertFalse([n for n in together.groups if '@' in n])
+        # The same runs: split in two, every transport's pool whole.
+        for name in ('tcp', 'tls'):
+            self.assertEqual(together.groups[name].runs,
+                             split.groups[name].runs)
+            self.assertEqual(
+                together.groups[name + '/long'].runs,
+                split.groups[name + '/long'].runs +
+                split.groups[name + '@loaded/long'].runs)
+        # The testbed's loaded hosts paused longer than the model said.
+        self.assertGreater(split.groups['tcp@loaded/long'].quantile(0.95),
+                           split.groups['tcp/long'].quantile(0.95))
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', open(os.devnull,
+                                                                'w')))
+        for bad in ('-1', '17', 'nan', 'x'):
+            e = self.assertRaises(SystemExit, learn.main, [
+                '--loaded-cpu-load', bad, '--out', os.path.join(tmp, 'b')])
+            self.assertEqual(2, e.code)
 
     def test_two_sources_are_refused(self):
         self.useFixture(fixtures.MonkeyPatch('sys.stderr', open(os.devnull,
