@@ -36,6 +36,9 @@ Two kinds of policy allow or deny it:
   are groups of their own). Leaving out the
   whole configuration, not only the run, keeps its repeats from teaching
   the bound its own noise. Past what the runs can show, the worst case.
+* ``one-pool@c``: the same with the runs of every host load in one pool
+  (the shipped file before 2026-12-05): what keeping loaded hosts' runs
+  apart buys, measured in the same run.
 * ``informed xm``: the expected pause times a margin m picked after the
   fact, for every m of :data:`bench.frontier.MARGINS`. On a real run the
   expected pause already has the true dirty rate and bandwidth, so this
@@ -120,28 +123,31 @@ class LibvirtRuns:
                               for r in self.rows]
         self.share = [learn.row_share(r) for r in self.rows]
 
-    def tables(self, others=()):
+    def tables(self, others=(), split=True):
         """Per run, the residual table of every other configuration, with
         the largest dirty share of each group's runs; *others*: more
         :class:`LibvirtRuns` (other QEMU releases) to learn from, their
-        runs of the same configuration left out too.
+        runs of the same configuration left out too; *split*: False
+        keeps every load in one pool.
         """
         out = {}
         for name in set(self.configuration):
             found = learn.Found()
             for runs in (self,) + tuple(others):
-                runs.add_to(found, name)
+                runs.add_to(found, name, split)
             out[name] = residuals.ResidualTable(
                 {k: np.array(v) for k, v in found.items()},
                 shares=found.share_bounds(),
-                loaded_cpu_load=self.loaded_cpu_load)
+                loaded_cpu_load=self.loaded_cpu_load if split else None)
         return [out[name] for name in self.configuration]
 
-    def add_to(self, found, left_out):
+    def add_to(self, found, left_out, split=True):
         """Add the ratio of every run but configuration *left_out*'s."""
         for j, other in enumerate(self.configuration):
             if other != left_out:
-                found.add(self.transport[j], self.expected[j],
+                found.add(self.transport[j] if split else
+                          residuals.base_transport(self.transport[j]),
+                          self.expected[j],
                           self.measured[j], idle=self.idle[j],
                           post_copy=self.post_copy[j], share=self.share[j])
 
@@ -187,6 +193,10 @@ def judge(runs, limits, shipped_table=None, others=()):
         point['margin'] = m
         out['informed'].append(point)
     judged = [('qslm', runs.tables(others))]
+    if runs.loaded_cpu_load is not None:
+        # The same with every load in one pool: what the split buys.
+        out['one_pool'] = []
+        judged.append(('one_pool', runs.tables(others, split=False)))
     if shipped_table is not None:
         out['shipped_file'] = []
         judged.append(('shipped_file', [shipped_table] * len(runs.rows)))
@@ -231,7 +241,11 @@ def format_judged(res):
             name, p['allowed'], p['sla_violations'],
             100.0 * p['sla_violations'] / max(p['allowed'], 1), '-',
             100 * p['of_oracle'], 100 * p['beyond']))
+    if 'one_pool' in res:
+        bound += ('; one-pool@c: as qslm@c with the runs of every host '
+                  'load in one pool')
     named = ([('qslm', p) for p in res['qslm']] +
+             [('one-pool', p) for p in res.get('one_pool', [])] +
              [('shipped', p) for p in res.get('shipped_file', [])])
     for name, p in named:
         lines.append(

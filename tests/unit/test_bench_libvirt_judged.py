@@ -179,6 +179,12 @@ class TestLibvirtJudged(testtools.TestCase):
         held = runs.held(tables, 0.9)
         np.testing.assert_allclose(50.0, held[:40])
         np.testing.assert_allclose(100.0, held[40:])
+        # The judge prints both, the one pool as the baseline.
+        res = libvirt_judged.judge(runs, (60, 120))
+        self.assertEqual(len(res['qslm']), len(res['one_pool']))
+        self.assertIn('one-pool@0.9 ', libvirt_judged.format_judged(res))
+        idle_only = res['qslm'][0]['allowed'] - res['one_pool'][0]['allowed']
+        self.assertEqual(40, idle_only)   # 50 ms <= 60 ms, 100 ms is not
         # Unsplit, the idle runs' bound would be the loaded ones' 2x.
         runs.transport = ['tcp'] * 70
         runs.loaded_cpu_load = None
