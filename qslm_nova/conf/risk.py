@@ -29,12 +29,13 @@ Probability with which an allowed live migration keeps its downtime limit.
 The pause held against ``qslm:max_downtime_ms`` and the downtime budget
 is the model's expected pause times the conformal bound, at this
 confidence, of the ratios measured / expected pause of real migrations
-of the same transport and regime (``residuals_file``): a destination is
+of the same transport, regime and host load (``residuals_file``): a
+destination is
 allowed when its pause stays within the limit with at least this
 probability, as far as the measured runs can show. The closer to 1, the
 fewer pauses over the limit and the fewer destinations allowed; a
-confidence beyond what the runs can show (the 595 shipped pre-copy runs
-show at most 0.998, the 125 post-copy switches 0.992) holds the model's
+confidence beyond what the runs can show (the 631 shipped pre-copy runs
+show at most 0.998, the 137 post-copy switches 0.992) holds the model's
 worst case instead, and so does a guest that dirties a larger share of
 its path's bandwidth than every run of its group (the file's
 ``dirty_share_max``). A flavor may raise it, never lower it, with
@@ -43,11 +44,11 @@ exceeding ``qslm:max_downtime_ms`` whatever this says.
 
 The default, 0.95: judged out of sample by the shipped file's
 Nova-driven migrations (each bound learnt from the other configurations'
-runs), 4.1 % (QEMU 10.0.2) and 6.0 % (7.2.22) of the real pauses went
-beyond the pause held. From about 0.992 the bound reaches the ratios of
-migrations on heavily loaded hosts (up to 4.85x) and holds more than the
-model's worst case for most migrations: to hold the worst case, leave
-this empty rather than raise it (``bench/results/real.txt``).
+runs), 3.6 % (QEMU 10.0.2) and 6.0 % (7.2.22) of the real pauses went
+beyond the pause held. From about 0.99 the bound reaches the largest
+measured ratios (up to 4.85x, on loaded hosts) and allows fewer
+migrations than the model's worst case does: to hold the worst case,
+leave this empty rather than raise it (``bench/results/real.txt``).
 
 Possible values:
 
@@ -100,7 +101,10 @@ JSON file of measured / expected pause ratios of real migrations.
 The ratios behind ``sla_confidence`` and every decision's probability of
 exceeding its downtime limit, per transport (tcp, tls, ssh) and regime
 (expected pause under 100 ms or not, or a post-copy switch), with the
-largest dirty share of each group's runs. Unset, the file shipped with
+largest dirty share of each group's runs; a file that says
+``loaded_cpu_load`` keeps the runs between hosts that loaded (runnable
+threads per CPU, the busier host's) in groups of their own, which bound
+the migrations between hosts that loaded. Unset, the file shipped with
 qslm-nova is read: the Nova-driven migrations of its libvirt testbed
 against the shipped model constants (``python -m qslm_nova.risk.learn``
 writes it; ``--csv`` and ``--params`` learn from a raw-QEMU campaign
