@@ -151,8 +151,8 @@ class Assessment:
             near.append(nearest)
             if (self.calibrates and self.share is not None and
                     nearest is not None):
-                outside[member == k] = nearest.outside(
-                    self.share[member == k])
+                at = member == k
+                outside[at] = nearest.outside(self.share[at])
         return groups, bounds, member, None, outside, near
 
     @property
