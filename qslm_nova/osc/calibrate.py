@@ -97,6 +97,7 @@ class Calibrate(base.Lister):
     def take_action(self, parsed_args):
         self.figures = []
         self.history_hint = None
+        history.check_arguments(parsed_args)
         if parsed_args.from_history:
             return history.calibrate(self, parsed_args)
         mechs = self.mechanisms(parsed_args)

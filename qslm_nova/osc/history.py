@@ -46,6 +46,32 @@ def add_arguments(parser):
              'sla_confidence bounds and breach probabilities then come '
              'from this cloud\'s own migrations, for the model in force '
              'when they were decided).')
+    parser.add_argument(
+        '--loaded-cpu-load', type=float, metavar='THREADS',
+        help='With --residuals-out: migrations whose estimate used a '
+             'busier host at this many runnable threads per CPU or more '
+             'form groups of their own, as in the shipped residuals; '
+             'their bounds are never under the idle hosts\'. 0 keeps '
+             'every migration in one pool per transport. Default: '
+             '%g.' % learn.LOADED_CPU_LOAD)
+
+
+def check_arguments(parsed_args):
+    """Raise QSLMError for history options without what they need."""
+    loaded = getattr(parsed_args, 'loaded_cpu_load', None)
+    wanted = [(name, need) for name, given, need in (
+        ('--residuals-out', parsed_args.residuals_out, '--from-history'),
+        ('--loaded-cpu-load', loaded is not None, '--residuals-out'))
+        if given]
+    for name, need in wanted:
+        if not getattr(parsed_args, need[2:].replace('-', '_')):
+            raise exception.QSLMError('%s needs %s' % (name, need))
+    if loaded is not None and not 0 <= loaded <= \
+            residuals.MAX_LOADED_CPU_LOAD:
+        # Also NaN.
+        raise exception.QSLMError(
+            '--loaded-cpu-load %s: expected 0 to %g runnable threads per '
+            'CPU (0: one pool)' % (loaded, residuals.MAX_LOADED_CPU_LOAD))
 
 
 def calibrate(cmd, parsed_args):
@@ -88,8 +114,10 @@ def write_residuals(cmd, pairs, parsed_args):
     """Write the history's residuals file; what to tell the operator."""
     path = parsed_args.residuals_out
     try:
-        doc, skipped = learn.history_document(pairs,
-                                              parsed_args.from_history)
+        loaded = getattr(parsed_args, 'loaded_cpu_load', None)
+        doc, skipped = learn.history_document(
+            pairs, parsed_args.from_history,
+            learn.LOADED_CPU_LOAD if loaded is None else loaded or None)
         learn.write(doc, path)
     except residuals.RiskDataError as e:
         raise exception.QSLMError('--residuals-out %s: %s' % (path, e))

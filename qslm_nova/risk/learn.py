@@ -220,13 +220,16 @@ def _share_groups(found):
     return {'%s/%s' % k: v for k, v in sorted(found.share_bounds().items())}
 
 
-def history_residuals(pairs):
+def history_residuals(pairs, loaded_cpu_load=None):
     """(:class:`Found`, pairs left out) of joined history pairs
     (:func:`qslm_nova.history.join.join`).
 
     A pair is left out when its transport has no group (ipsec and
     tunnelled end to end, like the testbed) or its expected pause is
-    not positive.
+    not positive. With *loaded_cpu_load*, a pair whose estimate used a
+    busier host's load of at least that many runnable threads per CPU
+    is in its transport's ``@loaded`` groups; one whose estimate names
+    no load is with the idle hosts' (whose bounds it can only widen).
     """
     out, skipped = Found(), 0
     for pair in pairs:
@@ -239,10 +242,21 @@ def history_residuals(pairs):
         if transport is None or not expected > 0 or not measured >= 0:
             skipped += 1
             continue
-        out.add(transport, expected, measured, _idle(pair, expected),
+        out.add(residuals.keyed(transport, _load(pair), loaded_cpu_load),
+                expected, measured, _idle(pair, expected),
                 pair.estimate.get('outcome') == 'post-copy',
                 _share(pair))
     return out, skipped
+
+
+def _load(pair):
+    """The busier host's load the pair's estimate used, 0 if unknown."""
+    inputs = pair.estimate.get('inputs') or {}
+    try:
+        load = float(inputs['cpu_load'])
+    except (KeyError, TypeError, ValueError):
+        return 0.0
+    return load if math.isfinite(load) else 0.0
 
 
 def _share(pair):
@@ -272,14 +286,17 @@ def _idle(pair, expected):
     return float(estimator.idle_pause_ms(expected, load, fixed))
 
 
-def history_document(pairs, files):
-    """(residuals document, pairs left out) of a cloud's history."""
-    found, skipped = history_residuals(pairs)
+def history_document(pairs, files, loaded_cpu_load=LOADED_CPU_LOAD):
+    """(residuals document, pairs left out) of a cloud's history; the
+    pairs of loaded hosts apart from *loaded_cpu_load* on (None: one
+    pool), as the shipped file keeps them.
+    """
+    found, skipped = history_residuals(pairs, loaded_cpu_load)
     if not found:
         raise residuals.RiskDataError(
             'no migration of the history has a transport with residuals '
             '(none, tls or ssh end to end) and a positive expected pause')
-    return {
+    doc = {
         'what': 'measured pause / pause expected at decision time of the '
                 'migrations of a cloud\'s history, per transport/regime',
         'command': 'qslm-nova calibrate --from-history ... --residuals-out',
@@ -288,7 +305,10 @@ def history_document(pairs, files):
         'runs': sum(len(v) for v in found.values()),
         'groups': _groups(found),
         'dirty_share_max': _share_groups(found),
-    }, skipped
+    }
+    if loaded_cpu_load is not None:
+        doc['loaded_cpu_load'] = loaded_cpu_load
+    return doc, skipped
 
 
 def write(doc, path):

@@ -113,3 +113,53 @@ class TestFromHistory(base.CLITestCase):
                                      '--residuals-out', bad)
         self.assertEqual(2, rc)
         self.assertIn('--residuals-out %s: cannot write it' % bad, err)
+
+    def _residuals(self, *args):
+        out_path = os.path.join(self.dir, 'residuals.json')
+        rc, out, err = self.run_cli('calibrate', '--from-history', self.path,
+                                    '--residuals-out', out_path, *args)
+        self.assertEqual(0, rc, err)
+        with open(out_path) as f:
+            return json.load(f), out
+
+    def test_loaded_hosts_form_groups_of_their_own(self):
+        # The history's hosts run 0 to 0.5 threads per CPU: from 0.25 on
+        # a migration is of the loaded hosts.
+        doc, out = self._residuals('--loaded-cpu-load', '0.25')
+        self.assertEqual(0.25, doc['loaded_cpu_load'])
+        pairs, _alone = join.join(join.read([self.path]))
+        loaded = sum(1 for p in pairs
+                     if p.estimate['inputs']['cpu_load'] >= 0.25)
+        self.assertTrue(0 < loaded < len(pairs))
+        in_loaded = sum(len(v) for k, v in doc['groups'].items()
+                        if residuals.LOADED in k)
+        self.assertEqual(loaded, in_loaded)
+        self.assertIn('tcp@loaded/', out)
+        table = residuals.ResidualTable.from_json(doc)
+        self.assertEqual(0.25, table.loaded_cpu_load)
+
+    def test_loaded_hosts_split_by_default_and_zero_pools(self):
+        doc, _out = self._residuals()
+        # As the shipped file: idle below 3 threads per CPU.
+        self.assertEqual(3.0, doc['loaded_cpu_load'])
+        self.assertFalse([k for k in doc['groups'] if residuals.LOADED in k])
+        doc, _out = self._residuals('--loaded-cpu-load', '0')
+        self.assertNotIn('loaded_cpu_load', doc)
+
+    def test_history_options_need_what_they_apply_to(self):
+        out_path = os.path.join(self.dir, 'residuals.json')
+        for args, msg in (
+                (['--residuals-out', out_path], '--residuals-out needs '
+                 '--from-history'),
+                (['--from-history', self.path, '--loaded-cpu-load', '2'],
+                 '--loaded-cpu-load needs --residuals-out'),
+                (['--from-history', self.path, '--residuals-out', out_path,
+                  '--loaded-cpu-load', '-1'],
+                 '--loaded-cpu-load -1.0: expected 0 to 16'),
+                (['--from-history', self.path, '--residuals-out', out_path,
+                  '--loaded-cpu-load', 'nan'],
+                 '--loaded-cpu-load nan: expected 0 to 16')):
+            rc, _out, err = self.run_cli('calibrate', *args)
+            self.assertEqual(2, rc, args)
+            self.assertIn(msg, err)
+            self.assertFalse(os.path.exists(out_path))

@@ -524,6 +524,28 @@ class TestHistoryResiduals(base.BaseTestCase):
             found, _ = learn.history_residuals([pair])
             self.assertEqual({('tcp', 'long'): [1.25]}, found, bad)
 
+    def test_loaded_hosts_learn_apart(self):
+        def pair(load, measured):
+            return join.Pair({'mechanism': 'tls',
+                              'expected_downtime_ms': 200.0,
+                              'inputs': {'fixed_pause_ms': 0.0,
+                                         'cpu_load': load}},
+                             {'downtime_ms': measured})
+        pairs = [pair(0.5, 100.0), pair(3.0, 300.0), pair(7.0, 400.0),
+                 pair('n/a', 200.0)]
+        found, _ = learn.history_residuals(pairs, loaded_cpu_load=3.0)
+        # From 3 threads per CPU on; a load it cannot read is idle.
+        self.assertEqual({('tls', 'long'): [0.5, 1.0],
+                          ('tls@loaded', 'long'): [1.5, 2.0]}, found)
+        found, _ = learn.history_residuals(pairs)
+        self.assertEqual({('tls', 'long'): [0.5, 1.5, 2.0, 1.0]}, found)
+        doc, _ = learn.history_document(pairs, ['h'])
+        self.assertEqual(learn.LOADED_CPU_LOAD, doc['loaded_cpu_load'])
+        table = residuals.ResidualTable.from_json(doc)
+        self.assertEqual(2, table.groups['tls@loaded/long'].runs)
+        doc, _ = learn.history_document(pairs, ['h'], None)
+        self.assertNotIn('loaded_cpu_load', doc)
+
     def test_post_copy_estimates_learn_apart(self):
         # The regime is the estimate's: a migration expected to switch to
         # post-copy is of the post-copy regime, however long its pause.
