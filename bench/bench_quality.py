@@ -53,14 +53,15 @@ bandwidth of every path the bottleneck times U(worst_bandwidth_factor,
 values times a ratio drawn, per destination, from the libvirt testbed's
 real Nova-driven migrations between hosts as idle as the simulated ones
 (measured end-to-end pause / the shipped constants' expected pause,
-``data/testbed/libvirt-campaign*.csv``, 589 runs under 3 runnable
+``data/testbed/libvirt-campaign*.csv``, the runs under 3 runnable
 threads per CPU: median about 0.55, 95th percentile about 1.3, largest
 about 3.5; the shipped residuals file holds the same runs, and keeps
-the loaded hosts' 179 apart). So the
-truth carries the model's real run-to-run error, not an error of our
-choosing. The stress run (default; ``--no-stress`` skips it) draws dirty
-rates up to 3x and bandwidth down to 0.5x, outside the envelope the
-worst case assumes.
+the loaded hosts' apart): those of the migration's transport and regime
+(``bench.noise``; ``--noise pool`` draws from all of them, as before
+2026-12-05). So the truth carries the model's real run-to-run error,
+not an error of our choosing. The stress run (default; ``--no-stress``
+skips it) draws dirty rates up to 3x and bandwidth down to 0.5x, outside
+the envelope the worst case assumes.
 
 Two more figures show where the gap to the oracle comes from:
 
@@ -102,6 +103,7 @@ import numpy as np
 import bench
 from bench import frontier
 from bench import libvirt_judged
+from bench import noise as noise_mod
 from bench import topogen
 from qslm_nova import decision
 from qslm_nova.decision import options as decision_options
@@ -290,8 +292,9 @@ def _shipped_envelope(fitted, change=None):
         fitted.params, **envelope))
 
 
-def nova_driven_ratios():
-    """Measured / expected pause of the Nova-driven libvirt runs.
+def nova_driven_leaves():
+    """Measured / expected pause of the Nova-driven libvirt runs, per
+    (transport, regime).
 
     The estimator with the shipped constants (the ones the simulated
     engine runs with) against the pauses the libvirt testbed's
@@ -308,9 +311,15 @@ def nova_driven_ratios():
     rows, _goodput = libvirt_runs.read_campaigns(
         libvirt_runs.default_csvs())
     found, _per_release = learn.libvirt_residuals(rows)
-    return np.array(sorted(
-        r for (transport, _regime), v in found.items()
-        if not transport.endswith(residuals.LOADED) for r in v))
+    return {key: sorted(v) for key, v in found.items()
+            if not key[0].endswith(residuals.LOADED)}
+
+
+def nova_driven_noise(kind='group'):
+    """The truth's :class:`bench.noise.Noise` of
+    :func:`nova_driven_leaves`: drawn per group, or from one pool.
+    """
+    return noise_mod.Noise(nova_driven_leaves(), pooled=kind == 'pool')
 
 
 def testbed_coverage(testbed, changes):
@@ -404,28 +413,27 @@ class Truth:
     from the testbed's real migrations (one per destination).
     """
 
-    def __init__(self, seed, declared_dirty, params, ratios, stress=False):
+    def __init__(self, seed, declared_dirty, params, noise, stress=False):
         rng = random.Random(seed)
         hi = 3.0 if stress else params.worst_dirty_factor
         self.dirty = declared_dirty * rng.uniform(0.25, hi)
         self.seed = seed
         self.low_bw = 0.5 if stress else params.worst_bandwidth_factor
         self.params = params
-        self.ratios = ratios
+        self.noise = noise
 
     def downtime(self, req, dsts, paths, mech, loads, libvirt):
         """(true downtime ms, completed bool) per destination."""
-        down, done, noise = self.parts(req, dsts, paths, mech, loads,
-                                       libvirt)
+        down, done, noise, _drawn = self.parts(req, dsts, paths, mech,
+                                               loads, libvirt)
         return down * noise, done
 
     def parts(self, req, dsts, paths, mech, loads, libvirt):
-        """(pause before noise ms, completed bool, noise ratio)."""
+        """(pause before noise ms, completed bool, noise ratio, the
+        sorted ratios each noise was drawn from).
+        """
         bw_f = np.array([random.Random(_seed(self.seed, d)).uniform(
             self.low_bw, 1.0) for d in dsts])
-        noise = np.array([self.ratios[random.Random(
-            _seed(self.seed, d, 'r')).randrange(len(self.ratios))]
-            for d in dsts])
         bw = np.array([p.bottleneck_gbps for p in paths]) * bw_f
         rtt = np.array([p.rtt_ms for p in paths])
         est = estimator.estimate(req.memory_mb, self.dirty, bw, rtt, mech,
@@ -433,7 +441,20 @@ class Truth:
         done = np.isin(est.outcome, (estimator.Outcome.COMPLETED,
                                      estimator.Outcome.POST_COPY,
                                      estimator.Outcome.FORCED_PAUSE))
-        return np.where(done, est.expected_downtime_ms, 0.0), done, noise
+        # The runs most like each migration: its transport, and the
+        # regime of its pause on idle hosts, as the engine groups them.
+        transport = residuals.transport_of(mech.name.split('+', 1)[0])
+        regimes = tuple(residuals.Regime)
+        codes = residuals.Regime.codes(
+            estimator.idle_pause_ms(est.expected_downtime_ms, loads,
+                                    self.params.fixed_pause_ms),
+            np.asarray(est.outcome) == estimator.Outcome.POST_COPY.value)
+        drawn = [self.noise.ratios(transport, regimes[c])
+                 for c in np.atleast_1d(codes)]
+        noise = np.array([r[random.Random(_seed(self.seed, d, 'r')).randrange(
+            len(r))] for d, r in zip(dsts, drawn)])
+        return (np.where(done, est.expected_downtime_ms, 0.0), done, noise,
+                drawn)
 
 
 def make_cloud(hosts, sites, seed):
@@ -481,15 +502,15 @@ def _host_load(topo, host, settings):
         settings.default_host_cpu_load
 
 
-def _truth_of(topo, settings, req, seed, idx, ratios, stress):
+def _truth_of(topo, settings, req, seed, idx, noise, stress):
     pol = policy_mod.effective_policy(
         settings.defaults, topo.levels, topo.mechanisms,
         req.flavor_extra_specs, req.image_props, req.metadata)
     return pol, Truth(_seed(seed, idx), pol.dirty_rate_mibps,
-                      settings.params, ratios, stress)
+                      settings.params, noise, stress)
 
 
-def learn_history(topo, eng, count, seed, ratios, stress, path):
+def learn_history(topo, eng, count, seed, noise, stress, path):
     """Residuals of a simulated history of the cloud, written to path.
 
     ``count`` earlier requests (their own seed), each placed on the best
@@ -503,7 +524,7 @@ def learn_history(topo, eng, count, seed, ratios, stress, path):
     names = sorted(topo.hosts)
     pairs = []
     for idx, (_cls, req) in enumerate(make_requests(topo, count, seed)):
-        pol, truth = _truth_of(topo, settings, req, seed, idx, ratios,
+        pol, truth = _truth_of(topo, settings, req, seed, idx, noise,
                                stress)
         cands = [h for h in names if h != req.source_host]
         allowed = [d for d in eng.decide(req, cands) if d.allowed]
@@ -526,22 +547,24 @@ def learn_history(topo, eng, count, seed, ratios, stress, path):
 
 
 def simulate(hosts=300, sites=4, count=1200, seed=11, stress=False,
-             ratios=None, history=None, only=None):
-    """:param history: earlier requests the history residuals are
+             noise=None, history=None, only=None):
+    """:param noise: the :class:`bench.noise.Noise` of the truth (default
+        :func:`nova_driven_noise`'s, per group).
+    :param history: earlier requests the history residuals are
         learned from (default twice ``count``).
     :param only: the policies to run (default all; the oracle and the
         informed policy always run).
     """
-    if ratios is None:
-        ratios = nova_driven_ratios()
+    if noise is None:
+        noise = nova_driven_noise()
     # The history's residuals file lives as long as the run.
     with tempfile.TemporaryDirectory(prefix='qslm-bench-quality-') as tmp:
-        return _simulate(hosts, sites, count, seed, stress, ratios,
+        return _simulate(hosts, sites, count, seed, stress, noise,
                          history or 2 * count,
                          os.path.join(tmp, 'residuals.json'), only)
 
 
-def _simulate(hosts, sites, count, seed, stress, ratios, history,
+def _simulate(hosts, sites, count, seed, stress, noise, history,
               hist_path, only=None):  # long: one loop over the requests
     doc, topo = make_cloud(hosts, sites, seed)
     qslm = make_engine(topo)
@@ -555,12 +578,11 @@ def _simulate(hosts, sites, count, seed, stress, ratios, history,
             topo, params=dataclasses.replace(
                 base, **_ablation_changes(change)))))
     hist_doc, hist_left = learn_history(
-        topo, risky, history, _seed(seed, 'history'), ratios, stress,
+        topo, risky, history, _seed(seed, 'history'), noise, stress,
         hist_path)
     confident = (frontier.engines(topo, make_engine) +
                  frontier.engines(topo, make_engine, hist_path))
-    noise_sorted = np.sort(ratios)
-    informed = frontier.Informed(noise_sorted)
+    informed = frontier.Informed()
     settings = qslm.settings
     libvirt = settings.libvirt
     names = sorted(topo.hosts)
@@ -574,12 +596,12 @@ def _simulate(hosts, sites, count, seed, stress, ratios, history,
              frontier.NAMES + frontier.HISTORY_NAMES}
     estimates = []
     # Margin over the pause before noise -> [placed, SLA violations].
-    top = float(np.max(ratios))
+    top = float(noise.pool[-1])
     margins = {m: [0, 0] for m in (1.0, 1.5, 2.0, 2.1, 2.25, 2.5, 3.0,
                                    top)}
     t_start = time.perf_counter()
     for idx, (cls, req) in enumerate(requests):
-        pol, truth = _truth_of(topo, settings, req, seed, idx, ratios,
+        pol, truth = _truth_of(topo, settings, req, seed, idx, noise,
                                stress)
         limit = _limit(pol, req)
         cands = [h for h in names if h != req.source_host]
@@ -597,9 +619,9 @@ def _simulate(hosts, sites, count, seed, stress, ratios, history,
                 s['security_violations'] += 1
                 bc[1] += 1
             load = max(src_load, _host_load(topo, dst, settings))
-            base, done, noise = truth.parts(req, [dst], [path], mech,
-                                            [load], libvirt)
-            down = base * noise
+            base, done, drawn, groups = truth.parts(req, [dst], [path],
+                                                    mech, [load], libvirt)
+            down = base * drawn
             if not done[0]:
                 # Nova aborts it at the completion timeout: no downtime,
                 # but the migration the operator asked for did not happen.
@@ -609,7 +631,7 @@ def _simulate(hosts, sites, count, seed, stress, ratios, history,
             s['downtime'].append(float(down[0]))
             # The violation this placement risked, whatever the draw.
             s['expected_violations'] += frontier.exceedance(
-                noise_sorted, float(base[0]), limit)
+                groups[0], float(base[0]), limit)
             if (dec is not None and dec.budget_left_ms is not None and
                     down[0] > dec.limit_ms - dec.budget_left_ms):
                 # Over the pause held against the limit.
@@ -688,10 +710,7 @@ def _simulate(hosts, sites, count, seed, stress, ratios, history,
     out['history_residuals'] = {
         'runs': hist_doc['runs'], 'left_out': hist_left,
         'groups': {k: len(v) for k, v in hist_doc['groups'].items()}}
-    out['testbed_ratio'] = {
-        'runs': len(ratios), 'median': float(np.median(ratios)),
-        'p95': float(np.percentile(ratios, 95)),
-        'max': float(np.max(ratios))}
+    out['testbed_ratio'] = noise.summary()
     return out
 
 
@@ -746,20 +765,22 @@ def _oracle_feasible(topo, eng, pol, req, cands, truth, limit, src_load,
     feasible = False
     # The destination and option with the shortest pause before noise,
     # and that pause with its noise: what a policy that knows the actual
-    # dirty rate and bandwidth, but not the run's noise, would pick.
-    known = (np.inf, np.inf)
+    # dirty rate and bandwidth, but not the run's noise, would pick; and
+    # the ratios its noise was drawn from.
+    known = (np.inf, np.inf, ())
     for label, (mech, members) in groups.items():
         dsts = [m[0] for m in members]
         loads = [max(src_load, _host_load(topo, d, settings)) for d in dsts]
-        base, done, noise = truth.parts(req, dsts, [m[1] for m in members],
-                                        mech, loads, settings.libvirt)
-        down = base * noise
+        base, done, drawn, ratios = truth.parts(
+            req, dsts, [m[1] for m in members], mech, loads,
+            settings.libvirt)
+        down = base * drawn
         ok = done & ((down <= limit) if limit is not None else True)
         feasible = feasible or bool(np.any(ok))
         if np.any(done):
             k = int(np.argmin(np.where(done, base, np.inf)))
             if base[k] < known[0]:
-                known = (float(base[k]), float(down[k]))
+                known = (float(base[k]), float(down[k]), ratios[k])
     return feasible, known
 
 
@@ -833,9 +854,7 @@ def format_quality(res):
                      risk_assess.DEFAULT_CONFIDENCE,
                      risk_assess.DEFAULT_CONFIDENCE))
     if 'testbed_ratio' in res:
-        lines.append('Truth noise: measured / expected pause of %(runs)d '
-                     'Nova-driven migrations: median %(median).2f, p95 '
-                     '%(p95).2f, max %(max).2f' % res['testbed_ratio'])
+        lines.append(format_noise(res['testbed_ratio']))
     if 'qslm_truth_over_expected' in res:
         lines.append('QSLM true/expected downtime: median %(median).2f, p95 '
                      '%(p95).2f, max %(max).2f' %
@@ -881,12 +900,25 @@ def format_quality(res):
     return '\n'.join(lines)
 
 
+def format_noise(summary):
+    """One line: what the truth's noise was drawn from."""
+    line = ('Truth noise: measured / expected pause of %(runs)d '
+            'Nova-driven migrations between idle hosts: median '
+            '%(median).2f, p95 %(p95).2f, max %(max).2f' % summary)
+    if summary.get('kind', 'pool') == 'pool':
+        return line + '; every migration draws from all of them'
+    return line + '; a migration draws from its group (%s)' % ', '.join(
+        '%s %d' % kv for kv in sorted(summary['groups'].items()))
+
+
 def format_frontier_only(res):
     """The report of ``--frontier-only``: its run, then the frontier."""
     return ('Frontier only: %(requests)d live-migration requests, %(hosts)d '
             'hosts (%(trusted_hosts)d trusted), %(sites)d sites, seed '
             '%(seed)d, qslm-nova %(commit)s, the requests in %(elapsed_s).0f '
-            's\n' % res + frontier.format_trace(res))
+            's\n' % res + (format_noise(res['testbed_ratio']) + '\n'
+                           if 'testbed_ratio' in res else '') +
+            frontier.format_trace(res))
 
 
 def format_full(runs):
@@ -944,6 +976,11 @@ def main(argv=None):
     p.add_argument('--requests', type=int, default=1200)
     p.add_argument('--seed', type=int, default=11)
     p.add_argument('--no-stress', action='store_true')
+    p.add_argument('--noise', choices=noise_mod.KINDS, default='group',
+                   help='draw a simulated migration\'s noise from the real '
+                        'runs of its transport and regime (group), or from '
+                        'all of them (pool: the world of the results '
+                        'before this option)')
     p.add_argument('--history', type=int, default=None,
                    help='earlier requests of the simulated history the '
                         '/history residuals are learned from (default '
@@ -974,20 +1011,20 @@ def main(argv=None):
     testbed = Testbed()
     if args.real_only:
         return [_real_only(testbed, args.output)]
-    ratios = nova_driven_ratios()
+    noise = nova_driven_noise(args.noise)
     if args.frontier_only:
         run = simulate(args.hosts, args.sites, args.requests, args.seed,
-                       ratios=ratios, history=args.history,
+                       noise=noise, history=args.history,
                        only=frontier.NAMES + frontier.HISTORY_NAMES)
         text = format_frontier_only(run)
         print(text)
         bench.write_results(args.output, 'frontier', text, [run])
         return [run]
     runs = [simulate(args.hosts, args.sites, args.requests, args.seed,
-                     ratios=ratios, history=args.history)]
+                     noise=noise, history=args.history)]
     if not args.no_stress:
         runs.append(simulate(args.hosts, args.sites, args.requests,
-                             args.seed, stress=True, ratios=ratios,
+                             args.seed, stress=True, noise=noise,
                              history=args.history))
     # The same for every run: read and estimated once.
     cover = testbed_coverage(testbed, {

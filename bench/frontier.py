@@ -94,10 +94,10 @@ def exceedance(ratios, before, limit):
 class Informed:
     """Placements and violations of the informed policy per margin.
 
-    :param ratios: the truth's noise ratios (sorted): with them each
-        margin also sums the probability of a violation over its
-        placements (``expected``), the violations it risks without the
-        luck of the draws.
+    Each margin also sums the probability of a violation over its
+    placements (``expected``), the violations it risks without the luck
+    of the draws: with the ratios each placement's noise is drawn from,
+    or *ratios* when a placement comes without them.
     """
 
     def __init__(self, ratios=()):
@@ -108,15 +108,18 @@ class Informed:
         self.ratios = np.sort(np.asarray(ratios, dtype=float))
 
     def add(self, known, limit):
-        """:param known: (shortest pause before noise, its true pause)."""
-        before, actual = known
+        """:param known: (shortest pause before noise, its true pause[,
+            the sorted ratios its noise was drawn from]).
+        """
+        before, actual = known[:2]
+        ratios = known[2] if len(known) > 2 else self.ratios
         if not np.isfinite(before):
             return
         place = (np.ones(len(MARGINS), dtype=bool) if limit is None
                  else before * self.margins <= limit)
         self.placed += place
-        if len(self.ratios):
-            self.expected += place * exceedance(self.ratios, before, limit)
+        if len(ratios):
+            self.expected += place * exceedance(ratios, before, limit)
         if limit is not None and actual > limit:
             self.violations += place
 

@@ -263,6 +263,15 @@ class TestFrontier(test.NoDBTestCase):
         self.assertEqual([1.0 if p else 0.0 for p in placed],
                          informed.expected.tolist())
 
+    def test_informed_risk_per_group(self):
+        # A placement's risk comes from the ratios its noise was drawn
+        # from, not the default ones.
+        informed = frontier.Informed([4.0, 4.0])
+        informed.add((100.0, 130.0, np.array([1.0, 2.0])), 150.0)
+        placed = informed.margins <= 1.5
+        self.assertEqual([0.5 if p else 0.0 for p in placed],
+                         informed.expected.tolist())
+
     def test_frontier_only(self):
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
@@ -295,12 +304,18 @@ class TestFrontier(test.NoDBTestCase):
 
     def test_the_simulated_noise_is_the_idle_hosts_runs(self):
         # The simulated hosts run under the residuals' loaded_cpu_load:
-        # their noise is the idle hosts' runs, every one of them.
+        # their noise is the idle hosts' runs, every one of them, in the
+        # shipped file's groups.
         from qslm_nova.risk import residuals
         table = residuals.load_cached()
-        idle = sorted(r for name, g in table.groups.items()
-                      if '/' in name and residuals.LOADED not in name
-                      for r in g.ratios)
-        np.testing.assert_allclose(idle, bench_quality.nova_driven_ratios(),
-                                   atol=5e-5)
-        self.assertLess(len(idle), table.origin['runs'])
+        leaves = bench_quality.nova_driven_leaves()
+        idle = {name: g.ratios for name, g in table.groups.items()
+                if '/' in name and residuals.LOADED not in name}
+        self.assertEqual(sorted(idle), sorted('%s/%s' % k for k in leaves))
+        for (transport, regime), ratios in leaves.items():
+            np.testing.assert_allclose(
+                idle['%s/%s' % (transport, regime)], ratios, atol=5e-5)
+        noise = bench_quality.nova_driven_noise()
+        self.assertEqual(sum(len(v) for v in leaves.values()),
+                         len(noise.pool))
+        self.assertLess(len(noise.pool), table.origin['runs'])

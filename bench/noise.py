@@ -1,0 +1,82 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The simulated cloud's run-to-run noise, from real migrations.
+
+``bench.bench_quality`` makes a simulated migration's true pause the
+estimator's expected pause at the actual dirty rate and bandwidth, times
+a measured / expected ratio of a real Nova-driven libvirt run. The runs
+stray differently by transport and regime (between idle hosts the
+testbed's short pauses came out at about half the expected one, the long
+ones near it), so by default a migration draws from the runs most like
+it: those of its transport and regime, as the engine's residual groups
+hold them (the finest group of at least ``conformal.MIN_RUNS`` runs, the
+pools above it otherwise). ``pooled`` draws every migration from all the
+runs, as the benchmark did before; its results are those of the earlier
+``bench/results/frontier-*`` files.
+"""
+
+import numpy as np
+
+from qslm_nova.risk import conformal
+from qslm_nova.risk import residuals
+
+KINDS = ('group', 'pool')
+
+
+class Noise:
+    """Sorted measured / expected ratios per residual group.
+
+    :param leaves: {(transport, regime value): ratios} of the runs
+        between idle hosts.
+    :param pooled: every migration draws from all the runs.
+    """
+
+    def __init__(self, leaves, pooled=False):
+        self.table = residuals.ResidualTable(leaves)
+        self.pooled = pooled
+        self.pool = np.sort(np.concatenate(
+            [np.asarray(v, dtype=float) for v in leaves.values()]))
+
+    @property
+    def kind(self):
+        return KINDS[int(self.pooled)]
+
+    def ratios(self, transport, regime):
+        """The sorted ratios a migration of *transport* (None: none the
+        testbed ran) and :class:`residuals.Regime` *regime* draws from.
+        """
+        if self.pooled:
+            return self.pool
+        group = self.table.nearest(transport, regime)
+        if group is None:
+            # No group with the runs: the largest pool of its regime.
+            chain = self.table.chain(transport, regime)
+            group = self.table.groups.get(chain[-1],
+                                          self.table.groups[residuals.ALL])
+        return group.ratios
+
+    def groups(self):
+        """{group name: runs} of the groups a migration may draw from."""
+        if self.pooled:
+            return {'all runs': len(self.pool)}
+        return {name: g.runs for name, g in sorted(self.table.groups.items())
+                if g.runs >= conformal.MIN_RUNS}
+
+    def summary(self):
+        """JSON-ready: what the noise is drawn from."""
+        return {'kind': self.kind, 'runs': len(self.pool),
+                'median': float(np.median(self.pool)),
+                'p95': float(np.percentile(self.pool, 95)),
+                'max': float(self.pool[-1]), 'groups': self.groups()}

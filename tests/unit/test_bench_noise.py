@@ -1,0 +1,116 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The simulated truth's noise: drawn from the runs most like it."""
+
+import types
+
+import numpy as np
+import testtools
+
+from bench import bench_quality
+from bench import noise as noise_mod
+from qslm_nova import estimator
+from qslm_nova import mechanisms
+from qslm_nova.risk import residuals
+
+SHORT, LONG, POST = (residuals.Regime.SHORT, residuals.Regime.LONG,
+                     residuals.Regime.POST_COPY)
+# A value per group, so a draw names its group.
+LEAVES = {('tcp', 'short'): [0.5] * 25, ('tcp', 'long'): [1.0] * 25,
+          ('tls', 'short'): [2.0] * 5, ('tls', 'long'): [1.5] * 30,
+          ('tcp', 'post-copy'): [0.8] * 20}
+
+
+class TestNoise(testtools.TestCase):
+
+    def test_a_group_with_the_runs_is_drawn_from_alone(self):
+        noise = noise_mod.Noise(LEAVES)
+        self.assertEqual({0.5}, set(noise.ratios('tcp', SHORT)))
+        self.assertEqual({1.0}, set(noise.ratios('tcp', LONG)))
+        self.assertEqual({0.8}, set(noise.ratios('tcp', POST)))
+
+    def test_a_small_group_draws_from_its_transport(self):
+        # tls/short has 5 runs: the tls pool (35 runs).
+        noise = noise_mod.Noise(LEAVES)
+        self.assertEqual([2.0] * 5 + [1.5] * 30,
+                         sorted(noise.ratios('tls', SHORT), reverse=True))
+
+    def test_without_testbed_runs_every_pre_copy_run(self):
+        noise = noise_mod.Noise(LEAVES)
+        ratios = noise.ratios(None, LONG)
+        self.assertEqual(85, len(ratios))
+        # No tls post-copy runs, and the post-copy pool is tcp's.
+        self.assertEqual({0.8}, set(noise.ratios('tls', POST)))
+
+    def test_pooled_draws_from_every_run(self):
+        noise = noise_mod.Noise(LEAVES, pooled=True)
+        for transport, regime in (('tcp', SHORT), ('tls', LONG),
+                                  (None, POST)):
+            self.assertEqual(105, len(noise.ratios(transport, regime)))
+        self.assertEqual('pool', noise.summary()['kind'])
+        self.assertEqual({'all runs': 105}, noise.summary()['groups'])
+
+    def test_summary_names_the_groups_drawn_from(self):
+        groups = noise_mod.Noise(LEAVES).summary()['groups']
+        self.assertEqual(25, groups['tcp/short'])
+        self.assertEqual(35, groups['tls'])
+        self.assertNotIn('tls/short', groups)
+
+
+class TestTruth(testtools.TestCase):
+
+    def _parts(self, mech, gbps, noise):
+        truth = bench_quality.Truth(7, 8.0, estimator.ModelParams(), noise)
+        req = types.SimpleNamespace(memory_mb=1024)
+        path = types.SimpleNamespace(bottleneck_gbps=gbps, rtt_ms=0.5)
+        loads = [0.2]
+        base, done, drawn, groups = truth.parts(
+            req, ['dst'], [path], mechanisms.BUILTIN[mech], loads,
+            estimator.LibvirtSettings())
+        est = estimator.estimate(
+            1024, truth.dirty, np.array([gbps]) * truth_bw(truth), 0.5,
+            mechanisms.BUILTIN[mech], np.array(loads),
+            estimator.LibvirtSettings(), truth.params)
+        regime = residuals.Regime.of(float(estimator.idle_pause_ms(
+            est.expected_downtime_ms, loads,
+            truth.params.fixed_pause_ms)[0]))
+        return drawn[0], groups[0], regime
+
+    def test_the_noise_is_of_the_migrations_transport_and_regime(self):
+        noise = noise_mod.Noise(LEAVES)
+        seen = set()
+        for mech in ('none', 'tls'):
+            for gbps in (100.0, 0.5):
+                drawn, group, regime = self._parts(mech, gbps, noise)
+                transport = residuals.transport_of(mech)
+                self.assertEqual(noise.ratios(transport, regime).tolist(),
+                                 group.tolist())
+                self.assertIn(drawn, group)
+                seen.add((transport, regime))
+        # Both regimes were met, so the draw followed the regime.
+        self.assertIn(('tcp', SHORT), seen)
+        self.assertIn(('tcp', LONG), seen)
+
+    def test_pooled_truth_draws_from_every_run(self):
+        noise = noise_mod.Noise(LEAVES, pooled=True)
+        _drawn, group, _regime = self._parts('none', 100.0, noise)
+        self.assertEqual(105, len(group))
+
+
+def truth_bw(truth):
+    """The bandwidth factor the truth draws for destination 'dst'."""
+    import random
+    return random.Random(bench_quality._seed(truth.seed, 'dst')).uniform(
+        truth.low_bw, 1.0)
