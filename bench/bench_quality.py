@@ -422,15 +422,17 @@ class Truth:
         self.params = params
         self.noise = noise
 
-    def downtime(self, req, dsts, paths, mech, loads, libvirt):
+    def downtime(self, req, dsts, paths, mech, e2e, loads, libvirt):
         """(true downtime ms, completed bool) per destination."""
-        down, done, noise, _drawn = self.parts(req, dsts, paths, mech,
+        down, done, noise, _drawn = self.parts(req, dsts, paths, mech, e2e,
                                                loads, libvirt)
         return down * noise, done
 
-    def parts(self, req, dsts, paths, mech, loads, libvirt):
+    def parts(self, req, dsts, paths, mech, e2e, loads, libvirt):
         """(pause before noise ms, completed bool, noise ratio, the
-        sorted ratios each noise was drawn from).
+        sorted ratios each noise was drawn from) per destination, for
+        the (possibly combined) Mechanism *mech* whose end-to-end part
+        is named *e2e*.
         """
         bw_f = np.array([random.Random(_seed(self.seed, d)).uniform(
             self.low_bw, 1.0) for d in dsts])
@@ -443,7 +445,7 @@ class Truth:
                                      estimator.Outcome.FORCED_PAUSE))
         # The runs most like each migration: its transport, and the
         # regime of its pause on idle hosts, as the engine groups them.
-        transport = residuals.transport_of(mech.name.split('+', 1)[0])
+        transport = residuals.transport_of(e2e)
         regimes = tuple(residuals.Regime)
         codes = residuals.Regime.codes(
             estimator.idle_pause_ms(est.expected_downtime_ms, loads,
@@ -530,12 +532,12 @@ def learn_history(topo, eng, count, seed, noise, stress, path):
         allowed = [d for d in eng.decide(req, cands) if d.allowed]
         if not allowed:
             continue
-        best, route, mech, _e2e, _link = _placement(
+        best, route, mech, e2e, _link = _placement(
             topo, req, pol, allowed)
         load = max(_host_load(topo, req.source_host, settings),
                    _host_load(topo, best.host, settings))
-        down, done = truth.downtime(req, [best.host], [route], mech, [load],
-                                    settings.libvirt)
+        down, done = truth.downtime(req, [best.host], [route], mech, e2e,
+                                    [load], settings.libvirt)
         if done[0]:
             pairs.append(join.Pair(
                 notifications.estimate_payload(
@@ -620,7 +622,8 @@ def _simulate(hosts, sites, count, seed, stress, noise, history,
                 bc[1] += 1
             load = max(src_load, _host_load(topo, dst, settings))
             base, done, drawn, groups = truth.parts(req, [dst], [path],
-                                                    mech, [load], libvirt)
+                                                    mech, e2e, [load],
+                                                    libvirt)
             down = base * drawn
             if not done[0]:
                 # Nova aborts it at the completion timeout: no downtime,
@@ -760,7 +763,7 @@ def _oracle_feasible(topo, eng, pol, req, cands, truth, limit, src_load,
                 if security_ok(topo, pol, req.source_host, dst, path, e2e,
                                link):
                     continue
-                groups.setdefault(opt.label, (mech, []))[1].append(
+                groups.setdefault(opt.label, (mech, e2e, []))[2].append(
                     (dst, path))
     feasible = False
     # The destination and option with the shortest pause before noise,
@@ -768,11 +771,11 @@ def _oracle_feasible(topo, eng, pol, req, cands, truth, limit, src_load,
     # dirty rate and bandwidth, but not the run's noise, would pick; and
     # the ratios its noise was drawn from.
     known = (np.inf, np.inf, ())
-    for label, (mech, members) in groups.items():
+    for mech, e2e, members in groups.values():
         dsts = [m[0] for m in members]
         loads = [max(src_load, _host_load(topo, d, settings)) for d in dsts]
         base, done, drawn, ratios = truth.parts(
-            req, dsts, [m[1] for m in members], mech, loads,
+            req, dsts, [m[1] for m in members], mech, e2e, loads,
             settings.libvirt)
         down = base * drawn
         ok = done & ((down <= limit) if limit is not None else True)

@@ -96,23 +96,20 @@ class Informed:
 
     Each margin also sums the probability of a violation over its
     placements (``expected``), the violations it risks without the luck
-    of the draws: with the ratios each placement's noise is drawn from,
-    or *ratios* when a placement comes without them.
+    of the draws: with the ratios each placement's noise is drawn from.
     """
 
-    def __init__(self, ratios=()):
+    def __init__(self):
         self.placed = np.zeros(len(MARGINS), dtype=int)
         self.violations = np.zeros(len(MARGINS), dtype=int)
         self.expected = np.zeros(len(MARGINS))
         self.margins = np.array(MARGINS)
-        self.ratios = np.sort(np.asarray(ratios, dtype=float))
 
     def add(self, known, limit):
-        """:param known: (shortest pause before noise, its true pause[,
-            the sorted ratios its noise was drawn from]).
+        """:param known: (shortest pause before noise, its true pause,
+            the sorted ratios its noise was drawn from).
         """
-        before, actual = known[:2]
-        ratios = known[2] if len(known) > 2 else self.ratios
+        before, actual, ratios = known
         if not np.isfinite(before):
             return
         place = (np.ones(len(MARGINS), dtype=bool) if limit is None

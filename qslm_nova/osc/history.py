@@ -59,13 +59,10 @@ def add_arguments(parser):
 def check_arguments(parsed_args):
     """Raise QSLMError for history options without what they need."""
     loaded = getattr(parsed_args, 'loaded_cpu_load', None)
-    wanted = [(name, need) for name, given, need in (
-        ('--residuals-out', parsed_args.residuals_out, '--from-history'),
-        ('--loaded-cpu-load', loaded is not None, '--residuals-out'))
-        if given]
-    for name, need in wanted:
-        if not getattr(parsed_args, need[2:].replace('-', '_')):
-            raise exception.QSLMError('%s needs %s' % (name, need))
+    if parsed_args.residuals_out and not parsed_args.from_history:
+        raise exception.QSLMError('--residuals-out needs --from-history')
+    if loaded is not None and not parsed_args.residuals_out:
+        raise exception.QSLMError('--loaded-cpu-load needs --residuals-out')
     if loaded is not None and not 0 <= loaded <= \
             residuals.MAX_LOADED_CPU_LOAD:
         # Also NaN.

@@ -220,16 +220,16 @@ def _share_groups(found):
     return {'%s/%s' % k: v for k, v in sorted(found.share_bounds().items())}
 
 
-def history_residuals(pairs, loaded_cpu_load=None):
+def history_residuals(pairs, loaded_cpu_load=LOADED_CPU_LOAD):
     """(:class:`Found`, pairs left out) of joined history pairs
     (:func:`qslm_nova.history.join.join`).
 
     A pair is left out when its transport has no group (ipsec and
     tunnelled end to end, like the testbed) or its expected pause is
-    not positive. With *loaded_cpu_load*, a pair whose estimate used a
-    busier host's load of at least that many runnable threads per CPU
-    is in its transport's ``@loaded`` groups; one whose estimate names
-    no load is with the idle hosts' (whose bounds it can only widen).
+    not positive. A pair whose estimate used a busier host's load of at
+    least *loaded_cpu_load* runnable threads per CPU (None: none) is in
+    its transport's ``@loaded`` groups; one whose estimate names no load
+    is with the idle hosts' (whose bounds it can only widen).
     """
     out, skipped = Found(), 0
     for pair in pairs:

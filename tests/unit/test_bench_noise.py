@@ -21,6 +21,7 @@ import testtools
 
 from bench import bench_quality
 from bench import noise as noise_mod
+from qslm_nova.decision import options as decision_options
 from qslm_nova import estimator
 from qslm_nova import mechanisms
 from qslm_nova.risk import residuals
@@ -71,18 +72,22 @@ class TestNoise(testtools.TestCase):
 
 class TestTruth(testtools.TestCase):
 
-    def _parts(self, mech, gbps, noise):
+    def _parts(self, mech, gbps, noise, link=None):
         truth = bench_quality.Truth(7, 8.0, estimator.ModelParams(), noise)
         req = types.SimpleNamespace(memory_mb=1024)
         path = types.SimpleNamespace(bottleneck_gbps=gbps, rtt_ms=0.5)
         loads = [0.2]
+        # The mechanism estimated: end to end, with link-level on top.
+        used = decision_options.TransportOption.of(
+            mechanisms.BUILTIN[mech],
+            link and mechanisms.BUILTIN[link]).mechanism
         base, done, drawn, groups = truth.parts(
-            req, ['dst'], [path], mechanisms.BUILTIN[mech], loads,
+            req, ['dst'], [path], used, mech, loads,
             estimator.LibvirtSettings())
         est = estimator.estimate(
             1024, truth.dirty, np.array([gbps]) * truth_bw(truth), 0.5,
-            mechanisms.BUILTIN[mech], np.array(loads),
-            estimator.LibvirtSettings(), truth.params)
+            used, np.array(loads), estimator.LibvirtSettings(),
+            truth.params)
         regime = residuals.Regime.of(float(estimator.idle_pause_ms(
             est.expected_downtime_ms, loads,
             truth.params.fixed_pause_ms)[0]))
@@ -102,6 +107,16 @@ class TestTruth(testtools.TestCase):
         # Both regimes were met, so the draw followed the regime.
         self.assertIn(('tcp', SHORT), seen)
         self.assertIn(('tcp', LONG), seen)
+
+    def test_link_level_protection_keeps_the_end_to_end_group(self):
+        # tls with ipsec on the weak links ("tls+ipsec") draws from tls's
+        # runs, as the engine's residual group for it is tls's.
+        noise = noise_mod.Noise(LEAVES)
+        drawn, group, regime = self._parts('tls', 100.0, noise,
+                                           link='ipsec')
+        self.assertEqual(noise.ratios('tls', regime).tolist(),
+                         group.tolist())
+        self.assertIn(drawn, group)
 
     def test_pooled_truth_draws_from_every_run(self):
         noise = noise_mod.Noise(LEAVES, pooled=True)

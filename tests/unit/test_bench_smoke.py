@@ -245,10 +245,11 @@ class TestFrontier(test.NoDBTestCase):
         self.assertIn('draws of the noise', out.getvalue())
 
     def test_informed_risk(self):
-        informed = frontier.Informed([0.5, 1.0, 2.0, 4.0])
+        informed = frontier.Informed()
+        ratios = np.array([0.5, 1.0, 2.0, 4.0])
         # 100 ms before noise, 130 ms drawn, limit 150: placed by the
         # margins up to 1.5, each risking half a violation; none counted.
-        informed.add((100.0, 130.0), 150.0)
+        informed.add((100.0, 130.0, ratios), 150.0)
         placed = informed.margins <= 1.5
         self.assertEqual(placed.tolist(),
                          informed.placed.astype(bool).tolist())
@@ -256,21 +257,19 @@ class TestFrontier(test.NoDBTestCase):
                          informed.expected.tolist())
         self.assertEqual(0, informed.violations.sum())
         # Drawn over the limit: counted once per margin that placed it.
-        informed.add((100.0, 250.0), 150.0)
+        informed.add((100.0, 250.0, ratios), 150.0)
         self.assertEqual((2 * placed).tolist(), informed.placed.tolist())
         self.assertEqual(placed.astype(int).tolist(),
                          informed.violations.tolist())
         self.assertEqual([1.0 if p else 0.0 for p in placed],
                          informed.expected.tolist())
-
-    def test_informed_risk_per_group(self):
-        # A placement's risk comes from the ratios its noise was drawn
-        # from, not the default ones.
-        informed = frontier.Informed([4.0, 4.0])
-        informed.add((100.0, 130.0, np.array([1.0, 2.0])), 150.0)
-        placed = informed.margins <= 1.5
-        self.assertEqual([0.5 if p else 0.0 for p in placed],
+        # A placement's risk is that of its own ratios.
+        informed.add((100.0, 130.0, np.array([4.0, 4.0])), 150.0)
+        self.assertEqual([2.0 if p else 0.0 for p in placed],
                          informed.expected.tolist())
+        # No destination could take it: nothing placed.
+        informed.add((np.inf, np.inf, ()), 150.0)
+        self.assertEqual((3 * placed).tolist(), informed.placed.tolist())
 
     def test_frontier_only(self):
         out = io.StringIO()

@@ -533,11 +533,11 @@ class TestHistoryResiduals(base.BaseTestCase):
                              {'downtime_ms': measured})
         pairs = [pair(0.5, 100.0), pair(3.0, 300.0), pair(7.0, 400.0),
                  pair('n/a', 200.0)]
-        found, _ = learn.history_residuals(pairs, loaded_cpu_load=3.0)
+        found, _ = learn.history_residuals(pairs)
         # From 3 threads per CPU on; a load it cannot read is idle.
         self.assertEqual({('tls', 'long'): [0.5, 1.0],
                           ('tls@loaded', 'long'): [1.5, 2.0]}, found)
-        found, _ = learn.history_residuals(pairs)
+        found, _ = learn.history_residuals(pairs, loaded_cpu_load=None)
         self.assertEqual({('tls', 'long'): [0.5, 1.5, 2.0, 1.0]}, found)
         doc, _ = learn.history_document(pairs, ['h'])
         self.assertEqual(learn.LOADED_CPU_LOAD, doc['loaded_cpu_load'])
