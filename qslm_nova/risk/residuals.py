@@ -52,8 +52,10 @@ times longer than the model expected, idle ones seldom more than
 1.5 times). A file that says ``loaded_cpu_load`` (runnable threads per
 CPU) keeps the runs between hosts that loaded, the busier of the two, in
 groups of their own, ``tcp@loaded/long`` and so on, pooled in
-``tcp@loaded``, then with the idle runs in ``tcp``, then ``all``; the
-idle runs' groups keep the plain names. A migration is in the loaded
+``tcp@loaded``, then with the idle runs in ``all``; the idle runs'
+groups keep the plain names, and their transport's pool (``tcp``) is of
+idle runs only: a migration between idle hosts past its group is not
+held to the loaded hosts' forced pauses. A migration is in the loaded
 groups when the load the estimate used (of the busier host) reaches it.
 """
 
@@ -191,8 +193,7 @@ class ResidualTable:
             self.groups[name] = conformal.ResidualGroup(
                 name, np.sort(ratios), share)
             pool = ((POST_COPY_POOL,) if regime == Regime.POST_COPY.value
-                    else tuple(dict.fromkeys(
-                        (transport, base_transport(transport), ALL))))
+                    else (transport, ALL))
             for pname in pool:
                 pools.setdefault(pname, []).append((ratios, share))
         for name, parts in pools.items():
@@ -229,9 +230,7 @@ class ResidualTable:
             return ('%s/%s' % (transport, regime.value), POST_COPY_POOL)
         if transport is None:
             return (ALL,)
-        return tuple(dict.fromkeys((
-            '%s/%s' % (transport, regime.value), transport,
-            base_transport(transport), ALL)))
+        return ('%s/%s' % (transport, regime.value), transport, ALL)
 
     def group_for(self, transport, regime, confidence=None):
         """The finest group with the runs the confidence needs; the

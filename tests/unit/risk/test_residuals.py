@@ -214,16 +214,17 @@ class TestTable(base.BaseTestCase):
                        'tcp@loaded/short': [0.5] * 5,
                        'tcp@loaded/post-copy': [1.0] * 5}}, 'r.json')
 
-    def test_loaded_hosts_runs_pool_apart_then_with_the_idle_ones(self):
+    def test_loaded_hosts_runs_pool_apart_then_in_all(self):
         t = self.loaded_table()
         self.assertEqual(3.0, t.loaded_cpu_load)
         self.assertNotIn('loaded_cpu_load', t.origin)
         self.assertEqual(35, t.groups['tcp@loaded'].runs)
-        self.assertEqual(65, t.groups['tcp'].runs)
+        # The transport's pool is of idle hosts' runs; all holds both.
+        self.assertEqual(30, t.groups['tcp'].runs)
         self.assertEqual(65, t.groups['all'].runs)
         self.assertEqual(5, t.groups['post-copy'].runs)
         long, post = residuals.Regime.LONG, residuals.Regime.POST_COPY
-        self.assertEqual(('tcp@loaded/long', 'tcp@loaded', 'tcp', 'all'),
+        self.assertEqual(('tcp@loaded/long', 'tcp@loaded', 'all'),
                          t.chain('tcp@loaded', long))
         self.assertEqual(('tcp/long', 'tcp', 'all'), t.chain('tcp', long))
         self.assertEqual(('tcp@loaded/post-copy', 'post-copy'),
@@ -236,6 +237,23 @@ class TestTable(base.BaseTestCase):
         np.testing.assert_array_equal([False, True, True],
                                       t.loaded([0.0, 3.0, 4.0]))
         self.assertEqual('tcp', residuals.base_transport('tcp@loaded'))
+
+    def test_idle_bound_past_its_group_is_not_the_loaded_runs(self):
+        # At 0.97 (32 runs needed) the idle long group is too small: its
+        # transport's pool holds the idle runs only, whatever the loaded
+        # hosts' runs did.
+        t = residuals.ResidualTable(
+            {('tcp', 'long'): np.linspace(1, 1.2, 30),
+             ('tcp', 'short'): np.full(20, 0.5),
+             ('tcp@loaded', 'long'): np.linspace(1, 3, 30)},
+            loaded_cpu_load=3.0)
+        q, group = t.bound('tcp', residuals.Regime.LONG, 0.97)
+        self.assertEqual(('tcp', 50), (group.name, group.runs))
+        self.assertAlmostEqual(1.2, q)
+        # Between loaded hosts, the loaded runs' bound.
+        q, group = t.bound('tcp@loaded', residuals.Regime.LONG, 0.97)
+        self.assertEqual('all', group.name)
+        self.assertAlmostEqual(3.0, q)
 
     def test_loaded_bound_is_the_loaded_runs_never_under_the_idle(self):
         t = self.loaded_table()
@@ -433,10 +451,14 @@ class TestShippedFile(base.BaseTestCase):
         self.assertEqual(learn.LOADED_CPU_LOAD, split.loaded_cpu_load)
         self.assertIsNone(together.loaded_cpu_load)
         self.assertFalse([n for n in together.groups if '@' in n])
-        # The same runs: split in two, every transport's pool whole.
+        # The same runs: split in two, the idle and loaded hosts' pools
+        # of a transport make its whole one, and all is whole.
+        self.assertEqual(together.groups['all'].runs,
+                         split.groups['all'].runs)
         for name in ('tcp', 'tls'):
             self.assertEqual(together.groups[name].runs,
-                             split.groups[name].runs)
+                             split.groups[name].runs +
+                             split.groups[name + '@loaded'].runs)
             self.assertEqual(
                 together.groups[name + '/long'].runs,
                 split.groups[name + '/long'].runs +
