@@ -76,6 +76,14 @@ class ResidualGroup:
         k = rank_of(self.runs, confidence)
         return float(self.ratios[k - 1]) if k <= self.runs else math.inf
 
+    def seen(self, confidence):
+        """The conformal bound at confidence, or the largest ratio when
+        the group is too small for it: what its own runs show, a floor
+        for a bound read from a larger pool.
+        """
+        k = min(rank_of(self.runs, confidence), self.runs)
+        return float(self.ratios[k - 1])
+
     def exceedance(self, ratio_limit):
         """Per element of ratio_limit, the conformal probability that a
         new run's ratio exceeds it: ``(#{r > x} + 1) / (n + 1)``.

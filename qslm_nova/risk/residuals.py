@@ -27,12 +27,12 @@ pre-copy round left).
 
 Each group is read split-conformally (:mod:`qslm_nova.risk.conformal`):
 a group too small for the asked confidence gives way to its pool (all
-regimes of the transport, then everything), and past the largest pool
-the bound is infinite and the caller falls back to the model's worst
-case. The
-post-copy regime pools only with itself (``post-copy``, every
-transport): a switch's pause is not exchangeable with a pre-copy stop's,
-so neither bounds the other.
+regimes of the transport, then everything), though never to less than
+its own few runs show (the pool may be of milder migrations); past the
+largest pool the bound is infinite and the caller falls back to the
+model's worst case. The post-copy regime pools only with itself
+(``post-copy``, every transport): a switch's pause is not exchangeable
+with a pre-copy stop's, so neither bounds the other.
 
 Exchangeable also means alike: a file may say, per group, the largest
 dirty share of its runs (``dirty_share_max``: the rate the guest dirtied
@@ -267,12 +267,13 @@ class ResidualTable:
     def bound(self, transport, regime, confidence):
         """(ratio held at confidence, group it comes from).
 
-        The conformal bound of :meth:`group_for`'s group, never under the
-        largest ratio of a finer group of at least ``MIN_RUNS`` runs that
-        was too small for the confidence: so the bound only grows with
-        the confidence, though the group changes. Infinite when no group
-        has the runs. A migration between loaded hosts is never held to
-        less than one between idle hosts: the idle runs' bound and group
+        The conformal bound of :meth:`group_for`'s group, never under
+        what a finer group too small for the confidence shows, however
+        few its runs (``ResidualGroup.seen``): so the bound only grows
+        with the confidence, and a pool never holds less than the
+        migration's own runs measured. Infinite when no group has the
+        runs. A migration between loaded hosts is never held to less
+        than one between idle hosts: the idle runs' bound and group
         when theirs is the larger.
         """
         found = self._bound(transport, regime, confidence)
@@ -288,11 +289,11 @@ class ResidualTable:
         floor = 0.0
         for name in self.chain(transport, regime):
             group = self.groups.get(name)
-            if group is None or group.runs < conformal.MIN_RUNS:
+            if group is None or not group.runs:
                 continue
             if group.runs >= need:
                 return max(group.quantile(confidence), floor), group
-            floor = max(floor, float(group.ratios[-1]))
+            floor = max(floor, group.seen(confidence))
         return math.inf, self.groups[ALL]
 
     @classmethod

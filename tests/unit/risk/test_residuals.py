@@ -47,6 +47,13 @@ class TestGroup(base.BaseTestCase):
         self.assertEqual(19.0, g.quantile(0.95))
         self.assertEqual(math.inf, g.quantile(0.96))
 
+    def test_seen_is_the_bound_or_the_largest_past_it(self):
+        g = group(range(1, 20))
+        self.assertEqual(18.0, g.seen(0.9))
+        self.assertEqual(19.0, g.seen(0.95))
+        self.assertEqual(19.0, g.seen(0.999))
+        self.assertEqual(2.0, group([2.0]).seen(0.5))
+
     def test_exceedance_counts_beyond_plus_one(self):
         g = group([1.0, 1.1, 1.2, 1.5, 3.0])
         p = g.exceedance([0.5, 1.1, 1.4, 3.0, np.inf])
@@ -140,6 +147,28 @@ class TestTable(base.BaseTestCase):
             ('tcp', 'long'): np.linspace(1, 1.1, 200)})
         self.assertEqual(3.0, t2.bound('tcp', short, 0.97)[0])
         self.assertLess(t2.groups['tcp'].quantile(0.97), 3.0)
+
+    def test_a_pool_never_holds_less_than_a_small_groups_runs(self):
+        # Twelve long tls runs are too few to stand alone; their pool is
+        # two thousand milder short runs. The bound keeps what the long
+        # runs show: their own bound where it exists, else their largest.
+        long_ = np.linspace(1, 3, 12)
+        t = residuals.ResidualTable({
+            ('tls', 'long'): long_,
+            ('tls', 'short'): np.linspace(0.5, 1, 2000)})
+        q, group = t.bound('tls', residuals.Regime.LONG, 0.99)
+        self.assertEqual('tls', group.name)
+        self.assertLess(group.quantile(0.99), 1.1)
+        self.assertEqual(3.0, q)
+        # At 0.8 the twelve runs show a bound of their own (the 11th).
+        q, group = t.bound('tls', residuals.Regime.LONG, 0.8)
+        self.assertEqual('tls', group.name)
+        self.assertEqual(long_[10], q)
+        self.assertEqual(long_[10], t.groups['tls/long'].seen(0.8))
+        # The short runs stand for themselves, as before.
+        q, group = t.bound('tls', residuals.Regime.SHORT, 0.99)
+        self.assertEqual(('tls/short', group.quantile(0.99)),
+                         (group.name, q))
 
     def test_regime(self):
         self.assertEqual(residuals.Regime.SHORT, residuals.Regime.of(99.9))
