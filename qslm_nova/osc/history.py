@@ -63,12 +63,11 @@ def check_arguments(parsed_args):
         raise exception.QSLMError('--residuals-out needs --from-history')
     if loaded is not None and not parsed_args.residuals_out:
         raise exception.QSLMError('--loaded-cpu-load needs --residuals-out')
-    if loaded is not None and not 0 <= loaded <= \
-            residuals.MAX_LOADED_CPU_LOAD:
-        # Also NaN.
-        raise exception.QSLMError(
-            '--loaded-cpu-load %s: expected 0 to %g runnable threads per '
-            'CPU (0: one pool)' % (loaded, residuals.MAX_LOADED_CPU_LOAD))
+    if loaded is not None:
+        try:
+            learn.loaded_split(loaded)
+        except ValueError as e:
+            raise exception.QSLMError('--loaded-cpu-load %s' % e)
 
 
 def calibrate(cmd, parsed_args):
@@ -114,7 +113,8 @@ def write_residuals(cmd, pairs, parsed_args):
         loaded = getattr(parsed_args, 'loaded_cpu_load', None)
         doc, skipped = learn.history_document(
             pairs, parsed_args.from_history,
-            learn.LOADED_CPU_LOAD if loaded is None else loaded or None)
+            learn.LOADED_CPU_LOAD if loaded is None else
+            learn.loaded_split(loaded))
         learn.write(doc, path)
     except residuals.RiskDataError as e:
         raise exception.QSLMError('--residuals-out %s: %s' % (path, e))

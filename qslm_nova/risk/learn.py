@@ -74,6 +74,18 @@ from qslm_nova.testbed import model
 LOADED_CPU_LOAD = 3.0
 
 
+def loaded_split(threads):
+    """The ``loaded_cpu_load`` an option's value asks for: None for 0
+    (every load in one pool); ValueError naming the range if outside it
+    (NaN included).
+    """
+    if not 0 <= threads <= residuals.MAX_LOADED_CPU_LOAD:
+        raise ValueError('%s: expected 0 to %g runnable threads per CPU '
+                         '(0: one pool)'
+                         % (threads, residuals.MAX_LOADED_CPU_LOAD))
+    return threads or None
+
+
 class Found(dict):
     """{(transport, regime value): [ratio, ...]}; ``shares``: per key,
     the dirty shares of its runs (those known).
@@ -341,17 +353,17 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.csv and args.libvirt:
         p.error('--csv and --libvirt are two sources: give one')
-    if not 0 <= args.loaded_cpu_load <= residuals.MAX_LOADED_CPU_LOAD:
-        p.error('--loaded-cpu-load: expected 0 to %g runnable threads per '
-                'CPU' % residuals.MAX_LOADED_CPU_LOAD)
+    try:
+        loaded = loaded_split(args.loaded_cpu_load)
+    except ValueError as e:
+        p.error('--loaded-cpu-load %s' % e)
     try:
         for path in [args.csv, args.params] if args.csv else (
                 args.libvirt or []):
             if not os.path.isfile(path):
                 raise residuals.RiskDataError('%s: no such file' % path)
         doc = (build(args.csv, args.params) if args.csv
-               else build_libvirt(args.libvirt,
-                                  args.loaded_cpu_load or None))
+               else build_libvirt(args.libvirt, loaded))
         write(doc, args.out)
     except (OSError, ValueError, residuals.RiskDataError) as e:
         # A missing or foreign campaign, or one without a usable run.

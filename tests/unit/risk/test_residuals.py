@@ -502,6 +502,13 @@ class TestShippedFile(base.BaseTestCase):
                 '--loaded-cpu-load', bad, '--out', os.path.join(tmp, 'b')])
             self.assertEqual(2, e.code)
 
+    def test_loaded_split(self):
+        self.assertIsNone(learn.loaded_split(0))
+        self.assertEqual(2.5, learn.loaded_split(2.5))
+        for bad in (-1, 16.5, float('nan')):
+            e = self.assertRaises(ValueError, learn.loaded_split, bad)
+            self.assertIn('expected 0 to 16 runnable threads', str(e))
+
     def test_two_sources_are_refused(self):
         self.useFixture(fixtures.MonkeyPatch('sys.stderr', open(os.devnull,
                                                                 'w')))
