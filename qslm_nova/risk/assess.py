@@ -109,7 +109,8 @@ class Assessment:
     def _index(self):
         """(groups, their bounds, each candidate's group, error, per
         candidate whether it dirties more than its nearest runs did,
-        per group those nearest runs' group).
+        per group those nearest runs' group, per group the finer group
+        whose own runs set its bound or None).
         """
         return self._once('index', self._group)
 
@@ -119,7 +120,7 @@ class Assessment:
             table = self._settings.table()
         except residuals_mod.RiskDataError as e:
             return ([], [], np.zeros(0, dtype=int), str(e),
-                    np.zeros(n, dtype=bool), [])
+                    np.zeros(n, dtype=bool), [], [])
         # One group per (option, load class, regime) present, then per
         # candidate the index of its group.
         transports = [residuals_mod.transport_of(opt.label)
@@ -131,7 +132,7 @@ class Assessment:
             axis=1).reshape(n, 3)
         found, member = np.unique(cells, axis=0, return_inverse=True)
         member = member.reshape(n)
-        groups, bounds, near = [], [], []
+        groups, bounds, near, floors = [], [], [], []
         outside = np.zeros(n, dtype=bool)
         for k, (option, loaded, code) in enumerate(found):
             regime = regimes[code]
@@ -142,9 +143,12 @@ class Assessment:
                 # use has at least MIN_RUNS runs.
                 bound, group = table.bound(transport, regime,
                                            self.confidence)
+                floors.append(_floor_of(table, transport, regime,
+                                        self.confidence, bound, group))
             else:
                 bound = None
                 group = table.group_for(transport, regime, self.confidence)
+                floors.append(None)
             groups.append(group)
             bounds.append(bound)
             nearest = table.nearest(transport, regime)
@@ -153,7 +157,7 @@ class Assessment:
                     nearest is not None):
                 at = member == k
                 outside[at] = nearest.outside(self.share[at])
-        return groups, bounds, member, None, outside, near
+        return groups, bounds, member, None, outside, near, floors
 
     @property
     def groups(self):
@@ -321,10 +325,20 @@ class Assessment:
                         self.confidence,
                         conformal.runs_needed(self.confidence),
                         group.runs, group.name))
+        bound = self.bounds[self.member[j]]
+        floor = self._index()[6][self.member[j]]
+        if floor is not None:
+            # A finer group's own runs hold more than the pool's bound.
+            return ('pause held at %g confidence: expected x %.2f (%s of '
+                    '%d measured %s runs, over the bound of %d %s runs%s)'
+                    % (self.confidence, bound,
+                       'largest' if bound == floor.ratios[-1] else 'bound',
+                       floor.runs, floor.name, group.runs, group.name,
+                       self._load_note(j)))
         return ('pause held at %g confidence: expected x %.2f (bound of '
                 '%d measured %s runs%s)' % (
-                    self.confidence, self.bounds[self.member[j]],
-                    group.runs, group.name, self._load_note(j)))
+                    self.confidence, bound, group.runs, group.name,
+                    self._load_note(j)))
 
     def _load_note(self, j):
         """Why candidate j is in the groups of loaded hosts, or ''."""
@@ -333,6 +347,25 @@ class Assessment:
             return ''
         return ('; the busier host runs %.2f threads per CPU, loaded '
                 'from %g' % (self.cpu_load[j], table.loaded_cpu_load))
+
+
+def _floor_of(table, transport, regime, confidence, bound, group):
+    """The finer group, too small for the confidence, whose own runs set
+    *bound* over *group*'s conformal bound (``ResidualTable.bound``);
+    None when the bound is the group's.
+    """
+    if not np.isfinite(bound) or bound <= group.quantile(confidence):
+        return None
+    names = table.chain(transport, regime)
+    if transport is not None and transport.endswith(residuals_mod.LOADED):
+        names += table.chain(residuals_mod.base_transport(transport),
+                             regime)
+    for name in names:
+        finer = table.groups.get(name)
+        if (finer is not None and finer is not group and finer.runs and
+                finer.seen(confidence) == bound):
+            return finer
+    return None
 
 
 def explain(d, risk, j, held_ms):

@@ -140,7 +140,7 @@ class TestRegimeOfIdlePause(base.DecisionTestCase):
         np.testing.assert_allclose(np.multiply(120.0, want), risk.held_ms())
 
 
-class TestPostCopyRegime(base.DecisionTestCase):
+class _GroupsFile(base.DecisionTestCase):
 
     def settings(self, groups, confidence=0.9):
         path = os.path.join(self.useFixture(fixtures.TempDir()).path,
@@ -149,6 +149,9 @@ class TestPostCopyRegime(base.DecisionTestCase):
             json.dump({'groups': groups}, f)
         return assess.RiskSettings(sla_confidence=confidence,
                                    residuals_file=path)
+
+
+class TestPostCopyRegime(_GroupsFile):
 
     def test_a_switch_is_held_by_switches_or_the_worst_case(self):
         chosen = _Chosen([60.0, 60.0], [0.0, 0.0],
@@ -188,6 +191,38 @@ class TestPostCopyRegime(base.DecisionTestCase):
         self.assertAlmostEqual(60.0 * switches.quantile(0.95),
                                risk.held_ms()[1])
         self.assertFalse(risk.beyond_data(1))
+
+
+class TestSmallGroup(_GroupsFile):
+
+    def test_the_note_names_the_runs_that_set_the_bound(self):
+        # Twelve long runs up to 3 are too few for 0.95 (20 needed): the
+        # pool of milder short runs bounds them, but never under their
+        # own largest, and the note says whose number it is.
+        long_ = [round(x, 3) for x in np.linspace(1.0, 3.0, 12)]
+        short = [round(x, 4) for x in np.linspace(0.5, 1.0, 200)]
+        risk = assess.Assessment(
+            self.settings({'tcp/long': long_, 'tcp/short': short}, 0.95),
+            {}, 1000, _Chosen([200.0, 50.0], [0.0, 0.0]))
+        self.assertEqual(['tcp', 'tcp/short'],
+                         [risk.groups[m].name for m in risk.member])
+        self.assertLess(risk.groups[risk.member[0]].quantile(0.95), 3.0)
+        np.testing.assert_allclose(
+            [600.0, 50.0 * risk.groups[risk.member[1]].quantile(0.95)],
+            risk.held_ms())
+        self.assertEqual(
+            'pause held at 0.95 confidence: expected x 3.00 (largest of '
+            '12 measured tcp/long runs, over the bound of 212 tcp runs)',
+            risk.describe_bound(0))
+        self.assertIn('(bound of 200 measured tcp/short runs)',
+                      risk.describe_bound(1))
+        # At 0.8 the twelve runs show a bound of their own, the 11th.
+        risk = assess.Assessment(
+            self.settings({'tcp/long': long_, 'tcp/short': short}, 0.8),
+            {}, 1000, _Chosen([200.0], [0.0]))
+        self.assertIn('expected x %.2f (bound of 12 measured tcp/long '
+                      'runs, over the bound of 212 tcp runs)' % long_[10],
+                      risk.describe_bound(0))
 
 
 class TestConfidence(base.DecisionTestCase):
