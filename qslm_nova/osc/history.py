@@ -122,8 +122,9 @@ def write_residuals(cmd, pairs, parsed_args):
         raise exception.QSLMError('--residuals-out %s: cannot write it: %s'
                                   % (path, e))
     if skipped:
-        cmd.warn('%d migration(s) left out of the residuals (transport '
-                 'without a group, or no positive expected pause)' % skipped)
+        cmd.warn('%d migration(s) left out of the residuals (not a '
+                 'built-in mechanism end to end, or no positive expected '
+                 'pause)' % skipped)
     shares = doc['dirty_share_max']
     groups = ', '.join(
         '%s %d%s' % (name, len(ratios), '' if name not in shares else

@@ -236,12 +236,13 @@ def history_residuals(pairs, loaded_cpu_load=LOADED_CPU_LOAD):
     """(:class:`Found`, pairs left out) of joined history pairs
     (:func:`qslm_nova.history.join.join`).
 
-    A pair is left out when its transport has no group (ipsec and
-    tunnelled end to end, like the testbed) or its expected pause is
-    not positive. A pair whose estimate used a busier host's load of at
-    least *loaded_cpu_load* runnable threads per CPU (None: none) is in
-    its transport's ``@loaded`` groups; one whose estimate names no load
-    is with the idle hosts' (whose bounds it can only widen).
+    A pair is left out when its end-to-end mechanism is none of the
+    built-in ones (each has its groups: tunnelled and ipsec too, which
+    the testbed did not run) or its expected pause is not positive. A
+    pair whose estimate used a busier host's load of at least
+    *loaded_cpu_load* runnable threads per CPU (None: none) is in its
+    transport's ``@loaded`` groups; one whose estimate names no load is
+    with the idle hosts' (whose bounds it can only widen).
     """
     out, skipped = Found(), 0
     for pair in pairs:
@@ -306,8 +307,9 @@ def history_document(pairs, files, loaded_cpu_load=LOADED_CPU_LOAD):
     found, skipped = history_residuals(pairs, loaded_cpu_load)
     if not found:
         raise residuals.RiskDataError(
-            'no migration of the history has a transport with residuals '
-            '(none, tls or ssh end to end) and a positive expected pause')
+            'no migration of the history has a built-in mechanism end to '
+            'end (none, tls, tunnelled, ipsec) and a positive expected '
+            'pause')
     doc = {
         'what': 'measured pause / pause expected at decision time of the '
                 'migrations of a cloud\'s history, per transport/regime',

@@ -18,7 +18,7 @@ A residual is the pause a real migration had divided by the pause the
 downtime model expected for that migration (the testbed's runs,
 ``data/testbed``, with the constants fitted to them): the error of the
 model grows with the pause, so it is a ratio, not a difference. The
-residuals are kept per transport (``tcp``, ``tls``, ``ssh``) and regime
+residuals are kept per transport (``tcp``, ``tls``...) and regime
 (the model's expected pause under ``SHORT_PAUSE_MS``, where a few
 milliseconds of scheduling jitter weigh much, or not; or a migration the
 model expects Nova to switch to post-copy, whose pause is of another
@@ -75,9 +75,9 @@ DEFAULT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                             'residuals.json')
 #: Expected pauses under this many ms are the ``short`` regime.
 SHORT_PAUSE_MS = 100.0
-#: Mechanism of a decision -> transport of the testbed. Mechanisms the
-#: testbed did not run (ipsec, tunnelled) have no group of their own.
-TRANSPORT_OF_MECHANISM = {'none': 'tcp', 'tls': 'tls', 'ssh': 'ssh'}
+#: A decision's end-to-end mechanism -> its groups' transport.
+TRANSPORT_OF_MECHANISM = {'none': 'tcp', 'tls': 'tls', 'ssh': 'ssh',
+                          'tunnelled': 'tunnelled', 'ipsec': 'ipsec'}
 #: The pool every group falls back to.
 ALL = 'all'
 #: The pool of the post-copy regime's groups (they join no other pool).

@@ -225,6 +225,25 @@ class TestSmallGroup(_GroupsFile):
                       risk.describe_bound(0))
 
 
+class TestMechanismsTheTestbedDidNotRun(_GroupsFile):
+
+    def test_tunnelled_is_held_by_its_own_runs_when_a_file_has_them(self):
+        chosen = _Chosen([200.0], [0.0])
+        chosen.options = [_Option('tunnelled (+ipsec on 1 link)')]
+        tcp = [round(x, 3) for x in np.linspace(0.5, 1.0, 40)]
+        tunnelled = [round(x, 3) for x in np.linspace(1.0, 2.0, 40)]
+        risk = assess.Assessment(
+            self.settings({'tcp/long': tcp, 'tunnelled/long': tunnelled},
+                          0.95), {}, 1000, chosen)
+        group = risk.groups[risk.member[0]]
+        self.assertEqual('tunnelled/long', group.name)
+        self.assertAlmostEqual(200.0 * group.quantile(0.95),
+                               risk.held_ms()[0])
+        # The shipped file has no tunnelled runs: everything's pool.
+        risk = assess.Assessment(assess.RiskSettings(), {}, 1000, chosen)
+        self.assertEqual('all', risk.groups[risk.member[0]].name)
+
+
 class TestConfidence(base.DecisionTestCase):
 
     def allowed_count(self, confidence, flavor):

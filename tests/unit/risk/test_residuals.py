@@ -550,15 +550,18 @@ class TestHistoryResiduals(base.BaseTestCase):
             self.pair('none', 50.0, 60.0),
             self.pair('tls', 200.0, 100.0),
             self.pair('none (+ipsec on 2 links)', 400.0, 400.0),
-            # No group for these transports, or nothing to divide by.
+            # Mechanisms the testbed did not run have groups of their own.
             self.pair('ipsec', 50.0, 50.0),
-            self.pair('tunnelled', 50.0, 50.0),
+            self.pair('tunnelled', 200.0, 300.0),
+            # An operator's own mechanism, or nothing to divide by.
+            self.pair('wireguard', 50.0, 50.0),
             self.pair('tls', 0.0, 10.0),
             self.pair('tls', 'n/a', 10.0),
         ])
         self.assertEqual({('tcp', 'short'): [1.2], ('tls', 'long'): [0.5],
-                          ('tcp', 'long'): [1.0]}, found)
-        self.assertEqual(4, skipped)
+                          ('tcp', 'long'): [1.0], ('ipsec', 'short'): [1.0],
+                          ('tunnelled', 'long'): [1.5]}, found)
+        self.assertEqual(3, skipped)
 
     def test_regime_of_the_idle_host_pause(self):
         # 120 ms expected on hosts at load 1: 80 ms of it would be paused
@@ -645,7 +648,8 @@ class TestHistoryResiduals(base.BaseTestCase):
     def test_nothing_usable_is_an_error(self):
         self.assertRaisesRegex(
             residuals.RiskDataError, 'no migration of the history',
-            learn.history_document, [self.pair('ipsec', 5.0, 5.0)], ['h'])
+            learn.history_document, [self.pair('wireguard', 5.0, 5.0)],
+            ['h'])
 
     def test_a_rewritten_file_is_read_again(self):
         path = os.path.join(self.useFixture(fixtures.TempDir()).path,
