@@ -292,7 +292,7 @@ def _shipped_envelope(fitted, change=None):
         fitted.params, **envelope))
 
 
-def nova_driven_leaves():
+def nova_driven_leaves(rows=None):
     """Measured / expected pause of the Nova-driven libvirt runs, per
     (transport, regime).
 
@@ -305,14 +305,35 @@ def nova_driven_leaves():
     between hosts as idle as the simulated cloud's (``bench.topogen``
     draws 0.05 to 0.8 runnable threads per CPU, under
     :data:`qslm_nova.risk.learn.LOADED_CPU_LOAD`): the runs of loaded
-    hosts stray further, and the engine holds them apart.
+    hosts stray further, and the engine holds them apart. *rows*: the
+    campaigns' rows to use (default all).
     """
-    from qslm_nova.testbed import libvirt_runs
-    rows, _goodput = libvirt_runs.read_campaigns(
-        libvirt_runs.default_csvs())
+    if rows is None:
+        rows = nova_driven_rows()
     found, _per_release = learn.libvirt_residuals(rows)
     return {key: sorted(v) for key, v in found.items()
             if not key[0].endswith(residuals.LOADED)}
+
+
+def nova_driven_rows():
+    """Every row of the libvirt testbed's campaigns."""
+    from qslm_nova.testbed import libvirt_runs
+    return libvirt_runs.read_campaigns(libvirt_runs.default_csvs())[0]
+
+
+def held_out_world(seed, path):
+    """(noise, residuals document) of the ``held-out`` world: the
+    engine's residuals, written to *path*, learn from one half of the
+    configurations (:func:`bench.noise.split_by_configuration`), the
+    noise is drawn from the idle runs of the other.
+    """
+    learn_rows, world_rows = noise_mod.split_by_configuration(
+        nova_driven_rows(), seed)
+    doc = learn.libvirt_document(
+        learn_rows, ['half of the configurations (seed %d)' % seed])
+    learn.write(doc, path)
+    return (noise_mod.Noise(nova_driven_leaves(world_rows), held_out=True),
+            doc)
 
 
 def nova_driven_noise(kind='group'):
@@ -549,13 +570,15 @@ def learn_history(topo, eng, count, seed, noise, stress, path):
 
 
 def simulate(hosts=300, sites=4, count=1200, seed=11, stress=False,
-             noise=None, history=None, only=None):
+             noise=None, history=None, only=None, residuals_file=None):
     """:param noise: the :class:`bench.noise.Noise` of the truth (default
         :func:`nova_driven_noise`'s, per group).
     :param history: earlier requests the history residuals are
         learned from (default twice ``count``).
     :param only: the policies to run (default all; the oracle and the
         informed policy always run).
+    :param residuals_file: what the ``qslm@c`` policies read (default
+        the shipped file).
     """
     if noise is None:
         noise = nova_driven_noise()
@@ -563,11 +586,13 @@ def simulate(hosts=300, sites=4, count=1200, seed=11, stress=False,
     with tempfile.TemporaryDirectory(prefix='qslm-bench-quality-') as tmp:
         return _simulate(hosts, sites, count, seed, stress, noise,
                          history or 2 * count,
-                         os.path.join(tmp, 'residuals.json'), only)
+                         os.path.join(tmp, 'residuals.json'), only,
+                         residuals_file)
 
 
 def _simulate(hosts, sites, count, seed, stress, noise, history,
-              hist_path, only=None):  # long: one loop over the requests
+              hist_path, only=None,
+              residuals_file=None):  # long: one loop over the requests
     doc, topo = make_cloud(hosts, sites, seed)
     qslm = make_engine(topo)
     paper = make_engine(topo, PaperEngine)
@@ -582,8 +607,9 @@ def _simulate(hosts, sites, count, seed, stress, noise, history,
     hist_doc, hist_left = learn_history(
         topo, risky, history, _seed(seed, 'history'), noise, stress,
         hist_path)
-    confident = (frontier.engines(topo, make_engine) +
-                 frontier.engines(topo, make_engine, hist_path))
+    confident = (frontier.engines(topo, make_engine, residuals_file) +
+                 frontier.engines(topo, make_engine, hist_path,
+                                  frontier.HISTORY_NAMES))
     informed = frontier.Informed()
     settings = qslm.settings
     libvirt = settings.libvirt
@@ -910,8 +936,12 @@ def format_noise(summary):
             '%(median).2f, p95 %(p95).2f, max %(max).2f' % summary)
     if summary.get('kind', 'pool') == 'pool':
         return line + '; every migration draws from all of them'
-    return line + '; a migration draws from its group (%s)' % ', '.join(
+    line += '; a migration draws from its group (%s)' % ', '.join(
         '%s %d' % kv for kv in sorted(summary['groups'].items()))
+    if summary['kind'] == 'held-out':
+        line += ('; held out: the qslm@c residuals learn from the other '
+                 'configurations\' %d runs' % summary['residual_runs'])
+    return line
 
 
 def format_frontier_only(res):
@@ -983,7 +1013,10 @@ def main(argv=None):
                    help='draw a simulated migration\'s noise from the real '
                         'runs of its transport and regime (group), or from '
                         'all of them (pool: the world of the results '
-                        'before this option)')
+                        'before this option); held-out (with '
+                        '--frontier-only): from its group\'s runs of half '
+                        'the configurations, the qslm@c residuals learnt '
+                        'from the other half')
     p.add_argument('--history', type=int, default=None,
                    help='earlier requests of the simulated history the '
                         '/history residuals are learned from (default '
@@ -1014,11 +1047,22 @@ def main(argv=None):
     testbed = Testbed()
     if args.real_only:
         return [_real_only(testbed, args.output)]
-    noise = nova_driven_noise(args.noise)
+    if args.noise == 'held-out' and not args.frontier_only:
+        p.error('--noise held-out needs --frontier-only')
+    noise = (None if args.noise == 'held-out' else
+             nova_driven_noise(args.noise))
     if args.frontier_only:
-        run = simulate(args.hosts, args.sites, args.requests, args.seed,
-                       noise=noise, history=args.history,
-                       only=frontier.NAMES + frontier.HISTORY_NAMES)
+        with tempfile.TemporaryDirectory(prefix='qslm-held-out-') as tmp:
+            path = None
+            if args.noise == 'held-out':
+                path = os.path.join(tmp, 'residuals.json')
+                noise, doc = held_out_world(args.seed, path)
+            run = simulate(args.hosts, args.sites, args.requests,
+                           args.seed, noise=noise, history=args.history,
+                           only=frontier.NAMES + frontier.HISTORY_NAMES,
+                           residuals_file=path)
+            if path:
+                run['testbed_ratio']['residual_runs'] = doc['runs']
         text = format_frontier_only(run)
         print(text)
         bench.write_results(args.output, 'frontier', text, [run])

@@ -68,11 +68,10 @@ MARGINS = tuple(float(m) for m in
                 np.round(np.arange(1.0, 5.0001, 0.05), 2))
 
 
-def engines(topo, make_engine, residuals_file=None):
-    """(policy name, engine) of every confidence; with residuals_file,
-    the history-calibrated ones.
+def engines(topo, make_engine, residuals_file=None, names=NAMES):
+    """(policy name, engine) of every confidence, reading
+    *residuals_file* (None: the shipped one); *names*: theirs.
     """
-    names = NAMES if residuals_file is None else HISTORY_NAMES
     return [(name, make_engine(topo, risk=assess.RiskSettings(
         sla_confidence=c, residuals_file=residuals_file)))
         for name, c in zip(names, CONFIDENCES)]

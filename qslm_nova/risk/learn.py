@@ -207,6 +207,14 @@ def build_libvirt(paths=None, loaded_cpu_load=LOADED_CPU_LOAD):
     """
     paths = sorted(paths or libvirt_runs.default_csvs())
     rows, _goodput = libvirt_runs.read_campaigns(paths)
+    return libvirt_document(rows, [os.path.basename(p) for p in paths],
+                            loaded_cpu_load)
+
+
+def libvirt_document(rows, campaigns, loaded_cpu_load=LOADED_CPU_LOAD):
+    """:func:`build_libvirt`'s document of some campaigns' rows;
+    *campaigns* names them.
+    """
     found, per_release = libvirt_residuals(
         rows, loaded_cpu_load=loaded_cpu_load)
     doc = {
@@ -215,7 +223,7 @@ def build_libvirt(paths=None, loaded_cpu_load=LOADED_CPU_LOAD):
                 'mechanisms) of Nova-driven libvirt migrations, per '
                 'transport/regime',
         'command': 'python -m qslm_nova.risk.learn',
-        'campaigns': [os.path.basename(p) for p in paths],
+        'campaigns': list(campaigns),
         'runs_per_qemu': per_release,
         'short_pause_ms': residuals.SHORT_PAUSE_MS,
         'runs': sum(len(v) for v in found.values()),

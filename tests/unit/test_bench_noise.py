@@ -34,6 +34,41 @@ LEAVES = {('tcp', 'short'): [0.5] * 25, ('tcp', 'long'): [1.0] * 25,
           ('tcp', 'post-copy'): [0.8] * 20}
 
 
+class TestHeldOutWorld(testtools.TestCase):
+
+    def test_no_configuration_on_both_sides(self):
+        from qslm_nova.testbed import libvirt_repeats
+        rows = bench_quality.nova_driven_rows()
+        learn_rows, world_rows = noise_mod.split_by_configuration(rows, 12)
+        config = libvirt_repeats.configuration
+        learnt = {config(r) for r in learn_rows}
+        drawn = {config(r) for r in world_rows}
+        self.assertEqual(set(), learnt & drawn)
+        self.assertEqual(len(rows), len(learn_rows) + len(world_rows))
+        self.assertLessEqual(abs(len(learnt) - len(drawn)), 1)
+        # The seed decides the cut, and the same seed cuts the same way.
+        self.assertEqual(world_rows, noise_mod.split_by_configuration(
+            rows, 12)[1])
+        self.assertNotEqual(world_rows, noise_mod.split_by_configuration(
+            rows, 13)[1])
+
+    def test_the_world_draws_from_runs_the_residuals_did_not_learn(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            path = tmp + '/r.json'
+            noise, doc = bench_quality.held_out_world(12, path)
+            table = residuals.ResidualTable.load(path)
+        self.assertEqual('held-out', noise.kind)
+        self.assertEqual(doc['runs'], table.groups['all'].runs +
+                         table.groups['post-copy'].runs)
+        everything = bench_quality.nova_driven_noise()
+        # Each half is a part of the runs, the two together no more.
+        self.assertLess(len(noise.pool), len(everything.pool))
+        self.assertLess(doc['runs'], residuals.load_cached().origin['runs'])
+        self.assertLessEqual(len(noise.pool) + doc['runs'],
+                             residuals.load_cached().origin['runs'])
+
+
 class TestNoise(testtools.TestCase):
 
     def test_a_group_with_the_runs_is_drawn_from_alone(self):

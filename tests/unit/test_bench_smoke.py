@@ -286,6 +286,22 @@ class TestFrontier(test.NoDBTestCase):
         for p in run['frontier']['qslm'] + run['frontier']['qslm_history']:
             self.assertIn('informed_risked_of_oracle', p)
 
+    def test_frontier_only_in_the_held_out_world(self):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            (run,) = bench_quality.main([
+                '--frontier-only', '--noise', 'held-out', '--hosts', '30',
+                '--requests', '10', '--seed', '12', '--output', '-'])
+        self.assertIn('held out: the qslm@c residuals learn from the other '
+                      'configurations', out.getvalue())
+        self.assertEqual('held-out', run['testbed_ratio']['kind'])
+        self.assertGreater(run['testbed_ratio']['residual_runs'], 0)
+        # Without --frontier-only the option is refused.
+        with contextlib.redirect_stderr(io.StringIO()):
+            e = self.assertRaises(SystemExit, bench_quality.main,
+                                  ['--noise', 'held-out', '--output', '-'])
+        self.assertEqual(2, e.code)
+
     def test_real_only(self):
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
