@@ -114,6 +114,7 @@ from qslm_nova import policy as policy_mod
 from qslm_nova.risk import assess as risk_assess
 from qslm_nova.risk import learn
 from qslm_nova.risk import residuals
+from qslm_nova.risk import residuals_file
 from qslm_nova import topology as topology_mod
 from qslm_nova import trust as trust_mod
 from qslm_nova.trust import static
@@ -973,7 +974,7 @@ def _judged_by_real_runs(testbed):
     """(the testbed's calibrated-bound frontier, the libvirt tables with
     each release's fit, the libvirt tables of what ships).
     """
-    shipped = residuals.load_cached()
+    shipped = residuals_file.load_cached()
     every = [libvirt_judged.LibvirtRuns(params_path=params, qemu=qemu,
                                         shipped=True)
              for qemu, params in libvirt_judged.RELEASES]

@@ -356,11 +356,11 @@ def held_pause(table, transport, expected, worst, confidence,
     """
     regime = residuals_mod.Regime.of(
         expected if idle is None else idle, post_copy)
-    q, group = table.bound(transport, regime, confidence)
-    if np.isfinite(q) and not (share is not None and
-                               table.outside(transport, regime, share)):
-        return expected * q
-    return max(worst, expected * group.ratios[-1])
+    bound = table.bound(transport, regime, confidence)
+    if np.isfinite(bound.ratio) and not (
+            share is not None and table.outside(transport, regime, share)):
+        return expected * bound.ratio
+    return max(worst, expected * bound.group.ratios[-1])
 
 
 def testbed_frontier(testbed, limits):

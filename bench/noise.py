@@ -52,12 +52,14 @@ def split_by_configuration(rows, seed):
     from): the configurations shuffled with *seed* and cut in half, each
     configuration's runs all on one side.
     """
-    configs = sorted({libvirt_repeats.configuration(r) for r in rows})
+    of_row = [libvirt_repeats.configuration(r) for r in rows]
+    configs = sorted(set(of_row))
     random.Random(seed).shuffle(configs)
     world = set(configs[:len(configs) // 2])
-    return ([r for r in rows
-             if libvirt_repeats.configuration(r) not in world],
-            [r for r in rows if libvirt_repeats.configuration(r) in world])
+    learnt, drawn = [], []
+    for row, config in zip(rows, of_row):
+        (drawn if config in world else learnt).append(row)
+    return learnt, drawn
 
 
 class Noise:

@@ -58,16 +58,26 @@ def add_arguments(parser):
 
 def check_arguments(parsed_args):
     """Raise QSLMError for history options without what they need."""
-    loaded = getattr(parsed_args, 'loaded_cpu_load', None)
     if parsed_args.residuals_out and not parsed_args.from_history:
         raise exception.QSLMError('--residuals-out needs --from-history')
-    if loaded is not None and not parsed_args.residuals_out:
+    if (getattr(parsed_args, 'loaded_cpu_load', None) is not None and
+            not parsed_args.residuals_out):
         raise exception.QSLMError('--loaded-cpu-load needs --residuals-out')
-    if loaded is not None:
-        try:
-            learn.loaded_split(loaded)
-        except ValueError as e:
-            raise exception.QSLMError('--loaded-cpu-load %s' % e)
+    loaded_split(parsed_args)
+
+
+def loaded_split(parsed_args):
+    """The ``loaded_cpu_load`` of the residuals to write (None: no split;
+    the shipped residuals' without --loaded-cpu-load); QSLMError naming
+    the option when it is out of range.
+    """
+    loaded = getattr(parsed_args, 'loaded_cpu_load', None)
+    if loaded is None:
+        return learn.LOADED_CPU_LOAD
+    try:
+        return learn.loaded_split(loaded)
+    except ValueError as e:
+        raise exception.QSLMError('--loaded-cpu-load %s' % e)
 
 
 def calibrate(cmd, parsed_args):
@@ -110,11 +120,8 @@ def write_residuals(cmd, pairs, parsed_args):
     """Write the history's residuals file; what to tell the operator."""
     path = parsed_args.residuals_out
     try:
-        loaded = getattr(parsed_args, 'loaded_cpu_load', None)
         doc, skipped = learn.history_document(
-            pairs, parsed_args.from_history,
-            learn.LOADED_CPU_LOAD if loaded is None else
-            learn.loaded_split(loaded))
+            pairs, parsed_args.from_history, loaded_split(parsed_args))
         learn.write(doc, path)
     except residuals.RiskDataError as e:
         raise exception.QSLMError('--residuals-out %s: %s' % (path, e))

@@ -23,6 +23,7 @@ whatever the number of hosts.
 """
 
 import dataclasses
+import typing
 
 import numpy as np
 
@@ -31,6 +32,7 @@ from qslm_nova.risk import conformal
 from qslm_nova.risk import keys
 from qslm_nova.risk import loss as loss_mod
 from qslm_nova.risk import residuals as residuals_mod
+from qslm_nova.risk import residuals_file
 
 RANK_BY = ('headroom', 'expected_loss')
 #: ``[qslm] sla_confidence``'s default.
@@ -60,8 +62,30 @@ class RiskSettings:
 
     def table(self):
         """The residuals; raises RiskDataError."""
-        return residuals_mod.load_cached(
-            self.residuals_file or residuals_mod.DEFAULT_PATH)
+        return residuals_file.load_cached(
+            self.residuals_file or residuals_file.DEFAULT_PATH)
+
+
+class _Index(typing.NamedTuple):
+    """What the verdicts of one request read from the residuals, per
+    group of candidates alike (option, load class, regime).
+    """
+
+    #: Per group, the residual group it is judged by.
+    groups: list
+    #: Per group, the ratio held at the confidence (None without one).
+    bounds: list
+    #: Per candidate, the index of its group.
+    member: np.ndarray
+    #: Why the residuals could not be read, or None.
+    error: str
+    #: Per candidate, True if its guest dirties more than its nearest
+    #: runs did.
+    outside: np.ndarray
+    #: Per group, those nearest runs' group (``ResidualTable.nearest``).
+    near: list
+    #: Per group, the finer group whose own runs set its bound, or None.
+    floors: list
 
 
 class Assessment:
@@ -107,11 +131,7 @@ class Assessment:
         # else only when a Decision is built (the scheduler builds none).
 
     def _index(self):
-        """(groups, their bounds, each candidate's group, error, per
-        candidate whether it dirties more than its nearest runs did,
-        per group those nearest runs' group, per group the finer group
-        whose own runs set its bound or None).
-        """
+        """The request's :class:`_Index`, found once."""
         return self._once('index', self._group)
 
     def _group(self):
@@ -119,8 +139,8 @@ class Assessment:
         try:
             table = self._settings.table()
         except residuals_mod.RiskDataError as e:
-            return ([], [], np.zeros(0, dtype=int), str(e),
-                    np.zeros(n, dtype=bool), [], [])
+            return _Index([], [], np.zeros(0, dtype=int), str(e),
+                          np.zeros(n, dtype=bool), [], [])
         # One group per (option, load class, regime) present, then per
         # candidate the index of its group.
         transports = [residuals_mod.transport_of(opt.label)
@@ -132,8 +152,8 @@ class Assessment:
             axis=1).reshape(n, 3)
         found, member = np.unique(cells, axis=0, return_inverse=True)
         member = member.reshape(n)
-        groups, bounds, near, floors = [], [], [], []
-        outside = np.zeros(n, dtype=bool)
+        index = _Index([], [], member, None, np.zeros(n, dtype=bool), [],
+                       [])
         for k, (option, loaded, code) in enumerate(found):
             regime = regimes[code]
             transport = (None if option < 0 else residuals_mod.loaded_name(
@@ -141,40 +161,37 @@ class Assessment:
             if self.calibrates:
                 # The bound's group is group_for's: every group it may
                 # use has at least MIN_RUNS runs.
-                bound, group = table.bound(transport, regime,
-                                           self.confidence)
-                floors.append(_floor_of(table, transport, regime,
-                                        self.confidence, bound, group))
+                bound = table.bound(transport, regime, self.confidence)
             else:
-                bound = None
-                group = table.group_for(transport, regime, self.confidence)
-                floors.append(None)
-            groups.append(group)
-            bounds.append(bound)
+                bound = residuals_mod.Bound(None, table.group_for(
+                    transport, regime, self.confidence))
+            index.groups.append(bound.group)
+            index.bounds.append(bound.ratio)
+            index.floors.append(bound.floor)
             nearest = table.nearest(transport, regime)
-            near.append(nearest)
+            index.near.append(nearest)
             if (self.calibrates and self.share is not None and
                     nearest is not None):
                 at = member == k
-                outside[at] = nearest.outside(self.share[at])
-        return groups, bounds, member, None, outside, near, floors
+                index.outside[at] = nearest.outside(self.share[at])
+        return index
 
     @property
     def groups(self):
-        return self._index()[0]
+        return self._index().groups
 
     @property
     def bounds(self):
-        return self._index()[1]
+        return self._index().bounds
 
     @property
     def member(self):
-        return self._index()[2]
+        return self._index().member
 
     @property
     def error(self):
         """Why the residuals could not be read, or None."""
-        return self._index()[3]
+        return self._index().error
 
     @property
     def outside(self):
@@ -183,7 +200,7 @@ class Assessment:
         for itself, ``ResidualTable.nearest``): not exchangeable with
         them, it is held at the worst case.
         """
-        return self._index()[4]
+        return self._index().outside
 
     @property
     def calibrates(self):
@@ -305,7 +322,7 @@ class Assessment:
                     % self.error)
         group = self.groups[self.member[j]]
         if self.outside[j]:
-            near = self._index()[5][self.member[j]]
+            near = self._index().near[self.member[j]]
             return ('the guest dirties %.1f %% of its path\'s bandwidth, '
                     'more than any of the %d measured %s runs (at most '
                     '%.1f %%): outside the data, the worst case is held'
@@ -326,7 +343,7 @@ class Assessment:
                         conformal.runs_needed(self.confidence),
                         group.runs, group.name))
         bound = self.bounds[self.member[j]]
-        floor = self._index()[6][self.member[j]]
+        floor = self._index().floors[self.member[j]]
         if floor is not None:
             # A finer group's own runs hold more than the pool's bound.
             return ('pause held at %g confidence: expected x %.2f (%s of '
@@ -347,25 +364,6 @@ class Assessment:
             return ''
         return ('; the busier host runs %.2f threads per CPU, loaded '
                 'from %g' % (self.cpu_load[j], table.loaded_cpu_load))
-
-
-def _floor_of(table, transport, regime, confidence, bound, group):
-    """The finer group, too small for the confidence, whose own runs set
-    *bound* over *group*'s conformal bound (``ResidualTable.bound``);
-    None when the bound is the group's.
-    """
-    if not np.isfinite(bound) or bound <= group.quantile(confidence):
-        return None
-    names = table.chain(transport, regime)
-    if transport is not None and transport.endswith(residuals_mod.LOADED):
-        names += table.chain(residuals_mod.base_transport(transport),
-                             regime)
-    for name in names:
-        finer = table.groups.get(name)
-        if (finer is not None and finer is not group and finer.runs and
-                finer.seen(confidence) == bound):
-            return finer
-    return None
 
 
 def explain(d, risk, j, held_ms):

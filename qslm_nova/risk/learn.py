@@ -60,6 +60,7 @@ import sys
 
 from qslm_nova import estimator
 from qslm_nova.risk import residuals
+from qslm_nova.risk import residuals_file
 from qslm_nova.testbed import campaign
 from qslm_nova.testbed import fit
 from qslm_nova.testbed import libvirt_model
@@ -79,10 +80,10 @@ def loaded_split(threads):
     (every load in one pool); ValueError naming the range if outside it
     (NaN included).
     """
-    if not 0 <= threads <= residuals.MAX_LOADED_CPU_LOAD:
+    if not 0 <= threads <= residuals_file.MAX_LOADED_CPU_LOAD:
         raise ValueError('%s: expected 0 to %g runnable threads per CPU '
                          '(0: one pool)'
-                         % (threads, residuals.MAX_LOADED_CPU_LOAD))
+                         % (threads, residuals_file.MAX_LOADED_CPU_LOAD))
     return threads or None
 
 
@@ -335,7 +336,7 @@ def history_document(pairs, files, loaded_cpu_load=LOADED_CPU_LOAD):
 
 def write(doc, path):
     """Check a residuals document and write it atomically to path."""
-    residuals.ResidualTable.from_json(doc, path)   # checks it
+    residuals_file.from_json(doc, path)   # checks it
     tmp = path + '.tmp'
     with open(tmp, 'w', encoding='utf-8') as f:
         json.dump(doc, f, indent=1, sort_keys=True)
@@ -359,7 +360,7 @@ def main(argv=None):
                    help='runnable threads per CPU from which libvirt '
                         'runs form groups of their own (0: never; '
                         'default %(default)s)')
-    p.add_argument('--out', default=residuals.DEFAULT_PATH)
+    p.add_argument('--out', default=residuals_file.DEFAULT_PATH)
     args = p.parse_args(argv)
     if args.csv and args.libvirt:
         p.error('--csv and --libvirt are two sources: give one')

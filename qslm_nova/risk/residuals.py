@@ -57,13 +57,13 @@ groups keep the plain names, and their transport's pool (``tcp``) is of
 idle runs only: a migration between idle hosts past its group is not
 held to the loaded hosts' forced pauses. A migration is in the loaded
 groups when the load the estimate used (of the busier host) reaches it.
+
+:mod:`qslm_nova.risk.residuals_file` reads a table from its file.
 """
 
 import enum
-import functools
-import json
 import math
-import os
+import typing
 
 import numpy as np
 
@@ -71,8 +71,6 @@ from qslm_nova import estimator
 from qslm_nova import exception
 from qslm_nova.risk import conformal
 
-DEFAULT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                            'residuals.json')
 #: Expected pauses under this many ms are the ``short`` regime.
 SHORT_PAUSE_MS = 100.0
 #: A decision's end-to-end mechanism -> its groups' transport.
@@ -84,10 +82,6 @@ ALL = 'all'
 POST_COPY_POOL = 'post-copy'
 #: The suffix of a transport's groups of runs between loaded hosts.
 LOADED = '@loaded'
-#: The largest ``loaded_cpu_load`` a file may say (runnable threads per
-#: CPU, as the hosts publish it).
-MAX_LOADED_CPU_LOAD = 16.0
-MAX_RUNS = 1000000
 
 
 def dirty_share(dirty_rate_mibps, bandwidth_gbps):
@@ -162,6 +156,19 @@ class Regime(enum.Enum):
         """
         short = np.asarray(expected_ms, dtype=float) < SHORT_PAUSE_MS
         return np.where(post_copy, 2, np.where(short, 0, 1))
+
+
+class Bound(typing.NamedTuple):
+    """The ratio a table holds for a migration at a confidence."""
+
+    #: The ratio held (infinite past what the runs can show).
+    ratio: float
+    #: The group whose conformal bound it is (the largest pool when no
+    #: group has the runs the confidence needs).
+    group: conformal.ResidualGroup
+    #: The finer group, too small for the confidence, whose own runs
+    #: hold more than ``group``'s bound and set ``ratio``; or None.
+    floor: conformal.ResidualGroup = None
 
 
 class ResidualTable:
@@ -265,136 +272,38 @@ class ResidualTable:
         return near.outside(share)
 
     def bound(self, transport, regime, confidence):
-        """(ratio held at confidence, group it comes from).
+        """The :class:`Bound` held for one migration at confidence.
 
         The conformal bound of :meth:`group_for`'s group, never under
         what a finer group too small for the confidence shows, however
-        few its runs (``ResidualGroup.seen``): so the bound only grows
-        with the confidence, and a pool never holds less than the
-        migration's own runs measured. Infinite when no group has the
-        runs. A migration between loaded hosts is never held to less
-        than one between idle hosts: the idle runs' bound and group
-        when theirs is the larger.
+        few its runs (``ResidualGroup.seen``; that group is the bound's
+        ``floor``): so the bound only grows with the confidence, and a
+        pool never holds less than the migration's own runs measured.
+        Infinite when no group has the runs. A migration between loaded
+        hosts is never held to less than one between idle hosts: the
+        idle runs' bound when theirs is the larger.
         """
         found = self._bound(transport, regime, confidence)
         if transport is not None and transport.endswith(LOADED):
             idle = self._bound(base_transport(transport), regime,
                                confidence)
-            if idle[0] > found[0]:
+            if idle.ratio > found.ratio:
                 return idle
         return found
 
     def _bound(self, transport, regime, confidence):
         need = conformal.runs_needed(confidence)
-        floor = 0.0
+        floor, source = 0.0, None
         for name in self.chain(transport, regime):
             group = self.groups.get(name)
             if group is None or not group.runs:
                 continue
             if group.runs >= need:
-                return max(group.quantile(confidence), floor), group
-            floor = max(floor, group.seen(confidence))
-        return math.inf, self.groups[ALL]
-
-    @classmethod
-    def from_json(cls, doc, where='residuals'):
-        """A table from its JSON form; RiskDataError naming what is wrong.
-        """
-        if not isinstance(doc, dict) or not isinstance(
-                doc.get('groups'), dict):
-            raise RiskDataError(
-                '%s: expected an object with "groups"' % where)
-        loaded_cpu_load = _loaded_cpu_load_of(doc, where)
-        leaves = {}
-        for name, ratios in doc['groups'].items():
-            transport, _sep, regime = str(name).partition('/')
-            if (base_transport(transport) not in
-                    TRANSPORT_OF_MECHANISM.values() or
-                    regime not in [r.value for r in Regime]):
-                raise RiskDataError(
-                    '%s: group %r is not transport/regime (transports '
-                    '%s, each maybe with %s; regimes %s)' % (
-                        where, name,
-                        ', '.join(sorted(TRANSPORT_OF_MECHANISM.values())),
-                        LOADED, ', '.join(r.value for r in Regime)))
-            if transport.endswith(LOADED) and loaded_cpu_load is None:
-                raise RiskDataError(
-                    '%s: group %s holds runs of loaded hosts but the file '
-                    'does not say loaded_cpu_load, the load they start at'
-                    % (where, name))
-            if (not isinstance(ratios, list) or not ratios or
-                    len(ratios) > MAX_RUNS or
-                    any(isinstance(r, bool) or
-                        not isinstance(r, (int, float)) or
-                        not 0.0 <= r < 1e6 for r in ratios)):
-                raise RiskDataError(
-                    '%s: group %s: expected a list of 1 to %d ratios, '
-                    'each a number from 0 to 1e6' % (where, name, MAX_RUNS))
-            leaves[(transport, regime)] = np.array(ratios, dtype=float)
-        shares = _shares_of(doc.get('dirty_share_max', {}), doc['groups'],
-                            where)
-        return cls(leaves, {k: v for k, v in doc.items()
-                            if k not in ('groups', 'dirty_share_max',
-                                         'loaded_cpu_load')},
-                   shares, loaded_cpu_load)
-
-    @classmethod
-    def load(cls, path=DEFAULT_PATH):
-        try:
-            with open(path, encoding='utf-8') as f:
-                doc = json.load(f)
-        except (OSError, ValueError) as e:
-            raise RiskDataError('%s: %s' % (path, e))
-        return cls.from_json(doc, path)
-
-
-def _loaded_cpu_load_of(doc, where):
-    """A file's ``loaded_cpu_load``, or None when it does not say one."""
-    value = doc.get('loaded_cpu_load')
-    if value is None:
-        return None
-    if (isinstance(value, bool) or not isinstance(value, (int, float)) or
-            not 0.0 < value <= MAX_LOADED_CPU_LOAD):
-        raise RiskDataError(
-            '%s: loaded_cpu_load: expected a number of runnable threads '
-            'per CPU above 0 and at most %g' % (where, MAX_LOADED_CPU_LOAD))
-    return float(value)
-
-
-def _shares_of(found, groups, where):
-    """{(transport, regime value): share} of a file's dirty_share_max.
-    """
-    if not isinstance(found, dict):
-        raise RiskDataError('%s: dirty_share_max: expected an object of '
-                            'group: largest dirty share' % where)
-    out = {}
-    for name, share in found.items():
-        if name not in groups:
-            raise RiskDataError(
-                '%s: dirty_share_max: %r is not one of the groups' %
-                (where, name))
-        if (isinstance(share, bool) or
-                not isinstance(share, (int, float)) or
-                not 0.0 <= share < 1e6):
-            raise RiskDataError(
-                '%s: dirty_share_max: %s: expected a number from 0 to 1e6'
-                % (where, name))
-        transport, _sep, regime = name.partition('/')
-        out[(transport, regime)] = float(share)
-    return out
-
-
-def load_cached(path=DEFAULT_PATH):
-    """The table of a file, read again only when the file changes (it
-    ships with the package or the operator's calibration rewrites it).
-    """
-    try:
-        st = os.stat(path)
-    except OSError as e:
-        raise RiskDataError('%s: %s' % (path, e))
-    return _load_version(path, st.st_mtime_ns, st.st_size)
-
-
-@functools.lru_cache(maxsize=4)
-def _load_version(path, _mtime_ns, _size):
-    return ResidualTable.load(path)
+                ratio = group.quantile(confidence)
+                if floor > ratio:
+                    return Bound(floor, group, source)
+                return Bound(ratio, group)
+            seen = group.seen(confidence)
+            if seen > floor:
+                floor, source = seen, group
+        return Bound(math.inf, self.groups[ALL])

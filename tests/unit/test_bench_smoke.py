@@ -322,7 +322,8 @@ class TestFrontier(test.NoDBTestCase):
         # their noise is the idle hosts' runs, every one of them, in the
         # shipped file's groups.
         from qslm_nova.risk import residuals
-        table = residuals.load_cached()
+        from qslm_nova.risk import residuals_file
+        table = residuals_file.load_cached()
         leaves = bench_quality.nova_driven_leaves()
         idle = {name: g.ratios for name, g in table.groups.items()
                 if '/' in name and residuals.LOADED not in name}

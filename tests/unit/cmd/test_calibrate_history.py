@@ -21,6 +21,7 @@ import fixtures
 
 from qslm_nova.history import join
 from qslm_nova.risk import residuals
+from qslm_nova.risk import residuals_file
 from tests.unit.cmd import base
 from tests.unit.history import test_refit
 
@@ -75,7 +76,7 @@ class TestFromHistory(base.CLITestCase):
         self.assertEqual(0, rc, err)
         self.assertIn('Residuals of 30 migrations (', out)
         self.assertIn('residuals_file = %s' % out_path, out)
-        table = residuals.ResidualTable.load(out_path)
+        table = residuals_file.load(out_path)
         # Each ratio is the measured pause over the pause expected when
         # the migration was decided, in the group of its transport.
         pairs, _alone = join.join(join.read([self.path]))
@@ -135,7 +136,7 @@ class TestFromHistory(base.CLITestCase):
                         if residuals.LOADED in k)
         self.assertEqual(loaded, in_loaded)
         self.assertIn('tcp@loaded/', out)
-        table = residuals.ResidualTable.from_json(doc)
+        table = residuals_file.from_json(doc)
         self.assertEqual(0.25, table.loaded_cpu_load)
 
     def test_loaded_hosts_split_by_default_and_zero_pools(self):

@@ -24,6 +24,7 @@ from qslm_nova import decision
 from qslm_nova import estimator
 from qslm_nova.risk import assess
 from qslm_nova.risk import residuals
+from qslm_nova.risk import residuals_file
 from tests.unit.decision import base
 from tests.unit import fixtures as fx
 
@@ -309,7 +310,7 @@ class TestConfidence(base.DecisionTestCase):
                         flavor={'qslm:max_downtime_ms': '5000'})
         self.assertAllowed(d)
         # Never under the largest ratio measured (the shipped pool's).
-        largest = residuals.load_cached().groups['all'].ratios[-1]
+        largest = residuals_file.load_cached().groups['all'].ratios[-1]
         self.assertGreater(largest, 4.0)
         self.assertAlmostEqual(5000 - d.budget_left_ms,
                                max(d.worst_downtime_ms,

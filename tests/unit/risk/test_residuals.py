@@ -27,6 +27,7 @@ from qslm_nova.history import join
 from qslm_nova.risk import conformal
 from qslm_nova.risk import learn
 from qslm_nova.risk import residuals
+from qslm_nova.risk import residuals_file
 from qslm_nova.testbed import campaign
 from qslm_nova.testbed import fit
 from qslm_nova.testbed import libvirt_runs
@@ -125,7 +126,7 @@ class TestTable(base.BaseTestCase):
         # The group changes with the confidence (tcp/short, then tcp,
         # then all); the bound never falls.
         levels = np.linspace(0.5, 0.9999, 400)
-        for t in (self.table(), residuals.load_cached()):
+        for t in (self.table(), residuals_file.load_cached()):
             for transport in ('tcp', 'tls', 'ssh', None):
                 for regime in residuals.Regime:
                     bounds = [t.bound(transport, regime, c)[0]
@@ -137,16 +138,24 @@ class TestTable(base.BaseTestCase):
         short = residuals.Regime.SHORT
         # At 0.97 tcp/short (30 runs) is too small, tcp (40) is used but
         # the bound keeps tcp/short's largest ratio.
-        q, g = t.bound('tcp', short, 0.97)
+        q, g, floor = t.bound('tcp', short, 0.97)
         self.assertEqual('tcp', g.name)
         self.assertEqual(2.0, q)
+        # tcp's own bound is that largest ratio: no finer group sets it.
+        self.assertIsNone(floor)
         # tcp/short's 0.9 bound is under its maximum; tcp's 0.97 bound
         # over a finer maximum is kept.
         t2 = residuals.ResidualTable({
             ('tcp', 'short'): np.linspace(1, 3, 25),
             ('tcp', 'long'): np.linspace(1, 1.1, 200)})
-        self.assertEqual(3.0, t2.bound('tcp', short, 0.97)[0])
+        self.assertEqual((3.0, 'tcp', 'tcp/short'), (
+            t2.bound('tcp', short, 0.97).ratio,
+            t2.bound('tcp', short, 0.97).group.name,
+            t2.bound('tcp', short, 0.97).floor.name))
         self.assertLess(t2.groups['tcp'].quantile(0.97), 3.0)
+        # The long runs' own group has the runs: no floor.
+        self.assertIsNone(t2.bound('tcp', residuals.Regime.LONG,
+                                   0.97).floor)
 
     def test_a_pool_never_holds_less_than_a_small_groups_runs(self):
         # Twelve long tls runs are too few to stand alone; their pool is
@@ -156,17 +165,17 @@ class TestTable(base.BaseTestCase):
         t = residuals.ResidualTable({
             ('tls', 'long'): long_,
             ('tls', 'short'): np.linspace(0.5, 1, 2000)})
-        q, group = t.bound('tls', residuals.Regime.LONG, 0.99)
+        q, group, _floor = t.bound('tls', residuals.Regime.LONG, 0.99)
         self.assertEqual('tls', group.name)
         self.assertLess(group.quantile(0.99), 1.1)
         self.assertEqual(3.0, q)
         # At 0.8 the twelve runs show a bound of their own (the 11th).
-        q, group = t.bound('tls', residuals.Regime.LONG, 0.8)
+        q, group, _floor = t.bound('tls', residuals.Regime.LONG, 0.8)
         self.assertEqual('tls', group.name)
         self.assertEqual(long_[10], q)
         self.assertEqual(long_[10], t.groups['tls/long'].seen(0.8))
         # The short runs stand for themselves, as before.
-        q, group = t.bound('tls', residuals.Regime.SHORT, 0.99)
+        q, group, _floor = t.bound('tls', residuals.Regime.SHORT, 0.99)
         self.assertEqual(('tls/short', group.quantile(0.99)),
                          (group.name, q))
 
@@ -194,7 +203,7 @@ class TestTable(base.BaseTestCase):
         self.assertEqual(('post-copy',), t.chain(None, post))
         # 15 runs: too few; the post-copy pool (25) stands for it, and
         # its 0.9 bound is over the pre-copy maximum.
-        q, g = t.bound('tcp', post, 0.9)
+        q, g, _floor = t.bound('tcp', post, 0.9)
         self.assertEqual('post-copy', g.name)
         self.assertEqual(t.groups['post-copy'].quantile(0.9), q)
         self.assertGreater(q, 1.2)
@@ -231,12 +240,12 @@ class TestTable(base.BaseTestCase):
              for bad in (0, -1.0, 16.5, '3', True, float('nan'), [3])]
         for doc, what in bad:
             e = self.assertRaises(residuals.RiskDataError,
-                                  residuals.ResidualTable.from_json, doc,
+                                  residuals_file.from_json, doc,
                                   'r.json')
             self.assertIn(what, str(e))
 
     def loaded_table(self):
-        return residuals.ResidualTable.from_json({
+        return residuals_file.from_json({
             'loaded_cpu_load': 3,
             'groups': {'tcp/long': list(np.linspace(1, 1.2, 30)),
                        'tcp@loaded/long': list(np.linspace(1, 3, 30)),
@@ -276,18 +285,19 @@ class TestTable(base.BaseTestCase):
              ('tcp', 'short'): np.full(20, 0.5),
              ('tcp@loaded', 'long'): np.linspace(1, 3, 30)},
             loaded_cpu_load=3.0)
-        q, group = t.bound('tcp', residuals.Regime.LONG, 0.97)
+        q, group, _floor = t.bound('tcp', residuals.Regime.LONG, 0.97)
         self.assertEqual(('tcp', 50), (group.name, group.runs))
         self.assertAlmostEqual(1.2, q)
         # Between loaded hosts, the loaded runs' bound.
-        q, group = t.bound('tcp@loaded', residuals.Regime.LONG, 0.97)
+        q, group, _floor = t.bound('tcp@loaded', residuals.Regime.LONG,
+                                   0.97)
         self.assertEqual('all', group.name)
         self.assertAlmostEqual(3.0, q)
 
     def test_loaded_bound_is_the_loaded_runs_never_under_the_idle(self):
         t = self.loaded_table()
         long, short = residuals.Regime.LONG, residuals.Regime.SHORT
-        q, group = t.bound('tcp@loaded', long, 0.9)
+        q, group, _floor = t.bound('tcp@loaded', long, 0.9)
         self.assertEqual('tcp@loaded/long', group.name)
         self.assertEqual(group.quantile(0.9), q)
         self.assertGreater(q, t.bound('tcp', long, 0.9)[0])
@@ -301,7 +311,7 @@ class TestTable(base.BaseTestCase):
             {('tcp', 'long'): np.linspace(1, 2, 30),
              ('tcp@loaded', 'long'): np.full(30, 0.5)},
             loaded_cpu_load=3.0)
-        q, group = better.bound('tcp@loaded', long, 0.9)
+        q, group, _floor = better.bound('tcp@loaded', long, 0.9)
         self.assertEqual(('tcp/long', better.groups['tcp/long'].quantile(
             0.9)), (group.name, q))
 
@@ -372,13 +382,13 @@ class TestTable(base.BaseTestCase):
         doc = {'groups': {'tcp/long': [1.0, 2.0], 'tls/long': [1.5]},
                'dirty_share_max': {'tcp/long': 0.3},
                'what': 'test'}
-        t = residuals.ResidualTable.from_json(doc)
+        t = residuals_file.from_json(doc)
         self.assertEqual(0.3, t.groups['tcp/long'].share_max)
         self.assertIsNone(t.groups['tls/long'].share_max)
         self.assertEqual({'what': 'test'}, t.origin)
         # Without the field, as before: no group's largest is known.
         del doc['dirty_share_max']
-        t = residuals.ResidualTable.from_json(doc)
+        t = residuals_file.from_json(doc)
         self.assertIsNone(t.groups['tcp/long'].share_max)
         groups = {'tcp/long': [1.0]}
         for shares, what in (
@@ -390,7 +400,7 @@ class TestTable(base.BaseTestCase):
                 ({'tcp/long': float('inf')}, 'tcp/long: expected a number'),
                 ({'tcp/long': float('nan')}, 'tcp/long: expected a number')):
             e = self.assertRaises(
-                residuals.RiskDataError, residuals.ResidualTable.from_json,
+                residuals.RiskDataError, residuals_file.from_json,
                 {'groups': groups, 'dirty_share_max': shares}, 'r.json')
             self.assertIn('r.json: dirty_share_max: ' + what, str(e))
 
@@ -398,12 +408,12 @@ class TestTable(base.BaseTestCase):
         tmp = self.useFixture(fixtures.TempDir()).path
         path = os.path.join(tmp, 'r.json')
         e = self.assertRaises(residuals.RiskDataError,
-                              residuals.ResidualTable.load, path)
+                              residuals_file.load, path)
         self.assertIn(path, str(e))
         with open(path, 'w') as f:
             f.write('{"groups": ')
         self.assertRaises(residuals.RiskDataError,
-                          residuals.ResidualTable.load, path)
+                          residuals_file.load, path)
 
 
 class TestShippedFile(base.BaseTestCase):
@@ -412,7 +422,7 @@ class TestShippedFile(base.BaseTestCase):
         # Generated from the libvirt testbed by the documented command,
         # not written by hand: learning again gives the same file.
         doc = learn.build_libvirt()
-        with open(residuals.DEFAULT_PATH) as f:
+        with open(residuals_file.DEFAULT_PATH) as f:
             shipped = json.load(f)
         self.assertEqual(shipped, json.loads(json.dumps(doc)))
 
@@ -422,7 +432,7 @@ class TestShippedFile(base.BaseTestCase):
         self.useFixture(fixtures.MonkeyPatch('sys.stdout', open(os.devnull,
                                                                 'w')))
         self.assertEqual(0, learn.main(['--out', out]))
-        table = residuals.ResidualTable.load(out)
+        table = residuals_file.load(out)
         with open(out) as f:
             doc = json.load(f)
         # Every release's runs; the switches pool apart from the stops.
@@ -443,7 +453,7 @@ class TestShippedFile(base.BaseTestCase):
         self.assertEqual(0, learn.main([
             '--csv', os.path.join(campaign.DATA_DIR, 'campaign.csv'),
             '--out', out]))
-        table = residuals.ResidualTable.load(out)
+        table = residuals_file.load(out)
         self.assertEqual(fit.HOLDOUT_REPEAT, table.origin['holdout_repeat'])
         self.assertGreater(table.groups['all'].runs, 100)
         self.assertEqual(0.4474, table.groups['all'].share_max)
@@ -475,7 +485,7 @@ class TestShippedFile(base.BaseTestCase):
         self.assertEqual(0, learn.main(['--out', split]))
         self.assertEqual(0, learn.main(['--loaded-cpu-load', '0',
                                         '--out', together]))
-        split, together = (residuals.ResidualTable.load(p)
+        split, together = (residuals_file.load(p)
                            for p in (split, together))
         self.assertEqual(learn.LOADED_CPU_LOAD, split.loaded_cpu_load)
         self.assertIsNone(together.loaded_cpu_load)
@@ -522,7 +532,7 @@ class TestShippedFile(base.BaseTestCase):
         rows, _goodput = libvirt_runs.read_campaigns(
             libvirt_runs.default_csvs())
         found, _per = learn.libvirt_residuals(rows)
-        t = residuals.load_cached()
+        t = residuals_file.load_cached()
         for key, shares in found.shares.items():
             name = '%s/%s' % key
             self.assertEqual(residuals.share_bound(shares),
@@ -532,7 +542,7 @@ class TestShippedFile(base.BaseTestCase):
                          t.groups['all'].share_max)
 
     def test_shipped_ratios_are_measured_pauses(self):
-        t = residuals.load_cached()
+        t = residuals_file.load_cached()
         for g in t.groups.values():
             self.assertGreater(g.runs, 0)
             self.assertTrue(0.3 < g.mean < 2.0, (g.name, g.mean))
@@ -602,7 +612,7 @@ class TestHistoryResiduals(base.BaseTestCase):
         self.assertEqual({('tls', 'long'): [0.5, 1.5, 2.0, 1.0]}, found)
         doc, _ = learn.history_document(pairs, ['h'])
         self.assertEqual(learn.LOADED_CPU_LOAD, doc['loaded_cpu_load'])
-        table = residuals.ResidualTable.from_json(doc)
+        table = residuals_file.from_json(doc)
         self.assertEqual(2, table.groups['tls@loaded/long'].runs)
         doc, _ = learn.history_document(pairs, ['h'], None)
         self.assertNotIn('loaded_cpu_load', doc)
@@ -636,14 +646,14 @@ class TestHistoryResiduals(base.BaseTestCase):
                           ('tls', 'short'): 0.0068}, found.share_bounds())
         doc, _ = learn.history_document([pair(200.0, 8.0, 1.0)], ['h'])
         self.assertEqual({'tls/long': 0.0672}, doc['dirty_share_max'])
-        table = residuals.ResidualTable.from_json(doc)
+        table = residuals_file.from_json(doc)
         self.assertEqual(0.0672, table.groups['all'].share_max)
         # Estimates without inputs: no largest share, no guard.
         doc, _ = learn.history_document([self.pair('tls', 200.0, 200.0)],
                                         ['h'])
         self.assertEqual({}, doc['dirty_share_max'])
         self.assertIsNone(
-            residuals.ResidualTable.from_json(doc).groups['all'].share_max)
+            residuals_file.from_json(doc).groups['all'].share_max)
 
     def test_nothing_usable_is_an_error(self):
         self.assertRaisesRegex(
@@ -658,13 +668,13 @@ class TestHistoryResiduals(base.BaseTestCase):
                                         ['h'])
         learn.write(doc, path)
         self.assertEqual([1.5], list(
-            residuals.load_cached(path).groups['all'].ratios))
+            residuals_file.load_cached(path).groups['all'].ratios))
         doc, _ = learn.history_document([self.pair('tls', 100.0, 250.0),
                                          self.pair('tls', 100.0, 50.0)],
                                         ['h'])
         learn.write(doc, path)
         self.assertEqual([0.5, 2.5], list(
-            residuals.load_cached(path).groups['all'].ratios))
+            residuals_file.load_cached(path).groups['all'].ratios))
         os.unlink(path)
         self.assertRaisesRegex(residuals.RiskDataError, path,
-                               residuals.load_cached, path)
+                               residuals_file.load_cached, path)
