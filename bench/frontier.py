@@ -50,7 +50,7 @@ alone.
 
 Judged by real migrations too, out of sample: the testbed's held-out runs
 are split by repeat; each half is judged with residuals learned from the
-other half only, under the limits of ``bench_quality.TESTBED_LIMITS``.
+other half only, under the limits of ``bench.real_runs.TESTBED_LIMITS``.
 """
 
 import numpy as np

@@ -19,8 +19,10 @@ import types
 import numpy as np
 import testtools
 
-from bench import bench_quality
 from bench import noise as noise_mod
+from bench import quality_policies as policies
+from bench import quality_truth
+from bench import real_runs
 from qslm_nova.decision import options as decision_options
 from qslm_nova import estimator
 from qslm_nova import mechanisms
@@ -39,7 +41,7 @@ class TestHeldOutWorld(testtools.TestCase):
 
     def test_no_configuration_on_both_sides(self):
         from qslm_nova.testbed import libvirt_repeats
-        rows = bench_quality.nova_driven_rows()
+        rows = real_runs.nova_driven_rows()
         learn_rows, world_rows = noise_mod.split_by_configuration(rows, 12)
         config = libvirt_repeats.configuration
         learnt = {config(r) for r in learn_rows}
@@ -57,12 +59,12 @@ class TestHeldOutWorld(testtools.TestCase):
         import tempfile
         with tempfile.TemporaryDirectory() as tmp:
             path = tmp + '/r.json'
-            noise, doc = bench_quality.held_out_world(12, path)
+            noise, doc = real_runs.held_out_world(12, path)
             table = residuals_file.load(path)
         self.assertEqual('held-out', noise.kind)
         self.assertEqual(doc['runs'], table.groups['all'].runs +
                          table.groups['post-copy'].runs)
-        everything = bench_quality.nova_driven_noise()
+        everything = real_runs.nova_driven_noise()
         # Each half is a part of the runs, the two together no more.
         self.assertLess(len(noise.pool), len(everything.pool))
         shipped = residuals_file.load_cached().origin['runs']
@@ -109,7 +111,7 @@ class TestNoise(testtools.TestCase):
 class TestTruth(testtools.TestCase):
 
     def _parts(self, mech, gbps, noise, link=None):
-        truth = bench_quality.Truth(7, 8.0, estimator.ModelParams(), noise)
+        truth = quality_truth.Truth(7, 8.0, estimator.ModelParams(), noise)
         req = types.SimpleNamespace(memory_mb=1024)
         path = types.SimpleNamespace(bottleneck_gbps=gbps, rtt_ms=0.5)
         loads = [0.2]
@@ -163,5 +165,5 @@ class TestTruth(testtools.TestCase):
 def truth_bw(truth):
     """The bandwidth factor the truth draws for destination 'dst'."""
     import random
-    return random.Random(bench_quality._seed(truth.seed, 'dst')).uniform(
+    return random.Random(policies.seed_of(truth.seed, 'dst')).uniform(
         truth.low_bw, 1.0)

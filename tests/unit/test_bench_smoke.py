@@ -31,6 +31,7 @@ from bench import bench_quality
 from bench import bench_scale
 from bench import frontier
 from bench import libvirt_judged
+from bench import real_runs
 from bench import redraws
 from bench import topogen
 from qslm_nova.scheduler import request as qslm_request
@@ -324,14 +325,14 @@ class TestFrontier(test.NoDBTestCase):
         from qslm_nova.risk import residuals
         from qslm_nova.risk import residuals_file
         table = residuals_file.load_cached()
-        leaves = bench_quality.nova_driven_leaves()
+        leaves = real_runs.nova_driven_leaves()
         idle = {name: g.ratios for name, g in table.groups.items()
                 if '/' in name and residuals.LOADED not in name}
         self.assertEqual(sorted(idle), sorted('%s/%s' % k for k in leaves))
         for (transport, regime), ratios in leaves.items():
             np.testing.assert_allclose(
                 idle['%s/%s' % (transport, regime)], ratios, atol=5e-5)
-        noise = bench_quality.nova_driven_noise()
+        noise = real_runs.nova_driven_noise()
         self.assertEqual(sum(len(v) for v in leaves.values()),
                          len(noise.pool))
         self.assertLess(len(noise.pool), table.origin['runs'])
