@@ -29,10 +29,18 @@ from novaclient import exceptions as nova_exc
 from tests.realcloud import base
 
 TRUSTED_SPEC = {'qslm:require_trusted_host': 'true'}
+#: A trusted flavor with a downtime limit, a confidence above the
+#: cloud's default and the paper's loss terms priced (issue 20).
+PRICED_SPEC = dict(TRUSTED_SPEC, **{
+    'qslm:max_downtime_ms': '5000', 'qslm:sla_confidence': '0.99',
+    'qslm:downtime_cost_per_s': '120', 'qslm:sla_breach_penalty': '5000',
+    'qslm:migration_cost_per_s': '0.5'})
 
 #: The age in the engine's note on the compute agent's dirty-rate
 #: observation: it ticks between two commands.
 OBSERVATION_AGE = re.compile(r'(observed by the compute agent) \d+ s ago')
+#: The engine's note on the pause it held at the flavor's confidence.
+HELD = re.compile(r'pause held at 0\.99 confidence: expected x ([0-9.]+)')
 
 
 class MigrationTestCase(base.RealCloudTestCase):
@@ -184,3 +192,54 @@ class TestCommandLine(MigrationTestCase):
         return [[r['Host'], r['Allowed'], r['Mechanism'],
                  [OBSERVATION_AGE.sub(r'\1', reason)
                   for reason in r['Reasons']]] for r in rows]
+
+
+class TestRisk(MigrationTestCase):
+
+    def test_plan_prices_the_allowed_host_and_it_is_the_one_used(self):
+        # Real Nova stores the flavor's risk and loss keys (its extra
+        # spec validators are the plugin's); both commands read them with
+        # the cloud's residuals and price the allowed host.
+        server = self.boot(self.flavor(PRICED_SPEC), self.source)
+        rows = {}
+        for command in (self.qslm_nova, self.openstack_qslm):
+            proc = command('plan', server.id, '--long', '-f', 'json')
+            self.assertEqual(0, proc.returncode, proc.stderr)
+            rows[command.__name__] = {r['Host']: r
+                                      for r in json.loads(proc.stdout)}
+        for by_host in rows.values():
+            allowed = by_host[self.trusted]
+            self.assertTrue(allowed['Allowed'], allowed['Reasons'])
+            self.assertEqual(5000, allowed['Limit ms'])
+            self.assertTrue(0.0 < allowed['P exceed'] <= 0.01,
+                            allowed['P exceed'])
+            self.assertGreater(allowed['Expected loss'], 0.0)
+            # The budget left is what the pause held at 0.99 leaves: the
+            # expected pause times the bound the note names.
+            held = [HELD.search(reason) for reason in allowed['Reasons']]
+            held = [m for m in held if m]
+            self.assertEqual(1, len(held), allowed['Reasons'])
+            expected = allowed['Downtime ms']
+            self.assertAlmostEqual(
+                5000 - expected * float(held[0].group(1)),
+                allowed['Left ms'], delta=0.005 * expected + 0.2)
+            self.assertFalse(by_host[self.decoy]['Allowed'])
+            self.assertIsNone(by_host[self.decoy]['Expected loss'])
+        self.record('risk', server=server.id, **{
+            key: rows['qslm_nova'][self.trusted][column]
+            for key, column in (('limit_ms', 'Limit ms'),
+                                ('p_exceed', 'P exceed'),
+                                ('left_ms', 'Left ms'),
+                                ('expected_loss', 'Expected loss'),
+                                ('expected_ms', 'Downtime ms'))})
+        self.measured_migration(server, self.trusted)
+
+    def test_flavor_api_refuses_a_confidence_naming_the_key(self):
+        flavor = self.flavor()
+        for key, value in (('qslm:sla_confidence', '1.5'),
+                           ('qslm:sla_confidence', 'high'),
+                           ('qslm:downtime_cost_per_s', '-1')):
+            e = self.assertRaises(nova_exc.BadRequest, flavor.set_keys,
+                                  {key: value})
+            self.assertIn(key, str(e))
+        self.assertEqual({}, flavor.get_keys())

@@ -91,6 +91,12 @@ def report(state_dir, out=sys.stdout):
         w('agent load under CPU hogs: published %s and %s runnable threads '
           'per CPU (load average %s on %s CPUs); the decision used %s '
           '(%s MiB/s)\n' % figures)
+    for e in (e for e in entries if e['kind'] == 'risk'):
+        w('risk of a priced flavor at 0.99 confidence: expected pause %s, '
+          'P(pause > %s) %.4f, left of the limit %s, expected loss %s\n'
+          % (_fmt(e.get('expected_ms'), ' ms'),
+             _fmt(e.get('limit_ms'), ' ms'), e['p_exceed'],
+             _fmt(e.get('left_ms'), ' ms'), _fmt(e.get('expected_loss'))))
     return 0
 
 
