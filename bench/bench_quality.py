@@ -238,7 +238,7 @@ def _real_only(testbed, output):
     return out
 
 
-def main(argv=None):
+def _parser():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--hosts', type=int, default=300)
     p.add_argument('--sites', type=int, default=4)
@@ -273,6 +273,11 @@ def main(argv=None):
                         'with this code\'s lines; runs nothing, writes '
                         'nothing')
     p.add_argument('--output', default=bench.RESULTS)
+    return p
+
+
+def main(argv=None):
+    p = _parser()
     args = p.parse_args(argv)
     if args.render:
         with open(args.render) as f:
