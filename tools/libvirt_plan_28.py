@@ -80,6 +80,21 @@ def specs(fit=18, held=14, seed=28, transports=TRANSPORTS,
     return libvirt_plan.by_load(out)
 
 
+def write_tcp_short(number, fit, held, argv):
+    """Write campaign *number*'s plan of plain-TCP short pauses (as
+    campaigns 29 and 30): *fit* and *held* runs, seed *number*, repeats
+    from ``number * 100``; what to print.
+    """
+    description = (
+        'campaign %d: idle hosts, plain TCP, one connection at 1000 Mbit/s '
+        '(short pauses), QEMU 10.0.2, blocks of one hog count after 120 s '
+        'of its hogs (tools/libvirt_plan_%d.py; libvirt-campaign '
+        '--settle-s 120)' % (number, number))
+    return libvirt_plan.write_numbered(number, specs(
+        fit=fit, held=held, seed=number, transports=(('tcp', 1),),
+        first_repeat=number * 100), description, argv)
+
+
 DESCRIPTION = ('campaign 28: idle hosts, one connection at 1000 Mbit/s '
                '(short pauses), QEMU 10.0.2, blocks of one hog count after '
                '120 s of its hogs (tools/libvirt_plan_28.py; '

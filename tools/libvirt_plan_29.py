@@ -37,15 +37,7 @@ the file's held-out runs differ from what it writes today.
 import sys
 
 import libvirt_plan_28
-from qslm_nova.testbed import libvirt_plan
-
-DESCRIPTION = ('campaign 29: idle hosts, plain TCP, one connection at '
-               '1000 Mbit/s (short pauses), QEMU 10.0.2, blocks of one hog '
-               'count after 120 s of its hogs (tools/libvirt_plan_29.py; '
-               'libvirt-campaign --settle-s 120)')
 
 
 if __name__ == '__main__':
-    print(libvirt_plan.write_numbered(29, libvirt_plan_28.specs(
-        fit=8, held=8, seed=29, transports=(('tcp', 1),),
-        first_repeat=2900), DESCRIPTION, sys.argv))
+    print(libvirt_plan_28.write_tcp_short(29, 8, 8, sys.argv))

@@ -35,15 +35,7 @@ The plan file is the record of what ran.
 import sys
 
 import libvirt_plan_28
-from qslm_nova.testbed import libvirt_plan
-
-DESCRIPTION = ('campaign 30: idle hosts, plain TCP, one connection at '
-               '1000 Mbit/s (short pauses), QEMU 10.0.2, blocks of one hog '
-               'count after 120 s of its hogs (tools/libvirt_plan_30.py; '
-               'libvirt-campaign --settle-s 120)')
 
 
 if __name__ == '__main__':
-    print(libvirt_plan.write_numbered(30, libvirt_plan_28.specs(
-        fit=24, held=24, seed=30, transports=(('tcp', 1),),
-        first_repeat=3000), DESCRIPTION, sys.argv))
+    print(libvirt_plan_28.write_tcp_short(30, 24, 24, sys.argv))
