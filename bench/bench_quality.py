@@ -238,6 +238,23 @@ def _real_only(testbed, output):
     return out
 
 
+def _real_without(names, output, parser):
+    """The report of ``--real-only --judge-without``."""
+    try:
+        ships = real_runs.shipped_judged_without(names)
+    except ValueError as e:
+        parser.error('--judge-without: %s' % e)
+    text = '\n\n'.join(
+        ['Real runs only, but those of %s (the bounds learn from them '
+         'too), qslm-nova %s' % (', '.join(names), bench.source_commit())] +
+        [libvirt_judged.format_judged(u) for u in ships])
+    print(text)
+    out = {'commit': bench.source_commit(), 'without': list(names),
+           'libvirt_shipped': ships}
+    bench.write_results(output, 'real-without', text, [out])
+    return out
+
+
 def _parser():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--hosts', type=int, default=300)
@@ -267,6 +284,14 @@ def _parser():
                         'held-out runs and the libvirt runs of unseen '
                         'configurations), no simulation: seconds; writes '
                         'real.txt/.json')
+    p.add_argument('--judge-without', metavar='CSV', action='append',
+                   default=[],
+                   help='with --real-only: judge what ships by every '
+                        'Nova-driven run but those of this campaign file '
+                        '(libvirt-campaign-30.csv; repeatable), the bounds '
+                        'still learnt from them: what a campaign changed '
+                        'for the runs there before; writes '
+                        'real-without.txt/.json')
     p.add_argument('--render', metavar='JSON',
                    help='print the report of a saved run (its .json: '
                         'quality.json or a --frontier-only run\'s) again '
@@ -286,6 +311,10 @@ def main(argv=None):
               else format_frontier_only(saved[0]))
         return saved
     testbed = real_runs.Testbed()
+    if args.judge_without and not args.real_only:
+        p.error('--judge-without needs --real-only')
+    if args.judge_without:
+        return [_real_without(args.judge_without, args.output, p)]
     if args.real_only:
         return [_real_only(testbed, args.output)]
     if args.noise == 'held-out' and not args.frontier_only:

@@ -36,6 +36,7 @@ from qslm_nova import estimator
 from qslm_nova.risk import learn
 from qslm_nova.risk import residuals
 from qslm_nova.risk import residuals_file
+from qslm_nova.testbed import libvirt_runs
 
 
 # The options of the worst-case envelope (see ModelParams).
@@ -101,7 +102,6 @@ def nova_driven_leaves(rows=None):
 
 def nova_driven_rows():
     """Every row of the libvirt testbed's campaigns."""
-    from qslm_nova.testbed import libvirt_runs
     return libvirt_runs.read_campaigns(libvirt_runs.default_csvs())[0]
 
 
@@ -204,6 +204,37 @@ def format_testbed_decisions(res):
         lines.append('  %-30s %7d %8d %8.1f%%' % (
             name, r['allowed'], r['sla_violations'], 100 * r['of_oracle']))
     return '\n'.join(lines)
+
+
+def shipped_judged_without(names):
+    """What ships judged by every Nova-driven run but those of the
+    campaign files *names* (``libvirt-campaign-30.csv``), each release's
+    bound still learnt from every other configuration's runs, theirs
+    included: what a campaign's runs changed for the runs there before.
+    """
+    paths = libvirt_runs.default_csvs()
+    known = {os.path.basename(p) for p in paths}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise ValueError('no campaign file %s in %s (there are %s)' % (
+            ', '.join(unknown), os.path.dirname(paths[0]),
+            ', '.join(sorted(known))))
+    judged = [p for p in paths if os.path.basename(p) not in names]
+    left = [p for p in paths if os.path.basename(p) in names]
+
+    def release(runs_paths, qemu, params):
+        return libvirt_judged.LibvirtRuns(paths=runs_paths,
+                                          params_path=params, qemu=qemu,
+                                          shipped=True)
+    every = [release(judged, qemu, params)
+             for qemu, params in libvirt_judged.RELEASES]
+    extra = [release(left, qemu, params)
+             for qemu, params in libvirt_judged.RELEASES]
+    shipped = residuals_file.load_cached()
+    return [libvirt_judged.judge(
+        runs, TESTBED_LIMITS, shipped_table=shipped,
+        others=[o for o in every if o is not runs] + extra)
+        for runs in every]
 
 
 def judged_by_real_runs(testbed):

@@ -318,6 +318,28 @@ class TestFrontier(test.NoDBTestCase):
         self.assertEqual(len(libvirt_judged.RELEASES),
                          len(res['libvirt_judged']))
 
+    def test_real_only_without_a_campaign(self):
+        def judged(argv):
+            with contextlib.redirect_stdout(io.StringIO()):
+                (res,) = bench_quality.main(argv + ['--output', '-'])
+            return {r['qemu']: r for r in res['libvirt_shipped']}
+        every = judged(['--real-only'])
+        without = judged(['--real-only', '--judge-without',
+                          'libvirt-campaign-30.csv'])
+        # Campaign 30's 48 runs are QEMU 10's: they are not judged, and
+        # the other release's runs are judged as before.
+        ten = [q for q in every if q.startswith('10.')][0]
+        self.assertEqual(every[ten]['runs'] - 48, without[ten]['runs'])
+        for qemu, res in every.items():
+            if qemu != ten:
+                self.assertEqual(res['qslm'], without[qemu]['qslm'])
+        with contextlib.redirect_stderr(io.StringIO()):
+            for argv in (['--real-only', '--judge-without', 'no-such.csv'],
+                         ['--judge-without', 'libvirt-campaign-30.csv']):
+                e = self.assertRaises(SystemExit, bench_quality.main,
+                                      argv + ['--output', '-'])
+                self.assertEqual(2, e.code)
+
     def test_the_simulated_noise_is_the_idle_hosts_runs(self):
         # The simulated hosts run under the residuals' loaded_cpu_load:
         # their noise is the idle hosts' runs, every one of them, in the
