@@ -241,7 +241,7 @@ def _real_only(testbed, output):
 def _real_without(names, output, parser):
     """The report of ``--real-only --judge-without``."""
     try:
-        ships = real_runs.shipped_judged_without(names)
+        ships = real_runs.shipped_judged(names)
     except ValueError as e:
         parser.error('--judge-without: %s' % e)
     text = '\n\n'.join(

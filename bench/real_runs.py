@@ -206,30 +206,30 @@ def format_testbed_decisions(res):
     return '\n'.join(lines)
 
 
-def shipped_judged_without(names):
-    """What ships judged by every Nova-driven run but those of the
-    campaign files *names* (``libvirt-campaign-30.csv``), each release's
-    bound still learnt from every other configuration's runs, theirs
-    included: what a campaign's runs changed for the runs there before.
+def shipped_judged(without=()):
+    """What ships judged by the Nova-driven runs, each release out of
+    sample as the shipped file learns: from every release's other
+    configurations. *without*: campaign files (``libvirt-campaign-30.csv``)
+    whose runs are not judged but still learnt from: what a campaign's
+    runs changed for the runs there before.
     """
     paths = libvirt_runs.default_csvs()
     known = {os.path.basename(p) for p in paths}
-    unknown = sorted(set(names) - known)
+    unknown = sorted(set(without) - known)
     if unknown:
         raise ValueError('no campaign file %s in %s (there are %s)' % (
             ', '.join(unknown), os.path.dirname(paths[0]),
             ', '.join(sorted(known))))
-    judged = [p for p in paths if os.path.basename(p) not in names]
-    left = [p for p in paths if os.path.basename(p) in names]
 
-    def release(runs_paths, qemu, params):
-        return libvirt_judged.LibvirtRuns(paths=runs_paths,
-                                          params_path=params, qemu=qemu,
-                                          shipped=True)
-    every = [release(judged, qemu, params)
-             for qemu, params in libvirt_judged.RELEASES]
-    extra = [release(left, qemu, params)
-             for qemu, params in libvirt_judged.RELEASES]
+    def releases(runs_paths):
+        return [libvirt_judged.LibvirtRuns(paths=runs_paths,
+                                           params_path=params, qemu=qemu,
+                                           shipped=True)
+                for qemu, params in libvirt_judged.RELEASES]
+    every = releases([p for p in paths
+                      if os.path.basename(p) not in without])
+    left = [p for p in paths if os.path.basename(p) in without]
+    extra = releases(left) if left else []
     shipped = residuals_file.load_cached()
     return [libvirt_judged.judge(
         runs, TESTBED_LIMITS, shipped_table=shipped,
@@ -241,16 +241,8 @@ def judged_by_real_runs(testbed):
     """(the testbed's calibrated-bound frontier, the libvirt tables with
     each release's fit, the libvirt tables of what ships).
     """
-    shipped = residuals_file.load_cached()
-    every = [libvirt_judged.LibvirtRuns(params_path=params, qemu=qemu,
-                                        shipped=True)
-             for qemu, params in libvirt_judged.RELEASES]
     return (frontier.testbed_frontier(testbed, TESTBED_LIMITS),
             [libvirt_judged.judge(libvirt_judged.LibvirtRuns(
                 params_path=params, qemu=qemu), TESTBED_LIMITS)
              for qemu, params in libvirt_judged.RELEASES],
-            # Each release judged out of sample as the shipped file
-            # learns: from every release's other configurations.
-            [libvirt_judged.judge(runs, TESTBED_LIMITS, shipped_table=shipped,
-                                  others=[o for o in every if o is not runs])
-             for runs in every])
+            shipped_judged())
