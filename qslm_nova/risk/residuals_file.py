@@ -74,6 +74,10 @@ def load(path=DEFAULT_PATH):
             doc = json.load(f)
     except (OSError, ValueError) as e:
         raise residuals.RiskDataError('%s: %s' % (path, e))
+    except RecursionError:
+        raise residuals.RiskDataError('%s: nested too deeply to read (a '
+                                      'residuals file is three levels '
+                                      'deep)' % path)
     return from_json(doc, path)
 
 

@@ -414,6 +414,13 @@ class TestTable(base.BaseTestCase):
             f.write('{"groups": ')
         self.assertRaises(residuals.RiskDataError,
                           residuals_file.load, path)
+        # Nested deeper than the JSON decoder recurses: the file's
+        # fault, named, not an error the engine did not expect.
+        with open(path, 'w') as f:
+            f.write('{"groups": ' + '[' * 100000 + ']' * 100000 + '}')
+        e = self.assertRaises(residuals.RiskDataError,
+                              residuals_file.load, path)
+        self.assertIn('%s: nested too deeply' % path, str(e))
 
 
 class TestShippedFile(base.BaseTestCase):
