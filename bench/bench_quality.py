@@ -224,18 +224,24 @@ def format_full(runs):
          real.get('libvirt_judged', []) + real.get('libvirt_shipped', [])])
 
 
+def _report(output, name, parts, out):
+    """Print the report's *parts* and write them and *out* as *name*."""
+    text = '\n\n'.join(parts)
+    print(text)
+    bench.write_results(output, name, text, [out])
+    return out
+
+
 def _real_only(testbed, output):
     """The report of ``--real-only``, printed and written."""
     front, unseen, ships = real_runs.judged_by_real_runs(testbed)
-    text = '\n\n'.join(
+    return _report(
+        output, 'real',
         ['Real runs only, qslm-nova %s' % bench.source_commit(),
          frontier.format_testbed_frontier(front, real_runs.TESTBED_LIMITS)] +
-        [libvirt_judged.format_judged(u) for u in unseen + ships])
-    print(text)
-    out = {'commit': bench.source_commit(), 'testbed_frontier': front,
-           'libvirt_judged': unseen, 'libvirt_shipped': ships}
-    bench.write_results(output, 'real', text, [out])
-    return out
+        [libvirt_judged.format_judged(u) for u in unseen + ships],
+        {'commit': bench.source_commit(), 'testbed_frontier': front,
+         'libvirt_judged': unseen, 'libvirt_shipped': ships})
 
 
 def _real_without(names, output, parser):
@@ -244,15 +250,13 @@ def _real_without(names, output, parser):
         ships = real_runs.shipped_judged(names)
     except ValueError as e:
         parser.error('--judge-without: %s' % e)
-    text = '\n\n'.join(
+    return _report(
+        output, 'real-without',
         ['Real runs only, but those of %s (the bounds learn from them '
          'too), qslm-nova %s' % (', '.join(names), bench.source_commit())] +
-        [libvirt_judged.format_judged(u) for u in ships])
-    print(text)
-    out = {'commit': bench.source_commit(), 'without': list(names),
-           'libvirt_shipped': ships}
-    bench.write_results(output, 'real-without', text, [out])
-    return out
+        [libvirt_judged.format_judged(u) for u in ships],
+        {'commit': bench.source_commit(), 'without': list(names),
+         'libvirt_shipped': ships})
 
 
 def _parser():
