@@ -146,9 +146,10 @@ class Assessment:
         transports = [residuals_mod.transport_of(opt.label)
                       for opt in self._options]
         regimes = tuple(residuals_mod.Regime)
+        codes = residuals_mod.Regime.codes(self.regime_ms, self.post_copy,
+                                           self.total_s)
         cells = np.stack([
-            self._option, table.loaded(self.cpu_load).astype(int),
-            residuals_mod.Regime.codes(self.regime_ms, self.post_copy)],
+            self._option, table.loaded(self.cpu_load).astype(int), codes],
             axis=1).reshape(n, 3)
         found, member = np.unique(cells, axis=0, return_inverse=True)
         member = member.reshape(n)

@@ -97,14 +97,16 @@ class Found(dict):
         self.shares = {}
 
     def add(self, transport, expected, measured, idle=None,
-            post_copy=False, share=None):
+            post_copy=False, share=None, total_s=None):
         """Put measured / expected into its transport's and regime's
         list (the regime of the idle-host pause *idle*, default
         *expected*; the post-copy regime when the model expected Nova's
-        switch), with the run's dirty share when known.
+        switch; the fast one when it expected the migration to take
+        *total_s* under ``residuals.FAST_MIGRATION_S``), with the run's
+        dirty share when known.
         """
         key = (transport, residuals.Regime.of(
-            expected if idle is None else idle, post_copy).value)
+            expected if idle is None else idle, post_copy, total_s).value)
         self.setdefault(key, []).append(measured / expected)
         if share is not None and math.isfinite(share):
             self.shares.setdefault(key, []).append(share)
@@ -197,7 +199,8 @@ def libvirt_residuals(rows, release_fits=libvirt_runs.RELEASE_FITS,
                       libvirt_model.measured_pause(row),
                       idle=est_idle['downtime_ms'],
                       post_copy=est['outcome'] == 'post-copy',
-                      share=row_share(row))
+                      share=row_share(row),
+                      total_s=est['total_ms'] / 1000.0)
         per_release[qemu] = len(runs)
     return found, per_release
 
@@ -267,7 +270,7 @@ def history_residuals(pairs, loaded_cpu_load=LOADED_CPU_LOAD):
         out.add(residuals.keyed(transport, _load(pair), loaded_cpu_load),
                 expected, measured, _idle(pair, expected),
                 pair.estimate.get('outcome') == 'post-copy',
-                _share(pair))
+                _share(pair), _total_s(pair))
     return out, skipped
 
 
@@ -291,6 +294,17 @@ def _share(pair):
     except (KeyError, TypeError, ValueError):
         return None
     return share if math.isfinite(share) else None
+
+
+def _total_s(pair):
+    """The time the pair's estimate expected the migration to take (s),
+    or None.
+    """
+    try:
+        total = float(pair.estimate['total_time_s'])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return total if math.isfinite(total) else None
 
 
 def _idle(pair, expected):

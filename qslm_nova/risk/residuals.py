@@ -20,10 +20,12 @@ downtime model expected for that migration (the testbed's runs,
 model grows with the pause, so it is a ratio, not a difference. The
 residuals are kept per transport (``tcp``, ``tls``...) and regime
 (the model's expected pause under ``SHORT_PAUSE_MS``, where a few
-milliseconds of scheduling jitter weigh much, or not; or a migration the
-model expects Nova to switch to post-copy, whose pause is of another
-kind: what the connections still hold when the guest moves, not what a
-pre-copy round left).
+milliseconds of scheduling jitter weigh much, or not; a migration the
+model expects to end within ``FAST_MIGRATION_S``, which may stop under
+QEMU's own downtime limit before Nova's first step lands; or a
+migration the model expects Nova to switch to post-copy, whose pause is
+of another kind: what the connections still hold when the guest moves,
+not what a pre-copy round left).
 
 Each group is read split-conformally (:mod:`qslm_nova.risk.conformal`):
 a group too small for the asked confidence gives way to its pool (all
@@ -73,6 +75,12 @@ from qslm_nova.risk import conformal
 
 #: Expected pauses under this many ms are the ``short`` regime.
 SHORT_PAUSE_MS = 100.0
+#: A pre-copy migration the model expects to end within this many
+#: seconds is the ``fast`` regime, whatever its pause: in about one
+#: testbed run in five Nova's first downtime step landed with libvirt's
+#: next keepalive (5 s) after Nova's first poll (up to 0.5 s), and a
+#: guest that stops before it does so under QEMU's own limit.
+FAST_MIGRATION_S = 5.5
 #: A decision's end-to-end mechanism -> its groups' transport.
 TRANSPORT_OF_MECHANISM = {'none': 'tcp', 'tls': 'tls', 'ssh': 'ssh',
                           'tunnelled': 'tunnelled', 'ipsec': 'ipsec'}
@@ -141,21 +149,27 @@ class Regime(enum.Enum):
     SHORT = 'short'
     LONG = 'long'
     POST_COPY = 'post-copy'
+    FAST = 'fast'
 
     @classmethod
-    def of(cls, expected_ms, post_copy=False):
+    def of(cls, expected_ms, post_copy=False, total_s=None):
         """The regime of a migration whose expected pause is
-        *expected_ms*; *post_copy*: the model expects the switch.
+        *expected_ms*; *post_copy*: the model expects the switch;
+        *total_s*: the time the model expects it to take (None: not
+        known, never ``fast``).
         """
-        return tuple(cls)[int(cls.codes(expected_ms, post_copy))]
+        return tuple(cls)[int(cls.codes(expected_ms, post_copy, total_s))]
 
     @staticmethod
-    def codes(expected_ms, post_copy=False):
+    def codes(expected_ms, post_copy=False, total_s=None):
         """:meth:`of` for arrays: per migration, the index of its regime
         in ``tuple(Regime)``.
         """
         short = np.asarray(expected_ms, dtype=float) < SHORT_PAUSE_MS
-        return np.where(post_copy, 2, np.where(short, 0, 1))
+        fast = (False if total_s is None else
+                np.asarray(total_s, dtype=float) < FAST_MIGRATION_S)
+        return np.where(post_copy, 2,
+                        np.where(fast, 3, np.where(short, 0, 1)))
 
 
 class Bound(typing.NamedTuple):

@@ -78,7 +78,8 @@ class TestDefaults(base.DecisionTestCase):
         # The default holds the pause at 0.95 confidence.
         bound = assess.RiskSettings().table().bound(
             residuals.TRANSPORT_OF_MECHANISM[d.mechanism],
-            residuals.Regime.of(d.expected_downtime_ms), 0.95)[0]
+            residuals.Regime.of(d.expected_downtime_ms,
+                                total_s=d.total_time_s), 0.95)[0]
         self.assertAlmostEqual(300 - d.expected_downtime_ms * bound,
                                d.budget_left_ms)
         self.assertIsNone(d.expected_loss)
@@ -110,10 +111,13 @@ class _Chosen(object):
     one on loaded hosts.
     """
 
-    def __init__(self, expected, loads, fixed=40.0, outcome=None):
+    def __init__(self, expected, loads, fixed=40.0, outcome=None,
+                 total_s=60.0):
         self.expected_downtime_ms = np.array(expected, float)
         self.worst_downtime_ms = self.expected_downtime_ms * 2
-        self.total_time_s = np.ones(len(expected))
+        # A minute: none of the fast regime unless asked.
+        self.total_time_s = np.broadcast_to(
+            np.asarray(total_s, float), self.expected_downtime_ms.shape)
         self.option = np.zeros(len(expected), dtype=int)
         self.outcome = np.array(
             [estimator.Outcome[o.upper().replace('-', '_')].value
@@ -141,6 +145,35 @@ class TestRegimeOfIdlePause(base.DecisionTestCase):
         np.testing.assert_allclose(np.multiply(120.0, want), risk.held_ms())
 
 
+class TestFastRegime(base.DecisionTestCase):
+
+    def test_a_migration_that_may_beat_novas_first_step_is_fast(self):
+        # The same short pause: a migration expected to end within
+        # FAST_MIGRATION_S may stop under QEMU's own limit before Nova's
+        # first downtime step lands, so the fast runs bound it.
+        fast = residuals.FAST_MIGRATION_S - 0.1
+        risk = assess.Assessment(
+            assess.RiskSettings(), {}, 300,
+            _Chosen([60.0, 60.0], [0.0, 0.0], total_s=[fast, 60.0]))
+        self.assertEqual(['tcp/fast', 'tcp/short'],
+                         [risk.groups[m].name for m in risk.member])
+        held = risk.held_ms()
+        table = assess.RiskSettings().table()
+        self.assertAlmostEqual(
+            60.0 * table.bound('tcp', residuals.Regime.FAST, 0.95).ratio,
+            held[0])
+        # The shipped fast runs hold the races' tail: more than the
+        # slow short pauses at the default confidence.
+        self.assertGreater(held[0], held[1])
+        # Whatever its pause, but not a post-copy switch.
+        self.assertEqual(
+            [residuals.Regime.FAST, residuals.Regime.FAST,
+             residuals.Regime.POST_COPY, residuals.Regime.LONG],
+            [residuals.Regime.of(ms, pc, t) for ms, pc, t in (
+                (50.0, False, fast), (500.0, False, fast),
+                (50.0, True, fast), (500.0, False, None))])
+
+
 class _GroupsFile(base.DecisionTestCase):
 
     def settings(self, groups, confidence=0.9):
@@ -150,6 +183,22 @@ class _GroupsFile(base.DecisionTestCase):
             json.dump({'groups': groups}, f)
         return assess.RiskSettings(sla_confidence=confidence,
                                    residuals_file=path)
+
+
+class TestFastWithoutFastRuns(_GroupsFile):
+
+    def test_a_file_without_fast_runs_holds_them_by_the_pool(self):
+        # A residuals file written before the fast regime: its
+        # transport's pool (of every regime) bounds a fast migration.
+        short = [round(x, 3) for x in np.linspace(0.5, 1.0, 40)]
+        long_ = [round(x, 3) for x in np.linspace(1.0, 2.0, 40)]
+        risk = assess.Assessment(
+            self.settings({'tcp/short': short, 'tcp/long': long_}, 0.9),
+            {}, 300, _Chosen([60.0], [0.0], total_s=1.0))
+        group = risk.groups[risk.member[0]]
+        self.assertEqual('tcp', group.name)
+        self.assertAlmostEqual(60.0 * group.quantile(0.9),
+                               risk.held_ms()[0])
 
 
 class TestPostCopyRegime(_GroupsFile):
@@ -425,7 +474,8 @@ class TestLossRanking(base.DecisionTestCase):
         table = risk.table()
         group = table.group_for(
             residuals.TRANSPORT_OF_MECHANISM[d.mechanism],
-            residuals.Regime.of(d.expected_downtime_ms),
+            residuals.Regime.of(d.expected_downtime_ms,
+                                total_s=d.total_time_s),
             risk.sla_confidence)
         want = (100 * d.expected_downtime_ms * group.mean / 1000 +
                 10 * d.total_time_s)

@@ -602,6 +602,35 @@ class TestHistoryResiduals(base.BaseTestCase):
             found, _ = learn.history_residuals([pair])
             self.assertEqual({('tcp', 'long'): [1.25]}, found, bad)
 
+    def test_a_migration_expected_to_end_early_is_fast(self):
+        # The estimate's migration time decides the fast regime, as the
+        # engine's does; an estimate without one never is.
+        def pair(total):
+            return join.Pair({'mechanism': 'none',
+                              'expected_downtime_ms': 50.0,
+                              'total_time_s': total},
+                             {'downtime_ms': 100.0})
+        fast = residuals.FAST_MIGRATION_S - 0.5
+        found, skipped = learn.history_residuals([
+            pair(fast), pair(30.0), pair(None), pair('n/a'),
+            pair(float('nan'))])
+        self.assertEqual({('tcp', 'fast'): [2.0],
+                          ('tcp', 'short'): [2.0, 2.0, 2.0, 2.0]}, found)
+        self.assertEqual(0, skipped)
+
+    def test_shipped_fast_runs_are_the_testbeds(self):
+        # Every shipped run the model expected to end within
+        # FAST_MIGRATION_S is in a fast group, and no other is.
+        rows, _goodput = libvirt_runs.read_campaigns(
+            libvirt_runs.default_csvs())
+        found, _per = learn.libvirt_residuals(rows)
+        fast = {k: v for k, v in found.items() if k[1] == 'fast'}
+        self.assertIn(('tcp', 'fast'), fast)
+        t = residuals_file.load_cached()
+        for key, ratios in fast.items():
+            self.assertEqual([round(r, 4) for r in sorted(ratios)],
+                             t.groups['%s/%s' % key].ratios.tolist())
+
     def test_loaded_hosts_learn_apart(self):
         def pair(load, measured):
             return join.Pair({'mechanism': 'tls',
