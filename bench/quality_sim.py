@@ -45,6 +45,7 @@ from qslm_nova import estimator
 from qslm_nova.history import join
 from qslm_nova.history import notifications
 from qslm_nova import policy as policy_mod
+from qslm_nova.risk import from_history
 from qslm_nova.risk import learn
 from qslm_nova import topology as topology_mod
 
@@ -121,7 +122,7 @@ def learn_history(topo, eng, count, seed, noise, stress, path):
                 notifications.estimate_payload(
                     best, req.instance_uuid, req.source_host, policies.NOW),
                 {'downtime_ms': float(down[0])}))
-    doc, left_out = learn.history_document(pairs, ['simulated history'])
+    doc, left_out = from_history.history_document(pairs, ['simulated history'])
     learn.write(doc, path)
     return doc, left_out
 

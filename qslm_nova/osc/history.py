@@ -19,6 +19,7 @@ from qslm_nova import exception
 from qslm_nova.history import join
 from qslm_nova.history import refit
 from qslm_nova.osc import decisions as rows_mod
+from qslm_nova.risk import from_history
 from qslm_nova.risk import learn
 from qslm_nova.risk import residuals
 
@@ -120,7 +121,7 @@ def write_residuals(cmd, pairs, parsed_args):
     """Write the history's residuals file; what to tell the operator."""
     path = parsed_args.residuals_out
     try:
-        doc, skipped = learn.history_document(
+        doc, skipped = from_history.history_document(
             pairs, parsed_args.from_history, loaded_split(parsed_args))
         learn.write(doc, path)
     except residuals.RiskDataError as e:

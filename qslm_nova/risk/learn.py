@@ -43,7 +43,8 @@ that runs with that fit.
 From a cloud's own history (the estimates the scheduler and the
 pre-check published, joined with the pauses the compute agents
 measured), ``qslm-nova calibrate --from-history FILE ... --residuals-out
-PATH`` writes the same kind of file with :func:`history_document`: the
+PATH`` writes the same kind of file with
+:func:`qslm_nova.risk.from_history.history_document`: the
 pause each migration really had over the pause expected when it was
 decided. Those ratios hold all the model's error in that cloud, the
 declared dirty rates and the link bandwidths included, but only for the
@@ -58,7 +59,6 @@ import math
 import os
 import sys
 
-from qslm_nova import estimator
 from qslm_nova.risk import residuals
 from qslm_nova.risk import residuals_file
 from qslm_nova.testbed import campaign
@@ -154,7 +154,7 @@ def residuals_of(rows, fitted):
     return out
 
 
-def _groups(found):
+def groups_json(found):
     """The JSON form of {(transport, regime value): [ratio, ...]}."""
     return {'%s/%s' % k: [round(r, 4) for r in sorted(v)]
             for k, v in sorted(found.items())}
@@ -173,8 +173,8 @@ def build(csv_path, params_path):
         'holdout_repeat': fitted.holdout_repeat,
         'short_pause_ms': residuals.SHORT_PAUSE_MS,
         'runs': sum(len(v) for v in found.values()),
-        'groups': _groups(found),
-        'dirty_share_max': _share_groups(found),
+        'groups': groups_json(found),
+        'dirty_share_max': shares_json(found),
     }
 
 
@@ -231,121 +231,17 @@ def libvirt_document(rows, campaigns, loaded_cpu_load=LOADED_CPU_LOAD):
         'runs_per_qemu': per_release,
         'short_pause_ms': residuals.SHORT_PAUSE_MS,
         'runs': sum(len(v) for v in found.values()),
-        'groups': _groups(found),
-        'dirty_share_max': _share_groups(found),
+        'groups': groups_json(found),
+        'dirty_share_max': shares_json(found),
     }
     if loaded_cpu_load is not None:
         doc['loaded_cpu_load'] = loaded_cpu_load
     return doc
 
 
-def _share_groups(found):
+def shares_json(found):
     """The JSON form of the found groups' largest dirty shares."""
     return {'%s/%s' % k: v for k, v in sorted(found.share_bounds().items())}
-
-
-def history_residuals(pairs, loaded_cpu_load=LOADED_CPU_LOAD):
-    """(:class:`Found`, pairs left out) of joined history pairs
-    (:func:`qslm_nova.history.join.join`).
-
-    A pair is left out when its end-to-end mechanism is none of the
-    built-in ones (each has its groups: tunnelled and ipsec too, which
-    the testbed did not run) or its expected pause is not positive. A
-    pair whose estimate used a busier host's load of at least
-    *loaded_cpu_load* runnable threads per CPU (None: none) is in its
-    transport's ``@loaded`` groups; one whose estimate names no load is
-    with the idle hosts' (whose bounds it can only widen).
-    """
-    out, skipped = Found(), 0
-    for pair in pairs:
-        transport = residuals.transport_of(pair.estimate.get('mechanism'))
-        try:
-            expected = float(pair.estimate['expected_downtime_ms'])
-            measured = float(pair.measured['downtime_ms'])
-        except (KeyError, TypeError, ValueError):
-            transport = None
-        if transport is None or not expected > 0 or not measured >= 0:
-            skipped += 1
-            continue
-        out.add(residuals.keyed(transport, _load(pair), loaded_cpu_load),
-                expected, measured, _idle(pair, expected),
-                pair.estimate.get('outcome') == 'post-copy',
-                _share(pair), _total_s(pair))
-    return out, skipped
-
-
-def _load(pair):
-    """The busier host's load the pair's estimate used, 0 if unknown."""
-    inputs = pair.estimate.get('inputs') or {}
-    try:
-        load = float(inputs['cpu_load'])
-    except (KeyError, TypeError, ValueError):
-        return 0.0
-    return load if math.isfinite(load) else 0.0
-
-
-def _share(pair):
-    """The dirty share of the pair's estimate's inputs, or None."""
-    inputs = pair.estimate.get('inputs') or {}
-    try:
-        share = float(residuals.dirty_share(
-            float(inputs['dirty_rate_mibps']),
-            float(inputs['bandwidth_gbps'])))
-    except (KeyError, TypeError, ValueError):
-        return None
-    return share if math.isfinite(share) else None
-
-
-def _total_s(pair):
-    """The time the pair's estimate expected the migration to take (s),
-    or None.
-    """
-    try:
-        total = float(pair.estimate['total_time_s'])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return total if math.isfinite(total) else None
-
-
-def _idle(pair, expected):
-    """The pair's expected pause as on idle hosts, or None (an estimate
-    from before the inputs carried the pause's fixed part).
-    """
-    inputs = pair.estimate.get('inputs') or {}
-    try:
-        fixed = float(inputs['fixed_pause_ms'])
-        load = float(inputs['cpu_load'])
-    except (KeyError, TypeError, ValueError):
-        return None
-    if not (math.isfinite(fixed) and math.isfinite(load)):
-        return None
-    return float(estimator.idle_pause_ms(expected, load, fixed))
-
-
-def history_document(pairs, files, loaded_cpu_load=LOADED_CPU_LOAD):
-    """(residuals document, pairs left out) of a cloud's history; the
-    pairs of loaded hosts apart from *loaded_cpu_load* on (None: one
-    pool), as the shipped file keeps them.
-    """
-    found, skipped = history_residuals(pairs, loaded_cpu_load)
-    if not found:
-        raise residuals.RiskDataError(
-            'no migration of the history has a built-in mechanism end to '
-            'end (none, tls, tunnelled, ipsec) and a positive expected '
-            'pause')
-    doc = {
-        'what': 'measured pause / pause expected at decision time of the '
-                'migrations of a cloud\'s history, per transport/regime',
-        'command': 'qslm-nova calibrate --from-history ... --residuals-out',
-        'history': [os.path.basename(f) for f in files],
-        'short_pause_ms': residuals.SHORT_PAUSE_MS,
-        'runs': sum(len(v) for v in found.values()),
-        'groups': _groups(found),
-        'dirty_share_max': _share_groups(found),
-    }
-    if loaded_cpu_load is not None:
-        doc['loaded_cpu_load'] = loaded_cpu_load
-    return doc, skipped
 
 
 def write(doc, path):

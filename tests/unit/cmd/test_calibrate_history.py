@@ -80,13 +80,16 @@ class TestFromHistory(base.CLITestCase):
         # Each ratio is the measured pause over the pause expected when
         # the migration was decided, in the group of its transport.
         pairs, _alone = join.join(join.read([self.path]))
+
+        def group(p):
+            regime = residuals.Regime.of(p.estimate['expected_downtime_ms'],
+                                         total_s=p.estimate['total_time_s'])
+            return '%s/%s' % ({'none': 'tcp'}.get(p.mechanism, p.mechanism),
+                              regime.value)
         want = {}
         for p in pairs:
-            expected = p.estimate['expected_downtime_ms']
-            name = '%s/%s' % ({'none': 'tcp'}.get(p.mechanism, p.mechanism),
-                              residuals.Regime.of(expected).value)
-            want.setdefault(name, []).append(
-                p.measured['downtime_ms'] / expected)
+            want.setdefault(group(p), []).append(
+                p.measured['downtime_ms'] / p.estimate['expected_downtime_ms'])
         self.assertEqual({'tcp', 'tls'},
                          {n.split('/')[0] for n in want})
         for name, ratios in want.items():
@@ -99,10 +102,7 @@ class TestFromHistory(base.CLITestCase):
             shares = [float(residuals.dirty_share(
                 p.estimate['inputs']['dirty_rate_mibps'],
                 p.estimate['inputs']['bandwidth_gbps'])) for p in pairs
-                if '%s/%s' % ({'none': 'tcp'}.get(p.mechanism, p.mechanism),
-                              residuals.Regime.of(
-                                  p.estimate['expected_downtime_ms']).value)
-                == name]
+                if group(p) == name]
             share = residuals.share_bound(shares)
             self.assertEqual(share, table.groups[name].share_max)
             self.assertIn('%s %d dirtying at most %.1f %%' % (

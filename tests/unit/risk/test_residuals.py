@@ -25,6 +25,7 @@ from oslotest import base
 
 from qslm_nova.history import join
 from qslm_nova.risk import conformal
+from qslm_nova.risk import from_history
 from qslm_nova.risk import learn
 from qslm_nova.risk import residuals
 from qslm_nova.risk import residuals_file
@@ -563,7 +564,7 @@ class TestHistoryResiduals(base.BaseTestCase):
                          {'downtime_ms': measured})
 
     def test_groups_by_transport_and_regime(self):
-        found, skipped = learn.history_residuals([
+        found, skipped = from_history.history_residuals([
             self.pair('none', 50.0, 60.0),
             self.pair('tls', 200.0, 100.0),
             self.pair('none (+ipsec on 2 links)', 400.0, 400.0),
@@ -589,7 +590,7 @@ class TestHistoryResiduals(base.BaseTestCase):
                             'inputs': {'fixed_pause_ms': 40.0,
                                        'cpu_load': 1.0}},
                            {'downtime_ms': 150.0})
-        found, _ = learn.history_residuals([
+        found, _ = from_history.history_residuals([
             loaded, self.pair('none', 120.0, 150.0)])
         self.assertEqual({('tcp', 'short'): [1.25], ('tcp', 'long'): [1.25]},
                          found)
@@ -599,7 +600,7 @@ class TestHistoryResiduals(base.BaseTestCase):
             pair = join.Pair({'mechanism': 'none',
                               'expected_downtime_ms': 120.0,
                               'inputs': bad}, {'downtime_ms': 150.0})
-            found, _ = learn.history_residuals([pair])
+            found, _ = from_history.history_residuals([pair])
             self.assertEqual({('tcp', 'long'): [1.25]}, found, bad)
 
     def test_a_migration_expected_to_end_early_is_fast(self):
@@ -611,7 +612,7 @@ class TestHistoryResiduals(base.BaseTestCase):
                               'total_time_s': total},
                              {'downtime_ms': 100.0})
         fast = residuals.FAST_MIGRATION_S - 0.5
-        found, skipped = learn.history_residuals([
+        found, skipped = from_history.history_residuals([
             pair(fast), pair(30.0), pair(None), pair('n/a'),
             pair(float('nan'))])
         self.assertEqual({('tcp', 'fast'): [2.0],
@@ -640,17 +641,17 @@ class TestHistoryResiduals(base.BaseTestCase):
                              {'downtime_ms': measured})
         pairs = [pair(0.5, 100.0), pair(3.0, 300.0), pair(7.0, 400.0),
                  pair('n/a', 200.0)]
-        found, _ = learn.history_residuals(pairs)
+        found, _ = from_history.history_residuals(pairs)
         # From 3 threads per CPU on; a load it cannot read is idle.
         self.assertEqual({('tls', 'long'): [0.5, 1.0],
                           ('tls@loaded', 'long'): [1.5, 2.0]}, found)
-        found, _ = learn.history_residuals(pairs, loaded_cpu_load=None)
+        found, _ = from_history.history_residuals(pairs, loaded_cpu_load=None)
         self.assertEqual({('tls', 'long'): [0.5, 1.5, 2.0, 1.0]}, found)
-        doc, _ = learn.history_document(pairs, ['h'])
+        doc, _ = from_history.history_document(pairs, ['h'])
         self.assertEqual(learn.LOADED_CPU_LOAD, doc['loaded_cpu_load'])
         table = residuals_file.from_json(doc)
         self.assertEqual(2, table.groups['tls@loaded/long'].runs)
-        doc, _ = learn.history_document(pairs, ['h'], None)
+        doc, _ = from_history.history_document(pairs, ['h'], None)
         self.assertNotIn('loaded_cpu_load', doc)
 
     def test_post_copy_estimates_learn_apart(self):
@@ -659,7 +660,7 @@ class TestHistoryResiduals(base.BaseTestCase):
         switched = join.Pair({'mechanism': 'tls', 'outcome': 'post-copy',
                               'expected_downtime_ms': 60.0},
                              {'downtime_ms': 150.0})
-        found, _ = learn.history_residuals([
+        found, _ = from_history.history_residuals([
             switched, self.pair('tls', 60.0, 66.0)])
         self.assertEqual({('tls', 'post-copy'): [2.5],
                           ('tls', 'short'): [1.1]}, found)
@@ -670,7 +671,7 @@ class TestHistoryResiduals(base.BaseTestCase):
             return join.Pair({'mechanism': 'tls', 'inputs': inputs,
                               'expected_downtime_ms': expected},
                              {'downtime_ms': expected})
-        found, _ = learn.history_residuals([
+        found, _ = from_history.history_residuals([
             pair(200.0, 8.0, 1.0), pair(300.0, 32.0, 1.0),
             pair(50.0, 8.0, 10.0),
             # Unknown shares: the ratio counts, the share does not.
@@ -680,13 +681,13 @@ class TestHistoryResiduals(base.BaseTestCase):
                           ('tls', 'short'): [1.0]}, found)
         self.assertEqual({('tls', 'long'): 0.2685,
                           ('tls', 'short'): 0.0068}, found.share_bounds())
-        doc, _ = learn.history_document([pair(200.0, 8.0, 1.0)], ['h'])
+        doc, _ = from_history.history_document([pair(200.0, 8.0, 1.0)], ['h'])
         self.assertEqual({'tls/long': 0.0672}, doc['dirty_share_max'])
         table = residuals_file.from_json(doc)
         self.assertEqual(0.0672, table.groups['all'].share_max)
         # Estimates without inputs: no largest share, no guard.
-        doc, _ = learn.history_document([self.pair('tls', 200.0, 200.0)],
-                                        ['h'])
+        doc, _ = from_history.history_document(
+            [self.pair('tls', 200.0, 200.0)], ['h'])
         self.assertEqual({}, doc['dirty_share_max'])
         self.assertIsNone(
             residuals_file.from_json(doc).groups['all'].share_max)
@@ -694,20 +695,20 @@ class TestHistoryResiduals(base.BaseTestCase):
     def test_nothing_usable_is_an_error(self):
         self.assertRaisesRegex(
             residuals.RiskDataError, 'no migration of the history',
-            learn.history_document, [self.pair('wireguard', 5.0, 5.0)],
+            from_history.history_document, [self.pair('wireguard', 5.0, 5.0)],
             ['h'])
 
     def test_a_rewritten_file_is_read_again(self):
         path = os.path.join(self.useFixture(fixtures.TempDir()).path,
                             'r.json')
-        doc, _ = learn.history_document([self.pair('tls', 100.0, 150.0)],
-                                        ['h'])
+        doc, _ = from_history.history_document(
+            [self.pair('tls', 100.0, 150.0)], ['h'])
         learn.write(doc, path)
         self.assertEqual([1.5], list(
             residuals_file.load_cached(path).groups['all'].ratios))
-        doc, _ = learn.history_document([self.pair('tls', 100.0, 250.0),
-                                         self.pair('tls', 100.0, 50.0)],
-                                        ['h'])
+        doc, _ = from_history.history_document(
+            [self.pair('tls', 100.0, 250.0), self.pair('tls', 100.0, 50.0)],
+            ['h'])
         learn.write(doc, path)
         self.assertEqual([0.5, 2.5], list(
             residuals_file.load_cached(path).groups['all'].ratios))
