@@ -100,7 +100,9 @@ JSON file of measured / expected pause ratios of real migrations.
 
 The ratios behind ``sla_confidence`` and every decision's probability of
 exceeding its downtime limit, per transport (tcp, tls, ssh) and regime
-(expected pause under 100 ms or not, or a post-copy switch), with the
+(expected pause under 100 ms or not, a migration expected to end within
+5.5 s, which may stop before Nova's first downtime step, or a post-copy
+switch), with the
 largest dirty share of each group's runs; a file that says
 ``loaded_cpu_load`` keeps the runs between hosts that loaded (runnable
 threads per CPU, the busier host's) in groups of their own, which bound
