@@ -103,8 +103,9 @@ def _idle(pair, expected):
     """The pair's expected pause as on idle hosts, or None (an estimate
     from before the inputs carried the pause's fixed part).
     """
-    fixed = _finite(_inputs(pair), 'fixed_pause_ms')
-    load = _finite(_inputs(pair), 'cpu_load')
+    inputs = _inputs(pair)
+    fixed = _finite(inputs, 'fixed_pause_ms')
+    load = _finite(inputs, 'cpu_load')
     if fixed is None or load is None:
         return None
     return float(estimator.idle_pause_ms(expected, load, fixed))
