@@ -345,17 +345,19 @@ def _zero_violations(res, best):
 
 
 def held_pause(table, transport, expected, worst, confidence,
-               post_copy=False, share=None, idle=None, total_s=None):
+               post_copy=False, share=None, idle=None, total_s=None,
+               forced=False):
     """The pause qslm@confidence holds (ms): the expected pause times the
     table's bound, past what its runs can show (or for a guest that
     dirties a larger *share* of its path than they did) the worst case
     (never under the largest ratio measured), as the engine holds it.
     *post_copy*: the model expects Nova's switch (its own regime);
     *idle*: the expected pause on idle hosts, whose regime it is
-    (default *expected*); *total_s*: the expected migration time (s).
+    (default *expected*); *total_s*: the expected migration time (s);
+    *forced*: the model expects Nova's forced pause (its own regime).
     """
     regime = residuals_mod.Regime.of(
-        expected if idle is None else idle, post_copy, total_s)
+        expected if idle is None else idle, post_copy, total_s, forced)
     bound = table.bound(transport, regime, confidence)
     if np.isfinite(bound.ratio) and not (
             share is not None and table.outside(transport, regime, share)):

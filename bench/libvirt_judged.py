@@ -31,7 +31,8 @@ Two kinds of policy allow or deny it:
   runs, grouped per transport, regime and host load exactly as the
   shipped residuals are (:class:`qslm_nova.risk.residuals.ResidualTable`;
   a run the model expects to switch to post-copy is of the post-copy
-  regime, which pools only with itself; runs between hosts loaded to
+  regime, one it expects Nova to pause of the forced-pause regime, each
+  pooling only with itself; runs between hosts loaded to
   :data:`qslm_nova.risk.learn.LOADED_CPU_LOAD` runnable threads per CPU
   are groups of their own). Leaving out the
   whole configuration, not only the run, keeps its repeats from teaching
@@ -120,6 +121,7 @@ class LibvirtRuns:
             residuals.keyed(r['transport'], load, loaded_cpu_load)
             for r, load in zip(self.rows, self.load)]
         self.post_copy = [e['outcome'] == 'post-copy' for e in ests]
+        self.forced = [e['outcome'] == 'forced-pause' for e in ests]
         self.configuration = [libvirt_repeats.configuration(r)
                               for r in self.rows]
         self.share = [learn.row_share(r) for r in self.rows]
@@ -151,18 +153,18 @@ class LibvirtRuns:
                           self.expected[j],
                           self.measured[j], idle=self.idle[j],
                           post_copy=self.post_copy[j], share=self.share[j],
-                          total_s=self.total_s[j])
+                          total_s=self.total_s[j], forced=self.forced[j])
 
     def held(self, tables, confidence):
         """The pause qslm@confidence holds for each run (ms)."""
         return np.array([
             frontier.held_pause(
                 t, t.keyed(residuals.base_transport(tr), load), e, w,
-                confidence, p, s, z, total)
-            for t, tr, load, e, w, p, s, z, total in zip(
+                confidence, p, s, z, total, f)
+            for t, tr, load, e, w, p, s, z, total, f in zip(
                 tables, self.transport, self.load, self.expected,
                 self.worst, self.post_copy, self.share, self.idle,
-                self.total_s)])
+                self.total_s, self.forced)])
 
 
 def _judge(bound, measured, met, limits):

@@ -78,7 +78,8 @@ class Truth:
             estimator.idle_pause_ms(est.expected_downtime_ms, loads,
                                     self.params.fixed_pause_ms),
             np.asarray(est.outcome) == estimator.Outcome.POST_COPY.value,
-            est.total_time_s)
+            est.total_time_s,
+            np.asarray(est.outcome) == estimator.Outcome.FORCED_PAUSE.value)
         drawn = [self.noise.ratios(transport, regimes[c])
                  for c in np.atleast_1d(codes)]
         noise = np.array([

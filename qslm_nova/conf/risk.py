@@ -34,8 +34,9 @@ destination is
 allowed when its pause stays within the limit with at least this
 probability, as far as the measured runs can show. The closer to 1, the
 fewer pauses over the limit and the fewer destinations allowed; a
-confidence beyond what the runs can show (the 631 shipped pre-copy runs
-show at most 0.998, the 137 post-copy switches 0.992) holds the model's
+confidence beyond what the runs can show (the 707 shipped pre-copy stops
+show at most 0.998, the 137 post-copy switches 0.992, the 116 forced
+pauses 0.99) holds the model's
 worst case instead, and so does a guest that dirties a larger share of
 its path's bandwidth than every run of its group (the file's
 ``dirty_share_max``). A flavor may raise it, never lower it, with
@@ -44,11 +45,13 @@ exceeding ``qslm:max_downtime_ms`` whatever this says.
 
 The default, 0.95: judged out of sample by the shipped file's
 Nova-driven migrations (each bound learnt from the other configurations'
-runs), 3.6 % (QEMU 10.0.2) and 6.0 % (7.2.22) of the real pauses went
-beyond the pause held. From about 0.99 the bound reaches the largest
-measured ratios (up to 4.85x, on loaded hosts) and allows fewer
-migrations than the model's worst case does: to hold the worst case,
-leave this empty rather than raise it (``bench/results/real.txt``).
+runs), 4.4 % (QEMU 10.0.2) and 4.0 % (7.2.22) of the real pauses went
+beyond the pause held. From about 0.996 the bound reaches the largest
+measured ratios (3.24x, a fast migration that stopped before Nova's
+first downtime step; 4.85x for a forced pause on loaded hosts) and
+allows fewer migrations than the model's worst case does: to hold the
+worst case, leave this empty rather than raise it
+(``bench/results/real.txt``).
 
 Possible values:
 
@@ -101,8 +104,8 @@ JSON file of measured / expected pause ratios of real migrations.
 The ratios behind ``sla_confidence`` and every decision's probability of
 exceeding its downtime limit, per transport (tcp, tls, ssh) and regime
 (expected pause under 100 ms or not, a migration expected to end within
-5.5 s, which may stop before Nova's first downtime step, or a post-copy
-switch), with the
+5.5 s, which may stop before Nova's first downtime step, a post-copy
+switch or Nova's forced pause), with the
 largest dirty share of each group's runs; a file that says
 ``loaded_cpu_load`` keeps the runs between hosts that loaded (runnable
 threads per CPU, the busier host's) in groups of their own, which bound

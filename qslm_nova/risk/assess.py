@@ -108,9 +108,11 @@ class Assessment:
         # Regimes are of the pause on idle hosts, as the testbed's runs
         # that the shipped residuals come from.
         self.regime_ms = np.asarray(chosen.idle_downtime_ms(), float)
-        # A post-copy switch is a regime of its own.
-        self.post_copy = (np.asarray(chosen.outcome, dtype=int) ==
-                          estimator.Outcome.POST_COPY.value)
+        # A post-copy switch and Nova's forced pause are regimes of
+        # their own.
+        outcome = np.asarray(chosen.outcome, dtype=int)
+        self.post_copy = outcome == estimator.Outcome.POST_COPY.value
+        self.forced = outcome == estimator.Outcome.FORCED_PAUSE.value
         self.worst_ms = np.asarray(chosen.worst_downtime_ms, float)
         self.total_s = np.asarray(chosen.total_time_s, float)
         paths = getattr(chosen, 'paths', None)
@@ -147,7 +149,7 @@ class Assessment:
                       for opt in self._options]
         regimes = tuple(residuals_mod.Regime)
         codes = residuals_mod.Regime.codes(self.regime_ms, self.post_copy,
-                                           self.total_s)
+                                           self.total_s, self.forced)
         cells = np.stack([
             self._option, table.loaded(self.cpu_load).astype(int), codes],
             axis=1).reshape(n, 3)
@@ -329,14 +331,17 @@ class Assessment:
                     '%.1f %%): outside the data, the worst case is held'
                     % (100.0 * self.share[j], near.runs, near.name,
                        100.0 * near.share_max))
-        if self.beyond_data(j) and self.post_copy[j]:
-            switches = self._settings.table().groups.get(
-                residuals_mod.POST_COPY_POOL)
-            return ('a post-copy switch: sla_confidence %g needs %d '
-                    'measured switches, %d are known: the worst case is '
-                    'held' % (self.confidence,
-                              conformal.runs_needed(self.confidence),
-                              switches.runs if switches else 0))
+        if self.beyond_data(j) and (self.post_copy[j] or self.forced[j]):
+            what = (('a post-copy switch', 'switches',
+                     residuals_mod.POST_COPY_POOL) if self.post_copy[j] else
+                    ("Nova's forced pause", 'forced pauses',
+                     residuals_mod.FORCED_PAUSE_POOL))
+            own = self._settings.table().groups.get(what[2])
+            return ('%s: sla_confidence %g needs %d measured %s, %d are '
+                    'known: the worst case is held' % (
+                        what[0], self.confidence,
+                        conformal.runs_needed(self.confidence), what[1],
+                        own.runs if own else 0))
         if self.beyond_data(j):
             return ('sla_confidence %g needs %d measured runs, %d %s runs '
                     'are known: the worst case is held' % (

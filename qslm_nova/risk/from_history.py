@@ -58,7 +58,8 @@ def history_residuals(pairs, loaded_cpu_load=learn.LOADED_CPU_LOAD):
         out.add(residuals.keyed(transport, _load(pair), loaded_cpu_load),
                 expected, measured, _idle(pair, expected),
                 pair.estimate.get('outcome') == 'post-copy',
-                _share(pair), _total_s(pair))
+                _share(pair), _total_s(pair),
+                pair.estimate.get('outcome') == 'forced-pause')
     return out, skipped
 
 

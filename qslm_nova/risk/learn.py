@@ -97,16 +97,18 @@ class Found(dict):
         self.shares = {}
 
     def add(self, transport, expected, measured, idle=None,
-            post_copy=False, share=None, total_s=None):
+            post_copy=False, share=None, total_s=None, forced=False):
         """Put measured / expected into its transport's and regime's
         list (the regime of the idle-host pause *idle*, default
         *expected*; the post-copy regime when the model expected Nova's
-        switch; the fast one when it expected the migration to take
-        *total_s* under ``residuals.FAST_MIGRATION_S``), with the run's
-        dirty share when known.
+        switch, the forced-pause one when it expected Nova's forced
+        pause (*forced*); the fast one when it expected the migration to
+        take *total_s* under ``residuals.FAST_MIGRATION_S``), with the
+        run's dirty share when known.
         """
         key = (transport, residuals.Regime.of(
-            expected if idle is None else idle, post_copy, total_s).value)
+            expected if idle is None else idle, post_copy, total_s,
+            forced).value)
         self.setdefault(key, []).append(measured / expected)
         if share is not None and math.isfinite(share):
             self.shares.setdefault(key, []).append(share)
@@ -150,7 +152,8 @@ def residuals_of(rows, fitted):
         out.add(row['transport'], expected,
                 model.measured_downtime(row, fitted.downtime_source),
                 post_copy=est['outcome'] == 'post-copy',
-                share=row_share(row))
+                share=row_share(row),
+                forced=est['outcome'] == 'forced-pause')
     return out
 
 
@@ -200,7 +203,8 @@ def libvirt_residuals(rows, release_fits=libvirt_runs.RELEASE_FITS,
                       idle=est_idle['downtime_ms'],
                       post_copy=est['outcome'] == 'post-copy',
                       share=row_share(row),
-                      total_s=est['total_ms'] / 1000.0)
+                      total_s=est['total_ms'] / 1000.0,
+                      forced=est['outcome'] == 'forced-pause')
         per_release[qemu] = len(runs)
     return found, per_release
 

@@ -22,7 +22,7 @@ from qslm_nova.risk import residuals
 
 
 def _runs(configurations, ratios, expected=50.0, worst=500.0,
-          post_copy=None, share=None, load=None):
+          post_copy=None, share=None, load=None, forced=None):
     runs = libvirt_judged.LibvirtRuns.__new__(libvirt_judged.LibvirtRuns)
     n = len(configurations)
     runs.paths, runs.rows, runs.left_out = [], [{}] * n, 0
@@ -32,6 +32,7 @@ def _runs(configurations, ratios, expected=50.0, worst=500.0,
     runs.load = list(load or [0.5] * n)
     runs.transport = [residuals.keyed('tcp', x, 3.0) for x in runs.load]
     runs.post_copy = list(post_copy or [False] * n)
+    runs.forced = list(forced or [False] * n)
     runs.expected = np.full(n, expected)
     runs.idle = np.full(n, expected)
     runs.worst = np.full(n, worst)
@@ -89,6 +90,21 @@ class TestLibvirtJudged(testtools.TestCase):
         self.assertEqual(39, tables[0].groups[residuals.ALL].runs)
         self.assertEqual(1.0, tables[0].groups[residuals.ALL].ratios[-1])
         self.assertEqual(5, tables[0].groups['post-copy'].runs)
+        held = runs.held(tables, 0.9)
+        np.testing.assert_allclose(50.0, held[:40])
+        np.testing.assert_allclose(500.0, held[40:])
+
+    def test_forced_pauses_neither_learn_from_nor_teach_stops(self):
+        # 40 pre-copy stops at ratio 1 and 5 forced pauses at 4: a stop's
+        # bound never sees the 4x; a forced pause, with too few of its
+        # kind for any confidence, holds the worst case.
+        configs = ['c%d' % i for i in range(45)]
+        forced = [False] * 40 + [True] * 5
+        runs = _runs(configs, [1.0] * 40 + [4.0] * 5, forced=forced)
+        tables = runs.tables()
+        self.assertEqual(1.0, tables[0].groups[residuals.ALL].ratios[-1])
+        self.assertEqual(5, tables[0].groups['forced-pause'].runs)
+        self.assertEqual(4, tables[-1].groups['forced-pause'].runs)
         held = runs.held(tables, 0.9)
         np.testing.assert_allclose(50.0, held[:40])
         np.testing.assert_allclose(500.0, held[40:])

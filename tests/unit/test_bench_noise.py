@@ -63,7 +63,8 @@ class TestHeldOutWorld(testtools.TestCase):
             table = residuals_file.load(path)
         self.assertEqual('held-out', noise.kind)
         self.assertEqual(doc['runs'], table.groups['all'].runs +
-                         table.groups['post-copy'].runs)
+                         table.groups['post-copy'].runs +
+                         table.groups['forced-pause'].runs)
         everything = real_runs.nova_driven_noise()
         # Each half is a part of the runs, the two together no more.
         self.assertLess(len(noise.pool), len(everything.pool))

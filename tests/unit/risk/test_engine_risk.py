@@ -184,6 +184,20 @@ class _GroupsFile(base.DecisionTestCase):
         return assess.RiskSettings(sla_confidence=confidence,
                                    residuals_file=path)
 
+    def of_kind(self, groups, outcome, expected, confidence=0.9):
+        """Two candidates expecting the same pause, the second ending in
+        *outcome*: (their Assessment, their groups' names, the pauses
+        their groups' bounds at *confidence* would hold).
+        """
+        chosen = _Chosen([expected, expected], [0.0, 0.0],
+                         outcome=['completed', outcome])
+        risk = assess.Assessment(self.settings(groups, confidence), {},
+                                 100 * expected, chosen)
+        names = [risk.groups[m].name for m in risk.member]
+        table = risk._settings.table()
+        return risk, names, [expected * table.groups[n].quantile(confidence)
+                             for n in names]
+
 
 class TestFastWithoutFastRuns(_GroupsFile):
 
@@ -204,26 +218,17 @@ class TestFastWithoutFastRuns(_GroupsFile):
 class TestPostCopyRegime(_GroupsFile):
 
     def test_a_switch_is_held_by_switches_or_the_worst_case(self):
-        chosen = _Chosen([60.0, 60.0], [0.0, 0.0],
-                         outcome=['completed', 'post-copy'])
         pre = [round(x, 3) for x in np.linspace(1.0, 1.2, 30)]
         post = [round(x, 3) for x in np.linspace(1.0, 3.0, 25)]
-        risk = assess.Assessment(
-            self.settings({'tcp/short': pre, 'tcp/post-copy': post}), {},
-            300, chosen)
-        self.assertEqual(['tcp/short', 'tcp/post-copy'],
-                         [risk.groups[m].name for m in risk.member])
-        table = risk._settings.table()
-        np.testing.assert_allclose(
-            [60.0 * table.groups['tcp/short'].quantile(0.9),
-             60.0 * table.groups['tcp/post-copy'].quantile(0.9)],
-            risk.held_ms())
+        risk, names, bounds = self.of_kind(
+            {'tcp/short': pre, 'tcp/post-copy': post}, 'post-copy', 60.0)
+        self.assertEqual(['tcp/short', 'tcp/post-copy'], names)
+        np.testing.assert_allclose(bounds, risk.held_ms())
         # Past the switches' runs (0.97 needs 33), the worst case (2 x
         # the expected pause here), though the pre-copy runs could
         # bound it: they are no evidence about a switch.
-        risk = assess.Assessment(
-            self.settings({'tcp/short': pre * 2, 'tcp/post-copy': post},
-                          0.97), {}, 300, chosen)
+        risk = self.of_kind({'tcp/short': pre * 2, 'tcp/post-copy': post},
+                            'post-copy', 60.0, 0.97)[0]
         held = risk.held_ms()
         self.assertLess(held[0], 60.0 * 1.21)
         self.assertEqual(120.0, held[1])
@@ -234,13 +239,48 @@ class TestPostCopyRegime(_GroupsFile):
                          'is held', risk.describe_bound(1))
         # The shipped residuals hold Nova's switches of the libvirt
         # testbed: a switch is bounded by them, not by the stops.
-        risk = assess.Assessment(assess.RiskSettings(), {}, 300, chosen)
+        risk = assess.Assessment(assess.RiskSettings(), {}, 300,
+                                 _Chosen([60.0, 60.0], [0.0, 0.0],
+                                         outcome=['completed', 'post-copy']))
         switches = risk._settings.table().groups['tcp/post-copy']
         self.assertGreater(switches.runs, 20)
         self.assertEqual('tcp/post-copy', risk.groups[risk.member[1]].name)
         self.assertAlmostEqual(60.0 * switches.quantile(0.95),
                                risk.held_ms()[1])
         self.assertFalse(risk.beyond_data(1))
+
+
+class TestForcedPauseRegime(_GroupsFile):
+
+    def test_a_forced_pause_is_held_by_forced_pauses_or_the_worst_case(
+            self):
+        # Nova's forced pause (its completion timeout passed) moves what
+        # the guest dirtied and was never sent: the forced pauses bound
+        # it, never the stops; past them, the worst case.
+        groups = {
+            'tcp/long': [round(x, 3) for x in np.linspace(1.0, 1.2, 60)],
+            'tcp/forced-pause': [round(x, 3)
+                                 for x in np.linspace(1.0, 4.0, 25)]}
+        risk, names, bounds = self.of_kind(groups, 'forced-pause', 3000.0)
+        self.assertEqual(['tcp/long', 'tcp/forced-pause'], names)
+        np.testing.assert_allclose(bounds, risk.held_ms())
+        self.assertGreater(bounds[1], 3000.0 * 1.2)
+        risk = self.of_kind(groups, 'forced-pause', 3000.0, 0.97)[0]
+        self.assertEqual(6000.0, risk.held_ms()[1])
+        self.assertEqual("Nova's forced pause: sla_confidence 0.97 needs "
+                         "33 measured forced pauses, 25 are known: the "
+                         "worst case is held", risk.describe_bound(1))
+        # The shipped residuals keep the testbed's forced pauses apart:
+        # the stops' tail no longer carries their 3.55x and 4.85x.
+        risk = assess.Assessment(
+            assess.RiskSettings(), {}, 20000,
+            _Chosen([3000.0, 3000.0], [0.0, 0.0],
+                    outcome=['completed', 'forced-pause']))
+        shipped = risk._settings.table()
+        self.assertEqual('tcp/forced-pause',
+                         risk.groups[risk.member[1]].name)
+        self.assertGreater(shipped.groups['forced-pause'].ratios[-1], 4.0)
+        self.assertLess(shipped.groups['tcp/long'].ratios[-1], 1.1)
 
 
 class TestSmallGroup(_GroupsFile):
@@ -363,9 +403,10 @@ class TestConfidence(base.DecisionTestCase):
         d = self.decide('dst', engine(sla_confidence=0.999),
                         flavor={'qslm:max_downtime_ms': '5000'})
         self.assertAllowed(d)
-        # Never under the largest ratio measured (the shipped pool's).
+        # Never under the largest ratio measured (the shipped pool's:
+        # a fast migration's race, 3.24).
         largest = residuals_file.load_cached().groups['all'].ratios[-1]
-        self.assertGreater(largest, 4.0)
+        self.assertGreater(largest, 3.0)
         self.assertAlmostEqual(5000 - d.budget_left_ms,
                                max(d.worst_downtime_ms,
                                    d.expected_downtime_ms * largest),

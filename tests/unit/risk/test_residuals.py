@@ -186,37 +186,56 @@ class TestTable(base.BaseTestCase):
         for ms in (99.9, 100.0):
             self.assertEqual(residuals.Regime.POST_COPY,
                              residuals.Regime.of(ms, post_copy=True))
+            # Nova's forced pause, however long or fast the migration.
+            for total_s in (None, 1.0, 60.0):
+                self.assertEqual(residuals.Regime.FORCED_PAUSE,
+                                 residuals.Regime.of(ms, total_s=total_s,
+                                                     forced=True))
+        np.testing.assert_array_equal(
+            [0, 1, 2, 3, 4], residuals.Regime.codes(
+                [50, 500, 50, 50, 50], [False, False, True, False, False],
+                [60, 60, 60, 1, 1], [False, False, False, False, True]))
+        self.assertEqual(('short', 'long', 'post-copy', 'fast',
+                          'forced-pause'),
+                         tuple(r.value for r in residuals.Regime))
 
-    def test_post_copy_pools_only_with_itself(self):
-        # Post-copy switches and pre-copy stops bound each other in no
-        # pool: the pre-copy groups keep their own ratios, a post-copy
-        # candidate never takes a pre-copy bound.
-        t = residuals.ResidualTable({
-            ('tcp', 'long'): np.linspace(1, 1.2, 40),
-            ('tcp', 'post-copy'): np.linspace(1, 3, 15),
-            ('tls', 'post-copy'): np.linspace(1, 4, 10)})
-        self.assertEqual(40, t.groups['tcp'].runs)
-        self.assertEqual(40, t.groups['all'].runs)
-        self.assertEqual(25, t.groups['post-copy'].runs)
-        post = residuals.Regime.POST_COPY
-        self.assertEqual(('tcp/post-copy', 'post-copy'),
-                         t.chain('tcp', post))
-        self.assertEqual(('post-copy',), t.chain(None, post))
-        # 15 runs: too few; the post-copy pool (25) stands for it, and
-        # its 0.9 bound is over the pre-copy maximum.
-        q, g, _floor = t.bound('tcp', post, 0.9)
-        self.assertEqual('post-copy', g.name)
-        self.assertEqual(t.groups['post-copy'].quantile(0.9), q)
-        self.assertGreater(q, 1.2)
-        # Past the post-copy pool: infinite (the worst case), not the
-        # pre-copy pool's bound.
-        self.assertEqual(math.inf, t.bound('tls', post, 0.97)[0])
-        self.assertLessEqual(t.bound('tcp', residuals.Regime.LONG,
-                                     0.95)[0], 1.2)
-        # Without post-copy runs at all, the worst case.
-        plain = residuals.ResidualTable({
-            ('tcp', 'long'): np.linspace(1, 1.2, 40)})
-        self.assertEqual(math.inf, plain.bound('tcp', post, 0.5)[0])
+    def test_switches_and_forced_pauses_pool_only_with_their_kind(self):
+        # A post-copy switch moves what the connections hold; Nova's
+        # forced pause what the guest dirtied and never sent, seconds.
+        # Neither is a pre-copy stop, nor each other: each regime pools
+        # only with itself, the stops keep their own tail, and neither
+        # takes another kind's bound.
+        for regime, other in (('post-copy', 'forced-pause'),
+                              ('forced-pause', 'post-copy')):
+            kind = residuals.Regime(regime)
+            t = residuals.ResidualTable({
+                ('tcp', 'long'): np.linspace(1, 1.2, 40),
+                ('tcp', other): np.linspace(1, 9, 40),
+                ('tcp', regime): np.linspace(1, 3, 15),
+                ('tls', regime): np.linspace(1, 4, 10)})
+            self.assertEqual(40, t.groups['tcp'].runs)
+            self.assertEqual(40, t.groups['all'].runs)
+            self.assertEqual(25, t.groups[regime].runs)
+            self.assertEqual(40, t.groups[other].runs)
+            self.assertEqual(('tcp/' + regime, regime), t.chain('tcp', kind))
+            self.assertEqual((regime,), t.chain(None, kind))
+            # 15 runs: too few for 0.9; the regime's pool (25) stands for
+            # it, never under what the group's own runs show, and over
+            # the stops' largest.
+            q, g, _floor = t.bound('tcp', kind, 0.9)
+            self.assertEqual(regime, g.name)
+            self.assertEqual(max(t.groups[regime].quantile(0.9),
+                                 t.groups['tcp/' + regime].seen(0.9)), q)
+            self.assertGreater(q, 1.2)
+            self.assertLessEqual(q, 4.0)   # not the other kind's 9
+            # Past the pool: infinite (the worst case), not the stops'.
+            self.assertEqual(math.inf, t.bound('tls', kind, 0.97)[0])
+            self.assertLessEqual(t.bound('tcp', residuals.Regime.LONG,
+                                         0.95)[0], 1.2)
+            # Without runs of the kind at all, the worst case.
+            plain = residuals.ResidualTable({
+                ('tcp', 'long'): np.linspace(1, 1.2, 40)})
+            self.assertEqual(math.inf, plain.bound('tcp', kind, 0.5)[0])
 
     def test_bad_documents_named(self):
         bad = [
@@ -448,8 +467,15 @@ class TestShippedFile(base.BaseTestCase):
                          sorted(doc['runs_per_qemu']))
         self.assertEqual(doc['runs'], sum(doc['runs_per_qemu'].values()))
         self.assertEqual(doc['runs'], table.groups['all'].runs +
-                         table.groups['post-copy'].runs)
+                         table.groups['post-copy'].runs +
+                         table.groups['forced-pause'].runs)
         self.assertGreater(table.groups['post-copy'].runs, 100)
+        # Every forced pause the model expected is apart, and each of
+        # the stops' groups that had them keeps a tail of its own.
+        self.assertGreater(table.groups['forced-pause'].runs, 100)
+        for stops in ('tcp/long', 'tls/long', 'tcp@loaded/long'):
+            self.assertLess(table.groups[stops].ratios[-1], 1.7)
+            self.assertGreater(table.groups[stops].ratios[-1], 0.9)
 
     def test_learn_from_a_raw_campaign(self):
         # --csv learns the raw-QEMU testbed against its fit: only the
@@ -660,9 +686,15 @@ class TestHistoryResiduals(base.BaseTestCase):
         switched = join.Pair({'mechanism': 'tls', 'outcome': 'post-copy',
                               'expected_downtime_ms': 60.0},
                              {'downtime_ms': 150.0})
+        # So is one expected to end in Nova's forced pause.
+        forced = join.Pair({'mechanism': 'tls', 'outcome': 'forced-pause',
+                            'expected_downtime_ms': 3000.0,
+                            'total_time_s': 2.0},
+                           {'downtime_ms': 6000.0})
         found, _ = from_history.history_residuals([
-            switched, self.pair('tls', 60.0, 66.0)])
+            switched, forced, self.pair('tls', 60.0, 66.0)])
         self.assertEqual({('tls', 'post-copy'): [2.5],
+                          ('tls', 'forced-pause'): [2.0],
                           ('tls', 'short'): [1.1]}, found)
 
     def test_shares_of_the_estimates_inputs(self):
