@@ -196,8 +196,9 @@ class Bound(typing.NamedTuple):
 
     #: The ratio held (infinite past what the runs can show).
     ratio: float
-    #: The group whose conformal bound it is (the largest pool when no
-    #: group has the runs the confidence needs).
+    #: The group whose conformal bound it is (the largest pool of the
+    #: migration's kind when no group has the runs the confidence
+    #: needs).
     group: conformal.ResidualGroup
     #: The finer group, too small for the confidence, whose own runs
     #: hold more than ``group``'s bound and set ``ratio``; or None.
@@ -281,6 +282,18 @@ class ResidualTable:
             group = self.groups.get(name)
             if group is not None and group.runs >= need:
                 return group
+        return self.largest(transport, regime)
+
+    def largest(self, transport, regime):
+        """The largest pool of the migration's kind: the last group of
+        its chain that the table has (``forced-pause`` for a forced
+        pause, ``all`` for a stop), whose largest ratio the worst case is
+        never held under; ``all`` when it has none of its kind.
+        """
+        for name in reversed(self.chain(transport, regime)):
+            group = self.groups.get(name)
+            if group is not None and group.runs:
+                return group
         return self.groups[ALL]
 
     def nearest(self, transport, regime):
@@ -339,4 +352,4 @@ class ResidualTable:
             seen = group.seen(confidence)
             if seen > floor:
                 floor, source = seen, group
-        return Bound(math.inf, self.groups[ALL])
+        return Bound(math.inf, self.largest(transport, regime))

@@ -228,14 +228,19 @@ class TestTable(base.BaseTestCase):
                                  t.groups['tcp/' + regime].seen(0.9)), q)
             self.assertGreater(q, 1.2)
             self.assertLessEqual(q, 4.0)   # not the other kind's 9
-            # Past the pool: infinite (the worst case), not the stops'.
-            self.assertEqual(math.inf, t.bound('tls', kind, 0.97)[0])
+            # Past the pool: infinite (the worst case), not the stops'
+            # bound; the worst case is never under the kind's largest.
+            beyond = t.bound('tls', kind, 0.97)
+            self.assertEqual(math.inf, beyond.ratio)
+            self.assertEqual(regime, beyond.group.name)
+            self.assertEqual(4.0, beyond.group.ratios[-1])
             self.assertLessEqual(t.bound('tcp', residuals.Regime.LONG,
                                          0.95)[0], 1.2)
             # Without runs of the kind at all, the worst case.
             plain = residuals.ResidualTable({
                 ('tcp', 'long'): np.linspace(1, 1.2, 40)})
             self.assertEqual(math.inf, plain.bound('tcp', kind, 0.5)[0])
+            self.assertEqual('all', plain.largest('tcp', kind).name)
 
     def test_bad_documents_named(self):
         bad = [
