@@ -346,7 +346,7 @@ def _zero_violations(res, best):
 
 def held_pause(table, transport, expected, worst, confidence,
                post_copy=False, share=None, idle=None, total_s=None,
-               forced=False):
+               forced=False, race=None):
     """The pause qslm@confidence holds (ms): the expected pause times the
     table's bound, past what its runs can show (or for a guest that
     dirties a larger *share* of its path than they did) the worst case
@@ -354,10 +354,14 @@ def held_pause(table, transport, expected, worst, confidence,
     *post_copy*: the model expects Nova's switch (its own regime);
     *idle*: the expected pause on idle hosts, whose regime it is
     (default *expected*); *total_s*: the expected migration time (s);
-    *forced*: the model expects Nova's forced pause (its own regime).
+    *forced*: the model expects Nova's forced pause (its own regime);
+    *race*: the pause expected had Nova's first step landed late, which
+    a fast migration's ratios are of (:func:`residuals.base_pause`).
     """
-    regime = residuals_mod.Regime.of(
+    code = residuals_mod.Regime.codes(
         expected if idle is None else idle, post_copy, total_s, forced)
+    regime = tuple(residuals_mod.Regime)[int(code)]
+    expected = float(residuals_mod.base_pause(expected, race, code))
     bound = table.bound(transport, regime, confidence)
     if np.isfinite(bound.ratio) and not (
             share is not None and table.outside(transport, regime, share)):

@@ -111,6 +111,7 @@ class LibvirtRuns:
         self.idle = np.array([z['downtime_ms'] for z in idle])
         self.expected = np.array([e['downtime_ms'] for e in ests])
         self.worst = np.array([e['worst_downtime_ms'] for e in ests])
+        self.race = np.array([e['race_downtime_ms'] for e in ests])
         self.total_s = np.array([e['total_ms'] / 1000.0 for e in ests])
         self.paper = np.array([e['paper_ms'] for e in ests])
         self.measured = np.array([lm.measured_pause(r) for r in self.rows])
@@ -153,18 +154,19 @@ class LibvirtRuns:
                           self.expected[j],
                           self.measured[j], idle=self.idle[j],
                           post_copy=self.post_copy[j], share=self.share[j],
-                          total_s=self.total_s[j], forced=self.forced[j])
+                          total_s=self.total_s[j], forced=self.forced[j],
+                          race=self.race[j])
 
     def held(self, tables, confidence):
         """The pause qslm@confidence holds for each run (ms)."""
         return np.array([
             frontier.held_pause(
                 t, t.keyed(residuals.base_transport(tr), load), e, w,
-                confidence, p, s, z, total, f)
-            for t, tr, load, e, w, p, s, z, total, f in zip(
+                confidence, p, s, z, total, f, r)
+            for t, tr, load, e, w, p, s, z, total, f, r in zip(
                 tables, self.transport, self.load, self.expected,
                 self.worst, self.post_copy, self.share, self.idle,
-                self.total_s, self.forced)])
+                self.total_s, self.forced, self.race)])
 
 
 def _judge(bound, measured, met, limits):

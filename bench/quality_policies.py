@@ -95,6 +95,7 @@ class PaperEngine(decision.Engine):
         paper = chosen.paper_worst_ms
         chosen.expected_downtime_ms = paper.copy()
         chosen.worst_downtime_ms = paper.copy()
+        chosen.race_downtime_ms = paper.copy()
         chosen.outcome = np.full_like(chosen.outcome,
                                       estimator.Outcome.COMPLETED)
         chosen.worst_outcome = np.full_like(chosen.worst_outcome,

@@ -117,6 +117,8 @@ class DecisionBuilder:
         d.inputs = self.inputs(option, j)
         d.expected_downtime_ms = float(chosen.expected_downtime_ms[j])
         d.worst_downtime_ms = float(chosen.worst_downtime_ms[j])
+        if chosen.race_downtime_ms is not None:
+            d.race_downtime_ms = float(chosen.race_downtime_ms[j])
         d.total_time_s = float(chosen.total_time_s[j])
         d.bytes_sent = float(chosen.bytes_sent[j])
         d.rate_mibps = float(chosen.rate_mibps[j])

@@ -65,6 +65,8 @@ class Decision:
     rtt_ms: float = None
     expected_downtime_ms: float = None
     worst_downtime_ms: float = None
+    # The expected pause had Nova's first downtime step landed late.
+    race_downtime_ms: float = None
     total_time_s: float = None
     bytes_sent: float = None
     rate_mibps: float = None

@@ -34,7 +34,7 @@ Outcome = estimator.Outcome
 #: The Estimate fields a decision carries.
 ESTIMATE_FIELDS = ('expected_downtime_ms', 'worst_downtime_ms',
                    'total_time_s', 'bytes_sent', 'rate_mibps', 'outcome',
-                   'worst_outcome')
+                   'worst_outcome', 'race_downtime_ms')
 
 # Rank of each estimator outcome when choosing a transport option.
 _RANK = np.empty(len(Outcome), dtype=int)
@@ -58,6 +58,8 @@ class ChosenEstimates:
     rate_mibps: np.ndarray
     outcome: np.ndarray
     worst_outcome: np.ndarray
+    # The expected pause had Nova's first step landed late (Estimate).
+    race_downtime_ms: np.ndarray = None
     paper_worst_ms: np.ndarray = None
     option: np.ndarray = None
     options: list = None

@@ -59,7 +59,7 @@ class PreCopyRun(endings.ColumnEndings):
         at the stop (MiB).
     :param working_mb: the memory the guest keeps writing (MiB; default
         all it touched): what a round leaves dirty is at most this.
-
+    :param first_step_at: s until Nova's first step (QEMU's own limit).
     """
 
     # Per-column arrays; they leave the run together when columns finish.
@@ -74,12 +74,13 @@ class PreCopyRun(endings.ColumnEndings):
 
     def __init__(self, memory_mb, touched_mb, dirty_Bps, rate, stop_rate,
                  rtt_s, mechanism, libvirt, params, disk_gb, bound, load,
-                 buffered_mb, working_mb=None):
+                 buffered_mb, working_mb=None, first_step_at=0.0):
         n = rate.shape[0]
         self.params = params
         self.libvirt = libvirt
         self.schedule = settings_mod.StepSchedule(
-            libvirt, settings_mod.data_gb(memory_mb, disk_gb), params)
+            libvirt, settings_mod.data_gb(memory_mb, disk_gb), params,
+            first_step_at)
         self.touched = touched_mb * MIB
         self.working = (self.touched if working_mb is None else
                         min(working_mb, touched_mb) * MIB)

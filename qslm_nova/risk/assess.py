@@ -104,17 +104,25 @@ class Assessment:
         self.rank_by_loss = (settings.rank_by == 'expected_loss' and
                              self.terms.priced)
         self.max_downtime_ms = max_downtime_ms
-        self.expected_ms = np.asarray(chosen.expected_downtime_ms, float)
+        expected = np.asarray(chosen.expected_downtime_ms, float)
         # Regimes are of the pause on idle hosts, as the testbed's runs
-        # that the shipped residuals come from.
-        self.regime_ms = np.asarray(chosen.idle_downtime_ms(), float)
-        # A post-copy switch and Nova's forced pause are regimes of
-        # their own.
+        # that the shipped residuals come from; a post-copy switch and
+        # Nova's forced pause are regimes of their own.
         outcome = np.asarray(chosen.outcome, dtype=int)
         self.post_copy = outcome == estimator.Outcome.POST_COPY.value
         self.forced = outcome == estimator.Outcome.FORCED_PAUSE.value
-        self.worst_ms = np.asarray(chosen.worst_downtime_ms, float)
         self.total_s = np.asarray(chosen.total_time_s, float)
+        self.codes = residuals_mod.Regime.codes(
+            chosen.idle_downtime_ms(), self.post_copy, self.total_s,
+            self.forced)
+        #: The pause the residuals' ratios multiply: the expected one,
+        #: or for a fast migration the pause it has if it stops under
+        #: QEMU's own limit before Nova's first step lands (the fast
+        #: runs' ratios are of that pause).
+        self.expected_ms = residuals_mod.base_pause(
+            expected, getattr(chosen, 'race_downtime_ms', None), self.codes)
+        self.raced = self.expected_ms > expected
+        self.worst_ms = np.asarray(chosen.worst_downtime_ms, float)
         paths = getattr(chosen, 'paths', None)
         self.share = (None if paths is None or dirty_rate_mibps is None
                       else residuals_mod.dirty_share(
@@ -148,10 +156,9 @@ class Assessment:
         transports = [residuals_mod.transport_of(opt.label)
                       for opt in self._options]
         regimes = tuple(residuals_mod.Regime)
-        codes = residuals_mod.Regime.codes(self.regime_ms, self.post_copy,
-                                           self.total_s, self.forced)
         cells = np.stack([
-            self._option, table.loaded(self.cpu_load).astype(int), codes],
+            self._option, table.loaded(self.cpu_load).astype(int),
+            self.codes],
             axis=1).reshape(n, 3)
         found, member = np.unique(cells, axis=0, return_inverse=True)
         member = member.reshape(n)
@@ -350,17 +357,20 @@ class Assessment:
                         group.runs, group.name))
         bound = self.bounds[self.member[j]]
         floor = self._index().floors[self.member[j]]
+        base = ('expected' if not self.raced[j] else
+                "%.1f ms, its pause if it stops before Nova's first "
+                'downtime step lands,' % self.expected_ms[j])
         if floor is not None:
             # A finer group's own runs hold more than the pool's bound.
-            return ('pause held at %g confidence: expected x %.2f (%s of '
+            return ('pause held at %g confidence: %s x %.2f (%s of '
                     '%d measured %s runs, over the bound of %d %s runs%s)'
-                    % (self.confidence, bound,
+                    % (self.confidence, base, bound,
                        'largest' if bound == floor.ratios[-1] else 'bound',
                        floor.runs, floor.name, group.runs, group.name,
                        self._load_note(j)))
-        return ('pause held at %g confidence: expected x %.2f (bound of '
+        return ('pause held at %g confidence: %s x %.2f (bound of '
                 '%d measured %s runs%s)' % (
-                    self.confidence, bound, group.runs, group.name,
+                    self.confidence, base, bound, group.runs, group.name,
                     self._load_note(j)))
 
     def _load_note(self, j):

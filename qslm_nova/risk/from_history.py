@@ -59,7 +59,8 @@ def history_residuals(pairs, loaded_cpu_load=learn.LOADED_CPU_LOAD):
                 expected, measured, _idle(pair, expected),
                 pair.estimate.get('outcome') == 'post-copy',
                 _share(pair), _total_s(pair),
-                pair.estimate.get('outcome') == 'forced-pause')
+                pair.estimate.get('outcome') == 'forced-pause',
+                _finite(pair.estimate, 'race_downtime_ms'))
     return out, skipped
 
 

@@ -97,19 +97,23 @@ class Found(dict):
         self.shares = {}
 
     def add(self, transport, expected, measured, idle=None,
-            post_copy=False, share=None, total_s=None, forced=False):
+            post_copy=False, share=None, total_s=None, forced=False,
+            race=None):
         """Put measured / expected into its transport's and regime's
         list (the regime of the idle-host pause *idle*, default
         *expected*; the post-copy regime when the model expected Nova's
         switch, the forced-pause one when it expected Nova's forced
         pause (*forced*); the fast one when it expected the migration to
         take *total_s* under ``residuals.FAST_MIGRATION_S``), with the
-        run's dirty share when known.
+        run's dirty share when known. A fast run's ratio is of the larger
+        of *expected* and *race*, the pause expected had Nova's first
+        step landed late (:func:`residuals.base_pause`).
         """
-        key = (transport, residuals.Regime.of(
-            expected if idle is None else idle, post_copy, total_s,
-            forced).value)
-        self.setdefault(key, []).append(measured / expected)
+        code = residuals.Regime.codes(
+            expected if idle is None else idle, post_copy, total_s, forced)
+        key = (transport, tuple(residuals.Regime)[int(code)].value)
+        base = float(residuals.base_pause(expected, race, code))
+        self.setdefault(key, []).append(measured / base)
         if share is not None and math.isfinite(share):
             self.shares.setdefault(key, []).append(share)
 
@@ -204,7 +208,8 @@ def libvirt_residuals(rows, release_fits=libvirt_runs.RELEASE_FITS,
                       post_copy=est['outcome'] == 'post-copy',
                       share=row_share(row),
                       total_s=est['total_ms'] / 1000.0,
-                      forced=est['outcome'] == 'forced-pause')
+                      forced=est['outcome'] == 'forced-pause',
+                      race=est['race_downtime_ms'])
         per_release[qemu] = len(runs)
     return found, per_release
 

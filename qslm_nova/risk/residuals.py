@@ -191,6 +191,26 @@ class Regime(enum.Enum):
         return OWN_POOLS.get(self.value)
 
 
+#: The index of the fast regime in ``tuple(Regime)`` (its code).
+FAST_CODE = tuple(Regime).index(Regime.FAST)
+
+
+def base_pause(expected_ms, race_ms, codes):
+    """The pause a migration's ratios are of, per migration: the
+    expected pause, but for a fast one (regime *codes*, see
+    :meth:`Regime.codes`) the larger of it and *race_ms*, the pause the
+    model expects if the guest stops under QEMU's own limit before
+    Nova's late first step (the estimate's ``race_downtime_ms``; None:
+    not known, the expected pause).
+    """
+    expected = np.asarray(expected_ms, dtype=float)
+    if race_ms is None:
+        return expected
+    race = np.asarray(race_ms, dtype=float)
+    return np.where(np.asarray(codes) == FAST_CODE,
+                    np.fmax(expected, race), expected)
+
+
 class Bound(typing.NamedTuple):
     """The ratio a table holds for a migration at a confidence."""
 

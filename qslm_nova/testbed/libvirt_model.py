@@ -230,6 +230,7 @@ def estimate_rows(rows, fitted, variant=AFTER, load_of=load_per_cpu):
             working_set_mb=working_set_mb(row))
         out.append({
             'downtime_ms': float(est.expected_downtime_ms[0]),
+            'race_downtime_ms': float(est.race_downtime_ms[0]),
             'worst_downtime_ms': float(est.worst_downtime_ms[0]),
             'total_ms': float(est.total_time_s[0]) * 1000.0,
             'worst_total_ms': float(est.worst_total_time_s[0]) * 1000.0,

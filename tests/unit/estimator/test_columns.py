@@ -65,7 +65,7 @@ class TestRepeatedInputs(base.BaseTestCase):
 
     FIELDS = ('expected_downtime_ms', 'worst_downtime_ms', 'total_time_s',
               'worst_total_time_s', 'bytes_sent', 'rate_mibps', 'outcome',
-              'worst_outcome', 'rounds')
+              'worst_outcome', 'rounds', 'race_downtime_ms')
 
     def _check(self, d, mech, params, n, fewest, most):
         rng = np.random.RandomState(5)
@@ -80,9 +80,12 @@ class TestRepeatedInputs(base.BaseTestCase):
             many = estimator.estimate(d['memory_mb'], d['dirty'], d['bw'],
                                       d['rtt'], mech, d['load'],
                                       d['libvirt'], params)
-        # One run: the expected and the worst case of each distinct input.
-        self.assertEqual(1, len(sizes))
+        # One run: the expected and the worst case of each distinct input;
+        # then maybe the race of those expected to end before Nova's
+        # first step may land.
+        self.assertIn(len(sizes), (1, 2))
         self.assertTrue(2 * fewest <= sizes[0] <= 2 * most, sizes)
+        self.assertTrue(all(s <= sizes[0] // 2 for s in sizes[1:]), sizes)
         for i in rng.choice(n, 24, replace=False):
             one_mech = (mech.take([i]) if isinstance(
                 mech, estimator.MechanismColumns) else mech)

@@ -587,6 +587,42 @@ class TestFirstInterval(base.BaseTestCase):
         self.assertAlmostEqual(20.0, est('abort', 0.6).total_time_s[0],
                                delta=0.5)
 
+    def test_a_late_first_step_leaves_qemus_own_limit(self):
+        # Until Nova's first step lands, QEMU's own limit (300 ms); then
+        # Nova's first step, and its later ones on time.
+        lv = estimator.LibvirtSettings(downtime_delay_s=10)
+        on_time = estimator.settings.StepSchedule(lv, 2.0, PARAMS)
+        late = estimator.settings.StepSchedule(lv, 2.0, PARAMS, 5.5)
+        np.testing.assert_array_equal([0.0, 5.5] + list(on_time.start_s[1:]),
+                                      late.start_s)
+        self.assertEqual(0.3, late.first_limit)
+        np.testing.assert_allclose(on_time.limit_at[1:],
+                                   late.limit_at[2:])
+        self.assertEqual(0.05, on_time.first_limit)
+
+    def test_race_pause_of_a_fast_migration(self):
+        # 10 Gbit/s moves 2 GiB in about 2 s: a guest dirtying 64 MiB/s
+        # may stop under QEMU's own 300 ms limit before Nova's late first
+        # step (5.5 s) and carry more than Nova's 50 ms step allows.
+        fast = draws.est(dirty=64.0, bw=10.0)
+        self.assertLess(fast.total_time_s[0], PARAMS.late_first_step_s)
+        self.assertGreater(fast.race_downtime_ms[0],
+                           fast.expected_downtime_ms[0] + 50.0)
+        self.assertLess(fast.race_downtime_ms[0],
+                        300.0 + PARAMS.fixed_pause_ms + 50.0)
+        # A migration expected to end later cannot run that race.
+        slow = draws.est(dirty=64.0, bw=1.0)
+        self.assertGreater(slow.total_time_s[0], PARAMS.late_first_step_s)
+        self.assertEqual(slow.expected_downtime_ms[0],
+                         slow.race_downtime_ms[0])
+        # Neither can one that does not complete (a forced pause here).
+        stuck = draws.est(dirty=4096.0, bw=10.0, libvirt=estimator.
+                          LibvirtSettings(completion_timeout_s=1,
+                                          timeout_action='force_complete'))
+        self.assertEqual('forced-pause', stuck.outcome_name(0))
+        self.assertEqual(stuck.expected_downtime_ms[0],
+                         stuck.race_downtime_ms[0])
+
     def test_no_timeout_no_action(self):
         sched = estimator.settings.StepSchedule(
             estimator.LibvirtSettings(completion_timeout_s=0,

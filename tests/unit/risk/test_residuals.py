@@ -584,7 +584,14 @@ class TestShippedFile(base.BaseTestCase):
         t = residuals_file.load_cached()
         for g in t.groups.values():
             self.assertGreater(g.runs, 0)
-            self.assertTrue(0.3 < g.mean < 2.0, (g.name, g.mean))
+            if g.name.endswith('/fast'):
+                # Of the pause had Nova's first step landed late: no
+                # fast run paused that long, most much less (the race is
+                # one run in five).
+                self.assertTrue(0.1 < g.mean < 0.5, (g.name, g.mean))
+                self.assertLess(g.ratios[-1], 1.0)
+            else:
+                self.assertTrue(0.3 < g.mean < 2.0, (g.name, g.mean))
 
 
 class TestHistoryResiduals(base.BaseTestCase):
