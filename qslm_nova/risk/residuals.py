@@ -85,8 +85,9 @@ SHORT_PAUSE_MS = 100.0
 #: seconds is the ``fast`` regime, whatever its pause: in about one
 #: testbed run in five Nova's first downtime step landed with libvirt's
 #: next keepalive (5 s) after Nova's first poll (up to 0.5 s), and a
-#: guest that stops before it does so under QEMU's own limit.
-FAST_MIGRATION_S = 5.5
+#: guest that stops before it does so under QEMU's own limit (the
+#: estimate's ``race_downtime_ms`` is of such a stop).
+FAST_MIGRATION_S = estimator.ModelParams.late_first_step_s
 #: A decision's end-to-end mechanism -> its groups' transport.
 TRANSPORT_OF_MECHANISM = {'none': 'tcp', 'tls': 'tls', 'ssh': 'ssh',
                           'tunnelled': 'tunnelled', 'ipsec': 'ipsec'}
