@@ -709,6 +709,22 @@ class TestHistoryResiduals(base.BaseTestCase):
                           ('tls', 'forced-pause'): [2.0],
                           ('tls', 'short'): [1.1]}, found)
 
+    def test_fast_estimates_learn_against_their_race_pause(self):
+        # A fast migration's ratio is of the larger of its expected and
+        # race pause, as the engine holds it; a slow one's, or one whose
+        # estimate names no race pause, of its expected pause.
+        def pair(total_s, race, measured=150.0):
+            est = {'mechanism': 'none', 'expected_downtime_ms': 60.0,
+                   'total_time_s': total_s}
+            if race is not None:
+                est['race_downtime_ms'] = race
+            return join.Pair(est, {'downtime_ms': measured})
+        found, _ = from_history.history_residuals([
+            pair(2.0, 300.0), pair(2.0, 30.0), pair(2.0, None),
+            pair(60.0, 300.0)])
+        self.assertEqual({('tcp', 'fast'): [0.5, 2.5, 2.5],
+                          ('tcp', 'short'): [2.5]}, found)
+
     def test_shares_of_the_estimates_inputs(self):
         def pair(expected, dirty, gbps):
             inputs = {'dirty_rate_mibps': dirty, 'bandwidth_gbps': gbps}
