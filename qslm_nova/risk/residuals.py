@@ -61,9 +61,10 @@ times longer than the model expected, idle ones seldom more than
 CPU) keeps the runs between hosts that loaded, the busier of the two, in
 groups of their own, ``tcp@loaded/long`` and so on, pooled in
 ``tcp@loaded``, then with the idle runs in ``all``; the idle runs'
-groups keep the plain names, and their transport's pool (``tcp``) is of
-idle runs only: a migration between idle hosts past its group is not
-held to the loaded hosts' forced pauses. A migration is in the loaded
+groups keep the plain names, and their transport's pool (``tcp``) and
+the pool of every transport's (``idle``) are of idle runs only: a
+migration between idle hosts past its group is not held to the loaded
+hosts' tail before ``all``. A migration is in the loaded
 groups when the load the estimate used (of the busier host) reaches it.
 
 :mod:`qslm_nova.risk.residuals_file` reads a table from its file.
@@ -93,6 +94,9 @@ TRANSPORT_OF_MECHANISM = {'none': 'tcp', 'tls': 'tls', 'ssh': 'ssh',
                           'tunnelled': 'tunnelled', 'ipsec': 'ipsec'}
 #: The pool every group falls back to.
 ALL = 'all'
+#: The pool of every pre-copy run between idle hosts, which an idle
+#: migration tries before ``all`` (in a table that splits by load).
+IDLE = 'idle'
 #: The pool of the post-copy regime's groups (they join no other pool).
 POST_COPY_POOL = 'post-copy'
 #: The pool of the forced-pause regime's groups (they join no other).
@@ -255,7 +259,9 @@ class ResidualTable:
             self.groups[name] = conformal.ResidualGroup(
                 name, np.sort(ratios), share)
             pool = ((OWN_POOLS[regime],) if regime in OWN_POOLS
-                    else (transport, ALL))
+                    else (transport, ALL) if (transport.endswith(LOADED) or
+                                              loaded_cpu_load is None)
+                    else (transport, IDLE, ALL))
             for pname in pool:
                 pools.setdefault(pname, []).append((ratios, share))
         for name, parts in pools.items():
@@ -292,7 +298,9 @@ class ResidualTable:
             return ('%s/%s' % (transport, regime.value), regime.own_pool)
         if transport is None:
             return (ALL,)
-        return ('%s/%s' % (transport, regime.value), transport, ALL)
+        if transport.endswith(LOADED) or IDLE not in self.groups:
+            return ('%s/%s' % (transport, regime.value), transport, ALL)
+        return ('%s/%s' % (transport, regime.value), transport, IDLE, ALL)
 
     def group_for(self, transport, regime, confidence=None):
         """The finest group with the runs the confidence needs; the

@@ -355,9 +355,10 @@ class TestMechanismsTheTestbedDidNotRun(_GroupsFile):
         self.assertEqual('tunnelled/long', group.name)
         self.assertAlmostEqual(200.0 * group.quantile(0.95),
                                risk.held_ms()[0])
-        # The shipped file has no tunnelled runs: everything's pool.
+        # The shipped file has no tunnelled runs: the pool of every run
+        # between idle hosts (between loaded ones, everything's).
         risk = assess.Assessment(assess.RiskSettings(), {}, 1000, chosen)
-        self.assertEqual('all', risk.groups[risk.member[0]].name)
+        self.assertEqual('idle', risk.groups[risk.member[0]].name)
 
 
 class TestConfidence(base.DecisionTestCase):

@@ -282,14 +282,17 @@ class TestTable(base.BaseTestCase):
         self.assertEqual(3.0, t.loaded_cpu_load)
         self.assertNotIn('loaded_cpu_load', t.origin)
         self.assertEqual(35, t.groups['tcp@loaded'].runs)
-        # The transport's pool is of idle hosts' runs; all holds both.
+        # The transport's pool is of idle hosts' runs, and so is the pool
+        # of every idle stop; all holds both.
         self.assertEqual(30, t.groups['tcp'].runs)
+        self.assertEqual(30, t.groups['idle'].runs)
         self.assertEqual(65, t.groups['all'].runs)
         self.assertEqual(5, t.groups['post-copy'].runs)
         long, post = residuals.Regime.LONG, residuals.Regime.POST_COPY
         self.assertEqual(('tcp@loaded/long', 'tcp@loaded', 'all'),
                          t.chain('tcp@loaded', long))
-        self.assertEqual(('tcp/long', 'tcp', 'all'), t.chain('tcp', long))
+        self.assertEqual(('tcp/long', 'tcp', 'idle', 'all'),
+                         t.chain('tcp', long))
         self.assertEqual(('tcp@loaded/post-copy', 'post-copy'),
                          t.chain('tcp@loaded', post))
         # The busier host's load picks the name, from the file's load on.
@@ -318,6 +321,31 @@ class TestTable(base.BaseTestCase):
                                    0.97)
         self.assertEqual('all', group.name)
         self.assertAlmostEqual(3.0, q)
+
+    def test_idle_bound_past_its_transport_is_the_idle_runs(self):
+        # At 0.97 (33 runs needed) neither the idle TCP runs (10) nor
+        # their transport's pool can bound an idle TCP stop: every
+        # transport's idle runs (35) do, before the loaded ones' tail
+        # joins them in 'all'.
+        t = residuals.ResidualTable(
+            {('tcp', 'long'): np.linspace(1, 1.1, 10),
+             ('tls', 'long'): np.linspace(1, 1.2, 25),
+             ('tcp@loaded', 'long'): np.linspace(1, 3, 30)},
+            loaded_cpu_load=3.0)
+        q, group, _floor = t.bound('tcp', residuals.Regime.LONG, 0.97)
+        self.assertEqual(('idle', 35), (group.name, group.runs))
+        self.assertLessEqual(q, 1.2)
+        # Past the idle runs (0.98 needs 49), all of them.
+        q, group, _floor = t.bound('tcp', residuals.Regime.LONG, 0.98)
+        self.assertEqual(('all', 65), (group.name, group.runs))
+        self.assertGreater(q, 2.0)
+        # A table that keeps every load together has no idle pool.
+        together = residuals.ResidualTable(
+            {('tcp', 'long'): np.linspace(1, 1.1, 10),
+             ('tls', 'long'): np.linspace(1, 1.2, 25)})
+        self.assertNotIn('idle', together.groups)
+        self.assertEqual(('tcp/long', 'tcp', 'all'),
+                         together.chain('tcp', residuals.Regime.LONG))
 
     def test_loaded_bound_is_the_loaded_runs_never_under_the_idle(self):
         t = self.loaded_table()
