@@ -358,10 +358,9 @@ def held_pause(table, transport, expected, worst, confidence,
     *race*: the pause expected had Nova's first step landed late, which
     a fast migration's ratios are of (:func:`residuals.base_pause`).
     """
-    code = residuals_mod.Regime.codes(
+    regime = residuals_mod.Regime.of(
         expected if idle is None else idle, post_copy, total_s, forced)
-    regime = tuple(residuals_mod.Regime)[int(code)]
-    expected = float(residuals_mod.base_pause(expected, race, code))
+    expected = float(residuals_mod.base_pause(expected, race, regime.code))
     bound = table.bound(transport, regime, confidence)
     if np.isfinite(bound.ratio) and not (
             share is not None and table.outside(transport, regime, share)):

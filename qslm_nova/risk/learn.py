@@ -109,10 +109,10 @@ class Found(dict):
         of *expected* and *race*, the pause expected had Nova's first
         step landed late (:func:`residuals.base_pause`).
         """
-        code = residuals.Regime.codes(
+        regime = residuals.Regime.of(
             expected if idle is None else idle, post_copy, total_s, forced)
-        key = (transport, tuple(residuals.Regime)[int(code)].value)
-        base = float(residuals.base_pause(expected, race, code))
+        key = (transport, regime.value)
+        base = float(residuals.base_pause(expected, race, regime.code))
         self.setdefault(key, []).append(measured / base)
         if share is not None and math.isfinite(share):
             self.shares.setdefault(key, []).append(share)

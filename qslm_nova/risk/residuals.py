@@ -195,9 +195,14 @@ class Regime(enum.Enum):
         """
         return OWN_POOLS.get(self.value)
 
+    @property
+    def code(self):
+        """The regime's number in :meth:`codes`' arrays."""
+        return tuple(Regime).index(self)
 
-#: The index of the fast regime in ``tuple(Regime)`` (its code).
-FAST_CODE = tuple(Regime).index(Regime.FAST)
+
+#: The code of the fast regime.
+FAST_CODE = Regime.FAST.code
 
 
 def base_pause(expected_ms, race_ms, codes):
@@ -258,11 +263,7 @@ class ResidualTable:
             share = shares.get((transport, regime))
             self.groups[name] = conformal.ResidualGroup(
                 name, np.sort(ratios), share)
-            pool = ((OWN_POOLS[regime],) if regime in OWN_POOLS
-                    else (transport, ALL) if (transport.endswith(LOADED) or
-                                              loaded_cpu_load is None)
-                    else (transport, IDLE, ALL))
-            for pname in pool:
+            for pname in self.pools(transport, Regime(regime)):
                 pools.setdefault(pname, []).append((ratios, share))
         for name, parts in pools.items():
             # A pool's largest share is known when each part's is.
@@ -292,15 +293,22 @@ class ResidualTable:
         """The group names to try for one migration, finest first;
         *transport* as :meth:`keyed` names it.
         """
-        if regime.own_pool is not None:
-            if transport is None:
-                return (regime.own_pool,)
-            return ('%s/%s' % (transport, regime.value), regime.own_pool)
         if transport is None:
-            return (ALL,)
-        if transport.endswith(LOADED) or IDLE not in self.groups:
-            return ('%s/%s' % (transport, regime.value), transport, ALL)
-        return ('%s/%s' % (transport, regime.value), transport, IDLE, ALL)
+            return (regime.own_pool or ALL,)
+        return ('%s/%s' % (transport, regime.value),) + self.pools(
+            transport, regime)
+
+    def pools(self, transport, regime):
+        """The pools, finest first, that the runs of *transport* and
+        *regime* join (a regime of its own: its pool only; runs between
+        idle hosts in a table split by load: their transport's, every
+        idle run's, then all).
+        """
+        if regime.own_pool is not None:
+            return (regime.own_pool,)
+        if transport.endswith(LOADED) or self.loaded_cpu_load is None:
+            return (transport, ALL)
+        return (transport, IDLE, ALL)
 
     def group_for(self, transport, regime, confidence=None):
         """The finest group with the runs the confidence needs; the
