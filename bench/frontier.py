@@ -345,21 +345,20 @@ def _zero_violations(res, best):
 
 
 def held_pause(table, transport, expected, worst, confidence,
-               post_copy=False, share=None, idle=None, total_s=None,
-               forced=False, race=None):
+               outcome=None, share=None, idle=None, total_s=None,
+               race=None):
     """The pause qslm@confidence holds (ms): the expected pause times the
     table's bound, past what its runs can show (or for a guest that
     dirties a larger *share* of its path than they did) the worst case
     (never under the largest ratio measured), as the engine holds it.
-    *post_copy*: the model expects Nova's switch (its own regime);
-    *idle*: the expected pause on idle hosts, whose regime it is
-    (default *expected*); *total_s*: the expected migration time (s);
-    *forced*: the model expects Nova's forced pause (its own regime);
-    *race*: the pause expected had Nova's first step landed late, which
-    a fast migration's ratios are of (:func:`residuals.base_pause`).
+    The regime is :meth:`residuals.Regime.of` *idle* (the expected pause
+    on idle hosts, default *expected*), *outcome* (how the model expects
+    the migration to end) and *total_s* (the expected migration time,
+    s); *race*: the pause expected had Nova's first step landed late,
+    which a fast migration's ratios are of (:func:`residuals.base_pause`).
     """
     regime = residuals_mod.Regime.of(
-        expected if idle is None else idle, post_copy, total_s, forced)
+        expected if idle is None else idle, outcome, total_s)
     expected = float(residuals_mod.base_pause(expected, race, regime.code))
     bound = table.bound(transport, regime, confidence)
     if np.isfinite(bound.ratio) and not (

@@ -121,8 +121,7 @@ class LibvirtRuns:
         self.transport = [
             residuals.keyed(r['transport'], load, loaded_cpu_load)
             for r, load in zip(self.rows, self.load)]
-        self.post_copy = [e['outcome'] == 'post-copy' for e in ests]
-        self.forced = [e['outcome'] == 'forced-pause' for e in ests]
+        self.outcome = [e['outcome'] for e in ests]
         self.configuration = [libvirt_repeats.configuration(r)
                               for r in self.rows]
         self.share = [learn.row_share(r) for r in self.rows]
@@ -153,8 +152,8 @@ class LibvirtRuns:
                           residuals.base_transport(self.transport[j]),
                           self.expected[j],
                           self.measured[j], idle=self.idle[j],
-                          post_copy=self.post_copy[j], share=self.share[j],
-                          total_s=self.total_s[j], forced=self.forced[j],
+                          outcome=self.outcome[j], share=self.share[j],
+                          total_s=self.total_s[j],
                           race=self.race[j])
 
     def held(self, tables, confidence):
@@ -162,11 +161,11 @@ class LibvirtRuns:
         return np.array([
             frontier.held_pause(
                 t, t.keyed(residuals.base_transport(tr), load), e, w,
-                confidence, p, s, z, total, f, r)
-            for t, tr, load, e, w, p, s, z, total, f, r in zip(
+                confidence, o, s, z, total, r)
+            for t, tr, load, e, w, o, s, z, total, r in zip(
                 tables, self.transport, self.load, self.expected,
-                self.worst, self.post_copy, self.share, self.idle,
-                self.total_s, self.forced, self.race)])
+                self.worst, self.outcome, self.share, self.idle,
+                self.total_s, self.race)])
 
 
 def _judge(bound, measured, met, limits):

@@ -77,9 +77,7 @@ class Truth:
         codes = residuals.Regime.codes(
             estimator.idle_pause_ms(est.expected_downtime_ms, loads,
                                     self.params.fixed_pause_ms),
-            np.asarray(est.outcome) == estimator.Outcome.POST_COPY.value,
-            est.total_time_s,
-            np.asarray(est.outcome) == estimator.Outcome.FORCED_PAUSE.value)
+            est.outcome, est.total_time_s)
         drawn = [self.noise.ratios(transport, regimes[c])
                  for c in np.atleast_1d(codes)]
         noise = np.array([

@@ -27,7 +27,6 @@ import typing
 
 import numpy as np
 
-from qslm_nova import estimator
 from qslm_nova.risk import conformal
 from qslm_nova.risk import keys
 from qslm_nova.risk import loss as loss_mod
@@ -108,13 +107,11 @@ class Assessment:
         # Regimes are of the pause on idle hosts, as the testbed's runs
         # that the shipped residuals come from; a post-copy switch and
         # Nova's forced pause are regimes of their own.
-        outcome = np.asarray(chosen.outcome, dtype=int)
-        self.post_copy = outcome == estimator.Outcome.POST_COPY.value
-        self.forced = outcome == estimator.Outcome.FORCED_PAUSE.value
         self.total_s = np.asarray(chosen.total_time_s, float)
         self.codes = residuals_mod.Regime.codes(
-            chosen.idle_downtime_ms(), self.post_copy, self.total_s,
-            self.forced)
+            chosen.idle_downtime_ms(), chosen.outcome, self.total_s)
+        self.post_copy = self.codes == residuals_mod.Regime.POST_COPY.code
+        self.forced = self.codes == residuals_mod.Regime.FORCED_PAUSE.code
         #: The pause the residuals' ratios multiply: the expected one,
         #: or for a fast migration the pause it has if it stops under
         #: QEMU's own limit before Nova's first step lands (the fast

@@ -57,9 +57,7 @@ def history_residuals(pairs, loaded_cpu_load=learn.LOADED_CPU_LOAD):
             continue
         out.add(residuals.keyed(transport, _load(pair), loaded_cpu_load),
                 expected, measured, _idle(pair, expected),
-                pair.estimate.get('outcome') == 'post-copy',
-                _share(pair), _total_s(pair),
-                pair.estimate.get('outcome') == 'forced-pause',
+                pair.estimate.get('outcome'), _share(pair), _total_s(pair),
                 _finite(pair.estimate, 'race_downtime_ms'))
     return out, skipped
 

@@ -96,21 +96,18 @@ class Found(dict):
         super().__init__()
         self.shares = {}
 
-    def add(self, transport, expected, measured, idle=None,
-            post_copy=False, share=None, total_s=None, forced=False,
-            race=None):
+    def add(self, transport, expected, measured, idle=None, outcome=None,
+            share=None, total_s=None, race=None):
         """Put measured / expected into its transport's and regime's
-        list (the regime of the idle-host pause *idle*, default
-        *expected*; the post-copy regime when the model expected Nova's
-        switch, the forced-pause one when it expected Nova's forced
-        pause (*forced*); the fast one when it expected the migration to
-        take *total_s* under ``residuals.FAST_MIGRATION_S``), with the
+        list (:meth:`residuals.Regime.of` of the idle-host pause *idle*,
+        default *expected*, the *outcome* the model expected and the
+        time *total_s* it expected the migration to take), with the
         run's dirty share when known. A fast run's ratio is of the larger
         of *expected* and *race*, the pause expected had Nova's first
         step landed late (:func:`residuals.base_pause`).
         """
         regime = residuals.Regime.of(
-            expected if idle is None else idle, post_copy, total_s, forced)
+            expected if idle is None else idle, outcome, total_s)
         key = (transport, regime.value)
         base = float(residuals.base_pause(expected, race, regime.code))
         self.setdefault(key, []).append(measured / base)
@@ -155,9 +152,7 @@ def residuals_of(rows, fitted):
             continue
         out.add(row['transport'], expected,
                 model.measured_downtime(row, fitted.downtime_source),
-                post_copy=est['outcome'] == 'post-copy',
-                share=row_share(row),
-                forced=est['outcome'] == 'forced-pause')
+                outcome=est['outcome'], share=row_share(row))
     return out
 
 
@@ -205,10 +200,8 @@ def libvirt_residuals(rows, release_fits=libvirt_runs.RELEASE_FITS,
                       est['downtime_ms'],
                       libvirt_model.measured_pause(row),
                       idle=est_idle['downtime_ms'],
-                      post_copy=est['outcome'] == 'post-copy',
-                      share=row_share(row),
+                      outcome=est['outcome'], share=row_share(row),
                       total_s=est['total_ms'] / 1000.0,
-                      forced=est['outcome'] == 'forced-pause',
                       race=est['race_downtime_ms'])
         per_release[qemu] = len(runs)
     return found, per_release

@@ -70,7 +70,6 @@ groups when the load the estimate used (of the busier host) reaches it.
 :mod:`qslm_nova.risk.residuals_file` reads a table from its file.
 """
 
-import enum
 import math
 import typing
 
@@ -79,16 +78,20 @@ import numpy as np
 from qslm_nova import estimator
 from qslm_nova import exception
 from qslm_nova.risk import conformal
+from qslm_nova.risk import regimes
 
-#: Expected pauses under this many ms are the ``short`` regime.
-SHORT_PAUSE_MS = 100.0
-#: A pre-copy migration the model expects to end within this many
-#: seconds is the ``fast`` regime, whatever its pause: in about one
-#: testbed run in five Nova's first downtime step landed with libvirt's
-#: next keepalive (5 s) after Nova's first poll (up to 0.5 s), and a
-#: guest that stops before it does so under QEMU's own limit (the
-#: estimate's ``race_downtime_ms`` is of such a stop).
-FAST_MIGRATION_S = estimator.ModelParams.late_first_step_s
+#: The regimes' names, kept here for the callers (see
+#: :mod:`qslm_nova.risk.regimes`).
+SHORT_PAUSE_MS = regimes.SHORT_PAUSE_MS
+FAST_MIGRATION_S = regimes.FAST_MIGRATION_S
+POST_COPY_POOL = regimes.POST_COPY_POOL
+FORCED_PAUSE_POOL = regimes.FORCED_PAUSE_POOL
+OWN_POOLS = regimes.OWN_POOLS
+Regime = regimes.Regime
+FAST_CODE = regimes.FAST_CODE
+base_pause = regimes.base_pause
+outcome_numbers = regimes.outcome_numbers
+
 #: A decision's end-to-end mechanism -> its groups' transport.
 TRANSPORT_OF_MECHANISM = {'none': 'tcp', 'tls': 'tls', 'ssh': 'ssh',
                           'tunnelled': 'tunnelled', 'ipsec': 'ipsec'}
@@ -97,12 +100,6 @@ ALL = 'all'
 #: The pool of every pre-copy run between idle hosts, which an idle
 #: migration tries before ``all`` (in a table that splits by load).
 IDLE = 'idle'
-#: The pool of the post-copy regime's groups (they join no other pool).
-POST_COPY_POOL = 'post-copy'
-#: The pool of the forced-pause regime's groups (they join no other).
-FORCED_PAUSE_POOL = 'forced-pause'
-#: The regimes that pool only with themselves, and their pools.
-OWN_POOLS = {'post-copy': POST_COPY_POOL, 'forced-pause': FORCED_PAUSE_POOL}
 #: The suffix of a transport's groups of runs between loaded hosts.
 LOADED = '@loaded'
 
@@ -158,67 +155,6 @@ def base_transport(transport):
 
 class RiskDataError(exception.QSLMError):
     """A residuals file that cannot be read or makes no sense."""
-
-
-class Regime(enum.Enum):
-    SHORT = 'short'
-    LONG = 'long'
-    POST_COPY = 'post-copy'
-    FAST = 'fast'
-    FORCED_PAUSE = 'forced-pause'
-
-    @classmethod
-    def of(cls, expected_ms, post_copy=False, total_s=None, forced=False):
-        """The regime of a migration whose expected pause is
-        *expected_ms*; *post_copy*: the model expects the switch;
-        *total_s*: the time the model expects it to take (None: not
-        known, never ``fast``); *forced*: the model expects Nova's
-        forced pause.
-        """
-        return tuple(cls)[int(cls.codes(expected_ms, post_copy, total_s,
-                                        forced))]
-
-    @staticmethod
-    def codes(expected_ms, post_copy=False, total_s=None, forced=False):
-        """:meth:`of` for arrays: per migration, the index of its regime
-        in ``tuple(Regime)``.
-        """
-        short = np.asarray(expected_ms, dtype=float) < SHORT_PAUSE_MS
-        fast = (False if total_s is None else
-                np.asarray(total_s, dtype=float) < FAST_MIGRATION_S)
-        return np.where(post_copy, 2, np.where(forced, 4, np.where(
-            fast, 3, np.where(short, 0, 1))))
-
-    @property
-    def own_pool(self):
-        """The pool of a regime that pools only with itself, or None.
-        """
-        return OWN_POOLS.get(self.value)
-
-    @property
-    def code(self):
-        """The regime's number in :meth:`codes`' arrays."""
-        return tuple(Regime).index(self)
-
-
-#: The code of the fast regime.
-FAST_CODE = Regime.FAST.code
-
-
-def base_pause(expected_ms, race_ms, codes):
-    """The pause a migration's ratios are of, per migration: the
-    expected pause, but for a fast one (regime *codes*, see
-    :meth:`Regime.codes`) the larger of it and *race_ms*, the pause the
-    model expects if the guest stops under QEMU's own limit before
-    Nova's late first step (the estimate's ``race_downtime_ms``; None:
-    not known, the expected pause).
-    """
-    expected = np.asarray(expected_ms, dtype=float)
-    if race_ms is None:
-        return expected
-    race = np.asarray(race_ms, dtype=float)
-    return np.where(np.asarray(codes) == FAST_CODE,
-                    np.fmax(expected, race), expected)
 
 
 class Bound(typing.NamedTuple):

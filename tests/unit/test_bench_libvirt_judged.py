@@ -22,7 +22,7 @@ from qslm_nova.risk import residuals
 
 
 def _runs(configurations, ratios, expected=50.0, worst=500.0,
-          post_copy=None, share=None, load=None, forced=None):
+          outcome=None, share=None, load=None):
     runs = libvirt_judged.LibvirtRuns.__new__(libvirt_judged.LibvirtRuns)
     n = len(configurations)
     runs.paths, runs.rows, runs.left_out = [], [{}] * n, 0
@@ -31,8 +31,7 @@ def _runs(configurations, ratios, expected=50.0, worst=500.0,
     runs.loaded_cpu_load = 3.0
     runs.load = list(load or [0.5] * n)
     runs.transport = [residuals.keyed('tcp', x, 3.0) for x in runs.load]
-    runs.post_copy = list(post_copy or [False] * n)
-    runs.forced = list(forced or [False] * n)
+    runs.outcome = list(outcome or ['completed'] * n)
     runs.expected = np.full(n, expected)
     runs.idle = np.full(n, expected)
     runs.worst = np.full(n, worst)
@@ -85,8 +84,8 @@ class TestLibvirtJudged(testtools.TestCase):
         # stop's bound never sees the 3x; a switch, with too few of its
         # kind for any confidence, holds the worst case.
         configs = ['c%d' % i for i in range(45)]
-        switched = [False] * 40 + [True] * 5
-        runs = _runs(configs, [1.0] * 40 + [3.0] * 5, post_copy=switched)
+        switched = ['completed'] * 40 + ['post-copy'] * 5
+        runs = _runs(configs, [1.0] * 40 + [3.0] * 5, outcome=switched)
         tables = runs.tables()
         self.assertEqual(39, tables[0].groups[residuals.ALL].runs)
         self.assertEqual(1.0, tables[0].groups[residuals.ALL].ratios[-1])
@@ -100,8 +99,8 @@ class TestLibvirtJudged(testtools.TestCase):
         # bound never sees the 4x; a forced pause, with too few of its
         # kind for any confidence, holds the worst case.
         configs = ['c%d' % i for i in range(45)]
-        forced = [False] * 40 + [True] * 5
-        runs = _runs(configs, [1.0] * 40 + [4.0] * 5, forced=forced)
+        forced = ['completed'] * 40 + ['forced-pause'] * 5
+        runs = _runs(configs, [1.0] * 40 + [4.0] * 5, outcome=forced)
         tables = runs.tables()
         self.assertEqual(1.0, tables[0].groups[residuals.ALL].ratios[-1])
         self.assertEqual(5, tables[0].groups['forced-pause'].runs)

@@ -57,8 +57,7 @@ def base_of(d):
     fast migration's pause had Nova's first step landed late.
     """
     code = residuals.Regime.codes(
-        d.expected_downtime_ms, d.outcome == 'post-copy', d.total_time_s,
-        d.outcome == 'forced-pause')
+        d.expected_downtime_ms, d.outcome, d.total_time_s)
     return float(residuals.base_pause(d.expected_downtime_ms,
                                       d.race_downtime_ms, code))
 
@@ -192,9 +191,9 @@ class TestFastRegime(base.DecisionTestCase):
         self.assertEqual(
             [residuals.Regime.FAST, residuals.Regime.FAST,
              residuals.Regime.POST_COPY, residuals.Regime.LONG],
-            [residuals.Regime.of(ms, pc, t) for ms, pc, t in (
-                (50.0, False, fast), (500.0, False, fast),
-                (50.0, True, fast), (500.0, False, None))])
+            [residuals.Regime.of(ms, end, t) for ms, end, t in (
+                (50.0, None, fast), (500.0, 'completed', fast),
+                (50.0, 'post-copy', fast), (500.0, None, None))])
 
 
 class _GroupsFile(base.DecisionTestCase):

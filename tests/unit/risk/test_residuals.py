@@ -23,6 +23,7 @@ import fixtures
 import numpy as np
 from oslotest import base
 
+from qslm_nova import estimator
 from qslm_nova.history import join
 from qslm_nova.risk import conformal
 from qslm_nova.risk import from_history
@@ -184,17 +185,26 @@ class TestTable(base.BaseTestCase):
         self.assertEqual(residuals.Regime.SHORT, residuals.Regime.of(99.9))
         self.assertEqual(residuals.Regime.LONG, residuals.Regime.of(100.0))
         for ms in (99.9, 100.0):
-            self.assertEqual(residuals.Regime.POST_COPY,
-                             residuals.Regime.of(ms, post_copy=True))
+            # The outcome as the estimate's number, the enum or the
+            # label a history record carries.
+            for end in (estimator.Outcome.POST_COPY, 3, 'post-copy'):
+                self.assertEqual(residuals.Regime.POST_COPY,
+                                 residuals.Regime.of(ms, end))
             # Nova's forced pause, however long or fast the migration.
             for total_s in (None, 1.0, 60.0):
                 self.assertEqual(residuals.Regime.FORCED_PAUSE,
-                                 residuals.Regime.of(ms, total_s=total_s,
-                                                     forced=True))
-        np.testing.assert_array_equal(
-            [0, 1, 2, 3, 4], residuals.Regime.codes(
-                [50, 500, 50, 50, 50], [False, False, True, False, False],
-                [60, 60, 60, 1, 1], [False, False, False, False, True]))
+                                 residuals.Regime.of(ms, 'forced-pause',
+                                                     total_s))
+            # An aborted migration, or an outcome no release names,
+            # has no regime of its own.
+            for end in ('aborted', 'cancelled', {'x': 1}, 99, None):
+                self.assertEqual(residuals.Regime.of(ms),
+                                 residuals.Regime.of(ms, end))
+        ends = ['completed', 'completed', 'post-copy', None, 'forced-pause']
+        for outcome in (ends, [0, 0, 3, 0, 2], np.array([0, 0, 3, 0, 2])):
+            np.testing.assert_array_equal(
+                [0, 1, 2, 3, 4], residuals.Regime.codes(
+                    [50, 500, 50, 50, 50], outcome, [60, 60, 60, 1, 1]))
         self.assertEqual(('short', 'long', 'post-copy', 'fast',
                           'forced-pause'),
                          tuple(r.value for r in residuals.Regime))
