@@ -23,7 +23,7 @@ Nova's monitor drove them: its downtime steps, timeout actions and
 post-copy. Every such run that paused, under each downtime limit, is one
 request with one destination.
 
-Two kinds of policy allow or deny it:
+These policies allow or deny it:
 
 * ``qslm@c``: the expected pause (the libvirt-fitted constants, the run's
   own measured inputs) times the conformal bound at confidence c of the
@@ -44,6 +44,10 @@ Two kinds of policy allow or deny it:
   fact, for every m of :data:`bench.frontier.MARGINS`. On a real run the
   expected pause already has the true dirty rate and bandwidth, so this
   is the frontier's informed policy with real noise, not drawn noise.
+* ``learnt margin@c``: the informed policy without hindsight, one margin
+  for every run learnt like ``qslm@c`` (the conformal bound at c of the
+  other configurations' ratios) but with every kind of run in one pool:
+  what grouping by transport, regime and load buys against one margin.
 
 Beside them the fitted worst case, the expected pause and the paper's
 bound, and per confidence the share of runs whose real pause exceeded
@@ -66,6 +70,7 @@ import numpy as np
 
 import bench
 from bench import frontier
+from qslm_nova.risk import conformal
 from qslm_nova.risk import learn
 from qslm_nova.risk import residuals
 from qslm_nova.testbed import fit
@@ -167,6 +172,25 @@ class LibvirtRuns:
                 self.worst, self.outcome, self.share, self.idle,
                 self.total_s, self.race)])
 
+    def learnt_margin(self, confidence, others=()):
+        """The pause one margin learnt out of sample holds for each run
+        (ms): the expected pause times the conformal bound at
+        *confidence* of the measured / expected ratios of every other
+        configuration's runs (of *others* too, as :meth:`tables`), every
+        kind in one pool (past their count, the largest): the informed
+        policy without hindsight.
+        """
+        every = (self,) + tuple(others)
+        ratios = np.concatenate([r.measured / r.expected for r in every])
+        names = np.concatenate([r.configuration for r in every])
+        margin = {}
+        for name in set(self.configuration):
+            rest = np.sort(ratios[names != name])
+            k = min(conformal.rank_of(len(rest), confidence), len(rest))
+            margin[name] = rest[k - 1]
+        return self.expected * np.array(
+            [margin[n] for n in self.configuration])
+
 
 def _judge(bound, measured, met, limits):
     allowed = np.concatenate([bound <= lim for lim in limits])
@@ -198,6 +222,12 @@ def judge(runs, limits, shipped_table=None, others=()):
         point = _judge(runs.expected * m, runs.measured, met, limits)
         point['margin'] = m
         out['informed'].append(point)
+    out['learnt'] = []
+    for c in frontier.CONFIDENCES:
+        point = _judge(runs.learnt_margin(c, others), runs.measured, met,
+                       limits)
+        point['confidence'] = c
+        out['learnt'].append(point)
     judged = [('qslm', runs.tables(others))]
     if runs.loaded_cpu_load is not None:
         # The same with every load in one pool: what the split buys.
@@ -267,6 +297,15 @@ def format_judged(res):
                  'after the run), best share of the oracle per violation '
                  'count (margin): ' + frontier.format_best(
                      frontier.informed_best(res['informed'])))
+    if 'learnt' in res:
+        lines.append(
+            '  learnt margin (the expected pause times one margin for every '
+            'run, the conformal bound at c of the other configurations\' '
+            'ratios, every kind in one pool: no hindsight), share of the '
+            'oracle / violations at c: ' + ', '.join(
+                '%g: %.1f%% / %d' % (p['confidence'], 100 * p['of_oracle'],
+                                     p['sla_violations'])
+                for p in res['learnt']))
     lines.append('  (realised: SLA violations per allowed request; beyond: '
                  'share of the runs whose real pause exceeded the pause '
                  'held, the calibration against the nominal 1 - c)')

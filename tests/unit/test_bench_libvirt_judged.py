@@ -210,3 +210,28 @@ class TestLibvirtJudged(testtools.TestCase):
         unsplit = runs.tables()
         self.assertIsNone(unsplit[0].loaded_cpu_load)
         np.testing.assert_allclose(100.0, runs.held(unsplit, 0.9)[:40])
+
+    def test_the_learnt_margin_pools_every_kind_but_its_own_runs(self):
+        # 40 stops at ratio 1 and 5 forced pauses at 4: one margin for
+        # every run, learnt from the other configurations' runs of any
+        # kind, so past its 0.9 rank a stop is held at the forced
+        # pauses' 4x, and no run ever sees its own ratio.
+        configs = ['c%d' % i for i in range(45)]
+        outcome = ['completed'] * 40 + ['forced-pause'] * 5
+        runs = _runs(configs, [1.0] * 40 + [4.0] * 5, outcome=outcome)
+        np.testing.assert_allclose(50.0, runs.learnt_margin(0.8))
+        # 0.9 of 44 other runs: rank 41 of 44, a forced pause's 4x.
+        np.testing.assert_allclose(200.0, runs.learnt_margin(0.9))
+        # A configuration alone at 4x learns only the others' 1.0.
+        odd = _runs(configs[:41], [1.0] * 40 + [4.0])
+        np.testing.assert_allclose(
+            [200.0] * 40 + [50.0], odd.learnt_margin(0.999))
+        # Other releases teach it too, less the configuration judged:
+        # c40's 8x teaches the others, not c40, which learns x1's 4x.
+        seven = _runs(['c40', 'x1'], [8.0, 4.0])
+        np.testing.assert_allclose(
+            [400.0] * 40 + [200.0], odd.learnt_margin(0.999, [seven]))
+        res = libvirt_judged.judge(runs, (60, 1000))
+        self.assertEqual([p['confidence'] for p in res['qslm']],
+                         [p['confidence'] for p in res['learnt']])
+        self.assertIn('learnt margin', libvirt_judged.format_judged(res))
