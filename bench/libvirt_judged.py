@@ -246,6 +246,42 @@ def judge(runs, limits, shipped_table=None, others=()):
     return out
 
 
+#: (key of a policy's points in a judged section, its name).
+STEP_POLICIES = (('qslm', 'qslm'), ('shipped_file', 'shipped'),
+                 ('learnt', 'learnt margin'))
+
+
+def step_frontier(points, informed, counts=frontier.COUNTS):
+    """{count: informed's best share minus the policy's (points), None
+    when no confidence of it has so few violations} at no more than
+    each count of violations: the policy's best over its confidences
+    against the margin picked after the runs.
+    """
+    out = {}
+    for cap in counts:
+        theirs = [p['of_oracle'] for p in informed
+                  if p['sla_violations'] <= cap]
+        ours = [p['of_oracle'] for p in points if p['sla_violations'] <= cap]
+        if theirs:
+            out[cap] = (100 * (max(theirs) - max(ours)) if ours else None)
+    return out
+
+
+def _step_lines(res):
+    lines = []
+    for key, name in STEP_POLICIES:
+        if res.get(key):
+            gaps = step_frontier(res[key], res['informed'])
+            lines.append(
+                '  step frontier by violations counted, %s (the margin '
+                'picked after the runs minus its best over the confidences '
+                'at no more, points; none: no confidence has so few): %s' % (
+                    name, ', '.join(
+                        '%d: %s' % (v, 'none' if g is None else '%+.1f' % g)
+                        for v, g in sorted(gaps.items()))))
+    return lines
+
+
 def format_judged(res):
     if res.get('shipped'):
         head = ('What ships (the default constants and built-in '
@@ -297,6 +333,7 @@ def format_judged(res):
                  'after the run), best share of the oracle per violation '
                  'count (margin): ' + frontier.format_best(
                      frontier.informed_best(res['informed'])))
+    lines.extend(_step_lines(res))
     if 'learnt' in res:
         lines.append(
             '  learnt margin (the expected pause times one margin for every '

@@ -235,3 +235,21 @@ class TestLibvirtJudged(testtools.TestCase):
         self.assertEqual([p['confidence'] for p in res['qslm']],
                          [p['confidence'] for p in res['learnt']])
         self.assertIn('learnt margin', libvirt_judged.format_judged(res))
+
+    def test_step_frontier_names_the_counts_a_policy_cannot_reach(self):
+        informed = [{'sla_violations': 0, 'of_oracle': 0.5},
+                    {'sla_violations': 2, 'of_oracle': 0.8}]
+        qslm = [{'sla_violations': 1, 'of_oracle': 0.7},
+                {'sla_violations': 3, 'of_oracle': 0.9}]
+        gaps = libvirt_judged.step_frontier(qslm, informed, range(4))
+        # At 0 QSLM has no point; at 1 the margin's best is its 0-point.
+        self.assertEqual({0: None, 1: -20.0, 2: 10.0, 3: -10.0},
+                         {k: None if v is None else round(v, 6)
+                          for k, v in gaps.items()})
+        res = libvirt_judged.judge(
+            _runs(['c%d' % i for i in range(40)], np.linspace(0.8, 1.6, 40)),
+            (60, 1000))
+        text = libvirt_judged.format_judged(res)
+        self.assertIn('step frontier by violations counted, qslm', text)
+        self.assertIn('step frontier by violations counted, learnt margin',
+                      text)
