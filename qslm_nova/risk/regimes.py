@@ -49,7 +49,7 @@ def _outcome_number(outcome):
         return _BY_LABEL.get(outcome, -1)
     try:
         return int(outcome)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return -1
 
 

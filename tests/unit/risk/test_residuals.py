@@ -197,7 +197,8 @@ class TestTable(base.BaseTestCase):
                                                      total_s))
             # An aborted migration, or an outcome no release names,
             # has no regime of its own.
-            for end in ('aborted', 'cancelled', {'x': 1}, 99, None):
+            for end in ('aborted', 'cancelled', {'x': 1}, 99, None,
+                        math.inf, math.nan):
                 self.assertEqual(residuals.Regime.of(ms),
                                  residuals.Regime.of(ms, end))
         ends = ['completed', 'completed', 'post-copy', None, 'forced-pause']
