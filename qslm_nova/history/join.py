@@ -35,6 +35,9 @@ from qslm_nova.history import notifications
 
 SQLITE_MAGIC = b'SQLite format 3\x00'
 WINDOW = datetime.timedelta(days=1)
+#: The fields a record is matched and ordered by: each a text or None.
+TEXT_FIELDS = ('instance_uuid', 'destination_host', 'source_host',
+               'decided_at', 'ended_at', 'outcome', 'role')
 
 
 class HistoryError(exception.QSLMError):
@@ -65,12 +68,32 @@ class History:
 
 
 def _time(text):
-    if not text:
+    """The moment an ISO 8601 text names, or None (none, or not one)."""
+    if not text or not isinstance(text, str):
         return None
-    when = datetime.datetime.fromisoformat(str(text).replace('Z', '+00:00'))
+    try:
+        when = datetime.datetime.fromisoformat(text.replace('Z', '+00:00'))
+    except ValueError:
+        return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=datetime.timezone.utc)
     return when
+
+
+def well_formed(payload):
+    """Whether a notification's payload can be matched: a mapping whose
+    :data:`TEXT_FIELDS` are texts or None and whose migration id is a
+    text, an integer or None (what the fields hold is
+    :mod:`qslm_nova.history.checks`' to judge).
+    """
+    if not isinstance(payload, dict):
+        return False
+    if any(not isinstance(payload.get(k), (str, type(None)))
+           for k in TEXT_FIELDS):
+        return False
+    mid = payload.get('migration_id')
+    return not isinstance(mid, bool) and isinstance(
+        mid, (str, int, type(None)))
 
 
 def read(paths):
@@ -96,7 +119,10 @@ def _jsonl(path, history):
                 entry = json.loads(line)
                 payload = entry['payload']
                 kind = entry['event_type']
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, RecursionError):
+                history.bad_lines += 1
+                continue
+            if not well_formed(payload):
                 history.bad_lines += 1
                 continue
             if kind == notifications.ESTIMATE:
@@ -121,13 +147,17 @@ def _spool(path):
         try:
             measured = records.MeasuredMigration.from_json(record)
             info = json.loads(result) if result else {}
-        except (ValueError, KeyError, TypeError):
+            if not isinstance(info, dict):
+                info = {'result': info}
+            payload = notifications.measured_payload_of(
+                measured, mid, dict({'source': None, 'destination': None,
+                                     'status': None, 'result': None},
+                                    **info), path)
+        except (ValueError, KeyError, TypeError, AttributeError,
+                RecursionError):
             continue
-        if not isinstance(info, dict):
-            info = {'result': info}
-        out.append(notifications.measured_payload_of(
-            measured, mid, dict({'source': None, 'destination': None,
-                                 'status': None}, **info), path))
+        if well_formed(payload):
+            out.append(payload)
     return out
 
 
@@ -155,8 +185,7 @@ def join(history):
         dest = e.get('destination_host')
         if e.get('migration_id') is not None:
             key = (str(e['migration_id']), dest)
-            if key not in by_id or (e.get('decided_at') or '') > (
-                    by_id[key].get('decided_at') or ''):
+            if key not in by_id or _order(e) > _order(by_id[key]):
                 by_id[key] = e
         by_instance[(e.get('instance_uuid'), dest)].append(e)
     pairs, alone = [], []
@@ -171,6 +200,13 @@ def join(history):
         else:
             pairs.append(Pair(found, m))
     return pairs, alone
+
+
+def _order(estimate):
+    """Sort key of estimates by when they were decided (unknown first)."""
+    at = _time(estimate.get('decided_at'))
+    return (at is not None, at or datetime.datetime.min.replace(
+        tzinfo=datetime.timezone.utc))
 
 
 def _nearest(estimates, ended):

@@ -16,6 +16,7 @@
 """``calibrate --from-history``: refit the model from past migrations."""
 
 from qslm_nova import exception
+from qslm_nova.history import checks
 from qslm_nova.history import join
 from qslm_nova.history import refit
 from qslm_nova.osc import decisions as rows_mod
@@ -90,6 +91,15 @@ def calibrate(cmd, parsed_args):
     if history.bad_lines:
         cmd.warn('%d unreadable line(s) skipped' % history.bad_lines)
     pairs, alone = join.join(history)
+    pairs, skipped = checks.usable(pairs)
+    if skipped:
+        cmd.warn('%d estimate/measurement pair(s) skipped: %s' % (
+            len(skipped), '; '.join(
+                '%s (migration %s): %s' % (pair.host_pair,
+                                           pair.measured.get('migration_id'),
+                                           wrong)
+                for pair, wrong in skipped[:3]) +
+            ('; ...' if len(skipped) > 3 else '')))
     if alone:
         cmd.warn('%d measured migration(s) have no estimate in these files '
                  '(the decision that let them through published none, or '

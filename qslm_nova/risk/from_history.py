@@ -50,7 +50,7 @@ def history_residuals(pairs, loaded_cpu_load=learn.LOADED_CPU_LOAD):
         try:
             expected = float(pair.estimate['expected_downtime_ms'])
             measured = float(pair.measured['downtime_ms'])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             transport = None
         if transport is None or not expected > 0 or not measured >= 0:
             skipped += 1
@@ -66,7 +66,7 @@ def _finite(mapping, key):
     """float(mapping[key]) if it is a finite number, else None."""
     try:
         value = float(mapping[key])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         return None
     return value if math.isfinite(value) else None
 

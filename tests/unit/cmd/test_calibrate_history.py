@@ -164,3 +164,30 @@ class TestFromHistory(base.CLITestCase):
             self.assertEqual(2, rc, args)
             self.assertIn(msg, err)
             self.assertFalse(os.path.exists(out_path))
+
+    def test_hostile_records_are_skipped_and_named(self):
+        # Records a bus or a file may hold: each skipped, never a crash.
+        estimates, measured = test_refit.history(30)
+        bad = dict(estimates[0], expected_downtime_ms=10 ** 400)
+        worse = dict(estimates[1], inputs=dict(estimates[1]['inputs'],
+                                               memory_mb='lots'))
+        with open(self.path, 'w') as f:
+            for kind, payloads in (
+                    ('qslm.migration.estimate',
+                     [bad, worse] + estimates[2:] + [
+                         dict(estimates[2], decided_at=5), ['x'], None]),
+                    ('qslm.migration.measured', measured + [
+                        dict(measured[3], ended_at='garbage',
+                             migration_id=None)])):
+                for p in payloads:
+                    f.write(json.dumps({'event_type': kind,
+                                        'payload': p}) + '\n')
+            f.write('[' * 100000 + '\n')
+        rc, out, err = self.run_cli('calibrate', '--from-history', self.path,
+                                    '-f', 'json')
+        self.assertEqual(0, rc, err)
+        self.assertEqual(28, json.loads(out)[-1]['Migrations'])
+        self.assertIn('4 unreadable line(s) skipped', err)
+        self.assertIn('2 estimate/measurement pair(s) skipped: ', err)
+        self.assertIn('estimate.expected_downtime_ms is too large', err)
+        self.assertIn('estimate inputs.memory_mb is not a number (str)', err)

@@ -1,0 +1,151 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Whether a history pair can be refitted and learnt from.
+
+The history comes off the message bus and out of files an operator
+collected: a record may be from another release, damaged, or made up.
+Before the refit runs the model again on an estimate's inputs, and
+before its ratio joins the residuals, every field either reads is
+checked here; a pair that fails is skipped, with the field named.
+"""
+
+import dataclasses
+import math
+
+from qslm_nova.estimator import settings
+
+#: No figure of a migration is this large (ms, MiB, Gbit/s...).
+LARGEST = 1e12
+#: Longest text a libvirt option may hold.
+LONGEST_TEXT = 255
+
+#: The estimate's inputs: (field, smallest allowed, may be absent).
+INPUTS = (('memory_mb', 'positive', False), ('touched_mb', 'any', True),
+          ('disk_gb', 'any', True), ('dirty_rate_mibps', 'any', False),
+          ('bandwidth_gbps', 'positive', False), ('rtt_ms', 'any', False),
+          ('cpu_load', 'any', False), ('streams', 'positive', True),
+          ('working_set_mb', 'positive', True),
+          ('fixed_pause_ms', 'any', True))
+#: The estimate's own figures: (field, may be absent).
+ESTIMATE = (('expected_downtime_ms', False), ('worst_downtime_ms', True),
+            ('race_downtime_ms', True), ('total_time_s', True))
+#: The mechanism's cost fields, each absent, None or a number >= 0.
+MECHANISM = ('overhead_bytes_per_packet', 'handshake_rtts', 'buffered_mb')
+_LIBVIRT = {f.name: type(f.default)
+            for f in dataclasses.fields(settings.LibvirtSettings)}
+
+
+def _number(value, positive=False):
+    """None if *value* is a finite number in range, else what it is."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 'not a number (%s)' % type(value).__name__
+    try:
+        number = float(value)
+    except OverflowError:
+        return 'too large'
+    if not math.isfinite(number):
+        return 'not finite'
+    if number < 0 or (positive and number == 0):
+        return 'not positive' if positive else 'negative'
+    if number > LARGEST:
+        return 'over %g' % LARGEST
+    return None
+
+
+def _field(mapping, key, where, optional, positive=False):
+    """The problem of ``mapping[key]``, naming it as *where*.key."""
+    if mapping.get(key) is None:
+        return None if optional else '%s.%s is missing' % (where, key)
+    wrong = _number(mapping[key], positive)
+    return None if wrong is None else '%s.%s is %s' % (where, key, wrong)
+
+
+def _libvirt(options):
+    if not isinstance(options, dict):
+        return 'estimate inputs.libvirt is not a mapping'
+    for key, value in options.items():
+        kind = _LIBVIRT.get(key)
+        where = 'estimate inputs.libvirt.%s' % key
+        if kind is None:
+            return '%s is not a libvirt option' % where
+        if kind is bool:
+            wrong = None if isinstance(value, bool) else 'not true or false'
+        elif kind is str:
+            wrong = (None if isinstance(value, str) and
+                     len(value) <= LONGEST_TEXT else 'not a short text')
+        elif kind is int and not isinstance(value, int):
+            wrong = 'not an integer'
+        else:
+            wrong = _number(value)
+        if wrong:
+            return '%s is %s' % (where, wrong)
+    return None
+
+
+def _mechanism(mechanism):
+    where = 'estimate inputs.mechanism'
+    if not isinstance(mechanism, dict):
+        return '%s is not a mapping' % where
+    if not isinstance(mechanism.get('name', 'none'), (str, type(None))):
+        return '%s.name is not a text' % where
+    problems = [_field(mechanism, 'crypto_gbps_per_core', where, True,
+                       positive=True)]
+    problems += [_field(mechanism, key, where, True) for key in MECHANISM]
+    return next((p for p in problems if p), None)
+
+
+def _estimate(estimate):
+    problems = [_field(estimate, key, 'estimate', optional)
+                for key, optional in ESTIMATE]
+    inputs = estimate.get('inputs')
+    if not isinstance(inputs, dict):
+        return next((p for p in problems if p),
+                    'estimate inputs is not a mapping')
+    problems += [_field(inputs, key, 'estimate inputs', optional,
+                        smallest == 'positive')
+                 for key, smallest, optional in INPUTS]
+    problems += [_mechanism(inputs.get('mechanism')),
+                 _libvirt(inputs.get('libvirt'))]
+    return next((p for p in problems if p), None)
+
+
+def _measured(measured):
+    wrong = _field(measured, 'downtime_ms', 'measured', False)
+    if wrong:
+        return wrong
+    figures = measured.get('figures')
+    if figures is None:
+        return None
+    if not isinstance(figures, dict):
+        return 'measured figures is not a mapping'
+    return _field(figures, 'total_ms', 'measured figures', True)
+
+
+def problem(pair):
+    """What makes *pair* unusable (a phrase naming the field), or None.
+    """
+    return _estimate(pair.estimate) or _measured(pair.measured)
+
+
+def usable(pairs):
+    """(the pairs without a problem, [(pair, its problem), ...])."""
+    good, skipped = [], []
+    for pair in pairs:
+        wrong = problem(pair)
+        if wrong is None:
+            good.append(pair)
+        else:
+            skipped.append((pair, wrong))
+    return good, skipped
