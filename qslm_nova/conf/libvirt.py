@@ -53,7 +53,8 @@ Related options:
 * ``stop_share``
 """),
     cfg.IntOpt('live_migration_downtime_steps',
-               default=10, min=1,
+               # estimator.MAX_DOWNTIME_STEPS (a unit test compares).
+               default=10, min=1, max=10000,
                help="""
 Number of steps in which Nova raises the downtime limit.
 """ + _MIRROR % 'live_migration_downtime_steps' + """
@@ -65,7 +66,8 @@ converges early pauses less.
 
 Possible values:
 
-* A positive number of steps (Nova itself requires at least 3).
+* A positive number of steps, at most 10000 (Nova itself requires at
+  least 3).
 
 Related options:
 

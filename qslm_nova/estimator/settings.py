@@ -33,6 +33,13 @@ from qslm_nova import conf_fields
 MAX_CPU_LOAD = 16.0
 
 
+#: The most downtime steps a migration is modelled with: the model walks
+#: every step, so a count from a damaged or forged profile, history or
+#: option (a trait may hold 15 digits) must not make it walk 10^15.
+#: Nova sets no maximum; 10,000 steps of a 500 ms limit start at 0.05 ms.
+MAX_DOWNTIME_STEPS = 10000
+
+
 @dataclasses.dataclass(frozen=True)
 class LibvirtSettings:
     """The Nova [libvirt] live-migration settings the model follows.

@@ -41,10 +41,15 @@ INPUTS = (('memory_mb', 'positive', False), ('touched_mb', 'any', True),
 #: The estimate's own figures: (field, may be absent).
 ESTIMATE = (('expected_downtime_ms', False), ('worst_downtime_ms', True),
             ('race_downtime_ms', True), ('total_time_s', True))
-#: The mechanism's cost fields, each absent, None or a number >= 0.
+#: The mechanism's cost fields, each absent or a number >= 0.
 MECHANISM = ('overhead_bytes_per_packet', 'handshake_rtts', 'buffered_mb')
 _LIBVIRT = {f.name: type(f.default)
             for f in dataclasses.fields(settings.LibvirtSettings)}
+#: Integer libvirt options: (smallest, largest).
+INTEGER_RANGES = {'downtime_steps': (1, settings.MAX_DOWNTIME_STEPS),
+                  'parallel_connections': (1, int(LARGEST))}
+#: The timeout actions Nova knows.
+TIMEOUT_ACTIONS = ('abort', 'force_complete')
 
 
 def _number(value, positive=False):
@@ -61,6 +66,15 @@ def _number(value, positive=False):
         return 'not positive' if positive else 'negative'
     if number > LARGEST:
         return 'over %g' % LARGEST
+    return None
+
+
+def _integer(value, smallest, largest):
+    """None if *value* is an integer from smallest to largest."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return 'not an integer'
+    if not smallest <= value <= largest:
+        return 'not from %d to %d' % (smallest, largest)
     return None
 
 
@@ -85,8 +99,11 @@ def _libvirt(options):
         elif kind is str:
             wrong = (None if isinstance(value, str) and
                      len(value) <= LONGEST_TEXT else 'not a short text')
-        elif kind is int and not isinstance(value, int):
-            wrong = 'not an integer'
+            if wrong is None and key == 'timeout_action' and (
+                    value not in TIMEOUT_ACTIONS):
+                wrong = 'not one of %s' % ', '.join(TIMEOUT_ACTIONS)
+        elif kind is int:
+            wrong = _integer(value, *INTEGER_RANGES.get(key, (0, LARGEST)))
         else:
             wrong = _number(value)
         if wrong:
@@ -102,7 +119,9 @@ def _mechanism(mechanism):
         return '%s.name is not a text' % where
     problems = [_field(mechanism, 'crypto_gbps_per_core', where, True,
                        positive=True)]
-    problems += [_field(mechanism, key, where, True) for key in MECHANISM]
+    # The refit reads these as numbers when they are there at all.
+    problems += [_field(mechanism, key, where, key not in mechanism)
+                 for key in MECHANISM]
     return next((p for p in problems if p), None)
 
 

@@ -244,6 +244,11 @@ def _libvirt(r, partial):
         r.errors.append('[libvirt] downtime steps and parallel connections '
                         'must be at least 1')
         return None
+    if values['downtime_steps'] > estimator.MAX_DOWNTIME_STEPS:
+        r.errors.append('[libvirt] downtime steps must be at most %d, not %d'
+                        % (estimator.MAX_DOWNTIME_STEPS,
+                           values['downtime_steps']))
+        return None
     for stem, field in LIBVIRT_FLAGS:
         values[field] = stem in r.flags
     return estimator.LibvirtSettings(**values)

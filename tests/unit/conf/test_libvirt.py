@@ -37,9 +37,19 @@ class TestLibvirtMirror(base.ConfTestCase):
                             live_migration_completion_timeout=0,
                             live_migration_timeout_action='force_complete',
                             group='qslm')
+        self.fixture.config(live_migration_downtime_steps=10000,
+                            group='qslm')
         self.assertRefused(live_migration_downtime=50,
                            live_migration_downtime_steps=0,
                            live_migration_downtime_delay=-1,
                            live_migration_completion_timeout=-1,
                            live_migration_timeout_action='pause',
                            live_migration_bandwidth=-1)
+        self.assertRefused(live_migration_downtime_steps=10001)
+
+    def test_most_steps_are_the_models(self):
+        # Written out in the options module to keep numpy out of it.
+        from qslm_nova import estimator
+        opt = self.conf.qslm._group._opts[
+            'live_migration_downtime_steps']['opt']
+        self.assertEqual(estimator.MAX_DOWNTIME_STEPS, opt.type.max)

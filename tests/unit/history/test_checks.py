@@ -103,6 +103,17 @@ class TestChecks(base.BaseTestCase):
              'false'),
             (('estimate', 'inputs', 'libvirt', 'timeout_action'), 'x' * 300,
              'estimate inputs.libvirt.timeout_action is not a short text'),
+            (('estimate', 'inputs', 'libvirt', 'downtime_steps'), 10 ** 15,
+             'estimate inputs.libvirt.downtime_steps is not from 1 to '
+             '10000'),
+            (('estimate', 'inputs', 'libvirt', 'parallel_connections'), 0,
+             'estimate inputs.libvirt.parallel_connections is not from 1 '
+             'to 1000000000000'),
+            (('estimate', 'inputs', 'libvirt', 'timeout_action'), 'explode',
+             'estimate inputs.libvirt.timeout_action is not one of abort, '
+             'force_complete'),
+            (('estimate', 'inputs', 'mechanism', 'buffered_mb'), None,
+             'estimate inputs.mechanism.buffered_mb is missing'),
             (('estimate', 'inputs', 'libvirt', 'no_such_option'), 1,
              'estimate inputs.libvirt.no_such_option is not a libvirt '
              'option'),

@@ -141,6 +141,20 @@ class TestDecode(base.BaseTestCase):
         names = set(traits.encode(profile(libvirt=estimator.LibvirtSettings(
             downtime_steps=0))))
         self.assertIsNone(traits.decode('cmp-1', names).libvirt)
+        # A count the model would walk for ever (a trait holds up to 15
+        # digits) is refused and named, never modelled.
+        names = {n for n in traits.encode(profile())
+                 if 'DOWNTIME_STEPS' not in n} | {
+            'CUSTOM_QSLM_MIG_DOWNTIME_STEPS_999999999999999'}
+        got = traits.decode('cmp-1', names)
+        self.assertIsNone(got.libvirt)
+        self.assertIn('[libvirt] downtime steps must be at most 10000, not '
+                      '999999999999999', got.errors)
+        names = {n for n in traits.encode(profile())
+                 if 'DOWNTIME_STEPS' not in n} | {
+            'CUSTOM_QSLM_MIG_DOWNTIME_STEPS_10000'}
+        self.assertEqual(10000, traits.decode(
+            'cmp-1', names).libvirt.downtime_steps)
 
     def test_partial_reading_is_not_an_error(self):
         names = {traits.MARKER, traits.ACCEPTS_TLS,
