@@ -114,9 +114,16 @@ def _config(conf):
     if lv.live_migration_timeout_action not in ('abort', 'force_complete'):
         notes.append('live_migration_timeout_action %r is not one Nova '
                      'knows; read as abort' % lv.live_migration_timeout_action)
+    steps = max(lv.live_migration_downtime_steps, 1)
+    if steps > estimator.MAX_DOWNTIME_STEPS:
+        notes.append('live_migration_downtime_steps %d is more than the %d '
+                     'qslm-nova models; published as %d' % (
+                         steps, estimator.MAX_DOWNTIME_STEPS,
+                         estimator.MAX_DOWNTIME_STEPS))
+        steps = estimator.MAX_DOWNTIME_STEPS
     settings = estimator.LibvirtSettings(
         downtime_ms=float(max(lv.live_migration_downtime, 100)),
-        downtime_steps=max(lv.live_migration_downtime_steps, 1),
+        downtime_steps=steps,
         downtime_delay_s=float(max(lv.live_migration_downtime_delay, 0)),
         completion_timeout_s=float(max(
             lv.live_migration_completion_timeout, 0)),

@@ -52,6 +52,14 @@ class TestNovaConf(base.BaseTestCase):
                           lv.timeout_action, lv.parallel_connections,
                           lv.bandwidth_mibps))
 
+    def test_more_steps_than_modelled_are_published_as_the_most(self):
+        self.write('[libvirt]\nlive_migration_downtime_steps = 100000\n')
+        c = novaconf.read(self.path)
+        self.assertEqual(10000, c.libvirt.downtime_steps)
+        self.assertIn('live_migration_downtime_steps 100000 is more than '
+                      'the 10000 qslm-nova models; published as 10000',
+                      c.notes)
+
     def test_native_tls_parallel_and_the_rest(self):
         self.write('[libvirt]\n'
                    'live_migration_with_native_tls = True\n'
