@@ -100,6 +100,36 @@ def _str_map(value, place, errors, fname):
             for k, v in value.items()}
 
 
+def _mapping(doc, key, errors, fname):
+    """doc[key] if it is a mapping (absent: empty), else {} and an error.
+    """
+    value = doc.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        errors.append('%s: %s: must be a mapping of names, got %s' % (
+            fname, key, type(value).__name__))
+        return {}
+    for name in value:
+        if not isinstance(name, str):
+            errors.append('%s: %s: a name must be a text, got %r' % (
+                fname, key, name))
+    return {k: v for k, v in value.items() if isinstance(k, str)}
+
+
+def _whole(entry, key, default, smallest, place, errors, fname):
+    """entry[key] (default if absent) if it is an integer of at least
+    *smallest*; else None and an error naming it.
+    """
+    value = entry.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or (
+            value < smallest):
+        errors.append('%s: %s.%s: must be an integer >= %d, got %r' % (
+            fname, place, key, smallest, value))
+        return None
+    return value
+
+
 def read_document(path):
     """(document, name) of a YAML/JSON file; errors name it by its path.
 
@@ -136,7 +166,7 @@ def load(path):
             errors.append('%s: clock: must be an ISO 8601 timestamp, got %r'
                           % (fname, doc['clock']))
     flavors = {}
-    for name, entry in (doc.get('flavors') or {}).items():
+    for name, entry in _mapping(doc, 'flavors', errors, fname).items():
         place = 'flavors.%s' % name
         if not isinstance(entry, dict):
             errors.append('%s: %s: must be a mapping' % (fname, place))
@@ -150,13 +180,16 @@ def load(path):
             errors.append('%s: %s.ram_mb: must be an integer > 0, got %r'
                           % (fname, place, ram))
             continue
+        vcpus = _whole(entry, 'vcpus', 1, 1, place, errors, fname)
+        disk = _whole(entry, 'disk_gb', 0, 0, place, errors, fname)
+        if vcpus is None or disk is None:
+            continue
         flavors[name] = Flavor(
-            name, ram, int(entry.get('vcpus', 1)),
-            int(entry.get('disk_gb', 0)),
+            name, ram, vcpus, disk,
             _str_map(entry.get('extra_specs'), place + '.extra_specs',
                      errors, fname))
     servers = {}
-    for name, entry in (doc.get('servers') or {}).items():
+    for name, entry in _mapping(doc, 'servers', errors, fname).items():
         place = 'servers.%s' % name
         if not isinstance(entry, dict):
             errors.append('%s: %s: must be a mapping' % (fname, place))
@@ -165,15 +198,30 @@ def load(path):
             if key not in SERVER_KEYS:
                 errors.append('%s: %s.%s: unknown key (allowed: %s)' % (
                     fname, place, key, ', '.join(SERVER_KEYS)))
-        flavor = flavors.get(entry.get('flavor'))
+        flavor = (flavors.get(entry['flavor'])
+                  if isinstance(entry.get('flavor'), str) else None)
         if flavor is None:
             errors.append('%s: %s.flavor: undefined flavor %r' % (
                 fname, place, entry.get('flavor')))
             continue
+        touched = entry.get('touched_mb')
+        if touched is not None and (
+                isinstance(touched, bool) or
+                not isinstance(touched, (int, float)) or
+                not 0 < touched <= flavor.ram_mb):
+            errors.append('%s: %s.touched_mb: must be a number of MiB above 0 '
+                          'and at most its flavor\'s ram_mb, got %r' % (
+                              fname, place, touched))
+            continue
         host = entry.get('host')
-        if topo is not None and host not in topo.hosts:
+        if not isinstance(host, str) or (
+                topo is not None and host not in topo.hosts):
             errors.append('%s: %s.host: undefined host %r' % (
                 fname, place, host))
+            continue
+        if not isinstance(entry.get('uuid', ''), str):
+            errors.append('%s: %s.uuid: must be a text, got %r' % (
+                fname, place, entry['uuid']))
             continue
         servers[name] = Server(
             name=name,
@@ -185,7 +233,7 @@ def load(path):
             image_properties=_str_map(entry.get('image_properties'),
                                       place + '.image_properties', errors,
                                       fname),
-            touched_mb=entry.get('touched_mb'))
+            touched_mb=touched)
     if errors:
         raise exception.TopologyError(errors)
     return Cloud(topo, flavors, servers, clock)

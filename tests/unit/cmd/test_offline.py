@@ -158,6 +158,42 @@ class TestPlan(base.CLITestCase):
         self.assertEqual(2, rc)
         self.assertIn('cannot read', err)
 
+    def test_every_bad_flavor_and_server_field_is_named(self):
+        with open(base.SAMPLE) as f:
+            sample = f.read()
+        db1 = '  db-1:\n    flavor: gold.large\n    host: compute-a1\n'
+        cases = [
+            (('vcpus: 8', 'vcpus: [1]'),
+             'flavors.gold.large.vcpus: must be an integer >= 1, got [1]'),
+            (('vcpus: 8', 'vcpus: 0'),
+             'flavors.gold.large.vcpus: must be an integer >= 1, got 0'),
+            (('\nflavors:\n', '\nflavors: [1]\nold:\n'),
+             'flavors: must be a mapping of names, got list'),
+            ((db1, '  123:\n    flavor: gold.large\n    host: compute-a1\n'),
+             'servers: a name must be a text, got 123'),
+            ((db1, db1.replace('gold.large', '[gold.large]')),
+             "servers.db-1.flavor: undefined flavor ['gold.large']"),
+            ((db1, db1.replace('compute-a1', '[compute-a1]')),
+             "servers.db-1.host: undefined host ['compute-a1']"),
+            ((db1, db1 + '    touched_mb: lots\n'),
+             "servers.db-1.touched_mb: must be a number of MiB above 0 and "
+             "at most its flavor's ram_mb, got 'lots'"),
+            ((db1, db1 + '    touched_mb: 16385\n'),
+             "servers.db-1.touched_mb: must be a number of MiB above 0 and "
+             "at most its flavor's ram_mb, got 16385"),
+            ((db1, db1 + '    uuid: {a: 1}\n'),
+             "servers.db-1.uuid: must be a text, got {'a': 1}"),
+        ]
+        path = self.tmp + '/bad.yaml'
+        for (old, new), want in cases:
+            self.assertIn(old, sample)
+            with open(path, 'w') as f:
+                f.write(sample.replace(old, new, 1))
+            rc, _out, err = self.run_cli('plan', '--cloud-file', path)
+            self.assertEqual(2, rc, err)
+            self.assertIn('error: %s: %s' % (path, want), err)
+            self.assertNotIn('unexpected', err)
+
     def test_topology_option_is_for_live_clouds(self):
         rc, _out, err = self.run_cli('plan', '--topology', base.SAMPLE)
         self.assertEqual(2, rc)
