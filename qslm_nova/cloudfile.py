@@ -146,25 +146,8 @@ def read_document(path):
     return doc, path
 
 
-def load(path):
-    """Load a cloud file; TopologyError lists every problem with its place.
-    """
-    doc, fname = read_document(path)
-    errors = []
-    try:
-        topo = topology_mod.parse(doc, fname, extra_keys=EXTRA_KEYS)
-    except exception.TopologyError as e:
-        errors.extend(e.errors)
-        topo = None
-    if not isinstance(doc, dict):
-        raise exception.TopologyError(errors)
-    clock = None
-    if doc.get('clock') is not None:
-        try:
-            clock = parse_clock(doc['clock'])
-        except ValueError:
-            errors.append('%s: clock: must be an ISO 8601 timestamp, got %r'
-                          % (fname, doc['clock']))
+def _flavors(doc, errors, fname):
+    """{name: Flavor} of the document's flavors; problems go to *errors*."""
     flavors = {}
     for name, entry in _mapping(doc, 'flavors', errors, fname).items():
         place = 'flavors.%s' % name
@@ -188,6 +171,11 @@ def load(path):
             name, ram, vcpus, disk,
             _str_map(entry.get('extra_specs'), place + '.extra_specs',
                      errors, fname))
+    return flavors
+
+
+def _servers(doc, flavors, topo, errors, fname):
+    """{name: Server} of the document's servers; problems go to *errors*."""
     servers = {}
     for name, entry in _mapping(doc, 'servers', errors, fname).items():
         place = 'servers.%s' % name
@@ -234,6 +222,30 @@ def load(path):
                                       place + '.image_properties', errors,
                                       fname),
             touched_mb=touched)
+    return servers
+
+
+def load(path):
+    """Load a cloud file; TopologyError lists every problem with its place.
+    """
+    doc, fname = read_document(path)
+    errors = []
+    try:
+        topo = topology_mod.parse(doc, fname, extra_keys=EXTRA_KEYS)
+    except exception.TopologyError as e:
+        errors.extend(e.errors)
+        topo = None
+    if not isinstance(doc, dict):
+        raise exception.TopologyError(errors)
+    clock = None
+    if doc.get('clock') is not None:
+        try:
+            clock = parse_clock(doc['clock'])
+        except ValueError:
+            errors.append('%s: clock: must be an ISO 8601 timestamp, got %r'
+                          % (fname, doc['clock']))
+    flavors = _flavors(doc, errors, fname)
+    servers = _servers(doc, flavors, topo, errors, fname)
     if errors:
         raise exception.TopologyError(errors)
     return Cloud(topo, flavors, servers, clock)
