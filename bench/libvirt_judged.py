@@ -64,6 +64,7 @@ beside ``qslm@c`` the shipped residuals file (``shipped@c``). The
 testbed's facts stay: each run's measured inputs and its link's goodput.
 """
 
+import math
 import os
 
 import numpy as np
@@ -183,11 +184,9 @@ class LibvirtRuns:
         every = (self,) + tuple(others)
         ratios = np.concatenate([r.measured / r.expected for r in every])
         names = np.concatenate([r.configuration for r in every])
-        margin = {}
-        for name in set(self.configuration):
-            rest = np.sort(ratios[names != name])
-            k = min(conformal.rank_of(len(rest), confidence), len(rest))
-            margin[name] = rest[k - 1]
+        margin = {name: conformal.ResidualGroup(
+            name, np.sort(ratios[names != name])).seen(confidence)
+            for name in set(self.configuration)}
         return self.expected * np.array(
             [margin[n] for n in self.configuration])
 
@@ -257,14 +256,10 @@ def step_frontier(points, informed, counts=frontier.COUNTS):
     each count of violations: the policy's best over its confidences
     against the margin picked after the runs.
     """
-    out = {}
-    for cap in counts:
-        theirs = [p['of_oracle'] for p in informed
-                  if p['sla_violations'] <= cap]
-        ours = [p['of_oracle'] for p in points if p['sla_violations'] <= cap]
-        if theirs:
-            out[cap] = (100 * (max(theirs) - max(ours)) if ours else None)
-    return out
+    gaps = frontier.step_gaps(points, informed, 'sla_violations', counts)
+    fewest = min((p['sla_violations'] for p in points), default=math.inf)
+    return {cap: gap if cap >= fewest else None
+            for cap, gap in gaps.items()}
 
 
 def _step_lines(res):
