@@ -111,7 +111,7 @@ def _config(conf):
                                         lv.live_migration_tunnelled, scheme)
     if why:
         notes.append(why)
-    if lv.live_migration_timeout_action not in ('abort', 'force_complete'):
+    if lv.live_migration_timeout_action not in estimator.TIMEOUT_ACTIONS:
         notes.append('live_migration_timeout_action %r is not one Nova '
                      'knows; read as abort' % lv.live_migration_timeout_action)
     steps = max(lv.live_migration_downtime_steps, 1)
@@ -129,7 +129,7 @@ def _config(conf):
             lv.live_migration_completion_timeout, 0)),
         timeout_action=(lv.live_migration_timeout_action
                         if lv.live_migration_timeout_action in
-                        ('abort', 'force_complete') else 'abort'),
+                        estimator.TIMEOUT_ACTIONS else 'abort'),
         permit_post_copy=lv.live_migration_permit_post_copy,
         permit_auto_converge=lv.live_migration_permit_auto_converge,
         bandwidth_mibps=float(max(lv.live_migration_bandwidth, 0)),

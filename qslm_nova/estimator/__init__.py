@@ -71,6 +71,7 @@ GIB = columns.GIB
 LibvirtSettings = settings.LibvirtSettings
 MAX_CPU_LOAD = settings.MAX_CPU_LOAD
 MAX_DOWNTIME_STEPS = settings.MAX_DOWNTIME_STEPS
+TIMEOUT_ACTIONS = settings.TIMEOUT_ACTIONS
 ModelParams = settings.ModelParams
 data_gb = settings.data_gb
 MechanismColumns = columns.MechanismColumns

@@ -38,6 +38,8 @@ MAX_CPU_LOAD = 16.0
 #: option (a trait may hold 15 digits) must not make it walk 10^15.
 #: Nova sets no maximum; 10,000 steps of a 500 ms limit start at 0.05 ms.
 MAX_DOWNTIME_STEPS = 10000
+#: The ``live_migration_timeout_action`` values Nova knows.
+TIMEOUT_ACTIONS = ('abort', 'force_complete')
 
 
 @dataclasses.dataclass(frozen=True)

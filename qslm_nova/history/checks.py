@@ -48,8 +48,6 @@ _LIBVIRT = {f.name: type(f.default)
 #: Integer libvirt options: (smallest, largest).
 INTEGER_RANGES = {'downtime_steps': (1, settings.MAX_DOWNTIME_STEPS),
                   'parallel_connections': (1, int(LARGEST))}
-#: The timeout actions Nova knows.
-TIMEOUT_ACTIONS = ('abort', 'force_complete')
 
 
 def _number(value, positive=False):
@@ -100,8 +98,8 @@ def _libvirt(options):
             wrong = (None if isinstance(value, str) and
                      len(value) <= LONGEST_TEXT else 'not a short text')
             if wrong is None and key == 'timeout_action' and (
-                    value not in TIMEOUT_ACTIONS):
-                wrong = 'not one of %s' % ', '.join(TIMEOUT_ACTIONS)
+                    value not in settings.TIMEOUT_ACTIONS):
+                wrong = 'not one of %s' % ', '.join(settings.TIMEOUT_ACTIONS)
         elif kind is int:
             wrong = _integer(value, *INTEGER_RANGES.get(key, (0, LARGEST)))
         else:

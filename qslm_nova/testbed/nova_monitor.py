@@ -47,13 +47,14 @@ import dataclasses
 import threading
 import time
 
+from qslm_nova import estimator
 from qslm_nova.testbed import TestbedError
 
 # One set of [libvirt] overrides at a time in this process.
 _CONF_LOCK = threading.Lock()
 _EVENT_LOOP_LOCK = threading.Lock()
 _event_loop = []
-TIMEOUT_ACTIONS = ('abort', 'force_complete')
+TIMEOUT_ACTIONS = estimator.TIMEOUT_ACTIONS
 
 
 @dataclasses.dataclass(frozen=True)
