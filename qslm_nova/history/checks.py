@@ -31,13 +31,13 @@ LARGEST = 1e12
 #: Longest text a libvirt option may hold.
 LONGEST_TEXT = 255
 
-#: The estimate's inputs: (field, smallest allowed, may be absent).
-INPUTS = (('memory_mb', 'positive', False), ('touched_mb', 'any', True),
-          ('disk_gb', 'any', True), ('dirty_rate_mibps', 'any', False),
-          ('bandwidth_gbps', 'positive', False), ('rtt_ms', 'any', False),
-          ('cpu_load', 'any', False), ('streams', 'positive', True),
-          ('working_set_mb', 'positive', True),
-          ('fixed_pause_ms', 'any', True))
+#: The estimate's inputs: (field, must be above 0 (else >= 0), may be
+#: absent).
+INPUTS = (('memory_mb', True, False), ('touched_mb', False, True),
+          ('disk_gb', False, True), ('dirty_rate_mibps', False, False),
+          ('bandwidth_gbps', True, False), ('rtt_ms', False, False),
+          ('cpu_load', False, False), ('streams', True, True),
+          ('working_set_mb', True, True), ('fixed_pause_ms', False, True))
 #: The estimate's own figures: (field, may be absent).
 ESTIMATE = (('expected_downtime_ms', False), ('worst_downtime_ms', True),
             ('race_downtime_ms', True), ('total_time_s', True))
@@ -130,9 +130,8 @@ def _estimate(estimate):
     if not isinstance(inputs, dict):
         return next((p for p in problems if p),
                     'estimate inputs is not a mapping')
-    problems += [_field(inputs, key, 'estimate inputs', optional,
-                        smallest == 'positive')
-                 for key, smallest, optional in INPUTS]
+    problems += [_field(inputs, key, 'estimate inputs', optional, positive)
+                 for key, positive, optional in INPUTS]
     problems += [_mechanism(inputs.get('mechanism')),
                  _libvirt(inputs.get('libvirt'))]
     return next((p for p in problems if p), None)
