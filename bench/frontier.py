@@ -58,6 +58,7 @@ import numpy as np
 from bench import redraws
 from qslm_nova.risk import assess
 from qslm_nova.risk import learn
+from qslm_nova.risk import regimes as regimes_mod
 from qslm_nova.risk import residuals as residuals_mod
 
 CONFIDENCES = (0.9, 0.95, 0.97, 0.98, 0.99, 0.992, 0.993, 0.994, 0.995,
@@ -351,15 +352,15 @@ def held_pause(table, transport, expected, worst, confidence,
     table's bound, past what its runs can show (or for a guest that
     dirties a larger *share* of its path than they did) the worst case
     (never under the largest ratio measured), as the engine holds it.
-    The regime is :meth:`residuals.Regime.of` *idle* (the expected pause
+    The regime is :meth:`regimes.Regime.of` *idle* (the expected pause
     on idle hosts, default *expected*), *outcome* (how the model expects
     the migration to end) and *total_s* (the expected migration time,
     s); *race*: the pause expected had Nova's first step landed late,
-    which a fast migration's ratios are of (:func:`residuals.base_pause`).
+    which a fast migration's ratios are of (:func:`regimes.base_pause`).
     """
-    regime = residuals_mod.Regime.of(
+    regime = regimes_mod.Regime.of(
         expected if idle is None else idle, outcome, total_s)
-    expected = float(residuals_mod.base_pause(expected, race, regime.code))
+    expected = float(regimes_mod.base_pause(expected, race, regime.code))
     bound = table.bound(transport, regime, confidence)
     if np.isfinite(bound.ratio) and not (
             share is not None and table.outside(transport, regime, share)):

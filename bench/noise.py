@@ -85,7 +85,7 @@ class Noise:
 
     def ratios(self, transport, regime):
         """The sorted ratios a migration of *transport* (None: none the
-        testbed ran) and :class:`residuals.Regime` *regime* draws from.
+        testbed ran) and :class:`regimes.Regime` *regime* draws from.
         """
         if self.pooled:
             return self.pool

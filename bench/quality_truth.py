@@ -29,6 +29,7 @@ from bench import quality_policies as policies
 from qslm_nova.decision import options as decision_options
 from qslm_nova import estimator
 from qslm_nova import policy as policy_mod
+from qslm_nova.risk import regimes
 from qslm_nova.risk import residuals
 
 
@@ -73,20 +74,20 @@ class Truth:
         # The runs most like each migration: its transport, and the
         # regime of its pause on idle hosts, as the engine groups them.
         transport = residuals.transport_of(e2e)
-        regimes = tuple(residuals.Regime)
-        codes = residuals.Regime.codes(
+        kinds = tuple(regimes.Regime)
+        codes = regimes.Regime.codes(
             estimator.idle_pause_ms(est.expected_downtime_ms, loads,
                                     self.params.fixed_pause_ms),
             est.outcome, est.total_time_s)
-        drawn = [self.noise.ratios(transport, regimes[c])
+        drawn = [self.noise.ratios(transport, kinds[c])
                  for c in np.atleast_1d(codes)]
         noise = np.array([
             r[random.Random(policies.seed_of(self.seed, d, 'r')).randrange(
                 len(r))] for d, r in zip(dsts, drawn)])
         # A fast migration's ratios are of its pause had Nova's first
         # step landed late (the larger), as the residuals learn them.
-        base = residuals.base_pause(est.expected_downtime_ms,
-                                    est.race_downtime_ms, codes)
+        base = regimes.base_pause(est.expected_downtime_ms,
+                                  est.race_downtime_ms, codes)
         return np.where(done, base, 0.0), done, noise, drawn
 
 

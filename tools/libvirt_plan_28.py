@@ -21,7 +21,7 @@ largest, 59 for the third), so the bound of the migrations the
 simulated cloud makes most is the group's one outlier. The campaigns
 drew their configurations over every bandwidth and connection count,
 and only one connection at 1000 Mbit/s pauses under
-``residuals.SHORT_PAUSE_MS`` here. This campaign measures those on
+``regimes.SHORT_PAUSE_MS`` here. This campaign measures those on
 purpose: QEMU 10 (the backports one), one connection over TCP or TLS,
 the fit's other values and, for the held-out runs, at least two of the
 held-out values (memory, workload, limit, hogs) the fit never saw; in

@@ -30,6 +30,7 @@ import numpy as np
 from qslm_nova.risk import conformal
 from qslm_nova.risk import keys
 from qslm_nova.risk import loss as loss_mod
+from qslm_nova.risk import regimes as regimes_mod
 from qslm_nova.risk import residuals as residuals_mod
 from qslm_nova.risk import residuals_file
 
@@ -108,15 +109,15 @@ class Assessment:
         # that the shipped residuals come from; a post-copy switch and
         # Nova's forced pause are regimes of their own.
         self.total_s = np.asarray(chosen.total_time_s, float)
-        self.codes = residuals_mod.Regime.codes(
+        self.codes = regimes_mod.Regime.codes(
             chosen.idle_downtime_ms(), chosen.outcome, self.total_s)
-        self.post_copy = self.codes == residuals_mod.Regime.POST_COPY.code
-        self.forced = self.codes == residuals_mod.Regime.FORCED_PAUSE.code
+        self.post_copy = self.codes == regimes_mod.Regime.POST_COPY.code
+        self.forced = self.codes == regimes_mod.Regime.FORCED_PAUSE.code
         #: The pause the residuals' ratios multiply: the expected one,
         #: or for a fast migration the pause it has if it stops under
         #: QEMU's own limit before Nova's first step lands (the fast
         #: runs' ratios are of that pause).
-        self.expected_ms = residuals_mod.base_pause(
+        self.expected_ms = regimes_mod.base_pause(
             expected, getattr(chosen, 'race_downtime_ms', None), self.codes)
         self.raced = self.expected_ms > expected
         self.worst_ms = np.asarray(chosen.worst_downtime_ms, float)
@@ -152,7 +153,7 @@ class Assessment:
         # candidate the index of its group.
         transports = [residuals_mod.transport_of(opt.label)
                       for opt in self._options]
-        regimes = tuple(residuals_mod.Regime)
+        regimes = tuple(regimes_mod.Regime)
         cells = np.stack([
             self._option, table.loaded(self.cpu_load).astype(int),
             self.codes],
@@ -337,9 +338,9 @@ class Assessment:
                        100.0 * near.share_max))
         if self.beyond_data(j) and (self.post_copy[j] or self.forced[j]):
             what = (('a post-copy switch', 'switches',
-                     residuals_mod.POST_COPY_POOL) if self.post_copy[j] else
+                     regimes_mod.POST_COPY_POOL) if self.post_copy[j] else
                     ("Nova's forced pause", 'forced pauses',
-                     residuals_mod.FORCED_PAUSE_POOL))
+                     regimes_mod.FORCED_PAUSE_POOL))
             own = self._settings.table().groups.get(what[2])
             return ('%s: sla_confidence %g needs %d measured %s, %d are '
                     'known: the worst case is held' % (

@@ -29,6 +29,7 @@ import os
 
 from qslm_nova import estimator
 from qslm_nova.risk import learn
+from qslm_nova.risk import regimes
 from qslm_nova.risk import residuals
 
 
@@ -128,7 +129,7 @@ def history_document(pairs, files,
                 'migrations of a cloud\'s history, per transport/regime',
         'command': 'qslm-nova calibrate --from-history ... --residuals-out',
         'history': [os.path.basename(f) for f in files],
-        'short_pause_ms': residuals.SHORT_PAUSE_MS,
+        'short_pause_ms': regimes.SHORT_PAUSE_MS,
         'runs': sum(len(v) for v in found.values()),
         'groups': learn.groups_json(found),
         'dirty_share_max': learn.shares_json(found),

@@ -59,6 +59,7 @@ import math
 import os
 import sys
 
+from qslm_nova.risk import regimes
 from qslm_nova.risk import residuals
 from qslm_nova.risk import residuals_file
 from qslm_nova.testbed import campaign
@@ -99,17 +100,17 @@ class Found(dict):
     def add(self, transport, expected, measured, idle=None, outcome=None,
             share=None, total_s=None, race=None):
         """Put measured / expected into its transport's and regime's
-        list (:meth:`residuals.Regime.of` of the idle-host pause *idle*,
+        list (:meth:`regimes.Regime.of` of the idle-host pause *idle*,
         default *expected*, the *outcome* the model expected and the
         time *total_s* it expected the migration to take), with the
         run's dirty share when known. A fast run's ratio is of the larger
         of *expected* and *race*, the pause expected had Nova's first
-        step landed late (:func:`residuals.base_pause`).
+        step landed late (:func:`regimes.base_pause`).
         """
-        regime = residuals.Regime.of(
+        regime = regimes.Regime.of(
             expected if idle is None else idle, outcome, total_s)
         key = (transport, regime.value)
-        base = float(residuals.base_pause(expected, race, regime.code))
+        base = float(regimes.base_pause(expected, race, regime.code))
         self.setdefault(key, []).append(measured / base)
         if share is not None and math.isfinite(share):
             self.shares.setdefault(key, []).append(share)
@@ -173,7 +174,7 @@ def build(csv_path, params_path):
         'campaign': os.path.basename(csv_path),
         'fitted_params': os.path.basename(params_path),
         'holdout_repeat': fitted.holdout_repeat,
-        'short_pause_ms': residuals.SHORT_PAUSE_MS,
+        'short_pause_ms': regimes.SHORT_PAUSE_MS,
         'runs': sum(len(v) for v in found.values()),
         'groups': groups_json(found),
         'dirty_share_max': shares_json(found),
@@ -231,7 +232,7 @@ def libvirt_document(rows, campaigns, loaded_cpu_load=LOADED_CPU_LOAD):
         'command': 'python -m qslm_nova.risk.learn',
         'campaigns': list(campaigns),
         'runs_per_qemu': per_release,
-        'short_pause_ms': residuals.SHORT_PAUSE_MS,
+        'short_pause_ms': regimes.SHORT_PAUSE_MS,
         'runs': sum(len(v) for v in found.values()),
         'groups': groups_json(found),
         'dirty_share_max': shares_json(found),

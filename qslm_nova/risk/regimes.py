@@ -101,9 +101,11 @@ class Regime(enum.Enum):
         fast = (False if total_s is None else
                 np.asarray(total_s, dtype=float) < FAST_MIGRATION_S)
         return np.where(
-            ends == Outcome.POST_COPY, 2,
-            np.where(ends == Outcome.FORCED_PAUSE, 4,
-                     np.where(fast, 3, np.where(short, 0, 1))))
+            ends == Outcome.POST_COPY, Regime.POST_COPY.code,
+            np.where(ends == Outcome.FORCED_PAUSE, Regime.FORCED_PAUSE.code,
+                     np.where(fast, Regime.FAST.code,
+                              np.where(short, Regime.SHORT.code,
+                                       Regime.LONG.code))))
 
     @property
     def own_pool(self):

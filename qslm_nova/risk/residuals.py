@@ -18,16 +18,16 @@ A residual is the pause a real migration had divided by the pause the
 downtime model expected for that migration (the testbed's runs,
 ``data/testbed``, with the constants fitted to them): the error of the
 model grows with the pause, so it is a ratio, not a difference. The
-residuals are kept per transport (``tcp``, ``tls``...) and regime
-(the model's expected pause under ``SHORT_PAUSE_MS``, where a few
+residuals are kept per transport (``tcp``, ``tls``...) and regime (the
+model's expected pause under ``regimes.SHORT_PAUSE_MS``, where a few
 milliseconds of scheduling jitter weigh much, or not; a migration the
-model expects to end within ``FAST_MIGRATION_S``, which may stop under
-QEMU's own downtime limit before Nova's first step lands; a migration
-the model expects Nova to switch to post-copy, whose pause is of another
-kind: what the connections still hold when the guest moves, not what a
-pre-copy round left; or one the model expects Nova to pause when its
-completion timeout passes, whose pause is all the guest dirtied and was
-never sent, seconds, not a stop's threshold).
+model expects to end within ``regimes.FAST_MIGRATION_S``, which may stop
+under QEMU's own downtime limit before Nova's first step lands; a
+migration the model expects Nova to switch to post-copy, whose pause is
+of another kind: what the connections still hold when the guest moves,
+not what a pre-copy round left; or one the model expects Nova to pause
+when its completion timeout passes, whose pause is all the guest dirtied
+and was never sent, seconds, not a stop's threshold).
 
 Each group is read split-conformally (:mod:`qslm_nova.risk.conformal`):
 a group too small for the asked confidence gives way to its pool (all
@@ -79,18 +79,6 @@ from qslm_nova import estimator
 from qslm_nova import exception
 from qslm_nova.risk import conformal
 from qslm_nova.risk import regimes
-
-#: The regimes' names, kept here for the callers (see
-#: :mod:`qslm_nova.risk.regimes`).
-SHORT_PAUSE_MS = regimes.SHORT_PAUSE_MS
-FAST_MIGRATION_S = regimes.FAST_MIGRATION_S
-POST_COPY_POOL = regimes.POST_COPY_POOL
-FORCED_PAUSE_POOL = regimes.FORCED_PAUSE_POOL
-OWN_POOLS = regimes.OWN_POOLS
-Regime = regimes.Regime
-FAST_CODE = regimes.FAST_CODE
-base_pause = regimes.base_pause
-outcome_numbers = regimes.outcome_numbers
 
 #: A decision's end-to-end mechanism -> its groups' transport.
 TRANSPORT_OF_MECHANISM = {'none': 'tcp', 'tls': 'tls', 'ssh': 'ssh',
@@ -199,7 +187,7 @@ class ResidualTable:
             share = shares.get((transport, regime))
             self.groups[name] = conformal.ResidualGroup(
                 name, np.sort(ratios), share)
-            for pname in self.pools(transport, Regime(regime)):
+            for pname in self.pools(transport, regimes.Regime(regime)):
                 pools.setdefault(pname, []).append((ratios, share))
         for name, parts in pools.items():
             # A pool's largest share is known when each part's is.

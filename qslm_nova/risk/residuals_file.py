@@ -33,6 +33,7 @@ import os
 
 import numpy as np
 
+from qslm_nova.risk import regimes
 from qslm_nova.risk import residuals
 
 DEFAULT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -101,14 +102,14 @@ def _group_key(name, loaded_cpu_load, where):
     """(transport, regime value) of a group's name."""
     transport, _sep, regime = str(name).partition('/')
     transports = residuals.TRANSPORT_OF_MECHANISM.values()
-    regimes = [r.value for r in residuals.Regime]
+    kinds = [r.value for r in regimes.Regime]
     if (residuals.base_transport(transport) not in transports or
-            regime not in regimes):
+            regime not in kinds):
         raise residuals.RiskDataError(
             '%s: group %r is not transport/regime (transports %s, each '
             'maybe with %s; regimes %s)' % (
                 where, name, ', '.join(sorted(transports)),
-                residuals.LOADED, ', '.join(regimes)))
+                residuals.LOADED, ', '.join(kinds)))
     if transport.endswith(residuals.LOADED) and loaded_cpu_load is None:
         raise residuals.RiskDataError(
             '%s: group %s holds runs of loaded hosts but the file does not '

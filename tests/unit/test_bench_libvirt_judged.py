@@ -18,6 +18,7 @@ import numpy as np
 import testtools
 
 from bench import libvirt_judged
+from qslm_nova.risk import regimes
 from qslm_nova.risk import residuals
 
 
@@ -130,7 +131,7 @@ class TestLibvirtJudged(testtools.TestCase):
         runs = _runs(configs, np.linspace(0.8, 1.6, 40))
         runs.shipped = True
         tight = residuals.ResidualTable({
-            ('tcp', residuals.Regime.SHORT.value): np.full(40, 1.0)})
+            ('tcp', regimes.Regime.SHORT.value): np.full(40, 1.0)})
         res = libvirt_judged.judge(runs, (60, 1000), shipped_table=tight)
         self.assertTrue(res['shipped'])
         self.assertEqual(len(res['qslm']), len(res['shipped_file']))

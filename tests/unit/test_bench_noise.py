@@ -26,11 +26,12 @@ from bench import real_runs
 from qslm_nova.decision import options as decision_options
 from qslm_nova import estimator
 from qslm_nova import mechanisms
+from qslm_nova.risk import regimes
 from qslm_nova.risk import residuals
 from qslm_nova.risk import residuals_file
 
-SHORT, LONG, POST = (residuals.Regime.SHORT, residuals.Regime.LONG,
-                     residuals.Regime.POST_COPY)
+SHORT, LONG, POST = (regimes.Regime.SHORT, regimes.Regime.LONG,
+                     regimes.Regime.POST_COPY)
 # A value per group, so a draw names its group.
 LEAVES = {('tcp', 'short'): [0.5] * 25, ('tcp', 'long'): [1.0] * 25,
           ('tls', 'short'): [2.0] * 5, ('tls', 'long'): [1.5] * 30,
@@ -127,7 +128,7 @@ class TestTruth(testtools.TestCase):
             1024, truth.dirty, np.array([gbps]) * truth_bw(truth), 0.5,
             used, np.array(loads), estimator.LibvirtSettings(),
             truth.params)
-        regime = residuals.Regime.of(float(estimator.idle_pause_ms(
+        regime = regimes.Regime.of(float(estimator.idle_pause_ms(
             est.expected_downtime_ms, loads,
             truth.params.fixed_pause_ms)[0]),
             total_s=float(est.total_time_s[0]))
@@ -147,7 +148,7 @@ class TestTruth(testtools.TestCase):
         # Both regimes were met, so the draw followed the regime: 1 GiB
         # over 100 Gbit/s ends within FAST_MIGRATION_S (the fast runs',
         # here the tcp pool's), over 0.5 Gbit/s it pauses long.
-        self.assertIn(('tcp', residuals.Regime.FAST), seen)
+        self.assertIn(('tcp', regimes.Regime.FAST), seen)
         self.assertIn(('tcp', LONG), seen)
 
     def test_link_level_protection_keeps_the_end_to_end_group(self):

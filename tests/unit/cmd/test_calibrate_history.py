@@ -20,6 +20,7 @@ import os
 import fixtures
 
 from qslm_nova.history import join
+from qslm_nova.risk import regimes
 from qslm_nova.risk import residuals
 from qslm_nova.risk import residuals_file
 from tests.unit.cmd import base
@@ -82,8 +83,8 @@ class TestFromHistory(base.CLITestCase):
         pairs, _alone = join.join(join.read([self.path]))
 
         def group(p):
-            regime = residuals.Regime.of(p.estimate['expected_downtime_ms'],
-                                         total_s=p.estimate['total_time_s'])
+            regime = regimes.Regime.of(p.estimate['expected_downtime_ms'],
+                                       total_s=p.estimate['total_time_s'])
             return '%s/%s' % ({'none': 'tcp'}.get(p.mechanism, p.mechanism),
                               regime.value)
         want = {}

@@ -23,6 +23,7 @@ import numpy as np
 from qslm_nova import decision
 from qslm_nova import estimator
 from qslm_nova.risk import assess
+from qslm_nova.risk import regimes
 from qslm_nova.risk import residuals
 from qslm_nova.risk import residuals_file
 from tests.unit.decision import base
@@ -56,10 +57,10 @@ def base_of(d):
     """The pause Decision d's ratios multiply: the expected one, or a
     fast migration's pause had Nova's first step landed late.
     """
-    code = residuals.Regime.codes(
+    code = regimes.Regime.codes(
         d.expected_downtime_ms, d.outcome, d.total_time_s)
-    return float(residuals.base_pause(d.expected_downtime_ms,
-                                      d.race_downtime_ms, code))
+    return float(regimes.base_pause(d.expected_downtime_ms,
+                                    d.race_downtime_ms, code))
 
 
 class TestDefaults(base.DecisionTestCase):
@@ -88,8 +89,8 @@ class TestDefaults(base.DecisionTestCase):
         # The default holds the pause at 0.95 confidence.
         bound = assess.RiskSettings().table().bound(
             residuals.TRANSPORT_OF_MECHANISM[d.mechanism],
-            residuals.Regime.of(d.expected_downtime_ms,
-                                total_s=d.total_time_s), 0.95)[0]
+            regimes.Regime.of(d.expected_downtime_ms,
+                              total_s=d.total_time_s), 0.95)[0]
         self.assertAlmostEqual(300 - base_of(d) * bound, d.budget_left_ms)
         self.assertIsNone(d.expected_loss)
         # With sla_confidence empty, the worst case.
@@ -149,8 +150,8 @@ class TestRegimeOfIdlePause(base.DecisionTestCase):
         risk = assess.Assessment(assess.RiskSettings(), {}, 300,
                                  _Chosen([120.0, 120.0], [0.0, 1.0]))
         table = assess.RiskSettings().table()
-        want = [table.bound('tcp', residuals.Regime.LONG, 0.95)[0],
-                table.bound('tcp', residuals.Regime.SHORT, 0.95)[0]]
+        want = [table.bound('tcp', regimes.Regime.LONG, 0.95)[0],
+                table.bound('tcp', regimes.Regime.SHORT, 0.95)[0]]
         self.assertEqual(['tcp/long', 'tcp/short'],
                          [risk.groups[m].name for m in risk.member])
         np.testing.assert_allclose(np.multiply(120.0, want), risk.held_ms())
@@ -165,7 +166,7 @@ class TestFastRegime(base.DecisionTestCase):
         # The fast runs' ratios are of the pause the model expects if
         # the guest stops under QEMU's own limit before that (here 180
         # ms): that pause times their bound is held.
-        fast = residuals.FAST_MIGRATION_S - 0.1
+        fast = regimes.FAST_MIGRATION_S - 0.1
         risk = assess.Assessment(
             assess.RiskSettings(), {}, 300,
             _Chosen([60.0, 60.0], [0.0, 0.0], total_s=[fast, 60.0],
@@ -174,7 +175,7 @@ class TestFastRegime(base.DecisionTestCase):
                          [risk.groups[m].name for m in risk.member])
         held = risk.held_ms()
         table = assess.RiskSettings().table()
-        ratio = table.bound('tcp', residuals.Regime.FAST, 0.95).ratio
+        ratio = table.bound('tcp', regimes.Regime.FAST, 0.95).ratio
         self.assertAlmostEqual(180.0 * ratio, held[0])
         self.assertGreater(held[0], held[1])
         self.assertEqual(
@@ -189,9 +190,9 @@ class TestFastRegime(base.DecisionTestCase):
         self.assertAlmostEqual(60.0 * ratio, low.held_ms()[0])
         # Whatever its pause, but not a post-copy switch.
         self.assertEqual(
-            [residuals.Regime.FAST, residuals.Regime.FAST,
-             residuals.Regime.POST_COPY, residuals.Regime.LONG],
-            [residuals.Regime.of(ms, end, t) for ms, end, t in (
+            [regimes.Regime.FAST, regimes.Regime.FAST,
+             regimes.Regime.POST_COPY, regimes.Regime.LONG],
+            [regimes.Regime.of(ms, end, t) for ms, end, t in (
                 (50.0, None, fast), (500.0, 'completed', fast),
                 (50.0, 'post-copy', fast), (500.0, None, None))])
 
@@ -390,7 +391,7 @@ class TestConfidence(base.DecisionTestCase):
         # Just under the pause the shipped residuals hold at 0.95.
         bound = assess.RiskSettings().table().bound(
             residuals.TRANSPORT_OF_MECHANISM[e0.mechanism],
-            residuals.Regime.of(e0.expected_downtime_ms), 0.95).ratio
+            regimes.Regime.of(e0.expected_downtime_ms), 0.95).ratio
         limit = int(e0.expected_downtime_ms * bound * 0.95)
         self.assertGreater(limit, 0)
         d = self.decide('dst', engine(sla_confidence=0.95),
@@ -541,8 +542,8 @@ class TestLossRanking(base.DecisionTestCase):
         table = risk.table()
         group = table.group_for(
             residuals.TRANSPORT_OF_MECHANISM[d.mechanism],
-            residuals.Regime.of(d.expected_downtime_ms,
-                                total_s=d.total_time_s),
+            regimes.Regime.of(d.expected_downtime_ms,
+                              total_s=d.total_time_s),
             risk.sla_confidence)
         want = (100 * base_of(d) * group.mean / 1000 +
                 10 * d.total_time_s)

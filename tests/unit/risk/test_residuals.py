@@ -28,6 +28,7 @@ from qslm_nova.history import join
 from qslm_nova.risk import conformal
 from qslm_nova.risk import from_history
 from qslm_nova.risk import learn
+from qslm_nova.risk import regimes
 from qslm_nova.risk import residuals
 from qslm_nova.risk import residuals_file
 from qslm_nova.testbed import campaign
@@ -100,7 +101,7 @@ class TestTable(base.BaseTestCase):
 
     def test_finest_group_with_enough_runs(self):
         t = self.table()
-        short, long_ = residuals.Regime.SHORT, residuals.Regime.LONG
+        short, long_ = regimes.Regime.SHORT, regimes.Regime.LONG
         self.assertEqual('tcp/short', t.group_for('tcp', short).name)
         # 10 runs: too few to stand alone; the transport's pool.
         self.assertEqual('tcp', t.group_for('tcp', long_).name)
@@ -118,7 +119,7 @@ class TestTable(base.BaseTestCase):
         # The assessment takes the bound's group as the candidate's group.
         t = self.table()
         for transport in ('tcp', 'tls', None):
-            for regime in residuals.Regime:
+            for regime in regimes.Regime:
                 for c in (0.5, 0.9, 0.95, 0.97, 0.99, 0.999):
                     self.assertIs(t.group_for(transport, regime, c),
                                   t.bound(transport, regime, c)[1],
@@ -130,14 +131,14 @@ class TestTable(base.BaseTestCase):
         levels = np.linspace(0.5, 0.9999, 400)
         for t in (self.table(), residuals_file.load_cached()):
             for transport in ('tcp', 'tls', 'ssh', None):
-                for regime in residuals.Regime:
+                for regime in regimes.Regime:
                     bounds = [t.bound(transport, regime, c)[0]
                               for c in levels]
                     self.assertEqual(bounds, sorted(bounds),
                                      (transport, regime))
                     self.assertEqual(math.inf, bounds[-1])
         t = self.table()
-        short = residuals.Regime.SHORT
+        short = regimes.Regime.SHORT
         # At 0.97 tcp/short (30 runs) is too small, tcp (40) is used but
         # the bound keeps tcp/short's largest ratio.
         q, g, floor = t.bound('tcp', short, 0.97)
@@ -156,7 +157,7 @@ class TestTable(base.BaseTestCase):
             t2.bound('tcp', short, 0.97).floor.name))
         self.assertLess(t2.groups['tcp'].quantile(0.97), 3.0)
         # The long runs' own group has the runs: no floor.
-        self.assertIsNone(t2.bound('tcp', residuals.Regime.LONG,
+        self.assertIsNone(t2.bound('tcp', regimes.Regime.LONG,
                                    0.97).floor)
 
     def test_a_pool_never_holds_less_than_a_small_groups_runs(self):
@@ -167,48 +168,48 @@ class TestTable(base.BaseTestCase):
         t = residuals.ResidualTable({
             ('tls', 'long'): long_,
             ('tls', 'short'): np.linspace(0.5, 1, 2000)})
-        q, group, _floor = t.bound('tls', residuals.Regime.LONG, 0.99)
+        q, group, _floor = t.bound('tls', regimes.Regime.LONG, 0.99)
         self.assertEqual('tls', group.name)
         self.assertLess(group.quantile(0.99), 1.1)
         self.assertEqual(3.0, q)
         # At 0.8 the twelve runs show a bound of their own (the 11th).
-        q, group, _floor = t.bound('tls', residuals.Regime.LONG, 0.8)
+        q, group, _floor = t.bound('tls', regimes.Regime.LONG, 0.8)
         self.assertEqual('tls', group.name)
         self.assertEqual(long_[10], q)
         self.assertEqual(long_[10], t.groups['tls/long'].seen(0.8))
         # The short runs stand for themselves, as before.
-        q, group, _floor = t.bound('tls', residuals.Regime.SHORT, 0.99)
+        q, group, _floor = t.bound('tls', regimes.Regime.SHORT, 0.99)
         self.assertEqual(('tls/short', group.quantile(0.99)),
                          (group.name, q))
 
     def test_regime(self):
-        self.assertEqual(residuals.Regime.SHORT, residuals.Regime.of(99.9))
-        self.assertEqual(residuals.Regime.LONG, residuals.Regime.of(100.0))
+        self.assertEqual(regimes.Regime.SHORT, regimes.Regime.of(99.9))
+        self.assertEqual(regimes.Regime.LONG, regimes.Regime.of(100.0))
         for ms in (99.9, 100.0):
             # The outcome as the estimate's number, the enum or the
             # label a history record carries.
             for end in (estimator.Outcome.POST_COPY, 3, 'post-copy'):
-                self.assertEqual(residuals.Regime.POST_COPY,
-                                 residuals.Regime.of(ms, end))
+                self.assertEqual(regimes.Regime.POST_COPY,
+                                 regimes.Regime.of(ms, end))
             # Nova's forced pause, however long or fast the migration.
             for total_s in (None, 1.0, 60.0):
-                self.assertEqual(residuals.Regime.FORCED_PAUSE,
-                                 residuals.Regime.of(ms, 'forced-pause',
-                                                     total_s))
+                self.assertEqual(regimes.Regime.FORCED_PAUSE,
+                                 regimes.Regime.of(ms, 'forced-pause',
+                                                   total_s))
             # An aborted migration, or an outcome no release names,
             # has no regime of its own.
             for end in ('aborted', 'cancelled', {'x': 1}, 99, None,
                         math.inf, math.nan):
-                self.assertEqual(residuals.Regime.of(ms),
-                                 residuals.Regime.of(ms, end))
+                self.assertEqual(regimes.Regime.of(ms),
+                                 regimes.Regime.of(ms, end))
         ends = ['completed', 'completed', 'post-copy', None, 'forced-pause']
         for outcome in (ends, [0, 0, 3, 0, 2], np.array([0, 0, 3, 0, 2])):
             np.testing.assert_array_equal(
-                [0, 1, 2, 3, 4], residuals.Regime.codes(
+                [0, 1, 2, 3, 4], regimes.Regime.codes(
                     [50, 500, 50, 50, 50], outcome, [60, 60, 60, 1, 1]))
         self.assertEqual(('short', 'long', 'post-copy', 'fast',
                           'forced-pause'),
-                         tuple(r.value for r in residuals.Regime))
+                         tuple(r.value for r in regimes.Regime))
 
     def test_switches_and_forced_pauses_pool_only_with_their_kind(self):
         # A post-copy switch moves what the connections hold; Nova's
@@ -218,7 +219,7 @@ class TestTable(base.BaseTestCase):
         # takes another kind's bound.
         for regime, other in (('post-copy', 'forced-pause'),
                               ('forced-pause', 'post-copy')):
-            kind = residuals.Regime(regime)
+            kind = regimes.Regime(regime)
             t = residuals.ResidualTable({
                 ('tcp', 'long'): np.linspace(1, 1.2, 40),
                 ('tcp', other): np.linspace(1, 9, 40),
@@ -245,7 +246,7 @@ class TestTable(base.BaseTestCase):
             self.assertEqual(math.inf, beyond.ratio)
             self.assertEqual(regime, beyond.group.name)
             self.assertEqual(4.0, beyond.group.ratios[-1])
-            self.assertLessEqual(t.bound('tcp', residuals.Regime.LONG,
+            self.assertLessEqual(t.bound('tcp', regimes.Regime.LONG,
                                          0.95)[0], 1.2)
             # Without runs of the kind at all, the worst case.
             plain = residuals.ResidualTable({
@@ -299,7 +300,7 @@ class TestTable(base.BaseTestCase):
         self.assertEqual(30, t.groups['idle'].runs)
         self.assertEqual(65, t.groups['all'].runs)
         self.assertEqual(5, t.groups['post-copy'].runs)
-        long, post = residuals.Regime.LONG, residuals.Regime.POST_COPY
+        long, post = regimes.Regime.LONG, regimes.Regime.POST_COPY
         self.assertEqual(('tcp@loaded/long', 'tcp@loaded', 'all'),
                          t.chain('tcp@loaded', long))
         self.assertEqual(('tcp/long', 'tcp', 'idle', 'all'),
@@ -324,11 +325,11 @@ class TestTable(base.BaseTestCase):
              ('tcp', 'short'): np.full(20, 0.5),
              ('tcp@loaded', 'long'): np.linspace(1, 3, 30)},
             loaded_cpu_load=3.0)
-        q, group, _floor = t.bound('tcp', residuals.Regime.LONG, 0.97)
+        q, group, _floor = t.bound('tcp', regimes.Regime.LONG, 0.97)
         self.assertEqual(('tcp', 50), (group.name, group.runs))
         self.assertAlmostEqual(1.2, q)
         # Between loaded hosts, the loaded runs' bound.
-        q, group, _floor = t.bound('tcp@loaded', residuals.Regime.LONG,
+        q, group, _floor = t.bound('tcp@loaded', regimes.Regime.LONG,
                                    0.97)
         self.assertEqual('all', group.name)
         self.assertAlmostEqual(3.0, q)
@@ -343,11 +344,11 @@ class TestTable(base.BaseTestCase):
              ('tls', 'long'): np.linspace(1, 1.2, 25),
              ('tcp@loaded', 'long'): np.linspace(1, 3, 30)},
             loaded_cpu_load=3.0)
-        q, group, _floor = t.bound('tcp', residuals.Regime.LONG, 0.97)
+        q, group, _floor = t.bound('tcp', regimes.Regime.LONG, 0.97)
         self.assertEqual(('idle', 35), (group.name, group.runs))
         self.assertLessEqual(q, 1.2)
         # Past the idle runs (0.98 needs 49), all of them.
-        q, group, _floor = t.bound('tcp', residuals.Regime.LONG, 0.98)
+        q, group, _floor = t.bound('tcp', regimes.Regime.LONG, 0.98)
         self.assertEqual(('all', 65), (group.name, group.runs))
         self.assertGreater(q, 2.0)
         # A table that keeps every load together has no idle pool.
@@ -356,11 +357,11 @@ class TestTable(base.BaseTestCase):
              ('tls', 'long'): np.linspace(1, 1.2, 25)})
         self.assertNotIn('idle', together.groups)
         self.assertEqual(('tcp/long', 'tcp', 'all'),
-                         together.chain('tcp', residuals.Regime.LONG))
+                         together.chain('tcp', regimes.Regime.LONG))
 
     def test_loaded_bound_is_the_loaded_runs_never_under_the_idle(self):
         t = self.loaded_table()
-        long, short = residuals.Regime.LONG, residuals.Regime.SHORT
+        long, short = regimes.Regime.LONG, regimes.Regime.SHORT
         q, group, _floor = t.bound('tcp@loaded', long, 0.9)
         self.assertEqual('tcp@loaded/long', group.name)
         self.assertEqual(group.quantile(0.9), q)
@@ -412,7 +413,7 @@ class TestTable(base.BaseTestCase):
         self.assertFalse(t.groups['all'].outside([1e9]).any())
 
     def test_the_nearest_group_decides_what_is_outside(self):
-        short, post = residuals.Regime.SHORT, residuals.Regime.POST_COPY
+        short, post = regimes.Regime.SHORT, regimes.Regime.POST_COPY
         t = residuals.ResidualTable(
             {('tcp', 'short'): np.linspace(1, 2, 20),
              ('tcp', 'long'): np.linspace(1, 3, 30),
@@ -688,7 +689,7 @@ class TestHistoryResiduals(base.BaseTestCase):
                               'expected_downtime_ms': 50.0,
                               'total_time_s': total},
                              {'downtime_ms': 100.0})
-        fast = residuals.FAST_MIGRATION_S - 0.5
+        fast = regimes.FAST_MIGRATION_S - 0.5
         found, skipped = from_history.history_residuals([
             pair(fast), pair(30.0), pair(None), pair('n/a'),
             pair(float('nan'))])
