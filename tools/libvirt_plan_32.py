@@ -1,0 +1,69 @@
+# Copyright 2026 The qslm-nova Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Write data/testbed/libvirt-plan-32.json: forced pauses on crowded hosts.
+
+In the QEMU 7.2 fit's unseen configurations (``bench_quality
+--real-only``) two forced pauses over three connections paused 4.28 and
+5.07 times their expected pause, on hosts at 5.9 and 7.7 runnable
+threads per CPU that the machine's other users made. No bound learnt
+from the other configurations holds them: campaign 27's heaviest block
+(5 hogs, 5.6 per CPU) stopped at 3.15. This campaign measures the
+crowded hosts' forced pauses on purpose: QEMU 7.2.22 (Debian's), 5 and
+then 7 CPU hogs in each host's namespace, each block after 120 s of its
+hogs; per block 16 force-complete runs, 8 of Nova's steps and 6
+post-copy, half with the fit's values and half held out, drawn as every
+campaign's are (``libvirt_plan.make``, seeds 32 and 33)::
+
+    python tools/libvirt_plan_32.py data/testbed/libvirt-plan-32.json
+    qslm-nova-testbed libvirt-campaign \\
+        --plan data/testbed/libvirt-plan-32.json --settle-s 120
+
+The plan file is the record of what ran.
+"""
+
+import dataclasses
+import sys
+
+from qslm_nova.testbed import libvirt_plan
+
+FIRST_REPEAT = 3200
+HOGS = (5, 7)
+# Runs per (label, group) in each block.
+PER_BLOCK = {'steps': 4, 'force-complete': 8, 'post-copy': 3}
+
+
+def specs():
+    out = []
+    for i, hogs in enumerate(HOGS):
+        made = libvirt_plan.make(steps_fit=4, steps_held=4,
+                                 per_outcome=(8, 8), seed=32 + i,
+                                 first_repeat=FIRST_REPEAT + 50 * i)
+        kept = {}
+        for s in made:
+            key = (s.label, s.group)
+            if kept.get(key, 0) < PER_BLOCK.get(s.label, 0):
+                kept[key] = kept.get(key, 0) + 1
+                out.append(dataclasses.replace(s, hogs=hogs))
+    return libvirt_plan.by_load(out)
+
+
+DESCRIPTION = ('campaign 32: crowded hosts on QEMU 7.2.22, 5 then 7 hogs '
+               'per host, forced pauses foremost, each block after 120 s '
+               'of its hogs (tools/libvirt_plan_32.py; libvirt-campaign '
+               '--settle-s 120)')
+
+
+if __name__ == '__main__':
+    print(libvirt_plan.write_numbered(32, specs(), DESCRIPTION, sys.argv))
