@@ -92,6 +92,16 @@ IDLE = 'idle'
 LOADED = '@loaded'
 
 
+def idle_pool(own_pool):
+    """The pool of the idle hosts' runs of a regime that pools only with
+    itself (*own_pool*: ``post-copy``, ``forced-pause``), which such a
+    migration between idle hosts tries before *own_pool* (in a table
+    that splits by load): a crowded host's forced pause, many times the
+    model's, then bounds an idle host's only past every idle run.
+    """
+    return '%s-%s' % (IDLE, own_pool)
+
+
 def dirty_share(dirty_rate_mibps, bandwidth_gbps):
     """The share of its path's bandwidth a guest dirties: the dirty rate
     (MiB/s) over the bandwidth (Gbit/s), both in bytes per second;
@@ -224,15 +234,21 @@ class ResidualTable:
 
     def pools(self, transport, regime):
         """The pools, finest first, that the runs of *transport* and
-        *regime* join (a regime of its own: its pool only; runs between
+        *regime* join: for a regime of its own, its pool (between idle
+        hosts in a table split by load, first the pool of its idle runs,
+        :func:`idle_pool`); else their transport's, then all (between
         idle hosts in a table split by load: their transport's, every
         idle run's, then all).
         """
+        idle = (self.loaded_cpu_load is not None and
+                not transport.endswith(LOADED))
         if regime.own_pool is not None:
+            if idle:
+                return (idle_pool(regime.own_pool), regime.own_pool)
             return (regime.own_pool,)
-        if transport.endswith(LOADED) or self.loaded_cpu_load is None:
-            return (transport, ALL)
-        return (transport, IDLE, ALL)
+        if idle:
+            return (transport, IDLE, ALL)
+        return (transport, ALL)
 
     def group_for(self, transport, regime, confidence=None):
         """The finest group with the runs the confidence needs; the

@@ -359,6 +359,40 @@ class TestTable(base.BaseTestCase):
         self.assertEqual(('tcp/long', 'tcp', 'all'),
                          together.chain('tcp', regimes.Regime.LONG))
 
+    def test_idle_forced_pause_past_its_group_is_the_idle_runs(self):
+        # A regime of its own pools only with itself, but between idle
+        # hosts first with its idle runs: at 0.97 (33 runs needed) the
+        # idle TCP forced pauses (10) give way to every transport's idle
+        # forced pauses (35), not to the crowded hosts' tail; past them
+        # (0.98 needs 49), to every forced pause.
+        forced = regimes.Regime.FORCED_PAUSE
+        t = residuals.ResidualTable(
+            {('tcp', 'forced-pause'): np.linspace(1, 1.5, 10),
+             ('tls', 'forced-pause'): np.linspace(1, 1.7, 25),
+             ('tcp@loaded', 'forced-pause'): np.linspace(1, 9, 30),
+             ('tcp', 'long'): np.full(20, 0.5)},
+            loaded_cpu_load=3.0)
+        self.assertEqual(
+            ('tcp/forced-pause', 'idle-forced-pause', 'forced-pause'),
+            t.chain('tcp', forced))
+        self.assertEqual(('tcp@loaded/forced-pause', 'forced-pause'),
+                         t.chain('tcp@loaded', forced))
+        q, group, _floor = t.bound('tcp', forced, 0.97)
+        self.assertEqual(('idle-forced-pause', 35), (group.name, group.runs))
+        self.assertLessEqual(q, 1.7)
+        q, group, _floor = t.bound('tcp', forced, 0.98)
+        self.assertEqual(('forced-pause', 65), (group.name, group.runs))
+        self.assertGreater(q, 8.0)
+        # A crowded host's forced pause is held to its own runs' tail.
+        self.assertGreater(t.bound('tcp@loaded', forced, 0.9).ratio, 8.0)
+        # Without the split by load there is one pool, as before.
+        together = residuals.ResidualTable(
+            {('tcp', 'forced-pause'): np.linspace(1, 1.5, 10),
+             ('tcp', 'long'): np.full(20, 0.5)})
+        self.assertEqual(('tcp/forced-pause', 'forced-pause'),
+                         together.chain('tcp', forced))
+        self.assertNotIn('idle-forced-pause', together.groups)
+
     def test_loaded_bound_is_the_loaded_runs_never_under_the_idle(self):
         t = self.loaded_table()
         long, short = regimes.Regime.LONG, regimes.Regime.SHORT
