@@ -41,7 +41,8 @@ These policies allow or deny it:
   (the shipped file before 2026-12-05): what keeping loaded hosts' runs
   apart buys, measured in the same run.
 * ``informed xm``: the expected pause times a margin m picked after the
-  fact, for every m of :data:`bench.frontier.MARGINS`. On a real run the
+  fact, for every m of :func:`margins` (past the largest ratio). On a
+  real run the
   expected pause already has the true dirty rate and bandwidth, so this
   is the frontier's informed policy with real noise, not drawn noise.
 * ``learnt margin@c``: the informed policy without hindsight, one margin
@@ -200,6 +201,18 @@ def _judge(bound, measured, met, limits):
             'beyond': float(np.mean(measured > bound))}
 
 
+def margins(runs):
+    """The margins the informed policy picks from: those of
+    :data:`bench.frontier.MARGINS`, then on in steps of 0.1 past the
+    largest measured / expected pause of *runs*, so that some margin
+    picked after the runs holds every one of them (real runs stray
+    further than the simulated world's draws).
+    """
+    top = float(np.max(runs.measured / runs.expected, initial=0.0))
+    more = np.arange(frontier.MARGINS[-1] + 0.1, top + 0.1 + 1e-9, 0.1)
+    return frontier.MARGINS + tuple(float(m) for m in np.round(more, 2))
+
+
 def judge(runs, limits, shipped_table=None, others=()):
     """The decisions of every policy on the runs (JSON-ready).
 
@@ -217,7 +230,7 @@ def judge(runs, limits, shipped_table=None, others=()):
            'fixed': {}, 'qslm': [], 'informed': []}
     for name, bound in zip(FIXED, (runs.worst, runs.expected, runs.paper)):
         out['fixed'][name] = _judge(bound, runs.measured, met, limits)
-    for m in frontier.MARGINS:
+    for m in margins(runs):
         point = _judge(runs.expected * m, runs.measured, met, limits)
         point['margin'] = m
         out['informed'].append(point)
