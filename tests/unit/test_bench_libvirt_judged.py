@@ -17,6 +17,7 @@
 import numpy as np
 import testtools
 
+from bench import frontier
 from bench import libvirt_judged
 from qslm_nova.risk import regimes
 from qslm_nova.risk import residuals
@@ -254,3 +255,23 @@ class TestLibvirtJudged(testtools.TestCase):
         self.assertIn('step frontier by violations counted, qslm', text)
         self.assertIn('step frontier by violations counted, learnt margin',
                       text)
+
+    def test_the_margin_picked_after_the_runs_can_hold_every_run(self):
+        # The simulated world's margins stop at 5; a real run 10.47
+        # times its expected pause needs more for the hindsight policy
+        # to reach 0 violations.
+        calm = _runs(['c%d' % i for i in range(40)], np.full(40, 1.2))
+        self.assertEqual(frontier.MARGINS, libvirt_judged.margins(calm))
+        wild = _runs(['c%d' % i for i in range(40)],
+                     [1.0] * 39 + [10.47])
+        margins = libvirt_judged.margins(wild)
+        self.assertEqual(frontier.MARGINS, margins[:len(frontier.MARGINS)])
+        self.assertGreaterEqual(margins[-1], 10.47)
+        self.assertLess(margins[-1], 10.6)
+        # Its 523.5 ms pause is allowed at 500 ms by any margin up to
+        # 10: only the margins past 5 reach 0 violations.
+        res = libvirt_judged.judge(wild, (60, 500))
+        clean = [p['margin'] for p in res['informed']
+                 if p['sla_violations'] == 0]
+        self.assertTrue(clean)
+        self.assertGreater(min(clean), 10.0)
