@@ -111,9 +111,11 @@ def _config(conf):
                                         lv.live_migration_tunnelled, scheme)
     if why:
         notes.append(why)
-    if lv.live_migration_timeout_action not in estimator.TIMEOUT_ACTIONS:
+    action = lv.live_migration_timeout_action
+    if action not in estimator.TIMEOUT_ACTIONS:
         notes.append('live_migration_timeout_action %r is not one Nova '
-                     'knows; read as abort' % lv.live_migration_timeout_action)
+                     'knows; read as abort' % action)
+        action = 'abort'
     steps = max(lv.live_migration_downtime_steps, 1)
     if steps > estimator.MAX_DOWNTIME_STEPS:
         notes.append('live_migration_downtime_steps %d is more than the %d '
@@ -127,9 +129,7 @@ def _config(conf):
         downtime_delay_s=float(max(lv.live_migration_downtime_delay, 0)),
         completion_timeout_s=float(max(
             lv.live_migration_completion_timeout, 0)),
-        timeout_action=(lv.live_migration_timeout_action
-                        if lv.live_migration_timeout_action in
-                        estimator.TIMEOUT_ACTIONS else 'abort'),
+        timeout_action=action,
         permit_post_copy=lv.live_migration_permit_post_copy,
         permit_auto_converge=lv.live_migration_permit_auto_converge,
         bandwidth_mibps=float(max(lv.live_migration_bandwidth, 0)),
