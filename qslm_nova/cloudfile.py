@@ -158,10 +158,8 @@ def _flavors(doc, errors, fname):
             if key not in FLAVOR_KEYS:
                 errors.append('%s: %s.%s: unknown key (allowed: %s)' % (
                     fname, place, key, ', '.join(FLAVOR_KEYS)))
-        ram = entry.get('ram_mb')
-        if isinstance(ram, bool) or not isinstance(ram, int) or ram <= 0:
-            errors.append('%s: %s.ram_mb: must be an integer > 0, got %r'
-                          % (fname, place, ram))
+        ram = _whole(entry, 'ram_mb', None, 1, place, errors, fname)
+        if ram is None:
             continue
         vcpus = _whole(entry, 'vcpus', 1, 1, place, errors, fname)
         disk = _whole(entry, 'disk_gb', 0, 0, place, errors, fname)
