@@ -31,7 +31,6 @@ fitting and held-out values)::
         --plan data/testbed/libvirt-plan-27.json --settle-s 120
 """
 
-import dataclasses
 import sys
 
 from qslm_nova.testbed import libvirt_plan
@@ -41,14 +40,11 @@ HOGS = (3, 5)
 
 
 def specs():
-    out = []
-    for i, hogs in enumerate(HOGS):
-        made = libvirt_plan.make(steps_fit=8, steps_held=4,
-                                 per_outcome=(4, 2), seed=27 + i,
-                                 first_repeat=FIRST_REPEAT + 50 * i)
-        out += [dataclasses.replace(s, hogs=hogs) for s in made
-                if s.label in libvirt_plan.PAUSING_LABELS]
-    return libvirt_plan.by_load(out)
+    return libvirt_plan.hog_blocks(
+        HOGS, 27, FIRST_REPEAT,
+        lambda made: [s for s in made
+                      if s.label in libvirt_plan.PAUSING_LABELS],
+        steps_fit=8, steps_held=4, per_outcome=(4, 2))
 
 
 DESCRIPTION = ('campaign 27: loaded hosts on QEMU 7.2.22, 3 then 5 hogs '

@@ -35,7 +35,6 @@ campaign's are (``libvirt_plan.make``, seeds 32 and 33)::
 The plan file is the record of what ran.
 """
 
-import dataclasses
 import sys
 
 from qslm_nova.testbed import libvirt_plan
@@ -46,19 +45,21 @@ HOGS = (5, 7)
 PER_BLOCK = {'steps': 4, 'force-complete': 8, 'post-copy': 3}
 
 
+def _per_block(made):
+    """The first PER_BLOCK runs of each (label, group) of a block."""
+    kept, out = {}, []
+    for s in made:
+        key = (s.label, s.group)
+        if kept.get(key, 0) < PER_BLOCK.get(s.label, 0):
+            kept[key] = kept.get(key, 0) + 1
+            out.append(s)
+    return out
+
+
 def specs():
-    out = []
-    for i, hogs in enumerate(HOGS):
-        made = libvirt_plan.make(steps_fit=4, steps_held=4,
-                                 per_outcome=(8, 8), seed=32 + i,
-                                 first_repeat=FIRST_REPEAT + 50 * i)
-        kept = {}
-        for s in made:
-            key = (s.label, s.group)
-            if kept.get(key, 0) < PER_BLOCK.get(s.label, 0):
-                kept[key] = kept.get(key, 0) + 1
-                out.append(dataclasses.replace(s, hogs=hogs))
-    return libvirt_plan.by_load(out)
+    return libvirt_plan.hog_blocks(HOGS, 32, FIRST_REPEAT, _per_block,
+                                   steps_fit=4, steps_held=4,
+                                   per_outcome=(8, 8))
 
 
 DESCRIPTION = ('campaign 32: crowded hosts on QEMU 7.2.22, 5 then 7 hogs '

@@ -208,6 +208,20 @@ def repeats(specs, configs, times, seed=17, first_repeat=0):
     return out
 
 
+def hog_blocks(hogs, seed, first_repeat, choose, **make_args):
+    """A plan in blocks of one hog count (:func:`by_load`): block *i*
+    is :func:`make`'s specs of seed ``seed + i`` and first repeat
+    ``first_repeat + 50 * i`` (with *make_args*), of which *choose*
+    keeps some, each run with ``hogs[i]`` hogs per host.
+    """
+    out = []
+    for i, count in enumerate(hogs):
+        made = make(seed=seed + i, first_repeat=first_repeat + 50 * i,
+                    **make_args)
+        out += [dataclasses.replace(s, hogs=count) for s in choose(made)]
+    return by_load(out)
+
+
 def by_load(specs):
     """*specs* in blocks of one hog count (fewest first), each block in
     its own order.

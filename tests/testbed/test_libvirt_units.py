@@ -557,6 +557,22 @@ class TestPlanFile(testtools.TestCase):
             '--by-load', path]))
         self.assertEqual(ordered, libvirt_plan.load(path)[0])
 
+    def test_hog_blocks(self):
+        # One block per hog count, each of its own seed and repeats, as
+        # chosen; fewest hogs first.
+        blocks = libvirt_plan.hog_blocks(
+            (5, 3), 40, 100, lambda made: made[:4], steps_fit=2,
+            steps_held=2, per_outcome=(0, 0))
+        self.assertEqual([3] * 4 + [5] * 4, [s.hogs for s in blocks])
+        first = libvirt_plan.make(2, 2, (0, 0), seed=40, first_repeat=100)
+        second = libvirt_plan.make(2, 2, (0, 0), seed=41, first_repeat=150)
+        self.assertEqual(
+            [dataclasses.replace(s, hogs=3) for s in second[:4]],
+            blocks[:4])
+        self.assertEqual(
+            [dataclasses.replace(s, hogs=5) for s in first[:4]],
+            blocks[4:])
+
     def test_settle_only_when_the_hogs_change(self):
         specs = libvirt_plan.by_load(libvirt_plan.make(0, 12, (0, 0),
                                                        seed=21))
