@@ -36,6 +36,7 @@ one, the world draws from the other, as a cloud meets migrations its
 residuals never saw.
 """
 
+import collections
 import random
 
 import numpy as np
@@ -47,15 +48,43 @@ from qslm_nova.testbed import libvirt_repeats
 KINDS = ('group', 'pool', 'held-out')
 
 
-def split_by_configuration(rows, seed):
+def split_by_configuration(rows, seed, groups=None):
     """(rows the engine's residuals learn from, rows the world draws
-    from): the configurations shuffled with *seed* and cut in half, each
-    configuration's runs all on one side.
+    from), each configuration's runs all on one side.
+
+    The cut is stratified by *groups* (per row, the residual group it
+    counts in, or None; default one stratum): a configuration stands in
+    the group most of its runs are in, and each group's configurations,
+    shuffled with *seed*, go one at a time to the side holding fewer of
+    that group's runs so far (ties in turn). Every group of two
+    configurations or more so has runs on both sides, about half each:
+    neither the residuals nor the world is left without a kind of
+    migration the other has.
     """
+    if groups is None:
+        groups = [None] * len(rows)
     of_row = [libvirt_repeats.configuration(r) for r in rows]
-    configs = sorted(set(of_row))
-    random.Random(seed).shuffle(configs)
-    world = set(configs[:len(configs) // 2])
+    runs = collections.defaultdict(collections.Counter)
+    for config, group in zip(of_row, groups):
+        runs[config][str(group)] += 1
+    strata = collections.defaultdict(list)
+    for config in sorted(runs):
+        # The group most of its runs are in (ties: the first by name).
+        group = max(sorted(runs[config]), key=runs[config].get)
+        strata[group].append((config, sum(runs[config].values())))
+    rng = random.Random(seed)
+    world, turn = set(), rng.randrange(2)
+    for group in sorted(strata):
+        configs = strata[group]
+        rng.shuffle(configs)
+        held = [0, 0]
+        for config, n in configs:
+            side = turn if held[0] == held[1] else int(held[1] < held[0])
+            if held[0] == held[1]:
+                turn = 1 - turn
+            held[side] += n
+            if side:
+                world.add(config)
     learnt, drawn = [], []
     for row, config in zip(rows, of_row):
         (drawn if config in world else learnt).append(row)

@@ -105,14 +105,25 @@ def nova_driven_rows():
     return libvirt_runs.read_campaigns(libvirt_runs.default_csvs())[0]
 
 
+def run_groups(rows):
+    """Per row, the residual group the engine counts it in (None: it
+    has no ratio to learn), as :func:`learn.libvirt_residuals` keys it.
+    """
+    found, _per_release = learn.libvirt_residuals(rows)
+    of_run = {id(row): key for row, key in found.keyed}
+    return [of_run.get(id(row)) for row in rows]
+
+
 def held_out_world(seed, path):
     """(noise, residuals document) of the ``held-out`` world: the
     engine's residuals, written to *path*, learn from one half of the
-    configurations (:func:`bench.noise.split_by_configuration`), the
+    configurations (:func:`bench.noise.split_by_configuration`, cut
+    within each residual group), the
     noise is drawn from the idle runs of the other.
     """
+    rows = nova_driven_rows()
     learn_rows, world_rows = noise_mod.split_by_configuration(
-        nova_driven_rows(), seed)
+        rows, seed, run_groups(rows))
     doc = learn.libvirt_document(
         learn_rows, ['half of the configurations (seed %d)' % seed])
     learn.write(doc, path)

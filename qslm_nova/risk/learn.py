@@ -90,12 +90,14 @@ def loaded_split(threads):
 
 class Found(dict):
     """{(transport, regime value): [ratio, ...]}; ``shares``: per key,
-    the dirty shares of its runs (those known).
+    the dirty shares of its runs (those known); ``keyed``: (run, key)
+    of the runs :func:`libvirt_residuals` put in.
     """
 
     def __init__(self):
         super().__init__()
         self.shares = {}
+        self.keyed = []
 
     def add(self, transport, expected, measured, idle=None, outcome=None,
             share=None, total_s=None, race=None):
@@ -105,7 +107,7 @@ class Found(dict):
         time *total_s* it expected the migration to take), with the
         run's dirty share when known. A fast run's ratio is of the larger
         of *expected* and *race*, the pause expected had Nova's first
-        step landed late (:func:`regimes.base_pause`).
+        step landed late (:func:`regimes.base_pause`). Returns the key.
         """
         regime = regimes.Regime.of(
             expected if idle is None else idle, outcome, total_s)
@@ -114,6 +116,7 @@ class Found(dict):
         self.setdefault(key, []).append(measured / base)
         if share is not None and math.isfinite(share):
             self.shares.setdefault(key, []).append(share)
+        return key
 
     def share_bounds(self):
         """{(transport, regime value): largest dirty share}."""
@@ -195,15 +198,16 @@ def libvirt_residuals(rows, release_fits=libvirt_runs.RELEASE_FITS,
         runs, ests, idle, _left_out = libvirt_runs.paused_runs(
             rows, qemu, fitted)
         for row, est, est_idle in zip(runs, ests, idle):
-            found.add(residuals.keyed(row['transport'],
-                                      libvirt_model.load_per_cpu(row),
-                                      loaded_cpu_load),
-                      est['downtime_ms'],
-                      libvirt_model.measured_pause(row),
-                      idle=est_idle['downtime_ms'],
-                      outcome=est['outcome'], share=row_share(row),
-                      total_s=est['total_ms'] / 1000.0,
-                      race=est['race_downtime_ms'])
+            transport = residuals.keyed(
+                row['transport'], libvirt_model.load_per_cpu(row),
+                loaded_cpu_load)
+            key = found.add(transport, est['downtime_ms'],
+                            libvirt_model.measured_pause(row),
+                            idle=est_idle['downtime_ms'],
+                            outcome=est['outcome'], share=row_share(row),
+                            total_s=est['total_ms'] / 1000.0,
+                            race=est['race_downtime_ms'])
+            found.keyed.append((row, key))
         per_release[qemu] = len(runs)
     return found, per_release
 

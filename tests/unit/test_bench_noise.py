@@ -49,12 +49,50 @@ class TestHeldOutWorld(testtools.TestCase):
         drawn = {config(r) for r in world_rows}
         self.assertEqual(set(), learnt & drawn)
         self.assertEqual(len(rows), len(learn_rows) + len(world_rows))
-        self.assertLessEqual(abs(len(learnt) - len(drawn)), 1)
         # The seed decides the cut, and the same seed cuts the same way.
         self.assertEqual(world_rows, noise_mod.split_by_configuration(
             rows, 12)[1])
         self.assertNotEqual(world_rows, noise_mod.split_by_configuration(
             rows, 13)[1])
+
+    def test_each_group_is_cut_in_about_half(self):
+        # Configurations of two groups, a lone one of a third: 'a' has
+        # configurations of 1-4 runs, 'b' three of 10 runs.
+        rows, groups = [], []
+        for name, group, n in ([('a%d' % i, 'a', 1 + i % 4)
+                                for i in range(12)] +
+                               [('b%d' % i, 'b', 10) for i in range(3)] +
+                               [('c0', 'c', 5)]):
+            rows += [{'run_id': '%s-%d' % (name, k), 'qemu': '10'}
+                     for k in range(n)]
+            groups += [group] * n
+        of = {id(r): g for r, g in zip(rows, groups)}
+        for seed in range(20):
+            learnt, drawn = noise_mod.split_by_configuration(
+                rows, seed, groups)
+            held = {g: [sum(of[id(r)] == g for r in side)
+                        for side in (learnt, drawn)] for g in 'abc'}
+            # 30 runs of 'a' in parts of at most 4: 13-17 a side.
+            self.assertLessEqual(abs(held['a'][0] - held['a'][1]), 4)
+            self.assertIn(sorted(held['b']), ([10, 20],))
+            self.assertIn(sorted(held['c']), ([0, 5],))
+        # Without the groups, nothing keeps 'b' on both sides.
+        sides = {tuple(sorted(
+            sum(r['run_id'].startswith('b') for r in side)
+            for side in noise_mod.split_by_configuration(rows, seed)))
+            for seed in range(20)}
+        self.assertIn((0, 30), sides)
+
+    def test_the_shipped_runs_groups_are_on_both_sides(self):
+        rows = real_runs.nova_driven_rows()
+        groups = real_runs.run_groups(rows)
+        of = {id(r): g for r, g in zip(rows, groups)}
+        learnt, drawn = noise_mod.split_by_configuration(rows, 12, groups)
+        for group in set(groups) - {None}:
+            n = [sum(of[id(r)] == group for r in side)
+                 for side in (learnt, drawn)]
+            if sum(n) >= 20:
+                self.assertGreater(min(n), sum(n) / 3.0, group)
 
     def test_the_world_draws_from_runs_the_residuals_did_not_learn(self):
         import tempfile
