@@ -33,6 +33,9 @@ EXTRA_KEYS = ('clock', 'flavors', 'servers')
 FLAVOR_KEYS = ('ram_mb', 'vcpus', 'disk_gb', 'extra_specs')
 SERVER_KEYS = ('flavor', 'host', 'metadata', 'image_properties', 'uuid',
                'touched_mb')
+# Nova keeps a flavor's memory_mb, vcpus and root_gb in 32-bit integer
+# columns and refuses a flavor with more.
+FLAVOR_MAX = 2 ** 31 - 1
 
 
 @dataclasses.dataclass
@@ -118,14 +121,14 @@ def _mapping(doc, key, errors, fname):
 
 
 def _whole(entry, key, default, smallest, place, errors, fname):
-    """entry[key] (default if absent) if it is an integer of at least
-    *smallest*; else None and an error naming it.
+    """entry[key] (default if absent) if it is an integer from *smallest*
+    to :data:`FLAVOR_MAX`; else None and an error naming it.
     """
     value = entry.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or (
-            value < smallest):
-        errors.append('%s: %s.%s: must be an integer >= %d, got %r' % (
-            fname, place, key, smallest, value))
+    if isinstance(value, bool) or not isinstance(value, int) or not (
+            smallest <= value <= FLAVOR_MAX):
+        errors.append('%s: %s.%s: must be an integer from %d to %d, got %r'
+                      % (fname, place, key, smallest, FLAVOR_MAX, value))
         return None
     return value
 

@@ -164,9 +164,20 @@ class TestPlan(base.CLITestCase):
         db1 = '  db-1:\n    flavor: gold.large\n    host: compute-a1\n'
         cases = [
             (('vcpus: 8', 'vcpus: [1]'),
-             'flavors.gold.large.vcpus: must be an integer >= 1, got [1]'),
+             'flavors.gold.large.vcpus: must be an integer from 1 to '
+             '2147483647, got [1]'),
             (('vcpus: 8', 'vcpus: 0'),
-             'flavors.gold.large.vcpus: must be an integer >= 1, got 0'),
+             'flavors.gold.large.vcpus: must be an integer from 1 to '
+             '2147483647, got 0'),
+            (('ram_mb: 16384', 'ram_mb: %d' % 10 ** 40),
+             'flavors.gold.large.ram_mb: must be an integer from 1 to '
+             '2147483647, got %d' % 10 ** 40),
+            (('ram_mb: 16384', 'ram_mb: 2147483648'),
+             'flavors.gold.large.ram_mb: must be an integer from 1 to '
+             '2147483647, got 2147483648'),
+            (('vcpus: 8', 'vcpus: 8\n    disk_gb: -1'),
+             'flavors.gold.large.disk_gb: must be an integer from 0 to '
+             '2147483647, got -1'),
             (('\nflavors:\n', '\nflavors: [1]\nold:\n'),
              'flavors: must be a mapping of names, got list'),
             ((db1, '  123:\n    flavor: gold.large\n    host: compute-a1\n'),
