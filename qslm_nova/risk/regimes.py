@@ -89,7 +89,7 @@ class Regime(enum.Enum):
         are regimes of their own; *total_s*: the time the model expects
         it to take (None: not known, never ``fast``).
         """
-        return tuple(cls)[int(cls.codes(expected_ms, outcome, total_s))]
+        return _BY_CODE[int(cls.codes(expected_ms, outcome, total_s))]
 
     @staticmethod
     def codes(expected_ms, outcome=None, total_s=None):
@@ -116,9 +116,12 @@ class Regime(enum.Enum):
     @property
     def code(self):
         """The regime's number in :meth:`codes`' arrays."""
-        return tuple(Regime).index(self)
+        return _CODES[self]
 
 
+# Regimes by their codes (their order in the class), and the reverse.
+_BY_CODE = tuple(Regime)
+_CODES = {regime: i for i, regime in enumerate(_BY_CODE)}
 #: The code of the fast regime.
 FAST_CODE = Regime.FAST.code
 
