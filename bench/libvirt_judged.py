@@ -97,8 +97,9 @@ class LibvirtRuns:
     ``configuration``: each run's configuration (its id less the repeat).
     Only runs of the QEMU release *qemu* are judged (the fit's): its
     held-out runs, or with *shipped* every run, estimated with
-    :func:`~qslm_nova.testbed.libvirt_runs.shipped_constants` (no run
-    taught them).
+    :func:`~qslm_nova.testbed.libvirt_runs.shipped_constants` over the
+    testbed's facts, its hosts' measured rate per core among them (no
+    run taught the constants).
     """
 
     def __init__(self, paths=None, params_path=PARAMS, qemu=PARAMS_QEMU,
@@ -110,7 +111,8 @@ class LibvirtRuns:
         rows, _goodput = libvirt_runs.read_campaigns(self.paths)
         self.fitted = fit.load(params_path)
         if shipped:
-            self.fitted = libvirt_runs.shipped_constants(self.fitted)
+            self.fitted = libvirt_runs.shipped_constants(
+                self.fitted, libvirt_runs.host_gbps_per_core(qemu))
         else:
             rows = [r for r in rows if r['group'] == 'held-out']
         self.rows, ests, idle, self.left_out = libvirt_runs.paused_runs(

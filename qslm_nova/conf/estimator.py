@@ -185,9 +185,14 @@ cipher's cost adds to it (the topology's ``crypto_gbps_per_core``), and
 on a host with ``load`` runnable threads per CPU the thread gets
 1 / (1 + load) of its core, so loaded hosts migrate more slowly, plain
 TCP too. Parallel connections add cores only as far as the host has idle
-CPU time. The default is a single migration stream on KVM, which QEMU's
-developers call a bottleneck on 10 Gbit/s links; the testbed measures
-5 Gbit/s under QEMU's TCG.
+CPU time. The rate is that of the slower side: the destination's
+receiving thread costs CPU per byte too. The default is a single
+migration stream on KVM, which QEMU's developers call a bottleneck on
+10 Gbit/s links. The testbed's hosts (QEMU's TCG in a virtual machine)
+receive 2.6 Gbit per CPU second, and the shipped residuals are learnt at
+that rate: they hold the model's error on hosts whose rate this option
+states, not the gap to a wrong one (the agent's calibration history
+learns that gap on your hosts).
 """ + _CALIBRATE + """
 
 Possible values:

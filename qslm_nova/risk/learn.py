@@ -91,13 +91,16 @@ def loaded_split(threads):
 class Found(dict):
     """{(transport, regime value): [ratio, ...]}; ``shares``: per key,
     the dirty shares of its runs (those known); ``keyed``: (run, key)
-    of the runs :func:`libvirt_residuals` put in.
+    of the runs :func:`libvirt_residuals` put in; ``host_gbps``: per
+    QEMU release, the testbed hosts' rate per core it estimated them
+    with (None: the shipped one).
     """
 
     def __init__(self):
         super().__init__()
         self.shares = {}
         self.keyed = []
+        self.host_gbps = {}
 
     def add(self, transport, expected, measured, idle=None, outcome=None,
             share=None, total_s=None, race=None):
@@ -188,13 +191,17 @@ def libvirt_residuals(rows, release_fits=libvirt_runs.RELEASE_FITS,
                       loaded_cpu_load=LOADED_CPU_LOAD):
     """(:class:`Found`, runs per QEMU release) of Nova-driven libvirt
     runs, each estimated with the shipped constants over its release's
-    testbed facts; the regime is that of the idle-host pause, as the
-    engine chooses it; runs from *loaded_cpu_load* on (None: none) in
-    their transport's ``@loaded`` groups.
+    testbed facts, its hosts' rate per core among them
+    (:func:`libvirt_runs.host_gbps_per_core`); the regime is that of the
+    idle-host pause, as the engine chooses it; runs from
+    *loaded_cpu_load* on (None: none) in their transport's ``@loaded``
+    groups.
     """
     found, per_release = Found(), {}
     for qemu, params_path in release_fits:
-        fitted = libvirt_runs.shipped_constants(fit.load(params_path))
+        host = libvirt_runs.host_gbps_per_core(qemu)
+        found.host_gbps[qemu] = host
+        fitted = libvirt_runs.shipped_constants(fit.load(params_path), host)
         runs, ests, idle, _left_out = libvirt_runs.paused_runs(
             rows, qemu, fitted)
         for row, est, est_idle in zip(runs, ests, idle):
@@ -231,11 +238,14 @@ def libvirt_document(rows, campaigns, loaded_cpu_load=LOADED_CPU_LOAD):
     doc = {
         'what': 'measured end-to-end pause / expected pause with the '
                 'shipped constants (ModelParams defaults, built-in '
-                'mechanisms) of Nova-driven libvirt migrations, per '
-                'transport/regime',
+                'mechanisms) over the testbed hosts\' facts (links, '
+                'migration rate per core) of Nova-driven libvirt '
+                'migrations, per transport/regime',
         'command': 'python -m qslm_nova.risk.learn',
         'campaigns': list(campaigns),
         'runs_per_qemu': per_release,
+        'host_gbps_per_core': {q: None if g is None else round(g, 3)
+                               for q, g in sorted(found.host_gbps.items())},
         'short_pause_ms': regimes.SHORT_PAUSE_MS,
         'runs': sum(len(v) for v in found.values()),
         'groups': groups_json(found),

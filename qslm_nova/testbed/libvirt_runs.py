@@ -21,13 +21,17 @@ the seconds each block's hogs ran before its first run (``settle_s``).
 """
 
 import dataclasses
+import functools
 import json
 import os
 import re
 
+import numpy as np
+
 from qslm_nova import estimator
 from qslm_nova.testbed import campaign as raw_campaign
 from qslm_nova.testbed import libvirt_model as lm
+from qslm_nova.testbed import libvirt_parts
 
 #: The group a fitting run is moved to when the fit takes settled runs
 #: only (:func:`settled_fit`): no table reads it.
@@ -41,12 +45,51 @@ RELEASE_FITS = (
                             'libvirt-fitted-params.json')))
 
 
-def shipped_constants(fitted):
-    """*fitted*'s testbed facts (its links' goodput, the guests' zero
-    pages) with the constants qslm-nova ships: the ``ModelParams``
-    defaults and the built-in mechanisms' costs.
+#: The fewest timed runs :func:`host_gbps_per_core` takes a rate from.
+MIN_HOST_RUNS = 5
+
+
+def host_gbps_per_core(qemu, rows=None):
+    """The testbed hosts' migration rate per core under QEMU release
+    *qemu*, Gbit/s, or None when fewer than :data:`MIN_HOST_RUNS` runs
+    time it.
+
+    It is a fact of the machine, as its links' goodput is, so it is
+    read from every campaign (*rows*: other runs instead), whichever
+    runs are judged or learnt from: the median Gbit the destination's
+    receiving thread took per CPU second
+    (:func:`libvirt_parts.receive_gbps`, the side that binds here) in
+    the release's usable plain-TCP runs over one connection. An
+    operator's ``migration_gbps_per_core`` states it for their hosts.
     """
-    return dataclasses.replace(fitted, params=estimator.ModelParams(),
+    if rows is None:
+        rows = _every_row()
+    timed = libvirt_parts.receive_samples(
+        [r for r in rows
+         if r.get('qemu') == qemu and lm.unusable(r) is None])['tcp']
+    if len(timed) < MIN_HOST_RUNS:
+        return None
+    return float(np.median(timed))
+
+
+@functools.lru_cache(maxsize=1)
+def _every_row():
+    """The rows of every libvirt campaign (read once)."""
+    return tuple(read_campaigns(default_csvs())[0])
+
+
+def shipped_constants(fitted, gbps_per_core=None):
+    """*fitted*'s testbed facts (its links' goodput, the guests' zero
+    pages and, when given, its hosts' migration rate per core
+    *gbps_per_core*, see :func:`host_gbps_per_core`) with the constants
+    qslm-nova ships: the ``ModelParams`` defaults and the built-in
+    mechanisms' costs.
+    """
+    params = estimator.ModelParams()
+    if gbps_per_core is not None:
+        params = dataclasses.replace(params,
+                                     migration_gbps_per_core=gbps_per_core)
+    return dataclasses.replace(fitted, params=params,
                                crypto_gbps_per_core={}, buffered_mb={})
 
 

@@ -14,6 +14,8 @@
 
 """The libvirt-judged decisions of bench_quality learn out of sample."""
 
+import dataclasses
+
 import numpy as np
 import testtools
 
@@ -158,6 +160,39 @@ class TestLibvirtJudged(testtools.TestCase):
         self.assertEqual({}, shipped.buffered_mb)
         self.assertEqual(fitted.link_goodput_mbps, shipped.link_goodput_mbps)
         self.assertNotEqual(fitted.params, shipped.params)
+        # The hosts' rate per core, when given, is the one constant of
+        # the machine's that replaces a shipped one.
+        hosts = libvirt_runs.shipped_constants(fitted, 2.5)
+        self.assertEqual(dataclasses.replace(
+            estimator.ModelParams(), migration_gbps_per_core=2.5),
+            hosts.params)
+        self.assertEqual({}, hosts.crypto_gbps_per_core)
+
+    def test_the_hosts_rate_is_their_receiving_threads(self):
+        from qslm_nova.testbed import libvirt_runs
+
+        def run(gbit, cpu_s, parallel=1, transport='tcp', qemu='10.0.2'):
+            return {'qemu': qemu, 'transport': transport, 'status': 'ok',
+                    'event_loop': '1', 'parallel': parallel,
+                    'memory_processed': gbit * 1.25e8,
+                    'dst_recv_run_s': cpu_s}
+        rows = [run(8.0, 4.0), run(8.0, 2.0), run(8.0, 3.2), run(8.0, 1.0),
+                run(8.0, 8.0),
+                # Not the plain stream's: TLS's, several connections',
+                # another release's.
+                run(8.0, 0.1, transport='tls'), run(8.0, 0.1, parallel=2),
+                run(8.0, 0.1, qemu='7.2.22')]
+        # The median of 2, 4, 2.5, 8 and 1 Gbit per CPU second.
+        self.assertEqual(2.5,
+                         libvirt_runs.host_gbps_per_core('10.0.2', rows))
+        # Fewer than five timed runs: not known.
+        self.assertIsNone(libvirt_runs.host_gbps_per_core('7.2.22', rows))
+        self.assertIsNone(libvirt_runs.host_gbps_per_core(
+            '10.0.2', rows[1:]))
+        # The machine's: every campaign's runs, 2.6 to 2.7 on both.
+        for qemu, _path in libvirt_runs.RELEASE_FITS:
+            rate = libvirt_runs.host_gbps_per_core(qemu)
+            self.assertTrue(2.5 < rate < 2.8, (qemu, rate))
 
     def test_other_releases_teach_but_never_the_same_configuration(self):
         # The shipped file learns every release's runs: a release's bound

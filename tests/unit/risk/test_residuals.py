@@ -665,13 +665,10 @@ class TestShippedFile(base.BaseTestCase):
                 self.assertTrue(0.1 < g.mean < 0.5, (g.name, g.mean))
                 self.assertLess(g.ratios[-1], 1.0)
             else:
-                # A known gap: on hosts at 6 to 9 runnable threads per CPU
-                # the model expects plain TCP's forced pause to send at
-                # the link's rate, but it sends no faster than TLS does
-                # there (campaign 32, data/testbed/README.md): up to 8.9
-                # times the expected pause, 2.7 on average.
-                top = 3.0 if g.name == 'tcp@loaded/forced-pause' else 2.0
-                self.assertTrue(0.3 < g.mean < top, (g.name, g.mean))
+                # Every group, crowded hosts' plain-TCP forced pauses too
+                # (2.7 on average against the shipped 10 Gbit/s per
+                # core; with the testbed hosts' measured rate 1.1).
+                self.assertTrue(0.3 < g.mean < 2.0, (g.name, g.mean))
 
 
 class TestHistoryResiduals(base.BaseTestCase):
