@@ -188,18 +188,19 @@ def build(csv_path, params_path):
 
 
 def libvirt_residuals(rows, release_fits=libvirt_runs.RELEASE_FITS,
-                      loaded_cpu_load=LOADED_CPU_LOAD):
+                      loaded_cpu_load=LOADED_CPU_LOAD, machine=None):
     """(:class:`Found`, runs per QEMU release) of Nova-driven libvirt
     runs, each estimated with the shipped constants over its release's
     testbed facts, its hosts' rate per core among them
-    (:func:`libvirt_runs.host_gbps_per_core`); the regime is that of the
+    (:func:`libvirt_runs.host_gbps_per_core` of the *machine*'s runs,
+    default every shipped campaign's); the regime is that of the
     idle-host pause, as the engine chooses it; runs from
     *loaded_cpu_load* on (None: none) in their transport's ``@loaded``
     groups.
     """
     found, per_release = Found(), {}
     for qemu, params_path in release_fits:
-        host = libvirt_runs.host_gbps_per_core(qemu)
+        host = libvirt_runs.host_gbps_per_core(qemu, machine)
         found.host_gbps[qemu] = host
         fitted = libvirt_runs.shipped_constants(fit.load(params_path), host)
         runs, ests, idle, _left_out = libvirt_runs.paused_runs(
@@ -221,20 +222,24 @@ def libvirt_residuals(rows, release_fits=libvirt_runs.RELEASE_FITS,
 
 def build_libvirt(paths=None, loaded_cpu_load=LOADED_CPU_LOAD):
     """The shipped residuals document (JSON-ready): the Nova-driven
-    libvirt campaigns against the shipped constants.
+    libvirt campaigns against the shipped constants; the hosts' rate
+    per core is read from the same campaigns (another machine's, with
+    *paths*).
     """
     paths = sorted(paths or libvirt_runs.default_csvs())
     rows, _goodput = libvirt_runs.read_campaigns(paths)
     return libvirt_document(rows, [os.path.basename(p) for p in paths],
-                            loaded_cpu_load)
+                            loaded_cpu_load, machine=rows)
 
 
-def libvirt_document(rows, campaigns, loaded_cpu_load=LOADED_CPU_LOAD):
+def libvirt_document(rows, campaigns, loaded_cpu_load=LOADED_CPU_LOAD,
+                     machine=None):
     """:func:`build_libvirt`'s document of some campaigns' rows;
-    *campaigns* names them.
+    *campaigns* names them; *machine*: the runs the hosts' rate per core
+    is read from (default every shipped campaign's).
     """
     found, per_release = libvirt_residuals(
-        rows, loaded_cpu_load=loaded_cpu_load)
+        rows, loaded_cpu_load=loaded_cpu_load, machine=machine)
     doc = {
         'what': 'measured end-to-end pause / expected pause with the '
                 'shipped constants (ModelParams defaults, built-in '

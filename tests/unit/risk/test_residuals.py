@@ -555,6 +555,22 @@ class TestShippedFile(base.BaseTestCase):
         for stops in ('tcp/long', 'tls/long', 'tcp@loaded/long'):
             self.assertLess(table.groups[stops].ratios[-1], 1.7)
             self.assertGreater(table.groups[stops].ratios[-1], 0.9)
+        # The runs were estimated at the testbed hosts' measured rate.
+        self.assertEqual({q: round(libvirt_runs.host_gbps_per_core(q), 3)
+                          for q, _p in libvirt_runs.RELEASE_FITS},
+                         doc['host_gbps_per_core'])
+
+    def test_other_campaigns_bring_their_hosts_rate(self):
+        # Campaigns of one release only: its hosts' rate is theirs, the
+        # other release keeps the shipped one.
+        path = os.path.join(campaign.DATA_DIR, 'libvirt-campaign-27.csv')
+        doc = learn.build_libvirt([path])
+        rows, _goodput = libvirt_runs.read_campaigns([path])
+        self.assertEqual({'10.0.2': None, '7.2.22': round(
+            libvirt_runs.host_gbps_per_core('7.2.22', rows), 3)},
+            doc['host_gbps_per_core'])
+        self.assertNotEqual(doc['host_gbps_per_core']['7.2.22'], round(
+            libvirt_runs.host_gbps_per_core('7.2.22'), 3))
 
     def test_learn_from_a_raw_campaign(self):
         # --csv learns the raw-QEMU testbed against its fit: only the
