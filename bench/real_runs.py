@@ -110,7 +110,7 @@ def run_groups(rows):
     has no ratio to learn), as :func:`learn.libvirt_residuals` keys it.
     """
     found, _per_release = learn.libvirt_residuals(rows)
-    of_run = {id(row): key for row, key in found.keyed}
+    of_run = {id(row): key for row, key, _ratio in found.keyed}
     return [of_run.get(id(row)) for row in rows]
 
 

@@ -90,8 +90,8 @@ def loaded_split(threads):
 
 class Found(dict):
     """{(transport, regime value): [ratio, ...]}; ``shares``: per key,
-    the dirty shares of its runs (those known); ``keyed``: (run, key)
-    of the runs :func:`libvirt_residuals` put in; ``host_gbps``: per
+    the dirty shares of its runs (those known); ``keyed``: (run, key,
+    ratio) of the runs :func:`libvirt_residuals` put in; ``host_gbps``: per
     QEMU release, the testbed hosts' rate per core it estimated them
     with (None: the shipped one).
     """
@@ -215,7 +215,7 @@ def libvirt_residuals(rows, release_fits=libvirt_runs.RELEASE_FITS,
                             outcome=est['outcome'], share=row_share(row),
                             total_s=est['total_ms'] / 1000.0,
                             race=est['race_downtime_ms'])
-            found.keyed.append((row, key))
+            found.keyed.append((row, key, found[key][-1]))
         per_release[qemu] = len(runs)
     return found, per_release
 
