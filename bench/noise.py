@@ -63,6 +63,8 @@ def split_by_configuration(rows, seed, groups=None):
     """
     if groups is None:
         groups = [None] * len(rows)
+    if len(groups) != len(rows):
+        raise ValueError('%d groups for %d rows' % (len(groups), len(rows)))
     of_row = [libvirt_repeats.configuration(r) for r in rows]
     runs = collections.defaultdict(collections.Counter)
     for config, group in zip(of_row, groups):

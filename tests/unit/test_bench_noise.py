@@ -76,6 +76,8 @@ class TestHeldOutWorld(testtools.TestCase):
             self.assertLessEqual(abs(held['a'][0] - held['a'][1]), 4)
             self.assertIn(sorted(held['b']), ([10, 20],))
             self.assertIn(sorted(held['c']), ([0, 5],))
+        self.assertRaises(ValueError, noise_mod.split_by_configuration,
+                          rows, 1, groups[1:])
         # Without the groups, nothing keeps 'b' on both sides.
         sides = {tuple(sorted(
             sum(r['run_id'].startswith('b') for r in side)
