@@ -122,6 +122,7 @@ class Regime(enum.Enum):
 # Regimes by their codes (their order in the class), and the reverse.
 _BY_CODE = tuple(Regime)
 _CODES = {regime: i for i, regime in enumerate(_BY_CODE)}
+
 #: The code of the fast regime.
 FAST_CODE = Regime.FAST.code
 
