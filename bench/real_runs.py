@@ -105,13 +105,19 @@ def nova_driven_rows():
     return libvirt_runs.read_campaigns(libvirt_runs.default_csvs())[0]
 
 
-def run_groups(rows):
-    """Per row, the residual group the engine counts it in (None: it
-    has no ratio to learn), as :func:`learn.libvirt_residuals` keys it.
+def keyed_runs(rows):
+    """Per row, (the residual group the engine counts it in, its ratio),
+    as :func:`learn.libvirt_residuals` keys it; (None, None) for a run
+    with no ratio to learn.
     """
     found, _per_release = learn.libvirt_residuals(rows)
-    of_run = {id(row): key for row, key, _ratio in found.keyed}
-    return [of_run.get(id(row)) for row in rows]
+    of_run = {id(row): (key, ratio) for row, key, ratio in found.keyed}
+    return [of_run.get(id(row), (None, None)) for row in rows]
+
+
+def run_groups(rows):
+    """Per row, the residual group of :func:`keyed_runs` (None: none)."""
+    return [key for key, _ratio in keyed_runs(rows)]
 
 
 def held_out_world(seed, path):

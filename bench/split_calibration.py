@@ -53,11 +53,10 @@ class Runs:
 
     def __init__(self, rows=None):
         rows = real_runs.nova_driven_rows() if rows is None else rows
-        found, _per_release = learn.libvirt_residuals(rows)
-        of_run = {id(row): (key, ratio) for row, key, ratio in found.keyed}
+        keyed = real_runs.keyed_runs(rows)
         self.rows = rows
-        self.groups = [of_run.get(id(r), (None, None))[0] for r in rows]
-        self.of_run = of_run
+        self.groups = [key for key, _ratio in keyed]
+        self.of_run = {id(row): kr for row, kr in zip(rows, keyed)}
 
     def cut(self, seed):
         """(table learnt from one half, {(transport, regime value):
@@ -95,6 +94,11 @@ def beyond(table, leaves, confidence):
     return out
 
 
+def total(found):
+    """(runs, runs beyond) of every group of :func:`beyond` together."""
+    return tuple(sum(v) for v in zip(*found.values()))
+
+
 def measure(runs, seeds, confidences=CONFIDENCES):
     """Per confidence: per group and for every run ('all'), the share
     beyond over the cuts (mean, 10th and 90th percentile, over the cuts
@@ -106,7 +110,7 @@ def measure(runs, seeds, confidences=CONFIDENCES):
         table, leaves = runs.cut(seed)
         for c in confidences:
             found = beyond(table, leaves, c)
-            found['all'] = tuple(sum(v) for v in zip(*found.values()))
+            found['all'] = total(found)
             per_cut[c].append(found)
     out = {}
     for c, cuts in per_cut.items():
@@ -116,13 +120,13 @@ def measure(runs, seeds, confidences=CONFIDENCES):
             n = np.array([cut.get(name, (0, 0))[0] for cut in cuts])
             over = np.array([cut.get(name, (0, 0))[1] for cut in cuts])
             share = over[n > 0] / n[n > 0]
-            out[str(c)][name] = {
-                'cuts': int(share.size), 'runs': float(n.mean()),
-                'mean': float(share.mean()) if share.size else None,
-                'p10': float(np.percentile(share, 10)) if share.size
-                else None,
-                'p90': float(np.percentile(share, 90)) if share.size
-                else None}
+            spread = dict.fromkeys(('mean', 'p10', 'p90'))
+            if share.size:
+                spread = {'mean': float(share.mean()),
+                          'p10': float(np.percentile(share, 10)),
+                          'p90': float(np.percentile(share, 90))}
+            out[str(c)][name] = dict(spread, cuts=int(share.size),
+                                     runs=float(n.mean()))
     return out
 
 
@@ -131,8 +135,7 @@ def frontier_seeds(runs, confidence=0.95, seeds=FRONTIER_SEEDS):
     out = {}
     for seed in seeds:
         table, leaves = runs.cut(seed)
-        found = beyond(table, leaves, confidence)
-        n, over = [sum(v) for v in zip(*found.values())]
+        n, over = total(beyond(table, leaves, confidence))
         out[seed] = over / n
     return out
 
