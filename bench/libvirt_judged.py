@@ -98,7 +98,7 @@ class LibvirtRuns:
     Only runs of the QEMU release *qemu* are judged (the fit's): its
     held-out runs, or with *shipped* every run, estimated with
     :func:`~qslm_nova.testbed.libvirt_runs.shipped_constants` over the
-    testbed's facts, its hosts' measured rate per core among them (no
+    testbed's facts, its hosts' measured rates per core among them (no
     run taught the constants).
     """
 
@@ -112,7 +112,7 @@ class LibvirtRuns:
         self.fitted = fit.load(params_path)
         if shipped:
             self.fitted = libvirt_runs.shipped_constants(
-                self.fitted, libvirt_runs.host_gbps_per_core(qemu))
+                self.fitted, libvirt_runs.host_rates(qemu))
         else:
             rows = [r for r in rows if r['group'] == 'held-out']
         self.rows, ests, idle, self.left_out = libvirt_runs.paused_runs(

@@ -91,16 +91,17 @@ def loaded_split(threads):
 class Found(dict):
     """{(transport, regime value): [ratio, ...]}; ``shares``: per key,
     the dirty shares of its runs (those known); ``keyed``: (run, key,
-    ratio) of the runs :func:`libvirt_residuals` put in; ``host_gbps``: per
-    QEMU release, the testbed hosts' rate per core it estimated them
-    with (None: the shipped one).
+    ratio) of the runs :func:`libvirt_residuals` put in; ``host_rates``:
+    per QEMU release, the testbed hosts' measured
+    :class:`~qslm_nova.testbed.libvirt_runs.HostRates` it estimated them
+    with.
     """
 
     def __init__(self):
         super().__init__()
         self.shares = {}
         self.keyed = []
-        self.host_gbps = {}
+        self.host_rates = {}
 
     def add(self, transport, expected, measured, idle=None, outcome=None,
             share=None, total_s=None, race=None):
@@ -191,8 +192,8 @@ def libvirt_residuals(rows, release_fits=libvirt_runs.RELEASE_FITS,
                       loaded_cpu_load=LOADED_CPU_LOAD, machine=None):
     """(:class:`Found`, runs per QEMU release) of Nova-driven libvirt
     runs, each estimated with the shipped constants over its release's
-    testbed facts, its hosts' rate per core among them
-    (:func:`libvirt_runs.host_gbps_per_core` of the *machine*'s runs,
+    testbed facts, its hosts' rates per core among them (the migration's
+    and TLS's: :func:`libvirt_runs.host_rates` of the *machine*'s runs,
     default every shipped campaign's); the regime is that of the
     idle-host pause, as the engine chooses it; runs from
     *loaded_cpu_load* on (None: none) in their transport's ``@loaded``
@@ -200,8 +201,8 @@ def libvirt_residuals(rows, release_fits=libvirt_runs.RELEASE_FITS,
     """
     found, per_release = Found(), {}
     for qemu, params_path in release_fits:
-        host = libvirt_runs.host_gbps_per_core(qemu, machine)
-        found.host_gbps[qemu] = host
+        host = libvirt_runs.host_rates(qemu, machine)
+        found.host_rates[qemu] = host
         fitted = libvirt_runs.shipped_constants(fit.load(params_path), host)
         runs, ests, idle, _left_out = libvirt_runs.paused_runs(
             rows, qemu, fitted)
@@ -220,10 +221,39 @@ def libvirt_residuals(rows, release_fits=libvirt_runs.RELEASE_FITS,
     return found, per_release
 
 
+def _rates_json(found, field):
+    """{QEMU release: one of its hosts' rates} as the file records it
+    (None: unknown, the shipped constant; 'inf': no cost).
+    """
+    out = {}
+    for qemu, rates in sorted(found.host_rates.items()):
+        value = getattr(rates, field)
+        out[qemu] = (value if value is None else 'inf'
+                     if math.isinf(value) else round(value, 3))
+    return out
+
+
+def fallbacks(doc):
+    """A line per QEMU release of *doc* and rate of its hosts that the
+    campaigns do not time, so that its runs were estimated at the
+    shipped constant instead.
+    """
+    what = (('host_gbps_per_core', 'plain-TCP runs',
+             'migration_gbps_per_core'),
+            ('host_tls_gbps_per_core', 'TLS runs and as many plain-TCP',
+             'crypto_gbps_per_core of the built-in tls mechanism'))
+    return ['QEMU %s: fewer than %d %s over one connection time the '
+            'receiving thread: its runs were estimated at the shipped %s'
+            % (qemu, libvirt_runs.MIN_HOST_RUNS, runs, option)
+            for key, runs, option in what
+            for qemu, value in sorted(doc.get(key, {}).items())
+            if value is None]
+
+
 def build_libvirt(paths=None, loaded_cpu_load=LOADED_CPU_LOAD):
     """The shipped residuals document (JSON-ready): the Nova-driven
-    libvirt campaigns against the shipped constants; the hosts' rate
-    per core is read from the same campaigns (another machine's, with
+    libvirt campaigns against the shipped constants; the hosts' rates
+    per core are read from the same campaigns (another machine's, with
     *paths*).
     """
     paths = sorted(paths or libvirt_runs.default_csvs())
@@ -235,8 +265,8 @@ def build_libvirt(paths=None, loaded_cpu_load=LOADED_CPU_LOAD):
 def libvirt_document(rows, campaigns, loaded_cpu_load=LOADED_CPU_LOAD,
                      machine=None):
     """:func:`build_libvirt`'s document of some campaigns' rows;
-    *campaigns* names them; *machine*: the runs the hosts' rate per core
-    is read from (default every shipped campaign's).
+    *campaigns* names them; *machine*: the runs the hosts' rates per core
+    are read from (default every shipped campaign's).
     """
     found, per_release = libvirt_residuals(
         rows, loaded_cpu_load=loaded_cpu_load, machine=machine)
@@ -244,13 +274,13 @@ def libvirt_document(rows, campaigns, loaded_cpu_load=LOADED_CPU_LOAD,
         'what': 'measured end-to-end pause / expected pause with the '
                 'shipped constants (ModelParams defaults, built-in '
                 'mechanisms) over the testbed hosts\' facts (links, '
-                'migration rate per core) of Nova-driven libvirt '
+                'migration and TLS rates per core) of Nova-driven libvirt '
                 'migrations, per transport/regime',
         'command': 'python -m qslm_nova.risk.learn',
         'campaigns': list(campaigns),
         'runs_per_qemu': per_release,
-        'host_gbps_per_core': {q: None if g is None else round(g, 3)
-                               for q, g in sorted(found.host_gbps.items())},
+        'host_gbps_per_core': _rates_json(found, 'gbps_per_core'),
+        'host_tls_gbps_per_core': _rates_json(found, 'tls_gbps_per_core'),
         'short_pause_ms': regimes.SHORT_PAUSE_MS,
         'runs': sum(len(v) for v in found.values()),
         'groups': groups_json(found),
@@ -308,6 +338,8 @@ def main(argv=None):
         doc = (build(args.csv, args.params) if args.csv
                else build_libvirt(args.libvirt, loaded))
         write(doc, args.out)
+        for line in fallbacks(doc):
+            print('%s: warning: %s' % (p.prog, line), file=sys.stderr)
     except (OSError, ValueError, residuals.RiskDataError) as e:
         # A missing or foreign campaign, or one without a usable run.
         print('%s: error: %s' % (p.prog, e), file=sys.stderr)

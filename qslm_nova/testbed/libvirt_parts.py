@@ -51,6 +51,9 @@ from qslm_nova.estimator import settings
 from qslm_nova.testbed import model
 
 num = model.num
+#: The fewest runs of a transport timing the receiving thread that a
+#: rate is read from.
+MIN_TIMED = 5
 
 
 def _goodput_mbytes(row, goodput):
@@ -144,13 +147,21 @@ def receive_samples(rows):
             for t in ('tcp', 'tls')}
 
 
+def tcp_gbps(rows):
+    """The median :func:`receive_gbps` of *rows*' plain-TCP runs (Gbit
+    per CPU second), or None when fewer than :data:`MIN_TIMED` time it.
+    """
+    found = receive_samples(rows)['tcp']
+    return float(np.median(found)) if len(found) >= MIN_TIMED else None
+
+
 def cipher_gbps(rows):
     """TLS's own Gbit/s per core from the receiving thread's CPU time
     (see the module's notes); inf when TLS costs that thread no more
     than TCP; None when fewer than 5 runs of either transport time it.
     """
     samples = receive_samples(rows)
-    if any(len(found) < 5 for found in samples.values()):
+    if any(len(found) < MIN_TIMED for found in samples.values()):
         return None
     per = {t: float(np.median(found)) for t, found in samples.items()}
     extra = 1.0 / per['tls'] - 1.0 / per['tcp']

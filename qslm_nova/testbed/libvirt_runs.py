@@ -26,8 +26,6 @@ import json
 import os
 import re
 
-import numpy as np
-
 from qslm_nova import estimator
 from qslm_nova.testbed import campaign as raw_campaign
 from qslm_nova.testbed import libvirt_model as lm
@@ -45,31 +43,50 @@ RELEASE_FITS = (
                             'libvirt-fitted-params.json')))
 
 
-#: The fewest timed runs :func:`host_gbps_per_core` takes a rate from.
-MIN_HOST_RUNS = 5
+#: The fewest timed runs of a transport :func:`host_rates` takes a rate
+#: from.
+MIN_HOST_RUNS = libvirt_parts.MIN_TIMED
 
 
-def host_gbps_per_core(qemu, rows=None):
-    """The testbed hosts' migration rate per core under QEMU release
-    *qemu*, Gbit/s, or None when fewer than :data:`MIN_HOST_RUNS` runs
-    time it.
+@dataclasses.dataclass(frozen=True)
+class HostRates:
+    """The testbed hosts' measured rates per core under one QEMU release,
+    Gbit/s (None: too few runs time it, the shipped constant stays).
 
-    It is a fact of the machine, as its links' goodput is, so it is
-    read from every campaign (*rows*: other runs instead), whichever
-    runs are judged or learnt from: the median Gbit the destination's
-    receiving thread took per CPU second
-    (:func:`libvirt_parts.receive_gbps`, the side that binds here) in
-    the release's usable plain-TCP runs over one connection. An
-    operator's ``migration_gbps_per_core`` states it for their hosts.
+    ``gbps_per_core``: the migration's over plain TCP (what an
+    operator's ``migration_gbps_per_core`` states); ``tls_gbps_per_core``:
+    TLS's own cipher on top of it (what a topology's
+    ``crypto_gbps_per_core`` of ``tls`` states; inf when TLS costs no
+    more than TCP).
+    """
+
+    gbps_per_core: float = None
+    tls_gbps_per_core: float = None
+
+
+def host_rates(qemu, rows=None):
+    """The :class:`HostRates` of QEMU release *qemu*.
+
+    They are facts of the machine, as its links' goodput is, so they
+    are read from every campaign (*rows*: other runs instead), whichever
+    runs are judged or learnt from, out of the CPU time the
+    destination's receiving thread (the side that binds here) took in
+    the release's usable runs over one connection: the median Gbit per
+    CPU second over plain TCP (:func:`libvirt_parts.receive_gbps`) and
+    the cipher's cost on top of it (:func:`libvirt_parts.cipher_gbps`),
+    each from :data:`MIN_HOST_RUNS` timed runs of its transports.
     """
     if rows is None:
         rows = _every_row()
-    timed = libvirt_parts.receive_samples(
-        [r for r in rows
-         if r.get('qemu') == qemu and lm.unusable(r) is None])['tcp']
-    if len(timed) < MIN_HOST_RUNS:
-        return None
-    return float(np.median(timed))
+    rows = [r for r in rows
+            if r.get('qemu') == qemu and lm.unusable(r) is None]
+    return HostRates(libvirt_parts.tcp_gbps(rows),
+                     libvirt_parts.cipher_gbps(rows))
+
+
+def host_gbps_per_core(qemu, rows=None):
+    """:func:`host_rates`' migration rate per core (None: unknown)."""
+    return host_rates(qemu, rows).gbps_per_core
 
 
 @functools.lru_cache(maxsize=1)
@@ -78,19 +95,21 @@ def _every_row():
     return tuple(read_campaigns(default_csvs())[0])
 
 
-def shipped_constants(fitted, gbps_per_core=None):
+def shipped_constants(fitted, rates=None):
     """*fitted*'s testbed facts (its links' goodput, the guests' zero
-    pages and, when given, its hosts' migration rate per core
-    *gbps_per_core*, see :func:`host_gbps_per_core`) with the constants
-    qslm-nova ships: the ``ModelParams`` defaults and the built-in
-    mechanisms' costs.
+    pages and, when given, its hosts' measured :class:`HostRates`
+    *rates*) with the constants qslm-nova ships for the rest: the
+    ``ModelParams`` defaults and the built-in mechanisms' costs.
     """
+    rates = rates or HostRates()
     params = estimator.ModelParams()
-    if gbps_per_core is not None:
-        params = dataclasses.replace(params,
-                                     migration_gbps_per_core=gbps_per_core)
+    if rates.gbps_per_core is not None:
+        params = dataclasses.replace(
+            params, migration_gbps_per_core=rates.gbps_per_core)
+    crypto = ({} if rates.tls_gbps_per_core is None else
+              {'tls': rates.tls_gbps_per_core})
     return dataclasses.replace(fitted, params=params,
-                               crypto_gbps_per_core={}, buffered_mb={})
+                               crypto_gbps_per_core=crypto, buffered_mb={})
 
 
 def paused_runs(rows, qemu, fitted):

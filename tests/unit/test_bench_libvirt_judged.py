@@ -15,6 +15,7 @@
 """The libvirt-judged decisions of bench_quality learn out of sample."""
 
 import dataclasses
+import math
 
 import numpy as np
 import testtools
@@ -160,13 +161,25 @@ class TestLibvirtJudged(testtools.TestCase):
         self.assertEqual({}, shipped.buffered_mb)
         self.assertEqual(fitted.link_goodput_mbps, shipped.link_goodput_mbps)
         self.assertNotEqual(fitted.params, shipped.params)
-        # The hosts' rate per core, when given, is the one constant of
-        # the machine's that replaces a shipped one.
-        hosts = libvirt_runs.shipped_constants(fitted, 2.5)
+        # The hosts' rates per core, when given, are the constants of
+        # the machine's that replace shipped ones: each on its own.
+        hosts = libvirt_runs.shipped_constants(
+            fitted, libvirt_runs.HostRates(gbps_per_core=2.5))
         self.assertEqual(dataclasses.replace(
             estimator.ModelParams(), migration_gbps_per_core=2.5),
             hosts.params)
         self.assertEqual({}, hosts.crypto_gbps_per_core)
+        hosts = libvirt_runs.shipped_constants(
+            fitted, libvirt_runs.HostRates(tls_gbps_per_core=2.8))
+        self.assertEqual(estimator.ModelParams(), hosts.params)
+        self.assertEqual({'tls': 2.8}, hosts.crypto_gbps_per_core)
+        # The TLS runs are estimated with the measured cipher, not the
+        # built-in mechanism's.
+        from qslm_nova.testbed import model
+        self.assertEqual(2.8, model.mechanism_for(
+            'tls', hosts).crypto_gbps_per_core)
+        self.assertNotEqual(2.8, model.mechanism_for(
+            'tls', shipped).crypto_gbps_per_core)
 
     def test_the_hosts_rate_is_their_receiving_threads(self):
         from qslm_nova.testbed import libvirt_runs
@@ -189,10 +202,35 @@ class TestLibvirtJudged(testtools.TestCase):
         self.assertIsNone(libvirt_runs.host_gbps_per_core('7.2.22', rows))
         self.assertIsNone(libvirt_runs.host_gbps_per_core(
             '10.0.2', rows[1:]))
-        # The machine's: every campaign's runs, 2.6 to 2.7 on both.
+        # The machine's: every campaign's runs, 2.6 to 2.7 on both; TLS
+        # costs the thread more on top (2.8 and 3.9 Gbit/s per core of
+        # cipher alone).
         for qemu, _path in libvirt_runs.RELEASE_FITS:
-            rate = libvirt_runs.host_gbps_per_core(qemu)
-            self.assertTrue(2.5 < rate < 2.8, (qemu, rate))
+            rates = libvirt_runs.host_rates(qemu)
+            self.assertTrue(2.5 < rates.gbps_per_core < 2.8, (qemu, rates))
+            self.assertTrue(2.5 < rates.tls_gbps_per_core < 4.5,
+                            (qemu, rates))
+
+    def test_the_cipher_rate_is_what_tls_adds(self):
+        from qslm_nova.testbed import libvirt_runs
+
+        def run(cpu_s, transport):
+            return {'qemu': '10.0.2', 'transport': transport,
+                    'status': 'ok', 'event_loop': '1', 'parallel': 1,
+                    'memory_processed': 8.0 * 1.25e8,
+                    'dst_recv_run_s': cpu_s}
+        # 8 Gbit at 2 Gbit per CPU second over TCP, 1 over TLS: the
+        # cipher's own second per 2 Gbit is 2 Gbit/s per core.
+        rows = [run(4.0, 'tcp')] * 5 + [run(8.0, 'tls')] * 5
+        self.assertEqual(libvirt_runs.HostRates(2.0, 2.0),
+                         libvirt_runs.host_rates('10.0.2', rows))
+        # TLS no dearer than TCP: the cipher costs nothing.
+        rows = [run(4.0, 'tcp')] * 5 + [run(3.0, 'tls')] * 5
+        self.assertEqual(math.inf, libvirt_runs.host_rates(
+            '10.0.2', rows).tls_gbps_per_core)
+        # Four timed TLS runs: the cipher is not known, the rate is.
+        self.assertEqual(libvirt_runs.HostRates(2.0, None),
+                         libvirt_runs.host_rates('10.0.2', rows[:9]))
 
     def test_other_releases_teach_but_never_the_same_configuration(self):
         # The shipped file learns every release's runs: a release's bound

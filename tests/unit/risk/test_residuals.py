@@ -555,10 +555,15 @@ class TestShippedFile(base.BaseTestCase):
         for stops in ('tcp/long', 'tls/long', 'tcp@loaded/long'):
             self.assertLess(table.groups[stops].ratios[-1], 1.7)
             self.assertGreater(table.groups[stops].ratios[-1], 0.9)
-        # The runs were estimated at the testbed hosts' measured rate.
-        self.assertEqual({q: round(libvirt_runs.host_gbps_per_core(q), 3)
-                          for q, _p in libvirt_runs.RELEASE_FITS},
+        # The runs were estimated at the testbed hosts' measured rates.
+        rates = {q: libvirt_runs.host_rates(q)
+                 for q, _p in libvirt_runs.RELEASE_FITS}
+        self.assertEqual({q: round(r.gbps_per_core, 3)
+                          for q, r in rates.items()},
                          doc['host_gbps_per_core'])
+        self.assertEqual({q: round(r.tls_gbps_per_core, 3)
+                          for q, r in rates.items()},
+                         doc['host_tls_gbps_per_core'])
 
     def test_other_campaigns_bring_their_hosts_rate(self):
         # Campaigns of one release only: its hosts' rate is theirs, the
@@ -571,6 +576,18 @@ class TestShippedFile(base.BaseTestCase):
             doc['host_gbps_per_core'])
         self.assertNotEqual(doc['host_gbps_per_core']['7.2.22'], round(
             libvirt_runs.host_gbps_per_core('7.2.22'), 3))
+        self.assertEqual({'10.0.2': None, '7.2.22': round(
+            libvirt_runs.host_rates('7.2.22', rows).tls_gbps_per_core, 3)},
+            doc['host_tls_gbps_per_core'])
+        # The release they do not time is estimated at the shipped rates,
+        # and learning says so.
+        lines = learn.fallbacks(doc)
+        self.assertEqual(2, len(lines))
+        for line, option in zip(lines, ('migration_gbps_per_core',
+                                        'crypto_gbps_per_core')):
+            self.assertIn('QEMU 10.0.2', line)
+            self.assertIn(option, line)
+        self.assertEqual([], learn.fallbacks(learn.build_libvirt()))
 
     def test_learn_from_a_raw_campaign(self):
         # --csv learns the raw-QEMU testbed against its fit: only the
