@@ -565,6 +565,28 @@ class TestShippedFile(base.BaseTestCase):
                           for q, r in rates.items()},
                          doc['host_tls_gbps_per_core'])
 
+    def test_the_file_records_each_rate_as_measured(self):
+        # A cipher no dearer than TCP is recorded as 'inf' (JSON has no
+        # infinity); an unknown rate as None, which learning warns of.
+        found = learn.Found()
+        found.host_rates = {
+            '10.0.2': libvirt_runs.HostRates(2.6236, math.inf),
+            '7.2.22': libvirt_runs.HostRates(None, 3.9431)}
+        doc = {key: learn._rates_json(found, field)
+               for key, field in (
+                   ('host_gbps_per_core', 'gbps_per_core'),
+                   ('host_tls_gbps_per_core', 'tls_gbps_per_core'))}
+        self.assertEqual({'host_gbps_per_core': {'10.0.2': 2.624,
+                                                 '7.2.22': None},
+                          'host_tls_gbps_per_core': {'10.0.2': 'inf',
+                                                     '7.2.22': 3.943}},
+                         doc)
+        json.dumps(doc, allow_nan=False)
+        lines = learn.fallbacks(doc)
+        self.assertEqual(1, len(lines))
+        self.assertIn('QEMU 7.2.22', lines[0])
+        self.assertIn('migration_gbps_per_core', lines[0])
+
     def test_other_campaigns_bring_their_hosts_rate(self):
         # Campaigns of one release only: its hosts' rate is theirs, the
         # other release keeps the shipped one.
