@@ -158,7 +158,8 @@ def tcp_gbps(rows):
 def cipher_gbps(rows):
     """TLS's own Gbit/s per core from the receiving thread's CPU time
     (see the module's notes); inf when TLS costs that thread no more
-    than TCP; None when fewer than 5 runs of either transport time it.
+    than TCP; None when fewer than :data:`MIN_TIMED` runs of either
+    transport time it.
     """
     samples = receive_samples(rows)
     if any(len(found) < MIN_TIMED for found in samples.values()):

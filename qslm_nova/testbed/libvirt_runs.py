@@ -84,11 +84,6 @@ def host_rates(qemu, rows=None):
                      libvirt_parts.cipher_gbps(rows))
 
 
-def host_gbps_per_core(qemu, rows=None):
-    """:func:`host_rates`' migration rate per core (None: unknown)."""
-    return host_rates(qemu, rows).gbps_per_core
-
-
 @functools.lru_cache(maxsize=1)
 def _every_row():
     """The rows of every libvirt campaign (read once)."""

@@ -196,12 +196,13 @@ class TestLibvirtJudged(testtools.TestCase):
                 run(8.0, 0.1, transport='tls'), run(8.0, 0.1, parallel=2),
                 run(8.0, 0.1, qemu='7.2.22')]
         # The median of 2, 4, 2.5, 8 and 1 Gbit per CPU second.
-        self.assertEqual(2.5,
-                         libvirt_runs.host_gbps_per_core('10.0.2', rows))
+        self.assertEqual(2.5, libvirt_runs.host_rates(
+            '10.0.2', rows).gbps_per_core)
         # Fewer than five timed runs: not known.
-        self.assertIsNone(libvirt_runs.host_gbps_per_core('7.2.22', rows))
-        self.assertIsNone(libvirt_runs.host_gbps_per_core(
-            '10.0.2', rows[1:]))
+        self.assertIsNone(libvirt_runs.host_rates(
+            '7.2.22', rows).gbps_per_core)
+        self.assertIsNone(libvirt_runs.host_rates(
+            '10.0.2', rows[1:]).gbps_per_core)
         # The machine's: every campaign's runs, 2.6 to 2.7 on both; TLS
         # costs the thread more on top (2.8 and 3.9 Gbit/s per core of
         # cipher alone).

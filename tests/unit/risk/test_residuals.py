@@ -594,10 +594,10 @@ class TestShippedFile(base.BaseTestCase):
         doc = learn.build_libvirt([path])
         rows, _goodput = libvirt_runs.read_campaigns([path])
         self.assertEqual({'10.0.2': None, '7.2.22': round(
-            libvirt_runs.host_gbps_per_core('7.2.22', rows), 3)},
+            libvirt_runs.host_rates('7.2.22', rows).gbps_per_core, 3)},
             doc['host_gbps_per_core'])
         self.assertNotEqual(doc['host_gbps_per_core']['7.2.22'], round(
-            libvirt_runs.host_gbps_per_core('7.2.22'), 3))
+            libvirt_runs.host_rates('7.2.22').gbps_per_core, 3))
         self.assertEqual({'10.0.2': None, '7.2.22': round(
             libvirt_runs.host_rates('7.2.22', rows).tls_gbps_per_core, 3)},
             doc['host_tls_gbps_per_core'])
