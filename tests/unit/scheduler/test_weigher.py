@@ -49,12 +49,18 @@ class WeigherTestCase(base.SchedulerTestCase):
 class TestWeights(WeigherTestCase):
 
     def test_larger_margin_weighs_more(self):
-        # Same limit; the LAN neighbour leaves more of it than the WAN.
-        raw = self.raw(self.spec({'qslm:max_downtime_ms': '500'}),
-                       'near', 'far')
-        self.assertGreater(raw['near'], raw['far'])
-        self.assertGreater(raw['far'], 0.0)
-        self.assertLessEqual(raw['near'], 1.0)
+        # The same destination under a looser limit leaves more of it.
+        # (Not the LAN neighbour against the WAN one: its migration ends
+        # in 1.4 s and may stop under QEMU's own 300 ms limit before
+        # Nova's late first step, so the pause held for it is the
+        # larger.)
+        loose = self.raw(self.spec({'qslm:max_downtime_ms': '1000'}),
+                         'far')['far']
+        tight = self.raw(self.spec({'qslm:max_downtime_ms': '500'}),
+                         'far')['far']
+        self.assertGreater(loose, tight)
+        self.assertGreater(tight, 0.0)
+        self.assertLessEqual(loose, 1.0)
 
     def test_security_headroom_weighs_more(self):
         # Same path and mechanism: the private links of near sit three
