@@ -356,16 +356,28 @@ def held_pause(table, transport, expected, worst, confidence,
     on idle hosts, default *expected*), *outcome* (how the model expects
     the migration to end) and *total_s* (the expected migration time,
     s); *race*: the pause expected had Nova's first step landed late,
-    which a fast migration's ratios are of (:func:`regimes.base_pause`).
+    which a fast migration's ratios are of (:func:`regimes.base_pause`)
+    and the fast runs' bound also holds for a stop that may still race
+    (:func:`regimes.may_race`).
     """
     regime = regimes_mod.Regime.of(
         expected if idle is None else idle, outcome, total_s)
-    expected = float(regimes_mod.base_pause(expected, race, regime.code))
+    held = _held(table, transport, regime, worst, confidence, share,
+                 float(regimes_mod.base_pause(expected, race, regime.code)))
+    if bool(regimes_mod.may_race(regime.code, expected, race)):
+        # A stop that may still race Nova's late first step: the fast
+        # runs' bound of its race pause too, the larger.
+        held = max(held, _held(table, transport, regimes_mod.Regime.FAST,
+                               worst, confidence, None, float(race)))
+    return held
+
+
+def _held(table, transport, regime, worst, confidence, share, pause):
     bound = table.bound(transport, regime, confidence)
     if np.isfinite(bound.ratio) and not (
             share is not None and table.outside(transport, regime, share)):
-        return expected * bound.ratio
-    return max(worst, expected * bound.group.ratios[-1])
+        return pause * bound.ratio
+    return max(worst, pause * bound.group.ratios[-1])
 
 
 def testbed_frontier(testbed, limits):

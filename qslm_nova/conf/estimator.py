@@ -242,7 +242,10 @@ migration expected to end within 5.5 s also has a race pause: its
 expected pause had this limit held until Nova's first step landed 5.5 s
 after the start (about one testbed run in five), which
 ``sla_confidence`` holds against its limit (the fast runs' residuals
-are of that pause).
+are of that pause). So has one expected to end within 6.27 s, which a
+run 1.14 times faster than the model expects (one in twenty on the
+testbed) ends before that step: the fast runs' bound of its race pause
+is held when it is the larger.
 
 Possible values:
 

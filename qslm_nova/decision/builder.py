@@ -29,7 +29,7 @@ from qslm_nova.decision import options as options_mod
 from qslm_nova.decision import result
 from qslm_nova.decision import screen as screen_mod
 from qslm_nova import estimator
-from qslm_nova.risk import assess as risk_assess
+from qslm_nova.risk import notes as risk_notes
 
 Decision = result.Decision
 Stage = screen_mod.Stage
@@ -128,8 +128,8 @@ class DecisionBuilder:
         d.remaining_budget_ms = self.remaining
         self.engine.explain(d, self.verdicts, j)
         if self.risk is not None:
-            risk_assess.explain(d, self.risk, j,
-                                float(self.verdicts.held_ms[j]))
+            risk_notes.explain(d, self.risk, j,
+                               float(self.verdicts.held_ms[j]))
         return d
 
     def inputs(self, option, j):

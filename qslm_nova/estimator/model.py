@@ -42,8 +42,9 @@ class Estimate:
     rounds: np.ndarray
     # The expected pause had Nova's first downtime step landed late
     # (ModelParams.late_first_step_s; QEMU's own limit until then), for
-    # a migration expected to complete before then; else the expected
-    # pause. Never under it.
+    # a migration expected to complete before then, or before
+    # ModelParams.race_reach_s, the same step on the clock of a run
+    # faster than expected; else the expected pause. Never under it.
     race_downtime_ms: np.ndarray = None
 
     def outcome_name(self, i, worst=False):
@@ -64,30 +65,44 @@ def simulate(memory_mb, touched_mb, dirty_Bps, rate, stop_rate, rtt_s,
 def _race(exp, memory_mb, touched, dirty, sim, libvirt, params, disk_gb,
           working_mb):
     """The expected pause (ms) of each column had Nova's first step
-    landed ``late_first_step_s`` after the start: run again, QEMU's own
-    limit holding until then, for the columns expected to complete
-    before then (the others keep their expected pause).
+    landed late, QEMU's own limit holding until then: run again, for the
+    columns expected to complete before ``late_first_step_s`` with the
+    step at that time, and for those expected to complete before
+    ``race_reach_s`` (a run faster than the model expects may still end
+    before the step lands) with the step at ``race_reach_s`` on the
+    model's clock. The others keep their expected pause.
 
     :param exp: the expected run's results; :param sim: the columns'
         (rate, stop rate, rtt, mechanism, load, buffered).
     """
     downtime = exp[0]
-    late = params.late_first_step_s
-    pick = np.flatnonzero((exp[3] == Outcome.COMPLETED) & (exp[1] < late))
-    if not len(pick):
-        return downtime
+    out = downtime.copy()
+    completed = exp[3] == Outcome.COMPLETED
+    late, reach = params.late_first_step_s, params.race_reach_s
+    for pick, step_at in (
+            (np.flatnonzero(completed & (exp[1] < late)), late),
+            (np.flatnonzero(completed & (exp[1] >= late) & (exp[1] < reach)),
+             reach)):
+        if len(pick):
+            raced = _raced(pick, step_at, memory_mb, touched, dirty, sim,
+                           libvirt, params, disk_gb, working_mb)
+            done = raced[3] == Outcome.COMPLETED
+            out[pick[done]] = np.maximum(downtime[pick[done]],
+                                         raced[0][done])
+    return out
+
+
+def _raced(pick, step_at, memory_mb, touched, dirty, sim, libvirt, params,
+           disk_gb, working_mb):
+    """The run of columns *pick* with Nova's first step at *step_at*."""
     rate, stop, rtt, mech, load, buf = sim
     if isinstance(mech, columns_mod.MechanismColumns):
         mech = mech.take(pick)
-    raced = simulate(memory_mb, touched, np.full(len(pick), dirty),
-                     rate[pick], stop[pick], rtt[pick], mech, libvirt,
-                     params, disk_gb, bound=np.zeros(len(pick), dtype=bool),
-                     load=load[pick], buffered_mb=buf[pick],
-                     working_mb=working_mb, first_step_at=late)
-    out = downtime.copy()
-    done = raced[3] == Outcome.COMPLETED
-    out[pick[done]] = np.maximum(downtime[pick[done]], raced[0][done])
-    return out
+    return simulate(memory_mb, touched, np.full(len(pick), dirty),
+                    rate[pick], stop[pick], rtt[pick], mech, libvirt,
+                    params, disk_gb, bound=np.zeros(len(pick), dtype=bool),
+                    load=load[pick], buffered_mb=buf[pick],
+                    working_mb=working_mb, first_step_at=step_at)
 
 
 def estimate(memory_mb, dirty_rate_mibps, bandwidth_gbps, rtt_ms,

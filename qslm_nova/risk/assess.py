@@ -27,9 +27,9 @@ import typing
 
 import numpy as np
 
-from qslm_nova.risk import conformal
 from qslm_nova.risk import keys
 from qslm_nova.risk import loss as loss_mod
+from qslm_nova.risk import notes
 from qslm_nova.risk import regimes as regimes_mod
 from qslm_nova.risk import residuals as residuals_mod
 from qslm_nova.risk import residuals_file
@@ -86,6 +86,9 @@ class _Index(typing.NamedTuple):
     near: list
     #: Per group, the finer group whose own runs set its bound, or None.
     floors: list
+    #: Per candidate, the index of the group of fast runs its race pause
+    #: is also held by (``regimes.may_race``), or -1.
+    race_member: np.ndarray
 
 
 class Assessment:
@@ -117,9 +120,16 @@ class Assessment:
         #: or for a fast migration the pause it has if it stops under
         #: QEMU's own limit before Nova's first step lands (the fast
         #: runs' ratios are of that pause).
-        self.expected_ms = regimes_mod.base_pause(
-            expected, getattr(chosen, 'race_downtime_ms', None), self.codes)
+        race = getattr(chosen, 'race_downtime_ms', None)
+        self.expected_ms = regimes_mod.base_pause(expected, race,
+                                                  self.codes)
         self.raced = self.expected_ms > expected
+        #: Per candidate, the race pause of a stop that may still race
+        #: Nova's late first step (``regimes.may_race``), else NaN.
+        self.race_ms = np.where(
+            regimes_mod.may_race(self.codes, expected, race),
+            np.asarray(expected if race is None else race, dtype=float),
+            np.nan)
         self.worst_ms = np.asarray(chosen.worst_downtime_ms, float)
         paths = getattr(chosen, 'paths', None)
         self.share = (None if paths is None or dirty_rate_mibps is None
@@ -148,7 +158,8 @@ class Assessment:
             table = self._settings.table()
         except residuals_mod.RiskDataError as e:
             return _Index([], [], np.zeros(0, dtype=int), str(e),
-                          np.zeros(n, dtype=bool), [], [])
+                          np.zeros(n, dtype=bool), [], [],
+                          np.full(n, -1, dtype=int))
         # One group per (option, load class, regime) present, then per
         # candidate the index of its group.
         transports = [residuals_mod.transport_of(opt.label)
@@ -161,28 +172,47 @@ class Assessment:
         found, member = np.unique(cells, axis=0, return_inverse=True)
         member = member.reshape(n)
         index = _Index([], [], member, None, np.zeros(n, dtype=bool), [],
-                       [])
+                       [], np.full(n, -1, dtype=int))
         for k, (option, loaded, code) in enumerate(found):
-            regime = regimes[code]
             transport = (None if option < 0 else residuals_mod.loaded_name(
                 transports[option], loaded))
-            if self.calibrates:
-                # The bound's group is group_for's: every group it may
-                # use has at least MIN_RUNS runs.
-                bound = table.bound(transport, regime, self.confidence)
-            else:
-                bound = residuals_mod.Bound(None, table.group_for(
-                    transport, regime, self.confidence))
-            index.groups.append(bound.group)
-            index.bounds.append(bound.ratio)
-            index.floors.append(bound.floor)
-            nearest = table.nearest(transport, regime)
-            index.near.append(nearest)
+            self._add_group(index, table, transport, regimes[code])
+            nearest = index.near[-1]
             if (self.calibrates and self.share is not None and
                     nearest is not None):
                 at = member == k
                 index.outside[at] = nearest.outside(self.share[at])
+        # A stop that may still race Nova's late first step: the fast
+        # runs' group of its transport and load holds its race pause too.
+        racing = np.flatnonzero(~np.isnan(self.race_ms))
+        if len(racing):
+            fast = {}
+            for j in racing:
+                key = (int(self._option[j]), int(cells[j, 1]))
+                if key not in fast:
+                    option, loaded = key
+                    transport = (
+                        None if option < 0 else residuals_mod.loaded_name(
+                            transports[option], loaded))
+                    fast[key] = len(index.groups)
+                    self._add_group(index, table, transport,
+                                    regimes_mod.Regime.FAST)
+                index.race_member[j] = fast[key]
         return index
+
+    def _add_group(self, index, table, transport, regime):
+        """Append the group (and bound) of *transport* and *regime*."""
+        if self.calibrates:
+            # The bound's group is group_for's: every group it may use
+            # has at least MIN_RUNS runs.
+            bound = table.bound(transport, regime, self.confidence)
+        else:
+            bound = residuals_mod.Bound(None, table.group_for(
+                transport, regime, self.confidence))
+        index.groups.append(bound.group)
+        index.bounds.append(bound.ratio)
+        index.floors.append(bound.floor)
+        index.near.append(table.nearest(transport, regime))
 
     @property
     def groups(self):
@@ -195,6 +225,22 @@ class Assessment:
     @property
     def member(self):
         return self._index().member
+
+    @property
+    def floors(self):
+        return self._index().floors
+
+    @property
+    def near(self):
+        return self._index().near
+
+    @property
+    def race_member(self):
+        return self._index().race_member
+
+    def table(self):
+        """The residuals (raises RiskDataError)."""
+        return self._settings.table()
 
     @property
     def error(self):
@@ -260,6 +306,26 @@ class Assessment:
             out[far] = np.maximum(
                 self.worst_ms[far],
                 self.expected_ms[far] * top[self.member[far]])
+        return np.fmax(out, self.race_held_ms())
+
+    def race_held_ms(self):
+        """Per candidate, the pause held for its race pause if it is a
+        stop that may still race Nova's late first step: the race pause
+        times the fast runs' bound (past what they show, the worst case
+        and their largest ratio); else NaN.
+        """
+        return self._once('race_held_ms', self._race_held_ms)
+
+    def _race_held_ms(self):
+        out = np.full(len(self.expected_ms), np.nan)
+        if self.error is not None or not self.calibrates:
+            return out
+        race_member = self.race_member
+        for j in np.flatnonzero(race_member >= 0):
+            g = race_member[j]
+            q = self.bounds[g]
+            out[j] = (self.race_ms[j] * q if np.isfinite(q) else max(
+                self.worst_ms[j], self.race_ms[j] * self.groups[g].ratios[-1]))
         return out
 
     def beyond_data(self, j):
@@ -287,8 +353,14 @@ class Assessment:
             ratio_limit = np.where(self.expected_ms > 0,
                                    self.max_downtime_ms / self.expected_ms,
                                    np.inf)
-        return self._per_group(
+        out = self._per_group(
             lambda group, at: group.exceedance(ratio_limit[at]))
+        race_member = self.race_member
+        for j in np.flatnonzero(race_member >= 0):
+            group = self.groups[race_member[j]]
+            out[j] = max(out[j], float(group.exceedance(
+                self.max_downtime_ms / self.race_ms[j])))
+        return out
 
     def mean_pause_ms(self):
         """The expected pause corrected by its group's mean ratio."""
@@ -325,74 +397,4 @@ class Assessment:
 
     def describe_bound(self, j):
         """A note on how candidate j's held pause was found."""
-        if self.error is not None:
-            return ('residuals unavailable (%s): the worst case is held'
-                    % self.error)
-        group = self.groups[self.member[j]]
-        if self.outside[j]:
-            near = self._index().near[self.member[j]]
-            return ('the guest dirties %.1f %% of its path\'s bandwidth, '
-                    'more than any of the %d measured %s runs (at most '
-                    '%.1f %%): outside the data, the worst case is held'
-                    % (100.0 * self.share[j], near.runs, near.name,
-                       100.0 * near.share_max))
-        if self.beyond_data(j) and (self.post_copy[j] or self.forced[j]):
-            what = (('a post-copy switch', 'switches',
-                     regimes_mod.POST_COPY_POOL) if self.post_copy[j] else
-                    ("Nova's forced pause", 'forced pauses',
-                     regimes_mod.FORCED_PAUSE_POOL))
-            own = self._settings.table().groups.get(what[2])
-            return ('%s: sla_confidence %g needs %d measured %s, %d are '
-                    'known: the worst case is held' % (
-                        what[0], self.confidence,
-                        conformal.runs_needed(self.confidence), what[1],
-                        own.runs if own else 0))
-        if self.beyond_data(j):
-            return ('sla_confidence %g needs %d measured runs, %d %s runs '
-                    'are known: the worst case is held' % (
-                        self.confidence,
-                        conformal.runs_needed(self.confidence),
-                        group.runs, group.name))
-        bound = self.bounds[self.member[j]]
-        floor = self._index().floors[self.member[j]]
-        base = ('expected' if not self.raced[j] else
-                "%.1f ms, its pause if it stops before Nova's first "
-                'downtime step lands,' % self.expected_ms[j])
-        if floor is not None:
-            # A finer group's own runs hold more than the pool's bound.
-            return ('pause held at %g confidence: %s x %.2f (%s of '
-                    '%d measured %s runs, over the bound of %d %s runs%s)'
-                    % (self.confidence, base, bound,
-                       'largest' if bound == floor.ratios[-1] else 'bound',
-                       floor.runs, floor.name, group.runs, group.name,
-                       self._load_note(j)))
-        return ('pause held at %g confidence: %s x %.2f (bound of '
-                '%d measured %s runs%s)' % (
-                    self.confidence, base, bound, group.runs, group.name,
-                    self._load_note(j)))
-
-    def _load_note(self, j):
-        """Why candidate j is in the groups of loaded hosts, or ''."""
-        table = self._settings.table()
-        if not table.loaded(self.cpu_load[j]):
-            return ''
-        return ('; the busier host runs %.2f threads per CPU, loaded '
-                'from %g' % (self.cpu_load[j], table.loaded_cpu_load))
-
-
-def explain(d, risk, j, held_ms):
-    """Write candidate j's risk into its Decision d (the engine's
-    builder calls it after the verdict).
-    """
-    p = float(risk.exceed_probability()[j])
-    if risk.max_downtime_ms is not None and not np.isnan(p):
-        d.exceed_probability = p
-    if d.limit_ms is not None:
-        d.budget_left_ms = d.limit_ms - held_ms
-    if d.allowed and risk.terms.priced:
-        d.expected_loss = float(risk.expected_loss()[j])
-    if risk.calibrates and (d.allowed or d.limit_ms is not None):
-        d.note(risk.describe_bound(j))
-    elif risk.error is not None:
-        d.note('no breach probability: residuals unavailable (%s)'
-               % risk.error)
+        return notes.describe(self, j)

@@ -127,6 +127,25 @@ _CODES = {regime: i for i, regime in enumerate(_BY_CODE)}
 FAST_CODE = Regime.FAST.code
 
 
+def may_race(codes, expected_ms, race_ms):
+    """Per migration, True if it is a stop of another regime than
+    ``fast`` (``short`` or ``long``: *codes* as :meth:`Regime.codes`)
+    that may still stop under QEMU's own limit before Nova's late first
+    step, with a longer pause: the model expects it to end within
+    ``ModelParams.race_reach_s`` (a run faster than the model expects
+    reaches the step in time), and so its race pause *race_ms* (the
+    estimate's ``race_downtime_ms``; None: not known) is longer than
+    *expected_ms*. Its ratios stay those of its regime; the fast runs'
+    bound of its race pause is held too when it is the larger.
+    """
+    codes = np.asarray(codes)
+    if race_ms is None:
+        return np.zeros(codes.shape, dtype=bool)
+    stop = (codes == Regime.SHORT.code) | (codes == Regime.LONG.code)
+    race = np.nan_to_num(np.asarray(race_ms, dtype=float), nan=0.0)
+    return stop & (race > np.asarray(expected_ms, dtype=float))
+
+
 def base_pause(expected_ms, race_ms, codes):
     """The pause a migration's ratios are of, per migration: the
     expected pause, but for a fast one (regime *codes*, see

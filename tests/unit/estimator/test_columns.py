@@ -82,8 +82,9 @@ class TestRepeatedInputs(base.BaseTestCase):
                                       d['libvirt'], params)
         # One run: the expected and the worst case of each distinct input;
         # then maybe the race of those expected to end before Nova's
-        # first step may land.
-        self.assertIn(len(sizes), (1, 2))
+        # late first step lands, and of those expected to end before a
+        # faster run would reach it (race_reach_s).
+        self.assertIn(len(sizes), (1, 2, 3))
         self.assertTrue(2 * fewest <= sizes[0] <= 2 * most, sizes)
         self.assertTrue(all(s <= sizes[0] // 2 for s in sizes[1:]), sizes)
         for i in rng.choice(n, 24, replace=False):

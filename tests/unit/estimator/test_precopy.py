@@ -623,6 +623,23 @@ class TestFirstInterval(base.BaseTestCase):
         self.assertEqual(stuck.expected_downtime_ms[0],
                          stuck.race_downtime_ms[0])
 
+    def test_a_migration_just_past_the_late_step_may_still_race(self):
+        # Expected to end 5.67 s in, after the late step (5.5 s), but
+        # within race_reach_s (6.27): a run 14 % faster than the model
+        # expects ends before the step lands, so it has a race pause.
+        self.assertAlmostEqual(PARAMS.late_first_step_s * 1.14,
+                               PARAMS.race_reach_s)
+        near = draws.est(dirty=64.0, bw=4.0)
+        self.assertGreater(near.total_time_s[0], PARAMS.late_first_step_s)
+        self.assertLess(near.total_time_s[0], PARAMS.race_reach_s)
+        self.assertGreater(near.race_downtime_ms[0],
+                           near.expected_downtime_ms[0] + 50.0)
+        # Past the reach it has none.
+        far = draws.est(dirty=64.0, bw=3.5)
+        self.assertGreater(far.total_time_s[0], PARAMS.race_reach_s)
+        self.assertEqual(far.expected_downtime_ms[0],
+                         far.race_downtime_ms[0])
+
     def test_no_timeout_no_action(self):
         sched = estimator.settings.StepSchedule(
             estimator.LibvirtSettings(completion_timeout_s=0,

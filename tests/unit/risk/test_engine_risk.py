@@ -198,6 +198,49 @@ class TestFastRegime(base.DecisionTestCase):
                 (50.0, None, fast), (500.0, 'completed', fast),
                 (50.0, 'post-copy', fast), (500.0, None, None))])
 
+    def test_a_stop_that_may_still_race_holds_its_race_pause_too(self):
+        # Expected to end 6 s in, after Nova's late first step (5.5 s)
+        # but within race_reach_s: a short stop, whose ratios are the
+        # short stops', that may still race. The fast runs' bound of its
+        # race pause is held too, here the larger; P exceed the larger.
+        risk = assess.Assessment(
+            assess.RiskSettings(), {}, 150,
+            _Chosen([60.0, 60.0], [0.0, 0.0], total_s=[6.0, 6.0],
+                    race=[180.0, 60.0]))
+        self.assertEqual(['tcp/short', 'tcp/short'],
+                         [risk.groups[m].name for m in risk.member])
+        table = assess.RiskSettings().table()
+        fast = table.bound('tcp', regimes.Regime.FAST, 0.95)
+        short = table.bound('tcp', regimes.Regime.SHORT, 0.95)
+        np.testing.assert_allclose(
+            [180.0 * fast.ratio, 60.0 * short.ratio], risk.held_ms())
+        p = risk.exceed_probability()
+        self.assertAlmostEqual(
+            float(fast.group.exceedance(150.0 / 180.0)), p[0])
+        self.assertAlmostEqual(
+            float(short.group.exceedance(150.0 / 60.0)), p[1])
+        self.assertGreater(p[0], p[1])
+        note = risk.describe_bound(0)
+        self.assertIn("expected to end 6.0 s in, it may still stop before "
+                      "Nova's late first step: 180.0 ms", note)
+        self.assertIn('bound of %d measured tcp/fast runs' % fast.group.runs,
+                      note)
+        self.assertTrue(note.endswith(', held'), note)
+        # No race pause over the expected one: its own group only.
+        self.assertNotIn('late first step', risk.describe_bound(1))
+
+    def test_may_race_is_of_stops_only(self):
+        codes = [r.code for r in (regimes.Regime.SHORT, regimes.Regime.LONG,
+                                  regimes.Regime.FAST,
+                                  regimes.Regime.FORCED_PAUSE)]
+        np.testing.assert_array_equal(
+            [True, True, False, False],
+            regimes.may_race(codes, [60.0] * 4, [180.0] * 4))
+        np.testing.assert_array_equal(
+            [False] * 4, regimes.may_race(codes, [60.0] * 4, [60.0] * 4))
+        np.testing.assert_array_equal(
+            [False] * 4, regimes.may_race(codes, [60.0] * 4, None))
+
 
 class _GroupsFile(base.DecisionTestCase):
 
