@@ -44,7 +44,7 @@ def _race(risk, j):
         bound, group.runs, group.name) if np.isfinite(bound) else
         'past what the %d measured %s runs show, the worst case' % (
             group.runs, group.name))
-    return ('; expected to end %.1f s in, it may still stop before '
+    return ('; expected to end %.2f s in, it may still stop before '
             "Nova's late first step: %.1f ms, its pause if it does, "
             '%s = %.1f ms%s' % (
                 risk.total_s[j], risk.race_ms[j], how, held,

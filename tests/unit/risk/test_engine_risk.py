@@ -221,7 +221,7 @@ class TestFastRegime(base.DecisionTestCase):
             float(short.group.exceedance(150.0 / 60.0)), p[1])
         self.assertGreater(p[0], p[1])
         note = risk.describe_bound(0)
-        self.assertIn("expected to end 6.0 s in, it may still stop before "
+        self.assertIn("expected to end 6.00 s in, it may still stop before "
                       "Nova's late first step: 180.0 ms", note)
         self.assertIn('bound of %d measured tcp/fast runs' % fast.group.runs,
                       note)
