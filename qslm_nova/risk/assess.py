@@ -173,10 +173,14 @@ class Assessment:
         member = member.reshape(n)
         index = _Index([], [], member, None, np.zeros(n, dtype=bool), [],
                        [], np.full(n, -1, dtype=int))
-        for k, (option, loaded, code) in enumerate(found):
-            transport = (None if option < 0 else residuals_mod.loaded_name(
+
+        def transport_of(option, loaded):
+            return (None if option < 0 else residuals_mod.loaded_name(
                 transports[option], loaded))
-            self._add_group(index, table, transport, regimes[code])
+
+        for k, (option, loaded, code) in enumerate(found):
+            self._add_group(index, table, transport_of(option, loaded),
+                            regimes[code])
             nearest = index.near[-1]
             if (self.calibrates and self.share is not None and
                     nearest is not None):
@@ -190,12 +194,8 @@ class Assessment:
             for j in racing:
                 key = (int(self._option[j]), int(cells[j, 1]))
                 if key not in fast:
-                    option, loaded = key
-                    transport = (
-                        None if option < 0 else residuals_mod.loaded_name(
-                            transports[option], loaded))
                     fast[key] = len(index.groups)
-                    self._add_group(index, table, transport,
+                    self._add_group(index, table, transport_of(*key),
                                     regimes_mod.Regime.FAST)
                 index.race_member[j] = fast[key]
         return index
@@ -270,12 +270,29 @@ class Assessment:
             found = self._memo.setdefault(name, compute())
         return found
 
-    def _per_group(self, fn):
+    def _per_group(self, fn, member=None):
+        """fn(group, at) per group; *member*: each candidate's group
+        index (-1: none, NaN out), default its own group's.
+        """
+        member = self.member if member is None else member
         out = np.full(len(self.expected_ms), np.nan)
         for g, group in enumerate(self.groups):
-            at = self.member == g
+            at = member == g
             out[at] = fn(group, at)
         return out
+
+    def _hold(self, pause_ms, member):
+        """Per candidate, *pause_ms* times the bound of its group in
+        *member* (as :meth:`_per_group`; NaN for none); past what that
+        group's runs show, the worst case, never under their largest
+        ratio.
+        """
+        q = np.append(np.asarray(self.bounds, dtype=float), np.nan)[member]
+        top = np.append([g.ratios[-1] for g in self.groups], np.nan)[member]
+        with np.errstate(invalid='ignore'):
+            out = np.where(np.isfinite(q), pause_ms * q,
+                           np.maximum(self.worst_ms, pause_ms * top))
+        return np.where(member >= 0, out, np.nan)
 
     def held_ms(self):
         """The pause held against the SLA at the confidence: the expected
@@ -290,16 +307,7 @@ class Assessment:
         if self.error is not None:
             return self.worst_ms.copy()
 
-        def bound(g, at):
-            q = self.bounds[g]
-            if np.isfinite(q):
-                return self.expected_ms[at] * q
-            return np.maximum(self.worst_ms[at],
-                              self.expected_ms[at] * self.groups[g].ratios[-1])
-        out = np.full(len(self.expected_ms), np.nan)
-        for g in range(len(self.groups)):
-            at = self.member == g
-            out[at] = bound(g, at)
+        out = self._hold(self.expected_ms, self.member)
         far = self.outside
         if far.any():
             top = np.array([g.ratios[-1] for g in self.groups])
@@ -317,16 +325,9 @@ class Assessment:
         return self._once('race_held_ms', self._race_held_ms)
 
     def _race_held_ms(self):
-        out = np.full(len(self.expected_ms), np.nan)
         if self.error is not None or not self.calibrates:
-            return out
-        race_member = self.race_member
-        for j in np.flatnonzero(race_member >= 0):
-            g = race_member[j]
-            q = self.bounds[g]
-            out[j] = (self.race_ms[j] * q if np.isfinite(q) else max(
-                self.worst_ms[j], self.race_ms[j] * self.groups[g].ratios[-1]))
-        return out
+            return np.full(len(self.expected_ms), np.nan)
+        return self._hold(self.race_ms, self.race_member)
 
     def beyond_data(self, j):
         """True if candidate j's confidence is more than its runs show,
@@ -353,14 +354,13 @@ class Assessment:
             ratio_limit = np.where(self.expected_ms > 0,
                                    self.max_downtime_ms / self.expected_ms,
                                    np.inf)
-        out = self._per_group(
+        own = self._per_group(
             lambda group, at: group.exceedance(ratio_limit[at]))
-        race_member = self.race_member
-        for j in np.flatnonzero(race_member >= 0):
-            group = self.groups[race_member[j]]
-            out[j] = max(out[j], float(group.exceedance(
-                self.max_downtime_ms / self.race_ms[j])))
-        return out
+        # A stop that may still race: the larger with its race pause.
+        race = self._per_group(
+            lambda group, at: group.exceedance(
+                self.max_downtime_ms / self.race_ms[at]), self.race_member)
+        return np.fmax(own, race)
 
     def mean_pause_ms(self):
         """The expected pause corrected by its group's mean ratio."""
