@@ -174,12 +174,12 @@ class Assessment:
         index = _Index([], [], member, None, np.zeros(n, dtype=bool), [],
                        [], np.full(n, -1, dtype=int))
 
-        def transport_of(option, loaded):
+        def cell_transport(option, loaded):
             return (None if option < 0 else residuals_mod.loaded_name(
                 transports[option], loaded))
 
         for k, (option, loaded, code) in enumerate(found):
-            self._add_group(index, table, transport_of(option, loaded),
+            self._add_group(index, table, cell_transport(option, loaded),
                             regimes[code])
             nearest = index.near[-1]
             if (self.calibrates and self.share is not None and
@@ -195,7 +195,7 @@ class Assessment:
                 key = (int(self._option[j]), int(cells[j, 1]))
                 if key not in fast:
                     fast[key] = len(index.groups)
-                    self._add_group(index, table, transport_of(*key),
+                    self._add_group(index, table, cell_transport(*key),
                                     regimes_mod.Regime.FAST)
                 index.race_member[j] = fast[key]
         return index
@@ -281,13 +281,15 @@ class Assessment:
             out[at] = fn(group, at)
         return out
 
-    def _hold(self, pause_ms, member):
+    def _hold(self, pause_ms, member, past=None):
         """Per candidate, *pause_ms* times the bound of its group in
         *member* (as :meth:`_per_group`; NaN for none); past what that
-        group's runs show, the worst case, never under their largest
-        ratio.
+        group's runs show (or where *past* is True), the worst case,
+        never under their largest ratio.
         """
         q = np.append(np.asarray(self.bounds, dtype=float), np.nan)[member]
+        if past is not None:
+            q = np.where(past, np.inf, q)
         top = np.append([g.ratios[-1] for g in self.groups], np.nan)[member]
         with np.errstate(invalid='ignore'):
             out = np.where(np.isfinite(q), pause_ms * q,
@@ -307,13 +309,9 @@ class Assessment:
         if self.error is not None:
             return self.worst_ms.copy()
 
-        out = self._hold(self.expected_ms, self.member)
-        far = self.outside
-        if far.any():
-            top = np.array([g.ratios[-1] for g in self.groups])
-            out[far] = np.maximum(
-                self.worst_ms[far],
-                self.expected_ms[far] * top[self.member[far]])
+        # A guest that dirties more than its group's runs did is past
+        # what they show, whatever its bound.
+        out = self._hold(self.expected_ms, self.member, past=self.outside)
         return np.fmax(out, self.race_held_ms())
 
     def race_held_ms(self):
