@@ -166,6 +166,34 @@ def alive(rows, out):
                            r.get('dest_console_tail', '')[-60:]))
 
 
+#: A guest that prints every 250 ticks shows on the destination within
+#: this many seconds when its memory came over whole: QEMU 10's 660 runs
+#: all did (the slowest 0.51 s), QEMU 7.2's runs whose tick counter was
+#: read current 68 of 70 times.
+LATE_FIRST_LINE_S = 0.6
+
+
+def lost_write(row):
+    """Did the run's migration lose a write of the guest's? True, False,
+    or None when nothing tells.
+
+    Read where the runner read it: the guest's tick counter in the
+    destination's memory behind its last line on the source (post-copy
+    runs are not read). Else, for a run that did not switch to post-copy,
+    from when the guest's first line came on the destination: later
+    than :data:`LATE_FIRST_LINE_S` (36 of QEMU 7.2's 39 read runs that
+    lost one, 2 of its 70 that did not).
+    """
+    last, in_memory = row.get('src_last_ticks'), row.get(
+        'dest_ticks_in_memory')
+    if last not in (None, '') and in_memory not in (None, ''):
+        return float(in_memory) < float(last)
+    first = row.get('dest_progress_s')
+    if row.get('outcome') == 'post-copy' or first in (None, ''):
+        return None
+    return float(first) > LATE_FIRST_LINE_S
+
+
 def stale_memory(rows, out):
     """Runs whose destination held an older tick counter than the
     guest's last line on the source (a write the migration lost), by

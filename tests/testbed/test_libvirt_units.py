@@ -162,6 +162,27 @@ class TestModel(testtools.TestCase):
         self.assertIn('not seen running', libvirt_model.unusable(
             _row(guest_alive_on_dest=0)))
 
+    def test_lost_write(self):
+        lost = libvirt_facts.lost_write
+        # Read: the destination's counter behind the source's last line.
+        self.assertTrue(lost(_row(src_last_ticks=21250,
+                                  dest_ticks_in_memory=11257)))
+        self.assertFalse(lost(_row(src_last_ticks=21250,
+                                   dest_ticks_in_memory=21302,
+                                   dest_progress_s=9.5)))
+        # Not read: the guest's first line on the destination tells.
+        self.assertTrue(lost(_row(dest_progress_s=3.13)))
+        self.assertFalse(lost(_row(dest_progress_s=0.3)))
+        self.assertFalse(lost(_row(
+            dest_progress_s=libvirt_facts.LATE_FIRST_LINE_S)))
+        # After a post-copy switch the first line says nothing; a row
+        # with neither column is unknown.
+        self.assertIsNone(lost(_row(outcome='post-copy',
+                                    dest_progress_s=3.0)))
+        self.assertIsNone(lost(_row()))
+        self.assertIsNone(lost(_row(src_last_ticks='',
+                                    dest_progress_s='')))
+
     def test_variants_change_the_estimate(self):
         fitted = libvirt_model.LibvirtFitted(
             params=estimator.ModelParams(setup_ms=500.0,
