@@ -44,6 +44,9 @@ from qslm_nova.risk import residuals
 from qslm_nova.risk import residuals_file
 
 CONFIDENCES = (0.9, 0.95, 0.99)
+#: The issue's calibration target: the realised share beyond within this
+#: factor of the nominal one, either way.
+TARGET_FACTOR = 1.5
 #: The seeds of the committed held-out frontier files, named apart.
 FRONTIER_SEEDS = (11, 12, 13, 14)
 
@@ -120,14 +123,25 @@ def measure(runs, seeds, confidences=CONFIDENCES):
             n = np.array([cut.get(name, (0, 0))[0] for cut in cuts])
             over = np.array([cut.get(name, (0, 0))[1] for cut in cuts])
             share = over[n > 0] / n[n > 0]
-            spread = dict.fromkeys(('mean', 'p10', 'p90'))
+            spread = dict.fromkeys(('mean', 'p10', 'p90', 'over',
+                                    'under'))
             if share.size:
-                spread = {'mean': float(share.mean()),
-                          'p10': float(np.percentile(share, 10)),
-                          'p90': float(np.percentile(share, 90))}
+                spread = dict({'mean': float(share.mean()),
+                               'p10': float(np.percentile(share, 10)),
+                               'p90': float(np.percentile(share, 90))},
+                              **off_target(share, 1.0 - c))
             out[str(c)][name] = dict(spread, cuts=int(share.size),
                                      runs=float(n.mean()))
     return out
+
+
+def off_target(shares, nominal, factor=TARGET_FACTOR):
+    """{'over': share of the cuts beyond *factor* times *nominal*,
+    'under': below *nominal* / *factor*}.
+    """
+    shares = np.asarray(shares)
+    return {'over': float(np.mean(shares > nominal * factor + 1e-12)),
+            'under': float(np.mean(shares < nominal / factor - 1e-12))}
 
 
 def frontier_seeds(runs, confidence=0.95, seeds=FRONTIER_SEEDS):
@@ -159,6 +173,17 @@ def report(result, cuts, seeds):
             lines.append('  %-24s %6.1f %6.2f%% %6.2f-%6.2f%%' % (
                 name, v['runs'], 100 * v['mean'], 100 * v['p10'],
                 100 * v['p90']))
+    for c, per in result['by_confidence'].items():
+        every = per['all']
+        nominal = 100 * (1 - float(c))
+        lines.append(
+            'at %s, all runs: within a factor %g of the nominal %.1f %% '
+            '(%.2f-%.2f %%) in %.1f %% of the cuts; above in %.1f %%, '
+            'below in %.1f %%' % (
+                c, TARGET_FACTOR, nominal, nominal / TARGET_FACTOR,
+                nominal * TARGET_FACTOR,
+                100 * (1 - every['over'] - every['under']),
+                100 * every['over'], 100 * every['under']))
     lines.append('the frontier files\' cuts at 0.95, all runs: ' + ', '.join(
         'seed %d %.2f %%' % (s, 100 * v) for s, v in seeds.items()))
     return '\n'.join(lines)

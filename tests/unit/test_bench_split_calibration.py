@@ -34,6 +34,16 @@ class TestBeyond(testtools.TestCase):
         self.assertEqual({'tcp/long': (4, 2), 'tcp/short': (2, 1)}, found)
 
 
+class TestOffTarget(testtools.TestCase):
+
+    def test_either_side_of_the_factor(self):
+        # Nominal 5 %: 3.33 % to 7.5 % is within a factor 1.5.
+        got = sc.off_target([0.02, 0.0334, 0.05, 0.075, 0.076, 0.2], 0.05)
+        self.assertEqual({'over': 2 / 6.0, 'under': 1 / 6.0}, got)
+        self.assertEqual({'over': 0.0, 'under': 1.0},
+                         sc.off_target([0.0], 0.01))
+
+
 class TestCuts(testtools.TestCase):
 
     @classmethod
@@ -75,5 +85,10 @@ class TestCuts(testtools.TestCase):
                          sorted(result['frontier_seeds']))
         self.assertIn('over 2 cuts', out.getvalue())
         self.assertIn('seed 14', out.getvalue())
+        every = result['by_confidence']['0.95']['all']
+        self.assertIn('at 0.95, all runs: within a factor 1.5 of the '
+                      'nominal 5.0 %% (3.33-7.50 %%) in %.1f %% of the cuts'
+                      % (100 * (1 - every['over'] - every['under'])),
+                      out.getvalue())
         with contextlib.redirect_stderr(io.StringIO()):
             self.assertRaises(SystemExit, sc.main, ['--cuts', '0'])
