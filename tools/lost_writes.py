@@ -32,6 +32,8 @@ further 50 s).
 import collections
 import sys
 
+import numpy as np
+
 from qslm_nova.risk import conformal
 from qslm_nova.risk import learn
 from qslm_nova.testbed import libvirt_facts
@@ -52,7 +54,7 @@ def bound(ratios, confidence):
     """The group's conformal bound, or None when it has too few runs."""
     if len(ratios) < conformal.runs_needed(confidence):
         return None
-    return sorted(ratios)[conformal.rank_of(len(ratios), confidence) - 1]
+    return conformal.ResidualGroup('', np.sort(ratios)).quantile(confidence)
 
 
 def counts(rows):
