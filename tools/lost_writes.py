@@ -64,9 +64,8 @@ def counts(rows):
         if lm.unusable(r) is not None and r.get('status') != \
                 'guest-not-running':
             continue
-        read = bool(r.get('src_last_ticks') and
-                    r.get('dest_ticks_in_memory'))
-        how = 'read' if read else 'first line'
+        how = ('first line' if libvirt_facts.ticks_behind(r) is None
+               else 'read')
         tally[(r.get('qemu'), r.get('status'), how)][
             str(libvirt_facts.lost_write(r))] += 1
     return ['  QEMU %s, %s, %s: lost a write %s' % (key + (

@@ -184,14 +184,25 @@ def lost_write(row):
     than :data:`LATE_FIRST_LINE_S` (36 of QEMU 7.2's 39 read runs that
     lost one, 2 of its 70 that did not).
     """
-    last, in_memory = row.get('src_last_ticks'), row.get(
-        'dest_ticks_in_memory')
-    if last not in (None, '') and in_memory not in (None, ''):
-        return float(in_memory) < float(last)
-    first = row.get('dest_progress_s')
-    if row.get('outcome') == 'post-copy' or first in (None, ''):
+    behind = ticks_behind(row)
+    if behind is not None:
+        return behind > 0
+    timed = _has(row, 'dest_progress_s')
+    if row.get('outcome') == 'post-copy' or not timed:
         return None
-    return float(first) > LATE_FIRST_LINE_S
+    return num(row, 'dest_progress_s') > LATE_FIRST_LINE_S
+
+
+def ticks_behind(row):
+    """How many ticks the guest's counter in the destination's memory
+    was behind its last line on the source (above 0: a lost write), or
+    None when the run did not read them (runs from before the check,
+    post-copy switches).
+    """
+    if not (_has(row, 'dest_ticks_in_memory') and
+            _has(row, 'src_last_ticks')):
+        return None
+    return num(row, 'src_last_ticks') - num(row, 'dest_ticks_in_memory')
 
 
 def stale_memory(rows, out):
@@ -202,9 +213,9 @@ def stale_memory(rows, out):
     """
     by = collections.defaultdict(lambda: collections.defaultdict(list))
     for r in rows:
-        if _has(r, 'dest_ticks_in_memory') and _has(r, 'src_last_ticks'):
-            by[r.get('qemu', '?')][r['label']].append(
-                num(r, 'src_last_ticks') - num(r, 'dest_ticks_in_memory'))
+        behind = ticks_behind(r)
+        if behind is not None:
+            by[r.get('qemu', '?')][r['label']].append(behind)
     for qemu, labels in sorted(by.items()):
         parts = []
         for label, gaps in sorted(labels.items()):
